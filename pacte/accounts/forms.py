@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pacte.accounts.models import Language, LoginFailure
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """Refuses a login after too many recent failures for the same e-mail address."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _(
+            "Too many failed attempts for this address. Wait %(minutes)s minutes and try again."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = (self.data.get("username") or "").strip().lower()
+        window = timezone.now() - timedelta(minutes=settings.PACTE_LOGIN_LOCKOUT_MINUTES)
+        failures = LoginFailure.objects.filter(email=email, at__gte=window).count()
+        if email and failures >= settings.PACTE_LOGIN_MAX_FAILURES:
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": settings.PACTE_LOGIN_LOCKOUT_MINUTES},
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if email:
+                LoginFailure.objects.create(email=email)
+            raise
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=Language.choices)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=100)

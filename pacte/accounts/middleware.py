@@ -1,0 +1,41 @@
+"""Resolves ``request.member``: the logged-in user's membership in their current workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from pacte.accounts.models import Membership
+
+
+def resolve_member(request: HttpRequest) -> Membership | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = Membership.objects.select_related("workspace", "user").filter(
+        user=user, is_active=True
+    )
+    current_id = getattr(user, "current_workspace_id", None)
+    member = None
+    if current_id is not None:
+        member = memberships.filter(workspace_id=current_id).first()
+    return member or memberships.order_by("workspace__name").first()
+
+
+class MemberMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.member = resolve_member(request)  # type: ignore[attr-defined]
+        user = request.user
+        language = getattr(user, "language", "") if user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language:
+            response.headers.setdefault("Content-Language", language)
+        return response

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from pacte.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("password/", views.password_change, name="password_change"),
+    path("password/done/", views.password_change_done, name="password_change_done"),
+    path("language/", views.set_language, name="set_language"),
+    path("", views.account, name="account"),
+    path("tokens/<uuid:uuid>/revoke/", views.token_revoke, name="token_revoke"),
+    path("workspace/", views.switch_workspace, name="switch_workspace"),
+]

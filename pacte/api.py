@@ -1,0 +1,71 @@
+"""The REST API at ``/api/v1/``: one NinjaAPI, a router per app, JSON errors with stable codes."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from pacte.api_auth import SessionMember, TokenMember
+from pacte.errors import DomainError
+
+api = NinjaAPI(
+    title="Pacte API",
+    version="1",
+    description=(
+        "Everything the pages do. Authenticate with your browser session or a personal token "
+        "(`Authorization: Bearer pacte_…`, created on your account page). Errors are JSON: "
+        "`{\"code\": …, \"message\": …}`."
+    ),
+    auth=[TokenMember(), SessionMember()],
+    docs_decorator=login_required,
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, **extra: object) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    extra: dict[str, object] = {}
+    if exc.field:
+        extra["field"] = exc.field
+    if exc.details is not None:
+        extra["details"] = exc.details
+    return _error(request, exc.status, exc.code, exc.message, **extra)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthorized", "Log in or send a valid bearer token.")
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _error(request, 422, "validation_error", "The request is not valid.", errors=exc.errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+def _register() -> None:
+    from pacte.accounts.api import router as accounts_router
+    from pacte.audit.api import router as audit_router
+    from pacte.org.api import router as org_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", org_router)
+    api.add_router("/audit", audit_router)
+
+
+_register()

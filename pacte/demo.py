@@ -1,0 +1,193 @@
+"""The demo company: a deterministic generator and a bulk loader.
+
+``generate`` is pure (same seed, same company); ``load`` writes it with bulk inserts only, so
+10,000 sellers load in seconds. Later issues extend the same generator with sales history.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "pacte-demo"  # noqa: S105 - published demo credentials
+EMAIL_DOMAIN = "demo.pacte.example"
+
+FIRST_NAMES = [
+    "Camille", "Léa", "Manon", "Chloé", "Inès", "Jade", "Louise", "Zoé", "Alice", "Juliette",
+    "Lucas", "Hugo", "Louis", "Gabriel", "Arthur", "Jules", "Nathan", "Théo", "Raphaël", "Noé",
+    "Olivia", "Amelia", "Isla", "Ava", "Emily", "Sophie", "Grace", "Ruby", "Charlotte", "Freya",
+    "Oliver", "George", "Harry", "Jack", "Jacob", "Thomas", "William", "James", "Henry", "Samuel",
+    "Élodie", "Mathéo", "Anaïs", "Benoît", "Céline", "Hélène", "François", "Gaëlle", "Jérôme",
+    "Margaux",
+]  # fmt: skip
+LAST_NAMES = [
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
+    "François", "Martinez", "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson",
+    "Davies", "Evans", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes", "Edwards",
+    "Green", "Hall", "Wood", "Harris", "Clarke",
+]  # fmt: skip
+TEAM_NAMES = [
+    "Paris Île-de-France", "Nord", "Grand Est", "Auvergne-Rhône-Alpes", "Sud-Ouest",
+    "Méditerranée", "Ouest", "Key Accounts", "Benelux", "UK & Ireland", "DACH", "Iberia",
+]  # fmt: skip
+CHANNELS = [
+    ("field", "Field sales", "Vente terrain"),
+    ("distributors", "Distributors", "Distributeurs"),
+    ("telesales", "Telesales", "Télévente"),
+    ("e-commerce", "E-commerce", "E-commerce"),
+]
+
+
+@dataclass
+class Person:
+    email: str
+    name: str
+    roles: set[str]
+    unit: int  # index into DemoPlan.units
+    joined_on: datetime.date
+
+
+@dataclass
+class DemoUnit:
+    name: str
+    parent: int | None
+    lead: int | None = None  # index into DemoPlan.people
+
+
+@dataclass
+class DemoPlan:
+    name: str
+    units: list[DemoUnit] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+    def logins(self) -> list[tuple[str, str]]:
+        """One login per role: executive, a lead, a seller, the admin."""
+        found: dict[str, str] = {}
+        for person in self.people:
+            key = (
+                "executive" if "executive" in person.roles
+                else "lead" if "lead" in person.roles
+                else "admin" if "admin" in person.roles
+                else "seller"
+            )  # fmt: skip
+            found.setdefault(key, person.email)
+        return [(role, found[role]) for role in ("executive", "lead", "seller", "admin") if role in found]
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def generate(*, seed: int = 42, sellers: int = 40) -> DemoPlan:
+    """A company of ``sellers`` sellers (leads included: they sell too), an executive, an admin."""
+    if sellers < 1:
+        raise ValueError("A demo company needs at least one seller.")
+    rng = random.Random(seed)
+    plan = DemoPlan(name="Lumen Industries")
+    plan.units.append(DemoUnit(name=plan.name, parent=None))
+    used: set[str] = set()
+
+    def person(roles: set[str], unit: int, years: int = 6) -> int:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        base = f"{_ascii(first)}.{_ascii(last)}".replace(" ", "-")
+        email, n = f"{base}@{EMAIL_DOMAIN}", 1
+        while email in used:
+            n += 1
+            email = f"{base}{n}@{EMAIL_DOMAIN}"
+        used.add(email)
+        joined = datetime.date(2026, 1, 1) - datetime.timedelta(days=rng.randint(30, 365 * years))
+        plan.people.append(Person(email, f"{first} {last}", roles, unit, joined))
+        return len(plan.people) - 1
+
+    plan.units[0].lead = person({"executive"}, 0, years=10)
+    person({"admin"}, 0)
+    n_teams = max(1, min(sellers, round(sellers / 7)))
+    parents = [0]
+    if n_teams > 12:  # large companies get one regional layer of leads (two layers in all)
+        n_regions = math.ceil(n_teams / 12)
+        parents = []
+        for r in range(n_regions):
+            plan.units.append(DemoUnit(name=f"Region {r + 1}", parent=0))
+            idx = len(plan.units) - 1
+            plan.units[idx].lead = person({"lead"}, 0)
+            parents.append(idx)
+    team_indices = []
+    for t in range(n_teams):
+        name = TEAM_NAMES[t] if t < len(TEAM_NAMES) else f"Team {t + 1}"
+        plan.units.append(DemoUnit(name=name, parent=parents[t % len(parents)]))
+        team_indices.append(len(plan.units) - 1)
+    # Leads sell too: they count among the sellers.
+    for t in team_indices:
+        plan.units[t].lead = person({"lead", "seller"}, t)
+    for i in range(sellers - len(team_indices)):
+        person({"seller"}, team_indices[i % len(team_indices)])
+    return plan
+
+
+@transaction.atomic
+def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD) -> object:
+    """Write the plan with bulk inserts (one statement per table and batch, never per row)."""
+    from pacte.accounts.models import ROLE_FIELDS, Membership, User
+    from pacte.accounts.services import create_workspace
+    from pacte.audit.services import record
+    from pacte.org.models import Placement, Unit
+    from pacte.sales.models import Channel
+
+    workspace = create_workspace(name=plan.name, slug=slug, currency="EUR", rounding_unit=100_00)
+    root = Unit.objects.get(workspace=workspace, parent__isnull=True)
+    Channel.objects.bulk_create(
+        Channel(workspace=workspace, code=code, name_en=en, name_fr=fr, position=i)
+        for i, (code, en, fr) in enumerate(CHANNELS)
+    )
+    units = [root]
+    new_units = [Unit(workspace=workspace, name=u.name, parent=root) for u in plan.units[1:]]
+    Unit.objects.bulk_create(new_units, batch_size=2000)
+    units.extend(Unit.objects.filter(workspace=workspace, name__in=[u.name for u in new_units]).order_by())
+    by_name = {u.name: u for u in units}
+    units = [by_name[u.name] for u in plan.units]
+    for spec, unit in zip(plan.units, units, strict=True):
+        unit.parent = units[spec.parent] if spec.parent is not None else None
+    Unit.objects.bulk_update(units[1:], ["parent"], batch_size=2000)
+
+    hashed = make_password(password)
+    existing = set(User.objects.filter(email__in=[p.email for p in plan.people]).values_list("email", flat=True))
+    User.objects.bulk_create(
+        [User(email=p.email, name=p.name, password=hashed) for p in plan.people if p.email not in existing],
+        batch_size=2000,
+    )
+    users = {u.email: u for u in User.objects.filter(email__in=[p.email for p in plan.people])}
+    memberships = []
+    for p in plan.people:
+        m = Membership(workspace=workspace, user=users[p.email], name=p.name, joined_on=p.joined_on)
+        for role, flag in ROLE_FIELDS.items():
+            setattr(m, flag, role in p.roles)
+        memberships.append(m)
+    Membership.objects.bulk_create(memberships, batch_size=2000)
+    member_ids = dict(Membership.objects.filter(workspace=workspace).values_list("user__email", "pk"))
+    Placement.objects.bulk_create(
+        [
+            Placement(
+                workspace=workspace, membership_id=member_ids[p.email], unit=units[p.unit],
+                valid_from=p.joined_on,
+            )  # fmt: skip
+            for p in plan.people
+        ],
+        batch_size=2000,
+    )
+    for spec, unit in zip(plan.units, units, strict=True):
+        unit.lead_id = member_ids[plan.people[spec.lead].email] if spec.lead is not None else None
+    Unit.objects.bulk_update(units, ["lead"], batch_size=2000)
+    record(
+        workspace=workspace, actor=None, action="workspace.demo_loaded", obj=workspace,
+        after={"people": len(plan.people), "units": len(plan.units)},
+    )  # fmt: skip
+    return workspace

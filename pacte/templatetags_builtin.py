@@ -1,0 +1,42 @@
+"""Template tags available in every template: locale-aware money, numbers and percentages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils.translation import get_language
+
+from pacte.lib import money
+
+register = template.Library()
+
+
+def _currency(context: template.Context) -> str:
+    member = context.get("member")
+    workspace = context.get("workspace") or getattr(member, "workspace", None)
+    return getattr(workspace, "currency", "EUR")
+
+
+@register.simple_tag(takes_context=True)
+def money_tag(context: template.Context, minor: int | None, cents: bool = False) -> str:
+    """``{% money amount %}``: minor units formatted in the workspace currency and active locale."""
+    return money.format_money(minor, _currency(context), get_language(), cents=cents)
+
+
+register.simple_tag(money_tag, takes_context=True, name="money")
+
+
+@register.filter
+def number(value: Any, digits: int = 0) -> str:
+    if value is None or value == "":
+        return "—"
+    return money.format_number(Decimal(str(value)), get_language(), digits=int(digits))
+
+
+@register.filter
+def percent(value: Any, digits: int = 0) -> str:
+    if value is None or value == "":
+        return "—"
+    return money.format_percent(Decimal(str(value)), get_language(), digits=int(digits))

@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from pacte.accounts import views as account_views
+from pacte.api import api
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", account_views.healthz, name="healthz"),
+    path("account/", include("pacte.accounts.urls")),
+    path("audit/", include("pacte.audit.urls")),
+    path("", include("pacte.org.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "pacte.views.page_not_found"
+handler403 = "pacte.views.permission_denied"
