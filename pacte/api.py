@@ -16,7 +16,7 @@ api = NinjaAPI(
     description=(
         "Everything the pages do. Authenticate with your browser session or a personal token "
         "(`Authorization: Bearer pacte_…`, created on your account page). Errors are JSON: "
-        "`{\"code\": …, \"message\": …}`."
+        '`{"code": …, "message": …}`.'
     ),
     auth=[TokenMember(), SessionMember()],
     docs_decorator=login_required,
@@ -24,7 +24,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **extra: object) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, **extra: object
+) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
 
 
@@ -61,11 +63,19 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register() -> None:
     from pacte.accounts.api import router as accounts_router
     from pacte.audit.api import router as audit_router
+    from pacte.insights.api import router as insights_router
+    from pacte.objectives.api import router as objectives_router
     from pacte.org.api import router as org_router
+    from pacte.planning.api import router as planning_router
+    from pacte.sales.api import router as sales_router
 
     api.add_router("", accounts_router)
     api.add_router("", org_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/sales", sales_router)
+    api.add_router("/targets", planning_router)
+    api.add_router("/objectives", objectives_router)
+    api.add_router("/insights", insights_router)
 
 
 _register()

@@ -16,29 +16,127 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "pacte-demo"  # noqa: S105 - published demo credentials
+DEMO_PASSWORD = "pacte-demo"
 EMAIL_DOMAIN = "demo.pacte.example"
 
 FIRST_NAMES = [
-    "Camille", "Léa", "Manon", "Chloé", "Inès", "Jade", "Louise", "Zoé", "Alice", "Juliette",
-    "Lucas", "Hugo", "Louis", "Gabriel", "Arthur", "Jules", "Nathan", "Théo", "Raphaël", "Noé",
-    "Olivia", "Amelia", "Isla", "Ava", "Emily", "Sophie", "Grace", "Ruby", "Charlotte", "Freya",
-    "Oliver", "George", "Harry", "Jack", "Jacob", "Thomas", "William", "James", "Henry", "Samuel",
-    "Élodie", "Mathéo", "Anaïs", "Benoît", "Céline", "Hélène", "François", "Gaëlle", "Jérôme",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Inès",
+    "Jade",
+    "Louise",
+    "Zoé",
+    "Alice",
+    "Juliette",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Gabriel",
+    "Arthur",
+    "Jules",
+    "Nathan",
+    "Théo",
+    "Raphaël",
+    "Noé",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Emily",
+    "Sophie",
+    "Grace",
+    "Ruby",
+    "Charlotte",
+    "Freya",
+    "Oliver",
+    "George",
+    "Harry",
+    "Jack",
+    "Jacob",
+    "Thomas",
+    "William",
+    "James",
+    "Henry",
+    "Samuel",
+    "Élodie",
+    "Mathéo",
+    "Anaïs",
+    "Benoît",
+    "Céline",
+    "Hélène",
+    "François",
+    "Gaëlle",
+    "Jérôme",
     "Margaux",
-]  # fmt: skip
+]
 LAST_NAMES = [
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
-    "François", "Martinez", "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson",
-    "Davies", "Evans", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes", "Edwards",
-    "Green", "Hall", "Wood", "Harris", "Clarke",
-]  # fmt: skip
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Evans",
+    "Walker",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "White",
+    "Hughes",
+    "Edwards",
+    "Green",
+    "Hall",
+    "Wood",
+    "Harris",
+    "Clarke",
+]
 TEAM_NAMES = [
-    "Paris Île-de-France", "Nord", "Grand Est", "Auvergne-Rhône-Alpes", "Sud-Ouest",
-    "Méditerranée", "Ouest", "Key Accounts", "Benelux", "UK & Ireland", "DACH", "Iberia",
-]  # fmt: skip
+    "Paris Île-de-France",
+    "Nord",
+    "Grand Est",
+    "Auvergne-Rhône-Alpes",
+    "Sud-Ouest",
+    "Méditerranée",
+    "Ouest",
+    "Key Accounts",
+    "Benelux",
+    "UK & Ireland",
+    "DACH",
+    "Iberia",
+]
 CHANNELS = [
     ("field", "Field sales", "Vente terrain"),
     ("distributors", "Distributors", "Distributeurs"),
@@ -74,13 +172,20 @@ class DemoPlan:
         found: dict[str, str] = {}
         for person in self.people:
             key = (
-                "executive" if "executive" in person.roles
-                else "lead" if "lead" in person.roles
-                else "admin" if "admin" in person.roles
+                "executive"
+                if "executive" in person.roles
+                else "lead"
+                if "lead" in person.roles
+                else "admin"
+                if "admin" in person.roles
                 else "seller"
-            )  # fmt: skip
+            )
             found.setdefault(key, person.email)
-        return [(role, found[role]) for role in ("executive", "lead", "seller", "admin") if role in found]
+        return [
+            (role, found[role])
+            for role in ("executive", "lead", "seller", "admin")
+            if role in found
+        ]
 
 
 def _ascii(text: str) -> str:
@@ -151,7 +256,9 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
     units = [root]
     new_units = [Unit(workspace=workspace, name=u.name, parent=root) for u in plan.units[1:]]
     Unit.objects.bulk_create(new_units, batch_size=2000)
-    units.extend(Unit.objects.filter(workspace=workspace, name__in=[u.name for u in new_units]).order_by())
+    units.extend(
+        Unit.objects.filter(workspace=workspace, name__in=[u.name for u in new_units]).order_by()
+    )
     by_name = {u.name: u for u in units}
     units = [by_name[u.name] for u in plan.units]
     for spec, unit in zip(plan.units, units, strict=True):
@@ -159,9 +266,17 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
     Unit.objects.bulk_update(units[1:], ["parent"], batch_size=2000)
 
     hashed = make_password(password)
-    existing = set(User.objects.filter(email__in=[p.email for p in plan.people]).values_list("email", flat=True))
+    existing = set(
+        User.objects.filter(email__in=[p.email for p in plan.people]).values_list(
+            "email", flat=True
+        )
+    )
     User.objects.bulk_create(
-        [User(email=p.email, name=p.name, password=hashed) for p in plan.people if p.email not in existing],
+        [
+            User(email=p.email, name=p.name, password=hashed)
+            for p in plan.people
+            if p.email not in existing
+        ],
         batch_size=2000,
     )
     users = {u.email: u for u in User.objects.filter(email__in=[p.email for p in plan.people])}
@@ -172,13 +287,17 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
             setattr(m, flag, role in p.roles)
         memberships.append(m)
     Membership.objects.bulk_create(memberships, batch_size=2000)
-    member_ids = dict(Membership.objects.filter(workspace=workspace).values_list("user__email", "pk"))
+    member_ids = dict(
+        Membership.objects.filter(workspace=workspace).values_list("user__email", "pk")
+    )
     Placement.objects.bulk_create(
         [
             Placement(
-                workspace=workspace, membership_id=member_ids[p.email], unit=units[p.unit],
+                workspace=workspace,
+                membership_id=member_ids[p.email],
+                unit=units[p.unit],
                 valid_from=p.joined_on,
-            )  # fmt: skip
+            )
             for p in plan.people
         ],
         batch_size=2000,
@@ -187,7 +306,10 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
         unit.lead_id = member_ids[plan.people[spec.lead].email] if spec.lead is not None else None
     Unit.objects.bulk_update(units, ["lead"], batch_size=2000)
     record(
-        workspace=workspace, actor=None, action="workspace.demo_loaded", obj=workspace,
+        workspace=workspace,
+        actor=None,
+        action="workspace.demo_loaded",
+        obj=workspace,
         after={"people": len(plan.people), "units": len(plan.units)},
-    )  # fmt: skip
+    )
     return workspace

@@ -36,7 +36,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("PACTE_DEBUG must be off when PACTE_ENV=production.")
 elif not SECRET_KEY:
     # Development only: a fixed, clearly marked key so sessions survive restarts.
-    SECRET_KEY = "development-only-insecure-key-" + "x" * 40  # noqa: S105
+    SECRET_KEY = "development-only-insecure-key-" + "x" * 40
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "pacte.org",
     "pacte.audit",
     "pacte.sales",
+    "pacte.planning",
+    "pacte.objectives",
+    "pacte.insights",
 ]
 
 MIDDLEWARE = [
@@ -104,9 +107,13 @@ def _database_from_url(url: str) -> dict[str, object]:
             "CONN_HEALTH_CHECKS": True,
         }
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path) if parsed.path not in ("", "/") else str(VAR_DIR / "pacte.sqlite3")
+        path = (
+            unquote(parsed.path) if parsed.path not in ("", "/") else str(VAR_DIR / "pacte.sqlite3")
+        )
         return _sqlite(path)
-    raise ImproperlyConfigured(f"DATABASE_URL must start with postgres:// or sqlite://, got {url!r}")
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with postgres:// or sqlite://, got {url!r}"
+    )
 
 
 def _sqlite(path: str) -> dict[str, object]:

@@ -5,4 +5,4 @@ import os
 os.environ["PACTE_ENV"] = "test"
 os.environ.setdefault("PACTE_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
 
-from pacte.settings import *  # noqa: E402, F403
+from pacte.settings import *  # noqa: F403

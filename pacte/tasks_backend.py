@@ -31,9 +31,9 @@ def _executor() -> ThreadPoolExecutor:
 class ThreadBackend(ImmediateBackend):
     """Like Django's immediate backend, but the task body runs on a background thread."""
 
-    def enqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:  # type: ignore[override]
+    def enqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:
         self.validate_task(task)
-        task_result = TaskResult(
+        task_result: TaskResult = TaskResult(
             task=task,
             id=get_random_string(32),
             status=TaskResultStatus.READY,
@@ -51,7 +51,7 @@ class ThreadBackend(ImmediateBackend):
         def run() -> None:
             close_old_connections()
             try:
-                self._execute_task(task_result)
+                self._execute_task(task_result)  # type: ignore[attr-defined]
             finally:
                 close_old_connections()
 

@@ -9,6 +9,10 @@ urlpatterns = [
     path("account/", include("pacte.accounts.urls")),
     path("audit/", include("pacte.audit.urls")),
     path("", include("pacte.org.urls")),
+    path("sales/", include("pacte.sales.urls")),
+    path("targets/", include("pacte.planning.urls")),
+    path("objectives/", include("pacte.objectives.urls")),
+    path("insights/", include("pacte.insights.urls")),
     path("api/v1/", api.urls),
 ]
 

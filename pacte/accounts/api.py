@@ -4,13 +4,20 @@ from ninja import Router
 from pacte.accounts import services
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import ApiToken, Membership, Workspace
-from pacte.accounts.schemas import MeOut, TokenCreated, TokenIn, TokenOut, WorkspaceOut, WorkspacePatch
+from pacte.accounts.schemas import (
+    MeOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+    WorkspaceOut,
+    WorkspacePatch,
+)
 
 router = Router(tags=["accounts"])
 
 
 def member_of(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined, no-any-return]
+    return request.member  # type: ignore[attr-defined]
 
 
 @router.get("/me", response=MeOut, summary="The current member")

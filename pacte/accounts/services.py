@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 import secrets
 
 from django.db import transaction
@@ -15,9 +16,14 @@ from pacte.errors import DomainError
 
 TOKEN_PREFIX = "pacte_"
 WORKSPACE_FIELDS = (
-    "name", "slug", "currency", "language", "fiscal_year_start_month", "rounding_unit",
+    "name",
+    "slug",
+    "currency",
+    "language",
+    "fiscal_year_start_month",
+    "rounding_unit",
     "leaderboard_enabled",
-)  # fmt: skip
+)
 
 
 @transaction.atomic
@@ -39,16 +45,23 @@ def create_workspace(
             _("The slug “%(slug)s” is taken.") % {"slug": slug}, code="duplicate_slug", field="slug"
         )
     workspace = Workspace(
-        name=name, slug=slug, currency=currency.upper(), language=language,
-        fiscal_year_start_month=fiscal_year_start_month, rounding_unit=rounding_unit,
-    )  # fmt: skip
+        name=name,
+        slug=slug,
+        currency=currency.upper(),
+        language=language,
+        fiscal_year_start_month=fiscal_year_start_month,
+        rounding_unit=rounding_unit,
+    )
     workspace.full_clean()
     workspace.save()
     Unit.objects.create(workspace=workspace, name=root_name or name)
     record(
-        workspace=workspace, actor=None, action="workspace.created", obj=workspace,
+        workspace=workspace,
+        actor=None,
+        action="workspace.created",
+        obj=workspace,
         after=snapshot(workspace, WORKSPACE_FIELDS),
-    )  # fmt: skip
+    )
     return workspace
 
 
@@ -66,9 +79,13 @@ def update_workspace(*, workspace: Workspace, actor: Membership, **changes: obje
     if after != before:
         workspace.save()
         record(
-            workspace=workspace, actor=actor, action="workspace.updated", obj=workspace,
-            before=before, after=after,
-        )  # fmt: skip
+            workspace=workspace,
+            actor=actor,
+            action="workspace.updated",
+            obj=workspace,
+            before=before,
+            after=after,
+        )
     return workspace
 
 
@@ -81,6 +98,10 @@ def set_language(*, user: User, language: str) -> None:
 
 
 def switch_workspace(*, user: User, workspace_uuid: object) -> Membership:
+    try:
+        workspace_uuid = uuid.UUID(str(workspace_uuid))
+    except ValueError:
+        raise DomainError(_("You are not a member of that workspace."), code="not_found") from None
     member = (
         Membership.objects.select_related("workspace")
         .filter(user=user, is_active=True, workspace__uuid=workspace_uuid)

@@ -1,10 +1,17 @@
-"""Translated labels of audit actions (the stored action is a stable code)."""
+"""Translated labels of audit actions (the stored action is a stable code).
+
+Each app lists its own actions in ``pacte/<app>/labels.py`` (``ACTION_LABELS``).
+"""
+
+from functools import cache
+from importlib import import_module
 
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
     "workspace.created": _("Workspace created"),
     "workspace.updated": _("Workspace settings changed"),
+    "workspace.demo_loaded": _("Demo company loaded"),
     "member.created": _("Person added"),
     "member.updated": _("Person edited"),
     "member.moved": _("Person moved to another team"),
@@ -27,6 +34,19 @@ OBJECT_LABELS = {
     "apitoken": _("API token"),
 }
 
+_APPS = ("org", "sales", "planning", "objectives", "insights")
+
+
+@cache
+def all_action_labels() -> dict[str, object]:
+    labels: dict[str, object] = dict(ACTION_LABELS)
+    for app in _APPS:
+        try:
+            labels.update(import_module(f"pacte.{app}.labels").ACTION_LABELS)
+        except ModuleNotFoundError:
+            continue
+    return labels
+
 
 def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+    return str(all_action_labels().get(action, action))

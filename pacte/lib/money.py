@@ -45,7 +45,9 @@ def babel_locale(language: str | None) -> str:
     return "fr_FR" if (language or "en").startswith("fr") else "en_GB"
 
 
-def format_money(minor: int | None, currency: str, language: str | None, *, cents: bool = False) -> str:
+def format_money(
+    minor: int | None, currency: str, language: str | None, *, cents: bool = False
+) -> str:
     """``1 234 567 €`` in French, ``€1,234,567`` in English; cents only when asked."""
     if minor is None:
         return "—"
@@ -54,8 +56,15 @@ def format_money(minor: int | None, currency: str, language: str | None, *, cent
     if cents:
         return format_currency(amount, currency, locale=locale)
     whole = amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    return format_currency(whole, currency, locale=locale, currency_digits=False, format_type="standard",
-                           decimal_quantization=True, format=_whole_pattern(locale))
+    return format_currency(
+        whole,
+        currency,
+        locale=locale,
+        currency_digits=False,
+        format_type="standard",
+        decimal_quantization=True,
+        format=_whole_pattern(locale),
+    )
 
 
 def _whole_pattern(locale: str) -> str:

@@ -33,7 +33,7 @@ router = Router(tags=["organisation"])
 
 
 def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined, no-any-return]
+    return request.member  # type: ignore[attr-defined]
 
 
 def _unit_out(unit: Unit, member_count: int = 0) -> dict[str, Any]:
@@ -87,7 +87,9 @@ def unit_create(request: HttpRequest, payload: UnitIn) -> tuple[int, dict[str, A
     member = _member(request)
     require_role(member, *ADMIN_ROLES)
     parent = (
-        get_unit_for(member, payload.parent) if payload.parent else selectors.root_unit(member.workspace)
+        get_unit_for(member, payload.parent)
+        if payload.parent
+        else selectors.root_unit(member.workspace)
     )
     lead = get_member_for(member, payload.lead) if payload.lead else None
     unit = services.create_unit(
@@ -145,6 +147,22 @@ def members(request: HttpRequest, filters: Query[MemberFilter]) -> list[dict[str
         status=status,
     ).order_by("name", "pk")
     return [_member_out(m) for m in qs]
+
+
+@router.post(
+    "/members/import", response=ImportOut, summary="Import people from CSV (all or nothing)"
+)
+def member_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
+    member = _member(request)
+    require_role(member, *ADMIN_ROLES)
+    result = import_people(workspace=member.workspace, actor=member, data=file.read())
+    return {
+        "ok": result.ok,
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "errors": [{"line": line, "message": message} for line, message in result.errors],
+    }
 
 
 @router.get("/members/{member_id}", response=MemberOut, summary="One person")
@@ -208,17 +226,3 @@ def member_reactivate(request: HttpRequest, member_id: str) -> dict[str, Any]:
     member = _member(request)
     subject = get_member_for(member, member_id, write=True)
     return _member_out(services.set_member_active(member=subject, actor=member, active=True))
-
-
-@router.post("/members/import", response=ImportOut, summary="Import people from CSV (all or nothing)")
-def member_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
-    member = _member(request)
-    require_role(member, *ADMIN_ROLES)
-    result = import_people(workspace=member.workspace, actor=member, data=file.read())
-    return {
-        "ok": result.ok,
-        "created": result.created,
-        "updated": result.updated,
-        "unchanged": result.unchanged,
-        "errors": [{"line": line, "message": message} for line, message in result.errors],
-    }

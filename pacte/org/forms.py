@@ -20,8 +20,14 @@ class MemberCreateForm(forms.Form):
     roles = forms.MultipleChoiceField(
         label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
     )
-    unit = forms.ModelChoiceField(label=_("Team"), queryset=Unit.objects.none(), to_field_name="uuid")
-    joined_on = forms.DateField(label=_("Joined on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    unit = forms.ModelChoiceField(
+        label=_("Team"), queryset=Unit.objects.none(), to_field_name="uuid"
+    )
+    joined_on = forms.DateField(
+        label=_("Joined on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     password = forms.CharField(
         label=_("Initial password"),
         required=False,
@@ -43,9 +49,13 @@ class MemberEditForm(forms.Form):
 
 
 class MemberMoveForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("New team"), queryset=Unit.objects.none(), to_field_name="uuid")
+    unit = forms.ModelChoiceField(
+        label=_("New team"), queryset=Unit.objects.none(), to_field_name="uuid"
+    )
     effective = forms.DateField(
-        label=_("Effective from"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Effective from"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -81,7 +91,9 @@ class PeopleFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False)
     unit = forms.UUIDField(label=_("Team"), required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=[("", _("Any role")), *Role.choices], required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[("", _("Any role")), *Role.choices], required=False
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[("active", _("Active")), ("inactive", _("Deactivated")), ("all", _("All"))],

@@ -71,7 +71,9 @@ class Unit(models.Model):
 class PlacementQuerySet(models.QuerySet["Placement"]):
     def on(self, day: datetime.date) -> PlacementQuerySet:
         """Placements in force on ``day`` (``valid_from`` inclusive, ``valid_to`` exclusive)."""
-        return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+        )
 
 
 class Placement(models.Model):
@@ -99,7 +101,9 @@ class Placement(models.Model):
         ]
         indexes = [
             models.Index(fields=["workspace", "unit", "valid_from"], name="placement_ws_unit"),
-            models.Index(fields=["workspace", "membership", "valid_from"], name="placement_ws_member"),
+            models.Index(
+                fields=["workspace", "membership", "valid_from"], name="placement_ws_member"
+            ),
         ]
 
     def __str__(self) -> str:

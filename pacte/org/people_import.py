@@ -97,7 +97,10 @@ def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int
             continue
         if len(values) != len(header):
             errors.append(
-                (line, _("expected %(n)s fields, found %(m)s.") % {"n": len(header), "m": len(values)})
+                (
+                    line,
+                    _("expected %(n)s fields, found %(m)s.") % {"n": len(header), "m": len(values)},
+                )
             )
             continue
         cell = {name: values[i].strip() for name, i in index.items()}
@@ -109,7 +112,8 @@ def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int
             problems.append(_("“%(email)s” is not a valid e-mail address.") % {"email": email})
         if email in seen:
             problems.append(
-                _("%(email)s already appears on line %(line)s.") % {"email": email, "line": seen[email]}
+                _("%(email)s already appears on line %(line)s.")
+                % {"email": email, "line": seen[email]}
             )
         seen.setdefault(email, line)
         if not cell["name"]:
@@ -121,7 +125,9 @@ def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int
         if cell["lead_of"]:
             lead_of = units.get(cell["lead_of"].casefold())
             if lead_of is None:
-                problems.append(_("unknown team “%(team)s” in lead_of.") % {"team": cell["lead_of"]})
+                problems.append(
+                    _("unknown team “%(team)s” in lead_of.") % {"team": cell["lead_of"]}
+                )
             elif lead_of.pk in lead_claims:
                 problems.append(
                     _("“%(team)s” already gets a lead on line %(line)s; a team has one lead.")
@@ -162,14 +168,20 @@ def _check_leads(workspace: Workspace, rows: list[_Row], errors: list[tuple[int,
             holder = leads.get(row.lead_of.pk)
             if holder is not None and holder != row.email:
                 errors.append(
-                    (row.line, _("“%(team)s” already has a lead (%(email)s); a team has one lead.")
-                     % {"team": row.lead_of, "email": holder})
+                    (
+                        row.line,
+                        _("“%(team)s” already has a lead (%(email)s); a team has one lead.")
+                        % {"team": row.lead_of, "email": holder},
+                    )
                 )
             other = led_by_email.get(row.email)
             if other is not None and other != row.lead_of.pk:
                 errors.append(
-                    (row.line, _("%(email)s already leads another team; a person leads one team at most.")
-                     % {"email": row.email})
+                    (
+                        row.line,
+                        _("%(email)s already leads another team; a person leads one team at most.")
+                        % {"email": row.email},
+                    )
                 )
 
 
@@ -194,7 +206,9 @@ def import_people(
             if row.email not in users
         ]
         User.objects.bulk_create(new_users)
-        users.update({u.email: u for u in User.objects.filter(email__in=[u.email for u in new_users])})
+        users.update(
+            {u.email: u for u in User.objects.filter(email__in=[u.email for u in new_users])}
+        )
         members = {
             m.user.email: m
             for m in Membership.objects.for_workspace(workspace)
@@ -203,8 +217,9 @@ def import_people(
         }
         placements = {
             p.membership_id: p
-            for p in Placement.objects.filter(workspace=workspace, valid_to__isnull=True)
-            .filter(membership__in=[m.pk for m in members.values()])
+            for p in Placement.objects.filter(workspace=workspace, valid_to__isnull=True).filter(
+                membership__in=[m.pk for m in members.values()]
+            )
         }
         events: list[dict[str, object]] = []
         to_create: list[Membership] = []
@@ -214,7 +229,9 @@ def import_people(
         for row in rows:
             member = members.get(row.email)
             if member is None:
-                member = Membership(workspace=workspace, user=users[row.email], name=row.name, joined_on=today)
+                member = Membership(
+                    workspace=workspace, user=users[row.email], name=row.name, joined_on=today
+                )
                 for role, flag in ROLE_FIELDS.items():
                     setattr(member, flag, role in row.roles)
                 to_create.append(member)
@@ -231,7 +248,14 @@ def import_people(
                 member.version += 1
                 to_update.append(member)
                 if before != after:
-                    events.append({"action": "member.updated", "obj": member, "before": before, "after": after})
+                    events.append(
+                        {
+                            "action": "member.updated",
+                            "obj": member,
+                            "before": before,
+                            "after": after,
+                        }
+                    )
                 if moved:
                     if placement is not None and placement.valid_from < today:
                         placement.valid_to = today
@@ -241,17 +265,30 @@ def import_people(
                         to_close.append(placement)
                     if placement is None or placement.valid_to is not None:
                         new_placements.append((member, row.unit))
-                    events.append({"action": "member.moved", "obj": member, "after": {"unit": str(row.unit.uuid)}})
+                    events.append(
+                        {
+                            "action": "member.moved",
+                            "obj": member,
+                            "after": {"unit": str(row.unit.uuid)},
+                        }
+                    )
         Membership.objects.bulk_create(to_create)
         Membership.objects.bulk_update(
             to_update, ["name", "is_executive", "is_lead", "is_seller", "is_admin", "version"]
         )
         Placement.objects.bulk_update(to_close, ["valid_to", "unit"])
         Placement.objects.bulk_create(
-            [Placement(workspace=workspace, membership=m, unit=u, valid_from=today) for m, u in new_placements]
+            [
+                Placement(workspace=workspace, membership=m, unit=u, valid_from=today)
+                for m, u in new_placements
+            ]
         )
         events.extend(
-            {"action": "member.created", "obj": m, "after": {"name": m.name, "roles": sorted(m.roles)}}
+            {
+                "action": "member.created",
+                "obj": m,
+                "after": {"name": m.name, "roles": sorted(m.roles)},
+            }
             for m in to_create
         )
         by_email = {m.user.email: m for m in [*to_create, *members.values()]}
@@ -262,10 +299,14 @@ def import_people(
                 row.lead_of.lead = by_email[row.email]
                 row.lead_of.version += 1
                 changed_units.append(row.lead_of)
-                events.append({
-                    "action": "unit.updated", "obj": row.lead_of,
-                    "before": {"lead": before_lead}, "after": {"lead": str(by_email[row.email].uuid)},
-                })  # fmt: skip
+                events.append(
+                    {
+                        "action": "unit.updated",
+                        "obj": row.lead_of,
+                        "before": {"lead": before_lead},
+                        "after": {"lead": str(by_email[row.email].uuid)},
+                    }
+                )
         Unit.objects.bulk_update(changed_units, ["lead", "version"])
         record_many({"workspace": workspace, "actor": actor, **e} for e in events)
     result.created = len(to_create)

@@ -148,7 +148,7 @@ def filter_members(
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(user__email__icontains=q))
     if unit:
-        qs = qs.filter(unit_uuid=unit)
+        qs = qs.filter(**{"unit_uuid": unit})  # an annotation of members_with_unit
     if role in ROLE_FIELDS:
         qs = qs.filter(**{ROLE_FIELDS[role]: True})
     if status == "inactive":

@@ -53,7 +53,9 @@ def _check_lead(unit: Unit, lead: Membership | None) -> None:
 
 def _check_parent(unit: Unit | None, parent: Unit | None, workspace: Workspace) -> None:
     if parent is None:
-        raise DomainError(_("Choose the team this team belongs to."), code="required", field="parent")
+        raise DomainError(
+            _("Choose the team this team belongs to."), code="required", field="parent"
+        )
     if parent.workspace_id != workspace.pk:
         raise DomainError(_("This team is not in the workspace."), code="not_found", field="parent")
     if unit is not None and unit.pk is not None and unit.pk in selectors.ancestor_ids(parent):
@@ -84,9 +86,13 @@ def _grant_lead_role(lead: Membership | None, actor: Membership | None) -> None:
         lead.version += 1
         lead.save(update_fields=["is_lead", "version"])
         record(
-            workspace=lead.workspace, actor=actor, action="member.updated", obj=lead,
-            before=before, after=snapshot(lead, MEMBER_FIELDS),
-        )  # fmt: skip
+            workspace=lead.workspace,
+            actor=actor,
+            action="member.updated",
+            obj=lead,
+            before=before,
+            after=snapshot(lead, MEMBER_FIELDS),
+        )
 
 
 @transaction.atomic
@@ -109,9 +115,12 @@ def create_unit(
     unit.save()
     _grant_lead_role(lead, actor)
     record(
-        workspace=workspace, actor=actor, action="unit.created", obj=unit,
+        workspace=workspace,
+        actor=actor,
+        action="unit.created",
+        obj=unit,
         after=snapshot(unit, UNIT_FIELDS),
-    )  # fmt: skip
+    )
     return unit
 
 
@@ -122,7 +131,7 @@ def update_unit(
     actor: Membership | None,
     name: str | None = None,
     parent: Unit | None = None,
-    lead: Membership | None | object = ...,
+    lead: Membership | object | None = ...,
     version: int | None = None,
 ) -> Unit:
     """Rename a team, move it under another parent, or change its lead (``None`` removes it)."""
@@ -155,9 +164,13 @@ def update_unit(
         unit.save()
         action = "unit.moved" if before["parent"] != after["parent"] else "unit.updated"
         record(
-            workspace=unit.workspace, actor=actor, action=action, obj=unit,
-            before=before, after=after,
-        )  # fmt: skip
+            workspace=unit.workspace,
+            actor=actor,
+            action=action,
+            obj=unit,
+            before=before,
+            after=after,
+        )
     return unit
 
 
@@ -194,9 +207,13 @@ def deactivate_unit(*, unit: Unit, actor: Membership | None, version: int | None
     unit.version += 1
     unit.save()
     record(
-        workspace=unit.workspace, actor=actor, action="unit.deactivated", obj=unit,
-        before=before, after=snapshot(unit, UNIT_FIELDS),
-    )  # fmt: skip
+        workspace=unit.workspace,
+        actor=actor,
+        action="unit.deactivated",
+        obj=unit,
+        before=before,
+        after=snapshot(unit, UNIT_FIELDS),
+    )
     return unit
 
 
@@ -213,9 +230,13 @@ def reactivate_unit(*, unit: Unit, actor: Membership | None) -> Unit:
     unit.version += 1
     unit.save()
     record(
-        workspace=unit.workspace, actor=actor, action="unit.reactivated", obj=unit,
-        before=before, after=snapshot(unit, UNIT_FIELDS),
-    )  # fmt: skip
+        workspace=unit.workspace,
+        actor=actor,
+        action="unit.reactivated",
+        obj=unit,
+        before=before,
+        after=snapshot(unit, UNIT_FIELDS),
+    )
     return unit
 
 
@@ -243,9 +264,12 @@ def delete_unit(*, unit: Unit, actor: Membership | None) -> None:
             code="unit_has_history",
         )
     record(
-        workspace=unit.workspace, actor=actor, action="unit.deleted", obj=unit,
+        workspace=unit.workspace,
+        actor=actor,
+        action="unit.deleted",
+        obj=unit,
         before=snapshot(unit, UNIT_FIELDS),
-    )  # fmt: skip
+    )
     unit.delete()
 
 
@@ -304,7 +328,9 @@ def create_member(
         raise DomainError(_("A person needs a name."), code="required", field="name")
     role_set = normalise_roles(roles)
     if unit.workspace_id != workspace.pk or not unit.is_active:
-        raise DomainError(_("Choose an active team of this workspace."), code="not_found", field="unit")
+        raise DomainError(
+            _("Choose an active team of this workspace."), code="not_found", field="unit"
+        )
     if Membership.objects.filter(workspace=workspace, user__email=email).exists():
         raise DomainError(
             _("%(email)s is already a member of this workspace.") % {"email": email},
@@ -318,7 +344,9 @@ def create_member(
             try:
                 validate_password(password, user)
             except ValidationError as exc:
-                raise DomainError(" ".join(exc.messages), code="weak_password", field="password") from None
+                raise DomainError(
+                    " ".join(exc.messages), code="weak_password", field="password"
+                ) from None
             user.set_password(password)
         else:
             user.set_unusable_password()
@@ -332,9 +360,12 @@ def create_member(
         workspace=workspace, membership=member, unit=unit, valid_from=member.joined_on
     )
     record(
-        workspace=workspace, actor=actor, action="member.created", obj=member,
+        workspace=workspace,
+        actor=actor,
+        action="member.created",
+        obj=member,
         after={**snapshot(member, MEMBER_FIELDS), "unit": str(unit.uuid)},
-    )  # fmt: skip
+    )
     return member
 
 
@@ -369,9 +400,13 @@ def update_member(
         member.version += 1
         member.save()
         record(
-            workspace=member.workspace, actor=actor, action="member.updated", obj=member,
-            before=before, after=after,
-        )  # fmt: skip
+            workspace=member.workspace,
+            actor=actor,
+            action="member.updated",
+            obj=member,
+            before=before,
+            after=after,
+        )
     return member
 
 
@@ -389,7 +424,9 @@ def move_member(
     _check_version(member, version)
     effective = effective or timezone.localdate()
     if unit.workspace_id != member.workspace_id or not unit.is_active:
-        raise DomainError(_("Choose an active team of this workspace."), code="not_found", field="unit")
+        raise DomainError(
+            _("Choose an active team of this workspace."), code="not_found", field="unit"
+        )
     if effective < member.joined_on:
         raise DomainError(
             _("The move is dated %(date)s, before %(name)s joined (%(joined)s).")
@@ -397,7 +434,11 @@ def move_member(
             code="before_joining",
             field="effective",
         )
-    current = Placement.objects.select_for_update().filter(membership=member, valid_to__isnull=True).first()
+    current = (
+        Placement.objects.select_for_update()
+        .filter(membership=member, valid_to__isnull=True)
+        .first()
+    )
     if current is not None and current.valid_from > effective:
         raise DomainError(
             _("%(name)s has a later move dated %(date)s; a move must come after it.")
@@ -426,9 +467,13 @@ def move_member(
     member.version += 1
     member.save(update_fields=["version"])
     record(
-        workspace=member.workspace, actor=actor, action="member.moved", obj=member,
-        before=before, after={"unit": str(unit.uuid), "effective": effective},
-    )  # fmt: skip
+        workspace=member.workspace,
+        actor=actor,
+        action="member.moved",
+        obj=member,
+        before=before,
+        after={"unit": str(unit.uuid), "effective": effective},
+    )
     return placement
 
 
@@ -445,7 +490,8 @@ def set_member_active(
     led = Unit.objects.filter(lead=member).first()
     if not active and led is not None:
         raise DomainError(
-            _("%(name)s leads “%(team)s”: name another lead first.") % {"name": member, "team": led},
+            _("%(name)s leads “%(team)s”: name another lead first.")
+            % {"name": member, "team": led},
             code="still_leads",
         )
     before = snapshot(member, MEMBER_FIELDS)
@@ -453,8 +499,11 @@ def set_member_active(
     member.version += 1
     member.save()
     record(
-        workspace=member.workspace, actor=actor,
-        action="member.reactivated" if active else "member.deactivated", obj=member,
-        before=before, after=snapshot(member, MEMBER_FIELDS),
-    )  # fmt: skip
+        workspace=member.workspace,
+        actor=actor,
+        action="member.reactivated" if active else "member.deactivated",
+        obj=member,
+        before=before,
+        after=snapshot(member, MEMBER_FIELDS),
+    )
     return member

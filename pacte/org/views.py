@@ -53,7 +53,9 @@ def people(request: MemberRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "page": page,
-        "units": selectors.units_with_counts(member.workspace).filter(is_active=True).order_by("name"),
+        "units": selectors.units_with_counts(member.workspace)
+        .filter(is_active=True)
+        .order_by("name"),
         "can_edit": member.has_role(*ADMIN_ROLES),
     }
     template = "org/people.html#results" if request.htmx else "org/people.html"  # type: ignore[attr-defined]
@@ -139,7 +141,9 @@ def person_edit(request: MemberRequest, uuid: str) -> HttpResponse:
 def person_move(request: MemberRequest, uuid: str) -> HttpResponse:
     subject = get_member_for(request.member, uuid, write=True)
     form = MemberMoveForm(
-        request.POST or None, workspace=request.member.workspace, initial={"version": subject.version}
+        request.POST or None,
+        workspace=request.member.workspace,
+        initial={"version": subject.version},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,11 +202,19 @@ def people_import(request: MemberRequest) -> HttpResponse:
             if result.ok:
                 messages.success(
                     request,
-                    _("Import done: %(created)s added, %(updated)s updated, %(unchanged)s unchanged.")
-                    % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+                    _(
+                        "Import done: %(created)s added, %(updated)s updated, %(unchanged)s unchanged."
+                    )
+                    % {
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                    },
                 )
     return render(
-        request, "org/people_import.html", {"form": form, "result": result, "columns": ",".join(COLUMNS)}
+        request,
+        "org/people_import.html",
+        {"form": form, "result": result, "columns": ",".join(COLUMNS)},
     )
 
 
@@ -224,7 +236,7 @@ def team(request: MemberRequest, uuid: str) -> HttpResponse:
     unit = get_unit_for(request.member, uuid)
     members = (
         selectors.members_with_unit(request.member.workspace)
-        .filter(unit_id=unit.pk, is_active=True)
+        .filter(**{"unit_id": unit.pk}, is_active=True)
         .select_related("user")
         .order_by("name")
     )

@@ -17,8 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--sellers", type=int, default=40)
         parser.add_argument("--slug", default=demo.DEMO_SLUG)
-        parser.add_argument("--reset", action="store_true", help="Delete and reload the demo workspace.")
-        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete and reload the demo workspace."
+        )
+        parser.add_argument(
+            "--quiet-logins", action="store_true", help="Do not print the demo logins."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug = options["slug"]
@@ -35,7 +39,9 @@ class Command(BaseCommand):
             existing = None
         plan = demo.generate(seed=options["seed"], sellers=options["sellers"])
         if existing is not None:
-            self.stdout.write(f"The demo company “{existing.name}” is already loaded (slug {slug}).")
+            self.stdout.write(
+                f"The demo company “{existing.name}” is already loaded (slug {slug})."
+            )
         else:
             start = time.perf_counter()
             demo.load(plan, slug=slug)

@@ -1,0 +1,89 @@
+# Pacte — two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+PORT    ?= 8000
+HOST    ?= 127.0.0.1
+WORKERS ?= 2
+QUICK   ?=
+
+# A Python 3.12 or newer: on PATH first, then in pyenv's versions folder (its shims may refuse a
+# version that is installed but not enabled).
+PYTHON_CANDIDATES := python3.14 python3.13 python3.12 python3
+PYTHON ?= $(shell for c in $(PYTHON_CANDIDATES); do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
+	done; \
+	for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
+	done)
+
+.PHONY: help run test lint types test-sqlite test-postgres test-browser bench messages install install-dev clean
+
+help:
+	@echo "make run    set up everything, load the demo company, serve http://$(HOST):$(PORT)"
+	@echo "make test   lint, types, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make bench  benchmarks (QUICK=1 for reduced sizes)"
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Pacte needs Python 3.12 or newer. None was found on PATH (python3.13, python3.12, python3)"; \
+	  echo "nor in pyenv's versions folder. Install one (e.g. 'pyenv install 3.13') and run make again."; \
+	  exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po
+	$(BIN)/pacte compilemessages -v0
+
+run: install locale/fr/LC_MESSAGES/django.mo
+	$(BIN)/pacte migrate --no-input -v0
+	$(BIN)/pacte collectstatic --no-input -v0
+	$(BIN)/pacte demo
+	@echo ""
+	@echo "Pacte is serving http://$(HOST):$(PORT) (Ctrl-C to stop)"
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) --log-level warning pacte.wsgi:application
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install-dev
+	$(BIN)/mypy pacte bench tools
+
+test-sqlite: install-dev locale/fr/LC_MESSAGES/django.mo
+	$(BIN)/pytest -m "not browser" -p no:randomly
+
+test-postgres: install-dev locale/fr/LC_MESSAGES/django.mo
+	$(BIN)/python tools/with_postgres.py -- $(BIN)/pytest -m "not browser and not sqlite_only"
+
+test-browser: install-dev locale/fr/LC_MESSAGES/django.mo
+	$(BIN)/pytest -m browser
+
+test: lint types test-sqlite test-postgres test-browser
+	@echo "All checks passed."
+
+bench: install-dev
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+messages: install-dev
+	$(BIN)/pacte makemessages -l fr --no-location --no-obsolete -i ".venv/*" -i "var/*" -i "bench/*" -i "tools/*"
+	$(BIN)/pacte makemessages -d djangojs -l fr --no-location --no-obsolete -i ".venv/*" -i "var/*" -i "static/vendor/*"
+	$(BIN)/pacte compilemessages -v0
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,29 @@
+"""Project-wide fixtures: the shared cast and logged-in clients."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+from pacte.testing.cast import PASSWORD, Cast, build_cast
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in browser tests
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return build_cast()
+
+
+@pytest.fixture
+def login():
+    """``login(member)`` returns a test client logged in as that member."""
+
+    def _login(member) -> Client:  # type: ignore[no-untyped-def]
+        client = Client()
+        assert client.login(username=member.user.email, password=PASSWORD)
+        return client
+
+    return _login
