@@ -82,7 +82,6 @@ bench: install-dev
 
 messages: install-dev
 	$(BIN)/pacte makemessages -l fr --no-location --no-obsolete -i ".venv/*" -i "var/*" -i "bench/*" -i "tools/*"
-	$(BIN)/pacte makemessages -d djangojs -l fr --no-location --no-obsolete -i ".venv/*" -i "var/*" -i "static/vendor/*"
 	$(BIN)/pacte compilemessages -v0
 
 clean:

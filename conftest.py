@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.test import Client
 
 from pacte.testing.cast import PASSWORD, Cast, build_cast
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in browser tests
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ PACTE_LOGIN_LOCKOUT_MINUTES = env_int("PACTE_LOGIN_LOCKOUT_MINUTES", 15)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [Path(env_str("PACTE_LOCALE_DIR", str(BASE_DIR / "locale")))]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("PACTE_TIME_ZONE", "Europe/Paris")
@@ -246,3 +246,4 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_MAX_LIMIT = 1000

@@ -3,9 +3,10 @@ import uuid
 
 from django.http import HttpRequest
 from ninja import FilterSchema, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from pacte.accounts.access import ADMIN_ROLES, require_role
+from pacte.api_pagination import Pagination
 from pacte.audit.models import AuditEvent
 from pacte.audit.selectors import filter_events
 
@@ -35,7 +36,7 @@ class AuditFilter(FilterSchema):
 
 
 @router.get("", response=list[AuditEventOut], summary="Audit events (executives and admins)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def events(request: HttpRequest, filters: Query[AuditFilter]) -> list[AuditEvent]:
     member = request.member  # type: ignore[attr-defined]
     require_role(member, *ADMIN_ROLES)

@@ -69,7 +69,7 @@ PAGES: dict[str, Route] = {
     "org:team_edit": Route(ADMIN, obj=team),
     "org:team_active": Route(ADMIN, obj=team),
     "org:team_delete": Route(ADMIN, obj=team),
-    "api:openapi-json": Route("public"),
+    "api:openapi-json": Route("member"),
     "api:openapi-view": Route("member"),
 }
 

@@ -1,0 +1,44 @@
+"""Schemathesis against the OpenAPI document: no server error, no response outside the schema.
+
+Every operation of ``/api/v1/`` gets property-based requests (valid and invalid inputs) as an
+admin of the cast's workspace, in process through the WSGI application.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from pacte.api import api
+from pacte.testing.cast import Cast
+
+EXAMPLES_PER_OPERATION = 12
+
+
+def test_api_conforms_to_its_schema(cast: Cast) -> None:
+    schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
+    schema.app = get_wsgi_application()
+    headers = {"Authorization": f"Bearer {cast.token(cast.admin)}"}
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+        def check(case) -> None:  # type: ignore[no-untyped-def]
+            case.call_and_validate(
+                headers=headers, checks=[not_a_server_error, response_schema_conformance]
+            )
+
+        check()
+        checked.append(operation.label)
+    assert len(checked) >= 20, checked
