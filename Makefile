@@ -56,7 +56,7 @@ run: install locale/fr/LC_MESSAGES/django.mo
 	$(BIN)/pacte demo
 	@echo ""
 	@echo "Pacte is serving http://$(HOST):$(PORT) (Ctrl-C to stop)"
-	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) --log-level warning pacte.wsgi:application
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads 4 --backpressure 16 --log-level warning pacte.wsgi:application
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -46,3 +46,22 @@ class LanguageForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(label=_("Company name"), max_length=200)
+    language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
+    fiscal_year_start_month = forms.TypedChoiceField(
+        label=_("First month of the fiscal year"),
+        coerce=int,
+        choices=[(m, m) for m in range(1, 13)],
+    )
+    rounding_unit = forms.IntegerField(
+        label=_("Rounding unit for targets, in cents"),
+        min_value=1,
+        max_value=10**12,
+        help_text=_("For example 100000 rounds every share to 1,000 of the currency."),
+    )
+    leaderboard_enabled = forms.BooleanField(
+        label=_("Sellers see each other's individual figures"), required=False
+    )

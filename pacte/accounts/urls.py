@@ -12,4 +12,5 @@ urlpatterns = [
     path("", views.account, name="account"),
     path("tokens/<uuid:uuid>/revoke/", views.token_revoke, name="token_revoke"),
     path("workspace/", views.switch_workspace, name="switch_workspace"),
+    path("settings/", views.workspace_settings, name="workspace_settings"),
 ]

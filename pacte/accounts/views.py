@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts import services
 from pacte.accounts.access import get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
-from pacte.accounts.forms import LanguageForm, ThrottledLoginForm, TokenForm
+from pacte.accounts.access import ADMIN_ROLES
+from pacte.accounts.forms import LanguageForm, ThrottledLoginForm, TokenForm, WorkspaceForm
 from pacte.accounts.models import ApiToken
 from pacte.errors import DomainError
 
@@ -128,3 +129,21 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("You are now in %(name)s.") % {"name": member.workspace})
     return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def workspace_settings(request: MemberRequest) -> HttpResponse:
+    """Workspace set-up for admins and executives (audited through the service)."""
+    workspace = request.member.workspace
+    fields = ("name", "language", "fiscal_year_start_month", "rounding_unit", "leaderboard_enabled")
+    form = WorkspaceForm(request.POST or None, initial={f: getattr(workspace, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_workspace(workspace=workspace, actor=request.member, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("accounts:workspace_settings")
+    return render(request, "accounts/workspace_settings.html", {"form": form, "workspace": workspace})

@@ -67,3 +67,19 @@ def test_switch_workspace(cast: Cast, login) -> None:
     other = login(cast.other_seller)
     other.post("/account/workspace/", {"workspace": cast.outsider_workspace.uuid})
     assert "Acme" in other.get("/").content.decode()
+
+
+def test_admin_changes_workspace_settings_with_an_audit_event(cast: Cast, login) -> None:
+    from pacte.audit.models import AuditEvent
+
+    client = login(cast.admin)
+    response = client.post(
+        "/account/settings/",
+        {"name": "Acme SA", "language": "fr", "fiscal_year_start_month": "7", "rounding_unit": "100000"},
+    )
+    assert response.status_code == 302
+    cast.workspace.refresh_from_db()
+    assert (cast.workspace.fiscal_year_start_month, cast.workspace.rounding_unit) == (7, 100000)
+    event = AuditEvent.objects.get(workspace=cast.workspace, action="workspace.updated")
+    assert event.before["fiscal_year_start_month"] == 1 and event.after["fiscal_year_start_month"] == 7
+    assert login(cast.seller).get("/account/settings/").status_code == 403
