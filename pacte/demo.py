@@ -201,8 +201,15 @@ def generate(*, seed: int = 42, sellers: int = 40) -> DemoPlan:
     plan.units.append(DemoUnit(name=plan.name, parent=None))
     used: set[str] = set()
 
+    names: set[tuple[str, str]] = set()
+
     def person(roles: set[str], unit: int, years: int = 6) -> int:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        for _ in range(20):  # avoid namesakes while the name lists allow it
+            if (first, last) not in names:
+                break
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        names.add((first, last))
         base = f"{_ascii(first)}.{_ascii(last)}".replace(" ", "-")
         email, n = f"{base}@{EMAIL_DOMAIN}", 1
         while email in used:

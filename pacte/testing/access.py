@@ -55,6 +55,7 @@ PAGES: dict[str, Route] = {
     "accounts:account": Route("member"),
     "accounts:token_revoke": Route("member", obj=token),
     "accounts:switch_workspace": Route("member"),
+    "accounts:workspace_settings": Route(ADMIN),
     "audit:events": Route(ADMIN),
     "org:people": Route("member"),
     "org:person": Route("member", obj=person),
