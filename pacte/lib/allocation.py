@@ -1,0 +1,1070 @@
+"""Cascade maths: split one amount across units, sellers, channels and months, exactly.
+
+Framework-free (NumPy only, no Django). The planning app builds the inputs from the database,
+calls :func:`cascade` and stores the integer arrays of the :class:`CascadeResult`.
+
+Money is integer minor units (``np.int64``, e.g. cents) everywhere in and out. Floats are used
+only for weights, quotas and explanatory fractions, never for a stored amount.
+
+Shape conventions (``n`` sellers, ``u`` units, ``c`` channels, ``m`` months, 12 by default):
+
+- seller arrays are ``(n,)``, indexed by seller *position*; ``seller_keys`` (stable ids, unique)
+  break ties, so the result per seller does not depend on the order sellers are given in;
+- ``seller_unit`` is ``(n,)`` (index into units), ``unit_parent`` is ``(u,)`` (index of the
+  parent unit, ``-1`` for the single root);
+- channel weights are ``(c,)`` (company shares) or ``(n, c)`` (per seller);
+- phasing profiles are ``(m,)`` (all channels) or ``(c, m)`` (per channel); availability is
+  ``(n, m)``;
+- result cells are ``(n, c, m)`` and unit rollups ``(u,)`` / ``(u, c, m)``.
+
+Guarantees: every share is a non-negative integer; shares sum exactly to what they split (a
+seller's cells to its annual amount, a unit's rollup to its sellers plus child units, the root
+to the total); rounding is largest remainder in multiples of the rounding unit, the part below
+one unit going to the next largest remainder; ties are broken by a stable key, never by
+position in memory.
+
+Errors are :class:`AllocationError` (a ``ValueError``) with a developer-facing message; the
+infeasible case is :class:`CascadeInfeasible`, whose ``conflicts`` (plain dicts) let a page
+write its own translated sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Largest number of rounding units one split may handle (quotas stay exact in float64).
+MAX_UNITS: Final = 2**53
+
+#: Codes of :attr:`Explanation.bound`.
+BOUND_NONE: Final = 0
+BOUND_LOWER: Final = 1
+BOUND_UPPER: Final = 2
+BOUND_LABELS: Final = {BOUND_NONE: "none", BOUND_LOWER: "lower", BOUND_UPPER: "upper"}
+
+
+class AllocationError(ValueError):
+    """Inputs that cannot be allocated: negative or non-integer amount, all-zero weights, bad
+    shapes, unknown sellers."""
+
+
+class CascadeInfeasible(AllocationError):
+    """The constraints cannot all hold together.
+
+    ``conflicts`` is a list of dicts, each with a ``kind`` and the figures involved, e.g.
+    ``{"kind": "lower_bounds", "sellers": [...keys...], "amount": 1200}``,
+    ``{"kind": "holds", "sellers": [...], "amount": 500}``, ``{"kind": "total", "amount": 1000}``.
+    Amounts are integer minor units; sellers are named by their keys.
+    """
+
+    def __init__(self, message: str, conflicts: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+# --------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _amount(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise AllocationError(f"{name} must be an integer amount in minor units, got {value!r}")
+    result = int(value)
+    if result < 0:
+        raise AllocationError(f"{name} must not be negative, got {result}")
+    return result
+
+
+def _unit(value: object, name: str = "unit") -> int:
+    result = _amount(value, name)
+    if result < 1:
+        raise AllocationError(f"{name} must be a positive integer, got {result}")
+    return result
+
+
+def _floats(values: npt.ArrayLike, name: str, shape: tuple[int, ...] | None = None) -> FloatArray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AllocationError(f"{name} must be numeric") from exc
+    if shape is not None and arr.shape != shape:
+        raise AllocationError(f"{name} must have shape {shape}, got {arr.shape}")
+    if arr.size:
+        # Two reductions, no temporary array (these run on millions of cells).
+        smallest, largest = float(arr.min()), float(arr.max())
+        if np.isnan(smallest) or not np.isfinite(largest):
+            raise AllocationError(f"{name} must be finite numbers")
+        if smallest < 0:
+            raise AllocationError(f"{name} must not be negative")
+    return arr
+
+
+def _ints(values: npt.ArrayLike, name: str) -> IntArray:
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        raise AllocationError(f"{name} must be integers (minor units), got dtype {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _stable_sum(values: FloatArray, axis: int = -1) -> FloatArray:
+    """Sum that does not depend on the order of the elements (sorted before summing)."""
+    return np.asarray(np.sort(values, axis=axis).sum(axis=axis), dtype=np.float64)
+
+
+def _normalised(values: FloatArray, name: str) -> FloatArray:
+    total = float(_stable_sum(values))
+    if total <= 0:
+        raise AllocationError(f"all weights are zero for {name}: nothing to split proportionally")
+    return values / total
+
+
+# --------------------------------------------------------------------------------------------
+# largest remainder
+
+
+def _tie_codes(k: int, keys: npt.ArrayLike | None) -> IntArray:
+    """Per column, a code that is larger for the column preferred on a tie (smaller key)."""
+    if keys is None:
+        return np.arange(k - 1, -1, -1, dtype=np.int64)
+    key_arr = np.asarray(keys)
+    if key_arr.shape != (k,):
+        raise AllocationError(f"keys must have shape ({k},), got {key_arr.shape}")
+    order = np.argsort(key_arr, kind="stable")
+    codes = np.empty(k, dtype=np.int64)
+    codes[order] = np.arange(k - 1, -1, -1, dtype=np.int64)
+    return codes
+
+
+def _round_quotas(
+    quotas: FloatArray, units: IntArray, eligible: BoolArray | None, ties: IntArray
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """Round real quotas ``(r, k)`` (in units) to integers summing to ``units`` per row.
+
+    Each row gets ``floor(quota)`` plus one unit for the ``d`` largest remainders among the
+    ``eligible`` cells (``None``: all; then the others, only if float error leaves more to
+    give). Quotas must be non-negative. Returns
+    (integer units, the composite priority key, which cells got the extra unit).
+    """
+    rows, k = quotas.shape
+    out = quotas.astype(np.int64)  # truncation is floor for non-negative quotas
+    shift = max(1, (k - 1).bit_length())
+    bits = min(48, 61 - shift)
+    # One unique int64 per cell: quantised remainder (+1 when eligible), then the tie code.
+    remainders = quotas - out
+    remainders *= float(2**bits)
+    key = remainders.astype(np.int64)
+    if eligible is None:
+        key += 1
+    else:
+        key += eligible
+    key <<= shift
+    key |= ties[None, :]
+    deficit = units - out.sum(axis=1)
+    # The d largest keys of a row are those at or above its (k - d)-th smallest; a sentinel
+    # column above every key stands for d = 0.
+    ordered = np.empty((rows, k + 1), dtype=np.int64)
+    ordered[:, :k] = key
+    ordered[:, :k].sort(axis=1)
+    ordered[:, k] = np.iinfo(np.int64).max
+    position = (k - np.clip(deficit, 0, k))[:, None]
+    threshold = np.take_along_axis(ordered, position, axis=1)
+    bumped = key >= threshold
+    out += bumped
+    # Float edge cases only (quotas off by more than a remainder): settle one unit at a time.
+    deficit = deficit - np.clip(deficit, 0, k)
+    if (np.abs(deficit) > k).any():
+        raise AllocationError("internal rounding drift: quotas do not add up to the amount")
+    while (deficit != 0).any():
+        idx = np.flatnonzero(deficit > 0)
+        if idx.size:
+            col = np.where(bumped[idx], -1, key[idx]).argmax(axis=1)
+            out[idx, col] += 1
+            bumped[idx, col] = True
+        idx = np.flatnonzero(deficit < 0)
+        if idx.size:
+            col = np.where(out[idx] > 0, -key[idx], np.iinfo(np.int64).min).argmax(axis=1)
+            out[idx, col] -= 1
+        deficit = units - out.sum(axis=1)
+    return out, key, bumped
+
+
+def split_rows(
+    amounts: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    *,
+    unit: int = 1,
+    keys: npt.ArrayLike | None = None,
+) -> IntArray:
+    """Split each ``amounts[i]`` over row ``weights[i]`` by largest remainder, vectorised.
+
+    ``amounts`` is ``(r,)`` non-negative integers, ``weights`` ``(r, k)`` non-negative floats;
+    returns ``(r, k)`` int64 whose rows sum exactly to ``amounts``. Shares are multiples of
+    ``unit`` except one cell per row, which takes ``amount % unit`` (the next largest
+    remainder). A zero weight always gets zero. Ties go to the smaller ``keys`` (``(k,)``,
+    default: column order). A row with amount 0 may have all-zero weights; a positive amount
+    over all-zero weights raises :class:`AllocationError`.
+    """
+    unit = _unit(unit)
+    amt = _ints(amounts, "amounts")
+    if amt.ndim != 1:
+        raise AllocationError(f"amounts must be 1-D, got shape {amt.shape}")
+    w = _floats(weights, "weights")
+    if w.ndim != 2 or w.shape[0] != amt.shape[0]:
+        raise AllocationError(f"weights must have shape ({amt.shape[0]}, k), got {w.shape}")
+    k = w.shape[1]
+    if k == 0:
+        raise AllocationError("weights must have at least one column")
+    if (amt < 0).any():
+        raise AllocationError("amounts must not be negative")
+    return _split_rows(amt, _scaled_rows(w), unit, _tie_codes(k, keys))
+
+
+def _scaled_rows(values: FloatArray) -> FloatArray:
+    """Rows divided by their largest value (all-zero rows kept), so that tiny or huge weights
+    cannot overflow the quotas; proportions are unchanged."""
+    largest = values.max(axis=-1, keepdims=True) if values.size else values
+    return np.asarray(values / np.where(largest > 0, largest, 1.0), dtype=np.float64)
+
+
+def _split_rows(amt: IntArray, w: FloatArray, unit: int, ties: IntArray) -> IntArray:
+    """:func:`split_rows` on validated inputs (columns have a fixed meaning, so a plain row
+    sum is deterministic)."""
+    rows, k = w.shape
+    if rows == 0:
+        return np.zeros((0, k), dtype=np.int64)
+    totals = w.sum(axis=1)
+    zero = totals <= 0
+    bad = np.flatnonzero(zero & (amt > 0))
+    if bad.size:
+        raise AllocationError(
+            f"all weights are zero for {bad.size} row(s) with a positive amount "
+            f"(rows {bad[:5].tolist()}{'…' if bad.size > 5 else ''})"
+        )
+    units, rest = np.divmod(amt, unit)
+    if units.max() > MAX_UNITS:
+        raise AllocationError(f"an amount exceeds {MAX_UNITS} rounding units")
+    positive: BoolArray | None = None if bool(w.min() > 0) else w > 0  # None: all positive
+    quotas = w * ((amt / unit) / np.where(zero, 1.0, totals))[:, None]
+    out, key, bumped = _round_quotas(quotas, units, positive, ties)
+    out *= unit
+    with_rest = np.flatnonzero(rest > 0)
+    if with_rest.size:
+        allowed = (
+            np.ones((with_rest.size, k), dtype=np.bool_)
+            if positive is None
+            else positive[with_rest]
+        )
+        cand = allowed & ~bumped[with_rest]
+        cand = np.where(cand.any(axis=1)[:, None], cand, allowed)
+        col = np.where(cand, key[with_rest], -1).argmax(axis=1)
+        out[with_rest, col] += rest[with_rest]
+    return out
+
+
+def largest_remainder(
+    amount: int,
+    weights: npt.ArrayLike,
+    *,
+    unit: int = 1,
+    keys: npt.ArrayLike | None = None,
+) -> IntArray:
+    """Split a non-negative integer ``amount`` proportionally to ``weights`` ``(k,)``.
+
+    Returns ``(k,)`` int64 summing exactly to ``amount``, never negative, in multiples of
+    ``unit`` except the part below one unit, which goes to the next largest remainder. Ties
+    go to the smaller key (``keys``, ``(k,)``, e.g. seller ids; default: position), so with
+    keys the share of each element does not depend on input order. All-zero weights raise
+    :class:`AllocationError`.
+    """
+    amount = _amount(amount, "amount")
+    w = _floats(weights, "weights")
+    if w.ndim != 1 or w.size == 0:
+        raise AllocationError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
+    if float(_stable_sum(w)) <= 0:
+        raise AllocationError("all weights are zero: nothing to split proportionally")
+    return split_rows(np.array([amount], dtype=np.int64), w[None, :], unit=unit, keys=keys)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# weights
+
+
+@dataclass(frozen=True, eq=False)
+class Weights:
+    """Seller weights ``values`` ``(n,)`` and where they come from (for explanations).
+
+    ``components`` maps a method name to its normalised vector (sums to 1), ``mix`` maps it to
+    its normalised share of the blend; ``values = Σ mix[name] · components[name]``.
+    """
+
+    values: FloatArray
+    components: Mapping[str, FloatArray]
+    mix: Mapping[str, float]
+
+    @classmethod
+    def single(cls, name: str, raw: npt.ArrayLike) -> Weights:
+        """One method, no blend."""
+        vector = _normalised(_floats(raw, name), name)
+        return cls(values=vector, components={name: vector}, mix={name: 1.0})
+
+
+def equal_weights(fte: npt.ArrayLike) -> FloatArray:
+    """Equal share per seller, weighted by FTE ``(n,)`` (0 = not selling)."""
+    return _floats(fte, "fte").copy()
+
+
+def history_weights(actuals: npt.ArrayLike) -> FloatArray:
+    """Share of past actuals: ``(n,)`` or ``(n, …)`` (summed over trailing axes, e.g. channel ×
+    month) in minor units, non-negative."""
+    arr = _floats(actuals, "history")
+    if arr.ndim == 0:
+        raise AllocationError("history must have one row per seller")
+    return arr.reshape(arr.shape[0], -1).sum(axis=1)
+
+
+def potential_weights(potential: npt.ArrayLike) -> FloatArray:
+    """Per-seller potential ``(n,)`` (imported), non-negative."""
+    return _floats(potential, "potential").copy()
+
+
+def capacity_profile(
+    fte: npt.ArrayLike,
+    *,
+    start_month: npt.ArrayLike | None = None,
+    ramp_months: npt.ArrayLike = 0,
+    availability: npt.ArrayLike | None = None,
+    n_months: int = 12,
+) -> FloatArray:
+    """Capacity per seller and month ``(n, m)``: FTE × ramp-up × availability.
+
+    ``start_month`` ``(n,)`` is the fiscal month index the seller starts (negative: before the
+    year; ``>= m``: not this year); the ramp is linear over ``ramp_months`` (scalar or ``(n,)``):
+    1/N of capacity in the first month, full capacity from month N. ``availability`` ``(n, m)``
+    in [0, 1] removes leave (0 = away the whole month).
+    """
+    f = _floats(fte, "fte")
+    if f.ndim != 1:
+        raise AllocationError(f"fte must be 1-D, got shape {f.shape}")
+    n = f.shape[0]
+    months = np.arange(n_months, dtype=np.float64)[None, :]
+    start = np.broadcast_to(
+        np.asarray(0 if start_month is None else start_month, dtype=np.float64), (n,)
+    ).reshape(n, 1)
+    ramp = np.broadcast_to(np.asarray(ramp_months, dtype=np.float64), (n,)).reshape(n, 1)
+    if (ramp < 0).any():
+        raise AllocationError("ramp_months must not be negative")
+    elapsed = months - start + 1.0
+    factor = np.where(elapsed <= 0, 0.0, np.minimum(1.0, elapsed / np.where(ramp > 0, ramp, 1.0)))
+    factor = np.where((ramp <= 0) & (elapsed > 0), 1.0, factor)
+    capacity = f[:, None] * factor
+    if availability is not None:
+        capacity = capacity * _floats(availability, "availability", (n, n_months))
+    return np.asarray(capacity, dtype=np.float64)
+
+
+def capacity_weights(
+    fte: npt.ArrayLike,
+    *,
+    start_month: npt.ArrayLike | None = None,
+    ramp_months: npt.ArrayLike = 0,
+    availability: npt.ArrayLike | None = None,
+    n_months: int = 12,
+) -> FloatArray:
+    """Capacity weight ``(n,)``: the year's sum of :func:`capacity_profile`."""
+    profile = capacity_profile(
+        fte,
+        start_month=start_month,
+        ramp_months=ramp_months,
+        availability=availability,
+        n_months=n_months,
+    )
+    return np.asarray(profile.sum(axis=1), dtype=np.float64)
+
+
+def blend(components: Mapping[str, npt.ArrayLike], mix: Mapping[str, float]) -> Weights:
+    """Weighted mix of normalised method vectors, e.g. ``blend({"history": h, "capacity": c},
+    {"history": 0.7, "capacity": 0.3})``. Each vector is normalised to sum 1 first, so only
+    the mix decides how much each method counts. Methods mixed at 0 are dropped."""
+    if not mix:
+        raise AllocationError("the blend has no method")
+    unknown = sorted(set(mix) - set(components))
+    if unknown:
+        raise AllocationError(f"the blend names unknown methods: {', '.join(unknown)}")
+    mix_values = {name: float(value) for name, value in mix.items()}
+    if any(not np.isfinite(v) or v < 0 for v in mix_values.values()):
+        raise AllocationError("blend shares must be non-negative numbers")
+    mix_total = sum(mix_values[name] for name in sorted(mix_values))
+    if mix_total <= 0:
+        raise AllocationError("blend shares are all zero")
+    vectors: dict[str, FloatArray] = {}
+    shares: dict[str, float] = {}
+    shape: tuple[int, ...] | None = None
+    for name in sorted(mix_values):
+        if mix_values[name] == 0:
+            continue
+        vector = _floats(components[name], name)
+        if vector.ndim != 1 or (shape is not None and vector.shape != shape):
+            raise AllocationError(f"method {name} must be a vector with one value per seller")
+        shape = vector.shape
+        vectors[name] = _normalised(vector, f"method {name}")
+        shares[name] = mix_values[name] / mix_total
+    values = sum((shares[name] * vectors[name] for name in vectors), start=np.zeros(shape or 0))
+    return Weights(values=np.asarray(values, dtype=np.float64), components=vectors, mix=shares)
+
+
+def channel_weights_from_history(actuals: npt.ArrayLike) -> FloatArray:
+    """Per-seller channel weights ``(n, c)`` from actuals ``(n, c)`` or ``(n, c, m)``."""
+    arr = _floats(actuals, "channel history")
+    if arr.ndim < 2:
+        raise AllocationError("channel history must be (n, c) or (n, c, m)")
+    return arr.reshape(arr.shape[0], arr.shape[1], -1).sum(axis=2)
+
+
+def seasonality_profile(actuals: npt.ArrayLike) -> FloatArray:
+    """Seasonality ``(c, m)`` from actuals ``(c, m)`` or ``(n, c, m)``: each channel's share of
+    its year by month; a channel without history is flat."""
+    arr = _floats(actuals, "seasonality history")
+    if arr.ndim == 3:
+        arr = arr.sum(axis=0)
+    if arr.ndim != 2:
+        raise AllocationError("seasonality history must be (c, m) or (n, c, m)")
+    totals = _stable_sum(arr, axis=1)[:, None]
+    flat = np.full_like(arr, 1.0 / arr.shape[1])
+    return np.where(totals > 0, arr / np.where(totals > 0, totals, 1.0), flat)
+
+
+# --------------------------------------------------------------------------------------------
+# constraints
+
+
+@dataclass(frozen=True, eq=False)
+class Bounds:
+    """Per-seller bounds ``(n,)`` on the annual share, in minor units: ``lower`` (0 = none)
+    and ``upper`` (``inf`` = none)."""
+
+    lower: FloatArray
+    upper: FloatArray
+
+
+def growth_bounds(history: npt.ArrayLike, *, low: float = 0.9, high: float = 1.3) -> Bounds:
+    """Bounds ``low × history .. high × history`` (e.g. −10 % .. +30 %) on each seller's annual
+    share; ``history`` is ``(n,)`` or ``(n, …)`` minor units. Sellers without history are
+    unbounded."""
+    if not (0 <= low <= high) or not np.isfinite(high):
+        raise AllocationError(f"growth bounds need 0 <= low <= high, got {low}..{high}")
+    h = history_weights(history)
+    has = h > 0
+    return Bounds(lower=np.where(has, low * h, 0.0), upper=np.where(has, high * h, np.inf))
+
+
+def water_fill(
+    amount: float, weights: npt.ArrayLike, lower: npt.ArrayLike, upper: npt.ArrayLike
+) -> tuple[FloatArray, float]:
+    """Proportional split of a real ``amount`` projected on ``lower <= x <= upper``.
+
+    Returns ``(x, level)`` with ``x = clip(level × weights, lower, upper)`` and ``Σx = amount``:
+    the fixed point of "clip to the bounds, re-spread the rest over the unclipped sellers in
+    proportion to their weights". The water ``level`` is found exactly by sorting the 2n
+    breakpoints ``lower/w`` and ``upper/w`` (no iteration cap, O(n log n)). A zero-weight
+    seller stays at its lower bound. The caller checks feasibility
+    (``Σlower <= amount <= Σupper`` over positive weights).
+    """
+    w = _floats(weights, "weights")
+    lo = _floats(lower, "lower", w.shape)
+    hi = np.asarray(upper, dtype=np.float64)
+    positive = w > 0
+    x = lo.copy()
+    if amount <= float(_stable_sum(lo)) or not positive.any():
+        return x, 0.0
+    # Zero-weight sellers stay at their lower bound; the others share the rest.
+    target = amount - float(_stable_sum(lo[~positive]))
+    scale = float(w[positive].max())
+    wp, lp, up = w[positive] / scale, lo[positive], hi[positive]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        t_low, t_up = lp / wp, up / wp
+    # A breakpoint at infinity (no upper bound, or a weight too small to ever lift a seller
+    # off its bound) is never reached.
+    times = np.concatenate([t_low, t_up])
+    d_const = np.concatenate([-lp, up])
+    d_slope = np.concatenate([wp, -wp])
+    reachable = np.isfinite(times)
+    times, d_const, d_slope = times[reachable], d_const[reachable], d_slope[reachable]
+    order = np.lexsort((d_const, d_slope, times))
+    times, d_const, d_slope = times[order], d_const[order], d_slope[order]
+    const = float(_stable_sum(lp)) + np.cumsum(d_const)
+    slope = np.cumsum(d_slope)
+    reached = np.flatnonzero(const + slope * times >= target)
+    if reached.size and int(reached[0]) == 0:
+        level = float(times[0])
+    elif reached.size:
+        k = int(reached[0])
+        level = (target - float(const[k - 1])) / max(float(slope[k - 1]), 1e-300)
+        level = min(max(level, float(times[k - 1])), float(times[k]))
+    else:
+        # Past the last breakpoint only the unbounded sellers still rise: compute that piece
+        # directly (a cumulative sum could cancel a tiny slope to zero).
+        rises = np.isfinite(t_low) & ~np.isfinite(t_up)
+        if not rises.any():
+            # Everyone at the upper bound: fine up to float drift, infeasible beyond.
+            if target > float(_stable_sum(up)) * (1 + 1e-9):
+                raise AllocationError("water_fill: the upper bounds cannot absorb the amount")
+            x[positive] = up
+            return x, float(times[-1]) / scale
+        stay = np.where(rises, 0.0, np.where(np.isfinite(t_up), up, lp))
+        rising = wp[rises]
+        share = rising / float(_stable_sum(rising))
+        x[positive] = stay
+        x[np.flatnonzero(positive)[rises]] = (target - float(_stable_sum(stay))) * share
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            level = float((target - float(_stable_sum(stay))) / float(_stable_sum(rising)))
+        return x, level / scale
+    # Newton steps on S(level) = Σ clip(level·w, lower, upper), piecewise linear: they absorb
+    # the float drift of the cumulative sums.
+    for _ in range(4):
+        natural = level * wp
+        residual = target - float(_stable_sum(np.clip(natural, lp, up)))
+        if abs(residual) <= 1e-12 * max(abs(target), 1.0):
+            break
+        if residual > 0:
+            moving = (natural < up) & (natural >= lp)
+        else:
+            moving = (natural > lp) & (natural <= up)
+        gain = float(_stable_sum(wp[moving]))
+        if gain <= 0:
+            break
+        level = max(level + residual / gain, 0.0)
+    x[positive] = np.clip(level * wp, lp, up)
+    level /= scale
+    return x, level
+
+
+# --------------------------------------------------------------------------------------------
+# the cascade
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Why each seller's share is what it is; every array is ``(n,)``.
+
+    Amounts are int64 minor units; ``weight``, ``weight_share``, ``remainder`` and the method
+    ``components`` are explanatory fractions (floats), never money.
+    """
+
+    keys: npt.NDArray[Any]
+    #: blended weight and its share among the sellers the cascade spread over
+    weight: FloatArray
+    weight_share: FloatArray
+    #: normalised method vectors and their mix (``weight = Σ mix·component``)
+    components: Mapping[str, FloatArray]
+    mix: Mapping[str, float]
+    excluded: BoolArray
+    held: BoolArray
+    hold: IntArray
+    #: already-phased months kept by a re-run (0 for a full-year run)
+    past: IntArray
+    #: share before bounds (proportional to weight, rounded down to a minor unit)
+    proportional: IntArray
+    #: bounds as applied (on the rounding grid, annual, minor units; upper ``inf`` = none)
+    lower: FloatArray
+    upper: FloatArray
+    #: which bound moved the share (``BOUND_*`` codes, see ``BOUND_LABELS``)
+    bound: npt.NDArray[np.int8]
+    #: share after bounds rounded down to the rounding unit, then what rounding added
+    rounded_down: IntArray
+    remainder: FloatArray
+    rounding: IntArray
+    amount: IntArray
+
+    def for_seller(self, index: int) -> dict[str, Any]:
+        """Plain-Python explanation of one seller (JSON-ready)."""
+        upper = float(self.upper[index])
+        return {
+            "key": self.keys[index].item(),
+            "amount": int(self.amount[index]),
+            "weight": float(self.weight[index]),
+            "weight_share": float(self.weight_share[index]),
+            "methods": {
+                name: {
+                    "share": float(vector[index]),
+                    "mix": self.mix[name],
+                    "contribution": self.mix[name] * float(vector[index]),
+                }
+                for name, vector in self.components.items()
+            },
+            "excluded": bool(self.excluded[index]),
+            "held": bool(self.held[index]),
+            "hold": int(self.hold[index]),
+            "past": int(self.past[index]),
+            "proportional": int(self.proportional[index]),
+            "lower": int(self.lower[index]),
+            "upper": int(upper) if np.isfinite(upper) else None,
+            "bound": BOUND_LABELS[int(self.bound[index])],
+            "rounded_down": int(self.rounded_down[index]),
+            "remainder": float(self.remainder[index]),
+            "rounding": int(self.rounding[index]),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class CascadeResult:
+    """Integer shares of a cascade (minor units).
+
+    ``cells`` ``(n, c, m)`` sum per seller to ``seller_amounts`` ``(n,)``, which sum to
+    ``total``. ``unit_amounts`` ``(u,)`` / ``unit_cells`` ``(u, c, m)`` are subtree rollups:
+    a unit's own sellers (``unit_direct_amounts``) plus its child units; the root equals
+    ``total``.
+    """
+
+    total: int
+    rounding_unit: int
+    from_month: int
+    seller_amounts: IntArray
+    cells: IntArray
+    unit_amounts: IntArray
+    unit_direct_amounts: IntArray
+    unit_cells: IntArray
+    explain: Explanation
+    unit_depth: IntArray = field(repr=False)
+
+    @property
+    def seller_channel_amounts(self) -> IntArray:
+        """``(n, c)``: each seller's annual share by channel."""
+        return np.asarray(self.cells.sum(axis=2), dtype=np.int64)
+
+    @property
+    def seller_month_amounts(self) -> IntArray:
+        """``(n, m)``: each seller's share by month (all channels)."""
+        return np.asarray(self.cells.sum(axis=1), dtype=np.int64)
+
+
+def _unit_depth(parent: IntArray) -> IntArray:
+    """Depth of each unit (root 0); rejects several roots, unknown parents and cycles."""
+    u = parent.shape[0]
+    if u == 0:
+        raise AllocationError("the unit tree is empty")
+    if ((parent < -1) | (parent >= u)).any():
+        raise AllocationError("unit_parent names a unit that does not exist")
+    roots = np.flatnonzero(parent == -1)
+    if roots.size != 1:
+        raise AllocationError(f"the unit tree needs exactly one root (-1), found {roots.size}")
+    depth = np.zeros(u, dtype=np.int64)
+    cursor = parent.copy()
+    for _ in range(u + 1):
+        active = cursor >= 0
+        if not active.any():
+            return depth
+        depth[active] += 1
+        cursor[active] = parent[cursor[active]]
+    raise AllocationError("the unit tree has a cycle")
+
+
+def _rollup(
+    seller_unit: IntArray, cells: IntArray, parent: IntArray, depth: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Direct and subtree sums of seller ``cells`` ``(n, c, m)`` per unit."""
+    u = parent.shape[0]
+    direct = np.zeros((u, *cells.shape[1:]), dtype=np.int64)
+    if seller_unit.size and int(cells.sum()) < MAX_UNITS:
+        # Integer sums below 2**53 are exact in float64: one bincount per channel × month.
+        flat = cells.reshape(cells.shape[0], -1)
+        columns = [
+            np.bincount(seller_unit, weights=flat[:, j], minlength=u) for j in range(flat.shape[1])
+        ]
+        direct = np.stack(columns, axis=1).astype(np.int64).reshape(direct.shape)
+    elif seller_unit.size:
+        order = np.argsort(seller_unit, kind="stable")
+        sorted_units = seller_unit[order]
+        starts = np.flatnonzero(np.r_[True, sorted_units[1:] != sorted_units[:-1]])
+        direct[sorted_units[starts]] = np.add.reduceat(cells[order], starts, axis=0)
+    subtree = direct.copy()
+    for level in range(int(depth.max()), 0, -1):
+        nodes = np.flatnonzero(depth == level)
+        np.add.at(subtree, parent[nodes], subtree[nodes])
+    return direct, subtree
+
+
+def _infeasible(
+    side: str,
+    keys: npt.NDArray[Any],
+    bounded: BoolArray,
+    bound_sum: int,
+    held: BoolArray,
+    hold_sum: int,
+    total: int,
+    past_sum: int,
+) -> CascadeInfeasible:
+    names = keys[bounded].tolist()
+    conflicts: list[dict[str, Any]] = [
+        {"kind": f"{side}_bounds", "sellers": names, "amount": bound_sum},
+        {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
+        {"kind": "total", "amount": total},
+    ]
+    if past_sum:
+        conflicts.append({"kind": "past", "amount": past_sum})
+    shown = ", ".join(str(name) for name in names[:5]) + ("…" if len(names) > 5 else "")
+    past = f" and past months {past_sum}" if past_sum else ""
+    if side == "lower":
+        message = (
+            f"the lower bounds of {len(names)} seller(s) ({shown}) sum to {bound_sum}, which "
+            f"with holds {hold_sum}{past} exceeds the total {total}"
+        )
+    else:
+        message = (
+            f"the upper bounds of {len(names)} seller(s) ({shown}) sum to {bound_sum}, which "
+            f"with holds {hold_sum}{past} falls short of the total {total}"
+        )
+    return CascadeInfeasible(message, conflicts)
+
+
+def cascade(
+    total: int,
+    *,
+    seller_unit: npt.ArrayLike,
+    unit_parent: npt.ArrayLike,
+    weights: Weights | npt.ArrayLike,
+    seller_keys: npt.ArrayLike | None = None,
+    bounds: Bounds | None = None,
+    holds: Mapping[int, int] | None = None,
+    excluded: npt.ArrayLike | None = None,
+    channel_weights: npt.ArrayLike | None = None,
+    phasing: npt.ArrayLike | None = None,
+    availability: npt.ArrayLike | None = None,
+    n_months: int = 12,
+    rounding_unit: int = 1,
+    cell_unit: int | None = None,
+    past: npt.ArrayLike | None = None,
+    from_month: int = 0,
+) -> CascadeResult:
+    """Cascade ``total`` (minor units) to every seller, channel and month, and roll up units.
+
+    - ``seller_unit`` ``(n,)``: each seller's unit; ``unit_parent`` ``(u,)``: parent, -1 root.
+    - ``weights``: :class:`Weights` (from :func:`blend` / :meth:`Weights.single`) or ``(n,)``.
+    - ``seller_keys`` ``(n,)``: unique stable ids (default: position) for ties and messages.
+    - ``bounds``: annual :class:`Bounds` (see :func:`growth_bounds`); ``holds``: seller index →
+      fixed annual amount (bounds do not apply to it); ``excluded`` ``(n,)`` bool: share 0.
+      The rest is water-filled in proportion to weights within the bounds.
+    - ``channel_weights``: ``(c,)`` company shares or ``(n, c)`` per seller (a seller whose row
+      is all zero falls back to the company mix, the column sums); default: one channel.
+    - ``phasing``: ``(m,)`` or ``(c, m)`` profile (default flat), times ``availability``
+      ``(n, m)`` if given (a seller with no available month keeps the plain profile).
+    - ``rounding_unit``: annual shares are multiples of it (one seller takes the part below a
+      unit); ``cell_unit`` (default: the same) does the same for channel and month cells.
+    - Re-run: ``past`` ``(n, c, m)`` and ``from_month``: cells of months before ``from_month``
+      are kept as given, ``total − past`` is spread over the remaining months, holds and
+      bounds still apply to the annual amount (past + remaining).
+
+    Raises :class:`AllocationError` on bad input and :class:`CascadeInfeasible` when bounds,
+    holds, past months and the total cannot all hold.
+    """
+    total = _amount(total, "total")
+    rounding_unit = _unit(rounding_unit, "rounding_unit")
+    cell_unit = rounding_unit if cell_unit is None else _unit(cell_unit, "cell_unit")
+    if not 1 <= n_months <= 366:
+        raise AllocationError(f"n_months must be between 1 and 366, got {n_months}")
+
+    units_of = _ints(seller_unit, "seller_unit")
+    parent = _ints(unit_parent, "unit_parent")
+    if units_of.ndim != 1 or parent.ndim != 1:
+        raise AllocationError("seller_unit and unit_parent must be 1-D")
+    n = units_of.shape[0]
+    depth = _unit_depth(parent)
+    if ((units_of < 0) | (units_of >= parent.shape[0])).any():
+        raise AllocationError("seller_unit names a unit that does not exist")
+
+    keys = np.arange(n) if seller_keys is None else np.asarray(seller_keys)
+    if keys.shape != (n,):
+        raise AllocationError(f"seller_keys must have shape ({n},), got {keys.shape}")
+    sorted_keys = np.sort(keys)
+    if n > 1 and (sorted_keys[1:] == sorted_keys[:-1]).any():
+        raise AllocationError("seller_keys must be unique")
+
+    weights_obj = weights if isinstance(weights, Weights) else None
+    raw = _floats(weights.values if isinstance(weights, Weights) else weights, "weights", (n,))
+
+    out_mask = (
+        np.zeros(n, dtype=np.bool_)
+        if excluded is None
+        else np.asarray(excluded, dtype=np.bool_).reshape(n)
+    )
+    held = np.zeros(n, dtype=np.bool_)
+    hold = np.zeros(n, dtype=np.int64)
+    for index, value in (holds or {}).items():
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise AllocationError(f"a hold must name a seller index, got {index!r}")
+        if not 0 <= int(index) < n:
+            raise AllocationError(f"a hold names an unknown seller index {index}")
+        held[index] = True
+        hold[index] = _amount(value, f"hold of seller {keys[index]}")
+    both = held & out_mask
+    if both.any():
+        raise AllocationError(f"sellers both held and excluded: {keys[both].tolist()}")
+
+    # channels ------------------------------------------------------------------------------
+    if channel_weights is None:
+        cw = np.ones((n, 1))
+    else:
+        cw = _floats(channel_weights, "channel_weights")
+        if cw.ndim == 1:
+            if cw.size == 0 or float(_stable_sum(cw)) <= 0:
+                raise AllocationError("channel shares are all zero")
+            cw = np.broadcast_to(cw, (n, cw.size))
+        elif cw.ndim != 2 or cw.shape[0] != n:
+            raise AllocationError(f"channel_weights must be (c,) or ({n}, c), got {cw.shape}")
+        else:
+            company = _stable_sum(cw.T, axis=1)
+            if float(_stable_sum(company)) <= 0:
+                company = np.ones(cw.shape[1])
+            cw = np.where((_stable_sum(cw, axis=1) > 0)[:, None], cw, company[None, :])
+    cw = _scaled_rows(cw)
+    c = cw.shape[1]
+
+    # phasing --------------------------------------------------------------------------------
+    if not 0 <= from_month <= n_months:
+        raise AllocationError(f"from_month must be between 0 and {n_months}, got {from_month}")
+    profile = np.ones((c, n_months)) if phasing is None else _floats(phasing, "phasing")
+    if profile.shape == (n_months,):
+        profile = np.broadcast_to(profile, (c, n_months))
+    if profile.shape != (c, n_months):
+        raise AllocationError(f"phasing must be ({n_months},) or ({c}, {n_months})")
+    profile = _scaled_rows(profile)
+    if (_stable_sum(profile, axis=1) <= 0).any():
+        raise AllocationError("a phasing profile is all zero for a channel")
+    remaining_months = np.arange(n_months) >= from_month
+    profile = np.where(remaining_months[None, :], profile, 0.0)
+    dead = _stable_sum(profile, axis=1) <= 0
+    profile = np.where(dead[:, None], remaining_months[None, :].astype(np.float64), profile)
+
+    # re-run: past months --------------------------------------------------------------------
+    past_cells = np.zeros((n, c, n_months), dtype=np.int64)
+    if past is not None and from_month > 0:
+        given = _ints(past, "past")
+        if given.shape != (n, c, n_months):
+            raise AllocationError(f"past must have shape ({n}, {c}, {n_months})")
+        if (given < 0).any():
+            raise AllocationError("past amounts must not be negative")
+        past_cells[:, :, :from_month] = given[:, :, :from_month]
+    past_amount = past_cells.sum(axis=(1, 2))
+    past_sum = int(past_amount.sum())
+    if past_sum > total:
+        raise CascadeInfeasible(
+            f"past months sum to {past_sum}, more than the total {total}",
+            [{"kind": "past", "amount": past_sum}, {"kind": "total", "amount": total}],
+        )
+    if from_month == n_months and past_sum != total:
+        raise AllocationError("a re-run from after the last month cannot change the total")
+    future_hold = hold - past_amount
+    low_hold = held & (future_hold < 0)
+    if low_hold.any():
+        raise CascadeInfeasible(
+            f"holds of {keys[low_hold].tolist()} are below what their past months already have",
+            [{"kind": "holds_below_past", "sellers": keys[low_hold].tolist()}],
+        )
+    future_hold = np.where(held, future_hold, 0)
+    hold_sum = int(hold[held].sum())
+    if int(future_hold.sum()) > total - past_sum:
+        raise CascadeInfeasible(
+            f"holds sum to {hold_sum}, more than the total {total}"
+            + (f" less past months {past_sum}" if past_sum else ""),
+            [
+                {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
+                {"kind": "total", "amount": total},
+            ]
+            + ([{"kind": "past", "amount": past_sum}] if past_sum else []),
+        )
+
+    # sellers' annual shares ------------------------------------------------------------------
+    free = ~held & ~out_mask
+    spread = total - past_sum - int(future_hold.sum())
+    grid_units, rest = divmod(spread, rounding_unit)
+    if grid_units > MAX_UNITS:
+        raise AllocationError(f"the total exceeds {MAX_UNITS} rounding units")
+    w = np.where(free, raw, 0.0)
+    positive = w > 0
+    lower_real = np.zeros(n)
+    upper_real = np.full(n, np.inf)
+    if bounds is not None:
+        given_lower = _floats(bounds.lower, "bounds.lower", (n,))
+        given_upper = np.asarray(bounds.upper, dtype=np.float64)
+        if given_upper.shape != (n,) or np.isnan(given_upper).any() or (given_upper < 0).any():
+            raise AllocationError(f"bounds.upper must be ({n},) non-negative numbers or inf")
+        crossed = free & (given_lower > given_upper)
+        if crossed.any():
+            raise AllocationError(
+                f"lower bound above upper bound for sellers {keys[crossed][:5].tolist()}"
+            )
+        lower_real = np.maximum(given_lower - past_amount, 0.0)
+        upper_real = given_upper - past_amount
+        over = free & (upper_real < 0)
+        if over.any():
+            raise CascadeInfeasible(
+                f"past months of {keys[over].tolist()} already exceed their upper bounds",
+                [{"kind": "past_above_upper", "sellers": keys[over].tolist()}],
+            )
+    # Bounds on the rounding grid, inward; an interval holding no grid point snaps to the
+    # grid point nearest its middle.
+    lower_units = np.ceil(lower_real / rounding_unit)
+    upper_units = np.floor(upper_real / rounding_unit)
+    empty = lower_units > upper_units
+    middle = np.round((lower_real + upper_real) / (2 * rounding_unit))
+    lower_units = np.where(empty, middle, lower_units)
+    upper_units = np.where(empty, middle, upper_units)
+    lower_units = np.where(free, lower_units, 0.0)
+    upper_eff = np.where(free & positive, upper_units, lower_units)
+
+    bounded_low = free & (lower_units > 0)
+    sum_lower = int(lower_units[free].astype(np.int64).sum())
+    if sum_lower > grid_units:
+        raise _infeasible(
+            "lower",
+            keys,
+            bounded_low,
+            sum_lower * rounding_unit,
+            held,
+            hold_sum,
+            total,
+            past_sum,
+        )
+    if spread > 0 and not free.any():
+        raise CascadeInfeasible(
+            f"every seller is held or excluded, but holds sum to {hold_sum}, not the total {total}",
+            [
+                {"kind": "no_free_seller", "excluded": keys[out_mask].tolist()},
+                {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
+                {"kind": "total", "amount": total},
+            ],
+        )
+    if spread > 0 and not positive.any() and sum_lower * rounding_unit != spread:
+        raise AllocationError(
+            "all weights are zero for the sellers left to share the total "
+            "(not held, not excluded): nothing to split proportionally"
+        )
+    if np.isfinite(upper_eff[free]).all():
+        sum_upper = int(upper_eff[free].astype(np.int64).sum())
+        short = sum_upper < grid_units
+        if not short and sum_upper == grid_units and rest:
+            slack = np.floor(upper_real) - upper_eff * rounding_unit
+            short = not (free & positive & (slack >= rest)).any()
+        if short:
+            error = _infeasible(
+                "upper",
+                keys,
+                free & positive & np.isfinite(upper_real),
+                sum_upper * rounding_unit,
+                held,
+                hold_sum,
+                total,
+                past_sum,
+            )
+            idle = free & ~positive
+            if idle.any():
+                # Sellers with zero weight take nothing beyond their lower bound.
+                error.conflicts.append({"kind": "zero_weight", "sellers": keys[idle].tolist()})
+            raise error
+
+    idx = np.flatnonzero(free)
+    x, level = water_fill(spread / rounding_unit, w[idx], lower_units[idx], upper_eff[idx])
+    floors = np.floor(x)
+    eligible = (w[idx] > 0) & (floors + 1 <= upper_eff[idx])
+    ties = _tie_codes(idx.size, keys[idx]) if idx.size else np.zeros(0, dtype=np.int64)
+    annual_units = np.zeros(n, dtype=np.int64)
+    key = np.zeros(0, dtype=np.int64)
+    bumped = np.zeros(0, dtype=np.bool_)
+    if idx.size:
+        rounded, key_rows, bumped_rows = _round_quotas(
+            x[None, :], np.array([grid_units]), eligible[None, :], ties
+        )
+        annual_units[idx] = rounded[0]
+        key, bumped = key_rows[0], bumped_rows[0]
+    annual = annual_units * rounding_unit
+    if rest:
+        slack_ok = (w[idx] > 0) & (upper_real[idx] - annual[idx] >= rest)
+        cand = slack_ok & ~bumped
+        if not cand.any():
+            cand = slack_ok
+        if not cand.any():  # pragma: no cover - excluded by the feasibility checks above
+            cand = w[idx] > 0
+        annual[idx[int(np.where(cand, key, -1).argmax())]] += rest
+    future = annual + future_hold
+
+    # channels × months ---------------------------------------------------------------------
+    by_channel = _split_rows(future, cw, cell_unit, _tie_codes(c, None))
+    month_w = np.broadcast_to(profile[None, :, :], (n, c, n_months))
+    if availability is not None:
+        avail = _scaled_rows(_floats(availability, "availability", (n, n_months)))
+        adjusted = month_w * avail[:, None, :]
+        usable = adjusted.sum(axis=2) > 0
+        month_w = np.where(usable[:, :, None], adjusted, month_w)
+    cells = _split_rows(
+        by_channel.reshape(-1),
+        np.ascontiguousarray(month_w).reshape(n * c, n_months),
+        cell_unit,
+        _tie_codes(n_months, None),
+    ).reshape(n, c, n_months)
+    cells += past_cells
+    amounts = future + past_amount
+
+    direct, subtree = _rollup(units_of, cells, parent, depth)
+
+    # explanation ---------------------------------------------------------------------------
+    weight_total = float(_stable_sum(w))
+    weight_share = w / weight_total if weight_total > 0 else np.zeros(n)
+    proportional = np.floor(weight_share * spread).astype(np.int64)
+    bound = np.zeros(n, dtype=np.int8)
+    rounded_down = np.zeros(n, dtype=np.int64)
+    remainder = np.zeros(n)
+    if idx.size:
+        natural = level * w[idx]
+        pinned_low = (x <= lower_units[idx]) & ((natural < lower_units[idx]) | (w[idx] == 0))
+        pinned_low &= lower_units[idx] > 0
+        pinned_high = (x >= upper_eff[idx]) & (natural > upper_eff[idx]) & (w[idx] > 0)
+        bound[idx] = np.where(pinned_low, BOUND_LOWER, np.where(pinned_high, BOUND_UPPER, 0))
+        rounded_down[idx] = floors.astype(np.int64) * rounding_unit
+        remainder[idx] = x - floors
+    rounding = np.where(free, annual - rounded_down, 0)
+    if weights_obj is not None:
+        components, mix = weights_obj.components, weights_obj.mix
+    else:
+        vector = raw / float(_stable_sum(raw)) if float(_stable_sum(raw)) > 0 else raw
+        components, mix = {"weight": vector}, {"weight": 1.0}
+    past_float = past_amount.astype(np.float64)
+    grid_lower = np.asarray(np.where(free, lower_units * rounding_unit, 0.0) + past_float)
+    grid_upper = np.asarray(np.where(free, upper_units * rounding_unit, np.inf) + past_float)
+    explanation = Explanation(
+        keys=keys,
+        weight=raw,
+        weight_share=weight_share,
+        components=components,
+        mix=mix,
+        excluded=out_mask,
+        held=held,
+        hold=hold,
+        past=past_amount,
+        proportional=proportional,
+        lower=grid_lower,
+        upper=grid_upper,
+        bound=bound,
+        rounded_down=rounded_down,
+        remainder=remainder,
+        rounding=rounding,
+        amount=amounts,
+    )
+    return CascadeResult(
+        total=total,
+        rounding_unit=rounding_unit,
+        from_month=from_month,
+        seller_amounts=amounts,
+        cells=cells,
+        unit_amounts=subtree.sum(axis=(1, 2)),
+        unit_direct_amounts=direct.sum(axis=(1, 2)),
+        unit_cells=subtree,
+        explain=explanation,
+        unit_depth=depth,
+    )
