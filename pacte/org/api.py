@@ -1,7 +1,7 @@
 import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -332,7 +332,9 @@ def org_settings_put(request: HttpRequest, payload: OrgSettingsIn) -> OrgSetting
 def unit_history(request: HttpRequest, unit_id: str) -> list[UnitLink]:
     unit = get_unit_for(_member(request), unit_id)
     return list(
-        UnitLink.objects.filter(unit=unit).select_related("parent", "lead").order_by("valid_to")
+        UnitLink.objects.filter(unit=unit)
+        .select_related("parent", "lead")
+        .order_by(F("valid_from").asc(nulls_first=True))
     )
 
 
@@ -467,7 +469,7 @@ def _moves(specs: list[MoveSpec]) -> list[dict[str, Any]]:
 
 
 def _draft_payload(draft: ProposalDraft) -> dict[str, Any]:
-    snap = structure.snapshot(draft.workspace, draft.effective or draft.based_on)
+    snap = structure.snapshot(draft.workspace, proposals.shown_on(draft))
     return proposals.payload(snap, draft.shape, list(draft.moves), draft=draft)
 
 
@@ -488,7 +490,7 @@ def proposal_preview(request: HttpRequest, payload: ProposalPreviewIn) -> dict[s
 
 
 @router.get("/org/proposals/compare", response=dict[str, Any], summary="Compare two drafts")
-def proposal_compare(request: HttpRequest, a: str, b: str) -> dict[str, Any]:
+def proposal_compare(request: HttpRequest, a: str = "", b: str = "") -> dict[str, Any]:
     qs = _proposal_qs(_member(request))
     return {"a": _draft_payload(get_scoped(qs, a)), "b": _draft_payload(get_scoped(qs, b))}
 

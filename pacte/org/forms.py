@@ -99,3 +99,48 @@ class PeopleFilterForm(forms.Form):
         choices=[("active", _("Active")), ("inactive", _("Deactivated")), ("all", _("All"))],
         required=False,
     )
+
+
+class OnDateForm(forms.Form):
+    on = forms.DateField(
+        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ShapeForm(forms.Form):
+    max_layers = forms.IntegerField(
+        label=_("Most layers between a seller and the top"), min_value=0, max_value=10_000
+    )
+    span_min = forms.IntegerField(label=_("Smallest span"), min_value=0, max_value=10_000)
+    span_max = forms.IntegerField(label=_("Largest span"), min_value=0, max_value=10_000)
+
+
+class OrgSettingsForm(ShapeForm):
+    require_lead = forms.BooleanField(label=_("Every team must have a lead"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ProposalCreateForm(ShapeForm):
+    name = forms.CharField(label=_("Name of the draft"), max_length=200)
+    on = forms.DateField(
+        label=_("Organisation of"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ProposalApplyForm(forms.Form):
+    effective = forms.DateField(
+        label=_("Effective from"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DeputyForm(forms.Form):
+    deputy = forms.UUIDField(label=_("Deputy"))
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label=_("Until (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

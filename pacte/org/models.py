@@ -108,3 +108,168 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} in {self.unit_id} from {self.valid_from}"
+
+
+class UnitLinkQuerySet(models.QuerySet["UnitLink"]):
+    def on(self, day: datetime.date) -> UnitLinkQuerySet:
+        """Links in force on ``day`` (``valid_from`` NULL means since the team existed)."""
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+        )
+
+
+class UnitLink(models.Model):
+    """A team's parent and lead over a date range: the dated history of the tree.
+
+    ``Unit.parent`` and ``Unit.lead`` hold the latest values (the open link, which may start
+    in the future) and are written by the same services. A team whose structure never changed
+    through a dated service has no link: its current parent and lead hold for every date.
+    The first link of a team starts with ``valid_from`` NULL ("since always").
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="links")
+    parent = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lead = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+
+    objects = UnitLinkQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "unit"],
+                condition=Q(valid_to__isnull=True),
+                name="unitlink_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
+                name="unitlink_range_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "unit", "valid_from"], name="unitlink_ws_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} under {self.parent_id} led by {self.lead_id} from {self.valid_from}"
+
+
+class OrgSettings(models.Model):
+    """The company's target shape and structure policy (one row per workspace, audited)."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="org_settings"
+    )
+    max_layers = models.PositiveSmallIntegerField(
+        _("most layers between a seller and the top"), default=2
+    )
+    span_min = models.PositiveSmallIntegerField(_("smallest span of a lead"), default=5)
+    span_max = models.PositiveSmallIntegerField(_("largest span of a lead"), default=12)
+    require_lead = models.BooleanField(
+        _("every team must have a lead"),
+        default=False,
+        help_text=_("When on, a team cannot be left or created without a lead."),
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("organisation settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(span_min__lte=models.F("span_max")), name="orgsettings_span_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.max_layers} / {self.span_min}..{self.span_max}"
+
+
+class Deputy(models.Model):
+    """Someone who stands in for a lead or an executive over a date range (both inclusive)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    principal = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="deputies")
+    deputy = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="deputising")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("deputy")
+        verbose_name_plural = _("deputies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="deputy_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(principal=models.F("deputy")), name="deputy_not_self"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "principal", "starts_on"], name="deputy_ws_principal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deputy_id} for {self.principal_id} from {self.starts_on}"
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPLIED = "applied", _("Applied")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class ProposalDraft(models.Model):
+    """A delayering proposal being edited: a target shape and a list of moves (public ids).
+
+    ``moves`` holds dicts ``{"kind", "person", "unit", "target", "explanation"}`` where people
+    and teams are UUID strings, so a draft survives other changes; it is replayed on the
+    organisation of the day it is shown or applied.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    max_layers = models.PositiveSmallIntegerField(_("most layers"))
+    span_min = models.PositiveSmallIntegerField(_("smallest span"))
+    span_max = models.PositiveSmallIntegerField(_("largest span"))
+    based_on = models.DateField(_("organisation of"))
+    moves = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
+    )
+    effective = models.DateField(_("effective from"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        Membership, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("delayering proposal")
+        indexes = [
+            models.Index(fields=["workspace", "status", "created_at"], name="proposal_ws_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def shape(self) -> dict[str, int]:
+        return {
+            "max_layers": self.max_layers,
+            "span_min": self.span_min,
+            "span_max": self.span_max,
+        }

@@ -9,7 +9,7 @@ from django.test import Client
 
 from pacte.audit.models import AuditEvent
 from pacte.org import services
-from pacte.org.models import Placement, ProposalDraft, Unit
+from pacte.org.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,10 @@ def test_chart_branch_has_role_team_and_layers(cast):
 
 
 def test_team_move_is_dated_and_history_kept(cast):
-    day = datetime.date(2024, 6, 1)
+    # the cast names the lead of North today; South moves under North in ten days
+    today = datetime.date.today()
+    day = today + datetime.timedelta(days=10)
+    eve = (day - datetime.timedelta(days=1)).isoformat()
     response = api(
         cast,
         cast.admin,
@@ -88,23 +91,34 @@ def test_team_move_is_dated_and_history_kept(cast):
     )
     assert response.status_code == 200, response.content
     history = api(cast, cast.admin, "GET", f"/units/{cast.other_team.uuid}/history").json()
-    assert [h["parent"]["name"] for h in history] == ["North", "Acme"][::-1] or len(history) == 2
-    before = api(cast, cast.executive, "GET", "/org/chart?on=2024-05-31").json()
-    after = api(cast, cast.executive, "GET", "/org/chart?on=2024-06-01").json()
+    assert [(h["parent"]["name"], h["valid_from"], h["valid_to"]) for h in history] == [
+        ("Acme", None, day.isoformat()),
+        ("North", day.isoformat(), None),
+    ]
+    before = api(cast, cast.executive, "GET", f"/org/chart?on={eve}").json()
+    after = api(cast, cast.executive, "GET", f"/org/chart?on={day}").json()
     assert "South" in [n["name"] for n in before["children"]]
     assert "South" not in [n["name"] for n in after["children"]]
     # Olga (South) reports to the lead of North from the move on
-    chain = api(cast, cast.executive, "GET", f"/members/{cast.other_seller.uuid}/chain?on=2024-06-01")
-    assert [x["name"] for x in chain.json()["leads"]] == ["Lea Lead"]
-    chain = api(cast, cast.executive, "GET", f"/members/{cast.other_seller.uuid}/chain?on=2024-05-31")
-    assert chain.json()["leads"] == []
+    path = f"/members/{cast.other_seller.uuid}/chain"
+    chain = api(cast, cast.executive, "GET", f"{path}?on={day}").json()
+    assert [x["name"] for x in chain["leads"]] == ["Lea Lead"]
+    assert api(cast, cast.executive, "GET", f"{path}?on={eve}").json()["leads"] == []
+    # a year ago North had no lead yet (named today): Sam reported to nobody
+    old = (today - datetime.timedelta(days=365)).isoformat()
+    sam = api(cast, cast.executive, "GET", f"/members/{cast.seller.uuid}/chain?on={old}").json()
+    assert sam["leads"] == []
 
 
 def test_cycle_refused_nothing_changed(cast):
     services.update_unit(unit=cast.other_team, actor=None, parent=cast.team)
+    token = cast.token(cast.admin)
     events = AuditEvent.objects.count()
-    response = api(
-        cast, cast.admin, "PATCH", f"/units/{cast.team.uuid}", {"parent": str(cast.other_team.uuid)}
+    response = Client().patch(
+        f"/api/v1/units/{cast.team.uuid}",
+        data={"parent": str(cast.other_team.uuid)},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert response.status_code == 400
     assert response.json()["code"] == "cycle"
@@ -117,7 +131,9 @@ def test_dated_cycle_refused(cast):
     services.update_unit(
         unit=cast.other_team, actor=None, parent=cast.team, effective=datetime.date(2024, 3, 1)
     )
-    east = services.create_unit(workspace=cast.workspace, actor=None, name="East", parent=cast.company)
+    east = services.create_unit(
+        workspace=cast.workspace, actor=None, name="East", parent=cast.company
+    )
     with pytest.raises(services.DomainError) as exc:
         services.update_unit(
             unit=cast.team, actor=None, parent=cast.other_team, effective=datetime.date(2024, 2, 1)
@@ -166,12 +182,24 @@ def test_lead_required_policy(cast):
 def test_settings_are_audited_and_versioned(cast):
     body = {"max_layers": 1, "span_min": 2, "span_max": 10}
     first = api(cast, cast.executive, "PUT", "/org/settings", body).json()
-    second = api(cast, cast.executive, "PUT", "/org/settings", {**body, "span_max": 11, "version": first["version"]})
+    second = api(
+        cast,
+        cast.executive,
+        "PUT",
+        "/org/settings",
+        {**body, "span_max": 11, "version": first["version"]},
+    )
     assert second.status_code == 200
     stale = api(cast, cast.executive, "PUT", "/org/settings", {**body, "version": first["version"]})
     assert stale.status_code == 412
     assert AuditEvent.objects.filter(action="org_settings.updated").count() == 2
-    inverted = api(cast, cast.executive, "PUT", "/org/settings", {"max_layers": 1, "span_min": 9, "span_max": 2})
+    inverted = api(
+        cast,
+        cast.executive,
+        "PUT",
+        "/org/settings",
+        {"max_layers": 1, "span_min": 9, "span_max": 2},
+    )
     assert inverted.json()["code"] == "span_bounds_inverted"
 
 
