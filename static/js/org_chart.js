@@ -33,9 +33,10 @@
   const draw = () => chart.setOption({
     tooltip: { trigger: "item", formatter: (p) => (p.data.name || "").replace(/\n/g, "<br>") },
     series: [{
-      type: "tree", data: [root], orient: "LR", roam: true, expandAndCollapse: true,
+      type: "tree", data: [root], orient: "LR", layout: "orthogonal", roam: true,
+      expandAndCollapse: true, left: 180, right: 260, top: 24, bottom: 24,
       initialTreeDepth: -1, symbolSize: 8, animationDuration: 200,
-      label: { position: "left", verticalAlign: "middle", align: "right", fontSize: 11 },
+      label: { position: "left", align: "right", fontSize: 12, lineHeight: 15, color: "#1f2937" },
       leaves: { label: { position: "right", align: "left" } },
     }],
   }, { notMerge: true });
