@@ -1,0 +1,402 @@
+"""The data of every insights screen, shared by the pages, the API, exports and digests.
+
+Each builder returns plain dicts and lists (amounts in minor units, ratios as floats) and
+issues a fixed number of queries whatever the size of the company.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from pacte.accounts.models import Membership, Workspace
+from pacte.insights import selectors, sources
+from pacte.insights.selectors import Frame, PeriodChoice, Tree
+from pacte.sales.models import Channel
+
+RANKED = 5  # sellers shown furthest behind and ahead
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.floating):
+        return None if math.isnan(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def summary(
+    frame: Frame, i: int, choice: PeriodChoice, ws: Workspace, year_forecast: int | None = None
+) -> list[dict[str, Any]]:
+    """Figures of month, quarter, year to date and year for group ``i``."""
+    labels = {
+        "month": _("Month"),
+        "quarter": _("Quarter"),
+        "ytd": _("Year to date"),
+        "year": _("Year"),
+    }
+    out = []
+    for code, key, positions in selectors.summary_periods(choice, ws):
+        row = selectors.figures(frame, i, positions, forecast=year_forecast)
+        out.append({"period": code, "label": labels[code], "key": key, **row})
+    return out
+
+
+def chart(frame: Frame, i: int, ws: Workspace) -> dict[str, Any]:
+    """Monthly series of one group for the line/bar chart."""
+    return {
+        "currency": ws.currency,
+        "months": selectors.month_labels(ws, frame.fy),
+        "target": [int(v) for v in frame.target[i]] if frame.has_target[i] else [],
+        "objective": [int(v) for v in frame.objective[i]] if frame.has_objective[i] else [],
+        "actual": [int(v) for v in frame.actual[i]],
+        "forecast": [int(v) for v in frame.forecast_by_month[i]] if frame.forecast_valid[i] else [],
+        "elapsed": frame.elapsed,
+    }
+
+
+def rows_of(
+    frame: Frame, choice: PeriodChoice, names: dict[Any, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One figures row per group over the chosen period."""
+    rows = []
+    for i, key in enumerate(frame.keys):
+        if key not in names:
+            continue
+        rows.append({**names[key], **selectors.figures(frame, i, choice.positions)})
+    return rows
+
+
+def _filters(
+    unit_ids: list[int] | None, channel: Channel | None, seller: Membership | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if unit_ids is not None:
+        out["unit_ids"] = unit_ids
+    if channel is not None:
+        out["channel_id"] = channel.pk
+    if seller is not None:
+        out["seller_id"] = seller.pk
+    return out
+
+
+def heatmap(frame: Frame, names: dict[Any, dict[str, Any]], ws: Workspace) -> dict[str, Any]:
+    """Attainment against target of each group and month (``None`` without a target)."""
+    ylabels, cells = [], []
+    for y, key in enumerate(k for k in frame.keys if k in names):
+        i = frame.index(key)
+        ylabels.append(names[key]["name"])
+        for m in range(12):
+            target = int(frame.target[i, m])
+            value = round(100 * int(frame.actual[i, m]) / target, 1) if target else None
+            cells.append([m, y, value])
+    return {"months": selectors.month_labels(ws, frame.fy), "rows": ylabels, "cells": cells}
+
+
+def channel_names(ws: Workspace) -> dict[Any, dict[str, Any]]:
+    return {
+        c.pk: {"key": str(c.uuid), "name": c.label, "code": c.code}
+        for c in Channel.objects.filter(workspace=ws).order_by("position", "code")
+    }
+
+
+def channel_mix(
+    frame: Frame, names: dict[Any, dict[str, Any]], choice: PeriodChoice, ws: Workspace
+) -> dict[str, Any]:
+    """Share of each channel in the period's actual, and its monthly trend."""
+    rows = rows_of(frame, choice, names)
+    total = sum(r["actual"] for r in rows) or 0
+    for r in rows:
+        r["share"] = (r["actual"] / total) if total else None
+    trend = []
+    for key in frame.keys:
+        if key in names:
+            i = frame.index(key)
+            trend.append({"name": names[key]["name"], "actual": [int(v) for v in frame.actual[i]]})
+    return {"rows": rows, "trend": trend, "months": selectors.month_labels(ws, frame.fy)}
+
+
+def seller_ranking(
+    viewer: Membership,
+    tree: Tree,
+    choice: PeriodChoice,
+    *,
+    unit_ids: list[int] | None,
+    channel: Channel | None,
+) -> dict[str, Any] | None:
+    """Sellers furthest behind and ahead of target over the period (attainment), among the
+    sellers the viewer may see individually; ``None`` when they may see none."""
+    ws = viewer.workspace
+    scope_ids = unit_ids
+    if not (viewer.sees_everything or ws.leaderboard_enabled):
+        led = [u for u in tree.units.values() if u.lead_id == viewer.pk]
+        if not led:
+            return None
+        allowed = {uid for u in led for uid in tree.subtree(u.pk)}
+        scope_ids = sorted(allowed if unit_ids is None else allowed & set(unit_ids))
+    cal = selectors.calendar_of(ws)
+    first = cal.first_month_index(choice.fy)
+    months = range(first + choice.positions.start, first + choice.positions.stop)
+    filters = _filters(scope_ids, channel, None)
+    closed = selectors._closed_in(ws, months)
+    actual: dict[int, int] = defaultdict(int)
+    for seller_id, _m, amount in selectors.actual_rows(
+        ws, months, ["seller"], overlay=True, closed=closed, per_month=False, **filters
+    ):
+        actual[seller_id] += amount
+    target: dict[int, int] = defaultdict(int)
+    for seller_id, _m, amount in sources.target_rows(
+        ws, choice.fy, months, ["seller"], per_month=False, **filters
+    ):
+        target[seller_id] += amount
+    scored = [(actual.get(s, 0) / t, s) for s, t in target.items() if t > 0 and s is not None]
+    if not scored:
+        return {"behind": [], "ahead": []}
+    scored.sort()
+    n_behind = min(RANKED, (len(scored) + 1) // 2)
+    n_ahead = min(RANKED, len(scored) - n_behind)
+    behind = scored[:n_behind]
+    ahead = list(reversed(scored[len(scored) - n_ahead :]))
+    ids = {s for _r, s in behind + ahead}
+    people = {
+        m["pk"]: m
+        for m in Membership.objects.filter(workspace=ws, pk__in=ids).values("pk", "uuid", "name")
+    }
+
+    def row(r: float, s: int) -> dict[str, Any]:
+        p = people.get(s, {"uuid": None, "name": "?"})
+        return {
+            "key": str(p["uuid"]),
+            "name": p["name"],
+            "actual": actual.get(s, 0),
+            "target": target[s],
+            "attainment_target": r,
+            "gap_target": actual.get(s, 0) - target[s],
+        }
+
+    return {"behind": [row(r, s) for r, s in behind], "ahead": [row(r, s) for r, s in ahead]}
+
+
+def _unit_names(tree: Tree, keys: list[int], top: int) -> dict[Any, dict[str, Any]]:
+    out = {}
+    for k in keys:
+        u = tree.units[k]
+        name = u.name if k != top else _("%(team)s (directly)") % {"team": u.name}
+        out[k] = {"key": str(u.uuid), "name": name, "drill": k != top}
+    return out
+
+
+def overview(
+    viewer: Membership,
+    choice: PeriodChoice,
+    *,
+    channel: Channel | None = None,
+    tree: Tree | None = None,
+) -> dict[str, Any]:
+    """The executive overview: company, teams, channels, heat map, sellers behind/ahead."""
+    return unit_view(viewer, None, choice, channel=channel, tree=tree)
+
+
+def unit_view(
+    viewer: Membership,
+    unit_id: int | None,
+    choice: PeriodChoice,
+    *,
+    channel: Channel | None = None,
+    tree: Tree | None = None,
+    with_sellers: bool = False,
+) -> dict[str, Any]:
+    """A unit (the company when ``unit_id`` is None) with its teams, channels and sellers."""
+    ws = viewer.workspace
+    tree = tree or Tree.load(ws)
+    root = tree.root
+    top = root.pk if unit_id is None else unit_id
+    unit_ids = None if unit_id is None else tree.subtree(unit_id)
+    base = _filters(unit_ids, channel, None)
+    whole = selectors.build_frame(ws, choice, by=None, **base)
+    children = list(tree.children.get(top, []))
+    group_map = tree.group_of(top)
+    teams = selectors.build_frame(
+        ws, choice, by="unit", key_map=group_map, keys=[*children, top], **base
+    )
+    team_names = _unit_names(tree, [*children, top], top)
+    # drop the "directly" row when nobody sells directly in the unit
+    i_top = teams.index(top)
+    if not (teams.actual[i_top].any() or teams.target[i_top].any() or teams.objective[i_top].any()):
+        team_names.pop(top)
+    chan_names = channel_names(ws)
+    channels = selectors.build_frame(
+        ws, choice, by="channel", keys=list(chan_names), **_filters(unit_ids, None, None)
+    )
+    weight = selectors.settings_of(ws).judgment_weight if with_sellers else 50
+    data: dict[str, Any] = {
+        "unit": {"key": str(tree.units[top].uuid), "name": tree.units[top].name},
+        "path": [
+            {
+                "key": str(tree.units[u].uuid),
+                "name": tree.units[u].name,
+                "root": tree.units[u].parent_id is None,
+            }
+            for u in reversed(tree.ancestors(top))
+        ],
+        "summary": summary(whole, 0, choice, ws),
+        "chart": chart(whole, 0, ws),
+        "forecast": forecast_block(whole, 0),
+        "teams": rows_of(teams, choice, team_names),
+        "heatmap": heatmap(teams, team_names, ws),
+        "channels": channel_mix(channels, chan_names, choice, ws),
+        "ranking": seller_ranking(viewer, tree, choice, unit_ids=unit_ids, channel=channel),
+        "period": choice,
+    }
+    if with_sellers:
+        data["sellers"] = team_sellers(viewer, tree, top, choice, channel=channel, weight=weight)
+    return data
+
+
+def forecast_block(frame: Frame, i: int, year_forecast: int | None = None) -> dict[str, Any]:
+    p = selectors.probabilities(frame, [i])
+    fcst = year_forecast
+    if fcst is None and frame.forecast_valid[i]:
+        fcst = int(frame.forecast_by_month[i].sum())
+    return {
+        "year_forecast": fcst,
+        "p_objective": _clean(p[0, 0]),
+        "p_target": _clean(p[0, 1]),
+        "elapsed": frame.elapsed,
+    }
+
+
+def team_sellers(
+    viewer: Membership,
+    tree: Tree,
+    unit_id: int,
+    choice: PeriodChoice,
+    *,
+    channel: Channel | None,
+    weight: int,
+) -> dict[str, Any]:
+    """The sellers of a unit (credited there this year or placed there now) with their
+    figures, year forecast and probabilities. Individual rows only for viewers allowed to see
+    them (themself otherwise)."""
+    ws = viewer.workspace
+    all_ids = tree.subtree(unit_id)
+    unit_ids = None if unit_id == tree.root.pk else all_ids
+    frame = selectors.build_frame(ws, choice, by="seller", **_filters(unit_ids, channel, None))
+    placed = [m for m, u in selectors.current_unit_ids(ws).items() if u in set(all_ids)]
+    keys = list(dict.fromkeys([k for k in frame.keys if k is not None] + placed))
+    if len(keys) != len(frame.keys):
+        frame = selectors.extend_frame(frame, keys)
+    see_all = selectors.sees_sellers_of(viewer, tree, unit_id)
+    visible = [i for i, k in enumerate(frame.keys) if see_all or k == viewer.pk]
+    people = {
+        m["pk"]: m
+        for m in Membership.objects.filter(
+            workspace=ws, pk__in=[frame.keys[i] for i in visible]
+        ).values("pk", "uuid", "name", "is_seller")
+    }
+    judged = selectors.judgments(ws, choice.fy, [frame.keys[i] for i in visible])
+    probs = selectors.probabilities(frame, visible)
+    rows = []
+    for j, i in enumerate(visible):
+        p = people.get(frame.keys[i])
+        if p is None:
+            continue
+        year_fc = selectors.blended_year_forecast(frame, i, judged.get(frame.keys[i]), weight)
+        figs = selectors.figures(frame, i, choice.positions, forecast=year_fc)
+        rows.append(
+            {
+                "key": str(p["uuid"]),
+                "name": p["name"],
+                **figs,
+                "year_forecast": year_fc,
+                "p_objective": _clean(probs[j, 0]),
+                "p_target": _clean(probs[j, 1]),
+            }
+        )
+    rows.sort(key=lambda r: r["name"])
+    return {"rows": rows, "hidden": len(frame.keys) - len(rows), "see_all": see_all}
+
+
+def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dict[str, Any]:
+    """A seller's own screen: objective, progress, forecast, probability, sales, check-ins."""
+    ws = viewer.workspace
+    frame = selectors.build_frame(ws, choice, by=None, seller_id=seller.pk)
+    judgment = selectors.judgments(ws, choice.fy, [seller.pk]).get(seller.pk)
+    weight = selectors.settings_of(ws).judgment_weight
+    year_fc = selectors.blended_year_forecast(frame, 0, judgment, weight)
+    cal = selectors.calendar_of(ws)
+    first = cal.first_month_index(choice.fy)
+    final = int(frame.actual[0].sum()) if frame.elapsed == 12 else None
+    return {
+        "seller": {"key": str(seller.uuid), "name": seller.name},
+        "summary": summary(frame, 0, choice, ws, year_forecast=year_fc),
+        "chart": chart(frame, 0, ws),
+        "forecast": {
+            **forecast_block(frame, 0, year_fc),
+            "run_rate": int(frame.forecast_by_month[0].sum()) if frame.forecast_valid[0] else None,
+            "committed": judgment.committed if judgment else None,
+            "best_case": judgment.best_case if judgment else None,
+            "judgment_version": judgment.version if judgment else None,
+            "note": judgment.note if judgment else "",
+        },
+        "recent_sales": sources.recent_sales(ws, seller.pk),
+        "check_ins": sources.check_ins(ws, seller.pk),
+        "accuracy": selectors.accuracy(
+            ws, seller_ids=[seller.pk], fy=choice.fy, final_actual=final
+        ),
+        "period": choice,
+        "first_month": first,
+        "frame": frame,
+    }
+
+
+def what_if(frame: Frame, amount: int, position: int) -> dict[str, Any]:
+    """The year figures if one deal of ``amount`` closed in fiscal month ``position``: a
+    one-off deal adds to the actual and to the forecast (it does not change the run-rate)."""
+    before = selectors.figures(frame, 0, range(0, 12))
+    p_before = selectors.probabilities(frame, [0])
+    shifted = Frame(
+        frame.keys,
+        frame.target.copy(),
+        frame.objective.copy(),
+        frame.actual,
+        frame.history,
+        frame.has_target,
+        frame.has_objective,
+        frame.fy,
+        frame.elapsed,
+        frame.current,
+        frame.forecast_by_month,
+        frame.forecast_valid,
+        frame.remaining,
+        frame.cv,
+    )
+    # P(actual + deal + simulated ≥ goal) = P(actual + simulated ≥ goal − deal).
+    shifted.target[0, position] -= amount
+    shifted.objective[0, position] -= amount
+    p_after = selectors.probabilities(shifted, [0])
+    actual = before["actual"] + amount
+    after = {
+        **before,
+        "actual": actual,
+        "attainment_target": selectors.ratio(actual, before["target"]),
+        "attainment_objective": selectors.ratio(actual, before["objective"]),
+        "gap_target": None if before["target"] is None else actual - before["target"],
+        "gap_objective": None if before["objective"] is None else actual - before["objective"],
+        "forecast": None if before["forecast"] is None else before["forecast"] + amount,
+    }
+    return {
+        "amount": amount,
+        "before": {
+            **before,
+            "p_objective": _clean(p_before[0, 0]),
+            "p_target": _clean(p_before[0, 1]),
+        },
+        "after": {**after, "p_objective": _clean(p_after[0, 0]), "p_target": _clean(p_after[0, 1])},
+    }

@@ -1,0 +1,96 @@
+"""The weekly digest and alerts, per member, in the member's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from pacte.accounts.models import Membership, Workspace
+from pacte.insights import dashboard, selectors
+from pacte.insights.models import DigestPreference
+from pacte.insights.selectors import Tree
+
+
+def alerts_of(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:
+    """Objective reached; year forecast below the objective (falling behind)."""
+    out = []
+    objective, actual = figures.get("objective"), figures.get("actual", 0)
+    if objective and actual >= objective:
+        out.append(_("You have reached your objective for the year."))
+    elif (
+        objective
+        and forecast.get("year_forecast") is not None
+        and forecast["year_forecast"] < objective
+    ):
+        out.append(_("Your year forecast is below your objective: you are falling behind."))
+    return out
+
+
+def digest_for(member: Membership, tree: Tree) -> dict[str, Any]:
+    """The digest content: the member's own progress, and their scope for leads/executives."""
+    ws = member.workspace
+    choice = selectors.resolve_period(ws, None)
+    context: dict[str, Any] = {"member": member, "workspace": ws, "choice": choice, "alerts": []}
+    if member.is_seller:
+        own = dashboard.cockpit(member, member, choice)
+        year = own["summary"][3]
+        context["own"] = own["summary"]
+        context["own_forecast"] = own["forecast"]
+        context["alerts"] = alerts_of(year, own["forecast"])
+    scopes = []
+    if member.sees_everything:
+        data = dashboard.unit_view(member, None, choice, tree=tree)
+        scopes.append({"name": tree.root.name, "summary": data["summary"], "teams": data["teams"]})
+    elif member.is_lead:
+        for unit in (u for u in tree.units.values() if u.lead_id == member.pk):
+            data = dashboard.unit_view(member, unit.pk, choice, tree=tree)
+            scopes.append({"name": unit.name, "summary": data["summary"], "teams": data["teams"]})
+    context["scopes"] = scopes
+    return context
+
+
+def send_digests(
+    *,
+    workspace: Workspace | None = None,
+    write: Callable[[str], None] = print,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Send every active member their digest; skip (with a line) who has no e-mail or opted out."""
+    counts = {"sent": 0, "skipped": 0}
+    workspaces = [workspace] if workspace else list(Workspace.objects.all())
+    connection = get_connection()
+    for ws in workspaces:
+        tree = Tree.load(ws)
+        opted_out = set(
+            DigestPreference.objects.filter(workspace=ws, digest=False).values_list(
+                "member_id", flat=True
+            )
+        )
+        members = Membership.objects.filter(workspace=ws, is_active=True).select_related(
+            "user", "workspace"
+        )
+        for member in members.order_by("name"):
+            if member.pk in opted_out:
+                write(f"skipped {member.name} ({ws.slug}): opted out of the digest")
+                counts["skipped"] += 1
+                continue
+            if not member.user.email:
+                write(f"skipped {member.name} ({ws.slug}): no e-mail address")
+                counts["skipped"] += 1
+                continue
+            language = member.user.language or ws.language or settings.LANGUAGE_CODE
+            with translation.override(language):
+                context = digest_for(member, tree)
+                subject = _("Your week in Pacte: %(workspace)s") % {"workspace": ws.name}
+                body = render_to_string("insights/digest.txt", context)
+            if not dry_run:
+                EmailMessage(subject, body, to=[member.user.email], connection=connection).send()
+            write(f"sent {member.name} <{member.user.email}> ({language})")
+            counts["sent"] += 1
+    return counts

@@ -1,0 +1,53 @@
+"""Forms of the insights pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pacte.insights.models import LatePolicy
+
+
+class AmountField(forms.DecimalField):
+    """An amount in major units, returned in minor units (int)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(max_digits=15, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self, value: object) -> int | None:
+        amount = super().clean(value)
+        return None if amount is None else int(Decimal(amount) * 100)
+
+
+class JudgmentForm(forms.Form):
+    committed = AmountField(label=_("Committed"), required=False, min_value=0)
+    best_case = AmountField(label=_("Best case"), required=False, min_value=0)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class WhatIfForm(forms.Form):
+    amount = AmountField(label=_("Deal amount"), min_value=0)
+    month = forms.IntegerField(label=_("Fiscal month"), min_value=1, max_value=12)
+
+
+class CloseForm(forms.Form):
+    month = forms.CharField(label=_("Month"), max_length=12)
+    action = forms.ChoiceField(choices=[("close", _("Close")), ("reopen", _("Reopen"))])
+
+
+class SettingsForm(forms.Form):
+    late_sale_policy = forms.ChoiceField(
+        label=_("A sale dated in a closed month"), choices=LatePolicy.choices
+    )
+    judgment_weight = forms.IntegerField(
+        label=_("Weight of the seller's own forecast (percent)"), min_value=0, max_value=100
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class PreferenceForm(forms.Form):
+    digest = forms.BooleanField(label=_("Weekly digest by e-mail"), required=False)
+    alerts = forms.BooleanField(label=_("Alerts by e-mail"), required=False)

@@ -1,0 +1,678 @@
+"""Reads of attainment and forecasts: the cube, snapshots and targets, never raw sales.
+
+The figures of a *scope* (the company, a team, a seller, optionally one channel) are built
+from monthly arrays (fiscal order, 12 months) of target, objective and actual, then summed
+over the period asked for. Forecasts are computed with :mod:`pacte.lib.forecast`.
+
+Public hooks for the sales app (period close):
+
+- ``closed_month_policy(workspace) -> (frozenset of closed Month.index, policy)``
+- ``is_month_closed(workspace, month_index) -> bool``
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Max, Sum
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from pacte.accounts.access import get_scoped
+from pacte.accounts.models import Membership, Workspace
+from pacte.errors import DomainError
+from pacte.insights import sources
+from pacte.insights.models import (
+    ActualSnapshot,
+    ClosedMonth,
+    DigestPreference,
+    ForecastSnapshot,
+    InsightSettings,
+    Judgment,
+    LatePolicy,
+)
+from pacte.lib import forecast as fc
+from pacte.lib.fiscal import FiscalCalendar, Month, PeriodKind
+from pacte.org.models import Placement, Unit
+from pacte.sales.models import Channel, CubeCell
+
+IntArray = npt.NDArray[np.int64]
+HISTORY_YEARS = 2
+DEFAULT_CV = 0.3
+SIMULATIONS = 2000
+
+
+# ------------------------------------------------------------------ settings and close
+def settings_of(workspace: Workspace) -> InsightSettings:
+    found = InsightSettings.objects.filter(workspace=workspace).first()
+    return found or InsightSettings(workspace=workspace)
+
+
+def closed_month_policy(workspace: Workspace) -> tuple[frozenset[int], str]:
+    """Closed months (``Month.index``) of the workspace and what to do with a late sale:
+    ``"refuse"`` or ``"next_open"`` (book it to the first open month after its own)."""
+    months = frozenset(
+        ClosedMonth.objects.filter(workspace=workspace).values_list("month", flat=True)
+    )
+    policy = (
+        InsightSettings.objects.filter(workspace=workspace)
+        .values_list("late_sale_policy", flat=True)
+        .first()
+    )
+    return months, policy or LatePolicy.REFUSE
+
+
+def is_month_closed(workspace: Workspace, month_index: int) -> bool:
+    return ClosedMonth.objects.filter(workspace=workspace, month=month_index).exists()
+
+
+def next_open_month(closed: Iterable[int], month_index: int) -> int:
+    """The first month at or after ``month_index`` that is not closed."""
+    shut = set(closed)
+    while month_index in shut:
+        month_index += 1
+    return month_index
+
+
+# ------------------------------------------------------------------ periods
+def calendar_of(workspace: Workspace) -> FiscalCalendar:
+    return FiscalCalendar(workspace.fiscal_year_start_month)
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    """The period a page or an API call asked for: a fiscal year, quarter, month, or YTD."""
+
+    fy: int
+    kind: str  # year | quarter | month | ytd
+    key: str
+    positions: range  # fiscal month positions 0..11 covered
+    as_of: int  # Month.index of the as-of month (may be outside the year)
+
+
+def latest_data_month(workspace: Workspace) -> int | None:
+    return CubeCell.objects.filter(workspace=workspace).aggregate(m=Max("month"))["m"]
+
+
+def resolve_period(
+    workspace: Workspace,
+    key: str | None,
+    *,
+    today: datetime.date | None = None,
+    latest: int | bool | None = False,
+) -> PeriodChoice:
+    """Parse ``FY2027``, ``FY2027-Q2``, ``FY2027-M03`` or ``FY2027-YTD``; default: the current
+    fiscal year (or the latest year with sales when the current one has none). Unknown keys
+    raise ``DomainError(code="invalid_period", field="period")``."""
+    cal = calendar_of(workspace)
+    today = today or sources.today()
+    now_index = Month.of(today).index
+    if not key:
+        fy = cal.year_of(today)
+        if latest is False:
+            latest = latest_data_month(workspace)
+        if isinstance(latest, int) and latest < cal.first_month_index(fy):
+            fy = int(cal.fiscal_year_of_month_index(latest))
+        key = f"FY{fy:04d}"
+    ytd = key.endswith("-YTD")
+    try:
+        period = cal.parse_period(key[:-4] if ytd else key)
+        if ytd and period.kind is not PeriodKind.YEAR:
+            raise ValueError(key)
+    except ValueError:
+        raise DomainError(
+            _("Unknown period “%(key)s”: use FY2027, FY2027-Q2, FY2027-M03 or FY2027-YTD.")
+            % {"key": key},
+            code="invalid_period",
+            field="period",
+        ) from None
+    fy = period.fy
+    first = cal.first_month_index(fy)
+    as_of = min(max(now_index, first - 1), first + 11)
+    start = period.month_indexes.start - first
+    stop = period.month_indexes.stop - first
+    if ytd:
+        return PeriodChoice(fy, "ytd", key, range(0, max(0, as_of - first + 1)), as_of)
+    return PeriodChoice(fy, period.kind.value, period.key, range(start, stop), as_of)
+
+
+def summary_periods(choice: PeriodChoice, workspace: Workspace) -> list[tuple[str, str, range]]:
+    """(code, key, positions) of month, quarter, year-to-date and year around the as-of month."""
+    cal = calendar_of(workspace)
+    first = cal.first_month_index(choice.fy)
+    pos = min(max(choice.as_of - first, 0), 11)
+    if choice.kind in ("month", "quarter") and choice.positions:
+        pos = min(max(pos, choice.positions.start), choice.positions.stop - 1)
+    month = cal.month(choice.fy, pos + 1)
+    quarter = cal.quarter(choice.fy, pos // 3 + 1)
+    return [
+        ("month", month.key, range(pos, pos + 1)),
+        ("quarter", quarter.key, range(pos // 3 * 3, pos // 3 * 3 + 3)),
+        ("ytd", f"FY{choice.fy:04d}-YTD", range(0, max(0, choice.as_of - first + 1))),
+        ("year", f"FY{choice.fy:04d}", range(0, 12)),
+    ]
+
+
+# ------------------------------------------------------------------ visibility
+@dataclass
+class Tree:
+    """The units of a workspace, loaded once per request."""
+
+    units: dict[int, Unit]
+    children: dict[int | None, list[int]]
+
+    @classmethod
+    def load(cls, workspace: Workspace) -> Tree:
+        units = {
+            u.pk: u
+            for u in Unit.objects.filter(workspace=workspace).only(
+                "pk", "uuid", "name", "parent_id", "lead_id", "is_active"
+            )
+        }
+        children: dict[int | None, list[int]] = defaultdict(list)
+        for u in sorted(units.values(), key=lambda u: u.name):
+            children[u.parent_id].append(u.pk)
+        return cls(units, children)
+
+    @property
+    def root(self) -> Unit:
+        return self.units[self.children[None][0]]
+
+    def subtree(self, unit_id: int) -> list[int]:
+        out, stack = [], [unit_id]
+        while stack:
+            uid = stack.pop()
+            out.append(uid)
+            stack.extend(self.children.get(uid, []))
+        return out
+
+    def ancestors(self, unit_id: int | None) -> list[int]:
+        out: list[int] = []
+        while unit_id is not None and unit_id in self.units and len(out) < 1000:
+            out.append(unit_id)
+            unit_id = self.units[unit_id].parent_id
+        return out
+
+    def group_of(self, top: int) -> dict[int, int]:
+        """Map every unit under ``top`` to the child of ``top`` it sits under (or ``top``)."""
+        mapping = {top: top}
+        for child in self.children.get(top, []):
+            for uid in self.subtree(child):
+                mapping[uid] = child
+        return mapping
+
+
+def leads_unit(viewer: Membership, tree: Tree, unit_id: int | None) -> bool:
+    return viewer.is_lead and any(
+        tree.units[u].lead_id == viewer.pk for u in tree.ancestors(unit_id)
+    )
+
+
+def sees_sellers_of(viewer: Membership, tree: Tree, unit_id: int) -> bool:
+    """Whether the viewer sees the individual figures of every seller of a unit."""
+    return (
+        viewer.sees_everything
+        or viewer.workspace.leaderboard_enabled
+        or leads_unit(viewer, tree, unit_id)
+    )
+
+
+def current_unit_ids(
+    workspace: Workspace, seller_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    qs = Placement.objects.filter(workspace=workspace).on(sources.today())
+    if seller_ids is not None:
+        qs = qs.filter(membership_id__in=list(seller_ids))
+    return dict(qs.values_list("membership_id", "unit_id"))
+
+
+def get_team_for(viewer: Membership, public_id: Any) -> Unit:
+    """Any unit of the viewer's workspace (team totals are visible to every member)."""
+    return get_scoped(Unit.objects.filter(workspace=viewer.workspace), public_id)
+
+
+def get_seller_for(viewer: Membership, public_id: Any, tree: Tree | None = None) -> Membership:
+    """A member whose individual figures the viewer may see, else 404."""
+    seller = get_scoped(Membership.objects.filter(workspace=viewer.workspace), public_id)
+    if seller.pk == viewer.pk or viewer.sees_everything or viewer.workspace.leaderboard_enabled:
+        return seller
+    tree = tree or Tree.load(viewer.workspace)
+    unit_id = current_unit_ids(viewer.workspace, [seller.pk]).get(seller.pk)
+    if not leads_unit(viewer, tree, unit_id):
+        raise Http404
+    return seller
+
+
+def get_channel_for(viewer: Membership, public_id: Any) -> Channel:
+    return get_scoped(Channel.objects.filter(workspace=viewer.workspace), public_id)
+
+
+class UnknownFilter(DomainError):
+    """A filter naming a team, seller or channel that does not exist (or is not visible)."""
+
+    status = 404
+
+
+def resolve_filters(
+    viewer: Membership,
+    *,
+    team: Any = None,
+    seller: Any = None,
+    channel: Any = None,
+    tree: Tree | None = None,
+) -> tuple[Unit | None, Membership | None, Channel | None]:
+    """Turn filter ids into objects: malformed → 400, unknown or not visible → 404."""
+    found: list[Any] = []
+    lookups = (
+        ("team", team, lambda v: get_team_for(viewer, v), _("Unknown team.")),
+        ("seller", seller, lambda v: get_seller_for(viewer, v, tree), _("Unknown seller.")),
+        ("channel", channel, lambda v: get_channel_for(viewer, v), _("Unknown channel.")),
+    )
+    for name, value, getter, message in lookups:
+        if value in (None, ""):
+            found.append(None)
+            continue
+        parse_filter_uuid(value, name)
+        try:
+            found.append(getter(value))
+        except Http404:
+            raise UnknownFilter(message, code=f"unknown_{name}", field=name) from None
+    return found[0], found[1], found[2]
+
+
+def parse_filter_uuid(value: Any, name: str) -> Any:
+    """Malformed ids in filters are a clear 400, not a 404."""
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise DomainError(
+            _("“%(value)s” is not a valid identifier.") % {"value": value},
+            code=f"invalid_{name}",
+            field=name,
+        ) from None
+
+
+# ------------------------------------------------------------------ the monthly frame
+@dataclass
+class Frame:
+    """Monthly figures (fiscal order) of groups of one scope."""
+
+    keys: list[Any]
+    target: IntArray
+    objective: IntArray
+    actual: IntArray
+    history: npt.NDArray[np.float64]  # (G, HISTORY_YEARS, 12), NaN where unknown
+    has_target: npt.NDArray[np.bool_]
+    has_objective: npt.NDArray[np.bool_]
+    fy: int
+    elapsed: int  # fiscal months fully before the as-of month
+    current: int | None  # position of the as-of month when inside the year
+    forecast_by_month: IntArray = field(default_factory=lambda: np.zeros((0, 12), np.int64))
+    forecast_valid: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    remaining: npt.NDArray[np.float64] | None = None
+    cv: npt.NDArray[np.float64] | None = None
+
+    def index(self, key: Any) -> int:
+        return self.keys.index(key)
+
+
+def _closed_in(workspace: Workspace, months: range) -> list[int]:
+    cache = sources.memo(workspace)
+    if "closed" not in cache:
+        cache["closed"] = sorted(
+            ClosedMonth.objects.filter(workspace=workspace).values_list("month", flat=True)
+        )
+    return [m for m in cache["closed"] if m in months]
+
+
+def actual_rows(
+    workspace: Workspace,
+    months: range,
+    by: Sequence[str],
+    *,
+    overlay: bool,
+    closed: Sequence[int] = (),
+    per_month: bool = True,
+    **filters: Any,
+) -> list[tuple[Any, ...]]:
+    """Actuals per ``by`` keys and month: the cube for open months, the frozen snapshot for
+    closed ones. ``overlay`` adds overlay credits (a seller's own attainment)."""
+    fields = [sources.FIELDS[b] for b in by]
+    out: list[tuple[Any, ...]] = []
+    for model, exclude in ((CubeCell, True), (ActualSnapshot, False)):
+        if not exclude and not closed:
+            continue
+        qs = sources._filter(
+            model.objects.filter(
+                workspace=workspace, month__gte=months.start, month__lt=months.stop
+            ),
+            filters,
+        )
+        qs = qs.exclude(month__in=closed) if exclude and closed else qs
+        if not exclude:
+            qs = qs.filter(month__in=closed)
+        group = [*fields, "month"] if per_month else fields
+        rows = qs.values(*group).annotate(s=Sum("split_amount"), o=Sum("overlay_amount"))
+        for r in rows.order_by():
+            amount = int(r["s"] or 0) + (int(r["o"] or 0) if overlay else 0)
+            out.append((*(r[f] for f in fields), r.get("month"), amount))
+    return out
+
+
+def build_frame(
+    workspace: Workspace,
+    choice: PeriodChoice,
+    *,
+    by: str | None,
+    keys: Sequence[Any] | None = None,
+    key_map: dict[Any, Any] | None = None,
+    history: bool = True,
+    **filters: Any,
+) -> Frame:
+    """Monthly arrays of one scope, grouped ``by`` seller, unit, channel or nothing.
+
+    ``key_map`` maps the SQL key (e.g. a unit id) to a group key (its team); rows whose key is
+    not in it are dropped. ``keys`` fixes the groups and their order (others are dropped).
+    """
+    cal = calendar_of(workspace)
+    first = cal.first_month_index(choice.fy)
+    year = range(first, first + 12)
+    span = range(first - 12 * HISTORY_YEARS, first + 12) if history else year
+    sql_by = [by] if by else []
+    overlay = by == "seller" or filters.get("seller_id") is not None
+    closed = _closed_in(workspace, span)
+    actual = actual_rows(workspace, span, sql_by, overlay=overlay, closed=closed, **filters)
+    target = sources.target_rows(workspace, choice.fy, year, sql_by, **filters)
+    objective = sources.objective_rows(workspace, choice.fy, year, sql_by, **filters)
+
+    def group(raw: Any) -> Any:
+        if not by:
+            return None
+        if key_map is not None:
+            return key_map.get(raw, _DROP)
+        return raw
+
+    if keys is None:
+        found: dict[Any, None] = {}
+        for rows in (actual, target, objective):
+            for r in rows:
+                g = group(r[0]) if by else None
+                if g is not _DROP:
+                    found[g] = None
+        keys = sorted(found, key=lambda k: (k is None, k)) if by else [None]
+    keys = list(keys)
+    pos = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
+    arr = {name: np.zeros((n, 12), np.int64) for name in ("t", "o", "a")}
+    hist = np.zeros((n, HISTORY_YEARS, 12), np.float64)
+    has_t = np.zeros(n, bool)
+    has_o = np.zeros(n, bool)
+    for name, rows in (("a", actual), ("t", target), ("o", objective)):
+        for r in rows:
+            g = group(r[0]) if by else None
+            i = pos.get(g)
+            if i is None:
+                continue
+            month, amount = r[-2], r[-1]
+            if month >= first:
+                arr[name][i, month - first] += amount
+                if name == "t":
+                    has_t[i] = True
+                elif name == "o":
+                    has_o[i] = True
+            else:
+                back = (first - month - 1) // 12  # 0 = last year
+                hist[i, HISTORY_YEARS - 1 - back, (month - first) % 12] += amount
+    # A history year before the group's first sale is unknown, not zero.
+    started = np.cumsum(hist.sum(axis=2) != 0, axis=1) > 0
+    hist[~started] = np.nan
+    elapsed = min(max(choice.as_of - first, 0), 12)
+    current = choice.as_of - first if first <= choice.as_of < first + 12 else None
+    if (
+        choice.as_of >= first + 11
+        and current == 11
+        and Month.from_index(choice.as_of).last_day < sources.today()
+    ):
+        elapsed, current = 12, None
+    frame = Frame(
+        keys, arr["t"], arr["o"], arr["a"], hist, has_t, has_o, choice.fy, elapsed, current
+    )
+    _forecast(frame)
+    return frame
+
+
+_DROP = object()
+
+
+def extend_frame(frame: Frame, keys: Sequence[Any]) -> Frame:
+    """The frame restricted/extended to ``keys`` (missing groups get zero figures)."""
+    n = len(keys)
+    out = Frame(
+        list(keys),
+        np.zeros((n, 12), np.int64),
+        np.zeros((n, 12), np.int64),
+        np.zeros((n, 12), np.int64),
+        np.full((n, HISTORY_YEARS, 12), np.nan),
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+        frame.fy,
+        frame.elapsed,
+        frame.current,
+    )
+    old = {k: i for i, k in enumerate(frame.keys)}
+    for j, k in enumerate(keys):
+        i = old.get(k)
+        if i is None:
+            continue
+        out.target[j], out.objective[j], out.actual[j] = (
+            frame.target[i],
+            frame.objective[i],
+            frame.actual[i],
+        )
+        out.history[j] = frame.history[i]
+        out.has_target[j], out.has_objective[j] = frame.has_target[i], frame.has_objective[i]
+    _forecast(out)
+    return out
+
+
+def _profiles(
+    hist: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Seasonality profile and monthly coefficient of variation of each group's history."""
+    n = hist.shape[0]
+    profiles = np.full((n, 12), 1 / 12)
+    cvs = np.full(n, DEFAULT_CV)
+    for i in range(n):
+        h = hist[i]
+        usable = np.isfinite(h).all(axis=1) & (np.nan_to_num(h).sum(axis=1) > 0)
+        if not usable.any():
+            continue
+        profiles[i] = fc.seasonality_profile(h, prior_strength=1.0)
+        ratios = fc.residual_ratios(h, profiles[i])
+        if ratios.size >= 6:
+            cvs[i] = max(fc.monthly_cv(ratios), 0.05)
+    return profiles, cvs
+
+
+def _forecast(frame: Frame) -> None:
+    """Run-rate with seasonality; the as-of month counts at the larger of its actual and its
+    expectation. Fills ``forecast_by_month`` (actuals, then projection)."""
+    n = len(frame.keys)
+    e = frame.elapsed
+    profiles, cvs = _profiles(frame.history)
+    fallback = np.where(frame.has_objective, frame.objective.sum(axis=1), frame.target.sum(axis=1))
+    has_fb = frame.has_objective | frame.has_target
+    batch = fc.run_rate_forecast_batch(
+        frame.actual, profiles, e, fallback_totals=fallback, fallback_mask=has_fb
+    )
+    by_month = frame.actual.copy()
+    remaining = np.zeros((n, 12 - e))
+    if e < 12:
+        exp = np.nan_to_num(batch.remaining_expected)
+        projected = np.rint(exp).astype(np.int64)
+        by_month[:, e:] = projected
+        remaining = exp.copy()
+        if frame.current is not None and frame.current == e:
+            cur_actual = frame.actual[:, e]
+            by_month[:, e] = np.maximum(cur_actual, projected[:, 0])
+            remaining[:, 0] = np.maximum(exp[:, 0] - cur_actual, 0.0)
+    valid = batch.valid | (e == 12)
+    frame.forecast_by_month = by_month
+    frame.forecast_valid = valid
+    frame.remaining = remaining
+    frame.cv = cvs
+
+
+def probabilities(
+    frame: Frame, rows: Sequence[int] | None = None, *, seed: int = 0
+) -> npt.NDArray[np.float64]:
+    """P(reaching the year objective, the year target) per group: shape (G, 2), NaN where the
+    goal or the forecast is unknown. Seeded: the same inputs give the same figures."""
+    idx = np.arange(len(frame.keys)) if rows is None else np.asarray(rows, dtype=np.int64)
+    out = np.full((idx.size, 2), np.nan)
+    if idx.size == 0 or frame.remaining is None or frame.cv is None:
+        return out
+    to_date = (
+        frame.actual[idx].sum(axis=1)
+        if frame.elapsed == 12
+        else (
+            frame.actual[idx, : frame.elapsed].sum(axis=1)
+            + (frame.actual[idx, frame.elapsed] if frame.current == frame.elapsed else 0)
+        )
+    )
+    goals = np.stack([frame.objective[idx].sum(axis=1), frame.target[idx].sum(axis=1)], axis=1)
+    remaining = frame.remaining[idx]
+    remaining = np.where(frame.forecast_valid[idx][:, None], remaining, np.nan)
+    p = fc.probability_of_reaching_batch(
+        to_date.astype(np.int64),
+        remaining,
+        goals.astype(np.int64),
+        monthly_cv=frame.cv[idx],
+        n=SIMULATIONS,
+        seed=seed or frame.fy,
+        workers=1,
+    )
+    p = np.asarray(p, dtype=np.float64).reshape(idx.size, 2)
+    p[:, 0] = np.where(frame.has_objective[idx], p[:, 0], np.nan)
+    p[:, 1] = np.where(frame.has_target[idx], p[:, 1], np.nan)
+    return p
+
+
+# ------------------------------------------------------------------ figures
+def ratio(numerator: int, denominator: int | None) -> float | None:
+    if not denominator:
+        return None
+    return numerator / denominator
+
+
+def figures(
+    frame: Frame, i: int, positions: range, *, forecast: int | None = None
+) -> dict[str, Any]:
+    """The three numbers, attainment, gap and forecast of group ``i`` over ``positions``."""
+    sl = slice(positions.start, positions.stop)
+    target = int(frame.target[i, sl].sum()) if frame.has_target[i] else None
+    objective = int(frame.objective[i, sl].sum()) if frame.has_objective[i] else None
+    actual = int(frame.actual[i, sl].sum())
+    fcst = int(frame.forecast_by_month[i, sl].sum()) if frame.forecast_valid[i] else None
+    if forecast is not None and positions == range(0, 12):
+        fcst = forecast
+    return {
+        "target": target,
+        "objective": objective,
+        "actual": actual,
+        "attainment_target": ratio(actual, target),
+        "attainment_objective": ratio(actual, objective),
+        "gap_target": None if target is None else actual - target,
+        "gap_objective": None if objective is None else actual - objective,
+        "forecast": fcst,
+    }
+
+
+def period_figures_matrix(frame: Frame, positions: range) -> dict[str, Any]:
+    """Vectorised figures of every group over ``positions`` (arrays)."""
+    sl = slice(positions.start, positions.stop)
+    return {
+        "target": frame.target[:, sl].sum(axis=1),
+        "objective": frame.objective[:, sl].sum(axis=1),
+        "actual": frame.actual[:, sl].sum(axis=1),
+        "forecast": frame.forecast_by_month[:, sl].sum(axis=1),
+    }
+
+
+def judgments(workspace: Workspace, fy: int, seller_ids: Sequence[int]) -> dict[int, Judgment]:
+    return {
+        j.seller_id: j
+        for j in Judgment.objects.filter(
+            workspace=workspace, fiscal_year=fy, seller_id__in=list(seller_ids)
+        )
+    }
+
+
+def blended_year_forecast(
+    frame: Frame, i: int, judgment: Judgment | None, weight_percent: int
+) -> int | None:
+    run_rate = int(frame.forecast_by_month[i].sum()) if frame.forecast_valid[i] else None
+    if judgment is None or (judgment.committed is None and judgment.best_case is None):
+        return run_rate
+    return fc.blend_with_judgment(
+        run_rate, judgment.committed, judgment.best_case, weight_percent / 100
+    )
+
+
+def month_labels(workspace: Workspace, fy: int) -> list[str]:
+    from django.utils.formats import date_format
+
+    cal = calendar_of(workspace)
+    return [date_format(m.first_day, "M Y") for m in cal.months(fy)]
+
+
+def period_label(key: str) -> str:
+    if key.endswith("-YTD"):
+        return _("%(year)s year to date") % {"year": key[:-4]}
+    return key
+
+
+def accuracy(
+    workspace: Workspace, *, seller_ids: Sequence[int] | None, fy: int, final_actual: int | None
+) -> dict[str, Any]:
+    """The monthly snapshots of the year forecast of a set of sellers (all when ``None``) and,
+    once the year is over (``final_actual`` given), how far they were from the actual."""
+    qs = ForecastSnapshot.objects.filter(workspace=workspace, fiscal_year=fy)
+    if seller_ids is not None:
+        qs = qs.filter(seller_id__in=list(seller_ids))
+    rows = list(
+        qs.values("month").annotate(f=Sum("forecast"), a=Sum("actual_to_date")).order_by("month")
+    )
+    out: dict[str, Any] = {
+        "months": [
+            {
+                "month": str(Month.from_index(r["month"])),
+                "forecast": int(r["f"] or 0),
+                "actual_to_date": int(r["a"] or 0),
+            }
+            for r in rows
+        ],
+        "n": len(rows),
+        "wape": None,
+        "bias": None,
+        "actual": final_actual,
+    }
+    if rows and final_actual is not None:
+        snaps = np.array([int(r["f"] or 0) for r in rows], dtype=np.int64)
+        acc = fc.forecast_accuracy(snaps, np.int64(final_actual))
+        out.update(wape=acc.wape, bias=acc.bias)
+    return out
+
+
+def digest_preference(member: Membership) -> DigestPreference:
+    return DigestPreference.objects.filter(member=member).first() or DigestPreference(
+        workspace_id=member.workspace_id, member=member
+    )

@@ -1,0 +1,234 @@
+"""Adapters to the other apps' figures: targets (planning), objectives, sales.
+
+Every function returns aggregated rows keyed like the cube — tuples of the requested ``by``
+keys (``seller``, ``unit``, ``channel`` ids) followed by the month index and the amount in
+minor units — and returns nothing when the other app has no data (or is not there yet).
+
+Targets: the published cascade run of the fiscal year (``planning.CascadeShare``, by seller,
+unit, channel and month). Without a published run, the quarterly quotas a loaded sample
+states (``sales.SampleQuota``, AdventureWorks) are spread evenly over the quarter's three
+months (largest remainder, so the quarter sums exactly) and carry no channel.
+
+Objectives: the agreed objective of each seller for the fiscal year, by month (and channel
+when split), from ``objectives.ObjectiveCell`` (layer ``agreed``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from pacte.accounts.models import Workspace
+from pacte.lib.fiscal import Month
+
+Row = tuple[Any, ...]
+
+FIELDS = {"seller": "seller_id", "unit": "unit_id", "channel": "channel_id"}
+
+
+def memo(workspace: Workspace) -> dict[Any, Any]:
+    """A per-request memo hung on the workspace object (a new object per request)."""
+    cache = getattr(workspace, "_insights_memo", None)
+    if cache is None:
+        cache = {}
+        workspace._insights_memo = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _published_run_id(workspace: Workspace, fiscal_year: int) -> int | None:
+    cache = memo(workspace)
+    key = ("run", fiscal_year)
+    if key in cache:
+        return cache[key]
+    try:
+        from pacte.planning.models import CascadeRun
+    except ImportError:  # pragma: no cover - planning not installed
+        return None
+    cache[key] = (
+        CascadeRun.objects.filter(workspace=workspace, fiscal_year=fiscal_year, status="published")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return cache[key]
+
+
+def _filter(qs: Any, filters: dict[str, Any]) -> Any:
+    if filters.get("unit_ids") is not None:
+        qs = qs.filter(unit_id__in=filters["unit_ids"])
+    if filters.get("seller_id") is not None:
+        qs = qs.filter(seller_id=filters["seller_id"])
+    if filters.get("channel_id") is not None:
+        qs = qs.filter(channel_id=filters["channel_id"])
+    return qs
+
+
+def target_rows(
+    workspace: Workspace,
+    fiscal_year: int,
+    months: range,
+    by: Sequence[str],
+    *,
+    per_month: bool = True,
+    **filters: Any,
+) -> list[Row]:
+    """Target (reference share) per ``by`` keys and month (``None`` when not ``per_month``)."""
+    run_id = _published_run_id(workspace, fiscal_year)
+    if run_id is not None:
+        from pacte.planning.models import CascadeShare
+
+        fields = [FIELDS[b] for b in by]
+        qs = _filter(
+            CascadeShare.objects.filter(
+                workspace=workspace, run_id=run_id, month__gte=months.start, month__lt=months.stop
+            ),
+            filters,
+        )
+        group = [*fields, "month"] if per_month else fields
+        if not group:
+            total = qs.aggregate(total=Sum("amount"))["total"]
+            return [(None, int(total))] if total is not None else []
+        rows = qs.values(*group).annotate(total=Sum("amount")).order_by()
+        return [(*(r[f] for f in fields), r.get("month"), int(r["total"] or 0)) for r in rows]
+    rows = _sample_quota_rows(workspace, months, by, filters)
+    if per_month:
+        return rows
+    acc: dict[Row, int] = defaultdict(int)
+    for r in rows:
+        acc[r[:-2]] += r[-1]
+    return [(*k, None, v) for k, v in acc.items()]
+
+
+def _sample_quota_rows(
+    workspace: Workspace, months: range, by: Sequence[str], filters: dict[str, Any]
+) -> list[Row]:
+    try:
+        from pacte.sales.models import SampleQuota
+    except ImportError:  # pragma: no cover
+        return []
+    from pacte.org.models import Placement
+
+    if filters.get("channel_id") is not None:
+        return []  # quotas carry no channel
+    first = Month.from_index(months.start - 2).first_day
+    last = Month.from_index(months.stop - 1).first_day
+    placement = Placement.objects.filter(
+        membership=OuterRef("seller_id"), valid_from__lte=OuterRef("quarter_start")
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("quarter_start")))
+    qs = SampleQuota.objects.filter(
+        workspace=workspace, quarter_start__gte=first, quarter_start__lte=last
+    ).annotate(
+        unit_id=Coalesce(
+            Subquery(placement.values("unit_id")[:1]),
+            Subquery(
+                Placement.objects.filter(membership=OuterRef("seller_id"))
+                .order_by("-valid_from")
+                .values("unit_id")[:1]
+            ),
+        )
+    )
+    if filters.get("seller_id") is not None:
+        qs = qs.filter(seller_id=filters["seller_id"])
+    if filters.get("unit_ids") is not None:
+        qs = qs.filter(unit_id__in=filters["unit_ids"])
+    acc: dict[Row, int] = defaultdict(int)
+    for seller_id, unit_id, start, amount in qs.values_list(
+        "seller_id", "unit_id", "quarter_start", "amount"
+    ):
+        keys = {"seller": seller_id, "unit": unit_id, "channel": None}
+        base = Month.of(start).index
+        third, rest = divmod(int(amount), 3)
+        for i in range(3):
+            month = base + i
+            if month in months:
+                acc[(*(keys[b] for b in by), month)] += third + (1 if i < rest else 0)
+    return [(*key, amount) for key, amount in acc.items()]
+
+
+def _objective_cells(workspace: Workspace, fiscal_year: int, months: range) -> Any:
+    try:
+        from pacte.objectives.models import ObjectiveCell
+    except ImportError:  # pragma: no cover - objectives not installed
+        return None
+    from pacte.org.models import Placement
+
+    placement = Placement.objects.filter(membership=OuterRef("seller_id")).on(today())
+    return ObjectiveCell.objects.filter(
+        workspace=workspace,
+        fiscal_year=fiscal_year,
+        layer="agreed",
+        month__gte=months.start,
+        month__lt=months.stop,
+    ).annotate(unit_id=Subquery(placement.values("unit_id")[:1]))
+
+
+def objective_rows(
+    workspace: Workspace,
+    fiscal_year: int,
+    months: range,
+    by: Sequence[str],
+    *,
+    per_month: bool = True,
+    **filters: Any,
+) -> list[Row]:
+    """Agreed objectives per ``by`` keys and month (``objectives.ObjectiveCell``, agreed
+    layer). A seller's objective counts in the team they are placed in today."""
+    qs = _objective_cells(workspace, fiscal_year, months)
+    if qs is None:
+        return []
+    qs = _filter(qs, filters)
+    fields = [FIELDS[b] for b in by]
+    group = [*fields, "month"] if per_month else fields
+    if not group:
+        total = qs.aggregate(total=Sum("amount"))["total"]
+        return [(None, int(total))] if total is not None else []
+    rows = qs.values(*group).annotate(total=Sum("amount")).order_by()
+    return [(*(r[f] for f in fields), r.get("month"), int(r["total"] or 0)) for r in rows]
+
+
+def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The seller's most recent credited sales (split and overlay), newest first."""
+    try:
+        from pacte.sales.models import Credit
+    except ImportError:  # pragma: no cover
+        return []
+    rows = (
+        Credit.objects.filter(workspace=workspace, seller_id=seller_id)
+        .select_related("sale", "sale__channel", "sale__customer")
+        .order_by("-sale__date", "-sale_id")[:limit]
+    )
+    return [
+        {
+            "date": c.sale.date,
+            "external_id": c.sale.external_id,
+            "customer": c.sale.customer.name if c.sale.customer else "",
+            "channel": c.sale.channel.label,
+            "kind": c.kind,
+            "amount": int(c.amount),
+        }
+        for c in rows
+    ]
+
+
+def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict[str, Any]] | None:
+    """The seller's latest plan check-ins (objectives app), newest first."""
+    try:
+        from pacte.objectives.models import CheckIn
+    except ImportError:  # pragma: no cover
+        return None
+    return [
+        {"date": c.week, "confidence": c.confidence, "text": c.comment}
+        for c in CheckIn.objects.filter(workspace=workspace, objective__seller_id=seller_id)
+        .only("week", "confidence", "comment")
+        .order_by("-week")[:limit]
+    ]
+
+
+def today() -> datetime.date:
+    from django.utils import timezone
+
+    return timezone.localdate()

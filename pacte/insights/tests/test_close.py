@@ -1,0 +1,75 @@
+"""Period close: frozen actuals, the late-sale policy hook, admin-only, audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from pacte.audit.models import AuditEvent
+from pacte.errors import DomainError
+from pacte.insights import dashboard, selectors, services
+from pacte.insights.models import ActualSnapshot
+from pacte.lib.fiscal import Month
+from pacte.sales.models import CubeCell
+
+
+@pytest.mark.django_db
+def test_closed_month_figures_no_longer_move(sales, quotas):
+    march = Month(2026, 3).index
+    services.close_month(workspace=sales.workspace, actor=sales.admin, month=march)
+    assert ActualSnapshot.objects.filter(workspace=sales.workspace, month=march).count() == 3
+    CubeCell.objects.filter(workspace=sales.workspace, month=march).update(split_amount=1)
+    choice = selectors.resolve_period(sales.workspace, "FY2026-M03")
+    data = dashboard.overview(sales.executive, choice)
+    assert data["summary"][0]["actual"] == 1200_00 + 400_00 + 2000_00
+    assert AuditEvent.objects.filter(action="period.closed").exists()
+    services.reopen_month(workspace=sales.workspace, actor=sales.admin, month=march)
+    data = dashboard.overview(
+        sales.executive, selectors.resolve_period(sales.workspace, "FY2026-M03")
+    )
+    assert data["summary"][0]["actual"] == 3
+
+
+@pytest.mark.django_db
+def test_closing_twice_or_a_month_not_over_is_refused(cast):
+    services.close_month(workspace=cast.workspace, actor=cast.admin, month=Month(2026, 1).index)
+    with pytest.raises(DomainError) as exc:
+        services.close_month(workspace=cast.workspace, actor=cast.admin, month=Month(2026, 1).index)
+    assert exc.value.code == "already_closed"
+    with pytest.raises(DomainError) as exc:
+        services.close_month(workspace=cast.workspace, actor=cast.admin, month=Month(2026, 5).index)
+    assert exc.value.code == "month_not_over"
+
+
+@pytest.mark.django_db
+def test_policy_hook_for_the_sales_import(cast):
+    services.close_month(workspace=cast.workspace, actor=cast.admin, month=Month(2026, 1).index)
+    services.close_month(workspace=cast.workspace, actor=cast.admin, month=Month(2026, 2).index)
+    closed, policy = selectors.closed_month_policy(cast.workspace)
+    assert closed == {Month(2026, 1).index, Month(2026, 2).index}
+    assert policy == "refuse"
+    assert selectors.is_month_closed(cast.workspace, Month(2026, 2).index)
+    services.update_settings(
+        workspace=cast.workspace, actor=cast.admin, late_sale_policy="next_open"
+    )
+    assert selectors.closed_month_policy(cast.workspace)[1] == "next_open"
+    assert selectors.next_open_month(closed, Month(2026, 1).index) == Month(2026, 3).index
+
+
+@pytest.mark.django_db
+def test_close_page_and_api_for_admins_only(cast, login):
+    client = login(cast.admin)
+    assert client.get("/insights/close/").status_code == 200
+    r = client.post("/insights/close/", {"month": "2026-02", "action": "close"})
+    assert r.status_code == 302
+    assert selectors.is_month_closed(cast.workspace, Month(2026, 2).index)
+    r = client.post("/insights/close/", {"month": "2026-13", "action": "close"})
+    assert r.status_code == 400
+    assert login(cast.seller).get("/insights/close/").status_code == 403
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {cast.token(cast.admin)}")
+    r = api.post(
+        "/api/v1/insights/closed-months", {"month": "2026-02"}, content_type="application/json"
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "already_closed"
+    assert api.delete("/api/v1/insights/closed-months/2026-02").status_code == 204

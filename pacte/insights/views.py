@@ -1,0 +1,330 @@
+"""Insights pages: executive overview, team view, seller cockpit, period close, exports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pacte.accounts.access import ADMIN_ROLES
+from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.errors import DomainError, StaleVersion
+from pacte.insights import dashboard, exports, selectors, services
+from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
+from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.lib.fiscal import Month
+from pacte.sales.models import Channel
+
+
+def bad_input(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A refused filter or change renders a clear message with status 400 (412 when stale)."""
+
+    @wraps(view)
+    def wrapped(request: MemberRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            return render(
+                request, "insights/bad_input.html", {"message": exc.message}, status=exc.status
+            )
+
+    return wrapped
+
+
+def _choice(request: MemberRequest) -> PeriodChoice:
+    return selectors.resolve_period(request.member.workspace, request.GET.get("period") or None)
+
+
+def _channel(request: MemberRequest) -> Channel | None:
+    value = request.GET.get("channel")
+    if not value:
+        return None
+    return selectors.resolve_filters(request.member, channel=value)[2]
+
+
+def _periods(request: MemberRequest, choice: PeriodChoice) -> list[tuple[str, str]]:
+    cal = selectors.calendar_of(request.member.workspace)
+    fy = choice.fy
+    keys = [f"FY{fy:04d}", f"FY{fy:04d}-YTD"]
+    keys += [cal.quarter(fy, q).key for q in range(1, 5)]
+    keys += [cal.month(fy, m).key for m in range(1, 13)]
+    keys += [f"FY{fy - 1:04d}", f"FY{fy + 1:04d}"]
+    return [(k, selectors.period_label(k)) for k in keys]
+
+
+def _common(
+    request: MemberRequest, choice: PeriodChoice, channel: Channel | None
+) -> dict[str, Any]:
+    query = f"period={choice.key}" + (f"&channel={channel.uuid}" if channel else "")
+    return {
+        "choice": choice,
+        "period_options": _periods(request, choice),
+        "channel": channel,
+        "channel_options": Channel.objects.filter(workspace=request.member.workspace),
+        "query": query,
+    }
+
+
+@require_GET
+@member_required()
+@bad_input
+def overview(request: MemberRequest) -> HttpResponse:
+    choice = _choice(request)
+    channel = _channel(request)
+    data = dashboard.overview(request.member, choice, channel=channel)
+    context = {**_common(request, choice, channel), "data": data, "scope": "company"}
+    return render(request, "insights/overview.html", context)
+
+
+@require_GET
+@member_required()
+@bad_input
+def team(request: MemberRequest, uuid: str) -> HttpResponse:
+    choice = _choice(request)
+    channel = _channel(request)
+    tree = Tree.load(request.member.workspace)
+    unit = selectors.get_team_for(request.member, uuid)
+    data = dashboard.unit_view(
+        request.member, unit.pk, choice, channel=channel, tree=tree, with_sellers=True
+    )
+    context = {**_common(request, choice, channel), "data": data, "scope": "team", "team": unit}
+    return render(request, "insights/team.html", context)
+
+
+@require_GET
+@member_required()
+def mine(request: MemberRequest) -> HttpResponse:
+    return redirect("insights:seller", uuid=request.member.uuid)
+
+
+@require_GET
+@member_required()
+@bad_input
+def seller(request: MemberRequest, uuid: str) -> HttpResponse:
+    choice = _choice(request)
+    subject = selectors.get_seller_for(request.member, uuid)
+    data = dashboard.cockpit(request.member, subject, choice)
+    forecast = data["forecast"]
+    context = {
+        **_common(request, choice, None),
+        "data": data,
+        "subject": subject,
+        "is_self": subject.pk == request.member.pk,
+        "judgment_form": JudgmentForm(
+            initial={
+                "committed": None if forecast["committed"] is None else forecast["committed"] / 100,
+                "best_case": None if forecast["best_case"] is None else forecast["best_case"] / 100,
+                "note": forecast["note"],
+                "version": forecast["judgment_version"],
+            }
+        ),
+        "what_if_form": WhatIfForm(initial={"month": min(data["frame"].elapsed + 1, 12)}),
+        "preference_form": PreferenceForm(
+            initial={
+                "digest": selectors.digest_preference(request.member).digest,
+                "alerts": selectors.digest_preference(request.member).alerts,
+            }
+        ),
+    }
+    return render(request, "insights/seller.html", context)
+
+
+@require_POST
+@member_required()
+@bad_input
+def what_if(request: MemberRequest, uuid: str) -> HttpResponse:
+    choice = _choice(request)
+    subject = selectors.get_seller_for(request.member, uuid)
+    form = WhatIfForm(request.POST)
+    result = None
+    if form.is_valid():
+        data = dashboard.cockpit(request.member, subject, choice)
+        result = dashboard.what_if(
+            data["frame"], form.cleaned_data["amount"], form.cleaned_data["month"] - 1
+        )
+    response = render(
+        request,
+        "insights/seller.html#what_if" if request.htmx else "insights/what_if.html",  # type: ignore[attr-defined]
+        {"what_if_form": form, "what_if": result, "subject": subject, "choice": choice},
+        status=200 if form.is_valid() else 400,
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@member_required()
+@bad_input
+def judgment(request: MemberRequest, uuid: str) -> HttpResponse:
+    choice = _choice(request)
+    subject = selectors.get_seller_for(request.member, uuid)
+    form = JudgmentForm(request.POST)
+    if not form.is_valid():
+        raise DomainError(_("Enter amounts of zero or more."), code="invalid_amount")
+    try:
+        services.save_judgment(
+            seller=subject,
+            actor=request.member,
+            fiscal_year=choice.fy,
+            committed=form.cleaned_data["committed"],
+            best_case=form.cleaned_data["best_case"],
+            note=form.cleaned_data["note"],
+            version=form.cleaned_data["version"],
+        )
+    except StaleVersion as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your forecast is saved."))
+    return redirect(f"{request.path.rsplit('judgment/', 1)[0]}?period=FY{choice.fy:04d}")
+
+
+@require_POST
+@member_required()
+def preferences(request: MemberRequest) -> HttpResponse:
+    form = PreferenceForm(request.POST)
+    if form.is_valid():
+        services.set_digest_preference(
+            member=request.member,
+            digest=form.cleaned_data["digest"],
+            alerts=form.cleaned_data["alerts"],
+        )
+        messages.success(request, _("Your e-mail preferences are saved."))
+    return redirect("insights:seller", uuid=request.member.uuid)
+
+
+def parse_month(workspace: Any, value: str) -> int:
+    """``2026-03`` or ``FY2026-M03`` → Month.index, else a clear DomainError."""
+    try:
+        if value.startswith("FY"):
+            period = selectors.calendar_of(workspace).parse_period(value)
+            if period.kind.value != "month":
+                raise ValueError(value)
+            return period.month_indexes.start
+        year, month = value.split("-")
+        return Month(int(year), int(month)).index
+    except (ValueError, TypeError):
+        raise DomainError(
+            _("Unknown month “%(value)s”: use 2026-03 or FY2026-M03.") % {"value": value},
+            code="invalid_month",
+            field="month",
+        ) from None
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+@bad_input
+def close(request: MemberRequest) -> HttpResponse:
+    ws = request.member.workspace
+    choice = _choice(request)
+    current = selectors.settings_of(ws)
+    if request.method == "POST":
+        if "late_sale_policy" in request.POST:
+            sform = SettingsForm(request.POST)
+            if not sform.is_valid():
+                raise DomainError(_("Check the settings."), code="invalid_settings")
+            try:
+                services.update_settings(workspace=ws, actor=request.member, **sform.cleaned_data)
+            except StaleVersion as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Settings saved."))
+        else:
+            form = CloseForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Choose a month."), code="invalid_month", field="month")
+            month = parse_month(ws, form.cleaned_data["month"])
+            if form.cleaned_data["action"] == "close":
+                services.close_month(workspace=ws, actor=request.member, month=month)
+                messages.success(
+                    request, _("%(month)s is closed.") % {"month": Month.from_index(month)}
+                )
+            else:
+                services.reopen_month(workspace=ws, actor=request.member, month=month)
+                messages.success(
+                    request, _("%(month)s is open again.") % {"month": Month.from_index(month)}
+                )
+        return redirect(f"{request.path}?period=FY{choice.fy:04d}")
+    closed, _policy = selectors.closed_month_policy(ws)
+    cal = selectors.calendar_of(ws)
+    today_index = Month.of(selectors.sources.today()).index
+    months = [
+        {
+            "month": m,
+            "key": str(m),
+            "closed": m.index in closed,
+            "over": m.index < today_index,
+        }
+        for m in cal.months(choice.fy)
+    ]
+    context = {
+        **_common(request, choice, None),
+        "months": months,
+        "settings_form": SettingsForm(
+            initial={
+                "late_sale_policy": current.late_sale_policy,
+                "judgment_weight": current.judgment_weight,
+                "version": current.version if current.pk else None,
+            }
+        ),
+    }
+    return render(request, "insights/close.html", context)
+
+
+def _screen(request: MemberRequest) -> tuple[dict[str, Any], str]:
+    """The data of the screen an export or a report is about (company, team or seller)."""
+    choice = _choice(request)
+    channel = _channel(request)
+    member = request.member
+    tree = Tree.load(member.workspace)
+    unit, subject, _channel_obj = selectors.resolve_filters(
+        member, team=request.GET.get("team"), seller=request.GET.get("seller"), tree=tree
+    )
+    if subject is not None:
+        return dashboard.cockpit(member, subject, choice), subject.name
+    if unit is not None:
+        return dashboard.unit_view(
+            member, unit.pk, choice, channel=channel, tree=tree, with_sellers=True
+        ), unit.name
+    return dashboard.overview(member, choice, channel=channel), member.workspace.name
+
+
+@require_GET
+@member_required()
+@bad_input
+def export(request: MemberRequest) -> HttpResponse:
+    table, fmt = request.GET.get("table", ""), request.GET.get("format", "csv")
+    if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
+        raise DomainError(_("Unknown table or format."), code="invalid_export", field="table")
+    data, _name = _screen(request)
+    if table not in data and table not in ("months", "heatmap"):
+        raise DomainError(_("This screen has no such table."), code="invalid_table", field="table")
+    head, rows = exports.table(table, data)
+    filename = f"pacte-{table}-{data['period'].key}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(exports.to_csv(head, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            exports.to_xlsx(head, rows, table),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@member_required()
+@bad_input
+def report(request: MemberRequest) -> HttpResponse:
+    """The monthly report, print-ready (the browser's "Save as PDF")."""
+    data, name = _screen(request)
+    context = {**_common(request, data["period"], None), "data": data, "name": name}
+    return render(request, "insights/report.html", context)
