@@ -1,3 +1,403 @@
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.pagination import paginate
+
+from pacte.accounts.access import get_scoped, require_role
+from pacte.accounts.models import Membership
+from pacte.api_pagination import Pagination
+from pacte.errors import DomainError
+from pacte.lib.money import from_minor
+from pacte.objectives import selectors, services
+from pacte.objectives.models import GapRule, Initiative, KeyResult, Notification, Objective
+from pacte.objectives.schemas import (
+    AllocationOut,
+    CheckInIn,
+    CheckInOut,
+    CounterIn,
+    DecisionIn,
+    GapRuleIn,
+    GapRuleOut,
+    InitiativeIn,
+    InitiativeOut,
+    InitiativePatch,
+    KeyResultIn,
+    KeyResultOut,
+    NotificationOut,
+    ObjectiveFilter,
+    ObjectiveIn,
+    ObjectiveOut,
+    ObjectiveVersionOut,
+    PlanOut,
+    PolicyIn,
+    PolicyOut,
+    ReconciliationOut,
+    VersionRef,
+    WindowIn,
+    WindowOut,
+)
 
 router = Router(tags=["objectives"])
+
+
+def _member(request: HttpRequest) -> Membership:
+    return request.member  # type: ignore[attr-defined]
+
+
+def _major(value: Any, currency: str, field: str = "amount") -> str:
+    """API amounts are minor units (whole numbers); anything else is refused clearly."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        else:
+            raise DomainError(
+                _("Amounts are whole numbers of minor units (cents)."),
+                code="amount_invalid",
+                field=field,
+            )
+    if value < 0:
+        raise DomainError(_("An amount cannot be negative."), code="amount_negative", field=field)
+    return str(from_minor(value, currency))
+
+
+def _objective_out(o: Objective) -> dict[str, Any]:
+    return {
+        "uuid": o.uuid,
+        "seller": o.seller,
+        "fiscal_year": o.fiscal_year,
+        "status": o.status,
+        "amount": o.amount,
+        "months": o.months,
+        "channel_split": o.channel_split,
+        "narrative": o.narrative,
+        "reference_amount": o.reference_amount,
+        "handler": o.handler,
+        "reason": o.reason,
+        "counter_amount": o.counter_amount,
+        "agreed_amount": o.agreed_amount,
+        "is_late": o.is_late,
+        "version": o.version,
+    }
+
+
+def _inputs(member: Membership, body: ObjectiveIn) -> dict[str, Any]:
+    currency = member.workspace.currency
+    return {
+        "seller": member,
+        "fiscal_year": body.fiscal_year,
+        "amount": _major(body.amount, currency),
+        "months": None
+        if body.months is None
+        else [_major(v, currency, f"month_{i + 1}") for i, v in enumerate(body.months)],
+        "channel_split": body.channel_split,
+        "narrative": body.narrative,
+        "version": body.version,
+    }
+
+
+# --------------------------------------------------------------------------- policy, windows
+
+
+@router.get("/policy", response=PolicyOut)
+def get_policy(request: HttpRequest) -> Any:
+    policy = services.policy_of(_member(request).workspace)
+    return {
+        "auto_agree": policy.auto_agree,
+        "tolerance_pct": str(policy.tolerance_pct),
+        "version": policy.version,
+    }
+
+
+@router.put("/policy", response=PolicyOut)
+def put_policy(request: HttpRequest, body: PolicyIn) -> Any:
+    member = _member(request)
+    require_role(member, "executive")
+    policy = services.set_policy(
+        workspace=member.workspace,
+        actor=member,
+        auto_agree=body.auto_agree,
+        tolerance_pct=body.tolerance_pct,
+        version=body.version,
+    )
+    return {
+        "auto_agree": policy.auto_agree,
+        "tolerance_pct": str(policy.tolerance_pct),
+        "version": policy.version,
+    }
+
+
+@router.get("/windows", response=list[WindowOut])
+def list_windows(request: HttpRequest) -> Any:
+    from pacte.objectives.models import Window
+
+    return Window.objects.filter(workspace=_member(request).workspace).order_by("-fiscal_year")
+
+
+@router.put("/windows", response=WindowOut)
+def put_window(request: HttpRequest, body: WindowIn) -> Any:
+    member = _member(request)
+    require_role(member, "executive")
+    return services.set_window(
+        workspace=member.workspace,
+        actor=member,
+        fiscal_year=body.fiscal_year,
+        opens_on=body.opens_on,
+        closes_on=body.closes_on,
+        version=body.version,
+    )
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+@router.get("/reconciliation", response=ReconciliationOut)
+def get_reconciliation(
+    request: HttpRequest,
+    fiscal_year: int | None = Query(None, ge=1900, le=9998),
+    unit: str | None = None,
+) -> Any:
+    """Target, agreed, proposed, missing and gap of a node (default: the company for
+    executives, the viewer's team for leads) and fiscal year (default: the one being set)."""
+    from pacte.objectives.views import default_fiscal_year
+
+    member = _member(request)
+    require_role(member, "executive", "admin", "lead")
+    fiscal_year = fiscal_year or default_fiscal_year(member)
+    node = selectors.get_node_for(member, unit)
+    data = selectors.reconciliation(member.workspace, node, fiscal_year)
+    data["unit"] = node.uuid
+    return data
+
+
+def _rule_args(member: Membership, body: GapRuleIn) -> dict[str, Any]:
+    require_role(member, "executive", "admin", "lead")
+    node = selectors.get_node_for(member, body.unit)
+    sellers = list(Membership.objects.for_workspace(member.workspace).filter(uuid__in=body.sellers))
+    return {
+        "unit_id": node.pk,
+        "fiscal_year": body.fiscal_year,
+        "kind": body.kind,
+        "amount": _major(body.amount, member.workspace.currency),
+        "sellers": sellers,
+    }
+
+
+@router.post("/gap-rules/preview", response=list[AllocationOut])
+def preview_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
+    member = _member(request)
+    return services.preview_gap_rule(workspace=member.workspace, **_rule_args(member, body))
+
+
+@router.get("/gap-rules", response=list[GapRuleOut])
+@paginate(Pagination)
+def list_gap_rules(request: HttpRequest, fiscal_year: int | None = None) -> Any:
+    member = _member(request)
+    require_role(member, "executive", "admin", "lead")
+    units = selectors.reconciliation_units(member)
+    qs = GapRule.objects.filter(workspace=member.workspace, unit__in=units)
+    if fiscal_year:
+        qs = qs.filter(fiscal_year=fiscal_year)
+    return qs.order_by("-created_at", "-pk")
+
+
+@router.post("/gap-rules", response={201: GapRuleOut})
+def apply_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
+    member = _member(request)
+    rule = services.apply_gap_rule(actor=member, note=body.note, **_rule_args(member, body))
+    return 201, rule
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+@router.get("/notifications", response=list[NotificationOut])
+@paginate(Pagination)
+def list_notifications(request: HttpRequest) -> Any:
+    member = _member(request)
+    notices = Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
+        "-created_at", "-pk"
+    )
+    lang = translation.get_language()
+    out = []
+    for n in notices[:1000]:
+        with translation.override(lang):
+            subject, body = services.render_notice(n, member.workspace.currency)
+        out.append(
+            {
+                "uuid": n.uuid,
+                "kind": n.kind,
+                "subject": subject,
+                "body": body,
+                "url": n.url,
+                "read": n.read_at is not None,
+                "created_at": n.created_at,
+            }
+        )
+    return out
+
+
+@router.get("/pending", response=list[ObjectiveOut])
+@paginate(Pagination)
+def list_pending(request: HttpRequest) -> Any:
+    return [
+        _objective_out(o) for o in selectors.pending_for(_member(request)).select_related("handler")
+    ]
+
+
+# --------------------------------------------------------------------------- objectives
+
+
+@router.get("", response=list[ObjectiveOut])
+@paginate(Pagination)
+def list_objectives(request: HttpRequest, filters: Query[ObjectiveFilter]) -> Any:
+    qs = selectors.objectives_visible_to(_member(request)).select_related("seller", "handler")
+    if filters.fiscal_year:
+        qs = qs.filter(fiscal_year=filters.fiscal_year)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return [_objective_out(o) for o in qs.order_by("fiscal_year", "seller__name", "pk")]
+
+
+@router.post("/draft", response=ObjectiveOut)
+def save_draft(request: HttpRequest, body: ObjectiveIn) -> Any:
+    member = _member(request)
+    return _objective_out(services.save_draft(**_inputs(member, body)))
+
+
+@router.post("/propose", response=ObjectiveOut)
+def propose(request: HttpRequest, body: ObjectiveIn) -> Any:
+    member = _member(request)
+    return _objective_out(services.propose(**_inputs(member, body)))
+
+
+@router.get("/{objective_id}", response=ObjectiveOut)
+def get_objective(request: HttpRequest, objective_id: str) -> Any:
+    return _objective_out(selectors.get_objective_for(_member(request), objective_id))
+
+
+@router.get("/{objective_id}/versions", response=list[ObjectiveVersionOut])
+def list_versions(request: HttpRequest, objective_id: str) -> Any:
+    objective = selectors.get_objective_for(_member(request), objective_id)
+    return objective.versions.select_related("author").order_by("number")
+
+
+@router.post("/{objective_id}/decide", response=ObjectiveOut)
+def decide(request: HttpRequest, objective_id: str, body: DecisionIn) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    if body.decision == "agree":
+        objective = services.agree(objective=objective, actor=member, version=body.version)
+    elif body.decision == "return":
+        objective = services.return_objective(
+            objective=objective, actor=member, reason=body.reason, version=body.version
+        )
+    else:
+        raise DomainError(
+            _("The decision is agree or return (counter-propose has its own endpoint)."),
+            code="decision_invalid",
+            field="decision",
+        )
+    return _objective_out(objective)
+
+
+@router.post("/{objective_id}/counter", response=ObjectiveOut)
+def counter(request: HttpRequest, objective_id: str, body: CounterIn) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    return _objective_out(
+        services.counter_propose(
+            objective=objective,
+            actor=member,
+            amount=_major(body.amount, member.workspace.currency),
+            reason=body.reason,
+            version=body.version,
+        )
+    )
+
+
+@router.post("/{objective_id}/accept", response=ObjectiveOut)
+def accept(request: HttpRequest, objective_id: str, body: VersionRef) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    return _objective_out(
+        services.accept_counter(seller=member, objective=objective, version=body.version)
+    )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _kr_out(kr: KeyResult) -> dict[str, Any]:
+    return {
+        "uuid": kr.uuid,
+        "name": kr.name,
+        "measure": kr.measure,
+        "target": str(kr.target),
+        "unit": kr.unit,
+        "due_on": kr.due_on,
+    }
+
+
+@router.get("/{objective_id}/plan", response=PlanOut)
+def get_plan(request: HttpRequest, objective_id: str) -> Any:
+    objective = selectors.get_objective_for(_member(request), objective_id)
+    return {
+        "key_results": [_kr_out(kr) for kr in objective.key_results.order_by("due_on", "name")],
+        "initiatives": list(objective.initiatives.order_by("created_at")),
+    }
+
+
+@router.post("/{objective_id}/key-results", response={201: KeyResultOut})
+def add_key_result(request: HttpRequest, objective_id: str, body: KeyResultIn) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    kr = services.add_key_result(objective=objective, actor=member, **body.dict())
+    return 201, _kr_out(kr)
+
+
+@router.delete("/{objective_id}/key-results/{key_result_id}", response={204: None})
+def delete_key_result(request: HttpRequest, objective_id: str, key_result_id: str) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    kr = get_scoped(
+        KeyResult.objects.filter(workspace=member.workspace, objective=objective), key_result_id
+    )
+    services.delete_key_result(key_result=kr, actor=member)
+    return 204, None
+
+
+@router.post("/{objective_id}/initiatives", response={201: InitiativeOut})
+def add_initiative(request: HttpRequest, objective_id: str, body: InitiativeIn) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    return 201, services.add_initiative(objective=objective, actor=member, text=body.text)
+
+
+@router.patch("/{objective_id}/initiatives/{initiative_id}", response=InitiativeOut)
+def patch_initiative(
+    request: HttpRequest, objective_id: str, initiative_id: str, body: InitiativePatch
+) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    initiative = get_scoped(
+        Initiative.objects.filter(workspace=member.workspace, objective=objective), initiative_id
+    )
+    return services.set_initiative_status(initiative=initiative, actor=member, status=body.status)
+
+
+@router.get("/{objective_id}/check-ins", response=list[CheckInOut])
+def list_check_ins(request: HttpRequest, objective_id: str) -> Any:
+    objective = selectors.get_objective_for(_member(request), objective_id)
+    return objective.check_ins.order_by("-week")
+
+
+@router.post("/{objective_id}/check-ins", response={201: CheckInOut})
+def add_check_in(request: HttpRequest, objective_id: str, body: CheckInIn) -> Any:
+    member = _member(request)
+    objective = selectors.get_objective_for(member, objective_id)
+    return 201, services.check_in(
+        objective=objective, actor=member, confidence=body.confidence, comment=body.comment
+    )

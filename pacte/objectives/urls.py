@@ -1,4 +1,17 @@
 from django.urls import path
 
+from pacte.objectives import views
+
 app_name = "objectives"
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("policy/", views.policy, name="policy"),
+    path("mine/", views.mine, name="mine"),
+    path("mine/phasing/", views.phasing, name="phasing"),
+    path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("check-ins/", views.check_ins, name="check_ins"),
+    path("o/<uuid:uuid>/", views.detail, name="detail"),
+    path("o/<uuid:uuid>/decide/", views.decide, name="decide"),
+    path("o/<uuid:uuid>/plan/", views.plan, name="plan"),
+]

@@ -1,0 +1,350 @@
+"""Self-set objectives, their versions and cells, delegation policy, windows, gap rules, plans.
+
+Amounts are integer minor units. Months are ``pacte.lib.fiscal.Month.index``. Channel splits
+are basis points (10 000 = 100 %) keyed by channel code.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pacte.accounts.models import Membership, Workspace
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PROPOSED = "proposed", _("Proposed")
+    RETURNED = "returned", _("Returned")
+    COUNTERED = "countered", _("Counter-proposed")
+    AGREED = "agreed", _("Agreed")
+
+
+class Action(models.TextChoices):
+    SAVED = "saved", _("Draft saved")
+    PROPOSED = "proposed", _("Proposed")
+    AUTO_AGREED = "auto_agreed", _("Agreed automatically")
+    AGREED = "agreed", _("Agreed by the handler")
+    RETURNED = "returned", _("Returned with a reason")
+    COUNTERED = "countered", _("Counter-proposed")
+    ACCEPTED = "accepted", _("Counter-proposal accepted")
+
+
+class DelegationPolicy(models.Model):
+    """Which proposals are agreed automatically (one row per workspace, versioned, audited)."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    auto_agree = models.BooleanField(
+        _("agree automatically at or above the reference share"), default=True
+    )
+    tolerance_pct = models.DecimalField(
+        _("tolerance below the reference (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delegation policy")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tolerance_pct__gte=0) & Q(tolerance_pct__lte=100),
+                name="delegation_tolerance_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: auto={self.auto_agree} tol={self.tolerance_pct}"
+
+
+class Window(models.Model):
+    """The objective-setting window of a fiscal year (both days inclusive)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("objective-setting window")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "fiscal_year"], name="window_unique_fy"),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="window_range_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year}: {self.opens_on}..{self.closes_on}"
+
+
+class ObjectiveQuerySet(models.QuerySet["Objective"]):
+    def for_workspace(self, workspace: Workspace) -> ObjectiveQuerySet:
+        return self.filter(workspace=workspace)
+
+
+class Objective(models.Model):
+    """A seller's self-set objective for one fiscal year; its fields are the current version."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="objectives")
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    amount = models.BigIntegerField(_("annual amount"))
+    months = models.JSONField(default=list)  # 12 ints, fiscal month order
+    channel_split = models.JSONField(default=dict, blank=True)  # code -> basis points
+    narrative = models.TextField(_("narrative"), blank=True)
+    reference_amount = models.BigIntegerField(null=True, blank=True)
+    handler = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    counter_amount = models.BigIntegerField(null=True, blank=True)
+    counter_months = models.JSONField(default=list, blank=True)
+    agreed_amount = models.BigIntegerField(null=True, blank=True)
+    is_late = models.BooleanField(_("late"), default=False)
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ObjectiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "seller", "fiscal_year"], name="objective_unique_seller_fy"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="objective_amount_pos"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "fiscal_year", "status"], name="objective_ws_fy"),
+            models.Index(fields=["workspace", "handler", "status"], name="objective_ws_handler"),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year} {self.seller_id}"
+
+
+class ObjectiveVersion(models.Model):
+    """A snapshot of an objective after each action; the highest number is the current one."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    amount = models.BigIntegerField()
+    months = models.JSONField(default=list)
+    channel_split = models.JSONField(default=dict, blank=True)
+    narrative = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    counter_amount = models.BigIntegerField(null=True, blank=True)
+    author = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_late = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "objective", "number"], name="objversion_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective_id} v{self.number}"
+
+
+class Layer(models.TextChoices):
+    AGREED = "agreed", _("Agreed")
+    PROPOSED = "proposed", _("Proposed")
+
+
+class ObjectiveCell(models.Model):
+    """Read model for reconciliation: agreed and pending amounts by month and channel.
+
+    ``channel`` is NULL when the seller did not split by channel.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="cells")
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField()
+    layer = models.CharField(max_length=10, choices=Layer.choices)
+    channel = models.ForeignKey(
+        "sales.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.IntegerField()
+    amount = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["workspace", "fiscal_year", "layer", "seller"], name="objcell_ws_fy"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective_id}/{self.layer}/{self.month}"
+
+
+class RuleKind(models.TextChoices):
+    STRETCH = "stretch", _("Stretch requests to chosen sellers")
+    PRORATA = "prorata", _("Pro-rata over sellers with headroom")
+    RESERVE = "reserve", _("Reserve held by the team")
+
+
+class GapRule(models.Model):
+    """An applied rule absorbing (part of) a node's gap. Never changes anyone's objective."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=RuleKind.choices)
+    amount = models.BigIntegerField()
+    allocations = models.JSONField(default=list)  # [{"seller": uuid, "name", "amount"}]
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "fiscal_year", "unit"], name="gaprule_ws")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class StretchRequest(models.Model):
+    """A suggested extra for a seller, from a gap rule; the seller decides what to do with it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(GapRule, on_delete=models.CASCADE, related_name="requests")
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField()
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "seller", "fiscal_year"], name="stretch_ws_seller")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id}: +{self.amount}"
+
+
+class Notification(models.Model):
+    """An in-app notification; ``kind`` and ``params`` are rendered in the reader's language."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30)
+    params = models.JSONField(default=dict)
+    url = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "recipient", "read_at"], name="notif_ws_recipient")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.kind}"
+
+
+class KeyResult(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    name = models.CharField(_("name"), max_length=200)
+    measure = models.CharField(_("measure"), max_length=200)
+    target = models.DecimalField(_("target"), max_digits=18, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=40, blank=True)
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "objective"], name="kr_ws_objective")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InitiativeStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    ONGOING = "ongoing", _("Ongoing")
+    DONE = "done", _("Done")
+    DROPPED = "dropped", _("Dropped")
+
+
+class Initiative(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="initiatives")
+    text = models.CharField(_("initiative"), max_length=500)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InitiativeStatus.choices,
+        default=InitiativeStatus.PLANNED,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "objective"], name="init_ws_objective")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class CheckIn(models.Model):
+    """A weekly check-in (one per ISO week, ``week`` is its Monday) with a confidence 0..10."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="check_ins")
+    week = models.DateField(_("week of"))
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence"), validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "objective", "week"], name="checkin_unique_week"
+            ),
+            models.CheckConstraint(condition=Q(confidence__lte=10), name="checkin_confidence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective_id} {self.week}: {self.confidence}"

@@ -1,0 +1,239 @@
+import datetime
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, FilterSchema, Schema
+
+
+class MemberRef(Schema):
+    uuid: UUID
+    name: str
+
+
+class ObjectiveIn(Schema):
+    fiscal_year: int = Field(..., ge=1900, le=9998)
+    amount: Any = Field(..., description="Annual amount in minor units (cents), >= 0.")
+    months: list[Any] | None = Field(
+        None,
+        description="12 monthly amounts in minor units summing to amount; "
+        "omitted: phased like the reference share.",
+    )
+    channel_split: dict[str, Any] | None = Field(
+        None, description="Channel code → percentage (0–100, two decimals); total ≤ 100."
+    )
+    narrative: str | None = None
+    version: int | None = Field(None, description="The version you read; a stale one gets 412.")
+
+
+class ObjectiveOut(Schema):
+    uuid: UUID
+    seller: MemberRef
+    fiscal_year: int
+    status: str
+    amount: int
+    months: list[int]
+    channel_split: dict[str, int] = Field(..., description="Channel code → basis points.")
+    narrative: str
+    reference_amount: int | None
+    handler: MemberRef | None
+    reason: str
+    counter_amount: int | None
+    agreed_amount: int | None
+    is_late: bool
+    version: int
+
+
+class ObjectiveFilter(FilterSchema):
+    fiscal_year: int | None = None
+    status: str | None = None
+
+
+class DecisionIn(Schema):
+    decision: str = Field(..., description="agree or return")
+    reason: str = ""
+    version: int | None = None
+
+
+class CounterIn(Schema):
+    amount: Any = Field(..., description="Counter-proposed annual amount, minor units.")
+    reason: str
+    version: int | None = None
+
+
+class VersionRef(Schema):
+    version: int | None = None
+
+
+class ObjectiveVersionOut(Schema):
+    number: int
+    action: str
+    status: str
+    amount: int
+    months: list[int]
+    channel_split: dict[str, int]
+    narrative: str
+    reason: str
+    counter_amount: int | None
+    author: MemberRef | None
+    is_late: bool
+    created_at: datetime.datetime
+
+
+class PolicyOut(Schema):
+    auto_agree: bool
+    tolerance_pct: str
+    version: int
+
+
+class PolicyIn(Schema):
+    auto_agree: bool
+    tolerance_pct: Any = Field(..., description="Percentage 0–100.")
+    version: int | None = None
+
+
+class WindowIn(Schema):
+    fiscal_year: int = Field(..., ge=1900, le=9998)
+    opens_on: datetime.date
+    closes_on: datetime.date
+    version: int | None = None
+
+
+class WindowOut(Schema):
+    fiscal_year: int
+    opens_on: datetime.date
+    closes_on: datetime.date
+    version: int
+
+
+class GapRuleIn(Schema):
+    fiscal_year: int = Field(..., ge=1900, le=9998)
+    unit: UUID | None = Field(None, description="The node; the company when omitted.")
+    kind: str = Field(..., description="stretch, prorata or reserve")
+    amount: Any = Field(..., description="Minor units.")
+    sellers: list[UUID] = Field(default_factory=list, description="For stretch requests.")
+    note: str = ""
+
+
+class AllocationOut(Schema):
+    seller: str
+    name: str
+    amount: int
+    headroom: int | None
+
+
+class GapRuleOut(Schema):
+    uuid: UUID
+    fiscal_year: int
+    kind: str
+    amount: int
+    allocations: list[AllocationOut]
+    note: str
+    created_at: datetime.datetime
+
+
+class PeriodRow(Schema):
+    target: int
+    agreed: int
+    proposed: int
+    gap: int
+
+
+class MonthRow(PeriodRow):
+    index: int
+    number: int
+
+
+class QuarterRow(PeriodRow):
+    number: int
+
+
+class ChannelRow(PeriodRow):
+    code: str
+
+
+class SellerRow(Schema):
+    uuid: UUID
+    name: str
+    reference: int | None
+    agreed: int
+    proposed: int
+    status: str
+    objective: UUID | None
+    is_late: bool
+    missing: bool
+
+
+class YearRow(PeriodRow):
+    reserve: int
+    stretch_requested: int
+    gap_after_reserve: int
+    sellers: int
+    missing: int
+
+
+class ReconciliationOut(Schema):
+    fiscal_year: int
+    unit: UUID
+    year: YearRow
+    months: list[MonthRow]
+    quarters: list[QuarterRow]
+    channels: list[ChannelRow]
+    sellers: list[SellerRow]
+
+
+class KeyResultIn(Schema):
+    name: str
+    measure: str = ""
+    target: Any
+    unit: str = ""
+    due_on: datetime.date | None = None
+
+
+class KeyResultOut(Schema):
+    uuid: UUID
+    name: str
+    measure: str
+    target: str
+    unit: str
+    due_on: datetime.date | None
+
+
+class InitiativeIn(Schema):
+    text: str
+
+
+class InitiativePatch(Schema):
+    status: str
+
+
+class InitiativeOut(Schema):
+    uuid: UUID
+    text: str
+    status: str
+
+
+class PlanOut(Schema):
+    key_results: list[KeyResultOut]
+    initiatives: list[InitiativeOut]
+
+
+class CheckInIn(Schema):
+    confidence: Any = Field(..., description="0 to 10")
+    comment: str = ""
+
+
+class CheckInOut(Schema):
+    uuid: UUID
+    week: datetime.date
+    confidence: int
+    comment: str
+
+
+class NotificationOut(Schema):
+    uuid: UUID
+    kind: str
+    subject: str
+    body: str
+    url: str
+    read: bool
+    created_at: datetime.datetime

@@ -1,0 +1,281 @@
+"""Reads of objectives: who sees what, and the reconciliation of a node (set-based)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from pacte.accounts.access import get_scoped, require_role
+from pacte.accounts.models import Membership, Workspace
+from pacte.objectives import references
+from pacte.objectives.models import CheckIn, GapRule, Layer, Objective, ObjectiveCell, Status
+from pacte.org.models import Placement, Unit
+from pacte.org.selectors import root_unit, subtree_ids
+
+
+def led_unit_ids(viewer: Membership) -> list[int]:
+    """Units the viewer leads and everything below them."""
+    if not viewer.is_lead:
+        return []
+    ids: list[int] = []
+    for unit in Unit.objects.filter(workspace=viewer.workspace, lead=viewer, is_active=True):
+        ids.extend(subtree_ids(unit))
+    return sorted(set(ids))
+
+
+def team_seller_ids(viewer: Membership) -> QuerySet[Any, Any]:
+    return (
+        Placement.objects.on(timezone.localdate())
+        .filter(workspace=viewer.workspace, unit_id__in=led_unit_ids(viewer))
+        .values("membership_id")
+    )
+
+
+def objectives_visible_to(viewer: Membership) -> QuerySet[Objective]:
+    """Own objectives; those the viewer handles; their team's (leads); everything (executives
+    and admins). Another seller's objective is simply not found."""
+    qs = Objective.objects.for_workspace(viewer.workspace)
+    if viewer.sees_everything:
+        return qs
+    condition = Q(seller=viewer) | Q(handler=viewer)
+    if viewer.is_lead:
+        condition |= Q(seller_id__in=team_seller_ids(viewer))
+    return qs.filter(condition)
+
+
+def get_objective_for(viewer: Membership, public_id: Any) -> Objective:
+    return get_scoped(
+        objectives_visible_to(viewer).select_related("seller", "handler", "seller__user"),
+        public_id,
+    )
+
+
+def own_objective(seller: Membership, fy: int) -> Objective | None:
+    return Objective.objects.filter(
+        workspace=seller.workspace, seller=seller, fiscal_year=fy
+    ).first()
+
+
+def pending_for(handler: Membership) -> QuerySet[Objective]:
+    return (
+        Objective.objects.for_workspace(handler.workspace)
+        .filter(handler=handler, status=Status.PROPOSED)
+        .select_related("seller")
+        .order_by("proposed_at")
+    )
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+def reconciliation_units(viewer: Membership) -> QuerySet[Unit]:
+    """Nodes the viewer may reconcile: all for executives and admins, led subtrees for leads."""
+    qs = Unit.objects.for_workspace(viewer.workspace)
+    if viewer.sees_everything:
+        return qs
+    require_role(viewer, "executive", "admin", "lead")
+    return qs.filter(pk__in=led_unit_ids(viewer))
+
+
+def get_node_for(viewer: Membership, public_id: Any | None) -> Unit:
+    """The node to reconcile: the given unit, else the company (executives) or the first team
+    the viewer leads."""
+    units = reconciliation_units(viewer)
+    if public_id:
+        return get_scoped(units, public_id)
+    if viewer.sees_everything:
+        return root_unit(viewer.workspace)
+    unit = units.filter(lead=viewer).order_by("name").first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> float | None:
+    """The team's current proposals (draft excluded) against their actuals of the year before."""
+    proposals = dict(
+        Objective.objects.filter(workspace=workspace, fiscal_year=fy, seller_id__in=seller_ids)
+        .exclude(status=Status.DRAFT)
+        .values_list("seller_id", "amount")
+    )
+    if not proposals:
+        return None
+    history = references.actuals_for(workspace, fy - 1, list(proposals))
+    base = sum(h.annual for pk, h in history.items() if pk in proposals)
+    with_history = sum(v for pk, v in proposals.items() if pk in history and history[pk].annual)
+    if base <= 0:
+        return None
+    return with_history / base - 1
+
+
+def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
+    """Target, agreed, proposed (pending), missing sellers, reserves and the gap of a node,
+    by month, quarter, year and channel, with one row per seller. A handful of queries."""
+    from pacte.sales.models import Channel
+
+    months = references.fy_months(workspace, fy)
+    sellers = references.sellers_under(workspace, unit.pk)
+    channels = list(
+        Channel.objects.for_workspace(workspace).order_by("position", "code").values("pk", "code")
+    )
+    codes = [c["code"] for c in channels] + [""]
+    code_of = {c["pk"]: c["code"] for c in channels}
+
+    def grid() -> dict[str, list[int]]:
+        return {code: [0] * 12 for code in codes}
+
+    target = grid()
+    for t_row in references.unit_targets(workspace, fy, unit.pk):
+        if t_row["month"] in months:
+            target[str(t_row["code"])][int(t_row["month"]) - months.start] += int(
+                t_row["total"] or 0
+            )
+    layers: dict[str, dict[str, list[int]]] = {Layer.AGREED: grid(), Layer.PROPOSED: grid()}
+    cells = (
+        ObjectiveCell.objects.filter(workspace=workspace, fiscal_year=fy, seller_id__in=sellers)
+        .values("layer", "channel_id", "month")
+        .annotate(total=Sum("amount"))
+    )
+    for cell_row in cells:
+        row: dict[str, Any] = dict(cell_row)
+        code = code_of.get(row["channel_id"], "")
+        if row["month"] in months:
+            layers[row["layer"]][code][row["month"] - months.start] += int(row["total"])
+    per_seller: dict[int, dict[str, Any]] = {
+        r["seller_id"]: dict(r)
+        for r in ObjectiveCell.objects.filter(
+            workspace=workspace, fiscal_year=fy, seller_id__in=sellers
+        )
+        .values("seller_id")
+        .annotate(
+            agreed=Sum("amount", filter=Q(layer=Layer.AGREED)),
+            proposed=Sum("amount", filter=Q(layer=Layer.PROPOSED)),
+        )
+    }
+    objectives = {
+        o["seller_id"]: o
+        for o in Objective.objects.filter(
+            workspace=workspace, fiscal_year=fy, seller_id__in=sellers
+        ).values("seller_id", "uuid", "status", "amount", "is_late")
+    }
+    refs = references.references_for(workspace, fy, sellers)
+    people = Membership.objects.filter(pk__in=sellers).order_by("name", "pk")
+    rows = []
+    missing = 0
+    for person in people.values("pk", "uuid", "name"):
+        obj = objectives.get(person["pk"])
+        cell: dict[str, Any] = per_seller.get(person["pk"]) or {}
+        has = obj is not None and obj["status"] != Status.DRAFT
+        missing += 0 if has else 1
+        ref = refs.get(person["pk"])
+        rows.append(
+            {
+                "uuid": person["uuid"],
+                "name": person["name"],
+                "reference": ref.annual if ref else None,
+                "agreed": int(cell.get("agreed") or 0),
+                "proposed": int(cell.get("proposed") or 0),
+                "status": obj["status"] if obj else "",
+                "objective": obj["uuid"] if obj else None,
+                "is_late": bool(obj and obj["is_late"]),
+                "missing": not has,
+            }
+        )
+    reserve_ids = [unit.pk, *[u for u in subtree_ids(unit) if u != unit.pk]]
+    rules = GapRule.objects.filter(workspace=workspace, fiscal_year=fy, unit_id__in=reserve_ids)
+    sums = rules.values("kind").annotate(total=Sum("amount"), n=Count("pk"))
+    by_kind = {r["kind"]: int(r["total"] or 0) for r in sums}
+
+    def total(g: dict[str, list[int]]) -> list[int]:
+        return [sum(g[c][i] for c in codes) for i in range(12)]
+
+    t_months, a_months, p_months = (
+        total(target),
+        total(layers[Layer.AGREED]),
+        total(layers[Layer.PROPOSED]),
+    )
+    reserve = by_kind.get("reserve", 0)
+    cal = references.calendar_of(workspace)
+    month_rows = [
+        {
+            "index": months.start + i,
+            "number": i + 1,
+            "target": t_months[i],
+            "agreed": a_months[i],
+            "proposed": p_months[i],
+            "gap": t_months[i] - a_months[i],
+        }
+        for i in range(12)
+    ]
+    quarter_rows = [
+        {
+            "number": q + 1,
+            "target": sum(t_months[q * 3 : q * 3 + 3]),
+            "agreed": sum(a_months[q * 3 : q * 3 + 3]),
+            "proposed": sum(p_months[q * 3 : q * 3 + 3]),
+        }
+        for q in range(4)
+    ]
+    for q in quarter_rows:
+        q["gap"] = q["target"] - q["agreed"]
+    channel_rows = []
+    for code in codes:
+        t, a, p = (
+            sum(target[code]),
+            sum(layers[Layer.AGREED][code]),
+            sum(layers[Layer.PROPOSED][code]),
+        )
+        if t or a or p:
+            channel_rows.append(
+                {"code": code, "target": t, "agreed": a, "proposed": p, "gap": t - a}
+            )
+    year = {
+        "target": sum(t_months),
+        "agreed": sum(a_months),
+        "proposed": sum(p_months),
+        "reserve": reserve,
+        "stretch_requested": by_kind.get("stretch", 0) + by_kind.get("prorata", 0),
+        "gap": sum(t_months) - sum(a_months),
+        "gap_after_reserve": sum(t_months) - sum(a_months) - reserve,
+        "sellers": len(rows),
+        "missing": missing,
+    }
+    return {
+        "fiscal_year": fy,
+        "unit": unit,
+        "year": year,
+        "months": month_rows,
+        "quarters": quarter_rows,
+        "channels": channel_rows,
+        "sellers": rows,
+        "calendar": cal,
+        "children": list(
+            Unit.objects.filter(workspace=workspace, parent=unit, is_active=True)
+            .order_by("name")
+            .values("uuid", "name")
+        ),
+        "rules": list(rules.select_related("created_by").order_by("-created_at")[:20]),
+    }
+
+
+def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
+    """The latest check-ins of the sellers the viewer leads (or everyone for executives)."""
+    if viewer.sees_everything:
+        objectives = Objective.objects.for_workspace(viewer.workspace)
+    else:
+        require_role(viewer, "lead")
+        objectives = Objective.objects.for_workspace(viewer.workspace).filter(
+            seller_id__in=team_seller_ids(viewer)
+        )
+    return list(
+        CheckIn.objects.filter(
+            workspace=viewer.workspace,
+            objective__in=objectives.filter(fiscal_year=fy),
+        )
+        .select_related("objective__seller")
+        .annotate(seller_name=F("objective__seller__name"))
+        .order_by("-week", "seller_name")[:500]
+    )

@@ -1,0 +1,119 @@
+"""Access registry entries of the objectives pages and API (see pacte/testing/access.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pacte.testing.access import ADMIN, Route, register_api, register_pages
+from pacte.testing.cast import Cast
+
+ANALYSTS = ("executive", "admin", "lead")
+FY = 2031
+
+
+def _objective(c: Cast) -> Any:
+    """The other team's seller's draft: not visible to the probing seller or the outsider."""
+    from pacte.objectives import services
+    from pacte.objectives.models import Objective
+
+    existing = Objective.objects.filter(seller=c.other_seller, fiscal_year=FY).first()
+    return existing or services.save_draft(seller=c.other_seller, fiscal_year=FY, amount="1000")
+
+
+def objective(c: Cast) -> dict[str, Any]:
+    return {"uuid": _objective(c).uuid}
+
+
+def api_objective(c: Cast) -> dict[str, Any]:
+    return {"objective_id": _objective(c).uuid}
+
+
+def api_key_result(c: Cast) -> dict[str, Any]:
+    from pacte.objectives import services
+
+    o = _objective(c)
+    kr = services.add_key_result(
+        objective=o, actor=c.other_seller, name="Visits", measure="n", target="10"
+    )
+    return {"objective_id": o.uuid, "key_result_id": kr.uuid}
+
+
+def api_initiative(c: Cast) -> dict[str, Any]:
+    from pacte.objectives import services
+
+    o = _objective(c)
+    i = services.add_initiative(objective=o, actor=c.other_seller, text="Call back lost accounts")
+    return {"objective_id": o.uuid, "initiative_id": i.uuid}
+
+
+def _rule(c: Cast) -> dict[str, Any]:
+    return {"fiscal_year": FY, "kind": "reserve", "amount": 100_00}
+
+
+register_pages(
+    {
+        "objectives:index": Route("member"),
+        "objectives:inbox": Route("member"),
+        "objectives:mine": Route("member"),
+        "objectives:phasing": Route("member"),
+        "objectives:policy": Route(ADMIN),
+        "objectives:reconciliation": Route(ANALYSTS),
+        "objectives:check_ins": Route(ANALYSTS),
+        "objectives:detail": Route("member", obj=objective),
+        "objectives:decide": Route("member", obj=objective),
+        "objectives:plan": Route("member", obj=objective),
+    }
+)
+
+P = "/api/v1/objectives"
+
+register_api(
+    {
+        ("GET", f"{P}/policy"): Route("member"),
+        ("PUT", f"{P}/policy"): Route(
+            ("executive",), body=lambda c: {"auto_agree": True, "tolerance_pct": "5", "version": 1}
+        ),
+        ("GET", f"{P}/windows"): Route("member"),
+        ("PUT", f"{P}/windows"): Route(
+            ("executive",),
+            body=lambda c: {"fiscal_year": FY, "opens_on": "2030-10-01", "closes_on": "2030-12-31"},
+        ),
+        ("GET", f"{P}/reconciliation"): Route(ANALYSTS),
+        ("POST", f"{P}/gap-rules/preview"): Route(ANALYSTS, body=_rule),
+        ("GET", f"{P}/gap-rules"): Route(ANALYSTS),
+        ("POST", f"{P}/gap-rules"): Route(ANALYSTS, body=_rule),
+        ("GET", f"{P}/notifications"): Route("member"),
+        ("GET", f"{P}/pending"): Route("member"),
+        ("GET", P): Route("member"),
+        ("POST", f"{P}/draft"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),
+        ("POST", f"{P}/propose"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),
+        ("GET", f"{P}/{{objective_id}}"): Route("member", obj=api_objective),
+        ("GET", f"{P}/{{objective_id}}/versions"): Route("member", obj=api_objective),
+        ("POST", f"{P}/{{objective_id}}/decide"): Route(
+            "member", obj=api_objective, body=lambda c: {"decision": "agree", "version": 1}
+        ),
+        ("POST", f"{P}/{{objective_id}}/counter"): Route(
+            "member", obj=api_objective, body=lambda c: {"amount": 1, "reason": "x", "version": 1}
+        ),
+        ("POST", f"{P}/{{objective_id}}/accept"): Route(
+            "member", obj=api_objective, body=lambda c: {"version": 1}
+        ),
+        ("GET", f"{P}/{{objective_id}}/plan"): Route("member", obj=api_objective),
+        ("POST", f"{P}/{{objective_id}}/key-results"): Route(
+            "member", obj=api_objective, body=lambda c: {"name": "n", "target": "1"}
+        ),
+        ("DELETE", f"{P}/{{objective_id}}/key-results/{{key_result_id}}"): Route(
+            "member", obj=api_key_result
+        ),
+        ("POST", f"{P}/{{objective_id}}/initiatives"): Route(
+            "member", obj=api_objective, body=lambda c: {"text": "t"}
+        ),
+        ("PATCH", f"{P}/{{objective_id}}/initiatives/{{initiative_id}}"): Route(
+            "member", obj=api_initiative, body=lambda c: {"status": "done"}
+        ),
+        ("GET", f"{P}/{{objective_id}}/check-ins"): Route("member", obj=api_objective),
+        ("POST", f"{P}/{{objective_id}}/check-ins"): Route(
+            "member", obj=api_objective, body=lambda c: {"confidence": 5}
+        ),
+    }
+)

@@ -1,0 +1,69 @@
+"""In Chromium: a seller proposes below the reference, the lead returns it with a reason, the
+seller proposes above the reference and it is agreed at once; the reconciliation shows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pacte.objectives.tests.conftest import next_fy, publish
+from pacte.testing.cast import PASSWORD, build_cast
+from pacte.tests.browser.conftest import browser, page  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def _login(pg: Any, url: str, email: str) -> None:
+    pg.context.clear_cookies()
+    pg.goto(f"{url}/account/login/")
+    pg.get_by_label("E-mail").fill(email)
+    pg.get_by_label("Password").fill(PASSWORD)
+    pg.get_by_role("button", name="Log in").click()
+    pg.wait_for_url(f"{url}/")
+
+
+def _propose(pg: Any, url: str, fy: int, amount: str) -> None:
+    pg.goto(f"{url}/objectives/mine/?fy={fy}")
+    field = pg.get_by_label("Annual amount (EUR)")
+    field.fill(amount)
+    with pg.expect_response(lambda r: "/objectives/mine/phasing/" in r.url):
+        field.press("Tab")
+    pg.get_by_test_id("phasing-summary").filter(has_text="add up to the annual amount").wait_for()
+    pg.get_by_role("button", name="Propose").click()
+    pg.wait_for_load_state()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_propose_return_repropose_and_reconcile(live_server: Any, page: Any) -> None:  # noqa: F811
+    cast = build_cast()
+    fy = next_fy(cast)
+    publish(
+        cast, fy, {cast.seller: 120_000_00, cast.lead: 120_000_00, cast.other_seller: 60_000_00}
+    )
+    url = live_server.url
+
+    _login(page, url, cast.seller.user.email)
+    page.get_by_role("link", name="Objectives").first.click()
+    _propose(page, url, fy, "100000")
+    assert page.get_by_test_id("objective-status").inner_text() == "Proposed"
+
+    _login(page, url, cast.lead.user.email)
+    page.goto(f"{url}/objectives/inbox/")
+    page.get_by_role("link", name=cast.seller.name, exact=True).click()
+    page.get_by_label("Reason (required to return or counter-propose)").fill(
+        "Below your reference share"
+    )
+    page.get_by_role("button", name="Return with reason").click()
+    page.get_by_test_id("objective-status").filter(has_text="Returned").wait_for()
+
+    _login(page, url, cast.seller.user.email)
+    page.goto(f"{url}/objectives/mine/?fy={fy}")
+    assert page.get_by_text("Below your reference share").is_visible()
+    _propose(page, url, fy, "130000")
+    assert page.get_by_test_id("objective-status").inner_text() == "Agreed"
+
+    _login(page, url, cast.executive.user.email)
+    page.goto(f"{url}/objectives/reconciliation/?fy={fy}")
+    assert page.get_by_test_id("agreed").inner_text() == "€130,000"
+    assert page.get_by_test_id("target").inner_text() == "€300,000"
