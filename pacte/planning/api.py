@@ -1,3 +1,332 @@
-from ninja import Router
+from typing import Any
 
-router = Router(tags=["planning"])
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, require_role
+from pacte.accounts.models import Membership
+from pacte.errors import DomainError
+from pacte.org.selectors import subtree_ids
+from pacte.planning import selectors, services
+from pacte.planning.labels import calendar_rows
+from pacte.planning.models import CascadeRun, CascadeShare, Leave
+from pacte.planning.schemas import (
+    CalendarOut,
+    CapacityIn,
+    CapacityOut,
+    CascadeIn,
+    CompanyTargetIn,
+    CompanyTargetOut,
+    CompareOut,
+    ExplanationOut,
+    PotentialImportOut,
+    PreviewOut,
+    PublishIn,
+    RunOut,
+    ShareFilter,
+    ShareOut,
+)
+from pacte.sales.models import Channel
+
+router = Router(tags=["targets"])
+
+
+def _member(request: HttpRequest) -> Membership:
+    return request.member  # type: ignore[attr-defined]
+
+
+def _target_out(target: Any, currency: str) -> dict[str, Any]:
+    return {
+        "uuid": target.uuid,
+        "year": f"FY{target.fiscal_year}",
+        "amount": target.amount,
+        "currency": currency,
+        "channel_split": target.channel_split,
+        "version": target.version,
+    }
+
+
+def _run_out(run: CascadeRun) -> dict[str, Any]:
+    return {
+        "uuid": run.uuid,
+        "year": f"FY{run.fiscal_year}",
+        "number": run.number,
+        "status": run.status,
+        "method": run.method,
+        "parameters": run.parameters,
+        "effective_from": run.effective_from,
+        "base_run": run.base_run.uuid if run.base_run else None,
+        "total": run.total,
+        "seller_count": run.seller_count,
+        "created_at": run.created_at,
+        "published_at": run.published_at,
+        "version": run.version,
+    }
+
+
+@router.get("/calendar", response=CalendarOut, summary="Fiscal year, quarters and months")
+def calendar(request: HttpRequest, year: str | None = None) -> dict[str, Any]:
+    member = _member(request)
+    cal = services.calendar_of(member.workspace)
+    if year:
+        fy = services.parse_year(member.workspace, year)
+    else:
+        from django.utils import timezone
+
+        fy = cal.year_of(timezone.localdate())
+    return {
+        "first_month": cal.first_month,
+        "year": f"FY{fy}",
+        "closed": services.is_closed(member.workspace, fy),
+        "periods": calendar_rows(cal, fy),
+    }
+
+
+@router.get("/company-target", response=CompanyTargetOut, summary="The company target of a year")
+def target_get(request: HttpRequest, year: str) -> dict[str, Any]:
+    member = _member(request)
+    fy = services.parse_year(member.workspace, year)
+    target = selectors.company_target(member, fy)
+    if target is None:
+        raise DomainError(_("No target is set for this year."), code="no_target", field="year")
+    return _target_out(target, member.workspace.currency)
+
+
+@router.put(
+    "/company-target", response=CompanyTargetOut, summary="Set the company target (executives)"
+)
+def target_set(request: HttpRequest, payload: CompanyTargetIn) -> dict[str, Any]:
+    member = _member(request)
+    require_role(member, *ADMIN_ROLES)
+    fy = services.parse_year(member.workspace, payload.year)
+    target = services.set_company_target(
+        workspace=member.workspace,
+        actor=member,
+        fiscal_year=fy,
+        amount=payload.amount,
+        channel_split=payload.channel_split,
+        version=payload.version,
+    )
+    return _target_out(target, member.workspace.currency)
+
+
+@router.post("/preview", response=PreviewOut, summary="Compute a cascade without storing it")
+def preview(request: HttpRequest, payload: CascadeIn) -> dict[str, Any]:
+    member = _member(request)
+    require_role(member, *ADMIN_ROLES)
+    fy = services.parse_year(member.workspace, payload.year)
+    params = services.parse_params(payload.dict(exclude={"year"}))
+    computed = services.compute(workspace=member.workspace, fiscal_year=fy, params=params)
+    return services.summarise(computed)
+
+
+@router.get("/runs", response=list[RunOut], summary="Cascade runs (executives and admins)")
+@paginate(LimitOffsetPagination)
+def runs(request: HttpRequest, year: str | None = None) -> list[dict[str, Any]]:
+    member = _member(request)
+    require_role(member, *ADMIN_ROLES)
+    qs = selectors.runs_for(member).select_related("base_run")
+    if year:
+        qs = qs.filter(fiscal_year=services.parse_year(member.workspace, year))
+    return [_run_out(r) for r in qs.order_by("-fiscal_year", "-number")]
+
+
+@router.post("/runs", response={201: RunOut}, summary="Create a draft run (stored)")
+def run_create(request: HttpRequest, payload: CascadeIn) -> tuple[int, dict[str, Any]]:
+    member = _member(request)
+    require_role(member, *ADMIN_ROLES)
+    fy = services.parse_year(member.workspace, payload.year)
+    run = services.create_run(
+        workspace=member.workspace,
+        actor=member,
+        fiscal_year=fy,
+        parameters=payload.dict(exclude={"year"}),
+    )
+    return 201, _run_out(run)
+
+
+@router.get("/shares", response=list[ShareOut], summary="Reference shares, filtered")
+@paginate(LimitOffsetPagination)
+def shares(request: HttpRequest, filters: Query[ShareFilter]) -> list[dict[str, Any]]:
+    """Cells of a run (default: the published run of the period's year). Sellers see their own
+    cells, leads their teams', executives and admins everyone's (everyone's with the
+    leaderboard on)."""
+    member = _member(request)
+    cal = services.calendar_of(member.workspace)
+    period = None
+    if filters.period:
+        try:
+            period = cal.parse_period(filters.period)
+        except ValueError:
+            raise DomainError(
+                _("Unknown period “%(key)s”: use FY2027, FY2027-Q2 or FY2027-M03.")
+                % {"key": filters.period},
+                code="bad_period",
+                field="period",
+            ) from None
+    channel_id = None
+    if filters.channel:
+        channel = (
+            Channel.objects.for_workspace(member.workspace).filter(code=filters.channel).first()
+        )
+        if channel is None:
+            raise DomainError(
+                _("Unknown channel “%(code)s”.") % {"code": filters.channel},
+                code="unknown_channel",
+                field="channel",
+            )
+        channel_id = channel.pk
+    if filters.run:
+        run = selectors.get_run_for(member, filters.run)
+    else:
+        if period is None:
+            raise DomainError(_("Give a period or a run."), code="required", field="period")
+        found = selectors.published_run(member, period.fy)
+        if found is None:
+            return []
+        run = found
+    qs = CascadeShare.objects.filter(workspace=member.workspace, run=run)
+    unit_ids = None
+    if filters.unit:
+        unit_ids = subtree_ids(get_unit_for(member, filters.unit))
+    seller_id = None
+    if filters.seller:
+        seller_id = selectors.get_seller_for(member, filters.seller).pk
+    elif not (member.sees_everything or member.workspace.leaderboard_enabled):
+        led = [u for u in member.led_units.all()]
+        visible = {member.pk}
+        if led:
+            from pacte.org.selectors import members_with_unit
+
+            ids = set().union(*(subtree_ids(u) for u in led))
+            visible |= set(
+                members_with_unit(member.workspace)
+                .filter(unit_id__in=ids)  # type: ignore[misc]  # an annotation
+                .values_list("pk", flat=True)
+            )
+        qs = qs.filter(seller_id__in=visible)
+    qs = selectors.filter_shares(
+        qs,
+        months=period.month_indexes if period else None,
+        unit_ids=unit_ids,
+        seller_id=seller_id,
+        channel_id=channel_id,
+    )
+    rows = qs.order_by("seller_id", "channel_id", "month").values_list(
+        "seller__uuid", "unit__uuid", "channel__code", "month", "amount"
+    )
+    first = cal.first_month_index(run.fiscal_year)
+    return [
+        {
+            "seller": s,
+            "unit": u,
+            "channel": c,
+            "month": m,
+            "period": f"FY{run.fiscal_year}-M{m - first + 1:02d}",
+            "amount": a,
+        }
+        for s, u, c, m, a in rows
+    ]
+
+
+@router.post("/potential/import", response=PotentialImportOut, summary="Import potentials from CSV")
+def potential_import(
+    request: HttpRequest, file: File[UploadedFile], year: str | None = None
+) -> dict[str, Any]:
+    """``year`` (query, e.g. FY2027) defaults to the current fiscal year."""
+    member = _member(request)
+    require_role(member, *ADMIN_ROLES)
+    if year:
+        fy = services.parse_year(member.workspace, year)
+    else:
+        from django.utils import timezone
+
+        fy = services.calendar_of(member.workspace).year_of(timezone.localdate())
+    result = services.import_potential(
+        workspace=member.workspace, actor=member, fiscal_year=fy, data=file.read()
+    )
+    return {
+        "ok": not result.errors,
+        "stored": result.stored,
+        "errors": [{"line": line, "message": message} for line, message in result.errors],
+    }
+
+
+@router.put("/capacity/{member_id}", response=CapacityOut, summary="Set FTE and leave")
+def capacity_set(request: HttpRequest, member_id: str, payload: CapacityIn) -> dict[str, Any]:
+    member = _member(request)
+    seller = get_member_for(member, member_id, write=True)
+    leaves = (
+        [(leave.start, leave.end) for leave in payload.leaves]
+        if payload.leaves is not None
+        else None
+    )
+    capacity = services.set_capacity(seller=seller, actor=member, fte=payload.fte, leaves=leaves)
+    return {
+        "seller": seller.uuid,
+        "fte": str(capacity.fte),
+        "leaves": list(
+            Leave.objects.filter(workspace=member.workspace, seller=seller)
+            .order_by("start")
+            .values("start", "end")
+        ),
+    }
+
+
+@router.get("/runs/{run_id}", response=RunOut, summary="One run")
+def run_detail(request: HttpRequest, run_id: str) -> dict[str, Any]:
+    member = _member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    return _run_out(run)
+
+
+@router.post("/runs/{run_id}/publish", response=RunOut, summary="Publish a draft run")
+def run_publish(
+    request: HttpRequest, run_id: str, payload: PublishIn | None = None
+) -> dict[str, Any]:
+    member = _member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    run = services.publish_run(run=run, actor=member, version=payload.version if payload else None)
+    return _run_out(run)
+
+
+@router.get(
+    "/runs/{run_id}/compare/{other_id}",
+    response=CompareOut,
+    summary="Compare two runs seller by seller (who gains or loses how much, and why)",
+)
+def compare(request: HttpRequest, run_id: str, other_id: str) -> dict[str, Any]:
+    member = _member(request)
+    run_a = selectors.get_run_for(member, run_id)
+    run_b = selectors.get_run_for(member, other_id)
+    require_role(member, *ADMIN_ROLES)
+    return {"a": run_a.uuid, "b": run_b.uuid, "rows": services.compare_runs(run_a, run_b)}
+
+
+@router.get(
+    "/runs/{run_id}/explain/{member_id}",
+    response=ExplanationOut,
+    summary="Why a seller's share is that number",
+)
+def explain(request: HttpRequest, run_id: str, member_id: str) -> dict[str, Any]:
+    member = _member(request)
+    run = selectors.get_run_for(member, run_id)
+    seller = selectors.get_seller_for(member, member_id)
+    if run.status == "draft" and not member.sees_everything:
+        raise Http404
+    found = selectors.explanation(run, seller)
+    if found is None:
+        raise Http404
+    return {
+        "run": run.uuid,
+        "seller": seller.uuid,
+        "seller_name": seller.name,
+        "unit": found.unit.name,
+        "amount": found.amount,
+        "explanation": found.data,
+    }

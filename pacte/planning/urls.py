@@ -1,4 +1,16 @@
 from django.urls import path
 
+from pacte.planning import views
+
 app_name = "planning"
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("target/", views.target_set, name="target_set"),
+    path("cascade/", views.editor, name="editor"),
+    path("cascade/preview/", views.preview, name="preview"),
+    path("potential/", views.potential_import, name="potential_import"),
+    path("compare/", views.compare, name="compare"),
+    path("runs/<uuid:uuid>/", views.run, name="run"),
+    path("runs/<uuid:uuid>/publish/", views.publish, name="publish"),
+    path("sellers/<uuid:uuid>/", views.seller, name="seller"),
+]

@@ -1,0 +1,178 @@
+import datetime
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, Schema
+
+
+class PeriodOut(Schema):
+    key: str
+    kind: str
+    label: str
+    start: datetime.date
+    end: datetime.date
+    months: list[int] = Field(..., description="Month indexes (year * 12 + month - 1).")
+
+
+class CalendarOut(Schema):
+    first_month: int
+    year: str
+    closed: bool
+    periods: list[PeriodOut]
+
+
+class CompanyTargetOut(Schema):
+    uuid: UUID
+    year: str
+    amount: int = Field(..., description="Minor units (cents).")
+    currency: str
+    channel_split: dict[str, int]
+    version: int
+
+
+class CompanyTargetIn(Schema):
+    year: str = Field(..., description="Fiscal year key, e.g. FY2027.")
+    amount: Any = Field(..., description="Minor units, a non-negative whole number.")
+    channel_split: dict[str, Any] | None = Field(
+        None, description="Channel code → minor units; must sum to amount."
+    )
+    version: int | None = Field(None, description="The version you read; a stale one gets 412.")
+
+
+class CascadeParamsIn(Schema):
+    method: str = Field("equal", description="equal | history | potential | capacity | blended")
+    mix: dict[str, Any] | None = Field(None, description="Blend: method → weight.")
+    window_months: int = 12
+    bounds: list[Any] | None = Field(None, description="Growth bounds in percent, e.g. [-10, 30].")
+    holds: dict[str, int] | None = Field(None, description="Seller uuid → annual minor units.")
+    exclusions: list[str] | None = None
+    phasing: str = Field("flat", description="flat | seasonal | custom")
+    profile: list[Any] | None = Field(None, description="Custom phasing: 12 numbers.")
+    ramp_months: int = 3
+    effective_from: int = Field(1, description="Fiscal month 1..12 a re-run takes effect from.")
+
+
+class CascadeIn(CascadeParamsIn):
+    year: str
+
+
+class UnitAmountOut(Schema):
+    uuid: UUID
+    name: str
+    depth: int
+    amount: int
+
+
+class SellerAmountOut(Schema):
+    uuid: UUID
+    name: str
+    unit: str
+    amount: int
+    bound: str
+    held: bool
+    excluded: bool
+
+
+class MonthAmountOut(Schema):
+    month: int
+    label: str
+    amount: int
+
+
+class PreviewOut(Schema):
+    year: str
+    total: int
+    effective_from: int
+    units: list[UnitAmountOut]
+    sellers: list[SellerAmountOut]
+    months: list[MonthAmountOut]
+    channels: dict[str, int]
+
+
+class RunOut(Schema):
+    uuid: UUID
+    year: str
+    number: int
+    status: str
+    method: str
+    parameters: dict[str, Any]
+    effective_from: int
+    base_run: UUID | None
+    total: int
+    seller_count: int
+    created_at: datetime.datetime
+    published_at: datetime.datetime | None
+    version: int
+
+
+class PublishIn(Schema):
+    version: int | None = None
+
+
+class CompareRowOut(Schema):
+    seller_uuid: UUID
+    seller_name: str
+    a: int
+    b: int
+    delta: int
+    reasons: list[str]
+    reason_labels: list[str]
+
+
+class CompareOut(Schema):
+    a: UUID
+    b: UUID
+    rows: list[CompareRowOut]
+
+
+class ExplanationOut(Schema):
+    run: UUID
+    seller: UUID
+    seller_name: str
+    unit: str
+    amount: int
+    explanation: dict[str, Any]
+
+
+class ShareOut(Schema):
+    seller: UUID
+    unit: UUID
+    channel: str
+    month: int
+    period: str
+    amount: int
+
+
+class ShareFilter(Schema):
+    period: str | None = Field(None, description="FY2027, FY2027-Q2 or FY2027-M03.")
+    run: UUID | None = Field(None, description="Default: the published run of the year.")
+    unit: UUID | None = Field(None, description="A team: its whole subtree.")
+    seller: UUID | None = None
+    channel: str | None = Field(None, description="Channel code.")
+
+
+class ImportErrorOut(Schema):
+    line: int
+    message: str
+
+
+class PotentialImportOut(Schema):
+    ok: bool
+    stored: int
+    errors: list[ImportErrorOut]
+
+
+class LeaveIn(Schema):
+    start: datetime.date
+    end: datetime.date
+
+
+class CapacityIn(Schema):
+    fte: Any = Field(..., description="0 to 1.")
+    leaves: list[LeaveIn] | None = Field(None, description="Replaces the leave periods.")
+
+
+class CapacityOut(Schema):
+    seller: UUID
+    fte: str
+    leaves: list[LeaveIn]

@@ -1,0 +1,84 @@
+"""Access registry entries of the targets pages and API (see pacte/testing/access.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pacte.testing.access import ADMIN, Route, register_api, register_pages
+from pacte.testing.cast import Cast
+
+
+def _run(c: Cast) -> Any:
+    from pacte.planning import services
+    from pacte.planning.tests.conftest import next_year
+
+    fy = next_year(c)
+    services.set_company_target(workspace=c.workspace, actor=None, fiscal_year=fy, amount=1000_00)
+    return services.create_run(workspace=c.workspace, actor=None, fiscal_year=fy, parameters={})
+
+
+def run_obj(c: Cast) -> dict[str, Any]:
+    return {"uuid": _run(c).uuid}
+
+
+def api_run(c: Cast) -> dict[str, Any]:
+    return {"run_id": _run(c).uuid}
+
+
+def api_pair(c: Cast) -> dict[str, Any]:
+    run = _run(c)
+    return {"run_id": run.uuid, "other_id": run.uuid}
+
+
+def api_explain(c: Cast) -> dict[str, Any]:
+    return {"run_id": _run(c).uuid, "member_id": c.other_seller.uuid}
+
+
+def other_seller(c: Cast) -> dict[str, Any]:
+    return {"uuid": c.other_seller.uuid}
+
+
+def _year_body(c: Cast) -> dict[str, Any]:
+    from pacte.planning.tests.conftest import next_year
+
+    return {"year": f"FY{next_year(c)}"}
+
+
+register_pages(
+    {
+        "planning:index": Route("member"),
+        "planning:target_set": Route(ADMIN),
+        "planning:editor": Route(ADMIN),
+        "planning:preview": Route(ADMIN),
+        "planning:potential_import": Route(ADMIN),
+        "planning:compare": Route(ADMIN),
+        "planning:run": Route(ADMIN, obj=run_obj),
+        "planning:publish": Route(ADMIN, obj=run_obj),
+        # the seller, their lead, executives and admins; others only with the leaderboard on
+        "planning:seller": Route("member", obj=other_seller),
+    }
+)
+
+register_api(
+    {
+        ("GET", "/api/v1/targets/calendar"): Route("member"),
+        ("GET", "/api/v1/targets/company-target"): Route("member"),
+        ("PUT", "/api/v1/targets/company-target"): Route(
+            ADMIN, body=lambda c: {**_year_body(c), "amount": 100}
+        ),
+        ("POST", "/api/v1/targets/preview"): Route(ADMIN, body=_year_body),
+        ("GET", "/api/v1/targets/runs"): Route(ADMIN),
+        ("POST", "/api/v1/targets/runs"): Route(ADMIN, body=_year_body),
+        ("GET", "/api/v1/targets/runs/{run_id}/compare/{other_id}"): Route(ADMIN, obj=api_pair),
+        ("GET", "/api/v1/targets/shares"): Route("member"),
+        ("POST", "/api/v1/targets/potential/import"): Route(ADMIN, files=True),
+        ("PUT", "/api/v1/targets/capacity/{member_id}"): Route(
+            ADMIN, obj=lambda c: {"member_id": c.other_seller.uuid}, body=lambda c: {"fte": 1}
+        ),
+        ("GET", "/api/v1/targets/runs/{run_id}"): Route(ADMIN, obj=api_run),
+        ("POST", "/api/v1/targets/runs/{run_id}/publish"): Route(ADMIN, obj=api_run),
+        ("GET", "/api/v1/targets/runs/{run_id}/explain/{member_id}"): Route(
+            "member", obj=api_explain
+        ),
+    }
+)

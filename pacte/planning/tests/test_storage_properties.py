@@ -1,0 +1,89 @@
+"""Where maths meets storage: stored shares sum exactly to the target at every level."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pacte.planning import services
+from pacte.planning.models import CascadeRun, CascadeShare, SellerExplanation, UnitShare
+from pacte.planning.tests.conftest import next_year
+from pacte.sales.models import Channel, CubeCell
+
+
+@pytest.mark.django_db(transaction=False)
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    amount=st.integers(min_value=0, max_value=10**12),
+    rounding=st.sampled_from([1, 100, 1000, 100_000]),
+    method=st.sampled_from(["equal", "history", "capacity", "blended"]),
+    history=st.lists(st.integers(min_value=1, max_value=10**9), min_size=3, max_size=3),
+    phasing=st.sampled_from(["flat", "seasonal"]),
+    two_channels=st.booleans(),
+)
+def test_stored_shares_sum_exactly_at_every_level(
+    cast, amount, rounding, method, history, phasing, two_channels
+) -> None:
+    ws = cast.workspace
+    ws.rounding_unit = rounding
+    ws.save()
+    fy = next_year(cast)
+    CascadeRun.objects.filter(workspace=ws).delete()
+    CubeCell.objects.filter(workspace=ws).delete()
+    if two_channels:
+        Channel.objects.get_or_create(
+            workspace=ws, code="web", defaults={"name_en": "Web", "name_fr": "Web"}
+        )
+    else:
+        Channel.objects.filter(workspace=ws, code="web").delete()
+    first = services.calendar_of(ws).first_month_index(fy)
+    CubeCell.objects.bulk_create(
+        CubeCell(
+            workspace=ws,
+            seller=member,
+            unit=unit,
+            channel=cast.channel,
+            month=first - 1 - k,
+            split_amount=value + k,
+        )
+        for (member, unit), value in zip(
+            [
+                (cast.seller, cast.team),
+                (cast.lead, cast.team),
+                (cast.other_seller, cast.other_team),
+            ],
+            history,
+            strict=True,
+        )
+        for k in range(3)
+    )
+    services.set_company_target(workspace=ws, actor=None, fiscal_year=fy, amount=amount)
+    params = {"method": method, "phasing": phasing}
+    if method == "blended":
+        params["mix"] = {"history": 2, "capacity": 1}
+    run = services.create_run(workspace=ws, actor=None, fiscal_year=fy, parameters=params)
+
+    shares = CascadeShare.objects.filter(run=run)
+    assert (shares.aggregate(t=Sum("amount"))["t"] or 0) == amount
+    assert not shares.filter(amount__lt=0).exists()
+    per_seller = dict(shares.values_list("seller").annotate(t=Sum("amount")))
+    explained = dict(SellerExplanation.objects.filter(run=run).values_list("seller", "amount"))
+    assert {k: v for k, v in explained.items() if v} == per_seller
+    units = dict(UnitShare.objects.filter(run=run).values_list("unit").annotate(t=Sum("amount")))
+    assert units.get(cast.company.pk, 0) == amount
+    assert units.get(cast.team.pk, 0) == per_seller.get(cast.seller.pk, 0) + per_seller.get(
+        cast.lead.pk, 0
+    )
+    assert units.get(cast.other_team.pk, 0) == per_seller.get(cast.other_seller.pk, 0)
+    by_month = dict(
+        UnitShare.objects.filter(run=run, unit=cast.company)
+        .values_list("month")
+        .annotate(t=Sum("amount"))
+    )
+    assert dict(shares.values_list("month").annotate(t=Sum("amount"))) == by_month
