@@ -11,6 +11,7 @@ import math
 import random
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -320,3 +321,121 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
         after={"people": len(plan.people), "units": len(plan.units)},
     )
     return workspace
+
+
+SALES_START = datetime.date(2024, 12, 1)  # two years of history up to the end of November 2026
+SALES_MONTHS = 24
+_SEASON = [0.8, 0.85, 1.05, 0.95, 1.0, 1.1, 0.75, 0.6, 1.05, 1.1, 1.15, 1.4]
+_CHANNEL_MIX = {"field": 0.5, "distributors": 0.25, "telesales": 0.15, "e-commerce": 0.10}
+
+
+def generate_sales(plan: DemoPlan, *, seed: int = 42, per_seller_month: float = 4.0) -> Any:
+    """Two years of sales for the plan's sellers, as import rows (a Polars frame of strings).
+
+    Deterministic for a seed: monthly seasonality, 12% yearly growth, a channel mix, 3% credit
+    notes, about 6% split deals between two sellers of a team and 5% overlay credits for the
+    team lead. Only sellers who had joined by the sale date sell."""
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(seed)
+    sellers = [i for i, p in enumerate(plan.people) if "seller" in p.roles]
+    if not sellers:
+        return pl.DataFrame()
+    lead_of = {
+        u: plan.people[spec.lead].email
+        for u, spec in enumerate(plan.units)
+        if spec.lead is not None
+    }
+    team_members: dict[int, list[int]] = {}
+    for i in sellers:
+        team_members.setdefault(plan.people[i].unit, []).append(i)
+    rows_seller: list[int] = []
+    rows_day: list[str] = []
+    for m in range(SALES_MONTHS):
+        year, month = divmod(SALES_START.month - 1 + m, 12)
+        first = datetime.date(SALES_START.year + year, month + 1, 1)
+        following = datetime.date(first.year + (month == 11), (month + 1) % 12 + 1, 1)
+        days = following - first
+        lam = per_seller_month * _SEASON[month] * (1.12 ** (m / 12))
+        counts = rng.poisson(lam, size=len(sellers))
+        for i, n in zip(sellers, counts, strict=True):
+            if n and plan.people[i].joined_on <= first:
+                rows_seller.extend([i] * int(n))
+                rows_day.extend(
+                    (first + datetime.timedelta(days=int(d))).isoformat()
+                    for d in rng.integers(0, days.days, size=int(n))
+                )
+    n = len(rows_seller)
+    amounts = np.round(rng.lognormal(mean=8.3, sigma=0.9, size=n) * 100).astype(np.int64)
+    amounts[rng.random(n) < 0.03] *= -1
+    channels = rng.choice(list(_CHANNEL_MIX), size=n, p=list(_CHANNEL_MIX.values()))
+    roll = rng.random(n)
+    emails, splits, overlays = [], [], []
+    for j, i in enumerate(rows_seller):
+        person = plan.people[i]
+        mates = [k for k in team_members[person.unit] if k != i]
+        split = overlay = None
+        if roll[j] < 0.06 and mates:
+            other = plan.people[mates[int(rng.integers(len(mates)))]]
+            share = int(rng.choice([50, 60, 70]))
+            split = f"{person.email}:{share};{other.email}:{100 - share}"
+        elif roll[j] > 0.95 and lead_of.get(person.unit) not in (None, person.email):
+            overlay = lead_of[person.unit]
+        emails.append(None if split else person.email)
+        splits.append(split)
+        overlays.append(overlay)
+    cents = np.abs(amounts)
+    text = [
+        ("-" if a < 0 else "") + f"{c // 100}.{c % 100:02d}"
+        for a, c in zip(amounts.tolist(), cents.tolist(), strict=True)
+    ]
+    return pl.DataFrame(
+        {
+            "__line__": list(range(2, n + 2)),
+            "external_id": [f"D{k:07d}" for k in range(1, n + 1)],
+            "date": rows_day,
+            "amount": text,
+            "channel": channels.tolist(),
+            "seller": emails,
+            "split": splits,
+            "overlay": overlays,
+            "currency": ["EUR"] * n,
+            "customer": [f"Client {int(c):04d}" for c in rng.integers(1, 400, size=n)],
+            "territory": [None] * n,
+            "solution": [None] * n,
+        },
+        schema={
+            "__line__": pl.Int64,
+            **{
+                k: pl.String
+                for k in (
+                    "external_id",
+                    "date",
+                    "amount",
+                    "channel",
+                    "seller",
+                    "split",
+                    "overlay",
+                    "currency",
+                    "customer",
+                    "territory",
+                    "solution",
+                )
+            },
+        },
+    )
+
+
+def load_sales(plan: DemoPlan, workspace: object, *, seed: int = 42) -> object:
+    """Load the generated history through the sales bulk path (idempotent: source ``demo``)."""
+    from pacte.sales.services import ingest_frame
+
+    frame = generate_sales(plan, seed=seed)
+    return ingest_frame(
+        workspace=workspace,  # type: ignore[arg-type]
+        actor=None,
+        frames=[frame.slice(i, 100_000) for i in range(0, frame.height, 100_000)],
+        source="demo",
+        kind="demo",
+    )

@@ -83,7 +83,302 @@ class CubeCell(models.Model):
         indexes = [
             models.Index(fields=["workspace", "month", "unit"], name="cube_ws_month_unit"),
             models.Index(fields=["workspace", "channel", "month"], name="cube_ws_channel_month"),
+            models.Index(fields=["workspace", "seller", "month"], name="cube_ws_seller_month"),
+            models.Index(fields=["workspace", "unit", "month"], name="cube_ws_unit_month"),
         ]
 
     def __str__(self) -> str:
         return f"{self.seller_id}/{self.unit_id}/{self.channel_id}/{self.month}"
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def for_workspace(self, workspace: Workspace) -> CustomerQuerySet:
+        return self.filter(workspace=workspace)
+
+
+class Customer(models.Model):
+    """A customer or account, named as the import files name it (created on first sight).
+
+    ``channel_manager`` is who a "to the account's channel manager" crediting rule credits.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=300)
+    channel_manager = models.ForeignKey(
+        "accounts.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_accounts",
+        verbose_name=_("channel manager"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="customer_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    MAPPING = "mapping", _("Waiting for the column mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Reading and checking")
+    STORING = "storing", _("Storing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Refused")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportJob(models.Model):
+    """One import (a file or an API batch): status, progress, counts and per-row errors.
+
+    ``errors`` keeps the first ``MAX_KEPT_ERRORS`` row errors (``line``, ``column``, ``code``,
+    ``value``); ``error_count`` counts them all. ``mapping`` is target field → file column.
+    """
+
+    MAX_KEPT_ERRORS = 1000
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10, default="file")  # file | api | sample | demo
+    source = models.CharField(_("source"), max_length=60, default="default")
+    file_name = models.CharField(_("file"), max_length=300, blank=True)
+    file_path = models.CharField(max_length=500, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    date_order = models.CharField(max_length=4, default="auto")
+    amount_style = models.CharField(max_length=4, default="auto")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.MAPPING
+    )
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    rows_read = models.BigIntegerField(default=0)
+    created_count = models.BigIntegerField(default=0)
+    updated_count = models.BigIntegerField(default=0)
+    unchanged_count = models.BigIntegerField(default=0)
+    error_count = models.BigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)  # a file-level refusal, already translated
+    message_code = models.CharField(max_length=40, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="importjob_ws_created")]
+
+    def __str__(self) -> str:
+        return self.file_name or f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+class MappingProfile(models.Model):
+    """A saved column mapping (target field → file column), offered for the next file."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    mapping = models.JSONField(default=dict)
+    date_order = models.CharField(max_length=4, default="auto")
+    amount_style = models.CharField(max_length=4, default="auto")
+    source = models.CharField(max_length=60, default="default")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="mappingprofile_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SaleQuerySet(models.QuerySet["Sale"]):
+    def for_workspace(self, workspace: Workspace) -> SaleQuerySet:
+        return self.filter(workspace=workspace)
+
+
+class Sale(models.Model):
+    """One transaction, in the workspace currency (minor units; credit notes are negative).
+
+    ``row_hash`` fingerprints the normalised input row (including its credit columns): a
+    re-import with the same hash changes nothing. ``credit_origin`` says where the split
+    credits came from: ``row`` (seller or split column) or ``rule`` (a crediting rule), so a
+    rule change re-credits exactly the rule-credited sales.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(_("source"), max_length=60, default="default")
+    external_id = models.CharField(_("external id"), max_length=100)
+    date = models.DateField(_("date"))
+    month = models.IntegerField()  # pacte.lib.fiscal.Month.index of ``date``
+    amount = models.BigIntegerField(_("amount"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="sales")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="sales"
+    )
+    territory = models.CharField(_("territory"), max_length=100, blank=True)
+    solution = models.CharField(_("solution"), max_length=100, blank=True)
+    credit_origin = models.CharField(max_length=4, default="row")
+    row_hash = models.BigIntegerField()
+    last_import = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = SaleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "source", "external_id"], name="sale_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "date"], name="sale_ws_date"),
+            models.Index(fields=["workspace", "channel", "date"], name="sale_ws_channel_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class CreditKind(models.TextChoices):
+    SPLIT = "split", _("Split")
+    OVERLAY = "overlay", _("Overlay")
+
+
+class Credit(models.Model):
+    """Who a sale counts for. Split shares of a sale sum to exactly 10,000 basis points and
+    their ``amount``s to the sale amount (largest remainder); overlays count for their seller
+    only. ``unit`` is the seller's team on the day of the sale."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="credits")
+    seller = models.ForeignKey(
+        "accounts.Membership", on_delete=models.PROTECT, related_name="sale_credits"
+    )
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=7, choices=CreditKind.choices)
+    basis_points = models.IntegerField()
+    amount = models.BigIntegerField()
+    origin = models.CharField(max_length=4, default="row")  # row | rule
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "sale", "seller", "kind"], name="credit_unique_seller"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(basis_points__gt=0) & models.Q(basis_points__lte=10_000),
+                name="credit_share_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "seller"], name="credit_ws_seller")]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}:{self.seller_id}:{self.kind}:{self.basis_points}"
+
+
+class RuleTarget(models.TextChoices):
+    OWNER = "owner", _("A named person")
+    ACCOUNT_MANAGER = "account", _("The account's channel manager")
+
+
+class CreditRuleQuerySet(models.QuerySet["CreditRule"]):
+    def for_workspace(self, workspace: Workspace) -> CreditRuleQuerySet:
+        return self.filter(workspace=workspace)
+
+
+class CreditRule(models.Model):
+    """Who gets a sale's credit when the row does not say, per channel and/or territory.
+
+    A ``split`` rule credits 100% of the sales it matches that name no seller; an ``overlay``
+    rule adds an overlay credit on every sale it matches. The most specific active rule wins
+    (channel and territory > territory > channel), then the lowest ``priority``.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    territory = models.CharField(_("territory"), max_length=100, blank=True)
+    kind = models.CharField(
+        _("credit"), max_length=7, choices=CreditKind.choices, default=CreditKind.SPLIT
+    )
+    target = models.CharField(
+        _("goes to"), max_length=7, choices=RuleTarget.choices, default=RuleTarget.OWNER
+    )
+    owner = models.ForeignKey(
+        "accounts.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    priority = models.PositiveIntegerField(_("priority"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CreditRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("crediting rule")
+        verbose_name_plural = _("crediting rules")
+        ordering = ["priority", "id"]
+        indexes = [models.Index(fields=["workspace", "is_active"], name="creditrule_ws_active")]
+
+    def __str__(self) -> str:
+        parts = [str(self.channel) if self.channel else "", self.territory]
+        return " / ".join(p for p in parts if p) or str(_("every sale"))
+
+
+class SampleQuota(models.Model):
+    """A seller's quota for a calendar quarter, as a loaded sample states it (AdventureWorks).
+
+    Kept here until the planning app owns targets: ``pacte.sales.selectors.sample_quotas``
+    gives them to it.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey("accounts.Membership", on_delete=models.CASCADE, related_name="+")
+    quarter_start = models.DateField()
+    amount = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "seller", "quarter_start"], name="samplequota_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id} {self.quarter_start}"

@@ -49,6 +49,15 @@ class Command(BaseCommand):
                 f"Loaded the demo company “{plan.name}”: {len(plan.people)} people, "
                 f"{len(plan.units)} units in {time.perf_counter() - start:.1f} s."
             )
+        workspace = Workspace.objects.get(slug=slug)
+        start = time.perf_counter()
+        job = demo.load_sales(plan, workspace, seed=options["seed"])
+        if getattr(job, "status", "") != "done":
+            raise CommandError(f"The demo sales were refused: {getattr(job, 'errors', [])[:3]}")
+        self.stdout.write(
+            f"Sales history: {job.created_count} new, {job.unchanged_count} unchanged "  # type: ignore[attr-defined]
+            f"in {time.perf_counter() - start:.1f} s."
+        )
         if not options["quiet_logins"]:
             self.stdout.write(f"\nDemo logins (password: {demo.DEMO_PASSWORD}):")
             for role, email in plan.logins():

@@ -1,0 +1,888 @@
+"""The bulk path of every sale that enters Pacte (files, API batches, samples, the demo).
+
+Three stages, never one query per row:
+
+1. ``prepare`` (pure Polars, per chunk): parse and validate the mapped columns with their line
+   numbers, resolve credits (split column, seller column, crediting rules, overlays), the
+   seller's team on the day of the sale (an as-of join on dated placements) and the amount of
+   every credit (largest remainder, so split amounts sum exactly to the sale).
+2. ``Stage``: valid rows go to two temporary tables (``COPY`` on PostgreSQL, batched
+   ``executemany`` on SQLite), chunk by chunk, outside any transaction, so progress is
+   visible and memory stays bounded. Nothing real is written yet.
+3. ``Stage.merge`` — ONE transaction: set-based insert of new sales, update of changed ones
+   (with audit events), credits replaced, cube updated by deltas. Either all of it or nothing.
+
+A process killed at any point leaves either nothing or the whole import; running the job again
+restages from the file (the temporary tables die with the connection).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from django.db import connection
+from django.utils import timezone
+
+from pacte.lib import tabular
+from pacte.lib.money import exponent as currency_exponent
+
+LINE = tabular.LINE
+
+#: Target fields of an import: name → required.
+FIELDS: dict[str, bool] = {
+    "external_id": True,
+    "date": True,
+    "amount": True,
+    "channel": True,
+    "seller": False,
+    "split": False,
+    "overlay": False,
+    "currency": False,
+    "customer": False,
+    "territory": False,
+    "solution": False,
+}
+REQUIRED = [name for name, required in FIELDS.items() if required]
+TEXT_LIMITS = {"external_id": 100, "customer": 300, "territory": 100, "solution": 100}
+MAX_ABS_AMOUNT = 10**14  # minor units; keeps amount * basis points inside 64 bits
+
+SALE_SCHEMA: dict[str, Any] = {
+    "k": pl.Int64,
+    "line": pl.Int64,
+    "external_id": pl.String,
+    "date": pl.Date,
+    "month": pl.Int32,
+    "amount": pl.Int64,
+    "channel_id": pl.Int64,
+    "customer": pl.String,
+    "territory": pl.String,
+    "solution": pl.String,
+    "credit_origin": pl.String,
+    "row_hash": pl.Int64,
+}
+CREDIT_SCHEMA: dict[str, Any] = {
+    "k": pl.Int64,
+    "seller_id": pl.Int64,
+    "unit_id": pl.Int64,
+    "kind": pl.String,
+    "basis_points": pl.Int64,
+    "amount": pl.Int64,
+    "origin": pl.String,
+}
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class Context:
+    """What validation needs from the workspace, loaded once per import (small frames)."""
+
+    workspace_id: int
+    currency: str
+    exponent: int
+    root_unit_id: int
+    channels: pl.DataFrame  # key (lower-case code or name) → channel_id
+    members: pl.DataFrame  # email → seller_id
+    placements: pl.DataFrame  # seller_id, valid_from, valid_to, unit_id
+    rules: list[dict[str, Any]]  # active rules, most specific first
+    managers: pl.DataFrame  # customer (name) → manager_id
+    closed_until: datetime.date | None = None
+
+
+def load_context(workspace: Any) -> Context:
+    from pacte.accounts.models import Membership
+    from pacte.org.models import Placement
+    from pacte.org.selectors import root_unit
+    from pacte.sales.models import Channel, CreditRule, Customer
+    from pacte.sales.services import closed_until
+
+    keys: dict[str, int] = {}
+    channel_rows = list(
+        Channel.objects.for_workspace(workspace).values_list("pk", "code", "name_en", "name_fr")
+    )
+    for pk, *names in reversed(channel_rows):  # codes win over names
+        for name in names[::-1]:
+            keys[name.strip().lower()] = pk
+    members = list(
+        Membership.objects.for_workspace(workspace).values_list("user__email", "pk").order_by()
+    )
+    placements = list(
+        Placement.objects.filter(workspace=workspace).values_list(
+            "membership_id", "valid_from", "valid_to", "unit_id"
+        )
+    )
+    rules = [
+        {
+            "id": r.pk,
+            "channel_id": r.channel_id,
+            "territory": r.territory.strip().lower(),
+            "kind": r.kind,
+            "target": r.target,
+            "owner_id": r.owner_id,
+        }
+        for r in CreditRule.objects.for_workspace(workspace).filter(is_active=True)
+    ]
+    rules.sort(key=lambda r: (-(bool(r["territory"]) * 2 + bool(r["channel_id"])), 0))
+    managers = list(
+        Customer.objects.for_workspace(workspace)
+        .filter(channel_manager__isnull=False)
+        .values_list("name", "channel_manager_id")
+    )
+    return Context(
+        workspace_id=workspace.pk,
+        currency=workspace.currency,
+        exponent=currency_exponent(workspace.currency),
+        root_unit_id=root_unit(workspace).pk,
+        channels=pl.DataFrame(
+            {"key": list(keys), "channel_id": list(keys.values())},
+            schema={"key": pl.String, "channel_id": pl.Int64},
+        ),
+        members=pl.DataFrame(
+            {"email": [e.lower() for e, _ in members], "seller_id": [p for _, p in members]},
+            schema={"email": pl.String, "seller_id": pl.Int64},
+        ),
+        placements=pl.DataFrame(
+            placements,
+            schema={
+                "seller_id": pl.Int64,
+                "valid_from": pl.Date,
+                "valid_to": pl.Date,
+                "unit_id": pl.Int64,
+            },
+            orient="row",
+        ),
+        rules=rules,
+        managers=pl.DataFrame(
+            managers, schema={"customer": pl.String, "manager_id": pl.Int64}, orient="row"
+        ),
+        closed_until=closed_until(workspace),
+    )
+
+
+# --------------------------------------------------------------------------- prepare
+
+
+@dataclass
+class State:
+    """What carries from one chunk to the next: formats decided, ids seen, a running key."""
+
+    date_order: str = "auto"
+    amount_style: str = "auto"
+    next_k: int = 0
+    dups: tabular.DuplicateKeys = field(
+        default_factory=lambda: tabular.DuplicateKeys(["external_id"])
+    )
+
+
+@dataclass
+class Prepared:
+    sales: pl.DataFrame  # SALE_SCHEMA
+    credits: pl.DataFrame  # CREDIT_SCHEMA
+    errors: pl.DataFrame  # tabular.ERROR_SCHEMA
+
+
+def _err(lines: pl.Series, column: str, code: str, detail: pl.Series | None = None) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "line": lines,
+            "column": pl.Series([column] * len(lines), dtype=pl.String),
+            "code": pl.Series([code] * len(lines), dtype=pl.String),
+            "detail": detail.cast(pl.String)
+            if detail is not None
+            else pl.Series([None] * len(lines), dtype=pl.String),
+        },
+        schema=tabular.ERROR_SCHEMA,
+    )
+
+
+def _text(frame: pl.DataFrame, name: str) -> pl.Series:
+    if name not in frame.columns:
+        return pl.Series(name, [None] * frame.height, dtype=pl.String)
+    s = frame.get_column(name).cast(pl.String).str.strip_chars()
+    return pl.select(pl.when(s == "").then(None).otherwise(s).alias(name)).to_series()
+
+
+def _parse_overlays(s: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
+    """``a@x.com;b@y.com:50`` → (row, email, basis_points) and a reason per row.
+
+    An overlay without a percentage is a full (100%) overlay credit."""
+    cells = pl.DataFrame({"cell": s}).with_row_index("row")
+    entries = (
+        cells.drop_nulls("cell")
+        .with_columns(entry=pl.col("cell").str.split(";"))
+        .explode("entry")
+        .with_columns(entry=pl.col("entry").str.strip_chars())
+        .filter(pl.col("entry") != "")
+        .with_columns(
+            g=pl.col("entry").str.extract_groups(
+                r"^([^:\s]+@[^:\s]+\.[^:\s]+)(?::\s*([0-9]{1,3}(?:[.,][0-9]{1,2})?)\s*%?)?$"
+            )
+        )
+        .with_columns(
+            email=pl.col("g").struct.field("1").str.to_lowercase(),
+            pct=pl.col("g").struct.field("2").str.replace(",", "."),
+        )
+    )
+    int_part = pl.col("pct").str.split_exact(".", 1).struct.field("field_0")
+    frac = pl.col("pct").str.split_exact(".", 1).struct.field("field_1").fill_null("")
+    bp = (int_part + frac.str.pad_end(2, "0")).cast(pl.Int64, strict=False)
+    entries = entries.with_columns(
+        basis_points=pl.when(pl.col("pct").is_null()).then(pl.lit(10_000, pl.Int64)).otherwise(bp)
+    ).with_columns(
+        bad=pl.col("email").is_null()
+        | (pl.col("basis_points") <= 0)
+        | (pl.col("basis_points") > 10_000)
+        | pl.col("email").is_duplicated().over("row")
+    )
+    bad_rows = entries.filter(pl.col("bad")).get_column("row").unique()
+    reasons = (
+        cells.select(
+            pl.when(pl.col("row").is_in(bad_rows.implode()))
+            .then(pl.lit("overlay_malformed"))
+            .otherwise(None)
+        )
+        .to_series()
+        .cast(pl.String)
+    )
+    good = entries.filter(~pl.col("row").is_in(bad_rows.implode())).select(
+        pl.col("row").cast(pl.Int64), "email", "basis_points"
+    )
+    return good, reasons
+
+
+def resolve_rules(ctx: Context, rows: pl.DataFrame, *, kind: str) -> pl.DataFrame:
+    """Rule credits for ``rows`` (k, channel_id, territory, customer): k, seller_id.
+
+    For ``split`` the most specific matching active rule gives one owner per row; for
+    ``overlay`` likewise one owner per row (the most specific overlay rule)."""
+    out = []
+    remaining = rows.select("k", "channel_id", "territory", "customer").with_columns(
+        t=pl.col("territory").str.to_lowercase()
+    )
+    for rule in ctx.rules:
+        if rule["kind"] != kind or remaining.height == 0:
+            continue
+        cond = pl.lit(True)
+        if rule["channel_id"]:
+            cond = cond & (pl.col("channel_id") == rule["channel_id"])
+        if rule["territory"]:
+            cond = cond & (pl.col("t") == rule["territory"])
+        hit = remaining.filter(cond.fill_null(False))
+        if hit.height == 0:
+            continue
+        if rule["target"] == "account":
+            hit = hit.join(ctx.managers, on="customer", how="left").select(
+                "k", pl.col("manager_id").alias("seller_id")
+            )
+        else:
+            hit = hit.select("k", pl.lit(rule["owner_id"], pl.Int64).alias("seller_id"))
+        hit = hit.drop_nulls("seller_id")
+        out.append(hit)
+        remaining = remaining.filter(~pl.col("k").is_in(hit.get_column("k").implode()))
+    if not out:
+        return pl.DataFrame(schema={"k": pl.Int64, "seller_id": pl.Int64})
+    return pl.concat(out)
+
+
+def team_of_the_day(ctx: Context, credits: pl.DataFrame) -> pl.Series:
+    """Unit of each credit's seller on the sale ``date`` (credits: seller_id, date), set-based.
+
+    The placement in force that day; a sale dated before the seller's first placement goes to
+    that first team, one after they left to their last team; nobody placed → the company."""
+    if credits.height == 0:
+        return pl.Series("unit_id", [], dtype=pl.Int64)
+    pl_sorted = ctx.placements.sort("valid_from")
+    c = credits.select("seller_id", "date").with_row_index("i")
+    asof = c.sort("date").join_asof(
+        pl_sorted.select("seller_id", "valid_from", "unit_id"),
+        left_on="date",
+        right_on="valid_from",
+        by="seller_id",
+        strategy="backward",
+    )
+    first = pl_sorted.group_by("seller_id").agg(pl.col("unit_id").first().alias("first_unit"))
+    asof = asof.join(first, on="seller_id", how="left").sort("i")
+    return asof.select(
+        pl.coalesce("unit_id", "first_unit", pl.lit(ctx.root_unit_id, pl.Int64)).alias("unit_id")
+    ).to_series()
+
+
+def allocate(credits: pl.DataFrame) -> pl.Series:
+    """Split amounts: ``sale_amount`` × share, largest remainder per sale (exact sum);
+    overlay amounts: rounded half up. Credits: k, kind, basis_points, sale_amount, order."""
+    sign = pl.when(pl.col("sale_amount") < 0).then(-1).otherwise(1)
+    a = pl.col("sale_amount").abs()
+    df = credits.with_row_index("i").with_columns(
+        base=a * pl.col("basis_points") // 10_000,
+        rem=a * pl.col("basis_points") % 10_000,
+        sign=sign,
+    )
+    split = df.filter(pl.col("kind") == "split").with_columns(
+        short=(pl.col("sale_amount").abs().first() - pl.col("base").sum()).over("k"),
+        rank=pl.struct(pl.col("rem").neg(), "i").rank("ordinal").over("k"),
+    )
+    split = split.select(
+        "i", amount=pl.col("sign") * (pl.col("base") + (pl.col("rank") <= pl.col("short")))
+    )
+    overlay = df.filter(pl.col("kind") == "overlay").select(
+        "i",
+        amount=pl.col("sign") * ((a * pl.col("basis_points") + 5_000) // 10_000),
+    )
+    return (
+        pl.concat([split.cast({"amount": pl.Int64}), overlay.cast({"amount": pl.Int64})])
+        .sort("i")
+        .get_column("amount")
+    )
+
+
+def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
+    """Validate one chunk (``LINE`` + target field columns as strings) and resolve credits."""
+    lines = frame.get_column(LINE)
+    errors: list[pl.DataFrame] = []
+    cols = {name: _text(frame, name) for name in FIELDS}
+    for name in REQUIRED:
+        missing = cols[name].is_null()
+        if missing.any():
+            errors.append(_err(lines.filter(missing), name, "required_missing"))
+    for name, limit in TEXT_LIMITS.items():
+        long = (cols[name].str.len_chars() > limit).fill_null(False)
+        if long.any():
+            errors.append(_err(lines.filter(long), name, "text_too_long", cols[name].filter(long)))
+
+    amounts = tabular.parse_amounts(
+        cols["amount"],
+        exponent=ctx.exponent,
+        style=state.amount_style,  # type: ignore[arg-type]
+    )
+    if amounts.style and state.amount_style == "auto":
+        state.amount_style = amounts.style
+    amount_reason = amounts.reasons
+    huge = (amounts.values.abs() >= MAX_ABS_AMOUNT).fill_null(False)
+    amount_reason = pl.select(
+        pl.when(huge).then(pl.lit("amount_too_large")).otherwise(amount_reason)
+    ).to_series()
+    dates = tabular.parse_dates(cols["date"], order=state.date_order)  # type: ignore[arg-type]
+    if dates.order and state.date_order == "auto" and dates.order != "iso":
+        state.date_order = dates.order
+    for name, reasons in (("amount", amount_reason), ("date", dates.reasons)):
+        bad = reasons.is_not_null()
+        if bad.any():
+            errors.append(
+                tabular.row_errors(pl.DataFrame({LINE: lines, name: cols[name]}), reasons, name)
+            )
+
+    base = pl.DataFrame(
+        {
+            LINE: lines,
+            "row": pl.Series(range(frame.height), dtype=pl.Int64),
+            "external_id": cols["external_id"],
+            "date": dates.values,
+            "amount": amounts.values,
+            "channel_key": cols["channel"].str.to_lowercase(),
+            "seller_email": cols["seller"].str.to_lowercase(),
+            "customer": cols["customer"],
+            "territory": cols["territory"],
+            "solution": cols["solution"],
+            "split": cols["split"],
+            "overlay": cols["overlay"],
+        }
+    ).join(ctx.channels, left_on="channel_key", right_on="key", how="left", maintain_order="left")
+    base = base.join(
+        ctx.members, left_on="seller_email", right_on="email", how="left", maintain_order="left"
+    )
+
+    unknown = base.filter(pl.col("channel_key").is_not_null() & pl.col("channel_id").is_null())
+    if unknown.height:
+        errors.append(
+            _err(
+                unknown[LINE], "channel", "unknown_channel", cols["channel"].gather(unknown["row"])
+            )
+        )
+    unknown = base.filter(pl.col("seller_email").is_not_null() & pl.col("seller_id").is_null())
+    if unknown.height:
+        errors.append(
+            _err(unknown[LINE], "seller", "unknown_seller", cols["seller"].gather(unknown["row"]))
+        )
+    currency = cols["currency"].str.to_uppercase()
+    wrong = (currency.is_not_null() & (currency != ctx.currency)).fill_null(False)
+    if wrong.any():
+        errors.append(
+            _err(lines.filter(wrong), "currency", "currency_mismatch", currency.filter(wrong))
+        )
+    if ctx.closed_until is not None:
+        closed = (dates.values <= ctx.closed_until).fill_null(False)
+        if closed.any():
+            errors.append(
+                _err(lines.filter(closed), "date", "period_closed", cols["date"].filter(closed))
+            )
+
+    dup = state.dups.check(pl.DataFrame({LINE: lines, "external_id": cols["external_id"]}))
+    if dup.height:
+        errors.append(
+            _err(
+                dup["line"],
+                "external_id",
+                "duplicate_key",
+                dup["external_id"] + " (" + dup["first_line"].cast(pl.String) + ")",
+            )
+        )
+
+    # Explicit split credits and overlays.
+    splits = tabular.parse_split_credits(cols["split"])
+    if splits.reasons.is_not_null().any():
+        errors.append(
+            tabular.row_errors(
+                pl.DataFrame({LINE: lines, "split": cols["split"]}), splits.reasons, "split"
+            )
+        )
+    split_credits = splits.credits.with_columns(pl.col("row").cast(pl.Int64)).join(
+        ctx.members, on="email", how="left"
+    )
+    overlays, overlay_reasons = _parse_overlays(cols["overlay"])
+    if overlay_reasons.is_not_null().any():
+        errors.append(
+            tabular.row_errors(
+                pl.DataFrame({LINE: lines, "overlay": cols["overlay"]}), overlay_reasons, "overlay"
+            )
+        )
+    overlays = overlays.join(ctx.members, on="email", how="left")
+    for name, named in (("split", split_credits), ("overlay", overlays)):
+        unknown = named.filter(pl.col("seller_id").is_null())
+        if unknown.height:
+            errors.append(
+                _err(lines.gather(unknown["row"]), name, "unknown_seller", unknown["email"])
+            )
+
+    # Keys for the rows so far valid; rule credits for rows naming nobody.
+    error_frame = pl.concat(errors) if errors else pl.DataFrame(schema=tabular.ERROR_SCHEMA)
+    bad_lines = error_frame.get_column("line").unique()
+    ok = base.filter(~pl.col(LINE).is_in(bad_lines.implode()))
+    ok = ok.with_columns(k=pl.int_range(state.next_k, state.next_k + ok.height, dtype=pl.Int64))
+    has_split = pl.col("row").is_in(split_credits.get_column("row").implode())
+    ok = ok.with_columns(named=has_split | pl.col("seller_id").is_not_null())
+    unnamed = ok.filter(~pl.col("named"))
+    ruled = resolve_rules(ctx, unnamed, kind="split")
+    orphans = unnamed.filter(~pl.col("k").is_in(ruled.get_column("k").implode()))
+    if orphans.height:
+        error_frame = pl.concat([error_frame, _err(orphans[LINE], "seller", "no_credit")])
+        ok = ok.filter(~pl.col("k").is_in(orphans.get_column("k").implode()))
+    state.next_k += ok.height + orphans.height
+
+    row_k = ok.select("row", "k")
+    credits = pl.concat(
+        [
+            split_credits.join(row_k, on="row").select(
+                "k", "seller_id", "basis_points", kind=pl.lit("split"), origin=pl.lit("row")
+            ),
+            ok.filter(~has_split & pl.col("seller_id").is_not_null()).select(
+                "k",
+                "seller_id",
+                basis_points=pl.lit(10_000, pl.Int64),
+                kind=pl.lit("split"),
+                origin=pl.lit("row"),
+            ),
+            ruled.filter(pl.col("k").is_in(ok.get_column("k").implode())).select(
+                "k",
+                "seller_id",
+                basis_points=pl.lit(10_000, pl.Int64),
+                kind=pl.lit("split"),
+                origin=pl.lit("rule"),
+            ),
+            overlays.join(row_k, on="row").select(
+                "k", "seller_id", "basis_points", kind=pl.lit("overlay"), origin=pl.lit("row")
+            ),
+        ]
+    )
+    overlay_ruled = resolve_rules(ctx, ok, kind="overlay")
+    if overlay_ruled.height:
+        overlay_ruled = overlay_ruled.join(
+            credits.filter(pl.col("kind") == "overlay"), on=["k", "seller_id"], how="anti"
+        )
+        credits = pl.concat(
+            [
+                credits,
+                overlay_ruled.select(
+                    "k",
+                    "seller_id",
+                    basis_points=pl.lit(10_000, pl.Int64),
+                    kind=pl.lit("overlay"),
+                    origin=pl.lit("rule"),
+                ),
+            ]
+        )
+    sales = ok.select(
+        "k",
+        pl.col(LINE).alias("line"),
+        "external_id",
+        "date",
+        month=(pl.col("date").dt.year().cast(pl.Int32) * 12 + pl.col("date").dt.month() - 1),
+        amount="amount",
+        channel_id="channel_id",
+        customer="customer",
+        territory="territory",
+        solution="solution",
+        credit_origin=pl.when(pl.col("named")).then(pl.lit("row")).otherwise(pl.lit("rule")),
+    )
+    fingerprint = ok.select(
+        "external_id",
+        "date",
+        "amount",
+        "channel_id",
+        "customer",
+        "territory",
+        "solution",
+        "seller_email",
+        "split",
+        "overlay",
+    )
+    sales = sales.with_columns(
+        row_hash=fingerprint.hash_rows(seed=20261128).reinterpret(signed=True)
+    )
+    credits = finish_credits(ctx, credits, sales)
+    return Prepared(sales.cast(SALE_SCHEMA), credits, error_frame.sort("line"))  # type: ignore[arg-type]
+
+
+def finish_credits(ctx: Context, credits: pl.DataFrame, sales: pl.DataFrame) -> pl.DataFrame:
+    """Team of the day and amounts for credits (k, seller_id, basis_points, kind, origin)."""
+    credits = (
+        credits.with_row_index("order")
+        .join(sales.select("k", "date", pl.col("amount").alias("sale_amount")), on="k")
+        .sort("order")
+    )
+    credits = credits.with_columns(unit_id=team_of_the_day(ctx, credits))
+    credits = credits.with_columns(amount=allocate(credits))
+    return credits.select(list(CREDIT_SCHEMA)).cast(CREDIT_SCHEMA)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- staging
+
+
+_STAGE_SALE_COLS = [
+    "k",
+    "line",
+    "external_id",
+    "date",
+    "month",
+    "amount",
+    "channel_id",
+    "customer",
+    "territory",
+    "solution",
+    "credit_origin",
+    "row_hash",
+]
+_STAGE_CREDIT_COLS = list(CREDIT_SCHEMA)
+
+
+def _uuid_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "gen_random_uuid()"
+    return "lower(hex(randomblob(16)))"
+
+
+class Stage:
+    """Temporary staging tables on the current connection, and the one-transaction merge."""
+
+    def __init__(self) -> None:
+        self.pg = connection.vendor == "postgresql"
+        text = "text"
+        with connection.cursor() as c:
+            c.execute("DROP TABLE IF EXISTS stage_sale")
+            c.execute("DROP TABLE IF EXISTS stage_credit")
+            c.execute(
+                "CREATE TEMP TABLE stage_sale (k bigint PRIMARY KEY, line bigint, "
+                f"external_id {text}, date date, month integer, amount bigint, "
+                f"channel_id bigint, customer {text}, territory {text}, solution {text}, "
+                f"credit_origin {text}, row_hash bigint, sale_id bigint, old_hash bigint, "
+                f"customer_id bigint, state char(1))"
+            )
+            c.execute(
+                "CREATE TEMP TABLE stage_credit (k bigint, seller_id bigint, unit_id bigint, "
+                f"kind {text}, basis_points integer, amount bigint, origin {text})"
+            )
+
+    def drop(self) -> None:
+        with connection.cursor() as c:
+            c.execute("DROP TABLE IF EXISTS stage_sale")
+            c.execute("DROP TABLE IF EXISTS stage_credit")
+
+    def add(self, prepared: Prepared) -> None:
+        self._load("stage_sale", _STAGE_SALE_COLS, prepared.sales)
+        self._load("stage_credit", _STAGE_CREDIT_COLS, prepared.credits)
+
+    def _load(self, table: str, cols: list[str], df: pl.DataFrame) -> None:
+        if df.height == 0:
+            return
+        df = df.select(cols)
+        with connection.cursor() as c:
+            if self.pg:
+                buf = io.BytesIO()
+                df.write_csv(buf, include_header=False, null_value="")
+                with c.cursor.copy(
+                    f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
+                ) as copy:
+                    copy.write(buf.getbuffer())
+            else:
+                df = df.with_columns(pl.col(pl.Date).cast(pl.String))
+                marks = ", ".join(["?"] * len(cols))
+                raw = c.cursor  # the sqlite3 cursor: no placeholder rewriting per batch
+                sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+                for part in df.iter_slices(50_000):
+                    raw.executemany(sql, part.iter_rows())
+
+    def merge(self, *, workspace_id: int, source: str, job_id: int | None) -> dict[str, Any]:
+        """Write the staged rows into the real tables; call inside ``transaction.atomic``.
+
+        Returns the counts and, for changed sales, their audit before/after pairs."""
+        now = timezone.now()
+        uuid_sql = _uuid_sql()
+        with connection.cursor() as c:
+            c.execute("CREATE INDEX stage_sale_ext ON stage_sale (external_id)")
+            if self.pg:  # temporary tables have no statistics until analysed
+                c.execute("ANALYZE stage_sale")
+                c.execute("ANALYZE stage_credit")
+            if self.pg:
+                c.execute(
+                    "UPDATE stage_sale SET sale_id = s.id, old_hash = s.row_hash FROM sales_sale s "
+                    "WHERE s.workspace_id = %s AND s.source = %s "
+                    "AND s.external_id = stage_sale.external_id",
+                    [workspace_id, source],
+                )
+            else:  # a correlated lookup through the unique index (SQLite may plan a join badly)
+                c.execute(
+                    "UPDATE stage_sale SET (sale_id, old_hash) = (SELECT s.id, s.row_hash "
+                    "FROM sales_sale s WHERE s.workspace_id = %s AND s.source = %s "
+                    "AND s.external_id = stage_sale.external_id)",
+                    [workspace_id, source],
+                )
+            c.execute(
+                "UPDATE stage_sale SET state = CASE WHEN sale_id IS NULL THEN 'n' "
+                "WHEN old_hash = row_hash THEN 'u' ELSE 'c' END"
+            )
+            c.execute("SELECT state, COUNT(*) FROM stage_sale GROUP BY state")
+            counts = dict(c.fetchall())
+            if counts.get("n", 0) + counts.get("c", 0) == 0:
+                return {"created": 0, "updated": 0, "unchanged": counts.get("u", 0), "changes": []}
+            c.execute(
+                "INSERT INTO sales_customer (uuid, workspace_id, name, created_at) "  # noqa: S608
+                f"SELECT {uuid_sql}, %s, x.name, %s FROM "
+                "(SELECT DISTINCT customer AS name FROM stage_sale "
+                " WHERE customer IS NOT NULL AND state <> 'u') x "
+                "WHERE NOT EXISTS (SELECT 1 FROM sales_customer y "
+                " WHERE y.workspace_id = %s AND y.name = x.name)",
+                [workspace_id, now, workspace_id],
+            )
+            c.execute(
+                "UPDATE stage_sale SET customer_id = (SELECT y.id FROM sales_customer y "
+                "WHERE y.workspace_id = %s AND y.name = stage_sale.customer) "
+                "WHERE state <> 'u' AND customer IS NOT NULL",
+                [workspace_id],
+            )
+            c.execute("CREATE INDEX stage_sale_sale ON stage_sale (sale_id)")
+            changes: list[dict[str, Any]] = []
+            if counts.get("c"):
+                changes = self._before(c)
+                changed = "SELECT sale_id FROM stage_sale WHERE state = 'c'"
+                apply_cube(c, workspace_id, -1, f"c.sale_id IN ({changed})")
+                c.execute(f"DELETE FROM sales_credit WHERE sale_id IN ({changed})")  # noqa: S608
+                c.execute(
+                    "UPDATE sales_sale SET date = t.date, month = t.month, amount = t.amount, "
+                    "channel_id = t.channel_id, customer_id = t.customer_id, "
+                    "territory = COALESCE(t.territory, ''), solution = COALESCE(t.solution, ''), "
+                    "credit_origin = t.credit_origin, row_hash = t.row_hash, "
+                    "last_import_id = %s, updated_at = %s "
+                    "FROM stage_sale t WHERE t.sale_id = sales_sale.id AND t.state = 'c'",
+                    [job_id, now],
+                )
+            if counts.get("n"):
+                c.execute(
+                    "INSERT INTO sales_sale (uuid, workspace_id, source, external_id, date, "  # noqa: S608
+                    "month, amount, channel_id, customer_id, territory, solution, "
+                    "credit_origin, row_hash, last_import_id, updated_at) "
+                    f"SELECT {uuid_sql}, %s, %s, t.external_id, t.date, t.month, t.amount, "
+                    "t.channel_id, t.customer_id, COALESCE(t.territory, ''), "
+                    "COALESCE(t.solution, ''), t.credit_origin, t.row_hash, %s, %s "
+                    "FROM stage_sale t WHERE t.state = 'n' ORDER BY t.k",
+                    [workspace_id, source, job_id, now],
+                )
+                if self.pg:
+                    c.execute(
+                        "UPDATE stage_sale SET sale_id = s.id FROM sales_sale s "
+                        "WHERE stage_sale.state = 'n' AND s.workspace_id = %s AND s.source = %s "
+                        "AND s.external_id = stage_sale.external_id",
+                        [workspace_id, source],
+                    )
+                else:
+                    c.execute(
+                        "UPDATE stage_sale SET sale_id = (SELECT s.id FROM sales_sale s "
+                        "WHERE s.workspace_id = %s AND s.source = %s "
+                        "AND s.external_id = stage_sale.external_id) WHERE state = 'n'",
+                        [workspace_id, source],
+                    )
+            c.execute(
+                "INSERT INTO sales_credit (workspace_id, sale_id, seller_id, unit_id, kind, "
+                "basis_points, amount, origin) "
+                "SELECT %s, t.sale_id, x.seller_id, x.unit_id, x.kind, x.basis_points, "
+                "x.amount, x.origin FROM stage_credit x JOIN stage_sale t ON t.k = x.k "
+                "WHERE t.state IN ('n', 'c')",
+                [workspace_id],
+            )
+            c.execute(
+                CUBE_UPSERT.format(
+                    select="SELECT %s, x.seller_id, x.unit_id, t.channel_id, t.month, "
+                    "SUM(CASE WHEN x.kind = 'split' THEN x.amount ELSE 0 END), "
+                    "SUM(CASE WHEN x.kind = 'overlay' THEN x.amount ELSE 0 END), COUNT(*) "
+                    "FROM stage_credit x JOIN stage_sale t ON t.k = x.k "
+                    "WHERE t.state IN ('n', 'c') "
+                    "GROUP BY x.seller_id, x.unit_id, t.channel_id, t.month"
+                ),
+                [workspace_id],
+            )
+            drop_empty_cells(c, workspace_id)
+            if changes:
+                self._after(c, changes)
+        return {
+            "created": counts.get("n", 0),
+            "updated": counts.get("c", 0),
+            "unchanged": counts.get("u", 0),
+            "changes": changes,
+        }
+
+    def _before(self, c: Any) -> list[dict[str, Any]]:
+        c.execute(
+            "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "
+            "s.territory, s.solution FROM sales_sale s JOIN stage_sale t ON t.sale_id = s.id "
+            "JOIN sales_channel ch ON ch.id = s.channel_id "
+            "LEFT JOIN sales_customer cu ON cu.id = s.customer_id WHERE t.state = 'c' "
+            "ORDER BY t.k"
+        )
+        rows = c.fetchall()
+        c.execute(
+            "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "
+            "JOIN stage_sale t ON t.sale_id = x.sale_id AND t.state = 'c' "
+            "JOIN accounts_membership m ON m.id = x.seller_id "
+            "JOIN accounts_user u ON u.id = m.user_id ORDER BY x.id"
+        )
+        credits: dict[int, list[str]] = {}
+        for sale_id, email, kind, bp in c.fetchall():
+            credits.setdefault(sale_id, []).append(f"{kind}:{email}:{bp}")
+        return [
+            {"id": r[0], "uuid": str(r[1]), "external_id": r[2], "before": _snap(r, credits)}
+            for r in rows
+        ]
+
+    def _after(self, c: Any, changes: list[dict[str, Any]]) -> None:
+        c.execute(
+            "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "
+            "s.territory, s.solution FROM sales_sale s JOIN stage_sale t ON t.sale_id = s.id "
+            "JOIN sales_channel ch ON ch.id = s.channel_id "
+            "LEFT JOIN sales_customer cu ON cu.id = s.customer_id WHERE t.state = 'c'"
+        )
+        rows = {r[0]: r for r in c.fetchall()}
+        c.execute(
+            "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "
+            "JOIN stage_sale t ON t.sale_id = x.sale_id AND t.state = 'c' "
+            "JOIN accounts_membership m ON m.id = x.seller_id "
+            "JOIN accounts_user u ON u.id = m.user_id ORDER BY x.id"
+        )
+        credits: dict[int, list[str]] = {}
+        for sale_id, email, kind, bp in c.fetchall():
+            credits.setdefault(sale_id, []).append(f"{kind}:{email}:{bp}")
+        for change in changes:
+            change["after"] = _snap(rows[change["id"]], credits)
+
+
+def _snap(row: tuple[Any, ...], credits: dict[int, list[str]]) -> dict[str, Any]:
+    date = row[3]
+    return {
+        "date": date.isoformat() if hasattr(date, "isoformat") else str(date),
+        "amount": int(row[4]),
+        "channel": row[5],
+        "customer": row[6] or "",
+        "territory": row[7] or "",
+        "solution": row[8] or "",
+        "credits": sorted(credits.get(row[0], [])),
+    }
+
+
+# --------------------------------------------------------------------------- the cube
+
+CUBE_UPSERT = (
+    "INSERT INTO sales_cubecell (workspace_id, seller_id, unit_id, channel_id, month, "
+    "split_amount, overlay_amount, sale_count) {select} "
+    "ON CONFLICT (workspace_id, seller_id, unit_id, channel_id, month) DO UPDATE SET "
+    "split_amount = sales_cubecell.split_amount + excluded.split_amount, "
+    "overlay_amount = sales_cubecell.overlay_amount + excluded.overlay_amount, "
+    "sale_count = sales_cubecell.sale_count + excluded.sale_count"
+)
+
+
+def apply_cube(
+    c: Any, workspace_id: int, sign: int, where: str, params: Iterable[Any] = ()
+) -> None:
+    """Add (``sign`` = 1) or remove (-1) the credits matching ``where`` (alias ``c`` for
+    credits, ``s`` for their sales) to or from the cube, in one statement."""
+    c.execute(
+        CUBE_UPSERT.format(
+            select=f"SELECT %s, c.seller_id, c.unit_id, s.channel_id, s.month, "  # noqa: S608
+            f"{sign} * SUM(CASE WHEN c.kind = 'split' THEN c.amount ELSE 0 END), "
+            f"{sign} * SUM(CASE WHEN c.kind = 'overlay' THEN c.amount ELSE 0 END), "
+            f"{sign} * COUNT(*) "
+            "FROM sales_credit c JOIN sales_sale s ON s.id = c.sale_id "
+            f"WHERE c.workspace_id = %s AND {where} "
+            "GROUP BY c.seller_id, c.unit_id, s.channel_id, s.month"
+        ),
+        [workspace_id, workspace_id, *params],
+    )
+
+
+def drop_empty_cells(c: Any, workspace_id: int) -> None:
+    c.execute(
+        "DELETE FROM sales_cubecell WHERE workspace_id = %s AND split_amount = 0 "
+        "AND overlay_amount = 0 AND sale_count = 0",
+        [workspace_id],
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def frames_from_file(
+    path: str, mapping: dict[str, str], *, chunk_rows: int = 200_000
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int, int]]:
+    """(mapped frame, structural errors, bytes done, bytes total) per chunk of a file."""
+    for chunk in tabular.iter_chunks(path, chunk_rows=chunk_rows):
+        problems = tabular.check_columns(chunk.columns, mapping, required=REQUIRED)
+        if problems:
+            raise problems[0]
+        frame = tabular.select_mapped(chunk.frame, {k: v for k, v in mapping.items() if v})
+        yield frame, chunk.errors, chunk.bytes_done, chunk.bytes_total
+
+
+def frame_from_records(
+    records: list[tuple[int, dict[str, Any]]],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(line, object) pairs of an API batch → a frame of strings, and errors for unknown keys."""
+    data: dict[str, list[str | None]] = {name: [] for name in FIELDS}
+    lines: list[int] = []
+    errors: list[dict[str, Any]] = []
+    for line, obj in records:
+        lines.append(line)
+        for name in FIELDS:
+            value = obj.get(name)
+            data[name].append(None if value is None else str(value))
+        for key in obj:
+            if key not in FIELDS:
+                errors.append(
+                    {"line": line, "column": str(key), "code": "column_unexpected", "detail": None}
+                )
+    frame = pl.DataFrame(
+        {LINE: lines, **data}, schema={LINE: pl.Int64, **dict.fromkeys(FIELDS, pl.String)}
+    )
+    return frame, pl.DataFrame(errors, schema=tabular.ERROR_SCHEMA)

@@ -1,0 +1,129 @@
+"""Reads of sales and the cube that other apps use (insights, planning, objectives).
+
+Public, documented selectors (they read the cube only, never raw sales):
+
+- ``monthly_actuals(workspace, months, by=("seller", "unit", "channel"))`` → rows
+  ``{"month": int, <by keys as ids>, "split": int, "overlay": int, "count": int}``
+  (amounts in minor units; ``months`` is a range of ``Month.index``).
+- ``actuals_by_month(workspace, months, *, seller=None, unit_ids=None, channel=None)`` →
+  ``{month: (split, overlay)}`` for one seller, a set of units or the company.
+- ``sample_quotas(workspace)`` → the quarterly quotas a loaded sample states (AdventureWorks),
+  for the planning app to turn into targets.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+
+from pacte.accounts.models import Membership, Workspace
+from pacte.sales.models import Credit, CubeCell, Sale, SampleQuota
+
+BY_FIELDS = {"seller": "seller_id", "unit": "unit_id", "channel": "channel_id"}
+
+
+def monthly_actuals(
+    workspace: Workspace, months: range, by: Sequence[str] = ("seller", "unit", "channel")
+) -> list[dict[str, Any]]:
+    """Split and overlay actuals per month and per the ``by`` keys, from the cube alone."""
+    fields = [BY_FIELDS[name] for name in by]
+    rows = (
+        CubeCell.objects.for_workspace(workspace)
+        .filter(month__gte=months.start, month__lt=months.stop)
+        .values("month", *fields)
+        .annotate(split=Sum("split_amount"), overlay=Sum("overlay_amount"), count=Sum("sale_count"))
+        .order_by("month", *fields)
+    )
+    return [
+        {
+            "month": r["month"],
+            **{name: r[BY_FIELDS[name]] for name in by},
+            "split": int(r["split"] or 0),
+            "overlay": int(r["overlay"] or 0),
+            "count": int(r["count"] or 0),
+        }
+        for r in rows
+    ]
+
+
+def actuals_by_month(
+    workspace: Workspace,
+    months: range,
+    *,
+    seller: Membership | None = None,
+    unit_ids: Iterable[int] | None = None,
+    channel_id: int | None = None,
+) -> dict[int, tuple[int, int]]:
+    qs = CubeCell.objects.for_workspace(workspace).filter(
+        month__gte=months.start, month__lt=months.stop
+    )
+    if seller is not None:
+        qs = qs.filter(seller=seller)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=list(unit_ids))
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    rows = qs.values("month").annotate(s=Sum("split_amount"), o=Sum("overlay_amount"))
+    return {r["month"]: (int(r["s"] or 0), int(r["o"] or 0)) for r in rows}
+
+
+def sample_quotas(workspace: Workspace) -> list[tuple[Membership, datetime.date, int]]:
+    """(seller, first day of the calendar quarter, amount in minor units) of a loaded sample."""
+    return [
+        (q.seller, q.quarter_start, q.amount)
+        for q in SampleQuota.objects.filter(workspace=workspace)
+        .select_related("seller")
+        .order_by("quarter_start", "seller__name")
+    ]
+
+
+def visible_sales(viewer: Membership) -> QuerySet[Sale]:
+    """Admins and executives see every sale; others the sales credited to them or, for a
+    lead, to a member of a team they lead."""
+    qs = Sale.objects.for_workspace(viewer.workspace)
+    if viewer.sees_everything:
+        return qs
+    mine = Q(seller=viewer)
+    led = list(viewer.led_units.values_list("pk", flat=True))
+    if led:
+        mine |= Q(unit_id__in=led)
+    return qs.filter(Exists(Credit.objects.filter(mine, sale=OuterRef("pk"))))
+
+
+def filter_sales(
+    qs: QuerySet[Sale],
+    *,
+    q: str = "",
+    channel: uuid.UUID | str | None = None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    seller: uuid.UUID | str | None = None,
+) -> QuerySet[Sale]:
+    """The one definition of the sales filters, shared by the list page and the API."""
+    if q:
+        qs = qs.filter(Q(external_id__icontains=q) | Q(customer__name__icontains=q))
+    if channel:
+        qs = qs.filter(channel__uuid=channel)
+    if date_from:
+        qs = qs.filter(date__gte=date_from)
+    if date_to:
+        qs = qs.filter(date__lte=date_to)
+    if seller:
+        qs = qs.filter(Exists(Credit.objects.filter(sale=OuterRef("pk"), seller__uuid=seller)))
+    return qs
+
+
+def credits_of(sales: Sequence[Sale]) -> dict[int, list[Credit]]:
+    """Credits of a page of sales, in one query."""
+    out: dict[int, list[Credit]] = {}
+    for credit in (
+        Credit.objects.filter(sale__in=[s.pk for s in sales])
+        .select_related("seller")
+        .order_by("kind", "-basis_points")
+    ):
+        out.setdefault(credit.sale_id, []).append(credit)
+    return out

@@ -1,0 +1,229 @@
+"""The import service: parsing, credits, team of the day, idempotency, bad input, cube."""
+
+from __future__ import annotations
+
+import datetime
+
+import openpyxl
+import pytest
+
+from pacte.audit.models import AuditEvent
+from pacte.org.services import move_member
+from pacte.sales import services
+from pacte.sales.models import Credit, CubeCell, Sale
+from pacte.sales.tests.helpers import import_file, rows
+
+pytestmark = pytest.mark.django_db
+
+SELLER = "seller@acme.example"
+OTHER = "other@acme.example"
+LEAD = "lead@acme.example"
+
+
+def test_french_numbers_dates_split_and_overlay_credits_reach_the_cube(cast, channels, write_csv):
+    path = write_csv(
+        "id;date;amount;channel;seller;split;overlay\n"
+        f'A1;28/11/2026;"1 234,56";Terrain;{SELLER};;\n'
+        f'A2;15/11/2026;100,01;field;;"{SELLER}:60;{OTHER}:40";{LEAD}\n'
+        f"A3;15/11/2026;-50;field;{OTHER};;\n"
+    )
+    job = import_file(cast.workspace, path)
+    assert job.status == "done", job.errors
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (3, 0, 0)
+    a2 = Sale.objects.get(external_id="A2")
+    split = {c.seller_id: c.amount for c in a2.credits.filter(kind="split")}
+    assert split == {cast.seller.pk: 6001, cast.other_seller.pk: 4000}  # largest remainder
+    assert sum(split.values()) == a2.amount == 10001
+    overlay = a2.credits.get(kind="overlay")
+    assert (overlay.seller_id, overlay.amount) == (cast.lead.pk, 10001)
+    month = 2026 * 12 + 10
+    company = CubeCell.objects.filter(workspace=cast.workspace, month=month)
+    assert sum(c.split_amount for c in company) == 123456 + 10001 - 5000
+    assert sum(c.overlay_amount for c in company) == 10001
+    assert services.verify(cast.workspace) == []
+
+
+def test_reimport_changes_nothing_and_writes_no_audit_event(cast, channels, write_csv):
+    path = write_csv(rows(f"A1,2026-01-05,10.00,field,{SELLER},,,Acme Corp,"))
+    import_file(cast.workspace, path)
+    events = AuditEvent.objects.count()
+    cells = list(CubeCell.objects.values_list("split_amount", "sale_count"))
+    job = import_file(cast.workspace, path)
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 1)
+    assert AuditEvent.objects.count() == events
+    assert list(CubeCell.objects.values_list("split_amount", "sale_count")) == cells
+
+
+def test_changed_row_updates_the_sale_with_an_audit_event(cast, channels, write_csv):
+    import_file(cast.workspace, write_csv(rows(f"A1,2026-01-05,10.00,field,{SELLER},,,,")))
+    job = import_file(cast.workspace, write_csv(rows(f"A1,2026-02-05,12.00,field,{OTHER},,,,")))
+    assert (job.created_count, job.updated_count) == (0, 1)
+    sale = Sale.objects.get(external_id="A1")
+    assert (sale.amount, sale.date) == (1200, datetime.date(2026, 2, 5))
+    event = AuditEvent.objects.get(action="sale.updated")
+    assert event.before["amount"] == 1000
+    assert event.after["amount"] == 1200
+    assert event.after["credits"] == [f"split:{OTHER}:10000"]
+    assert not CubeCell.objects.filter(seller=cast.seller).exists()
+    assert services.verify(cast.workspace) == []
+
+
+def test_credit_goes_to_the_team_of_the_day_of_the_sale(cast, channels, write_csv):
+    move_member(
+        member=cast.seller, actor=None, unit=cast.other_team, effective=datetime.date(2026, 6, 1)
+    )
+    import_file(
+        cast.workspace,
+        write_csv(
+            rows(
+                f"B1,2026-05-31,10,field,{SELLER},,,,",
+                f"B2,2026-06-01,20,field,{SELLER},,,,",
+            )
+        ),
+    )
+    units = dict(Credit.objects.values_list("sale__external_id", "unit_id"))
+    assert units == {"B1": cast.team.pk, "B2": cast.other_team.pk}
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "code"),
+    [
+        (f"C1,yesterday,10,field,{SELLER},,,,", "date", "date_invalid"),
+        (f"C1,2026-02-30,10,field,{SELLER},,,,", "date", "date_nonexistent"),
+        (f"C1,2026-01-01,ten,field,{SELLER},,,,", "amount", "amount_invalid"),
+        (f"C1,2026-01-01,1.2345,field,{SELLER},,,,", "amount", "amount_too_many_decimals"),
+        ("C1,2026-01-01,10,field,nobody@acme.example,,,,", "seller", "unknown_seller"),
+        (f"C1,2026-01-01,10,telepathy,{SELLER},,,,", "channel", "unknown_channel"),
+        (f"C1,2026-01-01,10,field,,{SELLER}:60;{OTHER}:30,,,", "split", "split_sum_not_100"),
+        ("C1,2026-01-01,10,field,,,,,", "seller", "no_credit"),
+        (f",2026-01-01,10,field,{SELLER},,,,", "external_id", "required_missing"),
+        (f"C1,2026-01-01,10,field,{SELLER},,,", None, "too_few_fields"),
+        (f"C1,2026-01-01,10,field,{SELLER},,,,,extra", None, "too_many_fields"),
+    ],
+)
+def test_a_bad_line_is_located_and_nothing_is_written(
+    cast, channels, write_csv, line, column, code
+):
+    path = write_csv(rows(f"OK1,2026-01-01,10,field,{SELLER},,,,", line))
+    job = import_file(cast.workspace, path)
+    assert job.status == "failed"
+    assert job.message_code == "has_errors"
+    assert [(e["line"], e["column"], e["code"]) for e in job.errors] == [(3, column, code)]
+    assert not Sale.objects.exists()
+    assert not CubeCell.objects.exists()
+
+
+def test_duplicate_ids_in_a_file_are_refused_with_both_lines(cast, channels, write_csv):
+    path = write_csv(
+        rows(f"D1,2026-01-01,10,field,{SELLER},,,,", f"D1,2026-01-02,11,field,{SELLER},,,,")
+    )
+    job = import_file(cast.workspace, path)
+    assert job.status == "failed"
+    assert job.errors[0]["code"] == "duplicate_key"
+    assert job.errors[0]["line"] == 3
+    assert "(2)" in job.errors[0]["detail"]
+    assert not Sale.objects.exists()
+
+
+def test_a_row_in_another_currency_is_refused(cast, channels, write_csv):
+    path = write_csv(
+        f"id,date,amount,currency,channel,seller\nE1,2026-01-01,10,USD,field,{SELLER}\n"
+    )
+    mapping = {k: k for k in ("date", "amount", "currency", "channel", "seller")}
+    job = import_file(cast.workspace, path, {**mapping, "external_id": "id"})
+    assert job.errors[0]["code"] == "currency_mismatch"
+    assert services.error_rows(job)[0]["message"].startswith("The amount is in another currency")
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "empty_file"),
+        (b"id,date,amount,channel,seller\n", "no_rows"),
+        (
+            b"id,date,amount,channel,seller\n"
+            + b"".join(b"F%d,2026-01-01,10,field,seller@acme.example\n" % i for i in range(3000))
+            + b"Z1,2026-01-01,10,field,caf\xe9@acme.example\n",
+            "bad_encoding",
+        ),
+        (b"\x00\x01\x02\x03binary\x00\x00", "not_text"),
+    ],
+)
+def test_file_level_problems_are_refused_clearly(cast, channels, write_csv, content, code):
+    path = write_csv(content)
+    try:
+        job = import_file(
+            cast.workspace,
+            path,
+            {"external_id": "id", "date": "date", "amount": "amount", "channel": "channel"},
+        )
+    except services.DomainError as exc:  # read_columns refuses before the job exists
+        assert exc.code == code  # noqa: PT017
+        return
+    assert job.status == "failed"
+    assert job.message_code == code
+    assert not Sale.objects.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_encodings_are_detected(cast, channels, write_csv, encoding):
+    text = rows(f"É1,2026-01-01,10,field,{SELLER},,,Société Générale,")
+    job = import_file(cast.workspace, write_csv(text, encoding=encoding))
+    assert job.status == "done", job.errors
+    assert Sale.objects.get().customer.name == "Société Générale"
+
+
+def test_xlsx_files_import_like_csv(cast, channels, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["id", "date", "amount", "channel", "seller"])
+    ws.append(["X1", datetime.date(2026, 3, 4), 1234.5, "field", SELLER])
+    path = tmp_path / "sales.xlsx"
+    wb.save(path)
+    job = import_file(cast.workspace, path)
+    assert job.status == "done", job.errors
+    assert Sale.objects.get().amount == 123450
+
+
+def test_closed_period_hook_refuses_old_sales(cast, channels, write_csv, monkeypatch):
+    monkeypatch.setattr(services, "closed_until", lambda ws: datetime.date(2025, 12, 31))
+    monkeypatch.setattr("pacte.sales.services.closed_until", lambda ws: datetime.date(2025, 12, 31))
+    job = import_file(cast.workspace, write_csv(rows(f"G1,2025-12-31,10,field,{SELLER},,,,")))
+    assert job.errors[0]["code"] == "period_closed"
+
+
+def test_cancel_before_start_writes_nothing(cast, channels, write_csv):
+    from pacte.sales.models import ImportJob
+
+    path = write_csv(rows(f"H1,2026-01-01,10,field,{SELLER},,,,"))
+    job = ImportJob.objects.create(
+        workspace=cast.workspace,
+        file_path=str(path),
+        mapping={
+            "external_id": "id",
+            "date": "date",
+            "amount": "amount",
+            "channel": "channel",
+            "seller": "seller",
+        },
+        status="queued",
+    )
+    services.request_cancel(job=job)
+    job = services.run_import(job_id=job.pk)
+    assert job.status == "cancelled"
+    assert not Sale.objects.exists()
+
+
+def test_deleting_sales_takes_them_out_of_the_cube(cast, channels, write_csv):
+    import_file(
+        cast.workspace,
+        write_csv(
+            rows(f"J1,2026-01-01,10,field,{SELLER},,,,", f"J2,2026-01-02,20,field,{SELLER},,,,")
+        ),
+    )
+    services.delete_sales(
+        workspace=cast.workspace, actor=cast.admin, sales=Sale.objects.filter(external_id="J1")
+    )
+    assert CubeCell.objects.get().split_amount == 2000
+    assert AuditEvent.objects.filter(action="sale.deleted").count() == 1
+    assert services.verify(cast.workspace) == []

@@ -1,0 +1,296 @@
+"""Sales pages: the sales list, channels, imports (upload → mapping → progress → result), rules."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pacte.accounts.access import ADMIN_ROLES, get_scoped
+from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.errors import DomainError
+from pacte.lib.tabular import neutralise_formula
+from pacte.sales import selectors, services
+from pacte.sales.forms import (
+    ChannelForm,
+    MappingForm,
+    ProfileChoiceForm,
+    RuleForm,
+    SaleFilterForm,
+    UploadForm,
+)
+from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile
+
+
+def _form_error(form: Any, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@require_GET
+@member_required()
+def sales(request: MemberRequest) -> HttpResponse:
+    member = request.member
+    filters = SaleFilterForm(request.GET or None)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    qs = selectors.filter_sales(
+        selectors.visible_sales(member).select_related("channel", "customer"),
+        q=cleaned.get("q") or "",
+        channel=cleaned.get("channel"),
+        date_from=cleaned.get("date_from"),
+        date_to=cleaned.get("date_to"),
+    ).order_by("-date", "-pk")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    credits = selectors.credits_of(list(page))
+    rows = [(sale, credits.get(sale.pk, [])) for sale in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "channels": Channel.objects.for_workspace(member.workspace),
+        "can_import": member.has_role(*ADMIN_ROLES),
+    }
+    template = "sales/sales.html#results" if request.htmx else "sales/sales.html"  # type: ignore[attr-defined]
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def channels(request: MemberRequest) -> HttpResponse:
+    workspace = request.member.workspace
+    form = ChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.create_channel(
+                workspace=workspace,
+                actor=request.member,
+                code=form.cleaned_data["code"],
+                name_en=form.cleaned_data["name_en"],
+                name_fr=form.cleaned_data["name_fr"],
+                position=form.cleaned_data["position"] or 0,
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Channel “%(name)s” was added.") % {"name": channel})
+            return redirect("sales:channels")
+    return render(
+        request,
+        "sales/channels.html",
+        {"form": form, "channels": Channel.objects.for_workspace(workspace)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def channel_edit(request: MemberRequest, uuid: str) -> HttpResponse:
+    channel = get_scoped(Channel.objects.for_workspace(request.member.workspace), uuid)
+    form = ChannelForm(
+        request.POST or None,
+        initial={
+            "code": channel.code,
+            "name_en": channel.name_en,
+            "name_fr": channel.name_fr,
+            "position": channel.position,
+            "is_active": channel.is_active,
+        },
+    )
+    form.fields["code"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_channel(
+                channel=channel,
+                actor=request.member,
+                name_en=form.cleaned_data["name_en"],
+                name_fr=form.cleaned_data["name_fr"],
+                position=form.cleaned_data["position"] or 0,
+                is_active=form.cleaned_data["is_active"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("sales:channels")
+    return render(request, "sales/channel_form.html", {"form": form, "channel": channel})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def imports(request: MemberRequest) -> HttpResponse:
+    workspace = request.member.workspace
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_file_import(
+                workspace=workspace,
+                actor=request.member,
+                upload=form.cleaned_data["file"],
+                source=form.cleaned_data["source"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            return redirect("sales:import_map", uuid=job.uuid)
+    jobs = ImportJob.objects.filter(workspace=workspace).select_related("created_by")[:20]
+    return render(request, "sales/imports.html", {"form": form, "jobs": jobs})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
+    workspace = request.member.workspace
+    job = get_scoped(ImportJob.objects.filter(workspace=workspace), uuid)
+    if job.status not in (ImportStatus.MAPPING, ImportStatus.FAILED) or not job.file_path:
+        return redirect("sales:import_job", uuid=job.uuid)
+    profile = None
+    chooser = ProfileChoiceForm(request.GET or None, workspace=workspace)
+    if request.GET.get("profile") and chooser.is_valid():
+        profile = chooser.cleaned_data["profile"]
+    elif not job.mapping:
+        profile = MappingProfile.objects.filter(workspace=workspace).order_by("-updated_at").first()
+        if profile is not None and not set(profile.mapping.values()) <= set(job.columns):
+            profile = None
+    mapping = job.mapping or services.guess_mapping(job.columns, profile)
+    initial: dict[str, Any] = {f"map_{k}": v for k, v in mapping.items()}
+    initial["date_order"] = profile.date_order if profile else job.date_order
+    initial["amount_style"] = profile.amount_style if profile else job.amount_style
+    initial["profile_name"] = profile.name if profile else ""
+    form = MappingForm(request.POST or None, columns=job.columns, initial=initial)
+    examples: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.configure_import(
+                job=job,
+                actor=request.member,
+                mapping=form.mapping(),
+                date_order=form.cleaned_data["date_order"],
+                amount_style=form.cleaned_data["amount_style"],
+                profile_name=form.cleaned_data["profile_name"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            examples = list(exc.details or []) if isinstance(exc.details, list) else []
+        else:
+            return redirect("sales:import_job", uuid=job.uuid)
+    return render(
+        request,
+        "sales/import_map.html",
+        {"job": job, "form": form, "chooser": chooser, "examples": examples},
+    )
+
+
+@require_GET
+@member_required(*ADMIN_ROLES)
+def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
+    job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
+    context = {"job": job, "errors": services.error_rows(job)[:200]}
+    template = "sales/import_job.html#progress" if request.htmx else "sales/import_job.html"  # type: ignore[attr-defined]
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@member_required(*ADMIN_ROLES)
+def import_cancel(request: MemberRequest, uuid: str) -> HttpResponse:
+    job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
+    services.request_cancel(job=job)
+    messages.info(request, _("Cancelling: nothing of this file will be written."))
+    return redirect("sales:import_job", uuid=job.uuid)
+
+
+@require_GET
+@member_required(*ADMIN_ROLES)
+def import_errors(request: MemberRequest, uuid: str) -> HttpResponse:
+    """The job's errors as CSV; cells a spreadsheet would run as formulas are neutralised."""
+    job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-errors-{job.uuid}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([_("Line"), _("Column"), _("Problem"), _("Value"), _("Code")])
+    for error in services.error_rows(job):
+        writer.writerow(
+            [
+                error.get("line") or "",
+                neutralise_formula(str(error.get("column") or "")),
+                neutralise_formula(error["message"]),
+                neutralise_formula(str(error.get("detail") or "")),
+                error["code"],
+            ]
+        )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def rules(request: MemberRequest) -> HttpResponse:
+    workspace = request.member.workspace
+    form = RuleForm(request.POST or None, workspace=workspace)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        data["territory"] = data["territory"] or ""
+        try:
+            services.create_rule(workspace=workspace, actor=request.member, **data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Rule added; the sales it covers were credited again."))
+            return redirect("sales:rules")
+    qs = CreditRule.objects.for_workspace(workspace).select_related("channel", "owner")
+    return render(request, "sales/rules.html", {"form": form, "rules": qs})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def rule_edit(request: MemberRequest, uuid: str) -> HttpResponse:
+    workspace = request.member.workspace
+    rule = get_scoped(CreditRule.objects.for_workspace(workspace), uuid)
+    initial = {
+        "channel": rule.channel.uuid if rule.channel else None,
+        "territory": rule.territory,
+        "kind": rule.kind,
+        "target": rule.target,
+        "owner": rule.owner.uuid if rule.owner else None,
+        "priority": rule.priority,
+        "is_active": rule.is_active,
+        "version": rule.version,
+    }
+    form = RuleForm(request.POST or None, workspace=workspace, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        data["territory"] = data["territory"] or ""
+        try:
+            services.update_rule(rule=rule, actor=request.member, version=version, **data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Rule saved; the sales it covers were credited again."))
+            return redirect("sales:rules")
+    return render(request, "sales/rule_form.html", {"form": form, "rule": rule})
+
+
+@require_POST
+@member_required(*ADMIN_ROLES)
+def rule_delete(request: MemberRequest, uuid: str) -> HttpResponse:
+    rule = get_scoped(CreditRule.objects.for_workspace(request.member.workspace), uuid)
+    try:
+        services.delete_rule(rule=rule, actor=request.member)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Rule deleted."))
+    return redirect("sales:rules")
