@@ -49,7 +49,7 @@ def main() -> int:
         try:
             module = importlib.import_module(f"bench.{name}")
             figures = module.run(args.quick)
-        except Exception:  # noqa: BLE001 - report and go on with the other benchmarks
+        except Exception:
             traceback.print_exc()
             failures += 1
             continue

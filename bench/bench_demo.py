@@ -19,8 +19,12 @@ def _raw_baseline(n_people: int, n_units: int) -> float:
         for table in ("bench_users", "bench_members", "bench_placements", "bench_units"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("CREATE TABLE bench_users (email TEXT, name TEXT, password TEXT)")
-        cursor.execute("CREATE TABLE bench_members (user_id INT, name TEXT, roles TEXT, joined TEXT)")
-        cursor.execute("CREATE TABLE bench_placements (member_id INT, unit_id INT, valid_from TEXT)")
+        cursor.execute(
+            "CREATE TABLE bench_members (user_id INT, name TEXT, roles TEXT, joined TEXT)"
+        )
+        cursor.execute(
+            "CREATE TABLE bench_placements (member_id INT, unit_id INT, valid_from TEXT)"
+        )
         cursor.execute("CREATE TABLE bench_units (name TEXT, parent_id INT, lead_id INT)")
         users = [(f"u{i}@x.example", f"User {i}", "pbkdf2$hash") for i in range(n_people)]
         members = [(i, f"User {i}", "seller", "2024-01-01") for i in range(n_people)]

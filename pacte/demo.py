@@ -439,3 +439,97 @@ def load_sales(plan: DemoPlan, workspace: object, *, seed: int = 42) -> object:
         source="demo",
         kind="demo",
     )
+
+
+def load_plans(
+    workspace: Any, *, seed: int = 42, today: datetime.date | None = None
+) -> dict[str, int]:
+    """Targets and objectives, so that every page of the demo has something to show.
+
+    This fiscal year and the next each get a company target (last year's actuals plus growth)
+    cascaded by history and published. This year every seller's objective is agreed (at or
+    above the reference share). Next year's objective setting is under way: about seven in ten
+    sellers proposed at or above their reference (agreed at once by the delegation policy), some
+    below it (waiting for their handler), the rest not yet. Runs once: a workspace that has
+    runs is left alone.
+    Goes through the same services as the pages, so every step is audited.
+    """
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from pacte.accounts.models import Membership
+    from pacte.errors import DomainError
+    from pacte.lib.money import from_minor
+    from pacte.objectives import services as objectives
+    from pacte.objectives.references import references_for
+    from pacte.planning import services as planning
+    from pacte.planning.models import CascadeRun
+    from pacte.sales.models import CubeCell
+
+    if CascadeRun.objects.filter(workspace=workspace).exists():
+        return {"runs": 0, "objectives": 0}
+    today = today or timezone.localdate()
+    calendar = planning.calendar_of(workspace)
+    fy = calendar.year_of(today)
+    executive = (
+        Membership.objects.filter(workspace=workspace, is_executive=True).order_by("pk").first()
+    )
+
+    def actual(year: int) -> int:
+        months = [m.index for m in calendar.months(year)]
+        total = CubeCell.objects.filter(workspace=workspace, month__in=months).aggregate(
+            s=Sum("split_amount")
+        )["s"]
+        return int(total or 0)
+
+    unit = workspace.rounding_unit
+    base = actual(fy - 1) or 1_000_000_00
+    runs = 0
+    for year, factor in ((fy, 108), (fy + 1, 108 * 110 // 100)):
+        amount = base * factor // 100 // unit * unit
+        planning.set_company_target(
+            workspace=workspace, actor=executive, fiscal_year=year, amount=amount
+        )
+        run = planning.create_run(
+            workspace=workspace,
+            actor=executive,
+            fiscal_year=year,
+            parameters={
+                "method": "history",
+                "window_months": 12,
+                "bounds": [-10, 30],
+                "phasing": "seasonal",
+            },
+        )
+        planning.publish_run(run=run, actor=executive)
+        runs += 1
+    rng = random.Random(seed)
+    sellers = list(
+        Membership.objects.filter(workspace=workspace, is_seller=True, is_active=True).order_by(
+            "pk"
+        )
+    )
+    proposed = 0
+    # This year: everyone committed at or above their reference (agreed at once).
+    # Next year: objective setting under way — most above, some below (with their handler).
+    for year, settled in ((fy, True), (fy + 1, False)):
+        references = references_for(workspace, year, [s.pk for s in sellers])
+        for seller in sellers:
+            reference = references.get(seller.pk)
+            draw = rng.random()
+            if reference is None or not reference.annual or (not settled and draw > 0.85):
+                continue
+            above = settled or draw < 0.7
+            per_mille = rng.randint(1000, 1120) if above else rng.randint(850, 950)
+            amount = reference.annual * per_mille // 1000 // 100 * 100
+            try:
+                objectives.propose(
+                    seller=seller,
+                    fiscal_year=year,
+                    amount=from_minor(amount, workspace.currency),
+                    narrative="Objective set during the demo set-up.",
+                )
+            except DomainError:
+                continue
+            proposed += 1
+    return {"runs": runs, "objectives": proposed}

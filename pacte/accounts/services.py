@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 import secrets
+import uuid
 
 from django.db import transaction
 from django.utils import timezone

@@ -15,9 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts import services
-from pacte.accounts.access import get_scoped
+from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
-from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.forms import LanguageForm, ThrottledLoginForm, TokenForm, WorkspaceForm
 from pacte.accounts.models import ApiToken
 from pacte.errors import DomainError
@@ -140,10 +139,14 @@ def workspace_settings(request: MemberRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None, initial={f: getattr(workspace, f) for f in fields})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_workspace(workspace=workspace, actor=request.member, **form.cleaned_data)
+            services.update_workspace(
+                workspace=workspace, actor=request.member, **form.cleaned_data
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("accounts:workspace_settings")
-    return render(request, "accounts/workspace_settings.html", {"form": form, "workspace": workspace})
+    return render(
+        request, "accounts/workspace_settings.html", {"form": form, "workspace": workspace}
+    )

@@ -357,6 +357,7 @@ class Inputs:
     channel_ids: np.ndarray
     channel_codes: list[str]
     history: np.ndarray  # (n, c, window) minor units, split credits only
+    history_end: int  # Month.index just after the window: the FY start or the current month
     fte: np.ndarray
     start_month: np.ndarray  # fiscal month position (0 = first month) the seller starts
     availability: np.ndarray  # (n, 12) share of each month not on leave
@@ -423,10 +424,13 @@ def load_inputs(
     channel_pos = {pk: i for i, (pk, _code) in enumerate(channels)}
 
     window = params.window_months
+    # The window ends at the fiscal year's start, or earlier when that month has not come yet:
+    # a month still under way (or in the future) would read as a seasonal trough.
+    history_end = min(first, today.year * 12 + today.month - 1)
     history = np.zeros((n, c, window), np.int64)
     cube = (
         CubeCell.objects.for_workspace(workspace)
-        .filter(month__gte=first - window, month__lt=first)
+        .filter(month__gte=history_end - window, month__lt=history_end)
         .values_list("seller_id", "channel_id", "month")
         .annotate(total=Sum("split_amount"))
     )
@@ -435,7 +439,9 @@ def load_inputs(
         arr = np.array(cube_rows, dtype=np.int64)
         s_idx = np.array([seller_pos[int(v)] for v in arr[:, 0]])
         c_idx = np.array([channel_pos[int(v)] for v in arr[:, 1]])
-        np.add.at(history, (s_idx, c_idx, arr[:, 2] - (first - window)), np.maximum(arr[:, 3], 0))
+        np.add.at(
+            history, (s_idx, c_idx, arr[:, 2] - (history_end - window)), np.maximum(arr[:, 3], 0)
+        )
 
     fte = np.ones(n)
     for seller_id, value in Capacity.objects.filter(
@@ -498,6 +504,7 @@ def load_inputs(
         channel_ids=np.array([ch[0] for ch in channels], np.int64),
         channel_codes=[ch[1] for ch in channels],
         history=history,
+        history_end=history_end,
         fte=fte,
         start_month=start,
         availability=availability,
@@ -763,7 +770,8 @@ def compute(
         phasing: np.ndarray | None = np.array(params.profile, dtype=np.float64)
     elif params.phasing == "seasonal":
         by_month = np.zeros((len(inputs.channel_ids), MONTHS))
-        positions = (np.arange(params.window_months) - params.window_months) % MONTHS
+        start = inputs.history_end - params.window_months - inputs.first_month
+        positions = (np.arange(params.window_months) + start) % MONTHS
         past_by_month = inputs.history.sum(axis=0).astype(np.float64)
         for k, position in enumerate(positions.tolist()):
             by_month[:, position] += past_by_month[:, k]

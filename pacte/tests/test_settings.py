@@ -17,10 +17,18 @@ PROD = {
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PACTE_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PACTE_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     return subprocess.run(
-        [sys.executable, "-m", "pacte", *args], cwd=ROOT, env={**clean, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "pacte", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -41,7 +49,9 @@ def test_production_refuses_to_start_without_allowed_hosts(tmp_path: Path) -> No
 
 
 def test_check_deploy_reports_nothing(tmp_path: Path) -> None:
-    result = run(["check", "--deploy", "--fail-level", "WARNING"], **PROD, PACTE_VAR_DIR=str(tmp_path))
+    result = run(
+        ["check", "--deploy", "--fail-level", "WARNING"], **PROD, PACTE_VAR_DIR=str(tmp_path)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

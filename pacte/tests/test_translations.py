@@ -16,8 +16,19 @@ from pacte.lib.money import format_money, format_number
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 MAKEMESSAGES = [
-    "makemessages", "-l", "fr", "--no-location", "--no-obsolete",
-    "-i", ".venv/*", "-i", "var/*", "-i", "bench/*", "-i", "tools/*",
+    "makemessages",
+    "-l",
+    "fr",
+    "--no-location",
+    "--no-obsolete",
+    "-i",
+    ".venv/*",
+    "-i",
+    "var/*",
+    "-i",
+    "bench/*",
+    "-i",
+    "tools/*",
 ]
 
 
@@ -32,7 +43,10 @@ def test_makemessages_would_not_change_the_po_file(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "locale", copy)
     env = {**os.environ, "PACTE_LOCALE_DIR": str(copy), "DJANGO_SETTINGS_MODULE": "pacte.settings"}
     subprocess.run(
-        [sys.executable, "-m", "pacte", *MAKEMESSAGES], cwd=ROOT, env=env, check=True,
+        [sys.executable, "-m", "pacte", *MAKEMESSAGES],
+        cwd=ROOT,
+        env=env,
+        check=True,
         capture_output=True,
     )
     regenerated = (copy / "fr" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
@@ -52,7 +66,9 @@ def test_every_message_is_translated() -> None:
         for match in re.finditer(r'^msgstr(\[\d\])? ((?:".*"\n?)+)', entry, re.M):
             if not "".join(re.findall(r'"(.*)"', match.group(2))):
                 untranslated.append(entry)
-    assert not untranslated, "Untranslated or fuzzy French messages:\n" + "\n\n".join(untranslated[:10])
+    assert not untranslated, "Untranslated or fuzzy French messages:\n" + "\n\n".join(
+        untranslated[:10]
+    )
 
 
 def test_money_is_formatted_for_the_language() -> None:

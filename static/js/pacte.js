@@ -7,3 +7,16 @@ document.addEventListener("htmx:responseError", (event) => {
   box.textContent = `${document.body.dataset.requestFailed} (${event.detail.xhr.status})`;
   document.querySelector("main")?.prepend(box);
 });
+
+// Wide tables scroll sideways inside their own box instead of pushing the page wider.
+const wrapTables = (root) => {
+  root.querySelectorAll("main table").forEach((table) => {
+    if (table.parentElement.classList.contains("overflow-auto")) return;
+    const box = document.createElement("div");
+    box.className = "overflow-auto";
+    table.replaceWith(box);
+    box.appendChild(table);
+  });
+};
+document.addEventListener("DOMContentLoaded", () => wrapTables(document));
+document.addEventListener("htmx:afterSettle", (event) => wrapTables(event.target.parentElement || document));

@@ -37,7 +37,9 @@ def test_api_errors_have_stable_codes(cast: Cast) -> None:
     )
     assert response.status_code == 400
     assert response.json()["code"] == "duplicate_name"
-    response = Client().post("/api/v1/units", data={"nom": 1}, content_type="application/json", **bearer(token))
+    response = Client().post(
+        "/api/v1/units", data={"nom": 1}, content_type="application/json", **bearer(token)
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
 
@@ -45,9 +47,19 @@ def test_api_errors_have_stable_codes(cast: Cast) -> None:
 def test_stale_member_patch_answers_412(cast: Cast) -> None:
     token = cast.token(cast.admin)
     url = f"/api/v1/members/{cast.seller.uuid}"
-    ok = Client().patch(url, data={"name": "S1", "version": cast.seller.version}, content_type="application/json", **bearer(token))
+    ok = Client().patch(
+        url,
+        data={"name": "S1", "version": cast.seller.version},
+        content_type="application/json",
+        **bearer(token),
+    )
     assert ok.status_code == 200
-    stale = Client().patch(url, data={"name": "S2", "version": cast.seller.version}, content_type="application/json", **bearer(token))
+    stale = Client().patch(
+        url,
+        data={"name": "S2", "version": cast.seller.version},
+        content_type="application/json",
+        **bearer(token),
+    )
     assert stale.status_code == 412
     assert stale.json()["code"] == "stale_version"
 
@@ -63,7 +75,9 @@ def test_people_import_through_the_api(cast: Cast) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     token = cast.token(cast.admin)
-    upload = SimpleUploadedFile("p.csv", b"email,name,unit,lead_of,roles\nq@acme.example,Q,North,,seller\n")
+    upload = SimpleUploadedFile(
+        "p.csv", b"email,name,unit,lead_of,roles\nq@acme.example,Q,North,,seller\n"
+    )
     response = Client().post("/api/v1/members/import", {"file": upload}, **bearer(token))
     assert response.status_code == 200
     assert response.json()["created"] == 1

@@ -11,7 +11,9 @@ from pacte.testing.cast import PASSWORD, Cast
 
 def test_login_and_logout(cast: Cast) -> None:
     client = Client()
-    response = client.post("/account/login/", {"username": "seller@acme.example", "password": PASSWORD})
+    response = client.post(
+        "/account/login/", {"username": "seller@acme.example", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     assert client.post("/account/logout/").status_code == 302
@@ -21,9 +23,13 @@ def test_login_and_logout(cast: Cast) -> None:
 def test_login_is_throttled_after_five_failures(cast: Cast) -> None:
     client = Client()
     for _ in range(5):
-        response = client.post("/account/login/", {"username": "seller@acme.example", "password": "wrong"})
+        response = client.post(
+            "/account/login/", {"username": "seller@acme.example", "password": "wrong"}
+        )
         assert response.status_code == 200
-    response = client.post("/account/login/", {"username": "seller@acme.example", "password": PASSWORD})
+    response = client.post(
+        "/account/login/", {"username": "seller@acme.example", "password": PASSWORD}
+    )
     assert response.status_code == 200
     assert "Too many failed attempts" in response.content.decode()
     assert "15 minutes" in response.content.decode()
@@ -33,7 +39,11 @@ def test_password_change(cast: Cast, login) -> None:
     client = login(cast.seller)
     response = client.post(
         "/account/password/",
-        {"old_password": PASSWORD, "new_password1": "a-much-longer-pass-2026", "new_password2": "a-much-longer-pass-2026"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-longer-pass-2026",
+            "new_password2": "a-much-longer-pass-2026",
+        },
     )
     assert response.status_code == 302
     assert Client().login(username="seller@acme.example", password="a-much-longer-pass-2026")
@@ -50,14 +60,20 @@ def test_language_switch_is_stored_on_the_user(cast: Cast, login) -> None:
 
 
 def test_language_switch_refuses_foreign_redirects(cast: Cast, login) -> None:
-    response = login(cast.seller).post("/account/language/", {"language": "en", "next": "https://evil.example/"})
+    response = login(cast.seller).post(
+        "/account/language/", {"language": "en", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
 def test_switch_workspace(cast: Cast, login) -> None:
     create_member(
-        workspace=cast.outsider_workspace, actor=None, email="seller@acme.example", name="Sam G",
-        roles=["seller"], unit=cast.outsider_team,
+        workspace=cast.outsider_workspace,
+        actor=None,
+        email="seller@acme.example",
+        name="Sam G",
+        roles=["seller"],
+        unit=cast.outsider_team,
     )
     client = login(cast.seller)
     response = client.post("/account/workspace/", {"workspace": cast.outsider_workspace.uuid})
@@ -75,11 +91,17 @@ def test_admin_changes_workspace_settings_with_an_audit_event(cast: Cast, login)
     client = login(cast.admin)
     response = client.post(
         "/account/settings/",
-        {"name": "Acme SA", "language": "fr", "fiscal_year_start_month": "7", "rounding_unit": "100000"},
+        {
+            "name": "Acme SA",
+            "language": "fr",
+            "fiscal_year_start_month": "7",
+            "rounding_unit": "100000",
+        },
     )
     assert response.status_code == 302
     cast.workspace.refresh_from_db()
     assert (cast.workspace.fiscal_year_start_month, cast.workspace.rounding_unit) == (7, 100000)
     event = AuditEvent.objects.get(workspace=cast.workspace, action="workspace.updated")
-    assert event.before["fiscal_year_start_month"] == 1 and event.after["fiscal_year_start_month"] == 7
+    assert event.before["fiscal_year_start_month"] == 1
+    assert event.after["fiscal_year_start_month"] == 7
     assert login(cast.seller).get("/account/settings/").status_code == 403

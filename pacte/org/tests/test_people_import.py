@@ -28,7 +28,8 @@ def test_import_creates_updates_and_is_idempotent(cast: Cast) -> None:
     assert result.ok, result.errors
     assert (result.created, result.updated, result.unchanged) == (2, 1, 0)
     bob = Membership.objects.get(workspace=cast.workspace, user__email="bob@acme.example")
-    assert bob.is_admin and bob.is_seller
+    assert bob.is_admin
+    assert bob.is_seller
     events = AuditEvent.objects.count()
     again = run(cast, GOOD)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
@@ -66,7 +67,8 @@ def test_header_problems_are_refused_clearly(cast: Cast) -> None:
     with pytest.raises(DomainError) as exc:
         run(cast, "email,name,team\nx@acme.example,X,North\n")
     assert exc.value.code == "bad_header"
-    assert "unit" in exc.value.message and "team" in exc.value.message
+    assert "unit" in exc.value.message
+    assert "team" in exc.value.message
 
 
 def test_empty_file_is_refused(cast: Cast) -> None:

@@ -18,9 +18,13 @@ def next_year(cast: Cast) -> int:
 
 
 def add_history(cast: Cast, fy: int, amounts: dict[str, int], channel: Channel | None = None):
-    """Actuals spread evenly over the 12 months before fiscal year ``fy``."""
+    """Actuals spread evenly over the 12 complete months before fiscal year ``fy`` (or before
+    the current month when ``fy`` starts later: the cascade's history window ends there)."""
+    from django.utils import timezone
+
     cal = services.calendar_of(cast.workspace)
-    first = cal.first_month_index(fy)
+    today = timezone.localdate()
+    first = min(cal.first_month_index(fy), today.year * 12 + today.month - 1)
     cells = []
     for who, amount in amounts.items():
         member = getattr(cast, who)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 
 from pacte import demo
 from pacte.accounts.models import Workspace
@@ -58,6 +59,15 @@ class Command(BaseCommand):
             f"Sales history: {job.created_count} new, {job.unchanged_count} unchanged "  # type: ignore[attr-defined]
             f"in {time.perf_counter() - start:.1f} s."
         )
+        start = time.perf_counter()
+        # The demo's own proposals notify handlers; keep those e-mails out of the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            plans = demo.load_plans(workspace, seed=options["seed"])
+        if plans["runs"]:
+            self.stdout.write(
+                f"Targets: {plans['runs']} fiscal years cascaded and published; "
+                f"{plans['objectives']} objectives proposed in {time.perf_counter() - start:.1f} s."
+            )
         if not options["quiet_logins"]:
             self.stdout.write(f"\nDemo logins (password: {demo.DEMO_PASSWORD}):")
             for role, email in plan.logins():
