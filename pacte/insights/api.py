@@ -7,7 +7,8 @@ both as JSON ``{"code", "message", "field"}``.
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
@@ -16,7 +17,7 @@ from pacte.accounts.access import ADMIN_ROLES, require_role
 from pacte.accounts.models import Membership
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
-from pacte.insights import dashboard, selectors, services
+from pacte.insights import dashboard, pdf, selectors, services
 from pacte.insights.models import ClosedMonth
 from pacte.insights.schemas import (
     AccuracyOut,
@@ -133,6 +134,22 @@ def ranking(request: HttpRequest, filters: Query[InsightFilter]) -> dict[str, An
     return data.get("ranking") or {"behind": [], "ahead": []}
 
 
+@router.get("/report.pdf")
+def report_pdf(request: HttpRequest, filters: Query[InsightFilter]) -> HttpResponse:
+    """The monthly report as a PDF (``application/pdf``) of the company, a team or a seller,
+    in the caller's language: title, period, the three numbers, a chart of actual against
+    target per month, one row per team or per seller."""
+    from pacte.insights.views import member_language, pdf_response
+
+    member = _member(request)
+    with translation.override(member_language(member)):
+        scope, name, data = _screen(request, filters)
+        content = pdf.render(
+            data, name, currency=member.workspace.currency, with_sellers=scope != "company"
+        )
+    return pdf_response(content, data["period"].key, name)
+
+
 @router.get("/accuracy", response=AccuracyOut)
 def accuracy(request: HttpRequest, filters: Query[InsightFilter]) -> dict[str, Any]:
     """Monthly snapshots of a seller's year forecast (``seller`` required) and their error."""
@@ -147,8 +164,9 @@ def what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     """The seller's year figures if a deal of ``amount`` closed in fiscal month ``month``."""
     member = _member(request)
     choice = selectors.resolve_period(member.workspace, body.period)
-    _u, seller, _c = selectors.resolve_filters(member, seller=body.seller)
-    assert seller is not None
+    _u, seller, _c = selectors.resolve_filters(member, seller=body.seller or None)
+    if seller is None:
+        raise DomainError(_("Give a seller."), code="required", field="seller")
     data = dashboard.cockpit(member, seller, choice)
     result = dashboard.what_if(data["frame"], body.amount, body.month - 1)
     for side in ("before", "after"):

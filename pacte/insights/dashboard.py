@@ -288,7 +288,8 @@ def team_sellers(
     all_ids = tree.subtree(unit_id)
     unit_ids = None if unit_id == tree.root.pk else all_ids
     frame = selectors.build_frame(ws, choice, by="seller", **_filters(unit_ids, channel, None))
-    placed = [m for m, u in selectors.current_unit_ids(ws).items() if u in set(all_ids)]
+    in_unit = set(all_ids)
+    placed = [m for m, u in selectors.current_unit_ids(ws, units=all_ids).items() if u in in_unit]
     keys = list(dict.fromkeys([k for k in frame.keys if k is not None] + placed))
     if len(keys) != len(frame.keys):
         frame = selectors.extend_frame(frame, keys)

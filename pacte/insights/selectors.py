@@ -45,7 +45,8 @@ from pacte.sales.models import Channel, CubeCell
 IntArray = npt.NDArray[np.int64]
 HISTORY_YEARS = 2
 DEFAULT_CV = 0.3
-SIMULATIONS = 2000
+SIMULATIONS = 500  # per page: ±2.2 points of standard error at worst, seeded
+SNAPSHOT_SIMULATIONS = 2000  # monthly snapshots (accuracy tracking) keep the finer figure
 
 
 # ------------------------------------------------------------------ settings and close
@@ -224,11 +225,16 @@ def sees_sellers_of(viewer: Membership, tree: Tree, unit_id: int) -> bool:
 
 
 def current_unit_ids(
-    workspace: Workspace, seller_ids: Iterable[int] | None = None
+    workspace: Workspace,
+    seller_ids: Iterable[int] | None = None,
+    *,
+    units: Iterable[int] | None = None,
 ) -> dict[int, int]:
     qs = Placement.objects.filter(workspace=workspace).on(sources.today())
     if seller_ids is not None:
         qs = qs.filter(membership_id__in=list(seller_ids))
+    if units is not None:
+        qs = qs.filter(unit_id__in=list(units))
     return dict(qs.values_list("membership_id", "unit_id"))
 
 
@@ -345,6 +351,28 @@ def actual_rows(
 ) -> list[tuple[Any, ...]]:
     """Actuals per ``by`` keys and month: the cube for open months, the frozen snapshot for
     closed ones. ``overlay`` adds overlay credits (a seller's own attainment)."""
+    if not overlay and "seller" not in by and filters.get("seller_id") is None:
+        return _project(
+            _fine_actuals(workspace, months, closed, filters.get("unit_ids")),
+            by,
+            channel_id=filters.get("channel_id"),
+            per_month=per_month,
+        )
+    return _actual_rows_sql(
+        workspace, months, by, overlay=overlay, closed=closed, per_month=per_month, **filters
+    )
+
+
+def _actual_rows_sql(
+    workspace: Workspace,
+    months: range,
+    by: Sequence[str],
+    *,
+    overlay: bool,
+    closed: Sequence[int] = (),
+    per_month: bool = True,
+    **filters: Any,
+) -> list[tuple[Any, ...]]:
     fields = [sources.FIELDS[b] for b in by]
     out: list[tuple[Any, ...]] = []
     for model, exclude in ((CubeCell, True), (ActualSnapshot, False)):
@@ -364,6 +392,51 @@ def actual_rows(
         for r in rows.order_by():
             amount = int(r["s"] or 0) + (int(r["o"] or 0) if overlay else 0)
             out.append((*(r[f] for f in fields), r.get("month"), amount))
+    return out
+
+
+def _fine_actuals(
+    workspace: Workspace, months: range, closed: Sequence[int], unit_ids: Sequence[int] | None
+) -> IntArray:
+    """Split actuals per (unit, channel, month) of a span, as an ``(n, 4)`` int array, read
+    once per request: the company, team and channel frames of a page are projections of it
+    (one scan of the cube instead of one per frame)."""
+    key = (
+        "fine",
+        months.start,
+        months.stop,
+        tuple(closed),
+        None if unit_ids is None else tuple(unit_ids),
+    )
+    cache = sources.memo(workspace)
+    if key not in cache:
+        filters: dict[str, Any] = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
+        rows = _actual_rows_sql(
+            workspace, months, ["unit", "channel"], overlay=False, closed=closed, **filters
+        )
+        cache[key] = (
+            np.array(rows, dtype=np.int64).reshape(-1, 4) if rows else np.zeros((0, 4), np.int64)
+        )
+    return cache[key]
+
+
+def _project(
+    fine: IntArray, by: Sequence[str], *, channel_id: int | None, per_month: bool
+) -> list[tuple[Any, ...]]:
+    """Rows like :func:`actual_rows` summed exactly (int64) from the fine array."""
+    if channel_id is not None:
+        fine = fine[fine[:, 1] == channel_id]
+    cols = [{"unit": 0, "channel": 1}[b] for b in by] + ([2] if per_month else [])
+    if fine.shape[0] == 0:
+        return []
+    if not cols:
+        return [(None, int(fine[:, 3].sum()))]
+    keys, inverse = np.unique(fine[:, cols], axis=0, return_inverse=True)
+    sums = np.zeros(keys.shape[0], np.int64)
+    np.add.at(sums, inverse.reshape(-1), fine[:, 3])
+    out = []
+    for k, amount in zip(keys.tolist(), sums.tolist(), strict=True):
+        out.append((*k, amount) if per_month else (*k, None, amount))
     return out
 
 
@@ -487,18 +560,38 @@ def _profiles(
     hist: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Seasonality profile and monthly coefficient of variation of each group's history."""
+    # Vectorised over groups; the same maths as fc.seasonality_profile(h, prior_strength=1)
+    # then fc.residual_ratios and fc.monthly_cv on each group's (years, 12) history.
     n = hist.shape[0]
     profiles = np.full((n, 12), 1 / 12)
     cvs = np.full(n, DEFAULT_CV)
-    for i in range(n):
-        h = hist[i]
-        usable = np.isfinite(h).all(axis=1) & (np.nan_to_num(h).sum(axis=1) > 0)
-        if not usable.any():
-            continue
-        profiles[i] = fc.seasonality_profile(h, prior_strength=1.0)
-        ratios = fc.residual_ratios(h, profiles[i])
-        if ratios.size >= 6:
-            cvs[i] = max(fc.monthly_cv(ratios), 0.05)
+    if n == 0:
+        return profiles, cvs
+    finite = np.isfinite(hist).all(axis=2)  # (n, years)
+    h = np.clip(np.where(finite[:, :, None], hist, 0.0), 0.0, None)
+    totals = h.sum(axis=2)
+    usable = finite & (totals > 0)
+    any_usable = (finite & (np.nan_to_num(hist).sum(axis=2) > 0)).any(axis=1)
+    safe = np.where(usable, totals, 1.0)
+    shares = np.where(usable[:, :, None], h / safe[:, :, None], 0.0).sum(axis=1) + 1.0 / 12
+    computed = shares / shares.sum(axis=1, keepdims=True)
+    profiles[any_usable] = computed[any_usable]
+    # residual ratios of usable years and months with a positive weight
+    months_ok = profiles > 0  # (n, 12)
+    expected = totals[:, :, None] * profiles[:, None, :]
+    mask = usable[:, :, None] & months_ok[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(mask, h / np.where(mask, expected, 1.0), np.nan)
+    ratios = np.where(np.isfinite(ratios), ratios, np.nan)
+    count = mask.reshape(n, -1).sum(axis=1)
+    finite_count = np.isfinite(ratios).reshape(n, -1).sum(axis=1)
+    flat = ratios.reshape(n, -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.nanmean(np.where(finite_count[:, None] > 0, flat, 0.0), axis=1)
+        std = np.nanstd(np.where(finite_count[:, None] > 0, flat, 0.0), axis=1, ddof=1)
+        cv = np.where((finite_count >= 2) & (mean > 0), std / mean, 0.0)
+    take = any_usable & (count >= 6)
+    cvs[take] = np.maximum(cv[take], 0.05)
     return profiles, cvs
 
 
@@ -532,7 +625,7 @@ def _forecast(frame: Frame) -> None:
 
 
 def probabilities(
-    frame: Frame, rows: Sequence[int] | None = None, *, seed: int = 0
+    frame: Frame, rows: Sequence[int] | None = None, *, seed: int = 0, n: int = SIMULATIONS
 ) -> npt.NDArray[np.float64]:
     """P(reaching the year objective, the year target) per group: shape (G, 2), NaN where the
     goal or the forecast is unknown. Seeded: the same inputs give the same figures."""
@@ -556,7 +649,7 @@ def probabilities(
         remaining,
         goals.astype(np.int64),
         monthly_cv=frame.cv[idx],
-        n=SIMULATIONS,
+        n=n,
         seed=seed or frame.fy,
         workers=1,
     )

@@ -217,7 +217,7 @@ def snapshot_forecasts(*, workspace: Workspace, as_of: int | None = None) -> int
     frame = selectors.build_frame(workspace, choice, by="seller")
     if not frame.keys:
         return 0
-    probs = selectors.probabilities(frame)
+    probs = selectors.probabilities(frame, n=selectors.SNAPSHOT_SIMULATIONS)
     weight = selectors.settings_of(workspace).judgment_weight
     judged = selectors.judgments(workspace, fy, frame.keys)
     first = cal.first_month_index(fy)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("close/", views.close, name="close"),
     path("export/", views.export, name="export"),
     path("report/", views.report, name="report"),
+    path("report.pdf", views.report_pdf, name="report_pdf"),
 ]

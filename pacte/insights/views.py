@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError, StaleVersion
-from pacte.insights import dashboard, exports, selectors, services
+from pacte.insights import dashboard, exports, pdf, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
 from pacte.insights.selectors import PeriodChoice, Tree
 from pacte.lib.fiscal import Month
@@ -328,3 +329,29 @@ def report(request: MemberRequest) -> HttpResponse:
     data, name = _screen(request)
     context = {**_common(request, data["period"], None), "data": data, "name": name}
     return render(request, "insights/report.html", context)
+
+
+def member_language(member: Any) -> str:
+    """The member's own language (their account setting), else the active one."""
+    return getattr(member.user, "language", "") or translation.get_language() or "en"
+
+
+def pdf_response(content: bytes, key: str, name: str) -> HttpResponse:
+    from django.utils.text import slugify
+
+    response = HttpResponse(content, content_type="application/pdf")
+    filename = f"pacte-report-{slugify(name) or 'report'}-{key}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@member_required()
+@bad_input
+def report_pdf(request: MemberRequest) -> HttpResponse:
+    """The monthly report as a PDF (company, ``team=`` or ``seller=``), in the member's
+    language."""
+    with translation.override(member_language(request.member)):
+        data, name = _screen(request)
+        content = pdf.render(data, name, currency=request.member.workspace.currency)
+    return pdf_response(content, data["period"].key, name)

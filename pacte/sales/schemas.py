@@ -17,13 +17,13 @@ class ChannelIn(Schema):
     code: str = Field(..., min_length=1, max_length=40, pattern=r"^[-a-z0-9_]+$")
     name_en: str = Field(..., min_length=1, max_length=100)
     name_fr: str = Field(..., min_length=1, max_length=100)
-    position: int = 0
+    position: int = Field(0, ge=0, le=32767)
 
 
 class ChannelPatch(Schema):
     name_en: str | None = Field(None, min_length=1, max_length=100)
     name_fr: str | None = Field(None, min_length=1, max_length=100)
-    position: int | None = None
+    position: int | None = Field(None, ge=0, le=32767)
     is_active: bool | None = None
 
 

@@ -29,6 +29,7 @@ register_pages(
         "insights:close": Route(ADMIN),
         "insights:export": Route("member"),
         "insights:report": Route("member"),
+        "insights:report_pdf": Route("member"),
     }
 )
 
@@ -38,6 +39,7 @@ register_api(
         ("GET", "/api/v1/insights/attainment"): Route("member"),
         ("GET", "/api/v1/insights/heatmap"): Route("member"),
         ("GET", "/api/v1/insights/ranking"): Route("member"),
+        ("GET", "/api/v1/insights/report.pdf"): Route("member"),
         ("GET", "/api/v1/insights/accuracy"): Route(
             "member", extra={"query": lambda c: {"seller": str(c.other_seller.uuid)}}
         ),
