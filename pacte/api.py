@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -53,6 +55,17 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return _error(request, 422, "validation_error", "The request is not valid.", errors=exc.errors)
+
+
+@api.exception_handler(DataError)
+def out_of_range(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """A value the database cannot store (a number beyond its column's range): bad input."""
+    return _error(request, 400, "out_of_range", str(_("A number in the request is out of range.")))
+
+
+@api.exception_handler(OverflowError)
+def overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    return _error(request, 400, "out_of_range", str(_("A number in the request is out of range.")))
 
 
 @api.exception_handler(HttpError)

@@ -101,7 +101,7 @@ class RuleIn(Schema):
     kind: str = Field("split", pattern="^(split|overlay)$")
     target: str = Field("owner", pattern="^(owner|account)$")
     owner: UUID | None = None
-    priority: int = Field(100, ge=0)
+    priority: int = Field(100, ge=0, le=2_147_483_647)
     is_active: bool = True
 
 
@@ -112,6 +112,6 @@ class RulePatch(Schema):
     kind: str | None = Field(None, pattern="^(split|overlay)$")
     target: str | None = Field(None, pattern="^(owner|account)$")
     owner: UUID | None = None
-    priority: int | None = Field(None, ge=0)
+    priority: int | None = Field(None, ge=0, le=2_147_483_647)
     is_active: bool | None = None
     version: int = Field(..., description="The version you read; a stale one gets 412.")
