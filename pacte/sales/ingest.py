@@ -593,8 +593,8 @@ class Stage:
         self.pg = connection.vendor == "postgresql"
         text = "text"
         with connection.cursor() as c:
-            c.execute("DROP TABLE IF EXISTS stage_sale")
-            c.execute("DROP TABLE IF EXISTS stage_credit")
+            for table in ("stage_sale", "stage_credit", "stage_class"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
             c.execute(
                 "CREATE TEMP TABLE stage_sale (k bigint PRIMARY KEY, line bigint, "
                 f"external_id {text}, date date, month integer, amount bigint, "
@@ -609,8 +609,8 @@ class Stage:
 
     def drop(self) -> None:
         with connection.cursor() as c:
-            c.execute("DROP TABLE IF EXISTS stage_sale")
-            c.execute("DROP TABLE IF EXISTS stage_credit")
+            for table in ("stage_sale", "stage_credit", "stage_class"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
 
     def add(self, prepared: Prepared) -> None:
         self._load("stage_sale", _STAGE_SALE_COLS, prepared.sales)
@@ -641,104 +641,46 @@ class Stage:
 
         Returns the counts and, for changed sales, their audit before/after pairs."""
         now = timezone.now()
-        uuid_sql = _uuid_sql()
         with connection.cursor() as c:
-            c.execute("CREATE INDEX stage_sale_ext ON stage_sale (external_id)")
-            if self.pg:  # temporary tables have no statistics until analysed
-                c.execute("ANALYZE stage_sale")
-                c.execute("ANALYZE stage_credit")
             if self.pg:
-                c.execute(
-                    "UPDATE stage_sale SET sale_id = s.id, old_hash = s.row_hash FROM sales_sale s "
-                    "WHERE s.workspace_id = %s AND s.source = %s "
-                    "AND s.external_id = stage_sale.external_id",
-                    [workspace_id, source],
-                )
-            else:  # a correlated lookup through the unique index (SQLite may plan a join badly)
-                c.execute(
-                    "UPDATE stage_sale SET (sale_id, old_hash) = (SELECT s.id, s.row_hash "
-                    "FROM sales_sale s WHERE s.workspace_id = %s AND s.source = %s "
-                    "AND s.external_id = stage_sale.external_id)",
-                    [workspace_id, source],
-                )
-            c.execute(
-                "UPDATE stage_sale SET state = CASE WHEN sale_id IS NULL THEN 'n' "
-                "WHEN old_hash = row_hash THEN 'u' ELSE 'c' END"
-            )
-            c.execute("SELECT state, COUNT(*) FROM stage_sale GROUP BY state")
-            counts = dict(c.fetchall())
+                counts = self._classify_pg(c, workspace_id, source)
+            else:
+                counts = self._classify_sqlite(c, workspace_id, source)
             if counts.get("n", 0) + counts.get("c", 0) == 0:
                 return {"created": 0, "updated": 0, "unchanged": counts.get("u", 0), "changes": []}
-            c.execute(
-                "INSERT INTO sales_customer (uuid, workspace_id, name, created_at) "  # noqa: S608
-                f"SELECT {uuid_sql}, %s, x.name, %s FROM "
-                "(SELECT DISTINCT customer AS name FROM stage_sale "
-                " WHERE customer IS NOT NULL AND state <> 'u') x "
-                "WHERE NOT EXISTS (SELECT 1 FROM sales_customer y "
-                " WHERE y.workspace_id = %s AND y.name = x.name)",
-                [workspace_id, now, workspace_id],
-            )
-            c.execute(
-                "UPDATE stage_sale SET customer_id = (SELECT y.id FROM sales_customer y "
-                "WHERE y.workspace_id = %s AND y.name = stage_sale.customer) "
-                "WHERE state <> 'u' AND customer IS NOT NULL",
-                [workspace_id],
-            )
-            c.execute("CREATE INDEX stage_sale_sale ON stage_sale (sale_id)")
+            self._add_customers(c, workspace_id, now)
+            if not self.pg:
+                c.execute(
+                    "UPDATE stage_sale SET customer_id = (SELECT y.id FROM sales_customer y "
+                    "WHERE y.workspace_id = %s AND y.name = stage_sale.customer) "
+                    "WHERE state <> 'u' AND customer IS NOT NULL",
+                    [workspace_id],
+                )
+                c.execute("CREATE INDEX stage_sale_sale ON stage_sale (sale_id)")
             changes: list[dict[str, Any]] = []
             if counts.get("c"):
                 changes = self._before(c)
-                changed = "SELECT sale_id FROM stage_sale WHERE state = 'c'"
+                changed = f"SELECT sale_id FROM {self.cls} WHERE state = 'c'"  # noqa: S608
                 apply_cube(c, workspace_id, -1, f"c.sale_id IN ({changed})")
                 c.execute(f"DELETE FROM sales_credit WHERE sale_id IN ({changed})")  # noqa: S608
-                c.execute(
-                    "UPDATE sales_sale SET date = t.date, month = t.month, amount = t.amount, "
-                    "channel_id = t.channel_id, customer_id = t.customer_id, "
-                    "territory = COALESCE(t.territory, ''), solution = COALESCE(t.solution, ''), "
-                    "credit_origin = t.credit_origin, row_hash = t.row_hash, "
-                    "last_import_id = %s, updated_at = %s "
-                    "FROM stage_sale t WHERE t.sale_id = sales_sale.id AND t.state = 'c'",
-                    [job_id, now],
-                )
+                self._update_changed(c, workspace_id, job_id, now)
             if counts.get("n"):
-                c.execute(
-                    "INSERT INTO sales_sale (uuid, workspace_id, source, external_id, date, "  # noqa: S608
-                    "month, amount, channel_id, customer_id, territory, solution, "
-                    "credit_origin, row_hash, last_import_id, updated_at) "
-                    f"SELECT {uuid_sql}, %s, %s, t.external_id, t.date, t.month, t.amount, "
-                    "t.channel_id, t.customer_id, COALESCE(t.territory, ''), "
-                    "COALESCE(t.solution, ''), t.credit_origin, t.row_hash, %s, %s "
-                    "FROM stage_sale t WHERE t.state = 'n' ORDER BY t.k",
-                    [workspace_id, source, job_id, now],
-                )
-                if self.pg:
-                    c.execute(
-                        "UPDATE stage_sale SET sale_id = s.id FROM sales_sale s "
-                        "WHERE stage_sale.state = 'n' AND s.workspace_id = %s AND s.source = %s "
-                        "AND s.external_id = stage_sale.external_id",
-                        [workspace_id, source],
-                    )
-                else:
-                    c.execute(
-                        "UPDATE stage_sale SET sale_id = (SELECT s.id FROM sales_sale s "
-                        "WHERE s.workspace_id = %s AND s.source = %s "
-                        "AND s.external_id = stage_sale.external_id) WHERE state = 'n'",
-                        [workspace_id, source],
-                    )
+                self._insert_new(c, workspace_id, source, job_id, now)
+            # Credits of new and changed sales, then the cube delta, each in one statement.
             c.execute(
-                "INSERT INTO sales_credit (workspace_id, sale_id, seller_id, unit_id, kind, "
+                "INSERT INTO sales_credit (workspace_id, sale_id, seller_id, unit_id, kind, "  # noqa: S608
                 "basis_points, amount, origin) "
                 "SELECT %s, t.sale_id, x.seller_id, x.unit_id, x.kind, x.basis_points, "
-                "x.amount, x.origin FROM stage_credit x JOIN stage_sale t ON t.k = x.k "
+                f"x.amount, x.origin FROM stage_credit x JOIN {self.cls} t ON t.k = x.k "
                 "WHERE t.state IN ('n', 'c')",
                 [workspace_id],
             )
             c.execute(
                 CUBE_UPSERT.format(
-                    select="SELECT %s, x.seller_id, x.unit_id, t.channel_id, t.month, "
+                    select="SELECT %s, x.seller_id, x.unit_id, t.channel_id, t.month, "  # noqa: S608
                     "SUM(CASE WHEN x.kind = 'split' THEN x.amount ELSE 0 END), "
                     "SUM(CASE WHEN x.kind = 'overlay' THEN x.amount ELSE 0 END), COUNT(*) "
-                    "FROM stage_credit x JOIN stage_sale t ON t.k = x.k "
+                    f"FROM stage_credit x JOIN {self.cls} t ON t.k = x.k "
                     "WHERE t.state IN ('n', 'c') "
                     "GROUP BY x.seller_id, x.unit_id, t.channel_id, t.month"
                 ),
@@ -754,18 +696,131 @@ class Stage:
             "changes": changes,
         }
 
+    @property
+    def cls(self) -> str:
+        """The table holding each staged row's ``k, state, sale_id, channel_id, month``."""
+        return "stage_class" if self.pg else "stage_sale"
+
+    def _classify_pg(self, c: Any, workspace_id: int, source: str) -> dict[str, int]:
+        """One join against the existing sales: new ('n', an id drawn from the sequence right
+        away, in file order), changed ('c') or unchanged ('u'); no update of the staging table
+        and no re-read of the inserted sales. The lateral ``LIMIT 1`` keeps one probe of the
+        unique index per row whatever the (possibly stale) statistics of ``sales_sale``."""
+        c.execute("ANALYZE stage_sale")  # temporary tables have no statistics until analysed
+        c.execute("SELECT pg_get_serial_sequence('sales_sale', 'id')")
+        sequence = c.fetchone()[0]
+        c.execute("DROP TABLE IF EXISTS stage_class")
+        c.execute(
+            "CREATE TEMP TABLE stage_class AS SELECT t.k, "
+            "CASE WHEN s.id IS NULL THEN 'n' WHEN s.row_hash = t.row_hash THEN 'u' ELSE 'c' END "
+            "AS state, COALESCE(s.id, nextval(%s::regclass)) AS sale_id, t.channel_id, t.month "
+            "FROM stage_sale t LEFT JOIN LATERAL (SELECT s.id, s.row_hash FROM sales_sale s "
+            "WHERE s.workspace_id = %s AND s.source = %s AND s.external_id = t.external_id "
+            "LIMIT 1) s ON TRUE ORDER BY t.k",
+            [sequence, workspace_id, source],
+        )
+        c.execute("ANALYZE stage_class")
+        c.execute("SELECT state, COUNT(*) FROM stage_class GROUP BY state")
+        return dict(c.fetchall())
+
+    def _classify_sqlite(self, c: Any, workspace_id: int, source: str) -> dict[str, int]:
+        c.execute("CREATE INDEX stage_sale_ext ON stage_sale (external_id)")
+        # A correlated lookup through the unique index (SQLite may plan a join badly).
+        c.execute(
+            "UPDATE stage_sale SET (sale_id, old_hash) = (SELECT s.id, s.row_hash "
+            "FROM sales_sale s WHERE s.workspace_id = %s AND s.source = %s "
+            "AND s.external_id = stage_sale.external_id)",
+            [workspace_id, source],
+        )
+        c.execute(
+            "UPDATE stage_sale SET state = CASE WHEN sale_id IS NULL THEN 'n' "
+            "WHEN old_hash = row_hash THEN 'u' ELSE 'c' END"
+        )
+        c.execute("SELECT state, COUNT(*) FROM stage_sale GROUP BY state")
+        return dict(c.fetchall())
+
+    def _add_customers(self, c: Any, workspace_id: int, now: datetime.datetime) -> None:
+        c.execute(
+            "INSERT INTO sales_customer (uuid, workspace_id, name, created_at) "  # noqa: S608
+            f"SELECT {_uuid_sql()}, %s, x.name, %s FROM "
+            f"(SELECT DISTINCT t.customer AS name FROM stage_sale t JOIN {self.cls} y "
+            " ON y.k = t.k WHERE t.customer IS NOT NULL AND y.state <> 'u') x "
+            "WHERE NOT EXISTS (SELECT 1 FROM sales_customer y "
+            " WHERE y.workspace_id = %s AND y.name = x.name)",
+            [workspace_id, now, workspace_id],
+        )
+
+    def _update_changed(
+        self, c: Any, workspace_id: int, job_id: int | None, now: datetime.datetime
+    ) -> None:
+        sets = (
+            "date = t.date, month = t.month, amount = t.amount, channel_id = t.channel_id, "
+            "territory = COALESCE(t.territory, ''), solution = COALESCE(t.solution, ''), "
+            "credit_origin = t.credit_origin, row_hash = t.row_hash, last_import_id = %s, "
+            "updated_at = %s"
+        )
+        if self.pg:
+            c.execute(
+                f"UPDATE sales_sale SET {sets}, customer_id = cu.id "  # noqa: S608
+                "FROM stage_class x JOIN stage_sale t ON t.k = x.k "
+                "LEFT JOIN sales_customer cu ON cu.workspace_id = %s AND cu.name = t.customer "
+                "WHERE x.state = 'c' AND sales_sale.id = x.sale_id",
+                [job_id, now, workspace_id],
+            )
+        else:
+            c.execute(
+                f"UPDATE sales_sale SET {sets}, customer_id = t.customer_id "  # noqa: S608
+                "FROM stage_sale t WHERE t.sale_id = sales_sale.id AND t.state = 'c'",
+                [job_id, now],
+            )
+
+    def _insert_new(
+        self, c: Any, workspace_id: int, source: str, job_id: int | None, now: datetime.datetime
+    ) -> None:
+        cols = (
+            "uuid, workspace_id, source, external_id, date, month, amount, channel_id, "
+            "customer_id, territory, solution, credit_origin, row_hash, last_import_id, updated_at"
+        )
+        values = (
+            f"{_uuid_sql()}, %s, %s, t.external_id, t.date, t.month, t.amount, t.channel_id, "
+            "{customer}, COALESCE(t.territory, ''), COALESCE(t.solution, ''), t.credit_origin, "
+            "t.row_hash, %s, %s"
+        )
+        if self.pg:  # the ids were drawn from the sequence by _classify_pg
+            c.execute(
+                f"INSERT INTO sales_sale (id, {cols}) "  # noqa: S608
+                f"SELECT x.sale_id, {values.format(customer='cu.id')} "
+                "FROM stage_class x JOIN stage_sale t ON t.k = x.k "
+                "LEFT JOIN sales_customer cu ON cu.workspace_id = %s AND cu.name = t.customer "
+                "WHERE x.state = 'n' ORDER BY x.k",
+                [workspace_id, source, job_id, now, workspace_id],
+            )
+            return
+        c.execute(
+            f"INSERT INTO sales_sale ({cols}) "  # noqa: S608
+            f"SELECT {values.format(customer='t.customer_id')} "
+            "FROM stage_sale t WHERE t.state = 'n' ORDER BY t.k",
+            [workspace_id, source, job_id, now],
+        )
+        c.execute(
+            "UPDATE stage_sale SET sale_id = (SELECT s.id FROM sales_sale s "
+            "WHERE s.workspace_id = %s AND s.source = %s "
+            "AND s.external_id = stage_sale.external_id) WHERE state = 'n'",
+            [workspace_id, source],
+        )
+
     def _before(self, c: Any) -> list[dict[str, Any]]:
         c.execute(
-            "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "
-            "s.territory, s.solution FROM sales_sale s JOIN stage_sale t ON t.sale_id = s.id "
+            "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "  # noqa: S608
+            f"s.territory, s.solution FROM sales_sale s JOIN {self.cls} t ON t.sale_id = s.id "
             "JOIN sales_channel ch ON ch.id = s.channel_id "
             "LEFT JOIN sales_customer cu ON cu.id = s.customer_id WHERE t.state = 'c' "
             "ORDER BY t.k"
         )
         rows = c.fetchall()
         c.execute(
-            "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "
-            "JOIN stage_sale t ON t.sale_id = x.sale_id AND t.state = 'c' "
+            "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
+            f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
             "JOIN accounts_user u ON u.id = m.user_id ORDER BY x.id"
         )
@@ -779,15 +834,15 @@ class Stage:
 
     def _after(self, c: Any, changes: list[dict[str, Any]]) -> None:
         c.execute(
-            "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "
-            "s.territory, s.solution FROM sales_sale s JOIN stage_sale t ON t.sale_id = s.id "
+            "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "  # noqa: S608
+            f"s.territory, s.solution FROM sales_sale s JOIN {self.cls} t ON t.sale_id = s.id "
             "JOIN sales_channel ch ON ch.id = s.channel_id "
             "LEFT JOIN sales_customer cu ON cu.id = s.customer_id WHERE t.state = 'c'"
         )
         rows = {r[0]: r for r in c.fetchall()}
         c.execute(
-            "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "
-            "JOIN stage_sale t ON t.sale_id = x.sale_id AND t.state = 'c' "
+            "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
+            f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
             "JOIN accounts_user u ON u.id = m.user_id ORDER BY x.id"
         )

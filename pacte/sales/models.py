@@ -230,7 +230,11 @@ class Sale(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No single-column index: ``sale_unique_external_id`` and the others lead with it (every
+    # extra index costs on each imported row).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     source = models.CharField(_("source"), max_length=60, default="default")
     external_id = models.CharField(_("external id"), max_length=100)
     date = models.DateField(_("date"))
@@ -244,8 +248,13 @@ class Sale(models.Model):
     solution = models.CharField(_("solution"), max_length=100, blank=True)
     credit_origin = models.CharField(max_length=4, default="row")
     row_hash = models.BigIntegerField()
-    last_import = models.ForeignKey(
-        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    last_import = models.ForeignKey(  # informative; never looked up by (no index)
+        ImportJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -278,7 +287,10 @@ class Credit(models.Model):
     their ``amount``s to the sale amount (largest remainder); overlays count for their seller
     only. ``unit`` is the seller's team on the day of the sale."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No single-column index: ``credit_unique_seller`` and ``credit_ws_seller`` lead with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="credits")
     seller = models.ForeignKey(
         "accounts.Membership", on_delete=models.PROTECT, related_name="sale_credits"
