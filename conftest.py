@@ -7,6 +7,8 @@ from django.test import Client
 
 from pacte.testing.cast import PASSWORD, Cast, build_cast
 
+pytest_plugins = ["pacte.testing.browser"]
+
 
 @pytest.fixture
 def cast(db: None) -> Cast:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -49,6 +49,9 @@ class Workspace(models.Model):
     )
     leaderboard_enabled = models.BooleanField(_("sellers see each other's figures"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Bumped (one UPDATE, in the same transaction) by every change to the sales cube; keys the
+    # insights cache. Never written by save(): a stale object must not roll it back.
+    cube_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("workspace")
@@ -66,6 +69,16 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "cube_version" and f.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
 
 class UserManager(BaseUserManager["User"]):

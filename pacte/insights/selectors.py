@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.access import get_scoped
 from pacte.accounts.models import Membership, Workspace
 from pacte.errors import DomainError
-from pacte.insights import sources
+from pacte.insights import cache, sources
 from pacte.insights.models import (
     ActualSnapshot,
     ClosedMonth,
@@ -98,7 +98,10 @@ class PeriodChoice:
 
 
 def latest_data_month(workspace: Workspace) -> int | None:
-    return CubeCell.objects.filter(workspace=workspace).aggregate(m=Max("month"))["m"]
+    def compute() -> tuple[int | None]:
+        return (CubeCell.objects.filter(workspace=workspace).aggregate(m=Max("month"))["m"],)
+
+    return cache.cached((*cache.cube_part(workspace), "latest"), compute)[0]
 
 
 def resolve_period(
@@ -330,13 +333,24 @@ class Frame:
         return self.keys.index(key)
 
 
-def _closed_in(workspace: Workspace, months: range) -> list[int]:
-    cache = sources.memo(workspace)
-    if "closed" not in cache:
-        cache["closed"] = sorted(
-            ClosedMonth.objects.filter(workspace=workspace).values_list("month", flat=True)
+def _closed_rows(workspace: Workspace) -> list[tuple[int, int]]:
+    """(month, id) of the closed months, read once per request (a reopened and closed again
+    month gets a new id: cached actuals keyed on these never outlive its snapshot)."""
+    memo = sources.memo(workspace)
+    if "closed" not in memo:
+        memo["closed"] = sorted(
+            ClosedMonth.objects.filter(workspace=workspace).values_list("month", "pk")
         )
-    return [m for m in cache["closed"] if m in months]
+    return memo["closed"]
+
+
+def _closed_in(workspace: Workspace, months: range) -> list[int]:
+    return [m for m, _pk in _closed_rows(workspace) if m in months]
+
+
+def _actuals_part(workspace: Workspace, closed: Sequence[int]) -> tuple[Any, ...]:
+    rows = dict(_closed_rows(workspace))
+    return (*cache.cube_part(workspace), tuple((m, rows.get(m)) for m in closed))
 
 
 def actual_rows(
@@ -358,8 +372,34 @@ def actual_rows(
             channel_id=filters.get("channel_id"),
             per_month=per_month,
         )
-    return _actual_rows_sql(
-        workspace, months, by, overlay=overlay, closed=closed, per_month=per_month, **filters
+
+    def compute() -> list[tuple[Any, ...]]:
+        return _actual_rows_sql(
+            workspace, months, by, overlay=overlay, closed=closed, per_month=per_month, **filters
+        )
+
+    if filters.get("seller_id") is not None:
+        return compute()  # one seller's rows: an indexed read, not worth a cache entry
+    parts = (
+        *_actuals_part(workspace, closed),
+        "rows",
+        months.start,
+        months.stop,
+        tuple(by),
+        overlay,
+        per_month,
+        cache_filters(filters),
+    )
+    return cache.cached(parts, compute)
+
+
+def cache_filters(filters: dict[str, Any]) -> tuple[Any, ...]:
+    """The filters of a read as a key part (unit ids sorted: the same scope, the same key)."""
+    units = filters.get("unit_ids")
+    return (
+        None if units is None else tuple(sorted(units)),
+        filters.get("channel_id"),
+        filters.get("seller_id"),
     )
 
 
@@ -408,16 +448,27 @@ def _fine_actuals(
         tuple(closed),
         None if unit_ids is None else tuple(unit_ids),
     )
-    cache = sources.memo(workspace)
-    if key not in cache:
+    memo = sources.memo(workspace)
+    if key not in memo:
         filters: dict[str, Any] = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
-        rows = _actual_rows_sql(
-            workspace, months, ["unit", "channel"], overlay=False, closed=closed, **filters
+
+        def compute() -> IntArray:
+            rows = _actual_rows_sql(
+                workspace, months, ["unit", "channel"], overlay=False, closed=closed, **filters
+            )
+            if not rows:
+                return np.zeros((0, 4), np.int64)
+            return np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+        parts = (
+            *_actuals_part(workspace, closed),
+            "fine",
+            months.start,
+            months.stop,
+            cache_filters(filters),
         )
-        cache[key] = (
-            np.array(rows, dtype=np.int64).reshape(-1, 4) if rows else np.zeros((0, 4), np.int64)
-        )
-    return cache[key]
+        memo[key] = cache.cached(parts, compute)
+    return memo[key]
 
 
 def _project(

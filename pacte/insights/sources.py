@@ -77,6 +77,48 @@ def target_rows(
     **filters: Any,
 ) -> list[Row]:
     """Target (reference share) per ``by`` keys and month (``None`` when not ``per_month``)."""
+    return _cached("target", _target_rows, workspace, fiscal_year, months, by, per_month, filters)
+
+
+def _cached(
+    name: str,
+    compute: Any,
+    workspace: Workspace,
+    fiscal_year: int,
+    months: range,
+    by: Sequence[str],
+    per_month: bool,
+    filters: dict[str, Any],
+) -> list[Row]:
+    """Rows of a company or team read from the insights cache (one seller's: read directly)."""
+    from pacte.insights import cache, selectors
+
+    def run() -> list[Row]:
+        return compute(workspace, fiscal_year, months, by, per_month=per_month, **filters)
+
+    if filters.get("seller_id") is not None:
+        return run()
+    parts = (
+        *cache.plan_part(workspace, fiscal_year),
+        name,
+        months.start,
+        months.stop,
+        tuple(by),
+        per_month,
+        selectors.cache_filters(filters),
+    )
+    return cache.cached(parts, run)
+
+
+def _target_rows(
+    workspace: Workspace,
+    fiscal_year: int,
+    months: range,
+    by: Sequence[str],
+    *,
+    per_month: bool = True,
+    **filters: Any,
+) -> list[Row]:
     run_id = _published_run_id(workspace, fiscal_year)
     if run_id is not None:
         from pacte.planning.models import CascadeShare
@@ -177,6 +219,20 @@ def objective_rows(
 ) -> list[Row]:
     """Agreed objectives per ``by`` keys and month (``objectives.ObjectiveCell``, agreed
     layer). A seller's objective counts in the team they are placed in today."""
+    return _cached(
+        "objective", _objective_rows, workspace, fiscal_year, months, by, per_month, filters
+    )
+
+
+def _objective_rows(
+    workspace: Workspace,
+    fiscal_year: int,
+    months: range,
+    by: Sequence[str],
+    *,
+    per_month: bool = True,
+    **filters: Any,
+) -> list[Row]:
     qs = _objective_cells(workspace, fiscal_year, months)
     if qs is None:
         return []

@@ -80,3 +80,11 @@ def quotas(cast: Cast) -> Cast:
                 amount=amount,
             )
     return cast
+
+
+@pytest.fixture(autouse=True)
+def fresh_insights_cache() -> None:
+    """Each test starts with an empty cache (ids are reused across rolled-back tests)."""
+    from django.core.cache import cache
+
+    cache.clear()

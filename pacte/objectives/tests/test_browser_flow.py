@@ -9,7 +9,6 @@ import pytest
 
 from pacte.objectives.tests.conftest import next_fy, publish
 from pacte.testing.cast import PASSWORD, build_cast
-from pacte.tests.browser.conftest import browser, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +34,7 @@ def _propose(pg: Any, url: str, fy: int, amount: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_propose_return_repropose_and_reconcile(live_server: Any, page: Any) -> None:  # noqa: F811
+def test_propose_return_repropose_and_reconcile(live_server: Any, page: Any) -> None:
     cast = build_cast()
     fy = next_fy(cast)
     publish(

@@ -1,4 +1,5 @@
-"""Browser tests: Playwright driving Debian's Chromium against a live server."""
+"""Browser test fixtures (a pytest plugin loaded by the root conftest): Playwright driving
+Debian's Chromium against pytest-django's live server. One browser for the whole session."""
 
 from __future__ import annotations
 
@@ -10,14 +11,11 @@ import pytest
 
 CHROMIUM = os.environ.get("PACTE_CHROMIUM", "/usr/bin/chromium")
 
-# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the tests
-# themselves (to seed data) are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "browser" in str(item.path):
+        if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
 
 
@@ -28,6 +26,10 @@ def browser() -> Iterator[object]:
             pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run installs the Debian package.")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
+    # tests themselves (to seed data) are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
