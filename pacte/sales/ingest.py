@@ -99,7 +99,7 @@ def load_context(workspace: Any) -> Context:
     from pacte.accounts.models import Membership
     from pacte.org.models import Placement
     from pacte.org.selectors import root_unit
-    from pacte.sales.models import Channel, CreditRule, Customer
+    from pacte.sales.models import Channel, Customer
     from pacte.sales.services import closed_until
 
     keys: dict[str, int] = {}
@@ -117,18 +117,7 @@ def load_context(workspace: Any) -> Context:
             "membership_id", "valid_from", "valid_to", "unit_id"
         )
     )
-    rules = [
-        {
-            "id": r.pk,
-            "channel_id": r.channel_id,
-            "territory": r.territory.strip().lower(),
-            "kind": r.kind,
-            "target": r.target,
-            "owner_id": r.owner_id,
-        }
-        for r in CreditRule.objects.for_workspace(workspace).filter(is_active=True)
-    ]
-    rules.sort(key=lambda r: (-(bool(r["territory"]) * 2 + bool(r["channel_id"])), 0))
+    rules = active_rules(workspace)
     managers = list(
         Customer.objects.for_workspace(workspace)
         .filter(channel_manager__isnull=False)
@@ -165,6 +154,27 @@ def load_context(workspace: Any) -> Context:
     )
 
 
+def active_rules(workspace: Any) -> list[dict[str, Any]]:
+    """The active crediting rules in the order they are tried: most specific first (channel
+    and territory > territory > channel), then lowest priority, then oldest. Territories are
+    lower-cased (``str.lower``) as sale territories are (Polars ``to_lowercase``)."""
+    from pacte.sales.models import CreditRule
+
+    rules = [
+        {
+            "id": r.pk,
+            "channel_id": r.channel_id,
+            "territory": r.territory.strip().lower(),
+            "kind": r.kind,
+            "target": r.target,
+            "owner_id": r.owner_id,
+        }
+        for r in CreditRule.objects.for_workspace(workspace).filter(is_active=True)
+    ]
+    rules.sort(key=lambda r: (-(bool(r["territory"]) * 2 + bool(r["channel_id"])), 0))
+    return rules
+
+
 # --------------------------------------------------------------------------- prepare
 
 
@@ -199,6 +209,11 @@ def _err(lines: pl.Series, column: str, code: str, detail: pl.Series | None = No
         },
         schema=tabular.ERROR_SCHEMA,
     )
+
+
+def text_column(frame: pl.DataFrame, name: str) -> pl.Series:
+    """A target field of a chunk as ``prepare`` reads it (stripped, empty → null)."""
+    return _text(frame, name)
 
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Series:
@@ -895,6 +910,12 @@ def apply_cube(
         ),
         [workspace_id, workspace_id, *params],
     )
+    c.execute(CUBE_VERSION_BUMP, [workspace_id])
+
+
+# Every change to the cube bumps the workspace's cube version in the same transaction (the
+# insights cache is keyed on it): apply_cube, and drop_empty_cells, which ends every merge.
+CUBE_VERSION_BUMP = "UPDATE accounts_workspace SET cube_version = cube_version + 1 WHERE id = %s"
 
 
 def drop_empty_cells(c: Any, workspace_id: int) -> None:
@@ -903,6 +924,7 @@ def drop_empty_cells(c: Any, workspace_id: int) -> None:
         "AND overlay_amount = 0 AND sale_count = 0",
         [workspace_id],
     )
+    c.execute(CUBE_VERSION_BUMP, [workspace_id])
 
 
 # --------------------------------------------------------------------------- sources

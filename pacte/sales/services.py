@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record, record_many, snapshot
 from pacte.errors import DomainError, StaleVersion
+from pacte.insights.tasks import warm_overview
 from pacte.lib import tabular
+from pacte.org.selectors import root_unit
 from pacte.sales import ingest
 from pacte.sales.models import (
     Channel,
@@ -38,7 +40,10 @@ from pacte.sales.reasons import file_message, row_message
 
 #: Largest file accepted for import (bytes); files are streamed, this only bounds disk use.
 MAX_IMPORT_BYTES = int(getattr(settings, "PACTE_MAX_IMPORT_BYTES", 5 * 1024**3))
+#: Rows read at once from a file: the sample that decides ambiguous date and number formats.
 CHUNK_ROWS = 200_000
+#: Rows validated and staged at once (a slice of a chunk): bounds the peak memory.
+PREPARE_ROWS = 50_000
 
 
 def closed_until(workspace: Workspace) -> datetime.date | None:
@@ -358,12 +363,23 @@ def run_import(
             else ingest.frames_from_file(job.file_path, job.mapping, chunk_rows=chunk_rows)
         )
         for frame, structural, done, total in source:
-            prepared = ingest.prepare(ctx, frame, state)
-            errors = pl.concat([structural, prepared.errors]).sort("line")
+            # Formats are decided on the whole chunk (CHUNK_ROWS rows, as the mapping page
+            # asks), then it is validated and staged in slices of PREPARE_ROWS: the
+            # intermediate frames of ``prepare`` are what sets the peak memory.
+            restore = _decide_formats(ctx, frame, state)
+            found = [structural]
+            for part in frame.iter_slices(PREPARE_ROWS):
+                prepared = ingest.prepare(ctx, part, state)
+                found.append(prepared.errors)
+                if run.error_count == 0 and all(e.height == 0 for e in found):
+                    stage.add(prepared)
+                del prepared
+            if restore:
+                state.amount_style = "auto"
+            errors = pl.concat(found).sort("line")
             _keep_errors(run, errors)
             run.rows_read += frame.height + structural.height
-            if run.error_count == 0:
-                stage.add(prepared)
+            del frame, found, errors
             progress = int(90 * done / total) if total else 90
             ImportJob.objects.filter(pk=job.pk).update(
                 progress=progress, rows_read=run.rows_read, error_count=run.error_count
@@ -400,6 +416,7 @@ def run_import(
             job.unchanged_count = result["unchanged"]
             job.rows_read = run.rows_read
             _finish(job, ImportStatus.DONE, "")
+            transaction.on_commit(lambda: warm_overview.enqueue(job.workspace_id))
         return job
     except Cancelled:
         return _finish(job, ImportStatus.CANCELLED, "cancelled")
@@ -419,6 +436,29 @@ def run_import(
         return _finish(job, ImportStatus.FAILED, exc.code, detail=exc.message, line=exc.line)
     finally:
         stage.drop()
+
+
+def _decide_formats(ctx: ingest.Context, frame: pl.DataFrame, state: ingest.State) -> bool:
+    """Decide the date order and amount style still ``auto`` on a whole chunk, as ``prepare``
+    would on it, before it is validated in slices (raises ``tabular.Ambiguous`` likewise).
+
+    Returns True when the amount style is only fixed for this chunk ("en" when every value
+    reads the same either way, as ``tabular.parse_amounts`` reads them): the caller puts
+    ``auto`` back afterwards so the next chunk decides again, as before."""
+    if frame.height <= PREPARE_ROWS:
+        return False
+    restore = False
+    if state.amount_style == "auto" and "amount" in frame.columns:
+        amounts = tabular.parse_amounts(
+            ingest.text_column(frame, "amount"), exponent=ctx.exponent, style="auto"
+        )
+        state.amount_style = amounts.style or "en"
+        restore = amounts.style is None
+    if state.date_order == "auto" and "date" in frame.columns:
+        order = tabular.parse_dates(ingest.text_column(frame, "date"), order="auto").order
+        if order in ("dmy", "mdy"):
+            state.date_order = order
+    return restore
 
 
 def _keep_errors(run: _Run, errors: pl.DataFrame) -> None:
@@ -588,7 +628,7 @@ def create_rule(*, workspace: Workspace, actor: Membership | None, **fields: Any
         obj=rule,
         after=snapshot(rule, RULE_FIELDS),
     )
-    recredit(workspace=workspace)
+    recredit(workspace=workspace, scopes=[(rule.channel_id, rule.territory)])
     return rule
 
 
@@ -602,6 +642,7 @@ def update_rule(
             _("This rule was changed by someone else since you opened it. Reload and try again.")
         )
     before = snapshot(rule, RULE_FIELDS)
+    old_scope = (rule.channel_id, rule.territory)
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.territory = rule.territory.strip()
@@ -619,7 +660,7 @@ def update_rule(
         before=before,
         after=after,
     )
-    recredit(workspace=rule.workspace)
+    recredit(workspace=rule.workspace, scopes=[old_scope, (rule.channel_id, rule.territory)])
     return rule
 
 
@@ -631,6 +672,7 @@ def delete_rule(*, rule: CreditRule, actor: Membership | None, version: int | No
             _("This rule was changed by someone else since you opened it. Reload and try again.")
         )
     workspace = rule.workspace
+    old_scope = (rule.channel_id, rule.territory)
     record(
         workspace=workspace,
         actor=actor,
@@ -639,93 +681,142 @@ def delete_rule(*, rule: CreditRule, actor: Membership | None, version: int | No
         before=snapshot(rule, RULE_FIELDS),
     )
     rule.delete()
-    recredit(workspace=workspace)
+    recredit(workspace=workspace, scopes=[old_scope])
 
 
 @transaction.atomic
-def recredit(*, workspace: Workspace) -> int:
-    """Recompute every rule-given credit of the workspace from the active rules (set-based):
-    split credits of sales credited by a rule, overlay credits of every sale. The cube follows
-    in the same transaction. Refused when a rule-credited sale would be left without a seller.
+def recredit(
+    *, workspace: Workspace, scopes: Iterable[tuple[int | None, str]] | None = None
+) -> int:
+    """Recompute the rule-given credits of the sales a rule change can affect, set-based.
+
+    ``scopes`` are the (channel id, territory) of the changed rule before and after the
+    change: only the sales matching one of them are re-credited (``None``: every sale). For
+    those sales, in one transaction: their rule credits leave the cube, are deleted, are
+    recomputed by ONE ``INSERT … SELECT`` (split credit of the sales credited by a rule, the
+    overlay credit of every sale: the most specific active rule that names somebody, as
+    ``ingest.resolve_rules`` does; the seller's team on the day of the sale, as
+    ``ingest.team_of_the_day`` does) and come back into the cube. Refused when a
+    rule-credited sale would be left without a seller. Returns the number of credits written.
     """
-    ctx = ingest.load_context(workspace)
-    rows = pl.DataFrame(
-        list(
-            Sale.objects.for_workspace(workspace)
-            .values_list(
-                "pk", "date", "amount", "channel_id", "territory", "customer__name", "credit_origin"
-            )
-            .order_by()
-        ),
-        schema={
-            "k": pl.Int64,
-            "date": pl.Date,
-            "amount": pl.Int64,
-            "channel_id": pl.Int64,
-            "territory": pl.String,
-            "customer": pl.String,
-            "credit_origin": pl.String,
-        },
-        orient="row",
-    )
-    by_rule = rows.filter(pl.col("credit_origin") == "rule")
-    split = ingest.resolve_rules(ctx, by_rule, kind="split")
-    orphans = by_rule.join(split, on="k", how="anti")
-    if orphans.height:
-        raise DomainError(
-            _(
-                "%(count)s sales credited by a rule would be left without a seller: keep a rule "
-                "that covers them."
-            )
-            % {"count": orphans.height},
-            code="sales_without_credit",
-        )
-    overlay = ingest.resolve_rules(ctx, rows, kind="overlay")
+    rules = ingest.active_rules(workspace)
     with connection.cursor() as c:
+        # Territories match case-insensitively exactly as the import does (Polars
+        # ``to_lowercase``; SQL ``lower`` differs between databases and locales): each rule
+        # territory becomes the list of the workspace's raw territories that match it.
         c.execute(
-            "SELECT sale_id, seller_id FROM sales_credit WHERE workspace_id = %s "
-            "AND kind = 'overlay' AND origin = 'row'",
+            "SELECT DISTINCT territory FROM sales_sale WHERE workspace_id = %s AND territory <> ''",
             [workspace.pk],
         )
-        row_overlays = pl.DataFrame(
-            c.fetchall(), schema={"k": pl.Int64, "seller_id": pl.Int64}, orient="row"
-        )
-    overlay = overlay.join(row_overlays, on=["k", "seller_id"], how="anti")
-    credits = pl.concat(
-        [
-            split.select("k", "seller_id", kind=pl.lit("split")),
-            overlay.select("k", "seller_id", kind=pl.lit("overlay")),
-        ]
-    ).with_columns(basis_points=pl.lit(10_000, pl.Int64), origin=pl.lit("rule"))
-    credits = ingest.finish_credits(ctx, credits, rows)
-    with connection.cursor() as c:
-        where = "c.origin = 'rule'"
-        ingest.apply_cube(c, workspace.pk, -1, where)
-        c.execute(
-            "DELETE FROM sales_credit WHERE workspace_id = %s AND origin = 'rule'", [workspace.pk]
-        )
-    from pacte.sales.models import Credit
+        raw = pl.Series("raw", [r[0] for r in c.fetchall()], dtype=pl.String)
+        lowered = pl.DataFrame({"raw": raw, "t": raw.str.to_lowercase()})
 
-    Credit.objects.bulk_create(
-        (
-            Credit(
-                workspace_id=workspace.pk,
-                sale_id=k,
-                seller_id=seller,
-                unit_id=unit,
-                kind=kind,
-                basis_points=bp,
-                amount=amount,
-                origin="rule",
+        def spelled(territory: str) -> list[str]:
+            key = territory.strip().lower()
+            return lowered.filter(pl.col("t") == key).get_column("raw").to_list()
+
+        for table in ("recredit_rule", "recredit_sale", "recredit_new"):
+            c.execute(f"DROP TABLE IF EXISTS {table}")
+        c.execute(
+            "CREATE TEMP TABLE recredit_rule (rank integer, kind varchar(7), channel_id bigint, "
+            "territory varchar(100), target varchar(7), owner_id bigint)"
+        )
+        rule_rows: list[tuple[Any, ...]] = []
+        for rank, r in enumerate(rules):
+            base = (rank, r["kind"], r["channel_id"])
+            tail = (r["target"], r["owner_id"])
+            if r["territory"]:
+                rule_rows.extend((*base, t, *tail) for t in spelled(r["territory"]))
+            else:
+                rule_rows.append((*base, None, *tail))
+        if rule_rows:
+            c.executemany("INSERT INTO recredit_rule VALUES (%s, %s, %s, %s, %s, %s)", rule_rows)
+
+        # The affected sales.
+        conditions: list[str] = []
+        params: list[Any] = [workspace.pk]
+        for channel_id, territory in [] if scopes is None else scopes:
+            parts = ["1 = 1"]
+            if channel_id:
+                parts.append("s.channel_id = %s")
+                params.append(channel_id)
+            if territory.strip():
+                names = spelled(territory)
+                parts.append(
+                    f"s.territory IN ({', '.join(['%s'] * len(names))})" if names else "1 = 0"
+                )
+                params.extend(names)
+            conditions.append("(" + " AND ".join(parts) + ")")
+        where = "" if scopes is None else " AND (" + (" OR ".join(conditions) or "1 = 0") + ")"
+        c.execute(
+            "CREATE TEMP TABLE recredit_sale AS SELECT s.id AS sale_id, s.date, s.amount, "  # noqa: S608
+            "s.channel_id, s.territory, s.customer_id, s.credit_origin "
+            f"FROM sales_sale s WHERE s.workspace_id = %s{where}",
+            params,
+        )
+        c.execute("CREATE INDEX recredit_sale_id ON recredit_sale (sale_id)")
+
+        # One owner per sale and kind: the first matching rule (in ``rules`` order) that
+        # names somebody; an overlay owner the row already gives an overlay gets nothing more.
+        owner = "CASE WHEN r.target = 'account' THEN cu.channel_manager_id ELSE r.owner_id END"
+        c.execute(
+            "CREATE TEMP TABLE recredit_new AS SELECT x.sale_id, x.kind, x.seller_id FROM "  # noqa: S608
+            f"(SELECT a.sale_id, r.kind, {owner} AS seller_id, ROW_NUMBER() OVER "
+            "(PARTITION BY a.sale_id, r.kind ORDER BY r.rank) AS n "
+            "FROM recredit_sale a JOIN recredit_rule r "
+            "ON (r.channel_id IS NULL OR r.channel_id = a.channel_id) "
+            "AND (r.territory IS NULL OR r.territory = a.territory) "
+            "LEFT JOIN sales_customer cu ON cu.id = a.customer_id "
+            f"WHERE (r.kind = 'overlay' OR a.credit_origin = 'rule') AND {owner} IS NOT NULL) x "
+            "WHERE x.n = 1 AND NOT (x.kind = 'overlay' AND EXISTS (SELECT 1 FROM sales_credit o "
+            "WHERE o.sale_id = x.sale_id AND o.kind = 'overlay' AND o.origin = 'row' "
+            "AND o.seller_id = x.seller_id))"
+        )
+        c.execute(
+            "SELECT COUNT(*) FROM recredit_sale a WHERE a.credit_origin = 'rule' AND NOT EXISTS "
+            "(SELECT 1 FROM recredit_new n WHERE n.sale_id = a.sale_id AND n.kind = 'split')"
+        )
+        orphans = c.fetchone()[0]
+        if orphans:
+            raise DomainError(
+                _(
+                    "%(count)s sales credited by a rule would be left without a seller: keep a "
+                    "rule that covers them."
+                )
+                % {"count": orphans},
+                code="sales_without_credit",
             )
-            for k, seller, unit, kind, bp, amount, _origin in credits.iter_rows()
-        ),
-        batch_size=5000,
-    )
-    with connection.cursor() as c:
-        ingest.apply_cube(c, workspace.pk, 1, "c.origin = 'rule'")
+
+        scoped = "c.origin = 'rule' AND c.sale_id IN (SELECT sale_id FROM recredit_sale)"
+        ingest.apply_cube(c, workspace.pk, -1, scoped)
+        c.execute(
+            "DELETE FROM sales_credit WHERE workspace_id = %s AND origin = 'rule' "
+            "AND sale_id IN (SELECT sale_id FROM recredit_sale)",
+            [workspace.pk],
+        )
+        # Team of the day (``ingest.team_of_the_day``): the latest placement starting on or
+        # before the sale date, else the seller's first placement, else the company.
+        placed = (
+            "(SELECT p.unit_id FROM org_placement p WHERE p.workspace_id = %s "
+            "AND p.membership_id = n.seller_id {cond} ORDER BY p.valid_from {order} LIMIT 1)"
+        )
+        c.execute(
+            "INSERT INTO sales_credit (workspace_id, sale_id, seller_id, unit_id, kind, "
+            "basis_points, amount, origin) SELECT %s, n.sale_id, n.seller_id, COALESCE("
+            + placed.format(cond="AND p.valid_from <= a.date", order="DESC")
+            + ", "
+            + placed.format(cond="", order="ASC")
+            + ", %s), n.kind, 10000, a.amount, 'rule' "
+            "FROM recredit_new n JOIN recredit_sale a ON a.sale_id = n.sale_id "
+            "ORDER BY n.sale_id, n.kind DESC",
+            [workspace.pk, workspace.pk, workspace.pk, root_unit(workspace).pk],
+        )
+        written = c.rowcount
+        ingest.apply_cube(c, workspace.pk, 1, scoped)
         ingest.drop_empty_cells(c, workspace.pk)
-    return credits.height
+        for table in ("recredit_rule", "recredit_sale", "recredit_new"):
+            c.execute(f"DROP TABLE {table}")
+    return int(written)
 
 
 # --------------------------------------------------------------------------- the cube

@@ -108,3 +108,75 @@ def test_overlay_rules_add_overlay_credit_outside_company_totals(cast, channels,
     services.delete_rule(rule=services.CreditRule.objects.get(), actor=cast.admin)
     assert not CubeCell.objects.filter(seller=cast.lead).exists()
     assert services.verify(cast.workspace) == []
+
+
+def test_a_rule_change_recredits_only_the_sales_of_its_channel(cast, channels, write_csv):
+    ecom = services.create_rule(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        channel=channels["e-commerce"],
+        owner=cast.seller,
+    )
+    services.create_rule(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        channel=channels["distributors"],
+        owner=cast.other_seller,
+    )
+    services.create_rule(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        channel=channels["field"],
+        kind="overlay",
+        owner=cast.lead,
+    )
+    job = import_file(
+        cast.workspace,
+        write_csv(
+            rows(
+                "E1,2026-01-01,10,e-commerce,,,,,",
+                "E2,2026-02-01,20,e-commerce,,,,,",
+                "D1,2026-01-01,30,distributors,,,,,",
+                "F1,2026-01-01,40,field,seller@acme.example,,,,",
+            )
+        ),
+    )
+    assert job.status == "done", job.errors
+    untouched = dict(
+        Credit.objects.exclude(sale__channel=channels["e-commerce"]).values_list("id", "seller_id")
+    )
+    assert len(untouched) == 3  # D1's rule credit, F1's row credit and rule overlay
+    services.update_rule(rule=ecom, actor=cast.admin, version=ecom.version, owner=cast.lead)
+    after = dict(
+        Credit.objects.exclude(sale__channel=channels["e-commerce"]).values_list("id", "seller_id")
+    )
+    assert after == untouched  # same credits, same ids
+    ecom_credits = Credit.objects.filter(sale__channel=channels["e-commerce"])
+    assert sorted(ecom_credits.values_list("sale__external_id", "seller_id", "amount")) == [
+        ("E1", cast.lead.pk, 1000),
+        ("E2", cast.lead.pk, 2000),
+    ]
+    assert services.verify(cast.workspace) == []
+
+
+def test_a_territory_rule_matches_territories_in_any_case(cast, channels, write_csv):
+    job = import_file(
+        cast.workspace,
+        write_csv(
+            rows(
+                "T1,2026-01-01,10,field,seller@acme.example,,,,Île-de-France",
+                "T2,2026-01-01,20,field,seller@acme.example,,,,Bretagne",
+            )
+        ),
+    )
+    assert job.status == "done", job.errors
+    services.create_rule(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        territory="ÎLE-DE-FRANCE",
+        kind="overlay",
+        owner=cast.lead,
+    )
+    overlays = Credit.objects.filter(kind="overlay")
+    assert list(overlays.values_list("sale__external_id", "seller_id")) == [("T1", cast.lead.pk)]
+    assert services.verify(cast.workspace) == []
