@@ -1,4 +1,4 @@
-"""Storing a cascade run: 100,000 sellers × 5 channels × 12 months (quick: 5,000 sellers).
+"""Storing a cascade run: 100,000 sellers × 5 channels × 12 months (quick: 1,000 sellers).
 
 Measured: ``pacte.planning.services.store_cells`` — from the integer arrays of a
 ``CascadeResult`` to committed rows of ``planning_cascadeshare`` (with its indexes and foreign
@@ -238,7 +238,7 @@ def _drop_postgres() -> None:
 
 
 def run(quick: bool) -> list[Figure]:
-    sellers = 5_000 if quick else 100_000
+    sellers = 1_000 if quick else 100_000
     size = f"{sellers:,} sellers × {CHANNELS} channels × {MONTHS} months"
     figures = []
     targets: list[tuple[str, str]] = [("default", "SQLite")]

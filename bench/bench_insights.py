@@ -1,6 +1,6 @@
 """Insights pages on a generated company: executive overview, a team view, a seller cockpit.
 
-The company has 10,000 sellers (quick: 1,000) in teams of 50, 4 channels and 24 months of cube
+The company has 10,000 sellers (quick: 500) in teams of 50, 4 channels and 24 months of cube
 cells: the "10 million sales" cube is every (seller, channel, month) cell present with about 10
 sales each (960,000 cells); the baseline "1 million sales" cube of the same company has about
 one sale per cell (Poisson, ~63 % of cells present). Server time is measured in-process with the
@@ -161,7 +161,7 @@ def run(quick: bool) -> list[Figure]:
 def _run(quick: bool) -> list[Figure]:
     from django.test import Client
 
-    sellers = 1_000 if quick else 10_000
+    sellers = 500 if quick else 10_000
     n = 10 if quick else 20
     big = _company(f"ins-big-{uuid.uuid4().hex[:6]}", sellers, sellers * 1000, 1)
     small = _company(f"ins-small-{uuid.uuid4().hex[:6]}", sellers, sellers * 100, 2)
@@ -248,8 +248,8 @@ def _load_test(company, quick: bool) -> Figure:
     client.force_login(exe.user)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     paths = ["/insights/", f"/insights/teams/{team.uuid}/", f"/insights/sellers/{seller.uuid}/"]
-    per_level = 60 if quick else 150
-    cap = 20.0 if quick else 60.0
+    per_level = 30 if quick else 150
+    cap = 3.0 if quick else 60.0
     server = _serve()
     port = server.server_address[1]
     best = (0.0, 0.0, 0, 0)  # requests/s, p99, errors, concurrency
