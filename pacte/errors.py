@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 
 class DomainError(Exception):
@@ -43,3 +44,14 @@ class StaleVersion(DomainError):
 
     def __init__(self, message: str | Promise, *, code: str = "stale_version") -> None:
         super().__init__(message, code=code)
+
+
+def check_version(obj: object, version: int | None) -> None:
+    """Refuse a stale write: ``version`` is what the client read; ``obj.version`` moved on since.
+
+    ``None`` means the client did not say (scripts that accept last-write-wins)."""
+    if version is not None and version != getattr(obj, "version", None):
+        raise StaleVersion(
+            _("“%(name)s” was changed by someone else since you opened it. Reload and try again.")
+            % {"name": obj}
+        )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import ROLE_FIELDS, Membership, Role, User, Workspace
 from pacte.audit.services import record, record_many, snapshot
-from pacte.errors import DomainError, StaleVersion
+from pacte.errors import DomainError, StaleVersion, check_version
 from pacte.org import selectors
 from pacte.org.models import (
     Deputy,
@@ -28,14 +28,6 @@ from pacte.org.models import (
 
 UNIT_FIELDS = ("name", "parent", "lead", "is_active")
 MEMBER_FIELDS = ("name", "email", "roles", "is_active")
-
-
-def _check_version(obj: Unit | Membership, version: int | None) -> None:
-    if version is not None and version != obj.version:
-        raise StaleVersion(
-            _("“%(name)s” was changed by someone else since you opened it. Reload and try again.")
-            % {"name": obj}
-        )
 
 
 def _check_lead(unit: Unit, lead: Membership | None) -> None:
@@ -150,7 +142,7 @@ def update_unit(
     dated history (``UnitLink``); ``Unit.parent`` / ``Unit.lead`` hold the latest values.
     """
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    _check_version(unit, version)
+    check_version(unit, version)
     before = snapshot(unit, UNIT_FIELDS)
     old_parent_id, old_lead_id = unit.parent_id, unit.lead_id
     if name is not None:
@@ -290,7 +282,7 @@ def _active_member_count(unit: Unit) -> int:
 @transaction.atomic
 def deactivate_unit(*, unit: Unit, actor: Membership | None, version: int | None = None) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    _check_version(unit, version)
+    check_version(unit, version)
     if unit.is_root:
         raise DomainError(_("The company itself cannot be deactivated."), code="root_immovable")
     count = _active_member_count(unit)
@@ -484,7 +476,7 @@ def update_member(
     version: int | None = None,
 ) -> Membership:
     member = Membership.objects.select_for_update().select_related("user").get(pk=member.pk)
-    _check_version(member, version)
+    check_version(member, version)
     before = snapshot(member, MEMBER_FIELDS)
     if name is not None:
         if not name.strip():
@@ -526,7 +518,7 @@ def move_member(
 ) -> Placement:
     """Move a person to another team from ``effective`` (today by default); history is kept."""
     member = Membership.objects.select_for_update().get(pk=member.pk)
-    _check_version(member, version)
+    check_version(member, version)
     effective = effective or timezone.localdate()
     if unit.workspace_id != member.workspace_id or not unit.is_active:
         raise DomainError(
@@ -587,7 +579,7 @@ def set_member_active(
     *, member: Membership, actor: Membership | None, active: bool, version: int | None = None
 ) -> Membership:
     member = Membership.objects.select_for_update().get(pk=member.pk)
-    _check_version(member, version)
+    check_version(member, version)
     if member.is_active == active:
         return member
     if actor is not None and actor.pk == member.pk and not active:
@@ -903,11 +895,7 @@ def save_proposal(
 
 def _open_draft(draft: ProposalDraft, version: int | None) -> ProposalDraft:
     draft = ProposalDraft.objects.select_for_update().get(pk=draft.pk)
-    if version is not None and version != draft.version:
-        raise StaleVersion(
-            _("“%(name)s” was changed by someone else since you opened it. Reload and try again.")
-            % {"name": draft}
-        )
+    check_version(draft, version)
     if draft.status != ProposalStatus.DRAFT:
         raise DomainError(
             _("“%(name)s” was already applied or discarded.") % {"name": draft},

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record
-from pacte.errors import DomainError, StaleVersion
+from pacte.errors import DomainError, check_version
 from pacte.lib import allocation as alloc
 from pacte.lib.fiscal import FiscalCalendar
 from pacte.org.models import Unit
@@ -91,14 +91,6 @@ def parse_amount(value: object, currency: str, *, field_name: str = "amount") ->
     if minor < 0:
         raise DomainError(_("An amount cannot be negative."), code="negative", field=field_name)
     return minor
-
-
-def _check_version(obj: CompanyTarget | CascadeRun, version: int | None) -> None:
-    if version is not None and version != obj.version:
-        raise StaleVersion(
-            _("“%(name)s” was changed by someone else since you opened it. Reload and try again.")
-            % {"name": obj}
-        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -171,7 +163,7 @@ def set_company_target(
         )
         before = None
     else:
-        _check_version(target, version)
+        check_version(target, version)
         before = {"amount": target.amount, "channel_split": target.channel_split}
         if before == {"amount": amount, "channel_split": split}:
             return target
@@ -1059,7 +1051,7 @@ def publish_run(
     longer the published run.
     """
     run = CascadeRun.objects.select_for_update().get(pk=run.pk)
-    _check_version(run, version)
+    check_version(run, version)
     if run.status != RunStatus.DRAFT:
         raise DomainError(_("Only a draft run can be published."), code="not_draft")
     if is_closed(run.workspace, run.fiscal_year):
