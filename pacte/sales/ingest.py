@@ -92,16 +92,34 @@ class Context:
     placements: pl.DataFrame  # seller_id, valid_from, valid_to, unit_id
     rules: list[dict[str, Any]]  # active rules, most specific first
     managers: pl.DataFrame  # customer (name) → manager_id
-    closed_until: datetime.date | None = None
+    closed_months: frozenset[int] = frozenset()  # Month.index of closed months (insights)
+    late_policy: str = "refuse"  # a sale dated in a closed month: "refuse" or "next_open"
+
+
+def _month_of(dates: pl.Expr | pl.Series) -> Any:
+    return dates.dt.year().cast(pl.Int32) * 12 + dates.dt.month().cast(pl.Int32) - 1
+
+
+def booked_month(dates: pl.Expr, closed: frozenset[int], policy: str) -> pl.Expr:
+    """The month a sale counts in: its own, or with the ``next_open`` policy the first open
+    month after a closed one (vectorised: one pass per closed month at most)."""
+    month = _month_of(dates)
+    if policy != "next_open" or not closed:
+        return month
+    shut = sorted(closed)
+    for _ in shut:
+        month = pl.when(month.is_in(shut)).then(month + 1).otherwise(month)
+    return month
 
 
 def load_context(workspace: Any) -> Context:
     from pacte.accounts.models import Membership
+    from pacte.insights.selectors import closed_month_policy
     from pacte.org.models import Placement
     from pacte.org.selectors import root_unit
     from pacte.sales.models import Channel, Customer
-    from pacte.sales.services import closed_until
 
+    closed_months, late_policy = closed_month_policy(workspace)
     keys: dict[str, int] = {}
     channel_rows = list(
         Channel.objects.for_workspace(workspace).values_list("pk", "code", "name_en", "name_fr")
@@ -150,7 +168,8 @@ def load_context(workspace: Any) -> Context:
         managers=pl.DataFrame(
             managers, schema={"customer": pl.String, "manager_id": pl.Int64}, orient="row"
         ),
-        closed_until=closed_until(workspace),
+        closed_months=closed_months,
+        late_policy=late_policy,
     )
 
 
@@ -430,8 +449,8 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         errors.append(
             _err(lines.filter(wrong), "currency", "currency_mismatch", currency.filter(wrong))
         )
-    if ctx.closed_until is not None:
-        closed = (dates.values <= ctx.closed_until).fill_null(False)
+    if ctx.closed_months and ctx.late_policy != "next_open":
+        closed = _month_of(dates.values).is_in(sorted(ctx.closed_months)).fill_null(False)
         if closed.any():
             errors.append(
                 _err(lines.filter(closed), "date", "period_closed", cols["date"].filter(closed))
@@ -536,7 +555,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         pl.col(LINE).alias("line"),
         "external_id",
         "date",
-        month=(pl.col("date").dt.year().cast(pl.Int32) * 12 + pl.col("date").dt.month() - 1),
+        month=booked_month(pl.col("date"), ctx.closed_months, ctx.late_policy),
         amount="amount",
         channel_id="channel_id",
         customer="customer",

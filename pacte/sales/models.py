@@ -1,7 +1,8 @@
-"""Sales channels (sales, credits and the cube come with the sales issue)."""
+"""Sales: channels, customers, sales and their credits, crediting rules, imports, the cube."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.db import models
@@ -238,7 +239,9 @@ class Sale(models.Model):
     source = models.CharField(_("source"), max_length=60, default="default")
     external_id = models.CharField(_("external id"), max_length=100)
     date = models.DateField(_("date"))
-    month = models.IntegerField()  # pacte.lib.fiscal.Month.index of ``date``
+    # pacte.lib.fiscal.Month.index the sale counts in: the month of ``date``, or a later open
+    # month when it arrived after its own month was closed (the workspace's late-sale policy).
+    month = models.IntegerField()
     amount = models.BigIntegerField(_("amount"))
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="sales")
     customer = models.ForeignKey(
@@ -275,6 +278,15 @@ class Sale(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+    @property
+    def booked_late(self) -> bool:
+        """Booked to a later month than its date's (its own month was closed)."""
+        return self.month != self.date.year * 12 + self.date.month - 1
+
+    @property
+    def booked_month_first_day(self) -> datetime.date:
+        return datetime.date(self.month // 12, self.month % 12 + 1, 1)
 
 
 class CreditKind(models.TextChoices):

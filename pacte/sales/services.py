@@ -6,7 +6,6 @@ Every write to sales or credits updates the cube in the same transaction (set-ba
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -44,14 +43,6 @@ MAX_IMPORT_BYTES = int(getattr(settings, "PACTE_MAX_IMPORT_BYTES", 5 * 1024**3))
 CHUNK_ROWS = 200_000
 #: Rows validated and staged at once (a slice of a chunk): bounds the peak memory.
 PREPARE_ROWS = 50_000
-
-
-def closed_until(workspace: Workspace) -> datetime.date | None:
-    """Last day of the latest closed period: sales dated on or before it are refused.
-
-    The hook for period closing (not a notion of Pacte yet): ``None`` means nothing is closed.
-    """
-    return None
 
 
 # --------------------------------------------------------------------------- channels

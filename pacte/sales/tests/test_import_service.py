@@ -185,11 +185,34 @@ def test_xlsx_files_import_like_csv(cast, channels, tmp_path):
     assert Sale.objects.get().amount == 123450
 
 
-def test_closed_period_hook_refuses_old_sales(cast, channels, write_csv, monkeypatch):
-    monkeypatch.setattr(services, "closed_until", lambda ws: datetime.date(2025, 12, 31))
-    monkeypatch.setattr("pacte.sales.services.closed_until", lambda ws: datetime.date(2025, 12, 31))
+def test_a_sale_in_a_closed_month_is_refused_by_default(cast, channels, write_csv):
+    from pacte.insights.services import close_month
+
+    close_month(workspace=cast.workspace, actor=cast.admin, month=2025 * 12 + 11)
     job = import_file(cast.workspace, write_csv(rows(f"G1,2025-12-31,10,field,{SELLER},,,,")))
+    assert job.status != "done"
     assert job.errors[0]["code"] == "period_closed"
+    assert not Sale.objects.exists()
+
+
+def test_a_late_sale_is_booked_to_the_next_open_month_when_the_workspace_says_so(
+    cast, channels, write_csv
+):
+    from pacte.insights.models import InsightSettings, LatePolicy
+    from pacte.insights.services import close_month
+    from pacte.sales.models import CubeCell
+
+    InsightSettings.objects.update_or_create(
+        workspace=cast.workspace, defaults={"late_sale_policy": LatePolicy.NEXT_OPEN}
+    )
+    for month in (2025 * 12 + 10, 2025 * 12 + 11):  # November and December 2025 closed
+        close_month(workspace=cast.workspace, actor=cast.admin, month=month)
+    job = import_file(cast.workspace, write_csv(rows(f"G2,2025-11-15,10,field,{SELLER},,,,")))
+    assert job.status == "done", job.errors
+    sale = Sale.objects.get()
+    assert sale.date == datetime.date(2025, 11, 15)  # the sale keeps its own date
+    assert sale.month == 2026 * 12 + 0  # and counts in January 2026, the next open month
+    assert CubeCell.objects.get().month == 2026 * 12 + 0
 
 
 def test_cancel_before_start_writes_nothing(cast, channels, write_csv):
