@@ -12,7 +12,6 @@ import pytest
 CHROMIUM = os.environ.get("PACTE_CHROMIUM", "/usr/bin/chromium")
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
