@@ -159,9 +159,10 @@ def _copy_migrated_sqlite(target: Path) -> None:
     from django.conf import settings
 
     source = settings.DATABASES["default"]
-    if source["ENGINE"] != "django.db.backends.sqlite3" or not Path(source["NAME"]).exists():
+    name = str(source["NAME"])
+    if source["ENGINE"] != "django.db.backends.sqlite3" or not Path(name).exists():
         return
-    with sqlite3.connect(source["NAME"]) as src, sqlite3.connect(target) as dst:
+    with sqlite3.connect(name) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     with sqlite3.connect(target) as dst:  # the copy holds no data of the runner's other benches
         tables = [
