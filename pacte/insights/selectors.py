@@ -555,9 +555,13 @@ def build_frame(
             else:
                 back = (first - month - 1) // 12  # 0 = last year
                 hist[i, HISTORY_YEARS - 1 - back, (month - first) % 12] += amount
-    # A history year before the group's first sale is unknown, not zero.
-    started = np.cumsum(hist.sum(axis=2) != 0, axis=1) > 0
-    hist[~started] = np.nan
+    # Months before the group's first sale are unknown, not zero: a year that starts part-way
+    # (the seller joined, or the data begins, in December) is then left out of the seasonality
+    # instead of putting the whole year's weight on its few months.
+    flat = hist.reshape(len(hist), HISTORY_YEARS * 12)
+    started = np.cumsum(flat != 0, axis=1) > 0
+    flat[~started] = np.nan
+    hist = flat.reshape(hist.shape)
     elapsed = min(max(choice.as_of - first, 0), 12)
     current = choice.as_of - first if first <= choice.as_of < first + 12 else None
     if (
