@@ -243,6 +243,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PACTE_LOG_LEVEL", "WARNING")},
+    # The task framework logs every finished task at INFO; failures still come through.
+    "loggers": {"django.tasks": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 100

@@ -339,6 +339,7 @@ def team_of_the_day(ctx: Context, credits: pl.DataFrame) -> pl.Series:
         right_on="valid_from",
         by="seller_id",
         strategy="backward",
+        check_sortedness=False,  # both sides are sorted on their date just above
     )
     first = pl_sorted.group_by("seller_id").agg(pl.col("unit_id").first().alias("first_unit"))
     asof = asof.join(first, on="seller_id", how="left").sort("i")
