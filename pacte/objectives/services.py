@@ -480,6 +480,28 @@ def _snapshot(objective: Objective) -> dict[str, Any]:
     return {**{f: getattr(objective, f) for f in FIELDS}, "version": objective.version}
 
 
+def _edit(
+    seller: Membership,
+    fiscal_year: int,
+    version: int | None,
+    pending_message: str,
+    **inputs: Any,
+) -> tuple[Objective, dict[str, Any]]:
+    """Lock (or start) the seller's objective, refuse a stale version or a pending proposal
+    (with ``pending_message``), and apply the seller's inputs. Returns it with its snapshot
+    from before the edit, for the audit event."""
+    objective = _locked(seller, fiscal_year)
+    if objective is None:
+        objective = _start(seller, fiscal_year)
+    else:
+        _check_version(objective.version, version, _("objective"))
+        if objective.status == Status.PROPOSED:
+            raise DomainError(pending_message, code="illegal_transition")
+    before = _snapshot(objective)
+    _apply_input(objective, seller=seller, **inputs)
+    return objective, before
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -492,20 +514,11 @@ def save_draft(
     version: int | None = None,
 ) -> Objective:
     """Save the seller's own objective as a draft (any status but pending)."""
-    objective = _locked(seller, fiscal_year)
-    if objective is None:
-        objective = _start(seller, fiscal_year)
-    else:
-        _check_version(objective.version, version, _("objective"))
-        if objective.status == Status.PROPOSED:
-            raise DomainError(
-                _("Your proposal is with your handler: wait for the decision."),
-                code="illegal_transition",
-            )
-    before = _snapshot(objective)
-    _apply_input(
-        objective,
-        seller=seller,
+    objective, before = _edit(
+        seller,
+        fiscal_year,
+        version,
+        _("Your proposal is with your handler: wait for the decision."),
         amount=amount,
         months=months,
         channel_split=channel_split,
@@ -529,19 +542,11 @@ def propose(
     version: int | None = None,
 ) -> Objective:
     """Propose: agreed at once when the delegation policy allows, else sent to the handler."""
-    objective = _locked(seller, fiscal_year)
-    if objective is None:
-        objective = _start(seller, fiscal_year)
-    else:
-        _check_version(objective.version, version, _("objective"))
-        if objective.status == Status.PROPOSED:
-            raise DomainError(
-                _("Your proposal is already with your handler."), code="illegal_transition"
-            )
-    before = _snapshot(objective)
-    _apply_input(
-        objective,
-        seller=seller,
+    objective, before = _edit(
+        seller,
+        fiscal_year,
+        version,
+        _("Your proposal is already with your handler."),
         amount=amount,
         months=months,
         channel_split=channel_split,
