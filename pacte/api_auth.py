@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from pacte.accounts.middleware import resolve_member
+from pacte.accounts.models import Membership
 from pacte.accounts.services import member_for_token
 
 
@@ -32,3 +33,8 @@ class TokenMember(HttpBearer):
         if member is not None:
             request.member = member  # type: ignore[attr-defined]
         return member
+
+
+def request_member(request: HttpRequest) -> Membership:
+    """The member an API handler acts for (set by the authentication classes above)."""
+    return request.member  # type: ignore[attr-defined]

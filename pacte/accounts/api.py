@@ -3,7 +3,7 @@ from ninja import Router
 
 from pacte.accounts import services
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
-from pacte.accounts.models import ApiToken, Membership, Workspace
+from pacte.accounts.models import ApiToken, Workspace
 from pacte.accounts.schemas import (
     MeOut,
     TokenCreated,
@@ -12,17 +12,14 @@ from pacte.accounts.schemas import (
     WorkspaceOut,
     WorkspacePatch,
 )
+from pacte.api_auth import request_member
 
 router = Router(tags=["accounts"])
 
 
-def member_of(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined]
-
-
 @router.get("/me", response=MeOut, summary="The current member")
 def me(request: HttpRequest) -> dict[str, object]:
-    member = member_of(request)
+    member = request_member(request)
     return {
         "uuid": member.uuid,
         "name": member.name,
@@ -36,12 +33,12 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 @router.get("/workspace", response=WorkspaceOut, summary="The current workspace")
 def workspace(request: HttpRequest) -> Workspace:
-    return member_of(request).workspace
+    return request_member(request).workspace
 
 
 @router.patch("/workspace", response=WorkspaceOut, summary="Change workspace settings (admins)")
 def workspace_patch(request: HttpRequest, payload: WorkspacePatch) -> Workspace:
-    member = member_of(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     return services.update_workspace(
         workspace=member.workspace, actor=member, **payload.model_dump(exclude_none=True)
@@ -50,18 +47,18 @@ def workspace_patch(request: HttpRequest, payload: WorkspacePatch) -> Workspace:
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
 def tokens(request: HttpRequest) -> list[ApiToken]:
-    return list(member_of(request).tokens.order_by("-created_at"))
+    return list(request_member(request).tokens.order_by("-created_at"))
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Create an API token")
 def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
-    token, secret = services.create_api_token(member=member_of(request), name=payload.name)
+    token, secret = services.create_api_token(member=request_member(request), name=payload.name)
     return 201, {**TokenOut.from_orm(token).model_dump(), "secret": secret}
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
 def token_revoke(request: HttpRequest, token_id: str) -> tuple[int, None]:
-    member = member_of(request)
+    member = request_member(request)
     token = get_scoped(ApiToken.objects.filter(membership=member), token_id)
     services.revoke_api_token(token=token, actor=member)
     return 204, None

@@ -14,7 +14,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from pacte.accounts.access import ADMIN_ROLES, require_role
-from pacte.accounts.models import Membership
+from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
 from pacte.insights import dashboard, pdf, selectors, services
@@ -43,12 +43,8 @@ from pacte.lib.fiscal import Month
 router = Router(tags=["insights"])
 
 
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined]
-
-
 def _screen(request: HttpRequest, filters: InsightFilter) -> tuple[str, str, dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     choice = selectors.resolve_period(member.workspace, filters.period)
     tree = Tree.load(member.workspace)
     unit, seller, channel = selectors.resolve_filters(
@@ -141,7 +137,7 @@ def report_pdf(request: HttpRequest, filters: Query[InsightFilter]) -> HttpRespo
     target per month, one row per team or per seller."""
     from pacte.insights.views import member_language, pdf_response
 
-    member = _member(request)
+    member = request_member(request)
     with translation.override(member_language(member)):
         scope, name, data = _screen(request, filters)
         content = pdf.render(
@@ -162,7 +158,7 @@ def accuracy(request: HttpRequest, filters: Query[InsightFilter]) -> dict[str, A
 @router.post("/what-if", response=WhatIfOut)
 def what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     """The seller's year figures if a deal of ``amount`` closed in fiscal month ``month``."""
-    member = _member(request)
+    member = request_member(request)
     choice = selectors.resolve_period(member.workspace, body.period)
     _u, seller, _c = selectors.resolve_filters(member, seller=body.seller or None)
     if seller is None:
@@ -177,7 +173,7 @@ def what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
 @router.put("/judgment", response=JudgmentOut)
 def judgment(request: HttpRequest, body: JudgmentIn) -> Any:
     """The caller's own committed and best-case amounts for a fiscal year."""
-    member = _member(request)
+    member = request_member(request)
     choice = selectors.resolve_period(member.workspace, body.period)
     return services.save_judgment(
         seller=member,
@@ -192,7 +188,7 @@ def judgment(request: HttpRequest, body: JudgmentIn) -> Any:
 
 @router.get("/closed-months", response=list[ClosedMonthOut])
 def closed_months(request: HttpRequest) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     return [
         {
             "month": str(Month.from_index(c.month)),
@@ -208,7 +204,7 @@ def close_month(request: HttpRequest, body: ClosedMonthIn) -> tuple[int, dict[st
     """Close a month (admins and executives): its actuals are frozen."""
     from pacte.insights.views import parse_month
 
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     month = parse_month(member.workspace, body.month)
     closed = services.close_month(workspace=member.workspace, actor=member, month=month)
@@ -223,7 +219,7 @@ def close_month(request: HttpRequest, body: ClosedMonthIn) -> tuple[int, dict[st
 def reopen_month(request: HttpRequest, month: str) -> tuple[int, None]:
     from pacte.insights.views import parse_month
 
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     index = parse_month(member.workspace, month)
     if not selectors.is_month_closed(member.workspace, index):
@@ -234,14 +230,14 @@ def reopen_month(request: HttpRequest, month: str) -> tuple[int, None]:
 
 @router.get("/settings", response=SettingsOut)
 def get_settings(request: HttpRequest) -> Any:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     return selectors.settings_of(member.workspace)
 
 
 @router.put("/settings", response=SettingsOut)
 def put_settings(request: HttpRequest, body: SettingsIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     return services.update_settings(
         workspace=member.workspace,
@@ -254,11 +250,11 @@ def put_settings(request: HttpRequest, body: SettingsIn) -> Any:
 
 @router.get("/digest-preference", response=PreferenceIO)
 def get_preference(request: HttpRequest) -> Any:
-    return selectors.digest_preference(_member(request))
+    return selectors.digest_preference(request_member(request))
 
 
 @router.put("/digest-preference", response=PreferenceIO)
 def put_preference(request: HttpRequest, body: PreferenceIO) -> Any:
     return services.set_digest_preference(
-        member=_member(request), digest=body.digest, alerts=body.alerts
+        member=request_member(request), digest=body.digest, alerts=body.alerts
     )

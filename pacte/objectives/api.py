@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership
+from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
 from pacte.lib.money import from_minor
@@ -41,10 +42,6 @@ from pacte.objectives.schemas import (
 )
 
 router = Router(tags=["objectives"])
-
-
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined]
 
 
 def _major(value: Any, currency: str, field: str = "amount") -> str:
@@ -103,7 +100,7 @@ def _inputs(member: Membership, body: ObjectiveIn) -> dict[str, Any]:
 
 @router.get("/policy", response=PolicyOut)
 def get_policy(request: HttpRequest) -> Any:
-    policy = services.policy_of(_member(request).workspace)
+    policy = services.policy_of(request_member(request).workspace)
     return {
         "auto_agree": policy.auto_agree,
         "tolerance_pct": str(policy.tolerance_pct),
@@ -113,7 +110,7 @@ def get_policy(request: HttpRequest) -> Any:
 
 @router.put("/policy", response=PolicyOut)
 def put_policy(request: HttpRequest, body: PolicyIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, "executive")
     policy = services.set_policy(
         workspace=member.workspace,
@@ -133,12 +130,14 @@ def put_policy(request: HttpRequest, body: PolicyIn) -> Any:
 def list_windows(request: HttpRequest) -> Any:
     from pacte.objectives.models import Window
 
-    return Window.objects.filter(workspace=_member(request).workspace).order_by("-fiscal_year")
+    return Window.objects.filter(workspace=request_member(request).workspace).order_by(
+        "-fiscal_year"
+    )
 
 
 @router.put("/windows", response=WindowOut)
 def put_window(request: HttpRequest, body: WindowIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, "executive")
     return services.set_window(
         workspace=member.workspace,
@@ -163,7 +162,7 @@ def get_reconciliation(
     executives, the viewer's team for leads) and fiscal year (default: the one being set)."""
     from pacte.objectives.views import default_fiscal_year
 
-    member = _member(request)
+    member = request_member(request)
     require_role(member, "executive", "admin", "lead")
     fiscal_year = fiscal_year or default_fiscal_year(member)
     node = selectors.get_node_for(member, unit)
@@ -187,14 +186,14 @@ def _rule_args(member: Membership, body: GapRuleIn) -> dict[str, Any]:
 
 @router.post("/gap-rules/preview", response=list[AllocationOut])
 def preview_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     return services.preview_gap_rule(workspace=member.workspace, **_rule_args(member, body))
 
 
 @router.get("/gap-rules", response=list[GapRuleOut])
 @paginate(Pagination)
 def list_gap_rules(request: HttpRequest, fiscal_year: int | None = None) -> Any:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, "executive", "admin", "lead")
     units = selectors.reconciliation_units(member)
     qs = GapRule.objects.filter(workspace=member.workspace, unit__in=units)
@@ -205,7 +204,7 @@ def list_gap_rules(request: HttpRequest, fiscal_year: int | None = None) -> Any:
 
 @router.post("/gap-rules", response={201: GapRuleOut})
 def apply_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     rule = services.apply_gap_rule(actor=member, note=body.note, **_rule_args(member, body))
     return 201, rule
 
@@ -216,7 +215,7 @@ def apply_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
 @router.get("/notifications", response=list[NotificationOut])
 @paginate(Pagination)
 def list_notifications(request: HttpRequest) -> Any:
-    member = _member(request)
+    member = request_member(request)
     notices = Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
         "-created_at", "-pk"
     )
@@ -243,7 +242,8 @@ def list_notifications(request: HttpRequest) -> Any:
 @paginate(Pagination)
 def list_pending(request: HttpRequest) -> Any:
     return [
-        _objective_out(o) for o in selectors.pending_for(_member(request)).select_related("handler")
+        _objective_out(o)
+        for o in selectors.pending_for(request_member(request)).select_related("handler")
     ]
 
 
@@ -253,7 +253,9 @@ def list_pending(request: HttpRequest) -> Any:
 @router.get("", response=list[ObjectiveOut])
 @paginate(Pagination)
 def list_objectives(request: HttpRequest, filters: Query[ObjectiveFilter]) -> Any:
-    qs = selectors.objectives_visible_to(_member(request)).select_related("seller", "handler")
+    qs = selectors.objectives_visible_to(request_member(request)).select_related(
+        "seller", "handler"
+    )
     if filters.fiscal_year:
         qs = qs.filter(fiscal_year=filters.fiscal_year)
     if filters.status:
@@ -263,30 +265,30 @@ def list_objectives(request: HttpRequest, filters: Query[ObjectiveFilter]) -> An
 
 @router.post("/draft", response=ObjectiveOut)
 def save_draft(request: HttpRequest, body: ObjectiveIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     return _objective_out(services.save_draft(**_inputs(member, body)))
 
 
 @router.post("/propose", response=ObjectiveOut)
 def propose(request: HttpRequest, body: ObjectiveIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     return _objective_out(services.propose(**_inputs(member, body)))
 
 
 @router.get("/{objective_id}", response=ObjectiveOut)
 def get_objective(request: HttpRequest, objective_id: str) -> Any:
-    return _objective_out(selectors.get_objective_for(_member(request), objective_id))
+    return _objective_out(selectors.get_objective_for(request_member(request), objective_id))
 
 
 @router.get("/{objective_id}/versions", response=list[ObjectiveVersionOut])
 def list_versions(request: HttpRequest, objective_id: str) -> Any:
-    objective = selectors.get_objective_for(_member(request), objective_id)
+    objective = selectors.get_objective_for(request_member(request), objective_id)
     return objective.versions.select_related("author").order_by("number")
 
 
 @router.post("/{objective_id}/decide", response=ObjectiveOut)
 def decide(request: HttpRequest, objective_id: str, body: DecisionIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     if body.decision == "agree":
         objective = services.agree(objective=objective, actor=member, version=body.version)
@@ -305,7 +307,7 @@ def decide(request: HttpRequest, objective_id: str, body: DecisionIn) -> Any:
 
 @router.post("/{objective_id}/counter", response=ObjectiveOut)
 def counter(request: HttpRequest, objective_id: str, body: CounterIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     return _objective_out(
         services.counter_propose(
@@ -320,7 +322,7 @@ def counter(request: HttpRequest, objective_id: str, body: CounterIn) -> Any:
 
 @router.post("/{objective_id}/accept", response=ObjectiveOut)
 def accept(request: HttpRequest, objective_id: str, body: VersionRef) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     return _objective_out(
         services.accept_counter(seller=member, objective=objective, version=body.version)
@@ -343,7 +345,7 @@ def _kr_out(kr: KeyResult) -> dict[str, Any]:
 
 @router.get("/{objective_id}/plan", response=PlanOut)
 def get_plan(request: HttpRequest, objective_id: str) -> Any:
-    objective = selectors.get_objective_for(_member(request), objective_id)
+    objective = selectors.get_objective_for(request_member(request), objective_id)
     return {
         "key_results": [_kr_out(kr) for kr in objective.key_results.order_by("due_on", "name")],
         "initiatives": list(objective.initiatives.order_by("created_at")),
@@ -352,7 +354,7 @@ def get_plan(request: HttpRequest, objective_id: str) -> Any:
 
 @router.post("/{objective_id}/key-results", response={201: KeyResultOut})
 def add_key_result(request: HttpRequest, objective_id: str, body: KeyResultIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     kr = services.add_key_result(objective=objective, actor=member, **body.dict())
     return 201, _kr_out(kr)
@@ -360,7 +362,7 @@ def add_key_result(request: HttpRequest, objective_id: str, body: KeyResultIn) -
 
 @router.delete("/{objective_id}/key-results/{key_result_id}", response={204: None})
 def delete_key_result(request: HttpRequest, objective_id: str, key_result_id: str) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     kr = get_scoped(
         KeyResult.objects.filter(workspace=member.workspace, objective=objective), key_result_id
@@ -371,7 +373,7 @@ def delete_key_result(request: HttpRequest, objective_id: str, key_result_id: st
 
 @router.post("/{objective_id}/initiatives", response={201: InitiativeOut})
 def add_initiative(request: HttpRequest, objective_id: str, body: InitiativeIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     return 201, services.add_initiative(objective=objective, actor=member, text=body.text)
 
@@ -380,7 +382,7 @@ def add_initiative(request: HttpRequest, objective_id: str, body: InitiativeIn) 
 def patch_initiative(
     request: HttpRequest, objective_id: str, initiative_id: str, body: InitiativePatch
 ) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     initiative = get_scoped(
         Initiative.objects.filter(workspace=member.workspace, objective=objective), initiative_id
@@ -390,13 +392,13 @@ def patch_initiative(
 
 @router.get("/{objective_id}/check-ins", response=list[CheckInOut])
 def list_check_ins(request: HttpRequest, objective_id: str) -> Any:
-    objective = selectors.get_objective_for(_member(request), objective_id)
+    objective = selectors.get_objective_for(request_member(request), objective_id)
     return objective.check_ins.order_by("-week")
 
 
 @router.post("/{objective_id}/check-ins", response={201: CheckInOut})
 def add_check_in(request: HttpRequest, objective_id: str, body: CheckInIn) -> Any:
-    member = _member(request)
+    member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     return 201, services.check_in(
         objective=objective, actor=member, confidence=body.confidence, comment=body.comment

@@ -20,6 +20,7 @@ from pacte.accounts.access import (
     visible_units,
 )
 from pacte.accounts.models import Membership
+from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import PermissionDenied
 from pacte.org import proposals, selectors, services, structure
@@ -51,10 +52,6 @@ from pacte.org.schemas import (
 )
 
 router = Router(tags=["organisation"])
-
-
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined]
 
 
 def _unit_out(unit: Unit, member_count: int = 0) -> dict[str, Any]:
@@ -91,7 +88,7 @@ def _member_out(member: Membership) -> dict[str, Any]:
 @router.get("/units", response=list[UnitOut], summary="Teams of the workspace")
 @paginate(Pagination)
 def units(request: HttpRequest) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     qs = selectors.units_with_counts(member.workspace).filter(
         pk__in=visible_units(member).values("pk")
     )
@@ -100,12 +97,12 @@ def units(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/units/{unit_id}", response=UnitOut, summary="One team")
 def unit_detail(request: HttpRequest, unit_id: str) -> dict[str, Any]:
-    return _unit_out(get_unit_for(_member(request), unit_id))
+    return _unit_out(get_unit_for(request_member(request), unit_id))
 
 
 @router.post("/units", response={201: UnitOut}, summary="Create a team (admins)")
 def unit_create(request: HttpRequest, payload: UnitIn) -> tuple[int, dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     parent = (
         get_unit_for(member, payload.parent)
@@ -123,7 +120,7 @@ def unit_create(request: HttpRequest, payload: UnitIn) -> tuple[int, dict[str, A
     "/units/{unit_id}", response=UnitOut, summary="Rename, move or change the lead (dated)"
 )
 def unit_patch(request: HttpRequest, unit_id: str, payload: UnitPatch) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     unit = get_unit_for(member, unit_id, write=True)
     lead: Any = ...
     if payload.remove_lead:
@@ -144,14 +141,14 @@ def unit_patch(request: HttpRequest, unit_id: str, payload: UnitPatch) -> dict[s
 
 @router.post("/units/{unit_id}/deactivate", response=UnitOut, summary="Deactivate a team")
 def unit_deactivate(request: HttpRequest, unit_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     unit = get_unit_for(member, unit_id, write=True)
     return _unit_out(services.deactivate_unit(unit=unit, actor=member))
 
 
 @router.delete("/units/{unit_id}", response={204: None}, summary="Delete an empty team")
 def unit_delete(request: HttpRequest, unit_id: str) -> tuple[int, None]:
-    member = _member(request)
+    member = request_member(request)
     services.delete_unit(unit=get_unit_for(member, unit_id, write=True), actor=member)
     return 204, None
 
@@ -159,7 +156,7 @@ def unit_delete(request: HttpRequest, unit_id: str) -> tuple[int, None]:
 @router.get("/members", response=list[MemberOut], summary="People of the workspace")
 @paginate(Pagination)
 def members(request: HttpRequest, filters: Query[MemberFilter]) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     status = filters.status if member.sees_everything else "active"
     qs = selectors.filter_members(
         selectors.members_with_unit(member.workspace)
@@ -177,7 +174,7 @@ def members(request: HttpRequest, filters: Query[MemberFilter]) -> list[dict[str
     "/members/import", response=ImportOut, summary="Import people from CSV (all or nothing)"
 )
 def member_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     result = import_people(workspace=member.workspace, actor=member, data=file.read())
     return {
@@ -191,12 +188,12 @@ def member_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, A
 
 @router.get("/members/{member_id}", response=MemberOut, summary="One person")
 def member_detail(request: HttpRequest, member_id: str) -> dict[str, Any]:
-    return _member_out(get_member_for(_member(request), member_id))
+    return _member_out(get_member_for(request_member(request), member_id))
 
 
 @router.post("/members", response={201: MemberOut}, summary="Add a person (admins)")
 def member_create(request: HttpRequest, payload: MemberIn) -> tuple[int, dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     created = services.create_member(
         workspace=member.workspace,
@@ -212,7 +209,7 @@ def member_create(request: HttpRequest, payload: MemberIn) -> tuple[int, dict[st
 
 @router.patch("/members/{member_id}", response=MemberOut, summary="Edit a person (admins)")
 def member_patch(request: HttpRequest, member_id: str, payload: MemberPatch) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     subject = get_member_for(member, member_id, write=True)
     updated = services.update_member(
         member=subject,
@@ -226,7 +223,7 @@ def member_patch(request: HttpRequest, member_id: str, payload: MemberPatch) -> 
 
 @router.post("/members/{member_id}/move", response=MemberOut, summary="Move a person to a team")
 def member_move(request: HttpRequest, member_id: str, payload: MoveIn) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     subject = get_member_for(member, member_id, write=True)
     services.move_member(
         member=subject,
@@ -240,14 +237,14 @@ def member_move(request: HttpRequest, member_id: str, payload: MoveIn) -> dict[s
 
 @router.post("/members/{member_id}/deactivate", response=MemberOut, summary="Deactivate a person")
 def member_deactivate(request: HttpRequest, member_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     subject = get_member_for(member, member_id, write=True)
     return _member_out(services.set_member_active(member=subject, actor=member, active=False))
 
 
 @router.post("/members/{member_id}/reactivate", response=MemberOut, summary="Reactivate a person")
 def member_reactivate(request: HttpRequest, member_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     subject = get_member_for(member, member_id, write=True)
     return _member_out(services.set_member_active(member=subject, actor=member, active=True))
 
@@ -280,7 +277,7 @@ def org_chart(
     request: HttpRequest, on: datetime.date | None = None, unit: str | None = None
 ) -> dict[str, Any]:
     """A team (the top of what you may see by default) and its children: sub-teams, people."""
-    snap = _analysable(_member(request), on)
+    snap = _analysable(request_member(request), on)
     u = _unit_index(snap, unit)
     return {
         "on": snap.day,
@@ -293,14 +290,14 @@ def org_chart(
 def org_chart_search(
     request: HttpRequest, q: str = "", on: datetime.date | None = None
 ) -> list[dict[str, Any]]:
-    return structure.search(_analysable(_member(request), on), q)
+    return structure.search(_analysable(request_member(request), on), q)
 
 
 @router.get("/org/structure", response=dict[str, Any], summary="Structure metrics on a day")
 def org_structure(
     request: HttpRequest, on: datetime.date | None = None, unit: str | None = None
 ) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     snap = _analysable(member, on)
     if unit:
         snap = snap.subtree(int(snap.unit_pk[_unit_index(snap, unit)]))
@@ -311,26 +308,26 @@ def org_structure(
     "/org/structure/trend", response=list[dict[str, Any]], summary="Metrics at each month end"
 )
 def org_structure_trend(request: HttpRequest, months: int = 12) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     _analysable(member, None)
     return structure.trend(member, months=max(1, min(months, 36)))
 
 
 @router.get("/org/settings", response=OrgSettingsOut, summary="Target shape of the organisation")
 def org_settings(request: HttpRequest) -> OrgSettings:
-    return structure.shape_settings(_member(request).workspace)
+    return structure.shape_settings(request_member(request).workspace)
 
 
 @router.put("/org/settings", response=OrgSettingsOut, summary="Set the target shape (admins)")
 def org_settings_put(request: HttpRequest, payload: OrgSettingsIn) -> OrgSettings:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     return services.update_org_settings(workspace=member.workspace, actor=member, **payload.dict())
 
 
 @router.get("/units/{unit_id}/history", response=list[UnitLinkOut], summary="Dated history")
 def unit_history(request: HttpRequest, unit_id: str) -> list[UnitLink]:
-    unit = get_unit_for(_member(request), unit_id)
+    unit = get_unit_for(request_member(request), unit_id)
     return list(
         UnitLink.objects.filter(unit=unit)
         .select_related("parent", "lead")
@@ -353,7 +350,7 @@ def _chain_visible(viewer: Membership, subject: Membership) -> None:
 def member_chain(
     request: HttpRequest, member_id: str, on: datetime.date | None = None
 ) -> dict[str, Any]:
-    viewer = _member(request)
+    viewer = request_member(request)
     subject = get_member_for(viewer, member_id)
     _chain_visible(viewer, subject)
     snap = structure.snapshot(viewer.workspace, _day(on))
@@ -371,7 +368,7 @@ def member_chain(
 def member_handler(
     request: HttpRequest, member_id: str, on: datetime.date | None = None
 ) -> dict[str, Any]:
-    viewer = _member(request)
+    viewer = request_member(request)
     subject = get_member_for(viewer, member_id)
     _chain_visible(viewer, subject)
     return {"member": subject, "handler": structure.handler_for(subject, _day(on)), "on": _day(on)}
@@ -379,7 +376,7 @@ def member_handler(
 
 @router.get("/org/delegation", response=list[HandlerOut], summary="Delegation map")
 def org_delegation(request: HttpRequest, on: datetime.date | None = None) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     snap = _analysable(member, on)
     handlers = structure.handlers_on(snap, member.workspace)
     return [
@@ -405,7 +402,7 @@ def _deputy_out(row: Deputy) -> dict[str, Any]:
 
 @router.get("/org/deputies", response=list[DeputyOut], summary="Deputies of leads and executives")
 def deputies(request: HttpRequest) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     qs = Deputy.objects.filter(workspace=member.workspace).select_related("principal", "deputy")
     if not member.sees_everything:
         qs = qs.filter(Q(principal=member) | Q(deputy=member))
@@ -422,7 +419,7 @@ def _may_name_deputy(viewer: Membership, principal: Membership) -> None:
 
 @router.post("/org/deputies", response={201: DeputyOut}, summary="Name a deputy for a period")
 def deputy_create(request: HttpRequest, payload: DeputyIn) -> tuple[int, dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES, "lead")
     principal = get_member_for(member, payload.principal)
     _may_name_deputy(member, principal)
@@ -440,7 +437,7 @@ def deputy_create(request: HttpRequest, payload: DeputyIn) -> tuple[int, dict[st
 
 @router.delete("/org/deputies/{deputy_id}", response={204: None}, summary="Remove a deputy")
 def deputy_delete(request: HttpRequest, deputy_id: str) -> tuple[int, None]:
-    member = _member(request)
+    member = request_member(request)
     row = get_scoped(
         Deputy.objects.filter(workspace=member.workspace).select_related("principal", "deputy"),
         deputy_id,
@@ -475,7 +472,7 @@ def _draft_payload(draft: ProposalDraft) -> dict[str, Any]:
 
 @router.post("/org/proposals/preview", response=ProposalOut, summary="Propose moves (not saved)")
 def proposal_preview(request: HttpRequest, payload: ProposalPreviewIn) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     snap = structure.snapshot(member.workspace, _day(payload.on))
     shape = payload.dict(exclude={"on"})
@@ -491,13 +488,13 @@ def proposal_preview(request: HttpRequest, payload: ProposalPreviewIn) -> dict[s
 
 @router.get("/org/proposals/compare", response=dict[str, Any], summary="Compare two drafts")
 def proposal_compare(request: HttpRequest, a: str = "", b: str = "") -> dict[str, Any]:
-    qs = _proposal_qs(_member(request))
+    qs = _proposal_qs(request_member(request))
     return {"a": _draft_payload(get_scoped(qs, a)), "b": _draft_payload(get_scoped(qs, b))}
 
 
 @router.get("/org/proposals", response=list[dict[str, Any]], summary="Delayering drafts")
 def proposal_list(request: HttpRequest) -> list[dict[str, Any]]:
-    qs = _proposal_qs(_member(request)).order_by("-created_at")
+    qs = _proposal_qs(request_member(request)).order_by("-created_at")
     return [
         {
             "uuid": str(d.uuid),
@@ -514,7 +511,7 @@ def proposal_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/org/proposals", response={201: ProposalOut}, summary="Save a draft")
 def proposal_create(request: HttpRequest, payload: ProposalIn) -> tuple[int, dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     day = _day(payload.on)
     shape = payload.dict(include={"max_layers", "span_min", "span_max"})
@@ -537,14 +534,14 @@ def proposal_create(request: HttpRequest, payload: ProposalIn) -> tuple[int, dic
 
 @router.get("/org/proposals/{proposal_id}", response=ProposalOut, summary="One draft")
 def proposal_detail(request: HttpRequest, proposal_id: str) -> dict[str, Any]:
-    return _draft_payload(get_scoped(_proposal_qs(_member(request)), proposal_id))
+    return _draft_payload(get_scoped(_proposal_qs(request_member(request)), proposal_id))
 
 
 @router.patch("/org/proposals/{proposal_id}", response=ProposalOut, summary="Edit a draft's moves")
 def proposal_patch(
     request: HttpRequest, proposal_id: str, payload: ProposalPatch
 ) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     draft = get_scoped(_proposal_qs(member), proposal_id)
     draft = services.edit_proposal(
         draft=draft,
@@ -562,7 +559,7 @@ def proposal_patch(
 def proposal_apply(
     request: HttpRequest, proposal_id: str, payload: ProposalApplyIn
 ) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     draft = get_scoped(_proposal_qs(member), proposal_id)
     draft = services.apply_proposal(
         draft=draft, actor=member, effective=payload.effective, version=payload.version
@@ -574,7 +571,7 @@ def proposal_apply(
     "/org/proposals/{proposal_id}/discard", response=dict[str, Any], summary="Discard a draft"
 )
 def proposal_discard(request: HttpRequest, proposal_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     draft = services.discard_proposal(
         draft=get_scoped(_proposal_qs(member), proposal_id), actor=member
     )

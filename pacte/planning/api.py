@@ -7,7 +7,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, require_role
-from pacte.accounts.models import Membership
+from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.org.selectors import subtree_ids
 from pacte.planning import selectors, services
@@ -32,10 +32,6 @@ from pacte.planning.schemas import (
 from pacte.sales.models import Channel
 
 router = Router(tags=["targets"])
-
-
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined]
 
 
 def _target_out(target: Any, currency: str) -> dict[str, Any]:
@@ -69,7 +65,7 @@ def _run_out(run: CascadeRun) -> dict[str, Any]:
 
 @router.get("/calendar", response=CalendarOut, summary="Fiscal year, quarters and months")
 def calendar(request: HttpRequest, year: str | None = None) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     cal = services.calendar_of(member.workspace)
     if year:
         fy = services.parse_year(member.workspace, year)
@@ -87,7 +83,7 @@ def calendar(request: HttpRequest, year: str | None = None) -> dict[str, Any]:
 
 @router.get("/company-target", response=CompanyTargetOut, summary="The company target of a year")
 def target_get(request: HttpRequest, year: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     fy = services.parse_year(member.workspace, year)
     target = selectors.company_target(member, fy)
     if target is None:
@@ -99,7 +95,7 @@ def target_get(request: HttpRequest, year: str) -> dict[str, Any]:
     "/company-target", response=CompanyTargetOut, summary="Set the company target (executives)"
 )
 def target_set(request: HttpRequest, payload: CompanyTargetIn) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
     target = services.set_company_target(
@@ -115,7 +111,7 @@ def target_set(request: HttpRequest, payload: CompanyTargetIn) -> dict[str, Any]
 
 @router.post("/preview", response=PreviewOut, summary="Compute a cascade without storing it")
 def preview(request: HttpRequest, payload: CascadeIn) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
     params = services.parse_params(payload.dict(exclude={"year"}))
@@ -126,7 +122,7 @@ def preview(request: HttpRequest, payload: CascadeIn) -> dict[str, Any]:
 @router.get("/runs", response=list[RunOut], summary="Cascade runs (executives and admins)")
 @paginate(LimitOffsetPagination)
 def runs(request: HttpRequest, year: str | None = None) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     qs = selectors.runs_for(member).select_related("base_run")
     if year:
@@ -136,7 +132,7 @@ def runs(request: HttpRequest, year: str | None = None) -> list[dict[str, Any]]:
 
 @router.post("/runs", response={201: RunOut}, summary="Create a draft run (stored)")
 def run_create(request: HttpRequest, payload: CascadeIn) -> tuple[int, dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
     run = services.create_run(
@@ -154,7 +150,7 @@ def shares(request: HttpRequest, filters: Query[ShareFilter]) -> list[dict[str, 
     """Cells of a run (default: the published run of the period's year). Sellers see their own
     cells, leads their teams', executives and admins everyone's (everyone's with the
     leaderboard on)."""
-    member = _member(request)
+    member = request_member(request)
     cal = services.calendar_of(member.workspace)
     period = None
     if filters.period:
@@ -237,7 +233,7 @@ def potential_import(
     request: HttpRequest, file: File[UploadedFile], year: str | None = None
 ) -> dict[str, Any]:
     """``year`` (query, e.g. FY2027) defaults to the current fiscal year."""
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     if year:
         fy = services.parse_year(member.workspace, year)
@@ -257,7 +253,7 @@ def potential_import(
 
 @router.put("/capacity/{member_id}", response=CapacityOut, summary="Set FTE and leave")
 def capacity_set(request: HttpRequest, member_id: str, payload: CapacityIn) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     seller = get_member_for(member, member_id, write=True)
     leaves = (
         [(leave.start, leave.end) for leave in payload.leaves]
@@ -278,7 +274,7 @@ def capacity_set(request: HttpRequest, member_id: str, payload: CapacityIn) -> d
 
 @router.get("/runs/{run_id}", response=RunOut, summary="One run")
 def run_detail(request: HttpRequest, run_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
     return _run_out(run)
@@ -288,7 +284,7 @@ def run_detail(request: HttpRequest, run_id: str) -> dict[str, Any]:
 def run_publish(
     request: HttpRequest, run_id: str, payload: PublishIn | None = None
 ) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
     run = services.publish_run(run=run, actor=member, version=payload.version if payload else None)
@@ -301,7 +297,7 @@ def run_publish(
     summary="Compare two runs seller by seller (who gains or loses how much, and why)",
 )
 def compare(request: HttpRequest, run_id: str, other_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     run_a = selectors.get_run_for(member, run_id)
     run_b = selectors.get_run_for(member, other_id)
     require_role(member, *ADMIN_ROLES)
@@ -314,7 +310,7 @@ def compare(request: HttpRequest, run_id: str, other_id: str) -> dict[str, Any]:
     summary="Why a seller's share is that number",
 )
 def explain(request: HttpRequest, run_id: str, member_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     seller = selectors.get_seller_for(member, member_id)
     if run.status == "draft" and not member.sees_everything:

@@ -6,6 +6,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_scoped, require_role
 from pacte.accounts.models import Membership
+from pacte.api_auth import request_member
 from pacte.sales import selectors, services
 from pacte.sales.models import Channel, CreditRule, ImportJob, Sale
 from pacte.sales.schemas import (
@@ -23,12 +24,8 @@ from pacte.sales.schemas import (
 router = Router(tags=["sales"])
 
 
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined]
-
-
 def _admin(request: HttpRequest) -> Membership:
-    member = _member(request)
+    member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     return member
 
@@ -78,7 +75,7 @@ def _rule_out(r: CreditRule) -> dict[str, Any]:
 
 @router.get("/channels", response=list[ChannelOut], summary="Channels of the workspace")
 def channels(request: HttpRequest) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     return [_channel_out(c) for c in Channel.objects.for_workspace(member.workspace)]
 
 
@@ -93,7 +90,7 @@ def channel_create(request: HttpRequest, payload: ChannelIn) -> tuple[int, dict[
 
 @router.patch("/channels/{channel_id}", response=ChannelOut, summary="Edit a channel (admins)")
 def channel_patch(request: HttpRequest, channel_id: str, payload: ChannelPatch) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     channel = get_scoped(Channel.objects.for_workspace(member.workspace), channel_id)
     require_role(member, *ADMIN_ROLES)
     return _channel_out(
@@ -104,7 +101,7 @@ def channel_patch(request: HttpRequest, channel_id: str, payload: ChannelPatch) 
 @router.get("/sales", response=list[SaleOut], summary="Sales you may see, filtered")
 @paginate(LimitOffsetPagination)
 def sales(request: HttpRequest, filters: Query[SaleFilter]) -> list[dict[str, Any]]:
-    member = _member(request)
+    member = request_member(request)
     qs = selectors.filter_sales(
         selectors.visible_sales(member).select_related("channel", "customer"),
         q=filters.q,
@@ -180,7 +177,7 @@ def sales_ingest(request: HttpRequest, source: str = "api") -> dict[str, Any]:
 
 @router.delete("/sales/{sale_id}", response={204: None}, summary="Delete a sale (admins)")
 def sale_delete(request: HttpRequest, sale_id: str) -> tuple[int, None]:
-    member = _member(request)
+    member = request_member(request)
     sale = get_scoped(Sale.objects.for_workspace(member.workspace), sale_id)
     require_role(member, *ADMIN_ROLES)
     services.delete_sales(
@@ -198,7 +195,7 @@ def imports(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/imports/{job_id}", response=ImportJobOut, summary="An import's status (admins)")
 def import_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     job = get_scoped(ImportJob.objects.filter(workspace=member.workspace), job_id)
     require_role(member, *ADMIN_ROLES)
     return job_out(job)
@@ -206,7 +203,7 @@ def import_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
 
 @router.post("/imports/{job_id}/cancel", response=ImportJobOut, summary="Cancel an import")
 def import_cancel(request: HttpRequest, job_id: str) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     job = get_scoped(ImportJob.objects.filter(workspace=member.workspace), job_id)
     require_role(member, *ADMIN_ROLES)
     return job_out(services.request_cancel(job=job))
@@ -247,7 +244,7 @@ def rule_create(request: HttpRequest, payload: RuleIn) -> tuple[int, dict[str, A
 
 @router.patch("/rules/{rule_id}", response=RuleOut, summary="Edit a crediting rule (412 if stale)")
 def rule_patch(request: HttpRequest, rule_id: str, payload: RulePatch) -> dict[str, Any]:
-    member = _member(request)
+    member = request_member(request)
     rule = get_scoped(CreditRule.objects.for_workspace(member.workspace), rule_id)
     require_role(member, *ADMIN_ROLES)
     rule = services.update_rule(
@@ -261,7 +258,7 @@ def rule_patch(request: HttpRequest, rule_id: str, payload: RulePatch) -> dict[s
 
 @router.delete("/rules/{rule_id}", response={204: None}, summary="Delete a crediting rule")
 def rule_delete(request: HttpRequest, rule_id: str, version: int | None = None) -> tuple[int, None]:
-    member = _member(request)
+    member = request_member(request)
     rule = get_scoped(CreditRule.objects.for_workspace(member.workspace), rule_id)
     require_role(member, *ADMIN_ROLES)
     services.delete_rule(rule=rule, actor=member, version=version)
