@@ -290,7 +290,19 @@ def largest_remainder(
         raise AllocationError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
     if float(_stable_sum(w)) <= 0:
         raise AllocationError("all weights are zero: nothing to split proportionally")
-    return split_rows(np.array([amount], dtype=np.int64), w[None, :], unit=unit, keys=keys)[0]
+    if keys is None:
+        return split_rows(np.array([amount], dtype=np.int64), w[None, :], unit=unit)[0]
+    # Compute in key order, so that float sums (and so every share) are bit-identical
+    # whatever the order the caller passed the weights in.
+    key_arr = np.asarray(keys)
+    if key_arr.shape != w.shape:
+        raise AllocationError(f"keys must have shape {w.shape}, got {key_arr.shape}")
+    order = np.argsort(key_arr, kind="stable")
+    out = np.empty(w.size, dtype=np.int64)
+    out[order] = split_rows(
+        np.array([amount], dtype=np.int64), w[order][None, :], unit=unit, keys=key_arr[order]
+    )[0]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
