@@ -505,6 +505,9 @@ def build_frame(
 
     ``key_map`` maps the SQL key (e.g. a unit id) to a group key (its team); rows whose key is
     not in it are dropped. ``keys`` fixes the groups and their order (others are dropped).
+
+    Sums are accumulated with NumPy (exact int64, ``np.add.at``), never a Python loop per row:
+    the company, team and channel frames read the cached fine array of the cube directly.
     """
     cal = calendar_of(workspace)
     first = cal.first_month_index(choice.fy)
@@ -513,48 +516,54 @@ def build_frame(
     sql_by = [by] if by else []
     overlay = by == "seller" or filters.get("seller_id") is not None
     closed = _closed_in(workspace, span)
-    actual = actual_rows(workspace, span, sql_by, overlay=overlay, closed=closed, **filters)
-    target = sources.target_rows(workspace, choice.fy, year, sql_by, **filters)
-    objective = sources.objective_rows(workspace, choice.fy, year, sql_by, **filters)
+    actual = _actual_source(workspace, span, sql_by, overlay=overlay, closed=closed, **filters)
+    target = _rows_source(sources.target_rows(workspace, choice.fy, year, sql_by, **filters))
+    objective = _rows_source(sources.objective_rows(workspace, choice.fy, year, sql_by, **filters))
 
     def group(raw: Any) -> Any:
-        if not by:
-            return None
         if key_map is not None:
             return key_map.get(raw, _DROP)
         return raw
 
+    parts = (actual, target, objective)
     if keys is None:
-        found: dict[Any, None] = {}
-        for rows in (actual, target, objective):
-            for r in rows:
-                g = group(r[0]) if by else None
-                if g is not _DROP:
-                    found[g] = None
-        keys = sorted(found, key=lambda k: (k is None, k)) if by else [None]
+        if by:
+            found: dict[Any, None] = {}
+            for src in parts:
+                for raw in src.distinct():
+                    g = group(raw)
+                    if g is not _DROP:
+                        found[g] = None
+            keys = sorted(found, key=lambda k: (k is None, k))
+        else:
+            keys = [None]
     keys = list(keys)
     pos = {k: i for i, k in enumerate(keys)}
     n = len(keys)
-    arr = {name: np.zeros((n, 12), np.int64) for name in ("t", "o", "a")}
+    arr = {name: np.zeros((n, 12), np.int64) for name in ("a", "t", "o")}
     hist = np.zeros((n, HISTORY_YEARS, 12), np.float64)
-    has_t = np.zeros(n, bool)
-    has_o = np.zeros(n, bool)
-    for name, rows in (("a", actual), ("t", target), ("o", objective)):
-        for r in rows:
-            g = group(r[0]) if by else None
-            i = pos.get(g)
-            if i is None:
-                continue
-            month, amount = r[-2], r[-1]
-            if month >= first:
-                arr[name][i, month - first] += amount
-                if name == "t":
-                    has_t[i] = True
-                elif name == "o":
-                    has_o[i] = True
-            else:
-                back = (first - month - 1) // 12  # 0 = last year
-                hist[i, HISTORY_YEARS - 1 - back, (month - first) % 12] += amount
+    has = {name: np.zeros(n, bool) for name in ("a", "t", "o")}
+    for name, src in zip(("a", "t", "o"), parts, strict=True):
+        if not src.size:
+            continue
+        if by:
+            lut = {raw: pos.get(group(raw), -1) for raw in src.distinct()}
+            g = src.index_by(lut)
+        else:
+            g = np.zeros(src.size, np.int64)
+        keep = g >= 0
+        g, month, amount = g[keep], src.months[keep], src.amounts[keep]
+        now = month >= first
+        np.add.at(arr[name], (g[now], month[now] - first), amount[now])
+        has[name][g[now]] = True
+        past = ~now
+        if past.any():
+            back = (first - month[past] - 1) // 12  # 0 = last year
+            np.add.at(
+                hist,
+                (g[past], HISTORY_YEARS - 1 - back, (month[past] - first) % 12),
+                amount[past].astype(np.float64),
+            )
     # Months before the group's first sale are unknown, not zero: a year that starts part-way
     # (the seller joined, or the data begins, in December) is then left out of the seasonality
     # instead of putting the whole year's weight on its few months.
@@ -571,10 +580,68 @@ def build_frame(
     ):
         elapsed, current = 12, None
     frame = Frame(
-        keys, arr["t"], arr["o"], arr["a"], hist, has_t, has_o, choice.fy, elapsed, current
+        keys, arr["t"], arr["o"], arr["a"], hist, has["t"], has["o"], choice.fy, elapsed, current
     )
     _forecast(frame)
     return frame
+
+
+@dataclass
+class _Source:
+    """Rows of one figure as arrays: raw group keys (an int array, or a list that may hold
+    ``None``), month indexes and amounts (int64, exact)."""
+
+    keys: Any
+    months: IntArray
+    amounts: IntArray
+
+    @property
+    def size(self) -> int:
+        return int(self.months.shape[0])
+
+    def distinct(self) -> list[Any]:
+        if isinstance(self.keys, np.ndarray):
+            return np.unique(self.keys).tolist()
+        return list(dict.fromkeys(self.keys))
+
+    def index_by(self, lut: dict[Any, int]) -> IntArray:
+        """The group index of every row (-1: dropped)."""
+        if isinstance(self.keys, np.ndarray):
+            uniq, inverse = np.unique(self.keys, return_inverse=True)
+            table = np.array([lut[k] for k in uniq.tolist()], dtype=np.int64)
+            return table[inverse.reshape(-1)]
+        return np.fromiter((lut[k] for k in self.keys), np.int64, len(self.keys))
+
+
+def _rows_source(rows: Sequence[tuple[Any, ...]]) -> _Source:
+    if not rows:
+        empty = np.zeros(0, np.int64)
+        return _Source([], empty, empty)
+    months = np.fromiter((r[-2] for r in rows), np.int64, len(rows))
+    amounts = np.fromiter((r[-1] for r in rows), np.int64, len(rows))
+    return _Source([r[0] if len(r) > 2 else None for r in rows], months, amounts)
+
+
+def _actual_source(
+    workspace: Workspace,
+    months: range,
+    by: Sequence[str],
+    *,
+    overlay: bool,
+    closed: Sequence[int],
+    **filters: Any,
+) -> _Source:
+    """Actuals of a frame: company, team and channel frames straight from the fine array of
+    the cube (no rows built), a seller's or per-seller frame from their own rows."""
+    if not overlay and "seller" not in by and filters.get("seller_id") is None:
+        fine = _fine_actuals(workspace, months, closed, filters.get("unit_ids"))
+        if filters.get("channel_id") is not None:
+            fine = fine[fine[:, 1] == filters["channel_id"]]
+        col = {"unit": 0, "channel": 1}[by[0]] if by else 0
+        return _Source(fine[:, col], fine[:, 2], fine[:, 3])
+    return _rows_source(
+        actual_rows(workspace, months, by, overlay=overlay, closed=closed, **filters)
+    )
 
 
 _DROP = object()
