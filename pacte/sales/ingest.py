@@ -621,6 +621,22 @@ def _uuid_sql() -> str:
     return "lower(hex(randomblob(16)))"
 
 
+def sale_uuid_sql(sale_id: str) -> str:
+    """A UUID (version 7 layout) for the sale whose id is the SQL expression ``sale_id``: the
+    milliseconds of the transaction's start, then the id. Unique because the id is; growing
+    with the id, so an import appends to the right edge of the uuid index instead of writing
+    one random page per row (a third of the cost of storing a sale, measured)."""
+    if connection.vendor == "postgresql":
+        return (
+            "(lpad(to_hex((EXTRACT(EPOCH FROM now()) * 1000)::bigint), 12, '0') || '7000' "
+            f"|| '8' || lpad(to_hex({sale_id}), 15, '0'))::uuid"
+        )
+    return (  # Django keeps a UUIDField as 32 hex digits on SQLite
+        "printf('%%012x7000' || '8' || '%%015x', "
+        f"CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), {sale_id})"
+    )
+
+
 class Stage:
     """Temporary staging tables on the current connection, and the one-transaction merge."""
 
@@ -813,35 +829,44 @@ class Stage:
         self, c: Any, workspace_id: int, source: str, job_id: int | None, now: datetime.datetime
     ) -> None:
         cols = (
-            "uuid, workspace_id, source, external_id, date, month, amount, channel_id, "
+            "workspace_id, source, external_id, date, month, amount, channel_id, "
             "customer_id, territory, solution, credit_origin, row_hash, last_import_id, updated_at"
         )
         values = (
-            f"{_uuid_sql()}, %s, %s, t.external_id, t.date, t.month, t.amount, t.channel_id, "
+            "%s, %s, t.external_id, t.date, t.month, t.amount, t.channel_id, "
             "{customer}, COALESCE(t.territory, ''), COALESCE(t.solution, ''), t.credit_origin, "
             "t.row_hash, %s, %s"
         )
         if self.pg:  # the ids were drawn from the sequence by _classify_pg
             c.execute(
-                f"INSERT INTO sales_sale (id, {cols}) "  # noqa: S608
-                f"SELECT x.sale_id, {values.format(customer='cu.id')} "
+                f"INSERT INTO sales_sale (id, uuid, {cols}) "  # noqa: S608
+                f"SELECT x.sale_id, {sale_uuid_sql('x.sale_id')}, "
+                f"{values.format(customer='cu.id')} "
                 "FROM stage_class x JOIN stage_sale t ON t.k = x.k "
                 "LEFT JOIN sales_customer cu ON cu.workspace_id = %s AND cu.name = t.customer "
                 "WHERE x.state = 'n' ORDER BY x.k",
                 [workspace_id, source, job_id, now, workspace_id],
             )
             return
+        # SQLite writes one transaction at a time: the new sales take the ids after the
+        # highest one, in file order, so their ids are known without reading them back.
+        c.execute(  # AUTOINCREMENT never reuses an id: start after the highest ever given
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sales_sale'), 0), "
+            "COALESCE((SELECT MAX(id) FROM sales_sale), 0))"
+        )
+        top = int(c.fetchone()[0])
         c.execute(
-            f"INSERT INTO sales_sale ({cols}) "  # noqa: S608
-            f"SELECT {values.format(customer='t.customer_id')} "
-            "FROM stage_sale t WHERE t.state = 'n' ORDER BY t.k",
-            [workspace_id, source, job_id, now],
+            "UPDATE stage_sale SET sale_id = %s + x.n FROM (SELECT k, ROW_NUMBER() OVER "
+            "(ORDER BY k) AS n FROM stage_sale WHERE state = 'n') x "
+            "WHERE stage_sale.k = x.k",
+            [top],
         )
         c.execute(
-            "UPDATE stage_sale SET sale_id = (SELECT s.id FROM sales_sale s "
-            "WHERE s.workspace_id = %s AND s.source = %s "
-            "AND s.external_id = stage_sale.external_id) WHERE state = 'n'",
-            [workspace_id, source],
+            f"INSERT INTO sales_sale (id, uuid, {cols}) "  # noqa: S608
+            f"SELECT t.sale_id, {sale_uuid_sql('t.sale_id')}, "
+            f"{values.format(customer='t.customer_id')} "
+            "FROM stage_sale t WHERE t.state = 'n' ORDER BY t.k",
+            [workspace_id, source, job_id, now],
         )
 
     def _before(self, c: Any) -> list[dict[str, Any]]:

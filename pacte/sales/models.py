@@ -230,11 +230,18 @@ class Sale(models.Model):
     rule change re-credits exactly the rule-credited sales.
     """
 
+    # Imports give ``uuid``s that grow with the sale id (``ingest.sale_uuid_sql``): each new
+    # key lands at the right edge of the index instead of a random page.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # No single-column index: ``sale_unique_external_id`` and the others lead with it (every
-    # extra index costs on each imported row).
+    # Sales and credits are the bulk fact tables (millions of rows per import): their foreign
+    # keys carry no database constraint and only the indexes that reads need. Each deferred
+    # foreign-key check is a trigger run per inserted row and each index a b-tree insert per
+    # row (measured: together more than half of an import). Integrity comes from the one
+    # writer, the import, which resolves every id from the workspace's own members, channels,
+    # customers and units (``ingest.load_context``), and from Django, which still applies
+    # ``on_delete`` (PROTECT, CASCADE) in Python.
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     source = models.CharField(_("source"), max_length=60, default="default")
     external_id = models.CharField(_("external id"), max_length=100)
@@ -243,9 +250,23 @@ class Sale(models.Model):
     # month when it arrived after its own month was closed (the workspace's late-sale policy).
     month = models.IntegerField()
     amount = models.BigIntegerField(_("amount"))
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="sales")
+    # No index of its own: the sales list filters a channel while walking ``sale_ws_date``;
+    # deleting a channel (rare, refused while it has sales) scans.
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="sales",
+        db_index=False,
+        db_constraint=False,
+    )
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="sales"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sales",
+        db_index=False,
+        db_constraint=False,
     )
     territory = models.CharField(_("territory"), max_length=100, blank=True)
     solution = models.CharField(_("solution"), max_length=100, blank=True)
@@ -258,6 +279,7 @@ class Sale(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -273,7 +295,6 @@ class Sale(models.Model):
         ]
         indexes = [
             models.Index(fields=["workspace", "date"], name="sale_ws_date"),
-            models.Index(fields=["workspace", "channel", "date"], name="sale_ws_channel_date"),
         ]
 
     def __str__(self) -> str:
@@ -299,15 +320,25 @@ class Credit(models.Model):
     their ``amount``s to the sale amount (largest remainder); overlays count for their seller
     only. ``unit`` is the seller's team on the day of the sale."""
 
-    # No single-column index: ``credit_unique_seller`` and ``credit_ws_seller`` lead with it.
+    # No database constraints and few indexes: see ``Sale``. ``credit_unique_seller`` leads
+    # with the sale (a page's credits, a sale's deletion), the seller's own index serves the
+    # seller's credits (the seller fixes the workspace); a team's deletion (refused while it
+    # has members) scans.
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
-    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="credits")
+    sale = models.ForeignKey(
+        Sale, on_delete=models.CASCADE, related_name="credits", db_index=False, db_constraint=False
+    )
     seller = models.ForeignKey(
-        "accounts.Membership", on_delete=models.PROTECT, related_name="sale_credits"
+        "accounts.Membership",
+        on_delete=models.PROTECT,
+        related_name="sale_credits",
+        db_constraint=False,
     )
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     kind = models.CharField(max_length=7, choices=CreditKind.choices)
     basis_points = models.IntegerField()
     amount = models.BigIntegerField()
@@ -315,15 +346,12 @@ class Credit(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "sale", "seller", "kind"], name="credit_unique_seller"
-            ),
+            models.UniqueConstraint(fields=["sale", "seller", "kind"], name="credit_unique_seller"),
             models.CheckConstraint(
                 condition=models.Q(basis_points__gt=0) & models.Q(basis_points__lte=10_000),
                 name="credit_share_valid",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "seller"], name="credit_ws_seller")]
 
     def __str__(self) -> str:
         return f"{self.sale_id}:{self.seller_id}:{self.kind}:{self.basis_points}"

@@ -250,3 +250,23 @@ def test_deleting_sales_takes_them_out_of_the_cube(cast, channels, write_csv):
     assert CubeCell.objects.get().split_amount == 2000
     assert AuditEvent.objects.filter(action="sale.deleted").count() == 1
     assert services.verify(cast.workspace) == []
+
+
+def test_imported_sales_get_distinct_time_ordered_uuids_after_a_deletion(cast, channels, write_csv):
+    first = write_csv(rows(*(f"A{i},2026-01-05,10.00,field,{SELLER},,,," for i in range(3))))
+    import_file(cast.workspace, first)
+    services.delete_sales(
+        workspace=cast.workspace,
+        actor=None,
+        sales=Sale.objects.filter(external_id="A2"),  # the highest id: never given again
+    )
+    second = write_csv(rows(*(f"B{i},2026-01-06,10.00,field,{SELLER},,,," for i in range(3))))
+    import_file(cast.workspace, second)
+    sales = list(Sale.objects.filter(workspace=cast.workspace).order_by("id"))
+    assert [s.external_id for s in sales] == ["A0", "A1", "B0", "B1", "B2"]
+    assert len({s.uuid for s in sales}) == 5
+    assert all(s.uuid.version == 7 for s in sales)
+    assert [s.uuid for s in sales] == sorted(s.uuid for s in sales)
+    assert sales[2].pk > 3  # after the deleted A2's id
+    # Each API and page lookup by uuid finds its sale.
+    assert Sale.objects.get(uuid=sales[3].uuid).external_id == "B1"
