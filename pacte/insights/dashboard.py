@@ -64,12 +64,41 @@ def chart(frame: Frame, i: int, ws: Workspace) -> dict[str, Any]:
 def rows_of(
     frame: Frame, choice: PeriodChoice, names: dict[Any, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """One figures row per group over the chosen period."""
+    """One figures row per group over the chosen period (sums vectorised over groups)."""
+    idx = [i for i, key in enumerate(frame.keys) if key in names]
+    if not idx:
+        return []
+    sl = slice(choice.positions.start, choice.positions.stop)
+    sums = {
+        name: values[idx, sl].sum(axis=1).tolist()
+        for name, values in (
+            ("target", frame.target),
+            ("objective", frame.objective),
+            ("actual", frame.actual),
+            ("forecast", frame.forecast_by_month),
+        )
+    }
+    has_t = frame.has_target[idx].tolist()
+    has_o = frame.has_objective[idx].tolist()
+    valid = frame.forecast_valid[idx].tolist()
     rows = []
-    for i, key in enumerate(frame.keys):
-        if key not in names:
-            continue
-        rows.append({**names[key], **selectors.figures(frame, i, choice.positions)})
+    for j, i in enumerate(idx):
+        actual = sums["actual"][j]
+        target = sums["target"][j] if has_t[j] else None
+        objective = sums["objective"][j] if has_o[j] else None
+        rows.append(
+            {
+                **names[frame.keys[i]],
+                "target": target,
+                "objective": objective,
+                "actual": actual,
+                "attainment_target": selectors.ratio(actual, target),
+                "attainment_objective": selectors.ratio(actual, objective),
+                "gap_target": None if target is None else actual - target,
+                "gap_objective": None if objective is None else actual - objective,
+                "forecast": sums["forecast"][j] if valid[j] else None,
+            }
+        )
     return rows
 
 
@@ -88,15 +117,38 @@ def _filters(
 
 def heatmap(frame: Frame, names: dict[Any, dict[str, Any]], ws: Workspace) -> dict[str, Any]:
     """Attainment against target of each group and month (``None`` without a target)."""
-    ylabels, cells = [], []
-    for y, key in enumerate(k for k in frame.keys if k in names):
-        i = frame.index(key)
-        ylabels.append(names[key]["name"])
-        for m in range(12):
-            target = int(frame.target[i, m])
-            value = round(100 * int(frame.actual[i, m]) / target, 1) if target else None
-            cells.append([m, y, value])
-    return {"months": selectors.month_labels(ws, frame.fy), "rows": ylabels, "cells": cells}
+    idx = [i for i, key in enumerate(frame.keys) if key in names]
+    target = frame.target[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.round(100 * frame.actual[idx] / np.where(target == 0, 1, target), 1)
+    values = np.where(target == 0, np.nan, pct).tolist()
+    cells = [
+        [m, y, None if math.isnan(v) else v]
+        for y, row in enumerate(values)
+        for m, v in enumerate(row)
+    ]
+    return {
+        "months": selectors.month_labels(ws, frame.fy),
+        "rows": [names[frame.keys[i]]["name"] for i in idx],
+        "cells": cells,
+    }
+
+
+def page_of_teams(data: dict[str, Any], page: Any, per_page: int) -> dict[str, Any]:
+    """One page of a unit's team rows, and the heat map of those teams: every team stays
+    reachable (pages, drill-down, exports) while a page renders only ``per_page`` of them."""
+    from django.core.paginator import Paginator
+
+    teams = Paginator(data["teams"], per_page).get_page(page)
+    start = teams.start_index() - 1 if teams.object_list else 0
+    stop = start + len(teams.object_list)
+    hm = data["heatmap"]
+    heat = {
+        **hm,
+        "rows": hm["rows"][start:stop],
+        "cells": [[m, y - start, v] for m, y, v in hm["cells"] if start <= y < stop],
+    }
+    return {**data, "teams": list(teams.object_list), "heatmap": heat, "teams_page": teams}
 
 
 def channel_names(ws: Workspace) -> dict[Any, dict[str, Any]]:

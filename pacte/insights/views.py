@@ -23,6 +23,8 @@ from pacte.insights.selectors import PeriodChoice, Tree
 from pacte.lib.fiscal import Month
 from pacte.sales.models import Channel
 
+TEAMS_PER_PAGE = 20  # team rows (and heat-map rows) per page of the overview and team view
+
 
 def bad_input(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A refused filter or change renders a clear message with status 400 (412 when stale)."""
@@ -82,7 +84,13 @@ def overview(request: MemberRequest) -> HttpResponse:
     choice = _choice(request)
     channel = _channel(request)
     data = dashboard.overview(request.member, choice, channel=channel)
-    context = {**_common(request, choice, channel), "data": data, "scope": "company"}
+    data = dashboard.page_of_teams(data, request.GET.get("teams"), TEAMS_PER_PAGE)
+    context = {
+        **_common(request, choice, channel),
+        "data": data,
+        "teams_page": data["teams_page"],
+        "scope": "company",
+    }
     return render(request, "insights/overview.html", context)
 
 
@@ -97,7 +105,14 @@ def team(request: MemberRequest, uuid: str) -> HttpResponse:
     data = dashboard.unit_view(
         request.member, unit.pk, choice, channel=channel, tree=tree, with_sellers=True
     )
-    context = {**_common(request, choice, channel), "data": data, "scope": "team", "team": unit}
+    data = dashboard.page_of_teams(data, request.GET.get("teams"), TEAMS_PER_PAGE)
+    context = {
+        **_common(request, choice, channel),
+        "data": data,
+        "teams_page": data["teams_page"],
+        "scope": "team",
+        "team": unit,
+    }
     return render(request, "insights/team.html", context)
 
 

@@ -193,3 +193,32 @@ def test_default_period_falls_back_to_latest_year_with_sales(cast, cell):
     cell(cast.seller, 2019, 3, 100)
     choice = selectors.resolve_period(cast.workspace, None)
     assert choice.fy == 2019
+
+
+@pytest.mark.django_db
+def test_overview_pages_its_teams_and_every_team_stays_reachable(sales, quotas, cell, login):
+    from pacte.insights.views import TEAMS_PER_PAGE
+    from pacte.org.models import Unit
+
+    root = sales.team.parent
+    extra = [
+        Unit.objects.create(workspace=sales.workspace, name=f"Z{i:02d}", parent=root)
+        for i in range(TEAMS_PER_PAGE + 3)
+    ]
+    cell(sales.seller, 2026, 2, 100_00, unit=extra[-1])
+    client = login(sales.executive)
+    first = client.get("/insights/?period=FY2026")
+    data = first.context["data"]
+    assert len(data["teams"]) == TEAMS_PER_PAGE
+    assert len(data["heatmap"]["rows"]) == TEAMS_PER_PAGE
+    assert "teams=2" in first.content.decode()
+    second = client.get("/insights/?period=FY2026&teams=2").context["data"]
+    names = [t["name"] for t in data["teams"] + second["teams"]]
+    assert names == sorted({"North", "South", *(u.name for u in extra)})
+    assert second["heatmap"]["rows"] == [t["name"] for t in second["teams"]]
+    assert {c[1] for c in second["heatmap"]["cells"]} == set(range(len(second["teams"])))
+    last = second["teams"][-1]
+    assert (last["name"], last["actual"]) == ("Z22", 100_00)
+    # exports and the API keep every team
+    csv = client.get("/insights/export/?table=teams&format=csv&period=FY2026").content.decode()
+    assert all(u.name in csv for u in extra)
