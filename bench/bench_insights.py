@@ -7,10 +7,12 @@ one sale per cell (Poisson, ~63 % of cells present). Server time is measured in-
 Django test client (p50/p95 over repeated requests); target: p95 < 50 ms and no more than 1.2×
 the 1M-sales figure.
 
-The load test serves the app on 127.0.0.1 only (a threaded WSGI server in this process, on a free
-port) and sends a bounded number of requests (a mix of the three pages, as logged-in members) at
-rising concurrency, each step capped in time; it reports the highest requests/s whose p99 stays
-under 200 ms, and the error count (non-200 answers and failed connections).
+The load test serves the app on 127.0.0.1 only with granian in its own processes, as ``make run``
+does (2 workers; the load generator in this process then shares no interpreter lock with the
+server), warms each worker's cache, and sends a bounded number of requests (a mix of the three
+pages, as a logged-in executive) at rising concurrency, each step capped in time; it reports the
+highest requests/s whose p99 stays under 200 ms, and the error count (non-200 answers and failed
+connections).
 """
 
 from __future__ import annotations
@@ -162,7 +164,7 @@ def _run(quick: bool) -> list[Figure]:
     from django.test import Client
 
     sellers = 500 if quick else 10_000
-    n = 10 if quick else 20
+    n = 10 if quick else 40
     big = _company(f"ins-big-{uuid.uuid4().hex[:6]}", sellers, sellers * 1000, 1)
     small = _company(f"ins-small-{uuid.uuid4().hex[:6]}", sellers, sellers * 100, 2)
     figures = []
@@ -213,27 +215,90 @@ def _run(quick: bool) -> list[Figure]:
 
 LOAD_LEVELS = (1, 2, 4, 8)
 LOAD_P99 = 0.2
+LOAD_WORKERS = 2  # as ``make run``: granian, 2 worker processes, 4 blocking threads each
 
 
-def _serve():
-    import threading
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+def _free_port() -> int:
+    import socket
 
-    from django.core.wsgi import get_wsgi_application
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
 
-    class Threaded(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
+def _serve(port: int):
+    """granian serving the app on 127.0.0.1 in its own processes, exactly as ``make run`` does
+    (so the load generator in this process does not share an interpreter lock with the server),
+    on the benchmark's database (the environment set up by ``bench/__main__.py``)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    server = make_server(
-        "127.0.0.1", 0, get_wsgi_application(), server_class=Threaded, handler_class=Quiet
+    granian = Path(sys.executable).with_name("granian")
+    env = {**os.environ, "PACTE_ALLOWED_HOSTS": "127.0.0.1"}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [
+            str(granian),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(LOAD_WORKERS),
+            "--blocking-threads",
+            "4",
+            "--backpressure",
+            "16",
+            "--log-level",
+            "warning",
+            "pacte.wsgi:application",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return proc
+
+
+def _get(port: int, path: str, cookie: str, conn=None):
+    import http.client
+
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    return conn, response.status
+
+
+def _warm(port: int, paths: list[str], cookie: str, deadline: float) -> tuple[float, int]:
+    """Wait for the server, then send each page on fresh connections until a whole round
+    answers under 200 ms (every worker process has its own cache: each pays its first, cold
+    requests once). Returns (seconds spent, requests sent)."""
+    started = time.perf_counter()
+    sent = 0
+    while time.perf_counter() < deadline:
+        try:
+            _get(port, "/insights/", cookie)[0].close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    while time.perf_counter() < deadline:
+        slow = False
+        for _ in range(2 * LOAD_WORKERS):
+            for path in paths:
+                start = time.perf_counter()
+                conn, status = _get(port, path, cookie)
+                conn.close()
+                sent += 1
+                assert status == 200, (path, status)
+                slow = slow or time.perf_counter() - start > LOAD_P99
+        if not slow:
+            break
+    return time.perf_counter() - started, sent
 
 
 def _load_test(company, quick: bool) -> Figure:
@@ -248,13 +313,14 @@ def _load_test(company, quick: bool) -> Figure:
     client.force_login(exe.user)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     paths = ["/insights/", f"/insights/teams/{team.uuid}/", f"/insights/sellers/{seller.uuid}/"]
-    per_level = 30 if quick else 150
+    per_level = 30 if quick else 300
     cap = 3.0 if quick else 60.0
-    server = _serve()
-    port = server.server_address[1]
+    port = _free_port()
+    server = _serve(port)
     best = (0.0, 0.0, 0, 0)  # requests/s, p99, errors, concurrency
     lines = []
     try:
+        warm_s, warm_n = _warm(port, paths, cookie, time.perf_counter() + 120)
         for level in LOAD_LEVELS:
             samples: list[float] = []
             errors = [0]
@@ -277,10 +343,8 @@ def _load_test(company, quick: bool) -> Figure:
                         break
                     start = time.perf_counter()
                     try:
-                        conn.request("GET", paths[i % len(paths)], headers={"Cookie": cookie})
-                        response = conn.getresponse()
-                        response.read()
-                        ok = response.status == 200
+                        conn, status = _get(port, paths[i % len(paths)], cookie, conn)
+                        ok = status == 200
                     except OSError:
                         ok = False
                         conn.close()
@@ -302,14 +366,17 @@ def _load_test(company, quick: bool) -> Figure:
                 break
             rps = len(samples) / wall
             p99 = _p(samples, 0.99)
-            lines.append(f"{level}: {rps:.1f} req/s p99 {p99 * 1000:.0f} ms {errors[0]} errors")
+            lines.append(
+                f"{level}: {rps:.1f} req/s p50 {statistics.median(samples) * 1000:.0f} ms "
+                f"p99 {p99 * 1000:.0f} ms {errors[0]} errors"
+            )
             if p99 < LOAD_P99 and rps > best[0]:
                 best = (rps, p99, errors[0], level)
             if p99 >= LOAD_P99:
                 break
     finally:
-        server.shutdown()
-        server.server_close()
+        server.terminate()
+        server.wait(timeout=30)
     return Figure(
         name=f"insights load test req/s at p99 < 200 ms ({sales:,} sales)",
         value=best[0],
@@ -318,6 +385,8 @@ def _load_test(company, quick: bool) -> Figure:
         baseline_value=float(lines[0].split(" ")[1]) if lines else 0.0,
         target="p99 < 200 ms, 0 errors",
         holds=best[0] > 0 and best[2] == 0,
-        notes=f"127.0.0.1, mix of the 3 pages; best at concurrency {best[3]}, "
-        f"p99 {best[1] * 1000:.0f} ms, {best[2]} errors; " + "; ".join(lines),
+        notes=f"granian on 127.0.0.1 ({LOAD_WORKERS} worker processes, as make run), mix of the "
+        f"3 pages, {per_level} requests per step; warm-up {warm_s:.1f} s ({warm_n} requests: "
+        f"each worker's cache); best at concurrency {best[3]}, p99 {best[1] * 1000:.0f} ms, "
+        f"{best[2]} errors; " + "; ".join(lines),
     )
