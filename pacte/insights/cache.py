@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max
 
 from pacte.accounts.models import Workspace
 
@@ -52,8 +51,8 @@ def cube_part(workspace: Workspace) -> tuple[Any, ...]:
 
 
 def plan_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    """A cheap fingerprint of the targets and objectives of a fiscal year (four indexed
-    aggregate queries, memoised per request)."""
+    """A cheap fingerprint of the targets and objectives of a fiscal year (two indexed
+    queries, memoised per request)."""
     from pacte.insights import sources
 
     memo = sources.memo(workspace)
@@ -65,9 +64,7 @@ def plan_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
             fiscal_year,
             str(sources.today()),
             *_run_fp(workspace, fiscal_year),
-            *_objective_fp(workspace, fiscal_year),
-            *_aggregate_fp("pacte.sales.models", "SampleQuota", workspace),
-            *_aggregate_fp("pacte.org.models", "Placement", workspace),
+            *_counts_fp(workspace, fiscal_year),
         )
     return memo[key]
 
@@ -85,23 +82,38 @@ def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
     return (None,) if run is None else (run[0], run[1], str(run[2]))
 
 
-def _objective_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    try:
-        from pacte.objectives.models import ObjectiveCell
-    except ImportError:  # pragma: no cover - objectives not installed
-        return (None,)
-    agg = ObjectiveCell.objects.filter(workspace=workspace, fiscal_year=fiscal_year).aggregate(
-        n=Count("pk"), top=Max("pk")
-    )
-    return (agg["n"], agg["top"])
+FINGERPRINTED = (
+    ("pacte.objectives.models", "ObjectiveCell", True),  # of the fiscal year only
+    ("pacte.sales.models", "SampleQuota", False),
+    ("pacte.org.models", "Placement", False),
+)
 
 
-def _aggregate_fp(module: str, name: str, workspace: Workspace) -> tuple[Any, ...]:
+def _counts_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    """Count and highest id of the objectives read model of the year, of the sample quotas and
+    of the placements, in one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each
+    on its own, so that both are answered from the workspace index (``COUNT(id), MAX(id)``
+    together make SQLite visit every row: 27 ms instead of 4 on 130,000 quotas)."""
     import importlib
 
-    try:
-        model = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):  # pragma: no cover
-        return (None,)
-    agg = model.objects.filter(workspace=workspace).aggregate(n=Count("pk"), top=Max("pk"))
-    return (agg["n"], agg["top"])
+    from django.db import connection
+
+    parts: list[str] = []
+    params: list[Any] = []
+    for module, name, by_year in FINGERPRINTED:
+        try:
+            model = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):  # pragma: no cover - app not installed
+            parts += ["NULL", "NULL"]
+            continue
+        table = connection.ops.quote_name(model._meta.db_table)
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        where = "workspace_id = %s" + (" AND fiscal_year = %s" if by_year else "")
+        args = [workspace.pk, fiscal_year] if by_year else [workspace.pk]
+        parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {where})")  # noqa: S608
+        parts.append(f"(SELECT MAX({pk}) FROM {table} WHERE {where})")  # noqa: S608
+        params += args + args
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return tuple(row)
