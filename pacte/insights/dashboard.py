@@ -7,7 +7,6 @@ issues a fixed number of queries whatever the size of the company.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -197,42 +196,65 @@ def seller_ranking(
     months = range(first + choice.positions.start, first + choice.positions.stop)
     filters = _filters(scope_ids, channel, None)
     closed = selectors._closed_in(ws, months)
-    actual: dict[int, int] = defaultdict(int)
-    for seller_id, _m, amount in selectors.actual_rows(
-        ws, months, ["seller"], overlay=True, closed=closed, per_month=False, **filters
-    ):
-        actual[seller_id] += amount
-    target: dict[int, int] = defaultdict(int)
-    for seller_id, _m, amount in sources.target_rows(
-        ws, choice.fy, months, ["seller"], per_month=False, **filters
-    ):
-        target[seller_id] += amount
-    scored = [(actual.get(s, 0) / t, s) for s, t in target.items() if t > 0 and s is not None]
-    if not scored:
+    t_ids, t_sum = _sum_by_key(
+        sources.target_rows(ws, choice.fy, months, ["seller"], per_month=False, **filters)
+    )
+    a_ids, a_sum = _sum_by_key(
+        selectors.actual_rows(
+            ws, months, ["seller"], overlay=True, closed=closed, per_month=False, **filters
+        )
+    )
+    keep = t_sum > 0
+    ids, target = t_ids[keep], t_sum[keep]
+    if not ids.size:
         return {"behind": [], "ahead": []}
-    scored.sort()
-    n_behind = min(RANKED, (len(scored) + 1) // 2)
-    n_ahead = min(RANKED, len(scored) - n_behind)
-    behind = scored[:n_behind]
-    ahead = list(reversed(scored[len(scored) - n_ahead :]))
-    ids = {s for _r, s in behind + ahead}
+    # actual of each ranked seller (0 without sales), exact int64
+    actual = np.zeros_like(target)
+    if a_ids.size:
+        at = np.minimum(np.searchsorted(a_ids, ids), a_ids.size - 1)
+        hit = a_ids[at] == ids
+        actual[hit] = a_sum[at[hit]]
+    attainment = actual / target
+    order = np.lexsort((ids, attainment))  # by attainment, then id: ties in a stable order
+    n = int(order.size)
+    n_behind = min(RANKED, (n + 1) // 2)
+    n_ahead = min(RANKED, n - n_behind)
+    behind = order[:n_behind].tolist()
+    ahead = order[n - n_ahead :][::-1].tolist()
     people = {
         m["pk"]: m
-        for m in Membership.objects.filter(workspace=ws, pk__in=ids).values("pk", "uuid", "name")
+        for m in Membership.objects.filter(
+            workspace=ws, pk__in=[int(ids[i]) for i in behind + ahead]
+        ).values("pk", "uuid", "name")
     }
 
-    def row(r: float, s: int) -> dict[str, Any]:
-        p = people.get(s, {"uuid": None, "name": "?"})
+    def row(i: int) -> dict[str, Any]:
+        p = people.get(int(ids[i]), {"uuid": None, "name": "?"})
+        a, t = int(actual[i]), int(target[i])
         return {
             "key": str(p["uuid"]),
             "name": p["name"],
-            "actual": actual.get(s, 0),
-            "target": target[s],
-            "attainment_target": r,
-            "gap_target": actual.get(s, 0) - target[s],
+            "actual": a,
+            "target": t,
+            "attainment_target": a / t,
+            "gap_target": a - t,
         }
 
-    return {"behind": [row(r, s) for r, s in behind], "ahead": [row(r, s) for r, s in ahead]}
+    return {"behind": [row(i) for i in behind], "ahead": [row(i) for i in ahead]}
+
+
+def _sum_by_key(rows: list[tuple[Any, ...]]) -> tuple[Any, Any]:
+    """(sorted distinct keys, exact int64 sum of the amounts) of ``(key, …, amount)`` rows;
+    rows without a key are left out."""
+    keyed = [r for r in rows if r[0] is not None]
+    if not keyed:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.fromiter((r[0] for r in keyed), np.int64, len(keyed))
+    amounts = np.fromiter((r[-1] for r in keyed), np.int64, len(keyed))
+    ids, inverse = np.unique(keys, return_inverse=True)
+    sums = np.zeros(ids.size, np.int64)
+    np.add.at(sums, inverse.reshape(-1), amounts)
+    return ids, sums
 
 
 def _unit_names(tree: Tree, keys: list[int], top: int) -> dict[Any, dict[str, Any]]:
