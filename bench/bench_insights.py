@@ -108,7 +108,35 @@ def _company(slug: str, sellers: int, sales_total: int, seed: int):
                 batch = []
         if batch:
             cur.executemany(sql, batch)
+    _quotas(ws, seller_ids, months, lam * CHANNELS * 2525_00, rng)
     return ws, members[0], members[1], teams[0], int(keep.sum()), int(counts.sum())
+
+
+def _quotas(ws, seller_ids, months, monthly: float, rng) -> None:
+    """Targets: a quarterly quota per seller (``sales.SampleQuota``, spread over the quarter's
+    months by the insights app) for every calendar quarter of the sales and the year after,
+    around each seller's expected sales (80–130 %), so that attainment, the heat map and the
+    ranking of every seller have figures to show."""
+    import datetime
+
+    from pacte.sales.models import SampleQuota
+
+    first = int(months[0]) // 3 * 3
+    quarters = range(first, int(months[-1]) + 13, 3)
+    factor = rng.uniform(0.8, 1.3, (len(seller_ids), len(quarters)))
+    SampleQuota.objects.bulk_create(
+        [
+            SampleQuota(
+                workspace=ws,
+                seller_id=seller,
+                quarter_start=datetime.date(q // 12, q % 12 + 1, 1),
+                amount=int(3 * monthly * factor[i, j]),
+            )
+            for i, seller in enumerate(seller_ids.tolist())
+            for j, q in enumerate(quarters)
+        ],
+        batch_size=10_000,
+    )
 
 
 def _p(samples: list[float], q: float) -> float:
