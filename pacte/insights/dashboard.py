@@ -196,14 +196,8 @@ def seller_ranking(
     months = range(first + choice.positions.start, first + choice.positions.stop)
     filters = _filters(scope_ids, channel, None)
     closed = selectors._closed_in(ws, months)
-    t_ids, t_sum = _sum_by_key(
-        sources.target_rows(ws, choice.fy, months, ["seller"], per_month=False, **filters)
-    )
-    a_ids, a_sum = _sum_by_key(
-        selectors.actual_rows(
-            ws, months, ["seller"], overlay=True, closed=closed, per_month=False, **filters
-        )
-    )
+    t_ids, t_sum = selectors.seller_target_totals(ws, choice.fy, months, **filters)
+    a_ids, a_sum = selectors.seller_actual_totals(ws, months, closed=closed, **filters)
     keep = t_sum > 0
     ids, target = t_ids[keep], t_sum[keep]
     if not ids.size:
@@ -241,20 +235,6 @@ def seller_ranking(
         }
 
     return {"behind": [row(i) for i in behind], "ahead": [row(i) for i in ahead]}
-
-
-def _sum_by_key(rows: list[tuple[Any, ...]]) -> tuple[Any, Any]:
-    """(sorted distinct keys, exact int64 sum of the amounts) of ``(key, …, amount)`` rows;
-    rows without a key are left out."""
-    keyed = [r for r in rows if r[0] is not None]
-    if not keyed:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    keys = np.fromiter((r[0] for r in keyed), np.int64, len(keyed))
-    amounts = np.fromiter((r[-1] for r in keyed), np.int64, len(keyed))
-    ids, inverse = np.unique(keys, return_inverse=True)
-    sums = np.zeros(ids.size, np.int64)
-    np.add.at(sums, inverse.reshape(-1), amounts)
-    return ids, sums
 
 
 def _unit_names(tree: Tree, keys: list[int], top: int) -> dict[Any, dict[str, Any]]:

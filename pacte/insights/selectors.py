@@ -435,6 +435,77 @@ def _actual_rows_sql(
     return out
 
 
+def sum_by_key(rows: Sequence[tuple[Any, ...]]) -> tuple[IntArray, IntArray]:
+    """(sorted distinct keys, exact int64 sum of the amounts) of ``(key, …, amount)`` rows;
+    rows without a key are left out."""
+    keyed = [r for r in rows if r[0] is not None]
+    if not keyed:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.fromiter((r[0] for r in keyed), np.int64, len(keyed))
+    amounts = np.fromiter((r[-1] for r in keyed), np.int64, len(keyed))
+    ids, inverse = np.unique(keys, return_inverse=True)
+    sums = np.zeros(ids.size, np.int64)
+    np.add.at(sums, inverse.reshape(-1), amounts)
+    return ids, sums
+
+
+def seller_actual_totals(
+    workspace: Workspace, months: range, *, closed: Sequence[int], **filters: Any
+) -> tuple[IntArray, IntArray]:
+    """Each seller's own actual (split + overlay) over ``months``: sorted seller ids and exact
+    sums, cached as two arrays (a ranking of 10,000 sellers reads them back in microseconds,
+    where a list of 10,000 rows took milliseconds to unpickle and walk)."""
+
+    def compute() -> tuple[IntArray, IntArray]:
+        return sum_by_key(
+            _actual_rows_sql(
+                workspace,
+                months,
+                ["seller"],
+                overlay=True,
+                closed=closed,
+                per_month=False,
+                **filters,
+            )
+        )
+
+    if filters.get("seller_id") is not None:
+        return compute()
+    parts = (
+        *_actuals_part(workspace, closed),
+        "seller_totals",
+        months.start,
+        months.stop,
+        cache_filters(filters),
+    )
+    return cache.cached(parts, compute)
+
+
+def seller_target_totals(
+    workspace: Workspace, fiscal_year: int, months: range, **filters: Any
+) -> tuple[IntArray, IntArray]:
+    """Each seller's target over ``months``: sorted seller ids and exact sums, cached as two
+    arrays under the plan fingerprint."""
+
+    def compute() -> tuple[IntArray, IntArray]:
+        return sum_by_key(
+            sources._target_rows(
+                workspace, fiscal_year, months, ["seller"], per_month=False, **filters
+            )
+        )
+
+    if filters.get("seller_id") is not None:
+        return compute()
+    parts = (
+        *cache.plan_part(workspace, fiscal_year),
+        "target_totals",
+        months.start,
+        months.stop,
+        cache_filters(filters),
+    )
+    return cache.cached(parts, compute)
+
+
 def _fine_actuals(
     workspace: Workspace, months: range, closed: Sequence[int], unit_ids: Sequence[int] | None
 ) -> IntArray:
