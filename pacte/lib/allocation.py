@@ -74,6 +74,11 @@ class CascadeInfeasible(AllocationError):
 # validation helpers
 
 
+# A seller weight below this fraction of the largest counts as zero: its share would be below
+# 1e-185 of a unit, and the water-filling level (amount / weight) would overflow a float.
+MIN_RELATIVE_WEIGHT = 1e-200
+
+
 def _amount(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise AllocationError(f"{name} must be an integer amount in minor units, got {value!r}")
@@ -267,6 +272,43 @@ def _split_rows(amt: IntArray, w: FloatArray, unit: int, ties: IntArray) -> IntA
         col = np.where(cand, key[with_rest], -1).argmax(axis=1)
         out[with_rest, col] += rest[with_rest]
     return out
+
+
+def _match_columns(
+    x: IntArray, quotas: FloatArray, wanted: IntArray, unit: int, keys: npt.ArrayLike
+) -> IntArray:
+    """``x`` ``(r, k)`` (rows rounded one by one) moved so that its columns sum exactly to
+    ``wanted``, every row keeping its sum: amounts go from a column above its total to one
+    below it, ``unit`` at a time (the part below a unit once), in the rows where the move
+    brings both cells nearest their real ``quotas`` (ties: smaller ``keys``); a cell never goes
+    negative, nor takes anything where its quota is zero. Deterministic."""
+    x = x.copy()
+    order = np.argsort(np.argsort(np.asarray(keys), kind="stable"), kind="stable")
+    for _ in range(100_000):
+        diff = x.sum(axis=0) - wanted
+        if not diff.any():
+            return x
+        give, take = int(diff.argmax()), int(diff.argmin())
+        amount = min(int(diff[give]), -int(diff[take]))
+        steps, part = divmod(amount, unit)
+        size = part if part else unit
+        open_ = quotas[:, take] > 0
+        rows = np.flatnonzero(open_ & (x[:, give] >= size))
+        if rows.size == 0:  # only cells below a unit left (odd holds): move what one has
+            rows = np.flatnonzero(open_ & (x[:, give] > 0))
+            if rows.size == 0:
+                raise AllocationError("channel totals cannot be met by these channel weights")
+            best = rows[np.lexsort((order[rows], -x[rows, give]))[:1]]
+            size = min(amount, int(x[best[0], give]))
+            x[best, give] -= size
+            x[best, take] += size
+            continue
+        gain = (x[rows, give] - quotas[rows, give]) + (quotas[rows, take] - x[rows, take])
+        count = 1 if part else min(steps, rows.size)
+        best = rows[np.lexsort((order[rows], -gain))[:count]]
+        x[best, give] -= size
+        x[best, take] += size
+    raise AllocationError("channel totals could not be met")  # pragma: no cover
 
 
 def largest_remainder(
@@ -747,6 +789,7 @@ def cascade(
     holds: Mapping[int, int] | None = None,
     excluded: npt.ArrayLike | None = None,
     channel_weights: npt.ArrayLike | None = None,
+    channel_totals: npt.ArrayLike | None = None,
     phasing: npt.ArrayLike | None = None,
     availability: npt.ArrayLike | None = None,
     n_months: int = 12,
@@ -765,6 +808,9 @@ def cascade(
       The rest is water-filled in proportion to weights within the bounds.
     - ``channel_weights``: ``(c,)`` company shares or ``(n, c)`` per seller (a seller whose row
       is all zero falls back to the company mix, the column sums); default: one channel.
+    - ``channel_totals``: ``(c,)`` exact amounts per channel summing to ``total`` (a target
+      split by channel; not with ``past``): the channel columns of the cells then sum to them
+      exactly (default channel weights: these amounts).
     - ``phasing``: ``(m,)`` or ``(c, m)`` profile (default flat), times ``availability``
       ``(n, m)`` if given (a seller with no available month keeps the plain profile).
     - ``rounding_unit``: annual shares are multiples of it (one seller takes the part below a
@@ -820,6 +866,19 @@ def cascade(
         raise AllocationError(f"sellers both held and excluded: {keys[both].tolist()}")
 
     # channels ------------------------------------------------------------------------------
+    wanted: IntArray | None = None
+    if channel_totals is not None:
+        wanted = _ints(channel_totals, "channel_totals")
+        if wanted.ndim != 1 or wanted.size == 0 or (wanted < 0).any():
+            raise AllocationError("channel_totals must be (c,) non-negative amounts")
+        if int(wanted.sum()) != total:
+            raise AllocationError(
+                f"channel_totals sum to {int(wanted.sum())}, not to the total {total}"
+            )
+        if past is not None and from_month > 0:
+            raise AllocationError("channel_totals cannot be combined with past months")
+        if channel_weights is None:
+            channel_weights = wanted.astype(np.float64)
     if channel_weights is None:
         cw = np.ones((n, 1))
     else:
@@ -837,6 +896,8 @@ def cascade(
             cw = np.where((_stable_sum(cw, axis=1) > 0)[:, None], cw, company[None, :])
     cw = _scaled_rows(cw)
     c = cw.shape[1]
+    if wanted is not None and wanted.size != c:
+        raise AllocationError(f"channel_totals must have shape ({c},), got {wanted.shape}")
 
     # phasing --------------------------------------------------------------------------------
     if not 0 <= from_month <= n_months:
@@ -899,6 +960,10 @@ def cascade(
     if grid_units > MAX_UNITS:
         raise AllocationError(f"the total exceeds {MAX_UNITS} rounding units")
     w = np.where(free, raw, 0.0)
+    peak = float(w.max()) if w.size else 0.0
+    if peak > 0:  # relative weights; one below MIN_RELATIVE_WEIGHT of the largest counts as zero
+        w = w / peak
+        w = np.where(w < MIN_RELATIVE_WEIGHT, 0.0, w)
     positive = w > 0
     lower_real = np.zeros(n)
     upper_real = np.full(n, np.inf)
@@ -982,7 +1047,7 @@ def cascade(
             raise error
 
     idx = np.flatnonzero(free)
-    x, level = water_fill(spread / rounding_unit, w[idx], lower_units[idx], upper_eff[idx])
+    x, level = water_fill(float(grid_units), w[idx], lower_units[idx], upper_eff[idx])
     floors = np.floor(x)
     eligible = (w[idx] > 0) & (floors + 1 <= upper_eff[idx])
     ties = _tie_codes(idx.size, keys[idx]) if idx.size else np.zeros(0, dtype=np.int64)
@@ -1008,6 +1073,10 @@ def cascade(
 
     # channels × months ---------------------------------------------------------------------
     by_channel = _split_rows(future, cw, cell_unit, _tie_codes(c, None))
+    if wanted is not None:
+        row_totals = _stable_sum(cw, axis=1)
+        quotas = cw * (future / np.where(row_totals > 0, row_totals, 1.0))[:, None]
+        by_channel = _match_columns(by_channel, quotas, wanted, cell_unit, keys)
     month_w = np.broadcast_to(profile[None, :, :], (n, c, n_months))
     if availability is not None:
         avail = _scaled_rows(_floats(availability, "availability", (n, n_months)))

@@ -751,10 +751,12 @@ def compute(
         )
 
     target_split = target.channel_split if target is not None and base is None else {}
-    if target_split:
-        channel_weights: np.ndarray = np.array(
-            [float(target_split.get(code, 0)) for code in inputs.channel_codes]
+    channel_totals: np.ndarray | None = None
+    if target_split:  # the channels' amounts are met exactly (allocation._match_columns)
+        channel_totals = np.array(
+            [int(target_split.get(code, 0)) for code in inputs.channel_codes], dtype=np.int64
         )
+        channel_weights: np.ndarray = channel_totals.astype(np.float64)
     else:
         channel_weights = alloc.channel_weights_from_history(inputs.history)
 
@@ -785,6 +787,7 @@ def compute(
             holds=holds,
             excluded=excluded,
             channel_weights=channel_weights,
+            channel_totals=channel_totals,
             phasing=phasing,
             availability=ramp_factor,
             rounding_unit=workspace.rounding_unit,
