@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -403,6 +403,24 @@ def cache_filters(filters: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def open_ranges(months: range, closed: Sequence[int]) -> list[range]:
+    """The runs of months of ``months`` that are not closed (usually one: the months after the
+    last close), so that a read of the cube does not walk the closed months' rows."""
+    shut = set(closed)
+    out: list[range] = []
+    begin: int | None = None
+    for m in months:
+        if m in shut:
+            if begin is not None:
+                out.append(range(begin, m))
+                begin = None
+        elif begin is None:
+            begin = m
+    if begin is not None:
+        out.append(range(begin, months.stop))
+    return out
+
+
 def _actual_rows_sql(
     workspace: Workspace,
     months: range,
@@ -411,28 +429,54 @@ def _actual_rows_sql(
     overlay: bool,
     closed: Sequence[int] = (),
     per_month: bool = True,
+    source: str = "both",
     **filters: Any,
 ) -> list[tuple[Any, ...]]:
+    """Actual rows of the cube for the open months of ``months`` and of the frozen snapshots
+    for its ``closed`` ones (``source``: ``"cube"`` or ``"snapshot"`` for one side only)."""
     fields = [sources.FIELDS[b] for b in by]
     out: list[tuple[Any, ...]] = []
-    for model, exclude in ((CubeCell, True), (ActualSnapshot, False)):
-        if not exclude and not closed:
-            continue
-        qs = sources._filter(
-            model.objects.filter(
-                workspace=workspace, month__gte=months.start, month__lt=months.stop
-            ),
-            filters,
-        )
-        qs = qs.exclude(month__in=closed) if exclude and closed else qs
-        if not exclude:
-            qs = qs.filter(month__in=closed)
-        group = [*fields, "month"] if per_month else fields
+    group = [*fields, "month"] if per_month else fields
+    reads: list[Any] = []
+    if source in ("both", "cube"):
+        ranges = open_ranges(months, closed)
+        if ranges:
+            within = Q()
+            for r in ranges:
+                within |= Q(month__gte=r.start, month__lt=r.stop)
+            reads.append(CubeCell.objects.filter(within, workspace=workspace))
+    if source in ("both", "snapshot") and closed:
+        reads.append(ActualSnapshot.objects.filter(workspace=workspace, month__in=list(closed)))
+    for qs in reads:
+        qs = sources._filter(qs, filters)
         rows = qs.values(*group).annotate(s=Sum("split_amount"), o=Sum("overlay_amount"))
         for r in rows.order_by():
             amount = int(r["s"] or 0) + (int(r["o"] or 0) if overlay else 0)
             out.append((*(r[f] for f in fields), r.get("month"), amount))
     return out
+
+
+def _snapshot_part(workspace: Workspace, closed: Sequence[int]) -> tuple[Any, ...]:
+    """What the frozen actuals of ``closed`` months depend on: only their closes (a reopened
+    then closed month gets a new id), not the cube: a change to the cube leaves them cached."""
+    rows = dict(_closed_rows(workspace))
+    return ("snapshot", workspace.pk, tuple((m, rows.get(m)) for m in closed))
+
+
+def _cached_split(
+    workspace: Workspace,
+    closed: Sequence[int],
+    parts: tuple[Any, ...],
+    compute: Any,
+) -> tuple[Any, Any]:
+    """(open months' value, closed months' value): the first cached under the cube version,
+    the second under the closes only, so that after a change to the cube only the open months
+    are read again."""
+    opened = cache.cached((*_actuals_part(workspace, closed), *parts), lambda: compute("cube"))
+    if not closed:
+        return opened, None
+    frozen = cache.cached((*_snapshot_part(workspace, closed), *parts), lambda: compute("snapshot"))
+    return opened, frozen
 
 
 def sum_by_key(rows: Sequence[tuple[Any, ...]]) -> tuple[IntArray, IntArray]:
@@ -456,7 +500,7 @@ def seller_actual_totals(
     sums, cached as two arrays (a ranking of 10,000 sellers reads them back in microseconds,
     where a list of 10,000 rows took milliseconds to unpickle and walk)."""
 
-    def compute() -> tuple[IntArray, IntArray]:
+    def compute(source: str) -> tuple[IntArray, IntArray]:
         return sum_by_key(
             _actual_rows_sql(
                 workspace,
@@ -465,20 +509,23 @@ def seller_actual_totals(
                 overlay=True,
                 closed=closed,
                 per_month=False,
+                source=source,
                 **filters,
             )
         )
 
     if filters.get("seller_id") is not None:
-        return compute()
-    parts = (
-        *_actuals_part(workspace, closed),
-        "seller_totals",
-        months.start,
-        months.stop,
-        cache_filters(filters),
-    )
-    return cache.cached(parts, compute)
+        return compute("both")
+    parts = ("seller_totals", months.start, months.stop, cache_filters(filters))
+    opened, frozen = _cached_split(workspace, closed, parts, compute)
+    if frozen is None or not frozen[0].size:
+        return opened
+    ids = np.concatenate([opened[0], frozen[0]])
+    sums = np.concatenate([opened[1], frozen[1]])
+    keys, inverse = np.unique(ids, return_inverse=True)
+    total = np.zeros(keys.size, np.int64)
+    np.add.at(total, inverse.reshape(-1), sums)
+    return keys, total
 
 
 def seller_target_totals(
@@ -523,22 +570,23 @@ def _fine_actuals(
     if key not in memo:
         filters: dict[str, Any] = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
 
-        def compute() -> IntArray:
+        def compute(source: str) -> IntArray:
             rows = _actual_rows_sql(
-                workspace, months, ["unit", "channel"], overlay=False, closed=closed, **filters
+                workspace,
+                months,
+                ["unit", "channel"],
+                overlay=False,
+                closed=closed,
+                source=source,
+                **filters,
             )
             if not rows:
                 return np.zeros((0, 4), np.int64)
             return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
-        parts = (
-            *_actuals_part(workspace, closed),
-            "fine",
-            months.start,
-            months.stop,
-            cache_filters(filters),
-        )
-        memo[key] = cache.cached(parts, compute)
+        parts = ("fine", months.start, months.stop, cache_filters(filters))
+        opened, frozen = _cached_split(workspace, closed, parts, compute)
+        memo[key] = opened if frozen is None else np.concatenate([opened, frozen])
     return memo[key]
 
 

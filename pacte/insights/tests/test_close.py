@@ -73,3 +73,37 @@ def test_close_page_and_api_for_admins_only(cast, login):
     assert r.status_code == 400
     assert r.json()["code"] == "already_closed"
     assert api.delete("/api/v1/insights/closed-months/2026-02").status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_change_to_the_cube_rereads_only_the_open_months(sales, quotas, cell, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pacte.accounts.models import Workspace
+
+    for m in (1, 2, 3):
+        services.close_month(
+            workspace=sales.workspace, actor=sales.admin, month=Month(2026, m).index
+        )
+    client = login(sales.executive)
+    before = client.get("/insights/?period=FY2026").context["data"]["summary"][3]["actual"]
+    # a late correction reaches the cube of a closed month (frozen: not counted) and a new
+    # sale an open one; each bumps the cube version as the sales app does
+    CubeCell.objects.filter(workspace=sales.workspace, month=Month(2026, 2).index).update(
+        split_amount=1
+    )
+    cell(sales.seller, 2026, 6, 700_00)
+    Workspace.objects.filter(pk=sales.workspace.pk).update(cube_version=999)
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get("/insights/?period=FY2026").context["data"]
+    assert data["summary"][3]["actual"] == before + 700_00
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "sales_cubecell" in sql
+    assert "insights_actualsnapshot" not in sql  # the frozen months stayed cached
+    ranking = data["ranking"]
+    assert ranking["behind"] or ranking["ahead"]
+    # reopening a month makes the cube count again at once
+    services.reopen_month(workspace=sales.workspace, actor=sales.admin, month=Month(2026, 2).index)
+    after = client.get("/insights/?period=FY2026").context["data"]["summary"][3]["actual"]
+    assert after == before + 700_00 - (1200_00 + 400_00 + 2000_00) + 3
