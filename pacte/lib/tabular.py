@@ -1076,6 +1076,9 @@ def find_duplicates(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     )
 
 
+BUCKET_BITS = 4  # DuplicateKeys keeps 16 sorted buckets of hashes
+
+
 @dataclass
 class DuplicateKeys:
     """Finds repeated keys across all the chunks of a file, with bounded memory.
@@ -1083,14 +1086,20 @@ class DuplicateKeys:
     Feed every chunk's frame to ``check`` in file order; it returns the repeats in that
     chunk (``line``, ``first_line`` and the key columns), including repeats of keys first
     seen in an earlier chunk. Keys of earlier chunks are remembered as 64-bit hashes with
-    their first line (12 bytes per distinct key), so a cross-chunk repeat could in theory
-    be a hash collision (about 1 in 10^5 for a 20-million-row file); the database's unique
-    constraint remains the final guard.
+    their first line (12 bytes per distinct key: 120 MB for 10 million rows), so a
+    cross-chunk repeat could in theory be a hash collision (about 1 in 10^5 for a 20-million-row
+    file); the database's unique constraint remains the final guard. The hashes sit in 16
+    buckets (by their top bits), each a sorted array: adding a chunk's keys copies one bucket
+    at a time, so memory never holds the whole set twice.
     """
 
     keys: Sequence[str]
-    _hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    _lines: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
+    _hashes: list[np.ndarray] = field(
+        default_factory=lambda: [np.empty(0, dtype=np.uint64) for _ in range(1 << BUCKET_BITS)]
+    )
+    _lines: list[np.ndarray] = field(
+        default_factory=lambda: [np.empty(0, dtype=np.uint32) for _ in range(1 << BUCKET_BITS)]
+    )
 
     def check(self, frame: pl.DataFrame) -> pl.DataFrame:
         keys = list(self.keys)
@@ -1100,19 +1109,36 @@ class DuplicateKeys:
         ).with_columns(first_line=pl.col(LINE).min().over(keys))
         firsts = rows.filter(pl.col(LINE) == pl.col("first_line"))
         h = firsts.get_column("h").to_numpy()
-        pos = np.searchsorted(self._hashes, h)
-        found = pos < self._hashes.size
-        found[found] = self._hashes[pos[found]] == h[found]
+        lines = firsts.get_column(LINE).to_numpy()
+        bucket = (h >> np.uint64(64 - BUCKET_BITS)).astype(np.intp)
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange((1 << BUCKET_BITS) + 1))
+        seen_h: list[np.ndarray] = []
+        seen_line: list[np.ndarray] = []
+        for b in range(1 << BUCKET_BITS):
+            part = order[bounds[b] : bounds[b + 1]]
+            if part.size == 0:
+                continue
+            hb, known, known_lines = h[part], self._hashes[b], self._lines[b]
+            pos = np.searchsorted(known, hb)
+            found = pos < known.size
+            found[found] = known[pos[found]] == hb[found]
+            seen_h.append(hb[found])
+            seen_line.append(known_lines[pos[found]].astype(np.int64))
+            new_h = hb[~found]
+            new_lines = lines[part][~found]
+            new_order = np.argsort(new_h, kind="stable")
+            new_h, new_lines = new_h[new_order], new_lines[new_order].astype(np.uint32)
+            at = np.searchsorted(known, new_h)
+            self._hashes[b] = np.insert(known, at, new_h)
+            self._lines[b] = np.insert(known_lines, at, new_lines)
         earlier = pl.DataFrame(
-            {"h": h[found], "earlier": self._lines[pos[found]].astype(np.int64)},
+            {
+                "h": np.concatenate(seen_h) if seen_h else np.empty(0, dtype=np.uint64),
+                "earlier": np.concatenate(seen_line) if seen_line else np.empty(0, np.int64),
+            },
             schema={"h": pl.UInt64(), "earlier": pl.Int64()},
         ).unique(subset="h", keep="first", maintain_order=True)
-        new_h, new_lines = h[~found], firsts.get_column(LINE).to_numpy()[~found]
-        order = np.argsort(new_h, kind="stable")
-        new_h, new_lines = new_h[order], new_lines[order].astype(np.uint32)
-        at = np.searchsorted(self._hashes, new_h)
-        self._hashes = np.insert(self._hashes, at, new_h)
-        self._lines = np.insert(self._lines, at, new_lines)
         return (
             rows.join(earlier, on="h", how="left", maintain_order="left")
             .with_columns(first_line=pl.coalesce("earlier", "first_line"))

@@ -6,6 +6,7 @@ import codecs
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import polars as pl
 import pytest
@@ -666,6 +667,23 @@ def test_duplicate_keys_across_chunks() -> None:
     assert second.rows() == [(6, 3, "B"), (7, 5, "D"), (8, 2, "A")]
     third = tracker.check(frame_of(["D", "E"], first_line=10))
     assert third.rows() == [(10, 5, "D")]
+
+
+def test_duplicate_keys_match_a_plain_dictionary_over_many_chunks() -> None:
+    rng = np.random.default_rng(3)
+    ids = [f"INV-{i}" for i in rng.integers(0, 6_000, size=20_000)]  # every bucket, repeats
+    tracker, found, first = DuplicateKeys(["id"]), [], {}
+    expected = []
+    for line, key in enumerate(ids, start=2):
+        if key in first:
+            expected.append((line, first[key], key))
+        else:
+            first[key] = line
+    for start in range(0, len(ids), 1_500):
+        found.extend(
+            tracker.check(frame_of(ids[start : start + 1_500], first_line=start + 2)).rows()
+        )
+    assert sorted(found) == expected
 
 
 def test_duplicate_keys_on_several_columns() -> None:
