@@ -373,15 +373,21 @@ def actual_rows(
             per_month=per_month,
         )
 
-    def compute() -> list[tuple[Any, ...]]:
+    def compute(source: str) -> list[tuple[Any, ...]]:
         return _actual_rows_sql(
-            workspace, months, by, overlay=overlay, closed=closed, per_month=per_month, **filters
+            workspace,
+            months,
+            by,
+            overlay=overlay,
+            closed=closed,
+            per_month=per_month,
+            source=source,
+            **filters,
         )
 
     if filters.get("seller_id") is not None:
-        return compute()  # one seller's rows: an indexed read, not worth a cache entry
+        return compute("both")  # one seller's rows: an indexed read, not worth a cache entry
     parts = (
-        *_actuals_part(workspace, closed),
         "rows",
         months.start,
         months.stop,
@@ -390,7 +396,8 @@ def actual_rows(
         per_month,
         cache_filters(filters),
     )
-    return cache.cached(parts, compute)
+    opened, frozen = _cached_split(workspace, closed, parts, compute)
+    return opened if frozen is None else [*opened, *frozen]
 
 
 def cache_filters(filters: dict[str, Any]) -> tuple[Any, ...]:

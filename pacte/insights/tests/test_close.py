@@ -88,6 +88,8 @@ def test_a_change_to_the_cube_rereads_only_the_open_months(sales, quotas, cell, 
         )
     client = login(sales.executive)
     before = client.get("/insights/?period=FY2026").context["data"]["summary"][3]["actual"]
+    team = f"/insights/teams/{sales.team.uuid}/?period=FY2026"
+    sam = {r["name"]: r for r in client.get(team).context["data"]["sellers"]["rows"]}["Sam Seller"]
     # a late correction reaches the cube of a closed month (frozen: not counted) and a new
     # sale an open one; each bumps the cube version as the sales app does
     CubeCell.objects.filter(workspace=sales.workspace, month=Month(2026, 2).index).update(
@@ -97,7 +99,9 @@ def test_a_change_to_the_cube_rereads_only_the_open_months(sales, quotas, cell, 
     Workspace.objects.filter(pk=sales.workspace.pk).update(cube_version=999)
     with CaptureQueriesContext(connection) as queries:
         data = client.get("/insights/?period=FY2026").context["data"]
+        rows = client.get(team).context["data"]["sellers"]["rows"]
     assert data["summary"][3]["actual"] == before + 700_00
+    assert {r["name"]: r for r in rows}["Sam Seller"]["actual"] == sam["actual"] + 700_00
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert "sales_cubecell" in sql
     assert "insights_actualsnapshot" not in sql  # the frozen months stayed cached
