@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -445,19 +445,28 @@ def _actual_rows_sql(
     out: list[tuple[Any, ...]] = []
     group = [*fields, "month"] if per_month else fields
     reads: list[Any] = []
-    if source in ("both", "cube"):
-        ranges = open_ranges(months, closed)
-        if ranges:
-            within = Q()
-            for r in ranges:
-                within |= Q(month__gte=r.start, month__lt=r.stop)
-            reads.append(CubeCell.objects.filter(within, workspace=workspace))
-    if source in ("both", "snapshot") and closed:
-        reads.append(ActualSnapshot.objects.filter(workspace=workspace, month__in=list(closed)))
-    for qs in reads:
+
+    def grouped(qs: Any) -> Any:
         qs = sources._filter(qs, filters)
-        rows = qs.values(*group).annotate(s=Sum("split_amount"), o=Sum("overlay_amount"))
-        for r in rows.order_by():
+        return qs.values(*group).annotate(s=Sum("split_amount"), o=Sum("overlay_amount")).order_by()
+
+    if source in ("both", "cube"):
+        # one range per run of open months, each an index range; several are one statement
+        # (UNION ALL): an OR of ranges makes SQLite give up the index
+        parts = [
+            grouped(
+                CubeCell.objects.filter(workspace=workspace, month__gte=r.start, month__lt=r.stop)
+            )
+            for r in open_ranges(months, closed)
+        ]
+        if parts:
+            reads.append(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+    if source in ("both", "snapshot") and closed:
+        reads.append(
+            grouped(ActualSnapshot.objects.filter(workspace=workspace, month__in=list(closed)))
+        )
+    for rows in reads:
+        for r in rows:
             amount = int(r["s"] or 0) + (int(r["o"] or 0) if overlay else 0)
             out.append((*(r[f] for f in fields), r.get("month"), amount))
     return out
