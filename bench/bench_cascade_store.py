@@ -1,8 +1,9 @@
 """Storing a cascade run: 100,000 sellers × 5 channels × 12 months (quick: 1,000 sellers).
 
 Measured: ``pacte.planning.services.store_cells`` — from the integer arrays of a
-``CascadeResult`` to committed rows of ``planning_cascadeshare`` (with its indexes and foreign
-keys) plus the unit rollups, in one transaction. Baseline, in the same run on the same rows: a
+``CascadeResult`` to committed rows of ``planning_cascadeshare`` (with its index: the
+composite primary key on SQLite, a BRIN index summarised before the commit on PostgreSQL)
+plus the unit rollups, in one transaction. Baseline, in the same run on the same rows: a
 raw bulk insert of the already-built seller rows into a bare table (no index, no constraint):
 ``executemany`` of ready tuples on SQLite, ``COPY`` of ready tab-separated text on PostgreSQL.
 The PostgreSQL figure runs when postgres://postgres@127.0.0.1:5432 answers; the database

@@ -127,11 +127,12 @@ class CascadeRun(models.Model):
 class CascadeShare(models.Model):
     """One seller × channel × month cell of a run (only non-zero cells are stored).
 
-    The hot bulk table (a run of 100,000 sellers is 6 million rows): its only index is its
-    composite primary key (workspace, run, seller, channel, month), which also makes a cell
-    unique, there is no auto-increment column, and its foreign keys carry no database constraint
-    (``db_constraint=False``), so that storing a run costs little more than a raw COPY. Rows
-    are derived data, written only by ``services.store_cells`` from ids read in the same
+    The hot bulk table (a run of 100,000 sellers is 6 million rows): no auto-increment column,
+    foreign keys without database constraint (``db_constraint=False``) and, on PostgreSQL, one
+    BRIN index on (workspace, run, seller) instead of the composite primary key's b-tree
+    (migration 0002), so that storing a run costs little more than a raw COPY. Rows are derived
+    data, written once per run by ``services.store_cells`` (one COPY of the non-zero cells of a
+    dense array, sorted by seller: unique by construction) from ids read in the same
     transaction; deleting a run, member, team or channel still cascades through the ORM.
     """
 

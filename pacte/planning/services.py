@@ -900,7 +900,13 @@ def store_cells(
     using: str = "default",
 ) -> int:
     """Store a run's non-zero seller cells ``(n, c, m)`` and unit rollups ``(u, c, m)`` in bulk
-    (COPY on PostgreSQL, batched executemany on SQLite); returns the number of seller cells."""
+    (COPY on PostgreSQL, batched executemany on SQLite); returns the number of seller cells.
+
+    Cells are written in seller-id order: on PostgreSQL a run's cells are found through a BRIN
+    index on (workspace, run, seller) (migration 0002), summarised here before returning."""
+    order = np.argsort(seller_ids, kind="stable")
+    if (order != np.arange(order.size)).any():
+        seller_ids, seller_unit_ids, cells = seller_ids[order], seller_unit_ids[order], cells[order]
     s, ch, m = np.nonzero(cells)
     n = len(s)
     stored = bulk_insert(
@@ -932,7 +938,13 @@ def store_cells(
         ],
         using=using,
     )
+    if connections[using].vendor == "postgresql":
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT brin_summarize_new_values('cascadeshare_brin')")
     return stored
+
+
+COPY_SLICE_ROWS = 250_000
 
 
 def bulk_insert(
@@ -946,6 +958,7 @@ def bulk_insert(
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
             import polars as pl
+            from psycopg.copy import QueuedLibpqWriter
 
             frame = pl.DataFrame(
                 {
@@ -953,10 +966,13 @@ def bulk_insert(
                     for name, col in zip(columns, data, strict=True)
                 }
             )
-            payload = frame.write_csv(separator="\t", include_header=False)
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-            with cursor.cursor.copy(sql) as copy:
-                copy.write(payload)
+            # Text built a slice at a time while a writer thread sends the previous one: the
+            # formatting overlaps the server's parsing and index inserts, and the payload in
+            # memory is one slice, not the whole run.
+            with cursor.cursor.copy(sql, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+                for part in frame.iter_slices(COPY_SLICE_ROWS):
+                    copy.write(part.write_csv(separator="\t", include_header=False))
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 (internal table names)

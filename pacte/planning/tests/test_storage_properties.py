@@ -87,3 +87,33 @@ def test_stored_shares_sum_exactly_at_every_level(
         .annotate(t=Sum("amount"))
     )
     assert dict(shares.values_list("month").annotate(t=Sum("amount"))) == by_month
+
+
+@pytest.mark.django_db
+def test_a_stored_run_is_unique_per_cell_in_seller_order_and_summarised(cast) -> None:
+    from django.db import connection
+
+    fy = next_year(cast)
+    services.set_company_target(workspace=cast.workspace, actor=None, fiscal_year=fy, amount=12_345)
+    run = services.create_run(
+        workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={"method": "equal"}
+    )
+    rows = list(CascadeShare.objects.filter(run=run).values_list("seller", "channel", "month"))
+    assert len(rows) == len(set(rows))  # one row per cell, by construction (no b-tree on PG)
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            # written sorted by seller, every block range already summarised for the BRIN
+            c.execute(
+                "SELECT seller_id FROM planning_cascadeshare WHERE run_id = %s ORDER BY ctid",
+                [run.pk],
+            )
+            sellers = [r[0] for r in c.fetchall()]
+            assert sellers == sorted(sellers)
+            c.execute("SELECT brin_summarize_new_values('cascadeshare_brin')")
+            assert c.fetchone()[0] == 0
+    seller = CascadeShare.objects.filter(run=run, seller=cast.seller)
+    assert seller.aggregate(t=Sum("amount"))["t"] == sum(
+        a
+        for s, a in CascadeShare.objects.filter(run=run).values_list("seller", "amount")
+        if s == cast.seller.pk
+    )
