@@ -40,3 +40,11 @@ def percent(value: Any, digits: int = 0) -> str:
     if value is None or value == "":
         return "—"
     return money.format_percent(Decimal(str(value)), get_language(), digits=int(digits))
+
+
+@register.filter
+def fiscal_year(value: Any) -> str:
+    """``{{ year|fiscal_year }}``: a fiscal year's label in the active language (FY2027 / Ex. 2027)."""
+    from pacte.planning.labels import year_label
+
+    return year_label(int(value))

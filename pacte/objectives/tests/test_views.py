@@ -26,6 +26,14 @@ def test_my_objective_page_shows_reference_and_history(cast: Cast, fy: int, logi
     assert r.context["realism"].low > 0
 
 
+def test_fiscal_years_are_labelled_in_the_members_language(cast: Cast, fy: int, login) -> None:
+    cast.seller.user.language = "fr"
+    cast.seller.user.save()
+    page = login(cast.seller).get(f"/objectives/mine/?fy={fy}").content.decode()
+    assert f"<strong>Ex. {fy}</strong>" in page  # the year navigation, not a raw FY key
+    assert f">FY{fy}<" not in page
+
+
 def test_propose_at_reference_from_the_page(cast: Cast, fy: int, login) -> None:
     client = login(cast.seller)
     r = client.post(
