@@ -870,7 +870,43 @@ def verify(workspace: Workspace) -> list[str]:
             problems.append(
                 f"sale {ext}: split shares {bp}/10000, split amounts {total} != amount {amount}"
             )
+        # Sales and credits carry no database foreign keys (models.Sale): check the references.
+        for label, sql in ORPHAN_CHECKS:
+            c.execute(sql, [workspace.pk, workspace.pk])
+            count = int(c.fetchone()[0])
+            if count:
+                problems.append(f"{count} {label}")
     return problems
+
+
+ORPHAN_CHECKS = [
+    (
+        "credits of a missing sale or of another workspace's sale",
+        "SELECT COUNT(*) FROM sales_credit c LEFT JOIN sales_sale s ON s.id = c.sale_id "
+        "WHERE c.workspace_id = %s AND (s.id IS NULL OR s.workspace_id <> %s)",
+    ),
+    (
+        "credits to a seller who is not a member of the workspace",
+        "SELECT COUNT(*) FROM sales_credit c LEFT JOIN accounts_membership m "
+        "ON m.id = c.seller_id AND m.workspace_id = %s WHERE c.workspace_id = %s AND m.id IS NULL",
+    ),
+    (
+        "credits to a team that is not the workspace's",
+        "SELECT COUNT(*) FROM sales_credit c LEFT JOIN org_unit u "
+        "ON u.id = c.unit_id AND u.workspace_id = %s WHERE c.workspace_id = %s AND u.id IS NULL",
+    ),
+    (
+        "sales in a channel that is not the workspace's",
+        "SELECT COUNT(*) FROM sales_sale s LEFT JOIN sales_channel ch "
+        "ON ch.id = s.channel_id AND ch.workspace_id = %s WHERE s.workspace_id = %s AND ch.id IS NULL",
+    ),
+    (
+        "sales of a customer that is not the workspace's",
+        "SELECT COUNT(*) FROM sales_sale s LEFT JOIN sales_customer cu "
+        "ON cu.id = s.customer_id AND cu.workspace_id = %s "
+        "WHERE s.workspace_id = %s AND s.customer_id IS NOT NULL AND cu.id IS NULL",
+    ),
+]
 
 
 @transaction.atomic

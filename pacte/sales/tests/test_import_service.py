@@ -270,3 +270,20 @@ def test_imported_sales_get_distinct_time_ordered_uuids_after_a_deletion(cast, c
     assert sales[2].pk > 3  # after the deleted A2's id
     # Each API and page lookup by uuid finds its sale.
     assert Sale.objects.get(uuid=sales[3].uuid).external_id == "B1"
+
+
+def test_verify_reports_references_the_database_no_longer_guards(cast, channels, write_csv):
+    from django.db import connection
+
+    import_file(cast.workspace, write_csv(rows(f"A1,2026-01-05,10.00,field,{SELLER},,,Acme,")))
+    assert services.verify(cast.workspace) == []
+    with connection.cursor() as c:  # what a foreign key would have refused
+        c.execute("UPDATE sales_credit SET seller_id = 999999, unit_id = 999999")
+        c.execute("UPDATE sales_sale SET channel_id = 999999")
+    problems = "\n".join(services.verify(cast.workspace))
+    assert "credits to a seller who is not a member of the workspace" in problems
+    assert "credits to a team that is not the workspace's" in problems
+    assert "sales in a channel that is not the workspace's" in problems
+    with connection.cursor() as c:
+        c.execute("DELETE FROM sales_sale")
+    assert any("credits of a missing sale" in p for p in services.verify(cast.workspace))
