@@ -40,9 +40,11 @@ from pacte.sales.reasons import file_message, row_message
 #: Largest file accepted for import (bytes); files are streamed, this only bounds disk use.
 MAX_IMPORT_BYTES = int(getattr(settings, "PACTE_MAX_IMPORT_BYTES", 5 * 1024**3))
 #: Rows read at once from a file: the sample that decides ambiguous date and number formats.
-CHUNK_ROWS = 200_000
-#: Rows validated and staged at once (a slice of a chunk): bounds the peak memory.
-PREPARE_ROWS = 50_000
+#: With PREPARE_ROWS, what sets an import's peak memory besides the duplicate-id hashes
+#: (1M rows, measured: 200k/50k 350 MB, 100k/50k 330 MB, 100k/25k 320 MB, same time ±5%).
+CHUNK_ROWS = 100_000
+#: Rows validated and staged at once (a slice of a chunk).
+PREPARE_ROWS = 25_000
 
 
 # --------------------------------------------------------------------------- channels
