@@ -22,11 +22,30 @@ BACKWARD = [
 ]
 
 
-def _run(statements: list[str]):
+SQLITE_COLUMNS = (
+    '"month" integer NOT NULL, "amount" bigint NOT NULL, "channel_id" bigint NOT NULL, '
+    '"run_id" bigint NOT NULL, "seller_id" bigint NOT NULL, "unit_id" bigint NOT NULL, '
+    '"workspace_id" bigint NOT NULL, '
+    'PRIMARY KEY ("workspace_id", "run_id", "seller_id", "channel_id", "month")'
+)
+
+
+def _sqlite(without_rowid: bool) -> list[str]:
+    clause = " WITHOUT ROWID" if without_rowid else ""
+    return [
+        f'CREATE TABLE "planning_cascadeshare_new" ({SQLITE_COLUMNS}){clause}',
+        'INSERT INTO "planning_cascadeshare_new" SELECT "month", "amount", "channel_id", '
+        '"run_id", "seller_id", "unit_id", "workspace_id" FROM "planning_cascadeshare"',
+        'DROP TABLE "planning_cascadeshare"',
+        'ALTER TABLE "planning_cascadeshare_new" RENAME TO "planning_cascadeshare"',
+    ]
+
+
+def _run(postgresql: list[str], sqlite: list[str]):
     def apply(apps, schema_editor):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in statements:
-                schema_editor.execute(sql)
+        vendor = schema_editor.connection.vendor
+        for sql in {"postgresql": postgresql, "sqlite": sqlite}.get(vendor, []):
+            schema_editor.execute(sql)
 
     return apply
 
@@ -34,4 +53,6 @@ def _run(statements: list[str]):
 class Migration(migrations.Migration):
     dependencies = [("planning", "0001_initial")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [
+        migrations.RunPython(_run(FORWARD, _sqlite(True)), _run(BACKWARD, _sqlite(False)))
+    ]
