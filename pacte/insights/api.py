@@ -99,18 +99,12 @@ def attainment(request: HttpRequest, filters: Query[AttainmentFilter]) -> list[d
         target = chart["target"][i] if chart["target"] else None
         objective = chart["objective"][i] if chart["objective"] else None
         actual = chart["actual"][i]
+        forecast = chart["forecast"][i] if chart["forecast"] else None
         rows.append(
             {
                 "key": str(i + 1),
                 "name": label,
-                "target": target,
-                "objective": objective,
-                "actual": actual,
-                "attainment_target": selectors.ratio(actual, target),
-                "attainment_objective": selectors.ratio(actual, objective),
-                "gap_target": None if target is None else actual - target,
-                "gap_objective": None if objective is None else actual - objective,
-                "forecast": chart["forecast"][i] if chart["forecast"] else None,
+                **selectors.three_numbers(target, objective, actual, forecast),
             }
         )
     return rows

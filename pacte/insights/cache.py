@@ -28,7 +28,7 @@ from django.core.cache import cache
 from pacte.accounts.models import Workspace
 
 TTL = 24 * 3600  # keys change on every change; the TTL only bounds the memory of dead keys
-PREFIX = "insights:v1:"
+PREFIX = "insights:v2:"  # v2: open-month reads no longer hold the closed months
 
 
 def _key(parts: tuple[Any, ...]) -> str:

@@ -85,17 +85,11 @@ def rows_of(
         actual = sums["actual"][j]
         target = sums["target"][j] if has_t[j] else None
         objective = sums["objective"][j] if has_o[j] else None
+        forecast = sums["forecast"][j] if valid[j] else None
         rows.append(
             {
                 **names[frame.keys[i]],
-                "target": target,
-                "objective": objective,
-                "actual": actual,
-                "attainment_target": selectors.ratio(actual, target),
-                "attainment_objective": selectors.ratio(actual, objective),
-                "gap_target": None if target is None else actual - target,
-                "gap_objective": None if objective is None else actual - objective,
-                "forecast": sums["forecast"][j] if valid[j] else None,
+                **selectors.three_numbers(target, objective, actual, forecast),
             }
         )
     return rows

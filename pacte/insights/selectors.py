@@ -934,6 +934,13 @@ def figures(
     fcst = int(frame.forecast_by_month[i, sl].sum()) if frame.forecast_valid[i] else None
     if forecast is not None and positions == range(0, 12):
         fcst = forecast
+    return three_numbers(target, objective, actual, fcst)
+
+
+def three_numbers(
+    target: int | None, objective: int | None, actual: int, forecast: int | None
+) -> dict[str, Any]:
+    """The row of one group: the three numbers, attainment and gap against both, forecast."""
     return {
         "target": target,
         "objective": objective,
@@ -942,7 +949,7 @@ def figures(
         "attainment_objective": ratio(actual, objective),
         "gap_target": None if target is None else actual - target,
         "gap_objective": None if objective is None else actual - objective,
-        "forecast": fcst,
+        "forecast": forecast,
     }
 
 

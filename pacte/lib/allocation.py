@@ -809,7 +809,7 @@ def cascade(
     - ``channel_weights``: ``(c,)`` company shares or ``(n, c)`` per seller (a seller whose row
       is all zero falls back to the company mix, the column sums); default: one channel.
     - ``channel_totals``: ``(c,)`` exact amounts per channel summing to ``total`` (a target
-      split by channel; not with ``past``): the channel columns of the cells then sum to them
+      split by channel; not with ``past`` nor with per-seller ``channel_weights``): the channel columns of the cells then sum to them
       exactly (default channel weights: these amounts).
     - ``phasing``: ``(m,)`` or ``(c, m)`` profile (default flat), times ``availability``
       ``(n, m)`` if given (a seller with no available month keeps the plain profile).
@@ -877,6 +877,8 @@ def cascade(
             )
         if past is not None and from_month > 0:
             raise AllocationError("channel_totals cannot be combined with past months")
+        if channel_weights is not None and np.ndim(channel_weights) != 1:
+            raise AllocationError("channel_totals needs company channel weights (c,), not (n, c)")
         if channel_weights is None:
             channel_weights = wanted.astype(np.float64)
     if channel_weights is None:

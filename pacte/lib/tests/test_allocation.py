@@ -602,6 +602,15 @@ def test_channel_totals_hand_computed() -> None:
     assert result.seller_amounts.tolist() == [100, 100, 100]
     with pytest.raises(AllocationError, match="not to the total"):
         cascade(300, seller_unit=[0], unit_parent=[-1], weights=[1], channel_totals=[100, 100])
+    with pytest.raises(AllocationError, match="company channel weights"):
+        cascade(
+            300,
+            seller_unit=[0, 0],
+            unit_parent=[-1],
+            weights=[1, 1],
+            channel_weights=[[0.9, 0.1], [0.1, 0.9]],
+            channel_totals=[150, 150],
+        )
 
 
 @settings(max_examples=100, deadline=None)
