@@ -129,7 +129,7 @@ class CascadeShare(models.Model):
 
     The hot bulk table (a run of 100,000 sellers is 6 million rows): no auto-increment column,
     foreign keys without database constraint (``db_constraint=False``) and, on PostgreSQL, one
-    BRIN index on (workspace, run, seller) instead of the composite primary key's b-tree
+    BRIN index on (run, seller) instead of the composite primary key's b-tree
     (migration 0002), so that storing a run costs little more than a raw COPY. Rows are derived
     data, written once per run by ``services.store_cells`` (one COPY of the non-zero cells of a
     dense array, sorted by seller: unique by construction) from ids read in the same

@@ -753,6 +753,17 @@ def compute(
     target_split = target.channel_split if target is not None and base is None else {}
     channel_totals: np.ndarray | None = None
     if target_split:  # the channels' amounts are met exactly (allocation._match_columns)
+        inactive = sorted(code for code in target_split if code not in inputs.channel_codes)
+        if inactive:
+            raise DomainError(
+                _(
+                    "The company target puts an amount on the channel “%(code)s”, which is no "
+                    "longer active: reactivate it or change the target's channel split."
+                )
+                % {"code": inactive[0]},
+                code="channel_inactive",
+                field="channel_split",
+            )
         channel_totals = np.array(
             [int(target_split.get(code, 0)) for code in inputs.channel_codes], dtype=np.int64
         )
@@ -903,7 +914,7 @@ def store_cells(
     (COPY on PostgreSQL, batched executemany on SQLite); returns the number of seller cells.
 
     Cells are written in seller-id order: on PostgreSQL a run's cells are found through a BRIN
-    index on (workspace, run, seller) (migration 0002), summarised here before returning."""
+    index on (run, seller) (migration 0002), summarised here before returning."""
     order = np.argsort(seller_ids, kind="stable")
     if (order != np.arange(order.size)).any():
         seller_ids, seller_unit_ids, cells = seller_ids[order], seller_unit_ids[order], cells[order]
@@ -939,8 +950,14 @@ def store_cells(
         using=using,
     )
     if connections[using].vendor == "postgresql":
+        # Summarising needs the table's owner: a database role that does not own it leaves
+        # the new ranges to autovacuum (reads scan them until then, still correct).
         with connections[using].cursor() as cursor:
-            cursor.execute("SELECT brin_summarize_new_values('cascadeshare_brin')")
+            cursor.execute(
+                "SELECT CASE WHEN pg_has_role(current_user, c.relowner, 'USAGE') "
+                "THEN brin_summarize_new_values('cascadeshare_brin') END "
+                "FROM pg_class c WHERE c.oid = 'planning_cascadeshare'::regclass"
+            )
     return stored
 
 

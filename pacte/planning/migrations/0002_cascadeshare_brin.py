@@ -1,5 +1,5 @@
 """On PostgreSQL, ``planning_cascadeshare`` trades its composite primary-key b-tree for a BRIN
-index on (workspace, run, seller).
+index on (run, seller).
 
 A run is written once, by one ``COPY`` sorted by seller (``services.store_cells``), so its
 cells are unique by construction and lie in seller order: a BRIN index of 16-page ranges

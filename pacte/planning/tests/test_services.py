@@ -317,6 +317,23 @@ def test_seasonal_phasing_and_channel_split(cast, fy) -> None:
     assert int(by_channel[codes.index("field")]) == 900_00
 
 
+def test_a_split_on_a_channel_made_inactive_is_refused_clearly(cast, fy) -> None:
+    web = Channel.objects.create(workspace=cast.workspace, code="web", name_en="Web", name_fr="Web")
+    services.set_company_target(
+        workspace=cast.workspace,
+        actor=None,
+        fiscal_year=fy,
+        amount=1200_00,
+        channel_split={"field": 900_00, "web": 300_00},
+    )
+    web.is_active = False
+    web.save()
+    with pytest.raises(DomainError) as err:
+        services.compute(workspace=cast.workspace, fiscal_year=fy, params=services.parse_params({}))
+    assert err.value.code == "channel_inactive"
+    assert "web" in str(err.value)
+
+
 def test_custom_phasing_is_validated(cast) -> None:
     with pytest.raises(DomainError) as err:
         services.parse_params({"phasing": "custom", "profile": [1, 2]})
