@@ -551,16 +551,15 @@ def move_member(
         )
     before = {"unit": str(current.unit.uuid) if current else None}
     if current is not None and current.valid_from == effective:
-        current.unit = unit
-        current.save(update_fields=["unit"])
-        placement = current
-    else:
-        if current is not None:
-            current.valid_to = effective
-            current.save(update_fields=["valid_to"])
-        placement = Placement.objects.create(
-            workspace=member.workspace, membership=member, unit=unit, valid_from=effective
-        )
+        # Replaced, not edited: caches fingerprint placements by count and highest id
+        # (pacte.insights.cache), so a same-day correction must give a new row.
+        current.delete()
+    elif current is not None:
+        current.valid_to = effective
+        current.save(update_fields=["valid_to"])
+    placement = Placement.objects.create(
+        workspace=member.workspace, membership=member, unit=unit, valid_from=effective
+    )
     member.version += 1
     member.save(update_fields=["version"])
     record(
@@ -815,9 +814,8 @@ def move_members(
     moving = {p.membership_id for p in current}
     same_day = [p for p in current if p.valid_from == effective]
     closing = [p for p in current if p.valid_from != effective]
-    for p in same_day:
-        p.unit = unit
-    Placement.objects.bulk_update(same_day, ["unit"])
+    # Same-day placements are replaced, not edited (see move_member).
+    Placement.objects.filter(pk__in=[p.pk for p in same_day]).delete()
     for p in closing:
         p.valid_to = effective
     Placement.objects.bulk_update(closing, ["valid_to"])
@@ -826,7 +824,7 @@ def move_members(
             Placement(
                 workspace=workspace, membership_id=p.membership_id, unit=unit, valid_from=effective
             )
-            for p in closing
+            for p in current
         ]
     )
     Membership.objects.filter(pk__in=moving).update(version=models_f_plus("version"))

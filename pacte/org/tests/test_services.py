@@ -116,6 +116,29 @@ def test_move_is_dated_and_keeps_history(cast: Cast) -> None:
     assert Placement.objects.on(day).get(membership=cast.seller).unit == cast.other_team
 
 
+def test_a_same_day_correction_replaces_the_placement_with_a_new_row(cast: Cast) -> None:
+    # Caches fingerprint placements by count and highest id: a correction must change them.
+    day = datetime.date(2025, 3, 1)
+    services.move_member(member=cast.seller, actor=cast.admin, unit=cast.other_team, effective=day)
+    first = Placement.objects.get(membership=cast.seller, valid_from=day)
+    services.move_member(member=cast.seller, actor=cast.admin, unit=cast.company, effective=day)
+    again = Placement.objects.get(membership=cast.seller, valid_from=day)
+    assert again.unit == cast.company
+    assert again.pk > first.pk
+    services.move_members(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        member_ids=[cast.seller.pk],
+        unit=cast.other_team,
+        effective=day,
+    )
+    third = Placement.objects.get(membership=cast.seller, valid_from=day)
+    assert third.unit == cast.other_team
+    assert third.pk > again.pk
+    assert Placement.objects.filter(membership=cast.seller).count() == 2
+    assert Placement.objects.on(day).get(membership=cast.seller).unit == cast.other_team
+
+
 def test_move_before_joining_is_refused(cast: Cast) -> None:
     with pytest.raises(DomainError) as exc:
         services.move_member(
