@@ -918,7 +918,9 @@ def store_cells(
     order = np.argsort(seller_ids, kind="stable")
     if (order != np.arange(order.size)).any():
         seller_ids, seller_unit_ids, cells = seller_ids[order], seller_unit_ids[order], cells[order]
-    s, ch, m = np.nonzero(cells)
+    flat = np.ascontiguousarray(cells).reshape(-1)
+    cell = np.flatnonzero(flat)  # one pass; the 3-D indices are derived from it
+    s, ch, m = np.unravel_index(cell, cells.shape)
     n = len(s)
     stored = bulk_insert(
         CascadeShare._meta.db_table,
@@ -930,7 +932,7 @@ def store_cells(
             seller_unit_ids[s],
             channel_ids[ch],
             m + first_month,
-            cells[s, ch, m],
+            flat[cell],
         ],
         using=using,
     )
@@ -991,12 +993,16 @@ def bulk_insert(
                 for part in frame.iter_slices(COPY_SLICE_ROWS):
                     copy.write(part.write_csv(separator="\t", include_header=False))
         else:
-            placeholders = ", ".join(["%s"] * len(columns))
+            placeholders = ", ".join(["?"] * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 (internal table names)
-            rows = list(zip(*(np.asarray(col).tolist() for col in data), strict=True))
+            raw = conn.connection  # sqlite3 itself, in the same transaction: no wrapper per batch
+            arrays = [np.asarray(col) for col in data]
             batch = 50_000
+            # Python tuples for one batch at a time (a whole run of 6M rows as tuples is GBs).
             for start in range(0, count, batch):
-                cursor.executemany(sql, rows[start : start + batch])
+                raw.executemany(
+                    sql, zip(*(a[start : start + batch].tolist() for a in arrays), strict=True)
+                )
     return count
 
 
