@@ -991,10 +991,21 @@ def month_labels(workspace: Workspace, fy: int) -> list[str]:
     return [date_format(m.first_day, "M Y") for m in cal.months(fy)]
 
 
-def period_label(key: str) -> str:
-    if key.endswith("-YTD"):
-        return _("%(year)s year to date") % {"year": key[:-4]}
-    return key
+def period_label(key: str, calendar: FiscalCalendar | None = None) -> str:
+    """A period key's label in the active language ("Ex. 2027", "T2 ex. 2027", "novembre
+    2026", "Ex. 2027, cumul annuel"); the key itself when no calendar is given or it does not
+    parse."""
+    from pacte.planning.labels import period_label as fiscal_label
+    from pacte.planning.labels import year_label
+
+    if key.endswith("-YTD") and key[2:-4].isdigit():
+        return _("%(year)s year to date") % {"year": year_label(int(key[2:-4]))}
+    if calendar is None:
+        return key
+    try:
+        return fiscal_label(calendar.parse_period(key))
+    except ValueError:
+        return key
 
 
 def accuracy(

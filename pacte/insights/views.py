@@ -61,7 +61,7 @@ def _periods(request: MemberRequest, choice: PeriodChoice) -> list[tuple[str, st
     keys += [cal.quarter(fy, q).key for q in range(1, 5)]
     keys += [cal.month(fy, m).key for m in range(1, 13)]
     keys += [f"FY{fy - 1:04d}", f"FY{fy + 1:04d}"]
-    return [(k, selectors.period_label(k)) for k in keys]
+    return [(k, selectors.period_label(k, cal)) for k in keys]
 
 
 def _common(
@@ -70,6 +70,9 @@ def _common(
     query = f"period={choice.key}" + (f"&channel={channel.uuid}" if channel else "")
     return {
         "choice": choice,
+        "period_label": selectors.period_label(
+            choice.key, selectors.calendar_of(request.member.workspace)
+        ),
         "period_options": _periods(request, choice),
         "channel": channel,
         "channel_options": Channel.objects.filter(workspace=request.member.workspace),

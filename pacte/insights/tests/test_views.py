@@ -25,6 +25,15 @@ def test_overview_shows_company_teams_and_channels(sales, quotas, login):
 
 
 @pytest.mark.django_db
+def test_periods_are_labelled_in_the_members_language(sales, quotas, login):
+    sales.executive.user.language = "fr"
+    sales.executive.user.save()
+    page = login(sales.executive).get("/insights/?period=FY2026-Q2").content.decode()
+    assert "T2 Ex. 2026" in page  # the header, headings and the period selector
+    assert '<option value="FY2026">Ex. 2026</option>' in page
+    assert "Ex. 2026, cumul annuel" in page
+
+
 def test_team_view_lists_its_sellers_with_forecast_and_probability(sales, quotas, login):
     response = login(sales.lead).get(f"/insights/teams/{sales.team.uuid}/?period=FY2026")
     assert response.status_code == 200
