@@ -1,31 +1,40 @@
 """The bulk path of every sale that enters Pacte (files, API batches, samples, the demo).
 
-Three stages, never one query per row:
+Never one query per row:
 
-1. ``prepare`` (pure Polars, per chunk): parse and validate the mapped columns with their line
+1. ``prepare`` (pure Polars, per slice): parse and validate the mapped columns with their line
    numbers, resolve credits (split column, seller column, crediting rules, overlays), the
    seller's team on the day of the sale (an as-of join on dated placements) and the amount of
    every credit (largest remainder, so split amounts sum exactly to the sale).
-2. ``Stage``: valid rows go to two temporary tables (``COPY`` on PostgreSQL, batched
-   ``executemany`` on SQLite), chunk by chunk, outside any transaction, so progress is
-   visible and memory stays bounded. Nothing real is written yet.
-3. ``Stage.merge`` — ONE transaction: set-based insert of new sales, update of changed ones
-   (with audit events), credits replaced, cube updated by deltas. Either all of it or nothing.
+2. Storage, one of two ways (``pacte.sales.services.run_import`` chooses):
 
-A process killed at any point leaves either nothing or the whole import; running the job again
-restages from the file (the temporary tables die with the connection).
+   - ``Direct`` (PostgreSQL, a source with no sale in the workspace yet, so every row is new):
+     each valid slice is copied straight into ``sales_sale`` and ``sales_credit`` by a writer
+     thread while the next slice is validated, inside ONE transaction that spans the import;
+     the cube delta is summed in Polars and applied once at the end.
+   - ``Stage`` (otherwise, and always on SQLite): valid rows go to two temporary tables
+     (``COPY`` / batched ``executemany``) outside any transaction, then ``Stage.merge`` — ONE
+     transaction: set-based insert of new sales, update of changed ones (with audit events),
+     credits replaced, cube updated by deltas.
+
+Either all of it or nothing: a process killed at any point leaves nothing or the whole import;
+running the job again starts over from the file (temporary tables and an open transaction die
+with the connection).
 """
 
 from __future__ import annotations
 
 import datetime
 import io
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from pacte.lib import tabular
@@ -1008,3 +1017,274 @@ def frame_from_records(
         {LINE: lines, **data}, schema={LINE: pl.Int64, **dict.fromkeys(FIELDS, pl.String)}
     )
     return frame, pl.DataFrame(errors, schema=tabular.ERROR_SCHEMA)
+
+
+# --------------------------------------------------------------------------- direct writes
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def uuid7_text(ids: np.ndarray, millis: int) -> pl.Series:
+    """The text of ``sale_uuid_sql`` for every id (int64), built with NumPy (no loop per row):
+    ``mmmmmmmm-mmmm-7000-8iii-iiiiiiiiiiii``, m the 12 hex digits of ``millis``, i the 15 of
+    the id."""
+    ids = np.asarray(ids, dtype=np.int64)
+    out = np.empty((len(ids), 36), dtype=np.uint8)
+    prefix = f"{millis:012x}"
+    head = np.frombuffer(f"{prefix[:8]}-{prefix[8:]}-7000-8".encode(), dtype=np.uint8)
+    out[:, :20] = head
+    out[:, 23] = ord("-")
+    id_positions = [20, 21, 22, *range(24, 36)]  # 15 digits, most significant first
+    for i, pos in enumerate(id_positions):
+        out[:, pos] = _HEX[(ids >> (4 * (14 - i))) & 0xF]
+    return pl.Series("uuid", out.view("S36").ravel()).cast(pl.String)
+
+
+def lock_source(c: Any, workspace_id: int, source: str) -> None:
+    """Serialise imports into one (workspace, source) until the transaction ends (PostgreSQL;
+    SQLite writes one transaction at a time anyway)."""
+    if connection.vendor == "postgresql":
+        c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [workspace_id, source])
+
+
+class Direct:
+    """Writes prepared slices straight into ``sales_sale`` and ``sales_credit`` with ``COPY``
+    (PostgreSQL), for a source that holds no sale yet, so every row is new: no staging table,
+    no classification, no ``INSERT … SELECT``. Use inside ``transaction.atomic`` after
+    ``lock_source``: the caller's transaction is what makes the import all or nothing (an
+    error, a cancel or a killed process rolls every slice back).
+
+    The writes run in a thread of their own, on the caller's connection, while the caller
+    validates the next slice: the server inserts rows and updates indexes on one core while
+    Polars parses on the other. The caller must not use the connection between ``start`` and
+    ``close`` (progress and cancel go through another one). The cube delta is summed in Polars
+    slice by slice and applied once by ``finish``."""
+
+    SALE_COLS = (
+        "id, uuid, workspace_id, source, external_id, date, month, amount, channel_id, "
+        "customer_id, territory, solution, credit_origin, row_hash, last_import_id, updated_at"
+    )
+    CREDIT_COLS = "workspace_id, sale_id, seller_id, unit_id, kind, basis_points, amount, origin"
+    #: Prepared slices waiting for the writer: bounds the memory held ahead of the database.
+    QUEUE_SLICES = 2
+
+    def __init__(self, *, workspace_id: int, source: str, job_id: int | None) -> None:
+        self.workspace_id = workspace_id
+        self.source = source
+        self.job_id = job_id
+        self.created = 0
+        self.now = timezone.now()
+        self.customers = pl.DataFrame(schema={"customer": pl.String, "customer_id": pl.Int64})
+        self.cube = pl.DataFrame(schema=_CUBE_SCHEMA)
+        self.conn = connections[DEFAULT_DB_ALIAS]  # this thread's connection, for the writer
+        self.queue: queue.Queue[Prepared | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        with self.conn.cursor() as c:
+            c.execute("SELECT pg_get_serial_sequence('sales_sale', 'id')")
+            self.sequence = c.fetchone()[0]
+            c.execute("SELECT (EXTRACT(EPOCH FROM now()) * 1000)::bigint")
+            self.millis = int(c.fetchone()[0])
+
+    def start(self) -> None:
+        self.conn.inc_thread_sharing()
+        self.thread = threading.Thread(target=self._work, name="pacte-import-writer", daemon=True)
+        self.thread.start()
+
+    def add(self, prepared: Prepared) -> None:
+        """Queue a slice for the writer (waits while QUEUE_SLICES are pending)."""
+        if self.error is not None:
+            raise self.error
+        self.queue.put(prepared)
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Wait for the writer to finish the queued slices; raise what it met, if anything
+        (unless ``quiet``: the caller is already raising)."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+            self.conn.dec_thread_sharing()
+        if self.error is not None and not quiet:
+            raise self.error
+
+    def _work(self) -> None:
+        while (prepared := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the caller sees the error at its next add or at close
+            try:
+                self._write(prepared)
+            except BaseException as exc:  # handed to the caller's thread
+                self.error = exc
+
+    @staticmethod
+    def applies(workspace_id: int, source: str) -> bool:
+        """True when the direct path can take this import: PostgreSQL, and no sale of this
+        source in the workspace yet (ask after ``lock_source``)."""
+        if connection.vendor != "postgresql":
+            return False
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT EXISTS (SELECT 1 FROM sales_sale WHERE workspace_id = %s AND source = %s)",
+                [workspace_id, source],
+            )
+            return not c.fetchone()[0]
+
+    def _write(self, prepared: Prepared) -> None:
+        sales, credits = prepared.sales, prepared.credits
+        if sales.height == 0:
+            return
+        with self.conn.cursor() as c:
+            ids = self._reserve(c, sales.height)
+            sales = self._with_customers(c, sales).with_columns(
+                id=pl.Series(ids), uuid=uuid7_text(ids, self.millis)
+            )
+            credits = credits.join(
+                sales.select("k", sale_id="id", channel_id="channel_id", month="month"),
+                on="k",
+                how="left",
+                maintain_order="left",
+            )
+            now = self.now.isoformat()
+            self._copy(
+                c,
+                "sales_sale",
+                self.SALE_COLS,
+                sales.select(
+                    "id",
+                    "uuid",
+                    workspace_id=pl.lit(self.workspace_id, pl.Int64),
+                    source=pl.lit(self.source),
+                    external_id="external_id",
+                    date="date",
+                    month="month",
+                    amount="amount",
+                    channel_id="channel_id",
+                    customer_id="customer_id",
+                    territory="territory",
+                    solution="solution",
+                    credit_origin="credit_origin",
+                    row_hash="row_hash",
+                    last_import_id=pl.lit(self.job_id, pl.Int64),
+                    updated_at=pl.lit(now),
+                ),
+                not_null="territory, solution",
+            )
+            self._copy(
+                c,
+                "sales_credit",
+                self.CREDIT_COLS,
+                credits.select(
+                    workspace_id=pl.lit(self.workspace_id, pl.Int64),
+                    sale_id="sale_id",
+                    seller_id="seller_id",
+                    unit_id="unit_id",
+                    kind="kind",
+                    basis_points="basis_points",
+                    amount="amount",
+                    origin="origin",
+                ),
+            )
+        self.created += sales.height
+        self.cube = _sum_cube(pl.concat([self.cube, _cube_delta(credits)]))
+
+    def finish(self) -> dict[str, Any]:
+        """Apply the summed cube delta (one upsert) and return the counts, as ``Stage.merge``."""
+        self.close()
+        if self.created:
+            with self.conn.cursor() as c:
+                c.execute("DROP TABLE IF EXISTS stage_cube")
+                c.execute(
+                    "CREATE TEMP TABLE stage_cube (seller_id bigint, unit_id bigint, "
+                    "channel_id bigint, month integer, split bigint, overlay bigint, n bigint) "
+                    "ON COMMIT DROP"
+                )
+                self._copy(
+                    c, "stage_cube", ", ".join(_CUBE_SCHEMA), self.cube.select(list(_CUBE_SCHEMA))
+                )
+                c.execute(
+                    CUBE_UPSERT.format(
+                        select="SELECT %s, seller_id, unit_id, channel_id, month, split, "
+                        "overlay, n FROM stage_cube"
+                    ),
+                    [self.workspace_id],
+                )
+                drop_empty_cells(c, self.workspace_id)
+        return {"created": self.created, "updated": 0, "unchanged": 0, "changes": []}
+
+    def _reserve(self, c: Any, n: int) -> np.ndarray:
+        """``n`` new sale ids from the table's own sequence, in order. Normally one contiguous
+        range (two numbers back); when another session drew ids meanwhile, the list itself."""
+        c.execute(
+            "SELECT MIN(v), MAX(v), CASE WHEN MAX(v) - MIN(v) = COUNT(*) - 1 THEN NULL "
+            "ELSE array_agg(v ORDER BY v) END "
+            "FROM (SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) q",
+            [self.sequence, n],
+        )
+        low, high, drawn = c.fetchone()
+        if drawn is None:
+            return np.arange(low, high + 1, dtype=np.int64)
+        return np.asarray(drawn, dtype=np.int64)
+
+    def _with_customers(self, c: Any, sales: pl.DataFrame) -> pl.DataFrame:
+        """Each sale's ``customer_id``, creating the customers this workspace lacks (set-based,
+        by name, as ``Stage._add_customers``)."""
+        names = sales.get_column("customer").drop_nulls().unique()
+        fresh = names.filter(~names.is_in(self.customers.get_column("customer").implode()))
+        if fresh.len():
+            listed = fresh.to_list()
+            c.execute(
+                "INSERT INTO sales_customer (uuid, workspace_id, name, created_at) "
+                "SELECT gen_random_uuid(), %s, n, %s FROM unnest(%s::text[]) AS n "
+                "ON CONFLICT (workspace_id, name) DO NOTHING",
+                [self.workspace_id, self.now, listed],
+            )
+            c.execute(
+                "SELECT name, id FROM sales_customer WHERE workspace_id = %s AND name = ANY(%s)",
+                [self.workspace_id, listed],
+            )
+            found = pl.DataFrame(
+                c.fetchall(), schema={"customer": pl.String, "customer_id": pl.Int64}, orient="row"
+            )
+            self.customers = pl.concat([self.customers, found])
+        return sales.join(self.customers, on="customer", how="left", maintain_order="left")
+
+    @staticmethod
+    def _copy(c: Any, table: str, cols: str, frame: pl.DataFrame, not_null: str = "") -> None:
+        options = "FORMAT csv" + (f", FORCE_NOT_NULL ({not_null})" if not_null else "")
+        data = frame.write_csv(include_header=False, null_value="")
+        with c.cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH ({options})") as copy:
+            copy.write(data)
+
+
+_CUBE_SCHEMA: dict[str, Any] = {
+    "seller_id": pl.Int64,
+    "unit_id": pl.Int64,
+    "channel_id": pl.Int64,
+    "month": pl.Int32,
+    "split": pl.Int64,
+    "overlay": pl.Int64,
+    "n": pl.Int64,
+}
+_CUBE_KEY = ["seller_id", "unit_id", "channel_id", "month"]
+
+
+def _cube_delta(credits: pl.DataFrame) -> pl.DataFrame:
+    """Credits (with their sale's channel and month) summed per cube cell."""
+    return (
+        credits.group_by(_CUBE_KEY)
+        .agg(
+            split=pl.col("amount").filter(pl.col("kind") == "split").sum(),
+            overlay=pl.col("amount").filter(pl.col("kind") == "overlay").sum(),
+            n=pl.len(),
+        )
+        .cast(_CUBE_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def _sum_cube(cells: pl.DataFrame) -> pl.DataFrame:
+    return (
+        cells.group_by(_CUBE_KEY)
+        .agg(pl.col("split").sum(), pl.col("overlay").sum(), pl.col("n").sum())
+        .cast(_CUBE_SCHEMA)  # type: ignore[arg-type]
+    )

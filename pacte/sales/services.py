@@ -7,14 +7,14 @@ Every write to sales or credits updates the cube in the same transaction (set-ba
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -329,8 +329,14 @@ def run_import(
     frames: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]] | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> ImportJob:
-    """Run an import job to its end: validate and stage every chunk, then merge in ONE
-    transaction, or store the errors and write nothing. Safe to run again (idempotent).
+    """Run an import job to its end: everything written in ONE transaction, or the errors
+    stored and nothing written. Safe to run again (idempotent).
+
+    Two ways to store, same validation: a source that has no sale in the workspace yet takes
+    the direct path on PostgreSQL (``ingest.Direct``: every slice is copied into the real
+    tables inside one transaction that spans the import, so an error, a cancel or a killed
+    process rolls it all back); otherwise the rows are staged chunk by chunk and merged in one
+    transaction at the end (``ingest.Stage``: new, changed and unchanged rows).
 
     ``frames`` overrides the job's file (API batches, samples): (frame of target fields with
     ``LINE``, structural errors, progress done, progress total) per chunk."""
@@ -346,73 +352,22 @@ def run_import(
     job.message, job.message_code = "", ""
     job.save()
     run = _Run(job=job, kept=[])
-    stage = ingest.Stage()
     try:
         ctx = ingest.load_context(job.workspace)
-        state = ingest.State(date_order=job.date_order, amount_style=job.amount_style)
         source: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]] = (
             frames
             if frames is not None
             else ingest.frames_from_file(job.file_path, job.mapping, chunk_rows=chunk_rows)
         )
-        for frame, structural, done, total in source:
-            # Formats are decided on the whole chunk (CHUNK_ROWS rows, as the mapping page
-            # asks), then it is validated and staged in slices of PREPARE_ROWS: the
-            # intermediate frames of ``prepare`` are what sets the peak memory.
-            restore = _decide_formats(ctx, frame, state)
-            found = [structural]
-            for part in frame.iter_slices(PREPARE_ROWS):
-                prepared = ingest.prepare(ctx, part, state)
-                found.append(prepared.errors)
-                if run.error_count == 0 and all(e.height == 0 for e in found):
-                    stage.add(prepared)
-                del prepared
-            if restore:
-                state.amount_style = "auto"
-            errors = pl.concat(found).sort("line")
-            _keep_errors(run, errors)
-            run.rows_read += frame.height + structural.height
-            del frame, found, errors
-            progress = int(90 * done / total) if total else 90
-            ImportJob.objects.filter(pk=job.pk).update(
-                progress=progress, rows_read=run.rows_read, error_count=run.error_count
-            )
-            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                raise Cancelled
-        if run.error_count:
-            job.errors = run.kept
-            job.error_count = run.error_count
-            job.rows_read = run.rows_read
-            return _finish(job, ImportStatus.FAILED, "has_errors")
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.STORING, progress=90)
-        with transaction.atomic():
-            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-            if locked.cancel_requested:
-                raise Cancelled
-            result = stage.merge(workspace_id=job.workspace_id, source=job.source, job_id=job.pk)
-            if result["changes"]:
-                record_many(
-                    {
-                        "workspace": job.workspace,
-                        "actor": job.created_by,
-                        "action": "sale.updated",
-                        "object_type": "sale",
-                        "object_id": change["uuid"],
-                        "object_repr": change["external_id"],
-                        "before": change["before"],
-                        "after": change["after"],
-                    }
-                    for change in result["changes"]
-                )
-            job.created_count = result["created"]
-            job.updated_count = result["updated"]
-            job.unchanged_count = result["unchanged"]
-            job.rows_read = run.rows_read
-            _finish(job, ImportStatus.DONE, "")
-            transaction.on_commit(lambda: warm_overview.enqueue(job.workspace_id))
-        return job
+        if connection.vendor == "postgresql":
+            done = _run_direct(run, ctx, source)
+            if done is not None:
+                return done
+        return _run_staged(run, ctx, source)
     except Cancelled:
         return _finish(job, ImportStatus.CANCELLED, "cancelled")
+    except _HasErrors:
+        return _failed(run)
     except tabular.Ambiguous as exc:
         code = "ambiguous_dates" if isinstance(exc, tabular.AmbiguousDates) else "ambiguous_amounts"
         return _finish(job, ImportStatus.FAILED, code, detail=", ".join(exc.examples))
@@ -427,8 +382,162 @@ def run_import(
         ]
         job.error_count = 1
         return _finish(job, ImportStatus.FAILED, exc.code, detail=exc.message, line=exc.line)
+
+
+class _HasErrors(Exception):
+    """Rows were refused: roll back whatever the direct path wrote, keep the errors."""
+
+
+def _validate(
+    run: _Run,
+    ctx: ingest.Context,
+    source: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]],
+    store: Callable[[ingest.Prepared], None],
+    progress: Callable[[int], None],
+    cancelled: Callable[[], bool],
+) -> None:
+    """Parse and validate every chunk, hand each valid slice to ``store`` while the file has
+    no error so far, and count and keep the errors in ``run``."""
+    job = run.job
+    state = ingest.State(date_order=job.date_order, amount_style=job.amount_style)
+    for frame, structural, done, total in source:
+        # Formats are decided on the whole chunk (CHUNK_ROWS rows, as the mapping page
+        # asks), then it is validated and stored in slices of PREPARE_ROWS: the
+        # intermediate frames of ``prepare`` are what sets the peak memory.
+        restore = _decide_formats(ctx, frame, state)
+        found = [structural]
+        for part in frame.iter_slices(PREPARE_ROWS):
+            prepared = ingest.prepare(ctx, part, state)
+            found.append(prepared.errors)
+            if run.error_count == 0 and all(e.height == 0 for e in found):
+                store(prepared)
+            del prepared
+        if restore:
+            state.amount_style = "auto"
+        errors = pl.concat(found).sort("line")
+        _keep_errors(run, errors)
+        run.rows_read += frame.height + structural.height
+        del frame, found, errors
+        progress(int(90 * done / total) if total else 90)
+        if cancelled():
+            raise Cancelled
+
+
+def _run_staged(
+    run: _Run, ctx: ingest.Context, source: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]]
+) -> ImportJob:
+    """Stage every valid slice in temporary tables (outside any transaction, so progress is
+    visible), then merge them in one transaction."""
+    job = run.job
+    stage = ingest.Stage()
+    try:
+
+        def progress(value: int) -> None:
+            ImportJob.objects.filter(pk=job.pk).update(
+                progress=value, rows_read=run.rows_read, error_count=run.error_count
+            )
+
+        def cancelled() -> bool:
+            return ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+        _validate(run, ctx, source, stage.add, progress, cancelled)
+        if run.error_count:
+            return _failed(run)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.STORING, progress=90)
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.cancel_requested:
+                raise Cancelled
+            with connection.cursor() as c:
+                ingest.lock_source(c, job.workspace_id, job.source)
+            result = stage.merge(workspace_id=job.workspace_id, source=job.source, job_id=job.pk)
+            return _done(run, result)
     finally:
         stage.drop()
+
+
+def _run_direct(
+    run: _Run, ctx: ingest.Context, source: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]]
+) -> ImportJob | None:
+    """The direct path (PostgreSQL, a source with no sale yet), or None when it does not apply.
+
+    The whole import is one transaction; progress goes through a second connection so the
+    page sees it, never waiting on a lock (an outer transaction holding the job row, as in
+    tests, only makes it invisible)."""
+    job = run.job
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+
+        def progress(value: int) -> None:
+            with side.cursor() as c:
+                c.execute(
+                    "UPDATE sales_importjob SET progress = %s, rows_read = %s, error_count = %s "
+                    "WHERE id = (SELECT id FROM sales_importjob WHERE id = %s "
+                    "FOR UPDATE SKIP LOCKED)",
+                    [value, run.rows_read, run.error_count, job.pk],
+                )
+
+        def cancelled() -> bool:
+            with side.cursor() as c:
+                c.execute("SELECT cancel_requested FROM sales_importjob WHERE id = %s", [job.pk])
+                row = c.fetchone()
+            return bool(row and row[0])
+
+        with transaction.atomic():
+            with connection.cursor() as c:
+                ingest.lock_source(c, job.workspace_id, job.source)
+            if not ingest.Direct.applies(job.workspace_id, job.source):
+                return None
+            writer = ingest.Direct(workspace_id=job.workspace_id, source=job.source, job_id=job.pk)
+            writer.start()  # from here until close, the writer thread owns this connection
+            try:
+                _validate(run, ctx, source, writer.add, progress, cancelled)
+            except BaseException:
+                writer.close(quiet=True)
+                raise
+            writer.close()
+            if run.error_count:
+                raise _HasErrors
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.cancel_requested:
+                raise Cancelled
+            return _done(run, writer.finish())
+    finally:
+        side.close()
+
+
+def _failed(run: _Run) -> ImportJob:
+    job = run.job
+    job.errors = run.kept
+    job.error_count = run.error_count
+    job.rows_read = run.rows_read
+    return _finish(job, ImportStatus.FAILED, "has_errors")
+
+
+def _done(run: _Run, result: dict[str, Any]) -> ImportJob:
+    """Audit events of changed sales and the job's summary (inside the storing transaction)."""
+    job = run.job
+    if result["changes"]:
+        record_many(
+            {
+                "workspace": job.workspace,
+                "actor": job.created_by,
+                "action": "sale.updated",
+                "object_type": "sale",
+                "object_id": change["uuid"],
+                "object_repr": change["external_id"],
+                "before": change["before"],
+                "after": change["after"],
+            }
+            for change in result["changes"]
+        )
+    job.created_count = result["created"]
+    job.updated_count = result["updated"]
+    job.unchanged_count = result["unchanged"]
+    job.rows_read = run.rows_read
+    _finish(job, ImportStatus.DONE, "")
+    transaction.on_commit(lambda: warm_overview.enqueue(job.workspace_id))
+    return job
 
 
 def _decide_formats(ctx: ingest.Context, frame: pl.DataFrame, state: ingest.State) -> bool:

@@ -1,4 +1,7 @@
-"""SIGKILL an import process at random points: never a partial import; a re-run completes it."""
+"""SIGKILL an import process at random points: never a partial import; a re-run completes it.
+
+Run against SQLite (staged path), and against PostgreSQL in the PostgreSQL pass (a database of
+its own; the first import of a source takes the direct path there)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 ROWS = 4000
@@ -36,24 +42,54 @@ print(job.status, job.created_count, job.errors[:3], flush=True)
 """
 
 
-def _state(db: Path) -> tuple[int, int, int]:
-    with sqlite3.connect(db) as conn:
-        sales, total = conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM sales_sale"
-        ).fetchone()
-        cube = conn.execute("SELECT COALESCE(SUM(split_amount), 0) FROM sales_cubecell").fetchone()[
-            0
-        ]
-        credits = conn.execute("SELECT COUNT(*) FROM sales_credit").fetchone()[0]
+QUERIES = (
+    "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM sales_sale",
+    "SELECT COALESCE(SUM(split_amount), 0) FROM sales_cubecell",
+    "SELECT COUNT(*) FROM sales_credit",
+)
+
+
+def _state(url: str) -> tuple[int, int, int]:
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            found = [conn.execute(sql).fetchone() for sql in QUERIES]
+    else:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+            found = [conn.execute(sql).fetchone() for sql in QUERIES]
+    (sales, total), (cube,), (credits,) = found
     assert cube == total, "the cube differs from the sales"
     return sales, total, credits
 
 
-def test_killed_imports_leave_nothing_or_everything(tmp_path: Path) -> None:
-    db = tmp_path / "fault.sqlite3"
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own: SQLite, or PostgreSQL in the PostgreSQL pass."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{tmp_path / 'fault.sqlite3'}"
+        return
+    import psycopg
+
+    base, _, _name = url.rpartition("/")
+    admin = f"{base}/postgres".replace("postgres://", "postgresql://", 1)
+    name = f"pacte_fault_{os.getpid()}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_killed_imports_leave_nothing_or_everything(tmp_path: Path, database_url: str) -> None:
+    db = database_url
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "pacte.settings",
         "PACTE_VAR_DIR": str(tmp_path / "var"),
     }
