@@ -36,7 +36,13 @@ def digest_for(member: Membership, tree: Tree) -> dict[str, Any]:
     """The digest content: the member's own progress, and their scope for leads/executives."""
     ws = member.workspace
     choice = selectors.resolve_period(ws, None)
-    context: dict[str, Any] = {"member": member, "workspace": ws, "choice": choice, "alerts": []}
+    context: dict[str, Any] = {
+        "member": member,
+        "workspace": ws,
+        "choice": choice,
+        "period_label": selectors.period_label(choice.key, selectors.calendar_of(ws)),
+        "alerts": [],
+    }
     if member.is_seller:
         own = dashboard.cockpit(member, member, choice)
         year = own["summary"][3]

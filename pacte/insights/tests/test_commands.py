@@ -8,8 +8,9 @@ import io
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
-from pacte.insights import services
+from pacte.insights import selectors, services
 from pacte.insights.models import ForecastSnapshot
 
 
@@ -78,3 +79,12 @@ def test_digests_in_member_language_skip_opted_out_and_no_email(sales, quotas, c
     assert recipients == ["admin@acme.example", "exec@acme.example", "lead@acme.example"]
     lead_mail = next(m for m in mail.outbox if m.to == ["lead@acme.example"])
     assert "North" in lead_mail.body
+    # The period in the member's language ("Ex. 2026"), not its key ("FY2026").
+    with translation.override("fr"):
+        label = selectors.period_label(
+            selectors.resolve_period(sales.workspace, None).key,
+            selectors.calendar_of(sales.workspace),
+        )
+    assert label.startswith("Ex. ")
+    assert f"Votre progression ({label})" in lead_mail.body
+    assert "FY20" not in lead_mail.body
