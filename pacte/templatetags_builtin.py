@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 
 from pacte.lib import money
 
@@ -48,3 +48,10 @@ def fiscal_year(value: Any) -> str:
     from pacte.planning.labels import year_label
 
     return year_label(int(value))
+
+
+@register.simple_tag
+def colon() -> str:
+    """The colon after a label, as the active language writes it: "Status:" in English,
+    "Statut :" in French (a no-break space before the colon)."""
+    return pgettext("typography: the colon after a label", ":")
