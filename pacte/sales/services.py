@@ -39,9 +39,11 @@ from pacte.sales.reasons import file_message, row_message
 
 #: Largest file accepted for import (bytes); files are streamed, this only bounds disk use.
 MAX_IMPORT_BYTES = int(getattr(settings, "PACTE_MAX_IMPORT_BYTES", 5 * 1024**3))
-#: Rows read at once from a file: the sample that decides ambiguous date and number formats.
-#: With PREPARE_ROWS, what sets an import's peak memory besides the duplicate-id hashes
-#: (1M rows, measured: 200k/50k 350 MB, 100k/50k 330 MB, 100k/25k 320 MB, same time ±5%).
+#: Rows read at once from a file (at most: a chunk never spans two of the blocks the file is
+#: scanned in, ``tabular._BLOCK_BYTES``): the sample that decides ambiguous date and number
+#: formats. With PREPARE_ROWS and the scan's block, what sets an import's peak memory besides
+#: the duplicate-id hashes (1M rows, 16 MB blocks: 200k/50k 350 MB, 100k/50k 330 MB, 100k/25k
+#: 320 MB, same time ±5%; 4 MB blocks, 100k/25k: 244 MB).
 CHUNK_ROWS = 100_000
 #: Rows validated and staged at once (a slice of a chunk).
 PREPARE_ROWS = 25_000
