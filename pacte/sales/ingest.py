@@ -37,7 +37,7 @@ import polars as pl
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
-from pacte.lib import tabular
+from pacte.lib import pgcopy, tabular
 from pacte.lib.money import exponent as currency_exponent
 
 LINE = tabular.LINE
@@ -1021,24 +1021,6 @@ def frame_from_records(
 
 # --------------------------------------------------------------------------- direct writes
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-def uuid7_text(ids: np.ndarray, millis: int) -> pl.Series:
-    """The text of ``sale_uuid_sql`` for every id (int64), built with NumPy (no loop per row):
-    ``mmmmmmmm-mmmm-7000-8iii-iiiiiiiiiiii``, m the 12 hex digits of ``millis``, i the 15 of
-    the id."""
-    ids = np.asarray(ids, dtype=np.int64)
-    out = np.empty((len(ids), 36), dtype=np.uint8)
-    prefix = f"{millis:012x}"
-    head = np.frombuffer(f"{prefix[:8]}-{prefix[8:]}-7000-8".encode(), dtype=np.uint8)
-    out[:, :20] = head
-    out[:, 23] = ord("-")
-    id_positions = [20, 21, 22, *range(24, 36)]  # 15 digits, most significant first
-    for i, pos in enumerate(id_positions):
-        out[:, pos] = _HEX[(ids >> (4 * (14 - i))) & 0xF]
-    return pl.Series("uuid", out.view("S36").ravel()).cast(pl.String)
-
 
 def lock_source(c: Any, workspace_id: int, source: str) -> None:
     """Serialise imports into one (workspace, source) until the transaction ends (PostgreSQL;
@@ -1061,14 +1043,18 @@ class Direct:
     slice by slice and applied once by ``finish``."""
 
     SALE_COLS = (
-        "id, uuid, workspace_id, source, external_id, date, month, amount, channel_id, "
-        "customer_id, territory, solution, credit_origin, row_hash, last_import_id, updated_at"
+        "id, uuid, workspace_id, source, date, month, amount, channel_id, row_hash, "
+        "last_import_id, updated_at, external_id, territory, solution, credit_origin, customer_id"
     )
     CREDIT_COLS = "workspace_id, sale_id, seller_id, unit_id, kind, basis_points, amount, origin"
     #: Prepared slices waiting for the writer: bounds the memory held ahead of the database.
     QUEUE_SLICES = 2
 
-    def __init__(self, *, workspace_id: int, source: str, job_id: int | None) -> None:
+    def __init__(
+        self, *, workspace_id: int, source: str, job_id: int | None, draw: Any = None
+    ) -> None:
+        """``draw``: the connection sale ids are drawn from while the writer owns this one
+        (another connection: a sequence is not transactional); this one when not given."""
         self.workspace_id = workspace_id
         self.source = source
         self.job_id = job_id
@@ -1077,7 +1063,8 @@ class Direct:
         self.customers = pl.DataFrame(schema={"customer": pl.String, "customer_id": pl.Int64})
         self.cube = pl.DataFrame(schema=_CUBE_SCHEMA)
         self.conn = connections[DEFAULT_DB_ALIAS]  # this thread's connection, for the writer
-        self.queue: queue.Queue[Prepared | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
+        self.draw = draw or self.conn
+        self.queue: queue.Queue[_Encoded | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
         with self.conn.cursor() as c:
@@ -1092,10 +1079,65 @@ class Direct:
         self.thread.start()
 
     def add(self, prepared: Prepared) -> None:
-        """Queue a slice for the writer (waits while QUEUE_SLICES are pending)."""
+        """Draw the slice's sale ids, encode its rows for ``COPY`` and queue them for the writer
+        (waits while QUEUE_SLICES are pending). Runs in the caller's thread, beside the writer:
+        only the customers' ids, which need this transaction, are left to the writer."""
         if self.error is not None:
             raise self.error
-        self.queue.put(prepared)
+        sales, credits = prepared.sales, prepared.credits
+        if sales.height == 0:
+            return
+        with self.draw.cursor() as c:
+            ids = self._reserve(c, sales.height)
+        sales = sales.with_columns(id=pl.Series(ids))
+        credits = credits.join(
+            sales.select("k", sale_id="id", channel_id="channel_id", month="month"),
+            on="k",
+            how="left",
+            maintain_order="left",
+        )
+        C = pgcopy.Column
+        has_customer = sales["customer"].is_not_null()
+        sale_rows, ends = pgcopy.encode_rows(
+            sales.height,
+            [  # the order of SALE_COLS: fixed-width first (one block), customer_id last
+                C("int8", sales["id"]),
+                C("uuid", pgcopy.uuid7(ids, self.millis)),
+                C("int8", self.workspace_id),
+                C("text", self.source),
+                C("date", sales["date"]),
+                C("int4", sales["month"]),
+                C("int8", sales["amount"]),
+                C("int8", sales["channel_id"]),
+                C("int8", sales["row_hash"]),
+                C("int8", self.job_id),
+                C("timestamptz", self.now),
+                C("text", sales["external_id"]),
+                C("text", sales["territory"].fill_null("")),
+                C("text", sales["solution"].fill_null("")),
+                C("text", sales["credit_origin"]),
+                C("int8", pl.select(pl.when(has_customer).then(0)).to_series()),  # placeholder
+            ],
+        )
+        credit_rows = pgcopy.encode(
+            credits.height,
+            [
+                C("int8", self.workspace_id),
+                C("int8", credits["sale_id"]),
+                C("int8", credits["seller_id"]),
+                C("int8", credits["unit_id"]),
+                C("text", credits["kind"]),
+                C("int4", credits["basis_points"].cast(pl.Int32)),
+                C("int8", credits["amount"]),
+                C("text", credits["origin"]),
+            ],
+        )
+        customers = sales["customer"].filter(has_customer)
+        self.queue.put(
+            _Encoded(sale_rows, ends[has_customer.to_numpy()] - 8, customers, credit_rows)
+        )
+        self.created += sales.height
+        self.cube = _sum_cube(pl.concat([self.cube, _cube_delta(credits)]))
 
     def close(self, *, quiet: bool = False) -> None:
         """Wait for the writer to finish the queued slices; raise what it met, if anything
@@ -1109,11 +1151,11 @@ class Direct:
             raise self.error
 
     def _work(self) -> None:
-        while (prepared := self.queue.get()) is not None:
+        while (encoded := self.queue.get()) is not None:
             if self.error is not None:
                 continue  # drain: the caller sees the error at its next add or at close
             try:
-                self._write(prepared)
+                self._write(encoded)
             except BaseException as exc:  # handed to the caller's thread
                 self.error = exc
 
@@ -1130,63 +1172,14 @@ class Direct:
             )
             return not c.fetchone()[0]
 
-    def _write(self, prepared: Prepared) -> None:
-        sales, credits = prepared.sales, prepared.credits
-        if sales.height == 0:
-            return
+    def _write(self, encoded: _Encoded) -> None:
         with self.conn.cursor() as c:
-            ids = self._reserve(c, sales.height)
-            sales = self._with_customers(c, sales).with_columns(
-                id=pl.Series(ids), uuid=uuid7_text(ids, self.millis)
-            )
-            credits = credits.join(
-                sales.select("k", sale_id="id", channel_id="channel_id", month="month"),
-                on="k",
-                how="left",
-                maintain_order="left",
-            )
-            now = self.now.isoformat()
-            self._copy(
-                c,
-                "sales_sale",
-                self.SALE_COLS,
-                sales.select(
-                    "id",
-                    "uuid",
-                    workspace_id=pl.lit(self.workspace_id, pl.Int64),
-                    source=pl.lit(self.source),
-                    external_id="external_id",
-                    date="date",
-                    month="month",
-                    amount="amount",
-                    channel_id="channel_id",
-                    customer_id="customer_id",
-                    territory="territory",
-                    solution="solution",
-                    credit_origin="credit_origin",
-                    row_hash="row_hash",
-                    last_import_id=pl.lit(self.job_id, pl.Int64),
-                    updated_at=pl.lit(now),
-                ),
-                not_null="territory, solution",
-            )
-            self._copy(
-                c,
-                "sales_credit",
-                self.CREDIT_COLS,
-                credits.select(
-                    workspace_id=pl.lit(self.workspace_id, pl.Int64),
-                    sale_id="sale_id",
-                    seller_id="seller_id",
-                    unit_id="unit_id",
-                    kind="kind",
-                    basis_points="basis_points",
-                    amount="amount",
-                    origin="origin",
-                ),
-            )
-        self.created += sales.height
-        self.cube = _sum_cube(pl.concat([self.cube, _cube_delta(credits)]))
+            if encoded.customers.len():  # their ids, creating the new ones, into the rows
+                ids = self._customer_ids(c, encoded.customers)
+                block = ids.astype(">i8").view(np.uint8).reshape(-1, 8)
+                encoded.sales[(encoded.customer_at[:, None] + np.arange(8)).ravel()] = block.ravel()
+            self._copy(c, "sales_sale", self.SALE_COLS, encoded.sales)
+            self._copy(c, "sales_credit", self.CREDIT_COLS, encoded.credits)
 
     def finish(self) -> dict[str, Any]:
         """Apply the summed cube delta (one upsert) and return the counts, as ``Stage.merge``."""
@@ -1199,9 +1192,13 @@ class Direct:
                     "channel_id bigint, month integer, split bigint, overlay bigint, n bigint) "
                     "ON COMMIT DROP"
                 )
-                self._copy(
-                    c, "stage_cube", ", ".join(_CUBE_SCHEMA), self.cube.select(list(_CUBE_SCHEMA))
+                cube = self.cube
+                kinds: dict[str, pgcopy.Kind] = {"month": "int4"}
+                data = pgcopy.encode(
+                    cube.height,
+                    [pgcopy.Column(kinds.get(name, "int8"), cube[name]) for name in _CUBE_SCHEMA],
                 )
+                self._copy(c, "stage_cube", ", ".join(_CUBE_SCHEMA), data)
                 c.execute(
                     CUBE_UPSERT.format(
                         select="SELECT %s, seller_id, unit_id, channel_id, month, split, "
@@ -1226,11 +1223,11 @@ class Direct:
             return np.arange(low, high + 1, dtype=np.int64)
         return np.asarray(drawn, dtype=np.int64)
 
-    def _with_customers(self, c: Any, sales: pl.DataFrame) -> pl.DataFrame:
-        """Each sale's ``customer_id``, creating the customers this workspace lacks (set-based,
-        by name, as ``Stage._add_customers``)."""
-        names = sales.get_column("customer").drop_nulls().unique()
-        fresh = names.filter(~names.is_in(self.customers.get_column("customer").implode()))
+    def _customer_ids(self, c: Any, names: pl.Series) -> np.ndarray:
+        """The id of each customer name, creating the customers this workspace lacks
+        (set-based, by name, as ``Stage._add_customers``)."""
+        distinct = names.unique()
+        fresh = distinct.filter(~distinct.is_in(self.customers.get_column("customer").implode()))
         if fresh.len():
             listed = fresh.to_list()
             c.execute(
@@ -1247,14 +1244,33 @@ class Direct:
                 c.fetchall(), schema={"customer": pl.String, "customer_id": pl.Int64}, orient="row"
             )
             self.customers = pl.concat([self.customers, found])
-        return sales.join(self.customers, on="customer", how="left", maintain_order="left")
+        joined = names.to_frame("customer").join(
+            self.customers, on="customer", how="left", maintain_order="left"
+        )
+        return joined.get_column("customer_id").to_numpy()
 
     @staticmethod
-    def _copy(c: Any, table: str, cols: str, frame: pl.DataFrame, not_null: str = "") -> None:
-        options = "FORMAT csv" + (f", FORCE_NOT_NULL ({not_null})" if not_null else "")
-        data = frame.write_csv(include_header=False, null_value="")
-        with c.cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH ({options})") as copy:
-            copy.write(data)
+    def _copy(c: Any, table: str, cols: str, data: bytes | np.ndarray) -> None:
+        """Binary ``COPY``: ``data`` whole (``pgcopy.encode``), or rows alone (a uint8 array
+        from ``pgcopy.encode_rows``, sent between the header and the trailer)."""
+        with c.cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)") as copy:
+            if isinstance(data, np.ndarray):
+                copy.write(pgcopy.SIGNATURE)
+                copy.write(memoryview(data))
+                copy.write(pgcopy.TRAILER)
+            else:
+                copy.write(data)
+
+
+@dataclass
+class _Encoded:
+    """A slice ready for the writer: sale rows (binary ``COPY``, customer ids still to write
+    at ``customer_at``, one per name in ``customers``) and credit rows."""
+
+    sales: np.ndarray
+    customer_at: np.ndarray
+    customers: pl.Series
+    credits: bytes
 
 
 _CUBE_SCHEMA: dict[str, Any] = {

@@ -490,7 +490,9 @@ def _run_direct(
                 ingest.lock_source(c, job.workspace_id, job.source)
             if not ingest.Direct.applies(job.workspace_id, job.source):
                 return None
-            writer = ingest.Direct(workspace_id=job.workspace_id, source=job.source, job_id=job.pk)
+            writer = ingest.Direct(
+                workspace_id=job.workspace_id, source=job.source, job_id=job.pk, draw=side
+            )
             writer.start()  # from here until close, the writer thread owns this connection
             try:
                 _validate(run, ctx, source, writer.add, progress, cancelled)
