@@ -341,7 +341,8 @@ def run_import(
     transaction at the end (``ingest.Stage``: new, changed and unchanged rows).
 
     ``frames`` overrides the job's file (API batches, samples): (frame of target fields with
-    ``LINE``, structural errors, progress done, progress total) per chunk."""
+    ``LINE``, structural errors, progress done, progress total) per chunk. It must not use the
+    database while it is iterated: on the direct path a writer thread owns the connection."""
     job = ImportJob.objects.select_related("workspace", "created_by").get(pk=job_id)
     if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
         return job
