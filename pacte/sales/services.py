@@ -7,6 +7,8 @@ Every write to sales or credits updates the cube in the same transaction (set-ba
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import polars as pl
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
@@ -164,29 +166,120 @@ def read_columns(path: str) -> list[str]:
         raise DomainError(file_message("bad_xlsx"), code="bad_xlsx", field="file") from exc
 
 
+#: Column names (normalised: lower case, no accents, words joined by "_") a field is guessed
+#: from, in order of preference, in English and French as spreadsheets and CRMs name them.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "external_id": (
+        "external_id",
+        "id",
+        "sale_id",
+        "order",
+        "order_id",
+        "order_number",
+        "invoice",
+        "invoice_id",
+        "invoice_number",
+        "reference",
+        "ref",
+        "numero",
+        "n",
+        "no",
+        "commande",
+        "numero_de_commande",
+        "n_commande",
+        "facture",
+        "numero_de_facture",
+        "n_facture",
+        "n_de_commande",
+        "n_de_facture",
+        "sales_order_id",
+        "identifiant",
+        "id_vente",
+    ),
+    "date": (
+        "date",
+        "order_date",
+        "sale_date",
+        "invoice_date",
+        "date_de_vente",
+        "date_vente",
+        "date_de_commande",
+        "date_commande",
+        "date_de_facture",
+        "date_facture",
+    ),
+    "amount": (
+        "amount",
+        "montant",
+        "total",
+        "subtotal",
+        "sub_total",
+        "net",
+        "net_amount",
+        "revenue",
+        "sales",
+        "montant_ht",
+        "montant_net",
+        "total_ht",
+        "ca",
+        "chiffre_d_affaires",
+        "ca_ht",
+    ),
+    "channel": ("channel", "canal", "sales_channel", "canal_de_vente"),
+    "seller": (
+        "seller",
+        "vendeur",
+        "sales_person",
+        "salesperson",
+        "email",
+        "seller_email",
+        "e_mail",
+        "rep",
+        "sales_rep",
+        "commercial",
+        "courriel",
+        "email_vendeur",
+    ),
+    "split": ("split", "splits", "split_credits", "partage", "credits_partages"),
+    "overlay": ("overlay", "overlays", "credits_complementaires", "specialiste"),
+    "currency": ("currency", "devise", "monnaie"),
+    "customer": (
+        "customer",
+        "client",
+        "account",
+        "customer_name",
+        "account_name",
+        "compte",
+        "nom_client",
+        "raison_sociale",
+    ),
+    "territory": ("territory", "territoire", "region", "secteur", "zone"),
+    "solution": ("solution", "offre", "offer"),
+}
+
+
+def column_key(name: str) -> str:
+    """A column name as ``COLUMN_ALIASES`` lists it: "N° de commande" → "n_de_commande",
+    "OrderDate" → "order_date"."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", plain)  # "OrderDate" → "Order_Date"
+    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+
+
 def guess_mapping(columns: list[str], profile: MappingProfile | None = None) -> dict[str, str]:
-    """A profile's mapping where its columns exist, else columns named like the fields."""
+    """A profile's mapping where its columns exist, else columns named like the fields (each
+    column used once, the more specific fields first)."""
     if profile is not None:
         return {k: v for k, v in profile.mapping.items() if v in columns}
-    aliases = {
-        "external_id": ("external_id", "id", "sale_id", "order", "order_id", "invoice"),
-        "date": ("date", "order_date", "sale_date", "invoice_date"),
-        "amount": ("amount", "montant", "total", "subtotal", "net"),
-        "channel": ("channel", "canal"),
-        "seller": ("seller", "vendeur", "sales_person", "email", "seller_email"),
-        "split": ("split", "splits", "split_credits"),
-        "overlay": ("overlay", "overlays"),
-        "currency": ("currency", "devise"),
-        "customer": ("customer", "client", "account"),
-        "territory": ("territory", "territoire", "region"),
-        "solution": ("solution",),
-    }
-    normal = {c.strip().lower().replace(" ", "_"): c for c in columns}
+    normal: dict[str, str] = {}
+    for column in columns:
+        normal.setdefault(column_key(column), column)
     found: dict[str, str] = {}
-    for target, names in aliases.items():
+    for target, names in COLUMN_ALIASES.items():
         for name in names:
-            if name in normal:
-                found[target] = normal[name]
+            match = normal.get(name)
+            if match is not None and match not in found.values():
+                found[target] = match
                 break
     return found
 
@@ -343,9 +436,21 @@ def run_import(
     ``frames`` overrides the job's file (API batches, samples): (frame of target fields with
     ``LINE``, structural errors, progress done, progress total) per chunk. It must not use the
     database while it is iterated: on the direct path a writer thread owns the connection."""
-    job = ImportJob.objects.select_related("workspace", "created_by").get(pk=job_id)
+    job = ImportJob.objects.select_related("workspace", "created_by__user").get(pk=job_id)
     if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
         return job
+    # A background task has no request: its messages are written in the language of who
+    # started the import (as the page they watch), else the workspace's.
+    creator = job.created_by.user.language if job.created_by else ""
+    with translation.override(creator or job.workspace.language or settings.LANGUAGE_CODE):
+        return _run_import(job, frames, chunk_rows)
+
+
+def _run_import(
+    job: ImportJob,
+    frames: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]] | None,
+    chunk_rows: int,
+) -> ImportJob:
     if job.cancel_requested:
         return _finish(job, ImportStatus.CANCELLED, "cancelled")
     job.status = ImportStatus.RUNNING

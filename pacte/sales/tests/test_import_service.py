@@ -287,3 +287,34 @@ def test_verify_reports_references_the_database_no_longer_guards(cast, channels,
     with connection.cursor() as c:
         c.execute("DELETE FROM sales_sale")
     assert any("credits of a missing sale" in p for p in services.verify(cast.workspace))
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (
+            ["Référence", "Date", "Montant", "Canal", "Vendeur", "Client"],
+            ["external_id", "date", "amount", "channel", "seller", "customer"],
+        ),
+        (
+            ["N° de facture", "Date de facture", "Montant HT", "Canal de vente", "Commercial"],
+            ["external_id", "date", "amount", "channel", "seller"],
+        ),
+        (
+            ["SalesOrderID", "OrderDate", "SubTotal", "Channel", "Sales Person", "Territory"],
+            ["external_id", "date", "amount", "channel", "seller", "territory"],
+        ),
+    ],
+)
+def test_mapping_is_guessed_from_french_and_english_headers(columns, expected):
+    guessed = services.guess_mapping(columns)
+    assert guessed == dict(zip(expected, columns, strict=True))
+
+
+def test_a_background_import_writes_its_message_in_its_creators_language(cast, channels, write_csv):
+    cast.admin.user.language = "fr"
+    cast.admin.user.save(update_fields=["language"])
+    path = write_csv(rows(f"L1,2026-02-30,10,field,{SELLER},,,,"))
+    job = import_file(cast.workspace, path, created_by=cast.admin)
+    assert job.status == "failed"
+    assert job.message.startswith("Certaines lignes sont erronées")
