@@ -43,6 +43,16 @@ def percent(value: Any, digits: int = 0) -> str:
 
 
 @register.filter
+def share(basis_points: Any) -> str:
+    """A credit's share in basis points as a percentage: 6000 → "60 %", 3333 → "33,33 %"."""
+    if basis_points is None or basis_points == "":
+        return "—"
+    ratio = Decimal(int(basis_points)) / 10_000
+    digits = 0 if int(basis_points) % 100 == 0 else 2
+    return money.format_percent(ratio, get_language(), digits=digits)
+
+
+@register.filter
 def fiscal_year(value: Any) -> str:
     """``{{ year|fiscal_year }}``: a fiscal year's label in the active language (FY2027 / Ex. 2027)."""
     from pacte.planning.labels import year_label

@@ -28,3 +28,17 @@ def test_no_template_glues_a_colon_to_a_translated_label():
         if glued.search(line)
     ]
     assert found == [], "use {% colon %} after a translated label"
+
+
+@pytest.mark.parametrize(
+    ("language", "points", "expected"),
+    [
+        ("fr", 6000, "60\u00a0%"),
+        ("en", 6000, "60%"),
+        ("fr", 3333, "33,33\u00a0%"),
+        ("en", 10000, "100%"),
+    ],
+)
+def test_credit_shares_read_as_percentages(language, points, expected):
+    with translation.override(language):
+        assert Template("{{ p|share }}").render(Context({"p": points})) == expected
