@@ -54,7 +54,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "updated": job.updated_count,
         "unchanged": job.unchanged_count,
         "error_count": job.error_count,
-        "message": job.message,
+        "message": services.job_message(job),
         "errors": services.error_rows(job),
     }
 

@@ -37,7 +37,7 @@ from pacte.sales.models import (
     MappingProfile,
     Sale,
 )
-from pacte.sales.reasons import file_message, row_message
+from pacte.sales.reasons import FILE_REASONS, file_message, row_message
 
 #: Largest file accepted for import (bytes); files are streamed, this only bounds disk use.
 MAX_IMPORT_BYTES = int(getattr(settings, "PACTE_MAX_IMPORT_BYTES", 5 * 1024**3))
@@ -762,6 +762,19 @@ def ingest_frame(
     )
     empty = pl.DataFrame(schema=tabular.ERROR_SCHEMA)
     return run_import(job_id=job.pk, frames=((f, empty, 1, 1) for f in frames))
+
+
+def job_message(job: ImportJob) -> str:
+    """The job's message in the active language, rebuilt from its code (the task that wrote
+    ``job.message`` ran in its creator's language, which may not be the reader's)."""
+    code = job.message_code
+    if not code or code not in FILE_REASONS:
+        return job.message
+    text = file_message(code)
+    first = job.errors[0] if job.errors else None
+    if job.error_count == 1 and first and first.get("code") == code and first.get("line"):
+        text = _("Line %(line)s: %(message)s") % {"line": first["line"], "message": text}
+    return text
 
 
 def error_rows(job: ImportJob) -> list[dict[str, Any]]:

@@ -195,7 +195,11 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
 @member_required(*ADMIN_ROLES)
 def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
     job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
-    context = {"job": job, "errors": services.error_rows(job)[:200]}
+    context = {
+        "job": job,
+        "message": services.job_message(job),
+        "errors": services.error_rows(job)[:200],
+    }
     template = "sales/import_job.html#progress" if request.htmx else "sales/import_job.html"  # type: ignore[attr-defined]
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])

@@ -157,3 +157,17 @@ def test_channels_and_rules_pages(cast, channels, login):
     )
     assert r.status_code == 302
     assert b"Sam Seller" in client.get(reverse("sales:rules")).content
+
+
+def test_a_job_message_reads_in_the_readers_language(cast, channels, login, tmp_path):
+    from pacte.sales.tests.helpers import import_file, rows
+
+    path = tmp_path / "bad.csv"
+    path.write_text(rows("L1,2026-02-30,10,field,seller@acme.example,,,,"))
+    job = import_file(cast.workspace, path, created_by=cast.admin)  # written in English
+    assert job.message.startswith("Some lines are wrong")
+    cast.admin.user.language = "fr"
+    cast.admin.user.save(update_fields=["language"])
+    page = login(cast.admin).get(reverse("sales:import_job", args=[job.uuid])).content.decode()
+    assert "Certaines lignes sont erronées" in page
+    assert "Some lines are wrong" not in page
