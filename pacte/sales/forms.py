@@ -7,21 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.sales.ingest import FIELDS
+from pacte.sales.labels import FIELD_LABELS
 from pacte.sales.models import Channel, CreditKind, MappingProfile, RuleTarget
 
-FIELD_LABELS = {
-    "external_id": _("Sale id"),
-    "date": _("Date"),
-    "amount": _("Amount"),
-    "channel": _("Channel"),
-    "seller": _("Seller (e-mail)"),
-    "split": _("Split credits (a@x:60;b@y:40)"),
-    "overlay": _("Overlay credits"),
-    "currency": _("Currency"),
-    "customer": _("Customer or account"),
-    "territory": _("Territory"),
-    "solution": _("Solution"),
-}
 DATE_ORDERS = [
     ("auto", _("Detect")),
     ("dmy", _("Day first (28/11/2026)")),

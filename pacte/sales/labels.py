@@ -1,4 +1,4 @@
-"""Translated labels of this app's audit actions."""
+"""Translated labels of this app: audit actions, import fields."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -11,4 +11,19 @@ ACTION_LABELS: dict[str, object] = {
     "creditrule.updated": _("Crediting rule changed"),
     "creditrule.deleted": _("Crediting rule deleted"),
     "sample.loaded": _("Sample company loaded"),
+}
+
+#: The fields of an import (``pacte.sales.ingest.FIELDS``), as the mapping page names them.
+FIELD_LABELS = {
+    "external_id": _("Sale id"),
+    "date": _("Date"),
+    "amount": _("Amount"),
+    "channel": _("Channel"),
+    "seller": _("Seller (e-mail)"),
+    "split": _("Split credits (a@x:60;b@y:40)"),
+    "overlay": _("Overlay credits"),
+    "currency": _("Currency"),
+    "customer": _("Customer or account"),
+    "territory": _("Territory"),
+    "solution": _("Solution"),
 }

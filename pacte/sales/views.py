@@ -26,6 +26,7 @@ from pacte.sales.forms import (
     SaleFilterForm,
     UploadForm,
 )
+from pacte.sales.labels import FIELD_LABELS
 from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile
 
 
@@ -198,7 +199,14 @@ def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
     context = {
         "job": job,
         "message": services.job_message(job),
-        "errors": services.error_rows(job)[:200],
+        "errors": [
+            {
+                **row,
+                "field": FIELD_LABELS.get(row.get("column") or "", row.get("column")),
+                "file_column": job.mapping.get(row.get("column") or ""),
+            }
+            for row in services.error_rows(job)[:200]
+        ],
     }
     template = "sales/import_job.html#progress" if request.htmx else "sales/import_job.html"  # type: ignore[attr-defined]
     response = render(request, template, context)

@@ -171,3 +171,5 @@ def test_a_job_message_reads_in_the_readers_language(cast, channels, login, tmp_
     page = login(cast.admin).get(reverse("sales:import_job", args=[job.uuid])).content.decode()
     assert "Certaines lignes sont erronées" in page
     assert "Some lines are wrong" not in page
+    # The error names the field as the mapping page does, and the file's column it came from.
+    assert '<td>Date <small class="muted">(colonne «\u00a0date\u00a0»)</small></td>' in page
