@@ -1,9 +1,10 @@
 """PostgreSQL's binary ``COPY`` format, built column by column with NumPy (no loop per row).
 
-The server reads binary rows without parsing text (numbers, dates, UUIDs, timestamps), which
-is a sixth of the time of a text ``COPY`` into an indexed table (1M sales, measured: 4.1 s
-binary, 4.8 s CSV), and the payload is smaller. psycopg can write binary rows too, but one
-Python call per row; here every column is one vectorised scatter into a single buffer.
+The server reads binary rows without parsing text (numbers, dates, UUIDs, timestamps): 15%
+less time than a CSV ``COPY`` into an indexed table (1M sales, measured: 4.1 s binary, 4.8 s
+CSV), and a smaller payload. psycopg can write binary rows too, but with one Python call per
+row; here each run of fixed-width columns, and each variable-width column, is one vectorised
+scatter into a single buffer.
 
 Format (PostgreSQL docs, "COPY", Binary Format): an 11-byte signature, a 32-bit flags field
 and a 32-bit header-extension length, then per row a 16-bit field count and per field a
