@@ -146,8 +146,7 @@ def _constant(
     """The same value on every row: encoded once, repeated (no Python object per row)."""
     if value is None:
         return np.full(rows, -1, dtype=np.int64), (np.empty(0, np.uint8), np.zeros(rows, bool))
-    one = _column(1, Column(kind, pl.Series([value], dtype=_DTYPE[kind])))
-    length, payload = one
+    length, payload = _column(1, Column(kind, pl.Series([value], dtype=_DTYPE[kind])))
     block = payload[0] if isinstance(payload, tuple) else payload.ravel()
     return np.full(rows, int(length[0]), dtype=np.int64), np.broadcast_to(block, (rows, block.size))
 
