@@ -1,10 +1,12 @@
 """Pacte's settings, driven by environment variables (documented in ``.env.example``).
 
-With no environment at all Pacte runs on SQLite in ``var/`` with in-process tasks.
+With no environment at all Pacte runs on SQLite in ``var/``; background work runs in
+``pacte worker`` processes (``make run`` starts one).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -12,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from pacte.env import env_bool, env_choice, env_int, env_list, env_str
+from pacte.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PACTE_VAR_DIR", str(BASE_DIR / "var")))
@@ -46,7 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
     "pacte.accounts",
+    "pacte.jobs",
     "pacte.org",
     "pacte.audit",
     "pacte.sales",
@@ -57,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pacte.jobs.metrics.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -184,16 +189,41 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PACTE_MAX_REQUEST_BYTES", 50 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = PACTE_ENV != "production"
 
+# Background work: the database backend of Django's tasks framework (django-tasks-db), run by
+# ``pacte worker`` processes on any machine that reaches the database (see docs/deployment.md).
+# The test suite runs tasks immediately unless a test starts real workers.
 TASKS = {
     "default": {
         "BACKEND": env_str(
             "PACTE_TASKS_BACKEND",
             "django.tasks.backends.immediate.ImmediateBackend"
             if PACTE_ENV == "test"
-            else "pacte.tasks_backend.ThreadBackend",
+            else "django_tasks_db.DatabaseBackend",
         )
     }
 }
+# A worker writes a heartbeat this often; a running job whose worker has not been seen for the
+# lease is taken up again by another worker (a killed process, a lost machine).
+PACTE_WORKER_HEARTBEAT_SECONDS = env_float("PACTE_WORKER_HEARTBEAT_SECONDS", 10.0)
+PACTE_JOB_LEASE_SECONDS = env_float("PACTE_JOB_LEASE_SECONDS", 120.0)
+# How often an idle worker looks for a new job.
+PACTE_WORKER_POLL_SECONDS = env_float("PACTE_WORKER_POLL_SECONDS", 0.5)
+# Attempts of a job (first run included) through transient errors and lost workers, and the
+# wait before the first retry (doubled at each attempt, at most 10 minutes).
+PACTE_JOB_MAX_ATTEMPTS = env_int("PACTE_JOB_MAX_ATTEMPTS", 5)
+PACTE_JOB_RETRY_SECONDS = env_float("PACTE_JOB_RETRY_SECONDS", 10.0)
+# How often the scheduler looks for due schedules.
+PACTE_SCHEDULER_SECONDS = env_float("PACTE_SCHEDULER_SECONDS", 30.0)
+# /healthz fails when a job has waited longer than this (or jobs wait and no worker is alive).
+PACTE_HEALTH_MAX_WAIT_SECONDS = env_float("PACTE_HEALTH_MAX_WAIT_SECONDS", 600.0)
+# /metrics answers only to "Authorization: Bearer <token>" (404 while unset).
+PACTE_METRICS_TOKEN = env_str("PACTE_METRICS_TOKEN")
+# Request metrics of the web processes of one machine are summed through this folder
+# (prometheus_client's multiprocess mode); empty it when the web server starts.
+PACTE_METRICS_DIR = Path(env_str("PACTE_METRICS_DIR", str(VAR_DIR / "metrics")))
+PACTE_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+# prometheus_client picks its multiprocess mode from this variable when first imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(PACTE_METRICS_DIR))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if env_str("PACTE_REDIS_URL"):
@@ -244,7 +274,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PACTE_LOG_LEVEL", "WARNING")},
     # The task framework logs every finished task at INFO; failures still come through.
-    "loggers": {"django.tasks": {"level": "WARNING"}},
+    "loggers": {
+        "django.tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+        "pacte.jobs": {"level": "INFO"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 100

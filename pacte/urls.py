@@ -2,10 +2,13 @@ from django.urls import include, path
 
 from pacte.accounts import views as account_views
 from pacte.api import api
+from pacte.jobs import metrics as job_metrics
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    path("metrics", job_metrics.metrics, name="metrics"),
+    path("settings/schedules/", include("pacte.jobs.urls")),
     path("account/", include("pacte.accounts.urls")),
     path("audit/", include("pacte.audit.urls")),
     path("", include("pacte.org.urls")),

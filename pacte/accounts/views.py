@@ -20,6 +20,7 @@ from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.forms import LanguageForm, ThrottledLoginForm, TokenForm, WorkspaceForm
 from pacte.accounts.models import ApiToken
 from pacte.errors import DomainError
+from pacte.jobs.health import jobs_health
 
 login = auth_views.LoginView.as_view(
     template_name="accounts/login.html",
@@ -45,12 +46,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = "ok"
     except Exception:
         database = "unavailable"
-    status = 200 if database == "ok" else 503
+    jobs, jobs_ok = jobs_health() if database == "ok" else ({"status": "unavailable"}, False)
+    status = 200 if database == "ok" and jobs_ok else 503
     return JsonResponse(
         {
             "status": "ok" if status == 200 else "degraded",
             "database": database,
             "engine": connection.vendor,
+            "jobs": jobs,
         },
         status=status,
     )
@@ -135,7 +138,14 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
 def workspace_settings(request: MemberRequest) -> HttpResponse:
     """Workspace set-up for admins and executives (audited through the service)."""
     workspace = request.member.workspace
-    fields = ("name", "language", "fiscal_year_start_month", "rounding_unit", "leaderboard_enabled")
+    fields = (
+        "name",
+        "language",
+        "fiscal_year_start_month",
+        "rounding_unit",
+        "leaderboard_enabled",
+        "time_zone",
+    )
     form = WorkspaceForm(request.POST or None, initial={f: getattr(workspace, f) for f in fields})
     if request.method == "POST" and form.is_valid():
         try:
