@@ -91,6 +91,13 @@ def register(worker_id: str, *, task_id: Any = None) -> None:
     )
 
 
+def close_if_broken() -> None:
+    """Drop this thread's database connection when it no longer answers (a restarted server):
+    the next query opens a new one."""
+    if db_connection.connection is not None and not db_connection.is_usable():
+        db_connection.close()
+
+
 def database_trouble(exc: BaseException) -> str:
     """One line that says what is wrong with the database, for the log."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -213,7 +220,7 @@ class Worker(DatabaseWorker):
             self._record(result, "lost", started, lambda r: queue.put_back(r, delay=0))
             raise
         except TRANSIENT as exc:
-            db_connection.close()  # the connection may be broken: the next query reconnects
+            close_if_broken()
             attempts = queue.attempts_of(result)
             if attempts < settings.PACTE_JOB_MAX_ATTEMPTS:
                 delay = queue.retry_delay(attempts)
@@ -312,7 +319,7 @@ class Worker(DatabaseWorker):
                     )
                 return ours
             except DatabaseError as exc:
-                db_connection.close()
+                close_if_broken()
                 if time.monotonic() + wait > deadline:
                     logger.error(
                         "Job %s: outcome %s not written (%s); its lease will bring it back",
