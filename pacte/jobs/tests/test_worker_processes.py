@@ -4,6 +4,7 @@ cancel before a worker takes the job and while it reads; a worker started withou
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -107,21 +108,20 @@ def test_a_killed_worker_s_import_is_completed_by_another(deployment, tmp_path):
 
     dep.start("worker", "--worker-id", "second", name="second")
 
-    def task() -> tuple[str, str]:
+    def task() -> tuple[str, list[str]]:
         ((status, workers),) = dep.query(
             "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult "
             "WHERE task_path LIKE %s",
             ["%run_import_task"],
         )
-        return status, workers
+        return status, json.loads(workers) if isinstance(workers, str) else workers
 
     dep.wait_for(lambda: task()[0] in ("SUCCESSFUL", "FAILED"), every=0.2)
     status, workers = task()
     assert status == "SUCCESSFUL"
     assert job_row(dep, job_id) == ("done", ROWS, ROWS)
     assert sales(dep) == ROWS
-    assert '"first"' in workers
-    assert '"second"' in workers
+    assert workers == ["first", "second"]
     assert "lost its worker first: queued again" in dep.log("second")
 
 
@@ -166,3 +166,42 @@ def test_a_worker_on_a_database_not_migrated_says_to_migrate(tmp_path):
     dep.wait_for(lambda: "pacte migrate" in dep.log(), timeout=60, every=0.2)
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=30)
+
+
+DUE_DIGEST = """
+import datetime, django; django.setup()
+from django.utils import timezone
+from pacte.accounts.models import Workspace
+from pacte.jobs.models import Schedule
+from pacte.jobs.scheduler import ensure_schedules, zone_of
+ensure_schedules()
+ws = Workspace.objects.get(slug="acme")
+Schedule.objects.exclude(workspace=ws, kind="digest").update(enabled=False)
+slot = (timezone.now() - datetime.timedelta(minutes=2)).astimezone(zone_of(ws))
+Schedule.objects.filter(workspace=ws, kind="digest").update(
+    weekday=slot.weekday(), hour=slot.hour, minute=slot.minute,
+    active_since=timezone.now() - datetime.timedelta(days=1),
+)
+"""
+
+
+def test_two_schedulers_started_at_once_send_a_due_digest_once(deployment):
+    dep = deployment
+    dep.script(DUE_DIGEST)
+    schedulers = [dep.start("scheduler", "--once", name=f"scheduler{i}") for i in (1, 2)]
+    assert [s.wait(timeout=120) for s in schedulers] == [0, 0]
+    assert dep.query("SELECT COUNT(*) FROM jobs_schedulerun")[0][0] == 1
+    worker = dep.start("worker", "--batch", "--with-scheduler")
+    assert worker.wait(timeout=120) == 0
+    ((status, count),) = dep.query("SELECT status, count FROM jobs_schedulerun")
+    members = dep.query(
+        "SELECT COUNT(*) FROM accounts_membership m JOIN accounts_workspace w "
+        "ON w.id = m.workspace_id WHERE w.slug = 'acme' AND m.is_active"
+    )[0][0]
+    assert (status, count) == ("done", members)
+    assert dep.log().count("Subject: Your week in Pacte: Acme") == members
+    tasks = dep.query(
+        "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE %s",
+        ["%run_schedule_task"],
+    )
+    assert tasks == [(1,)]
