@@ -189,7 +189,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PACTE_MAX_REQUEST_BYTES", 50 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = PACTE_ENV != "production"
 
-# Background work: the database backend of Django's tasks framework (django-tasks-db), run by
+# Background work: the database backend of Django's tasks framework (django-tasks-db, which
+# pacte.jobs.backend extends to wake idle workers at once on PostgreSQL), run by
 # ``pacte worker`` processes on any machine that reaches the database (see docs/deployment.md).
 # The test suite runs tasks immediately unless a test starts real workers.
 TASKS = {
@@ -198,7 +199,7 @@ TASKS = {
             "PACTE_TASKS_BACKEND",
             "django.tasks.backends.immediate.ImmediateBackend"
             if PACTE_ENV == "test"
-            else "django_tasks_db.DatabaseBackend",
+            else "pacte.jobs.backend.DatabaseBackend",
         )
     }
 }

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -32,11 +33,13 @@ from django.tasks.base import TaskContext, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import autodiscover_modules
 from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from pacte.jobs import queue
+from pacte.jobs.backend import CHANNEL
 from pacte.jobs.models import WorkerHeartbeat
 
 logger = logging.getLogger("pacte.jobs")
@@ -91,6 +94,17 @@ def register(worker_id: str, *, task_id: Any = None) -> None:
     )
 
 
+def listen(channel: str) -> Any:
+    """A connection of its own (autocommit) that LISTENs on ``channel`` (PostgreSQL)."""
+    import psycopg
+
+    params = db_connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    conn = psycopg.connect(**{k: params[k] for k in keys if params.get(k)}, autocommit=True)
+    conn.execute(f"LISTEN {channel}")
+    return conn
+
+
 def close_if_broken() -> None:
     """Drop this thread's database connection when it no longer answers (a restarted server):
     the next query opens a new one."""
@@ -115,10 +129,13 @@ class Worker(DatabaseWorker):
         self.heartbeat = Heartbeat(self.worker_id, settings.PACTE_WORKER_HEARTBEAT_SECONDS)
         self._next_sweep = 0.0
         self._next_tick = 0.0
+        self.listener: Any = None
 
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> None:
+        # Import what the jobs run now, not in the first job's time.
+        autodiscover_modules("tasks", "services")
         self._wait_for_database(lambda: register(self.worker_id))
         self.heartbeat.start()
         logger.info(
@@ -137,7 +154,8 @@ class Worker(DatabaseWorker):
                     result = self._claim()
                 except DatabaseError as exc:
                     if isinstance(exc, OperationalError) and is_locked_database_exception(exc):
-                        result = None  # SQLite busy: try again at the next turn
+                        time.sleep(random.uniform(0.001, 0.02))  # SQLite busy: try again soon
+                        continue
                     else:
                         failures += 1
                         self._database_down(exc, failures)
@@ -152,11 +170,31 @@ class Worker(DatabaseWorker):
                     return
                 close_old_connections()
                 if self.running and result is None:
-                    time.sleep(self.interval)
+                    self._idle()
         finally:
+            if self.listener is not None:
+                self.listener.close()
             self.heartbeat.halt.set()
             with contextlib.suppress(DatabaseError):
                 WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+
+    def _idle(self) -> None:
+        """Wait for the next look at the queue: the poll interval, cut short on PostgreSQL by
+        the NOTIFY of an enqueue (``pacte.jobs.backend``)."""
+        if db_connection.vendor != "postgresql" or not self.interval:
+            time.sleep(self.interval)
+            return
+        try:
+            if self.listener is None:
+                self.listener = listen(CHANNEL)
+            for _notice in self.listener.notifies(timeout=self.interval, stop_after=1):
+                pass
+        except Exception as exc:  # psycopg.Error: fall back to polling, reconnect next time
+            logger.warning("Worker %s: not listening for new jobs (%s)", self.worker_id, exc)
+            if self.listener is not None:
+                self.listener.close()
+            self.listener = None
+            time.sleep(self.interval)
 
     def _wait_for_database(self, action: Callable[[], object]) -> None:
         failures = 0

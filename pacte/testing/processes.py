@@ -7,7 +7,6 @@ SQLite by default; PostgreSQL in the PostgreSQL pass (``DATABASE_URL`` set by
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -35,8 +34,12 @@ def own_database(tmp_path: Path, name: str = "proc", template: str = "") -> Iter
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         path = tmp_path / f"{name}.sqlite3"
-        if template:
-            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        if template:  # the backup API: a copy of the file would miss what is still in its WAL
+            with (
+                sqlite3.connect(template.removeprefix("sqlite:///")) as src,
+                sqlite3.connect(path) as dst,
+            ):
+                src.backup(dst)
         yield f"sqlite:///{path}"
         return
     import psycopg
@@ -66,7 +69,7 @@ class Deployment:
             "DJANGO_SETTINGS_MODULE": "pacte.settings",
             "PACTE_ENV": "development",
             "PACTE_VAR_DIR": str(tmp_path / "var"),
-            "PACTE_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+            "PACTE_TASKS_BACKEND": "pacte.jobs.backend.DatabaseBackend",
             "PACTE_WORKER_HEARTBEAT_SECONDS": "0.5",
             "PACTE_JOB_LEASE_SECONDS": "3",
             "PACTE_WORKER_POLL_SECONDS": "0.1",

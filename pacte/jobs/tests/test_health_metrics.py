@@ -12,7 +12,7 @@ from pacte.jobs.queue import count
 from pacte.sales.models import ImportJob
 from pacte.sales.tasks import run_import_task
 
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DB_TASKS = {"default": {"BACKEND": "pacte.jobs.backend.DatabaseBackend"}}
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pacte.jobs.worker import Worker, register
 from pacte.sales.models import ImportJob, ImportStatus
 from pacte.sales.tasks import run_import_task
 
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DB_TASKS = {"default": {"BACKEND": "pacte.jobs.backend.DatabaseBackend"}}
 
 
 @pytest.fixture

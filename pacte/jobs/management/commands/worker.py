@@ -48,7 +48,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not uses_database_queue():
             raise CommandError(
-                "PACTE_TASKS_BACKEND is not django_tasks_db.DatabaseBackend: "
+                "PACTE_TASKS_BACKEND is not a database backend (pacte.jobs.backend.DatabaseBackend): "
                 "there is no queue for `pacte worker` to serve."
             )
         logging.getLogger("pacte.jobs").setLevel(
