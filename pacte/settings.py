@@ -126,6 +126,9 @@ def _sqlite(path: str) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Kept open like PostgreSQL's: a worker otherwise reconnects (and re-runs the PRAGMAs)
+        # at every job, and is three times slower for small jobs.
+        "CONN_MAX_AGE": env_int("PACTE_DB_CONN_MAX_AGE", 60),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -224,7 +227,7 @@ PACTE_METRICS_TOKEN = env_str("PACTE_METRICS_TOKEN")
 PACTE_METRICS_DIR = Path(env_str("PACTE_METRICS_DIR", str(VAR_DIR / "metrics")))
 PACTE_METRICS_DIR.mkdir(parents=True, exist_ok=True)
 # prometheus_client picks its multiprocess mode from this variable when first imported.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(PACTE_METRICS_DIR))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PACTE_METRICS_DIR)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if env_str("PACTE_REDIS_URL"):

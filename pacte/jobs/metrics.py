@@ -53,7 +53,12 @@ class RequestMetricsMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        route = (match.view_name or "unnamed") if match is not None else "unmatched"
+        if match is not None:
+            route = match.view_name or "unnamed"
+        elif request.path.startswith(settings.STATIC_URL or "/static/"):
+            route = "static"
+        else:
+            route = "unmatched"
         method = request.method if request.method in METHODS else "other"
         REQUEST_SECONDS.labels(route, method, f"{response.status_code // 100}xx").observe(
             time.perf_counter() - start
