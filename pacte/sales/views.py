@@ -17,7 +17,7 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
 from pacte.lib.tabular import neutralise_formula
-from pacte.sales import selectors, services
+from pacte.sales import mapping, selectors, services
 from pacte.sales.forms import (
     ChannelForm,
     MappingForm,
@@ -163,8 +163,8 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
         profile = MappingProfile.objects.filter(workspace=workspace).order_by("-updated_at").first()
         if profile is not None and not set(profile.mapping.values()) <= set(job.columns):
             profile = None
-    mapping = job.mapping or services.guess_mapping(job.columns, profile)
-    initial: dict[str, Any] = {f"map_{k}": v for k, v in mapping.items()}
+    chosen = job.mapping or mapping.guess_mapping(job.columns, profile)
+    initial: dict[str, Any] = {f"map_{k}": v for k, v in chosen.items()}
     initial["date_order"] = profile.date_order if profile else job.date_order
     initial["amount_style"] = profile.amount_style if profile else job.amount_style
     initial["profile_name"] = profile.name if profile else ""
