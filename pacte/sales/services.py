@@ -26,6 +26,8 @@ from pacte.insights.tasks import warm_overview
 from pacte.lib import tabular
 from pacte.org.selectors import root_unit
 from pacte.sales import ingest
+from pacte.sales.mapping import check as check_mapping
+from pacte.sales.mapping import read_head
 from pacte.sales.models import (
     Channel,
     CreditRule,
@@ -200,10 +202,13 @@ def configure_import(
     amount_style: str = "auto",
     profile_name: str = "",
     enqueue: bool = True,
+    confirm_unused: bool = False,
 ) -> ImportJob:
     """Check a mapping against the file (and the first chunk's formats), save it as a profile,
     and queue the import. Raises ``DomainError`` with ``code`` ``ambiguous_dates`` /
-    ``ambiguous_amounts`` when the user must choose a format."""
+    ``ambiguous_amounts`` when the user must choose a format, and ``split_unmapped`` /
+    ``shares_unmapped`` (``details``: the messages) when a column that looks like split
+    credits is left out, unless ``confirm_unused``."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status not in (ImportStatus.MAPPING, ImportStatus.FAILED):
         raise DomainError(_("This import has already started."), code="already_started")
@@ -217,6 +222,15 @@ def configure_import(
             code=problems[0].code,
             field="mapping",
         )
+    if not confirm_unused:
+        warnings = check_mapping(read_head(job.file_path), mapping)
+        if warnings:
+            raise DomainError(
+                warnings[0].message,
+                code=warnings[0].code,
+                field="confirm_unused",
+                details=[w.message for w in warnings],
+            )
     _check_formats(job.file_path, mapping, date_order, amount_style)
     job.mapping = mapping
     job.date_order = date_order
