@@ -8,10 +8,10 @@ from ninja.pagination import paginate
 
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership
+from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
-from pacte.lib.money import from_minor
 from pacte.objectives import selectors, services
 from pacte.objectives.models import GapRule, Initiative, KeyResult, Notification, Objective
 from pacte.objectives.schemas import (
@@ -44,22 +44,6 @@ from pacte.objectives.schemas import (
 router = Router(tags=["objectives"])
 
 
-def _major(value: Any, currency: str, field: str = "amount") -> str:
-    """API amounts are minor units (whole numbers); anything else is refused clearly."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value.strip())
-        else:
-            raise DomainError(
-                _("Amounts are whole numbers of minor units (cents)."),
-                code="amount_invalid",
-                field=field,
-            )
-    if value < 0:
-        raise DomainError(_("An amount cannot be negative."), code="amount_negative", field=field)
-    return str(from_minor(value, currency))
-
-
 def _objective_out(o: Objective) -> dict[str, Any]:
     return {
         "uuid": o.uuid,
@@ -85,10 +69,10 @@ def _inputs(member: Membership, body: ObjectiveIn) -> dict[str, Any]:
     return {
         "seller": member,
         "fiscal_year": body.fiscal_year,
-        "amount": _major(body.amount, currency),
+        "amount": api_amount(body.amount, currency),
         "months": None
         if body.months is None
-        else [_major(v, currency, f"month_{i + 1}") for i, v in enumerate(body.months)],
+        else [api_amount(v, currency, field=f"month_{i + 1}") for i, v in enumerate(body.months)],
         "channel_split": body.channel_split,
         "narrative": body.narrative,
         "version": body.version,
@@ -179,7 +163,7 @@ def _rule_args(member: Membership, body: GapRuleIn) -> dict[str, Any]:
         "unit_id": node.pk,
         "fiscal_year": body.fiscal_year,
         "kind": body.kind,
-        "amount": _major(body.amount, member.workspace.currency),
+        "amount": api_amount(body.amount, member.workspace.currency),
         "sellers": sellers,
     }
 
@@ -313,7 +297,7 @@ def counter(request: HttpRequest, objective_id: str, body: CounterIn) -> Any:
         services.counter_propose(
             objective=objective,
             actor=member,
-            amount=_major(body.amount, member.workspace.currency),
+            amount=api_amount(body.amount, member.workspace.currency),
             reason=body.reason,
             version=body.version,
         )

@@ -16,9 +16,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
+from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, StaleVersion
-from pacte.lib.money import MoneyError, format_money, to_minor
+from pacte.lib.money import format_money
 from pacte.objectives import maths, references
 from pacte.objectives.models import (
     Action,
@@ -47,39 +48,15 @@ FIELDS = ("status", "amount", "months", "channel_split", "narrative", "reason", 
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_amount(value: object, currency: str, *, field: str = "amount") -> int:
-    """A non-negative amount in major units (``"1234.50"``) as minor units, else a clear error."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, str | Decimal):
-        text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", "")
-    else:
-        text = ""
-    if not text:
-        raise DomainError(_("Enter an amount."), code="amount_required", field=field)
-    try:
-        minor = to_minor(text, currency)
-    except (MoneyError, InvalidOperation):
-        raise DomainError(
-            _("“%(value)s” is not an amount: use digits, e.g. 125000.") % {"value": value},
-            code="amount_invalid",
-            field=field,
-        ) from None
-    if minor < 0:
-        raise DomainError(_("An amount cannot be negative."), code="amount_negative", field=field)
-    if minor > 10**17:
-        raise DomainError(_("This amount is too large."), code="amount_too_large", field=field)
-    return minor
-
-
-def parse_months(values: Sequence[object] | None, currency: str) -> list[int] | None:
+def check_months(values: Sequence[int] | None, currency: str) -> list[int] | None:
+    """Twelve monthly amounts in minor units (``None`` or empty: phase like the reference)."""
     if values is None or len(values) == 0:
         return None
     if len(values) != 12:
         raise DomainError(
             _("Give exactly 12 monthly amounts."), code="phasing_length", field="months"
         )
-    return [parse_amount(v, currency, field=f"month_{i + 1}") for i, v in enumerate(values)]
+    return [check_amount(v, currency, field=f"month_{i + 1}") for i, v in enumerate(values)]
 
 
 def parse_split(
@@ -450,14 +427,14 @@ def _apply_input(
     objective: Objective,
     *,
     seller: Membership,
-    amount: object,
-    months: Sequence[object] | None,
+    amount: int,
+    months: Sequence[int] | None,
     channel_split: Mapping[str, object] | None,
     narrative: str | None,
 ) -> None:
     ws = seller.workspace
-    minor = parse_amount(amount, ws.currency)
-    parsed = parse_months(months, ws.currency)
+    minor = check_amount(amount, ws.currency)
+    parsed = check_months(months, ws.currency)
     if parsed is None:
         parsed = _default_months(seller, objective.fiscal_year, minor)
     _check_phasing(minor, parsed)
@@ -507,8 +484,8 @@ def save_draft(
     *,
     seller: Membership,
     fiscal_year: int,
-    amount: object,
-    months: Sequence[object] | None = None,
+    amount: int,
+    months: Sequence[int] | None = None,
     channel_split: Mapping[str, object] | None = None,
     narrative: str | None = None,
     version: int | None = None,
@@ -535,8 +512,8 @@ def propose(
     *,
     seller: Membership,
     fiscal_year: int,
-    amount: object,
-    months: Sequence[object] | None = None,
+    amount: int,
+    months: Sequence[int] | None = None,
     channel_split: Mapping[str, object] | None = None,
     narrative: str | None = None,
     version: int | None = None,
@@ -657,13 +634,13 @@ def counter_propose(
     *,
     objective: Objective,
     actor: Membership,
-    amount: object,
+    amount: int,
     reason: str,
     version: int | None,
 ) -> Objective:
     """The handler suggests another amount (phased like the proposal); the seller decides."""
+    minor = check_amount(amount, objective.workspace.currency)
     text = _reason(reason)
-    minor = parse_amount(amount, objective.workspace.currency)
     objective = _decision_start(objective, actor, version)
     before = _snapshot(objective)
     objective.status = Status.COUNTERED
@@ -715,7 +692,7 @@ def preview_gap_rule(
     unit_id: int,
     fiscal_year: int,
     kind: str,
-    amount: object,
+    amount: int,
     sellers: Sequence[Membership] = (),
 ) -> list[dict[str, Any]]:
     """How a rule would share ``amount``: ``[{"seller", "name", "amount", "headroom"}]``.
@@ -725,7 +702,7 @@ def preview_gap_rule(
     (the cascade's upper bound minus what is already agreed); by reference shares when the
     run has no weights. Reserve: nobody, the node holds it.
     """
-    minor = parse_amount(amount, workspace.currency)
+    minor = check_amount(amount, workspace.currency)
     if kind not in RuleKind.values:
         raise DomainError(_("Choose a rule."), code="rule_invalid", field="kind")
     if minor == 0:
@@ -812,7 +789,7 @@ def apply_gap_rule(
     unit_id: int,
     fiscal_year: int,
     kind: str,
-    amount: object,
+    amount: int,
     sellers: Sequence[Membership] = (),
     note: str = "",
 ) -> GapRule:
@@ -827,7 +804,7 @@ def apply_gap_rule(
         amount=amount,
         sellers=sellers,
     )
-    minor = parse_amount(amount, ws.currency)
+    minor = check_amount(amount, ws.currency)
     rule = GapRule.objects.create(
         workspace=ws,
         unit_id=unit_id,
