@@ -697,10 +697,14 @@ def preview_gap_rule(
 ) -> list[dict[str, Any]]:
     """How a rule would share ``amount``: ``[{"seller", "name", "amount", "headroom"}]``.
 
-    Stretch: over the chosen sellers, by reference share (equal when none). Pro-rata: over
-    the node's sellers with headroom, by the cascade's weights, each capped at its headroom
-    (the cascade's upper bound minus what is already agreed); by reference shares when the
-    run has no weights. Reserve: nobody, the node holds it.
+    A seller the published run holds or excludes has no headroom and takes nothing. Stretch:
+    over the chosen sellers (held or excluded ones listed with 0). Pro-rata: over the node's
+    sellers with headroom, each capped at it (the run's upper bound minus what is already
+    agreed; none without a bound). Both split in proportion to the run's weight shares (its
+    reference shares when the run has no weights, equally when those are zero too), exactly
+    (largest remainder, :func:`pacte.lib.allocation.capped_split`); what nobody can take stays
+    unallocated and the preview's total shows it. Reserve: nobody, the node holds it. Refused
+    when nobody can take anything.
     """
     minor = check_amount(amount, workspace.currency)
     if kind not in RuleKind.values:
@@ -726,60 +730,43 @@ def preview_gap_rule(
             workspace=workspace, fiscal_year=fiscal_year, seller_id__in=[p.pk for p in people]
         ).values_list("seller_id", "agreed_amount")
     )
-    rows: list[dict[str, Any]] = []
-    for p in people:
-        ref = refs.get(p.pk)
-        weight = (ref.weight_share if ref and ref.weight_share else None) or (
-            ref.annual if ref else 0
+    prorata = kind == RuleKind.PRORATA
+    candidates = [(p, _gap_candidate(p, refs.get(p.pk), agreed.get(p.pk))) for p in people]
+    if prorata:
+        candidates = [(p, c) for p, c in candidates if maths.headroom(c, prorata=True) != 0]
+    if all(maths.headroom(c, prorata=prorata) == 0 for _p, c in candidates):
+        raise DomainError(
+            _("Nobody here has headroom left: held and excluded sellers take no extra."),
+            code="no_headroom",
         )
-        headroom: int | None = None
-        if kind == RuleKind.PRORATA and ref is not None and ref.upper is not None:
-            headroom = max(int(ref.upper) - int(agreed.get(p.pk) or 0), 0)
-        rows.append({"member": p, "weight": float(weight), "headroom": headroom})
-    if kind == RuleKind.PRORATA:
-        rows = [r for r in rows if r["headroom"] is None or r["headroom"] > 0]
-        if not rows:
-            raise DomainError(_("Nobody in this team has headroom left."), code="no_headroom")
-    shares = _capped_split(minor, rows)
+    shares = maths.gap_split(minor, [c for _p, c in candidates], prorata=prorata)
     return [
         {
-            "seller": str(r["member"].uuid),
-            "name": r["member"].name,
+            "seller": str(p.uuid),
+            "name": p.name,
             "amount": share,
-            "headroom": r["headroom"],
+            "headroom": maths.headroom(c, prorata=prorata),
         }
-        for r, share in zip(rows, shares, strict=True)
+        for (p, c), share in zip(candidates, shares, strict=True)
     ]
 
 
-def _capped_split(amount: int, rows: list[dict[str, Any]]) -> list[int]:
-    """Split proportionally to weights, capped at each headroom; what no one can take stays
-    unallocated (the preview shows it)."""
-    from pacte.lib.allocation import largest_remainder
-
-    n = len(rows)
-    out = [0] * n
-    remaining = amount
-    active = list(range(n))
-    for _round in range(n + 1):
-        if remaining <= 0 or not active:
-            break
-        weights = [rows[i]["weight"] for i in active]
-        if sum(weights) <= 0:
-            weights = [1.0] * len(active)
-        parts = largest_remainder(remaining, weights)
-        capped = []
-        for i, part in zip(active, parts, strict=True):
-            cap = rows[i]["headroom"]
-            take = int(part) if cap is None else min(int(part), cap - out[i])
-            out[i] += take
-            remaining -= take
-            if cap is not None and out[i] >= cap:
-                capped.append(i)
-        if not capped:
-            break
-        active = [i for i in active if i not in capped]
-    return out
+def _gap_candidate(
+    member: Membership, ref: references.ReferenceShare | None, agreed: int | None
+) -> maths.GapCandidate:
+    if ref is None:
+        return maths.GapCandidate(
+            key=member.pk, weight_share=None, reference=0, upper=None, agreed=int(agreed or 0)
+        )
+    return maths.GapCandidate(
+        key=member.pk,
+        weight_share=ref.weight_share,
+        reference=ref.annual,
+        upper=ref.upper,
+        held=ref.held,
+        excluded=ref.excluded,
+        agreed=int(agreed or 0),
+    )
 
 
 @transaction.atomic
