@@ -53,7 +53,11 @@ def published_run(workspace: Workspace, fy: int) -> Any:
 def references_for(
     workspace: Workspace, fy: int, seller_ids: Iterable[int] | None = None
 ) -> dict[int, ReferenceShare]:
-    """Reference shares of many sellers at once (two queries)."""
+    """Reference shares of many sellers at once (two queries): the one source of "the
+    reference share of seller S" — the run published for the fiscal year now. The inbox, the
+    proposal page, the reconciliation, "My objective", the delegation policy, gap rules and
+    the API all read it here; an objective keeps the reference it was proposed against
+    (``Objective.reference_amount``) only to say that it changed since."""
     from pacte.planning.models import CascadeShare, SellerExplanation
 
     run = published_run(workspace, fy)

@@ -36,7 +36,12 @@ class ObjectiveOut(Schema):
     months: list[int]
     channel_split: dict[str, int] = Field(..., description="Channel code → basis points.")
     narrative: str
-    reference_amount: int | None
+    reference_amount: int | None = Field(
+        ..., description="The seller's current reference share (the published run's)."
+    )
+    proposed_reference_amount: int | None = Field(
+        ..., description="The reference share when it was proposed (what the policy compared)."
+    )
     handler: MemberRef | None
     reason: str
     counter_amount: int | None

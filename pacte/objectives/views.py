@@ -367,7 +367,8 @@ def _detail(
     request: MemberRequest, objective: Objective, status: int = 200, **extra: Any
 ) -> HttpResponse:
     member = request.member
-    ref = references.reference_for(objective.seller, objective.fiscal_year)
+    selectors.with_references(member.workspace, [objective])
+    ref = objective.reference  # type: ignore[attr-defined]
     history = references.actuals_for(
         member.workspace, objective.fiscal_year - 1, [objective.seller_id]
     ).get(objective.seller_id, references.Actuals())
@@ -455,10 +456,11 @@ def inbox(request: MemberRequest) -> HttpResponse:
     Notification.objects.filter(
         workspace=member.workspace, recipient=member, read_at__isnull=True
     ).update(read_at=timezone.now())
+    pending = selectors.with_references(member.workspace, selectors.pending_for(member))
     return render(
         request,
         "objectives/inbox.html",
-        {"pending": selectors.pending_for(member), "notices": rendered},
+        {"pending": pending, "notices": rendered},
     )
 
 
