@@ -268,9 +268,10 @@ def mine(request: MemberRequest) -> HttpResponse:
         action = request.POST.get("action", "save")
         amount, months, errors = _typed_amounts(data, member.workspace.currency)
         try:
-            if errors and action != "accept":
+            accepting = action == "accept" and objective is not None
+            if errors and not accepting:
                 raise AmountError(_("Check the amounts marked below."), code="amount_invalid")
-            if action == "accept" and objective is not None:
+            if accepting and objective is not None:
                 services.accept_counter(
                     seller=member, objective=objective, version=_version(data["version"])
                 )
