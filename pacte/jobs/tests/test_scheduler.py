@@ -9,7 +9,6 @@ import logging
 import zoneinfo
 from datetime import UTC, timedelta
 
-import pytest
 from django.core import mail
 
 from pacte.jobs import scheduler
@@ -207,7 +206,9 @@ def test_quarter_close_reminds_sellers_below_their_objective(
     assert notice.params == {"fy": 2026, "quarter": 1, "amount": 0, "reference": 30_000}
 
 
-def test_a_monthly_snapshot_stores_last_month(cast, django_capture_on_commit_callbacks):
+def test_a_monthly_snapshot_stores_last_month(
+    cast, django_capture_on_commit_callbacks, monkeypatch
+):
     from pacte.lib.fiscal import Month
 
     schedule = only(cast, "forecast_snapshot", day=1, hour=6, minute=0)
@@ -217,7 +218,7 @@ def test_a_monthly_snapshot_stores_last_month(cast, django_capture_on_commit_cal
         seen.append(as_of)
         return 3
 
-    pytest.MonkeyPatch().setattr("pacte.insights.services.snapshot_forecasts", snapshot_forecasts)
+    monkeypatch.setattr("pacte.insights.services.snapshot_forecasts", snapshot_forecasts)
     with django_capture_on_commit_callbacks(execute=True):
         scheduler.start(schedule, dt.datetime(2026, 5, 1, 4, 0, tzinfo=UTC))
     assert seen == [Month(2026, 4).index]
