@@ -324,7 +324,7 @@ def export(request: MemberRequest) -> HttpResponse:
     if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
         raise DomainError(_("Unknown table or format."), code="invalid_export", field="table")
     data, _name = _screen(request)
-    if table not in data and table not in ("months", "heatmap"):
+    if table not in data and table != "months":  # "months" is drawn from the chart
         raise DomainError(_("This screen has no such table."), code="invalid_table", field="table")
     head, rows = exports.table(table, data)
     filename = f"pacte-{table}-{data['period'].key}.{fmt}"
