@@ -1,4 +1,9 @@
-"""Every insights table as rows, written to CSV or XLSX; the attainment export of scripts."""
+"""Every insights table as rows, written to CSV or XLSX; the attainment export of scripts.
+
+Names (of people, teams, channels) are typed by people: a cell a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``, TAB, CR) is written as text — prefixed with ``'`` in CSV
+(as the import's error file), typed as a string with Excel's quote prefix in XLSX.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
 from pacte.insights import selectors
 from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.lib.tabular import neutralise_formula
 
 FIGURE_COLUMNS = [
     ("target", "money"),
@@ -132,13 +138,33 @@ def table(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return [h.get(c, c) for c, _k in cols], [_row(r, cols) for r in rows]
 
 
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return neutralise_formula(value) if isinstance(value, str) else value
+
+
 def to_csv(head: list[str], rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(head)
+    writer.writerow([_csv_value(v) for v in head])
     for r in rows:
-        writer.writerow(["" if v is None else v for v in r])
+        writer.writerow([_csv_value(v) for v in r])
     return buf.getvalue().encode("utf-8")
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A write-only cell; text is always a string cell, never a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, Decimal):
+        value = float(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if neutralise_formula(value) != value:
+            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+    return cell
 
 
 def to_xlsx(head: list[str], rows: list[list[Any]], title: str = "Pacte") -> bytes:
@@ -146,9 +172,9 @@ def to_xlsx(head: list[str], rows: list[list[Any]], title: str = "Pacte") -> byt
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31] or "Pacte")
-    ws.append(head)
+    ws.append([_xlsx_cell(ws, v) for v in head])
     for r in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
+        ws.append([_xlsx_cell(ws, v) for v in r])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
