@@ -326,13 +326,13 @@ def export(request: MemberRequest) -> HttpResponse:
     data, _name = _screen(request)
     if table not in data and table != "months":  # "months" is drawn from the chart
         raise DomainError(_("This screen has no such table."), code="invalid_table", field="table")
-    head, rows = exports.table(table, data)
+    rows = exports.table(table, data)
     filename = f"pacte-{table}-{data['period'].key}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(head, rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
-            exports.to_xlsx(head, rows, table),
+            exports.to_xlsx(rows, table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

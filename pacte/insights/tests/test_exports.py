@@ -110,7 +110,7 @@ def test_attainment_command_writes_hostile_names_as_text(hostile, tmp_path, fmt)
 
 def test_writers_keep_plain_negative_numbers_and_neutralise_the_rest():
     rows = [["-5", "-x", "\tTab", "\rCR", "ok", None]]
-    cells = csv_cells(exports.to_csv(["h"], rows))
+    cells = csv_cells(exports.to_csv(exports.Table(["h"], rows, ["text"] * 6)))
     assert cells[1:] == ["-5", "'-x", "'\tTab", "'\rCR", "ok", ""]
 
 
@@ -123,3 +123,36 @@ def test_a_table_the_seller_screen_lacks_is_refused_clearly(sales, quotas, login
     )
     assert response.status_code == 400
     assert "This screen has no such table." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_xlsx_money_and_percentages_carry_number_formats(sales, quotas, login):
+    client = login(sales.executive)
+    team = f"&team={sales.team.uuid}"
+    expected = {
+        # table: {header: format}
+        "summary": {"Target": "#,##0.00", "Actual": "#,##0.00", "Attainment vs target": "0.0%"},
+        "months": {"Target": "#,##0.00", "Forecast": "#,##0.00"},
+        "sellers": {"Actual": "#,##0.00", "Chance of reaching the target": "0.0%"},
+        "channels": {"Actual": "#,##0.00", "Share": "0.0%"},
+        "ranking": {"Actual": "#,##0.00", "Attainment vs target": "0.0%"},
+    }
+    for table, formats in expected.items():
+        response = client.get(f"/insights/export/?table={table}&format=xlsx&period=FY2026{team}")
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        rows = list(sheet.iter_rows())
+        head = [c.value for c in rows[0]]
+        assert len(rows) > 1, table
+        for header, number_format in formats.items():
+            col = head.index(header)
+            numbers = [r[col] for r in rows[1:] if isinstance(r[col].value, float | int)]
+            assert numbers, (table, header)
+            assert {c.number_format for c in numbers} == {number_format}, (table, header)
+        # names stay text with the default format
+        assert rows[1][0].number_format == "General"
+    heat = client.get("/insights/export/?table=heatmap&format=xlsx&period=FY2026")
+    cells = [c for row in load_workbook(io.BytesIO(heat.content)).active.iter_rows(min_row=2)
+             for c in row[1:] if c.value is not None]  # fmt: skip
+    assert cells
+    assert {c.number_format for c in cells} == {"0.0%"}
+    assert all(0 <= c.value < 10 for c in cells)  # fractions: 0.87 = 87 %
