@@ -47,6 +47,17 @@ def summary(
     return out
 
 
+def chart_labels() -> dict[str, str]:
+    """The words of the charts (series names, a month not over yet), in the active language."""
+    return {
+        "actual": _("Actual"),
+        "target": _("Target"),
+        "objective": _("Objective"),
+        "forecast": _("Forecast"),
+        "pending": _("Month not over yet"),
+    }
+
+
 def chart(frame: Frame, i: int, ws: Workspace) -> dict[str, Any]:
     """Monthly series of one group for the line/bar chart."""
     return {
@@ -109,21 +120,25 @@ def _filters(
 
 
 def heatmap(frame: Frame, names: dict[Any, dict[str, Any]], ws: Workspace) -> dict[str, Any]:
-    """Attainment against target of each group and month (``None`` without a target)."""
+    """Attainment against target of each group and month (``None`` without a target, and for
+    a month that has not ended: it has no figure yet, not a 0 %). ``pending`` lists the
+    positions of those months (the current one and the ones after it)."""
     idx = [i for i, key in enumerate(frame.keys) if key in names]
     target = frame.target[idx]
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.round(100 * frame.actual[idx] / np.where(target == 0, 1, target), 1)
-    values = np.where(target == 0, np.nan, pct).tolist()
+    values = np.where(target == 0, np.nan, pct)
+    values[:, frame.elapsed :] = np.nan
     cells = [
         [m, y, None if math.isnan(v) else v]
-        for y, row in enumerate(values)
+        for y, row in enumerate(values.tolist())
         for m, v in enumerate(row)
     ]
     return {
         "months": selectors.month_labels(ws, frame.fy),
         "rows": [names[frame.keys[i]]["name"] for i in idx],
         "cells": cells,
+        "pending": list(range(frame.elapsed, 12)),
     }
 
 

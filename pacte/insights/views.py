@@ -77,6 +77,7 @@ def _common(
         "channel": channel,
         "channel_options": Channel.objects.filter(workspace=request.member.workspace),
         "query": query,
+        "chart_labels": dashboard.chart_labels(),
     }
 
 
