@@ -40,10 +40,15 @@ def summary(
         "ytd": _("Year to date"),
         "year": _("Year"),
     }
+    cal = selectors.calendar_of(ws)
     out = []
     for code, key, positions in selectors.summary_periods(choice, ws):
         row = selectors.figures(frame, i, positions, forecast=year_forecast)
-        out.append({"period": code, "label": labels[code], "key": key, **row})
+        # the months it covers, in words ("December 2026", "Q4 FY2026", "FY2026")
+        covering = selectors.period_label(key[:-4] if code == "ytd" else key, cal)
+        out.append(
+            {"period": code, "label": labels[code], "key": key, "period_label": covering, **row}
+        )
     return out
 
 
@@ -397,8 +402,12 @@ def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dic
     cal = selectors.calendar_of(ws)
     first = cal.first_month_index(choice.fy)
     final = int(frame.actual[0].sum()) if frame.elapsed == 12 else None
+    team = selectors.current_team(ws, seller)
     return {
         "seller": {"key": str(seller.uuid), "name": seller.name},
+        "team": None
+        if team is None
+        else {"key": str(team.uuid), "name": team.name, "root": team.parent_id is None},
         "summary": summary(frame, 0, choice, ws, year_forecast=year_fc),
         "chart": chart(frame, 0, ws),
         "forecast": {
@@ -418,6 +427,13 @@ def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dic
         "first_month": first,
         "frame": frame,
     }
+
+
+def month_names(ws: Workspace, fy: int) -> list[str]:
+    """The fiscal year's months in words ("March 2026"), fiscal month 1 first."""
+    from pacte.planning.labels import month_label
+
+    return [month_label(m.index) for m in selectors.calendar_of(ws).months(fy)]
 
 
 def what_if(frame: Frame, amount: int, position: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pacte.insights import dashboard, exports, pdf, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
 from pacte.insights.selectors import PeriodChoice, Tree
 from pacte.lib.fiscal import Month
+from pacte.planning.labels import month_label
 from pacte.sales.models import Channel
 
 TEAMS_PER_PAGE = 20  # team rows (and heat-map rows) per page of the overview and team view
@@ -147,7 +148,10 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
                 "version": forecast["judgment_version"],
             }
         ),
-        "what_if_form": WhatIfForm(initial={"month": min(data["frame"].elapsed + 1, 12)}),
+        "what_if_form": WhatIfForm(
+            initial={"month": min(data["frame"].elapsed + 1, 12)},
+            months=dashboard.month_names(request.member.workspace, choice.fy),
+        ),
         "preference_form": PreferenceForm(
             initial={
                 "digest": selectors.digest_preference(request.member).digest,
@@ -164,13 +168,14 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
 def what_if(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     subject = selectors.get_seller_for(request.member, uuid)
-    form = WhatIfForm(request.POST)
+    months = dashboard.month_names(request.member.workspace, choice.fy)
+    form = WhatIfForm(request.POST, months=months)
     result = None
     if form.is_valid():
         data = dashboard.cockpit(request.member, subject, choice)
-        result = dashboard.what_if(
-            data["frame"], form.cleaned_data["amount"], form.cleaned_data["month"] - 1
-        )
+        month = form.cleaned_data["month"]
+        result = dashboard.what_if(data["frame"], form.cleaned_data["amount"], month - 1)
+        result["month_label"] = months[month - 1]
     response = render(
         request,
         "insights/seller.html#what_if" if request.htmx else "insights/what_if.html",  # type: ignore[attr-defined]
@@ -264,13 +269,11 @@ def close(request: MemberRequest) -> HttpResponse:
             month = parse_month(ws, form.cleaned_data["month"])
             if form.cleaned_data["action"] == "close":
                 services.close_month(workspace=ws, actor=request.member, month=month)
-                messages.success(
-                    request, _("%(month)s is closed.") % {"month": Month.from_index(month)}
-                )
+                messages.success(request, _("%(month)s is closed.") % {"month": month_label(month)})
             else:
                 services.reopen_month(workspace=ws, actor=request.member, month=month)
                 messages.success(
-                    request, _("%(month)s is open again.") % {"month": Month.from_index(month)}
+                    request, _("%(month)s is open again.") % {"month": month_label(month)}
                 )
         return redirect(f"{request.path}?period=FY{choice.fy:04d}")
     closed, _policy = selectors.closed_month_policy(ws)
@@ -280,6 +283,7 @@ def close(request: MemberRequest) -> HttpResponse:
         {
             "month": m,
             "key": str(m),
+            "label": month_label(m.index),
             "closed": m.index in closed,
             "over": m.index < today_index,
         }
