@@ -12,13 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.errors import DomainError
 from pacte.planning import services
+from pacte.planning.labels import PHASING_LABELS
 from pacte.planning.models import Method
 
-PHASING_CHOICES = [
-    ("flat", _("Flat")),
-    ("seasonal", _("Seasonality from history (per channel)")),
-    ("custom", _("Custom 12-month profile")),
-]
+PHASING_CHOICES = list(PHASING_LABELS.items())
 
 
 class TargetForm(forms.Form):

@@ -25,6 +25,14 @@ ACTION_LABELS: dict[str, object] = {
 }
 
 
+#: How a cascade spreads a share over the months (``phasing`` of its parameters).
+PHASING_LABELS: dict[str, object] = {
+    "flat": _("Flat"),
+    "seasonal": _("Seasonality from history (per channel)"),
+    "custom": _("Custom 12-month profile"),
+}
+
+
 def year_label(fy: int) -> str:
     return gettext("FY%(year)s") % {"year": fy}
 
