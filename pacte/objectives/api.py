@@ -35,6 +35,7 @@ from pacte.objectives.schemas import (
     PlanOut,
     PolicyIn,
     PolicyOut,
+    RealismOut,
     ReconciliationOut,
     VersionRef,
     WindowIn,
@@ -169,6 +170,53 @@ def get_reconciliation(
     data = selectors.reconciliation(member.workspace, node, fiscal_year)
     data["unit"] = node.uuid
     return data
+
+
+# --------------------------------------------------------------------------- realism
+
+
+def _ratio(value: Any) -> str | None:
+    from decimal import Decimal
+
+    if value is None:
+        return None
+    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001")))
+
+
+@router.get("/realism", response=RealismOut)
+def get_realism(
+    request: HttpRequest,
+    amount: int = Query(..., ge=0, description="Minor units (cents)."),
+    fiscal_year: int | None = Query(None, ge=1900, le=9998),
+) -> Any:
+    """How realistic ``amount`` (minor units) is as the requesting seller's objective of
+    ``fiscal_year`` (default: the one being set): the same bands and words as the page."""
+    from pacte.objectives import realism
+    from pacte.objectives.views import default_fiscal_year
+
+    member = request_member(request)
+    require_role(member, "seller")
+    fiscal_year = fiscal_year or default_fiscal_year(member)
+    view = realism.of_amount(member, fiscal_year, amount)
+    figures = view.figures
+    assert figures is not None
+    return {
+        "fiscal_year": fiscal_year,
+        "amount": figures.amount,
+        "history": figures.history,
+        "reference": figures.reference,
+        "growth": _ratio(figures.growth),
+        "vs_reference": _ratio(figures.vs_reference),
+        "team_growth": _ratio(figures.team_growth),
+        "level": figures.level,
+        "history_band": figures.history_band,
+        "reference_band": figures.reference_band,
+        "low": figures.low,
+        "high": figures.high,
+        "in_range": figures.in_range,
+        "headline": view.headline,
+        "sentences": view.sentences,
+    }
 
 
 def _rule_args(member: Membership, body: GapRuleIn) -> dict[str, Any]:

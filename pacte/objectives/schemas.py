@@ -237,3 +237,29 @@ class NotificationOut(Schema):
     url: str
     read: bool
     created_at: datetime.datetime
+
+
+class RealismOut(Schema):
+    fiscal_year: int
+    amount: int = Field(..., description="Minor units.")
+    history: int = Field(..., description="Last fiscal year's actual sales, minor units.")
+    reference: int = Field(..., description="Reference share, minor units (0: none).")
+    growth: str | None = Field(None, description='amount / history - 1 ("0.6500" = +65 %).')
+    vs_reference: str | None = Field(None, description="amount / reference - 1.")
+    team_growth: str | None = Field(None, description="The team's proposals on their history.")
+    level: str = Field(
+        ...,
+        description=(
+            "below_history | realistic (up to +15 % on history) | ambitious (up to +35 %) | "
+            "very_ambitious | no_history | unknown"
+        ),
+    )
+    history_band: str | None
+    reference_band: str | None = Field(
+        None, description="below_reference | at_reference (up to +5 %) | above_reference"
+    )
+    low: int = Field(..., description="Suggested range, minor units.")
+    high: int
+    in_range: bool
+    headline: str = Field(..., description="The level in words, in the reader's language.")
+    sentences: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -94,8 +95,9 @@ def get_node_for(viewer: Membership, public_id: Any | None) -> Unit:
     return unit
 
 
-def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> float | None:
-    """The team's current proposals (draft excluded) against their actuals of the year before."""
+def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> Fraction | None:
+    """The team's current proposals (draft excluded) against their actuals of the year before
+    (exact: 0.1 is +10 %)."""
     proposals = dict(
         Objective.objects.filter(workspace=workspace, fiscal_year=fy, seller_id__in=seller_ids)
         .exclude(status=Status.DRAFT)
@@ -108,7 +110,7 @@ def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> float |
     with_history = sum(v for pk, v in proposals.items() if pk in history and history[pk].annual)
     if base <= 0:
         return None
-    return with_history / base - 1
+    return Fraction(with_history, base) - 1
 
 
 def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError, StaleVersion
 from pacte.lib.money import from_minor
-from pacte.objectives import maths, references, selectors, services
+from pacte.objectives import maths, realism, references, selectors, services
 from pacte.objectives.models import (
     Initiative,
     InitiativeStatus,
@@ -91,12 +91,6 @@ def _mine_context(
     currency = ws.currency
     ref = references.reference_for(member, fy)
     history = references.actuals_for(ws, fy - 1, [member.pk]).get(member.pk, references.Actuals())
-    unit = None
-    from pacte.org.selectors import unit_of
-
-    unit = unit_of(member)
-    team = references.sellers_under(ws, unit.pk) if unit else [member.pk]
-    growth = selectors.team_growth(ws, fy, team)
     codes = services.channel_codes(ws)
     from pacte.sales.models import Channel
 
@@ -121,10 +115,6 @@ def _mine_context(
             "narrative": narrative,
             "version": objective.version if objective else "",
         }
-    try:
-        minor = services.parse_amount(data["amount"], currency)
-    except DomainError:
-        minor = 0
     labels = _month_labels(member, fy)
     return {
         "fy": fy,
@@ -132,9 +122,7 @@ def _mine_context(
         "data": data,
         "reference": ref,
         "history": history,
-        "realism": maths.realism(
-            minor, history=history.annual, reference=ref.annual, team_growth=growth
-        ),
+        "realism": realism.of_typed(member, fy, data["amount"]),
         "month_rows": [
             {
                 "label": labels[i],
@@ -312,6 +300,21 @@ def phasing(request: MemberRequest) -> HttpResponse:
     objective = selectors.own_objective(member, fy)
     context = _mine_context(member, fy, objective, data)
     response = render(request, "objectives/mine.html#editor", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@member_required("seller")
+def realism_partial(request: MemberRequest) -> HttpResponse:
+    """htmx: the realism of the amount being typed (the same words as the page)."""
+    member = request.member
+    fy = _fy(request)
+    response = render(
+        request,
+        "objectives/mine.html#realism",
+        {"fy": fy, "realism": realism.of_typed(member, fy, request.GET.get("amount", ""))},
+    )
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -42,6 +42,8 @@ from pacte.planning.models import (
 from pacte.sales.models import Channel, CubeCell
 
 MONTHS = 12
+#: ``publish_run(replaces=...)`` default: publish whatever run is the reference now.
+ANY_REFERENCE: Any = object()
 BLEND_METHODS = ("equal", "history", "potential", "capacity")
 PHASINGS = ("flat", "seasonal", "custom")
 
@@ -1046,10 +1048,16 @@ def create_run(
     actor: Membership | None,
     fiscal_year: int,
     parameters: Mapping[str, Any],
+    total: int | None = None,
+    rerun_of: CascadeRun | None = None,
 ) -> CascadeRun:
-    """Compute a cascade and store it as a draft run with all its shares and explanations."""
+    """Compute a cascade and store it as a draft run with all its shares and explanations.
+
+    ``total`` overrides the amount cascaded (by default the company target, or for a re-run
+    from a later month the published run's total); ``rerun_of`` names the run whose inputs
+    were taken (kept in the audit event)."""
     params = parse_params(parameters)
-    computed = compute(workspace=workspace, fiscal_year=fiscal_year, params=params)
+    computed = compute(workspace=workspace, fiscal_year=fiscal_year, params=params, total=total)
     number = (
         CascadeRun.objects.for_workspace(workspace)
         .filter(fiscal_year=fiscal_year)
@@ -1078,19 +1086,70 @@ def create_run(
         actor=actor,
         action="cascade.created",
         obj=run,
-        after={"total": run.total, "parameters": run.parameters, "sellers": run.seller_count},
+        after={
+            "total": run.total,
+            "parameters": run.parameters,
+            "sellers": run.seller_count,
+            **({"rerun_of": str(rerun_of.uuid)} if rerun_of is not None else {}),
+        },
     )
     return run
 
 
 @transaction.atomic
+def rerun_for_target(*, run: CascadeRun, actor: Membership | None) -> CascadeRun:
+    """A new draft run with the inputs of the published ``run`` and the company target as it
+    is now: what to publish when the target changed after ``run`` was published."""
+    run = CascadeRun.objects.select_related("workspace").get(pk=run.pk)
+    if run.status != RunStatus.PUBLISHED:
+        raise DomainError(
+            _("Only the published run is re-run for a changed target."), code="not_published"
+        )
+    target = (
+        CompanyTarget.objects.filter(workspace_id=run.workspace_id, fiscal_year=run.fiscal_year)
+        .select_for_update()
+        .first()
+    )
+    if target is None:
+        raise DomainError(
+            _("Set the company target of this year first."), code="no_target", field="year"
+        )
+    if is_closed(run.workspace, run.fiscal_year):
+        raise DomainError(
+            _("FY%(year)s is closed (its last day is past): its reference can no longer change.")
+            % {"year": run.fiscal_year},
+            code="closed_year",
+        )
+    if target.amount == run.total:
+        raise DomainError(
+            _("The published run already cascades the target: there is nothing to re-run."),
+            code="target_unchanged",
+        )
+    return create_run(
+        workspace=run.workspace,
+        actor=actor,
+        fiscal_year=run.fiscal_year,
+        parameters=run.parameters,
+        total=target.amount,
+        rerun_of=run,
+    )
+
+
+@transaction.atomic
 def publish_run(
-    *, run: CascadeRun, actor: Membership | None, version: int | None = None
+    *,
+    run: CascadeRun,
+    actor: Membership | None,
+    version: int | None = None,
+    replaces: Any = ANY_REFERENCE,
 ) -> CascadeRun:
     """Make a draft the reference of its year; the previous reference becomes superseded.
 
     Refused for a closed fiscal year (its last day is past) and for a re-run whose base is no
-    longer the published run.
+    longer the published run. ``replaces`` is the uuid of the published run the publisher was
+    shown the changes against (``None``: none was published); when another run has been
+    published since, the publication is refused so that nobody confirms changes they did not
+    see.
     """
     run = CascadeRun.objects.select_for_update().get(pk=run.pk)
     check_version(run, version)
@@ -1109,6 +1168,16 @@ def publish_run(
         )
         .first()
     )
+    if replaces is not ANY_REFERENCE and str(replaces or "") != str(
+        current.uuid if current else ""
+    ):
+        raise DomainError(
+            _(
+                "Another run was published since you reviewed the changes: review them again "
+                "before publishing."
+            ),
+            code="reference_changed",
+        )
     if run.base_run_id is not None and (current is None or current.pk != run.base_run_id):
         raise DomainError(
             _("This re-run was made from a run that is no longer the reference; run it again."),

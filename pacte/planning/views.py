@@ -82,7 +82,8 @@ def index(request: MemberRequest) -> HttpResponse:
         if is_admin
         else CascadeRun.objects.none()
     )
-    published = selectors.published_run(member, fy)
+    drift = selectors.target_drift(member, fy)
+    published = drift.published
     return render(
         request,
         "planning/index.html",
@@ -97,6 +98,7 @@ def index(request: MemberRequest) -> HttpResponse:
             "form": form,
             "runs": runs,
             "published": published,
+            "drift": drift,
             "is_admin": is_admin,
         },
     )
@@ -124,7 +126,26 @@ def target_set(request: MemberRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(reverse("planning:index") + f"?year={form.cleaned_data['year']}")
     messages.success(request, _("The target of %(year)s is saved.") % {"year": year_label(fy)})
+    drift = selectors.target_drift(member, fy)
+    if drift.stale:
+        messages.warning(request, stale_message(drift))
     return redirect(reverse("planning:index") + f"?year=FY{fy}")
+
+
+def stale_message(drift: selectors.TargetDrift) -> str:
+    """ "The published run #3 cascades €1,000,000; the target is now €1,200,000." """
+    from django.utils.translation import get_language
+
+    from pacte.lib.money import format_money
+
+    assert drift.published is not None
+    assert drift.target is not None
+    currency = drift.published.workspace.currency
+    return _("The published run #%(n)s cascades %(cascaded)s; the target is now %(target)s.") % {
+        "n": drift.published.number,
+        "cascaded": format_money(drift.published.total, currency, get_language()),
+        "target": format_money(drift.target.amount, currency, get_language()),
+    }
 
 
 def _cascade_form(request: MemberRequest, fy: int, data: Any = None) -> CascadeForm:
@@ -155,7 +176,7 @@ def editor(request: MemberRequest) -> HttpResponse:
         else:
             messages.success(request, _("Draft run #%(n)s saved.") % {"n": run.number})
             return redirect("planning:run", uuid=run.uuid)
-    target = selectors.company_target(member, fy)
+    drift = selectors.target_drift(member, fy)
     return render(
         request,
         "planning/editor.html",
@@ -163,8 +184,10 @@ def editor(request: MemberRequest) -> HttpResponse:
             "form": form,
             "fy": fy,
             "year_label": year_label(fy),
-            "target": target,
-            "published": selectors.published_run(member, fy),
+            "target": drift.target,
+            "published": drift.published,
+            "drift": drift,
+            "closed": services.is_closed(member.workspace, fy),
         },
     )
 
@@ -225,6 +248,7 @@ def run(request: MemberRequest, uuid: str) -> HttpResponse:
             "closed": services.is_closed(member.workspace, cascade.fiscal_year),
             "can_publish": cascade.status == RunStatus.DRAFT,
             "can_rerun": cascade.status == RunStatus.PUBLISHED,
+            "drift": selectors.target_drift(member, cascade.fiscal_year),
         },
     )
 
@@ -247,16 +271,51 @@ def _names_of(member: Any, public_ids: list[str]) -> dict[str, str]:
     }
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @member_required(*ADMIN_ROLES)
 def publish(request: MemberRequest, uuid: str) -> HttpResponse:
+    """GET: what publishing the run changes, to confirm (a page, or with htmx a dialog on the
+    run page); POST from that confirmation: publish. A POST that did not come through the
+    confirmation (no ``replaces``) is sent to it."""
     member = request.member
     cascade = selectors.get_run_for(member, uuid)
+    if request.method == "GET":
+        template = "planning/publish.html#confirm" if request.htmx else "planning/publish.html"  # type: ignore[attr-defined]
+        diff = selectors.publish_diff(cascade)
+        response = render(
+            request,
+            template,
+            {
+                "run": cascade,
+                "diff": diff,
+                "diff_tables": [
+                    (
+                        _("Largest increases") if diff.reference else _("Largest shares"),
+                        diff.largest_up,
+                    ),
+                    (_("Largest decreases"), diff.largest_down),
+                ],
+                "year_label": year_label(cascade.fiscal_year),
+                "closed": services.is_closed(member.workspace, cascade.fiscal_year),
+                "can_publish": cascade.status == RunStatus.DRAFT,
+            },
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    if "replaces" not in request.POST:
+        return redirect("planning:publish", uuid=cascade.uuid)
     version = request.POST.get("version")
     try:
-        services.publish_run(run=cascade, actor=member, version=int(version) if version else None)
+        services.publish_run(
+            run=cascade,
+            actor=member,
+            version=int(version) if version else None,
+            replaces=request.POST["replaces"] or None,
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
+        if exc.code == "reference_changed":
+            return redirect("planning:publish", uuid=cascade.uuid)
     else:
         messages.success(
             request,
@@ -264,6 +323,25 @@ def publish(request: MemberRequest, uuid: str) -> HttpResponse:
             % {"n": cascade.number, "year": year_label(cascade.fiscal_year)},
         )
     return redirect("planning:run", uuid=cascade.uuid)
+
+
+@require_POST
+@member_required(*ADMIN_ROLES)
+def rerun(request: MemberRequest, uuid: str) -> HttpResponse:
+    """A new draft from the published run's inputs and the company target as it is now."""
+    member = request.member
+    cascade = selectors.get_run_for(member, uuid)
+    try:
+        new = services.rerun_for_target(run=cascade, actor=member)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("planning:run", uuid=cascade.uuid)
+    messages.success(
+        request,
+        _("Draft run #%(n)s cascades the new target with the inputs of run #%(m)s.")
+        % {"n": new.number, "m": cascade.number},
+    )
+    return redirect("planning:run", uuid=new.uuid)
 
 
 @require_GET

@@ -58,7 +58,7 @@ def test_propose_return_repropose_and_reconcile(live_server: Any, page: Any) -> 
 
     _login(page, url, cast.seller.user.email)
     page.goto(f"{url}/objectives/mine/?fy={fy}")
-    assert page.get_by_text("Below your reference share").is_visible()
+    assert page.get_by_role("alert").filter(has_text="Below your reference share").is_visible()
     _propose(page, url, fy, "130000")
     assert page.get_by_test_id("objective-status").inner_text() == "Agreed"
 

@@ -23,7 +23,7 @@ def test_my_objective_page_shows_reference_and_history(cast: Cast, fy: int, logi
     r = login(cast.seller).get(f"/objectives/mine/?fy={fy}")
     assert r.status_code == 200
     assert "120,000" in r.content.decode()
-    assert r.context["realism"].low > 0
+    assert r.context["realism"].figures.low > 0
 
 
 def test_fiscal_years_are_labelled_in_the_members_language(cast: Cast, fy: int, login) -> None:
