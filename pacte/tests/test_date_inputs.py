@@ -75,6 +75,7 @@ def test_pages_with_date_inputs_show_iso_values_in_french(cast, login) -> None:
         f"/people/{cast.seller.uuid}/move/",
         "/audit/?date_from=2026-12-01",
         "/sales/?date_from=2026-12-01",
+        "/objectives/policy/",
     ]
     seen = 0
     for url in pages:
