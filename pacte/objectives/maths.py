@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pacte.lib.allocation import largest_remainder
+from pacte.lib.allocation import capped_split, largest_remainder
 
 BP = 10_000  # basis points in 100 %
 
@@ -141,3 +142,44 @@ def auto_agrees(amount: int, reference: int, tolerance_bp: int, enabled: bool) -
     if not enabled or reference <= 0:
         return False
     return amount * BP >= reference * (BP - tolerance_bp)
+
+
+@dataclass(frozen=True)
+class GapCandidate:
+    """A seller a gap rule may ask for more, as the published run and the objectives see them."""
+
+    key: int  # a stable id (ties go to the smaller)
+    weight_share: float | None  # the run's weight share (None: the run has none)
+    reference: int  # the run's annual share
+    upper: int | None  # the run's upper bound (None: unbounded)
+    held: bool = False
+    excluded: bool = False
+    agreed: int = 0  # what is already agreed
+
+
+def headroom(candidate: GapCandidate, *, prorata: bool) -> int | None:
+    """What a rule may still ask of a seller: nothing when the run holds or excludes them;
+    for pro-rata, the upper bound minus what is agreed (``None``: no bound)."""
+    if candidate.held or candidate.excluded:
+        return 0
+    if prorata and candidate.upper is not None:
+        return max(candidate.upper - candidate.agreed, 0)
+    return None
+
+
+def gap_split(amount: int, candidates: Sequence[GapCandidate], *, prorata: bool) -> list[int]:
+    """``amount`` over the candidates in proportion to the run's weight shares (its reference
+    shares when no one has a weight, equally when those are zero too), each capped at its
+    :func:`headroom`: exact (largest remainder), never negative, nothing for a held or
+    excluded seller; what nobody can take stays unallocated (the result sums to less)."""
+    if not candidates:
+        return []
+    weights = [float(c.weight_share or 0) for c in candidates]
+    if sum(weights) <= 0:
+        weights = [float(max(c.reference, 0)) for c in candidates]
+    caps = []
+    for c in candidates:
+        room = headroom(c, prorata=prorata)
+        caps.append(math.inf if room is None else float(room))
+    keys = [c.key for c in candidates]
+    return [int(v) for v in capped_split(amount, weights, caps, keys=keys)]

@@ -17,9 +17,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership
+from pacte.amounts import parse_amount
 from pacte.errors import DomainError
 from pacte.lib.money import format_money, format_percent
-from pacte.objectives import maths, references, selectors, services
+from pacte.objectives import maths, references, selectors
 
 HEADLINES = {
     "below_history": gettext_lazy("Below your history: less than you sold last year"),
@@ -43,7 +44,7 @@ class RealismView:
 
 def parse_typed(text: object, currency: str) -> int:
     """What the seller typed, in minor units: the objectives' one parser of typed amounts."""
-    return services.parse_amount(text, currency)
+    return parse_amount(text, currency)
 
 
 def figures_for(member: Membership, fy: int, amount: int) -> maths.Realism:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -58,6 +59,29 @@ def own_objective(seller: Membership, fy: int) -> Objective | None:
     return Objective.objects.filter(
         workspace=seller.workspace, seller=seller, fiscal_year=fy
     ).first()
+
+
+def with_references(workspace: Workspace, objectives: Iterable[Objective]) -> list[Objective]:
+    """The objectives, each with its seller's current reference share (``o.reference``, from
+    :func:`references.references_for`, the one source every page and the API read) and
+    ``o.reference_changed``: whether it differs from the reference recorded when it was
+    proposed (``o.reference_amount``, what the delegation policy compared against then).
+    Two queries per fiscal year among them."""
+    items = list(objectives)
+    years: dict[int, list[int]] = {}
+    for o in items:
+        years.setdefault(o.fiscal_year, []).append(o.seller_id)
+    refs = {
+        # many sellers: read the whole run rather than a list of thousands of ids
+        fy: references.references_for(workspace, fy, ids if len(ids) <= 500 else None)
+        for fy, ids in years.items()
+    }
+    for o in items:
+        ref = refs[o.fiscal_year].get(o.seller_id) or references.ReferenceShare.none()
+        now = ref.annual if ref.exists else None
+        o.reference = ref  # type: ignore[attr-defined]
+        o.reference_changed = o.proposed_at is not None and now != o.reference_amount  # type: ignore[attr-defined]
+    return items
 
 
 def pending_for(handler: Membership) -> QuerySet[Objective]:

@@ -7,6 +7,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, require_role
+from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.org.selectors import subtree_ids
@@ -62,6 +63,16 @@ def _change_out(change: selectors.SellerChange) -> dict[str, Any]:
     }
 
 
+def _parameters(payload: CascadeIn, currency: str) -> dict[str, Any]:
+    """The cascade parameters of a request, holds read like every API amount."""
+    raw = payload.dict(exclude={"year"})
+    if raw.get("holds"):
+        raw["holds"] = {
+            key: api_amount(value, currency, field="holds") for key, value in raw["holds"].items()
+        }
+    return raw
+
+
 def _run_out(run: CascadeRun) -> dict[str, Any]:
     return {
         "uuid": run.uuid,
@@ -115,12 +126,18 @@ def target_set(request: HttpRequest, payload: CompanyTargetIn) -> dict[str, Any]
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
+    currency = member.workspace.currency
     target = services.set_company_target(
         workspace=member.workspace,
         actor=member,
         fiscal_year=fy,
-        amount=payload.amount,
-        channel_split=payload.channel_split,
+        amount=api_amount(payload.amount, currency),
+        channel_split=None
+        if payload.channel_split is None
+        else {
+            code: api_amount(value, currency, field="channel_split")
+            for code, value in payload.channel_split.items()
+        },
         version=payload.version,
     )
     return _target_out(target, member.workspace.currency, selectors.published_run(member, fy))
@@ -131,7 +148,8 @@ def preview(request: HttpRequest, payload: CascadeIn) -> dict[str, Any]:
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
-    params = services.parse_params(payload.dict(exclude={"year"}))
+    currency = member.workspace.currency
+    params = services.parse_params(_parameters(payload, currency), currency=currency)
     computed = services.compute(workspace=member.workspace, fiscal_year=fy, params=params)
     return services.summarise(computed)
 
@@ -156,7 +174,7 @@ def run_create(request: HttpRequest, payload: CascadeIn) -> tuple[int, dict[str,
         workspace=member.workspace,
         actor=member,
         fiscal_year=fy,
-        parameters=payload.dict(exclude={"year"}),
+        parameters=_parameters(payload, member.workspace.currency),
     )
     return 201, _run_out(run)
 

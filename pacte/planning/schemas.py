@@ -4,6 +4,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from pacte.amounts import AmountIn
+
 
 class PeriodOut(Schema):
     key: str
@@ -49,9 +51,9 @@ class CompanyTargetOut(Schema):
 
 class CompanyTargetIn(Schema):
     year: str = Field(..., description="Fiscal year key, e.g. FY2027.")
-    amount: Any = Field(..., description="Minor units, a non-negative whole number.")
-    channel_split: dict[str, Any] | None = Field(
-        None, description="Channel code → minor units; must sum to amount."
+    amount: AmountIn
+    channel_split: dict[str, AmountIn] | None = Field(
+        None, description="Channel code → amount; the amounts must sum to amount."
     )
     version: int | None = Field(None, description="The version you read; a stale one gets 412.")
 
@@ -61,7 +63,7 @@ class CascadeParamsIn(Schema):
     mix: dict[str, Any] | None = Field(None, description="Blend: method → weight.")
     window_months: int = 12
     bounds: list[Any] | None = Field(None, description="Growth bounds in percent, e.g. [-10, 30].")
-    holds: dict[str, int] | None = Field(None, description="Seller uuid → annual minor units.")
+    holds: dict[str, AmountIn] | None = Field(None, description="Seller uuid → annual amount.")
     exclusions: list[str] | None = None
     phasing: str = Field("flat", description="flat | seasonal | custom")
     profile: list[Any] | None = Field(None, description="Custom phasing: 12 numbers.")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
+from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, check_version
 from pacte.lib import allocation as alloc
@@ -76,25 +77,6 @@ def parse_year(workspace: Workspace, key: object, *, field_name: str = "year") -
     return period.fy
 
 
-def parse_amount(value: object, currency: str, *, field_name: str = "amount") -> int:
-    """A non-negative amount in major units ("1250000.50") to minor units."""
-    from pacte.lib.money import MoneyError, to_minor
-
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        value = "" if value is None else str(value)
-    try:
-        minor = to_minor(str(value).replace(" ", "").replace("\u202f", ""), currency)
-    except (MoneyError, InvalidOperation):
-        raise DomainError(
-            _("“%(value)s” is not an amount.") % {"value": value},
-            code="not_a_number",
-            field=field_name,
-        ) from None
-    if minor < 0:
-        raise DomainError(_("An amount cannot be negative."), code="negative", field=field_name)
-    return minor
-
-
 # ------------------------------------------------------------------------------------------
 # company target
 
@@ -105,25 +87,15 @@ def set_company_target(
     workspace: Workspace,
     actor: Membership | None,
     fiscal_year: int,
-    amount: object,
-    channel_split: Mapping[str, object] | None = None,
+    amount: int,
+    channel_split: Mapping[str, int] | None = None,
     version: int | None = None,
 ) -> CompanyTarget:
     """Create or change the company target of a fiscal year (amounts in minor units).
 
     ``channel_split`` maps channel codes to amounts that must sum exactly to ``amount``.
     """
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        try:
-            amount = int(Decimal(str(amount)))
-        except (InvalidOperation, ValueError):
-            raise DomainError(
-                _("“%(value)s” is not an amount.") % {"value": amount},
-                code="not_a_number",
-                field="amount",
-            ) from None
-    if amount < 0:
-        raise DomainError(_("A target cannot be negative."), code="negative", field="amount")
+    amount = check_amount(amount, workspace.currency)
     split: dict[str, int] = {}
     if channel_split:
         codes = set(Channel.objects.for_workspace(workspace).values_list("code", flat=True))
@@ -134,13 +106,7 @@ def set_company_target(
                     code="unknown_channel",
                     field="channel_split",
                 )
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise DomainError(
-                    _("The amount of channel “%(code)s” must be a non-negative whole number.")
-                    % {"code": code},
-                    code="not_a_number",
-                    field="channel_split",
-                )
+            value = check_amount(value, workspace.currency, field="channel_split")
             if value:
                 split[code] = value
         if sum(split.values()) != amount:
@@ -234,7 +200,7 @@ def _number(value: object, name: str) -> float:
     return number
 
 
-def parse_params(raw: Mapping[str, Any]) -> Params:
+def parse_params(raw: Mapping[str, Any], *, currency: str = "EUR") -> Params:
     """Validate parameters from a form or the API; every refusal names its field."""
     params = Params()
     method = str(raw.get("method") or Method.EQUAL)
@@ -288,13 +254,7 @@ def parse_params(raw: Mapping[str, Any]) -> Params:
         params.bounds = (low, high)
     holds = {}
     for key, value in dict(raw.get("holds") or {}).items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise DomainError(
-                _("A hold must be a non-negative amount in minor units."),
-                code="not_a_number",
-                field="holds",
-            )
-        holds[str(key)] = value
+        holds[str(key)] = check_amount(value, currency, field="holds")
     params.holds = holds
     params.exclusions = [str(x) for x in raw.get("exclusions") or []]
     phasing = str(raw.get("phasing") or "flat")
@@ -1056,7 +1016,7 @@ def create_run(
     ``total`` overrides the amount cascaded (by default the company target, or for a re-run
     from a later month the published run's total); ``rerun_of`` names the run whose inputs
     were taken (kept in the audit event)."""
-    params = parse_params(parameters)
+    params = parse_params(parameters, currency=workspace.currency)
     computed = compute(workspace=workspace, fiscal_year=fiscal_year, params=params, total=total)
     number = (
         CascadeRun.objects.for_workspace(workspace)
@@ -1295,12 +1255,48 @@ class PotentialImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _potential_amounts(texts: list[str], workspace: Workspace) -> tuple[list[int], list[str]]:
+    """The potential column of a file, read like the sales import reads its amount column
+    (decimal comma or point decided for the whole column, a column that reads two ways
+    refused): the amounts, and the problem of each line ("" when none)."""
+    import polars as pl
+
+    from pacte.lib import tabular
+    from pacte.lib.money import exponent
+    from pacte.sales.reasons import file_message, row_message
+
+    try:
+        parsed = tabular.parse_amounts(
+            pl.Series(texts, dtype=pl.String), exponent=exponent(workspace.currency)
+        )
+    except tabular.AmbiguousAmounts as exc:
+        raise DomainError(
+            file_message("ambiguous_amounts"),
+            code="ambiguous_amounts",
+            field="potential",
+            details=list(exc.examples),
+        ) from exc
+    amounts: list[int] = []
+    problems: list[str] = []
+    for value, reason in zip(parsed.values.to_list(), parsed.reasons.to_list(), strict=True):
+        if reason:
+            problems.append(row_message(reason))
+        elif value is None:
+            problems.append(_("Enter an amount."))
+        elif value < 0:
+            problems.append(_("An amount cannot be negative."))
+        else:
+            problems.append("")
+        amounts.append(int(value or 0))
+    return amounts, problems
+
+
 @transaction.atomic
 def import_potential(
     *, workspace: Workspace, actor: Membership | None, fiscal_year: int, data: bytes
 ) -> PotentialImportResult:
     """Replace a year's potentials from CSV: ``seller`` (e-mail) or ``team`` (name), ``potential``
-    (major units). All or nothing: any bad line (unknown seller or team, bad amount) is
+    (major units, decimal comma or point). All or nothing: any bad line (unknown seller or team, bad amount) is
     reported with its number and nothing is stored."""
     import csv
 
@@ -1327,12 +1323,17 @@ def import_potential(
         name.casefold(): pk
         for pk, name in Unit.objects.for_workspace(workspace).values_list("pk", "name")
     }
+    lines = [
+        (line, {name: (values[i].strip() if i < len(values) else "") for name, i in index.items()})
+        for line, values in enumerate(reader, start=2)
+        if any(v.strip() for v in values)
+    ]
+    amounts, reasons = _potential_amounts(
+        [cell.get("potential", "") for _l, cell in lines], workspace
+    )
     result = PotentialImportResult()
     rows: list[Potential] = []
-    for line, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        cell = {name: (values[i].strip() if i < len(values) else "") for name, i in index.items()}
+    for (line, cell), amount, reason in zip(lines, amounts, reasons, strict=True):
         seller_key, team_key = cell.get("seller", ""), cell.get("team", "")
         problems = []
         seller_id = unit_id = None
@@ -1348,11 +1349,8 @@ def import_potential(
                 problems.append(_("unknown team “%(team)s”.") % {"team": team_key})
         else:
             problems.append(_("the seller and the team are both empty."))
-        amount = 0
-        try:
-            amount = parse_amount(cell.get("potential", ""), workspace.currency)
-        except DomainError as exc:
-            problems.append(exc.message)
+        if reason:
+            problems.append(reason)
         if problems:
             result.errors.append((line, " ".join(problems)))
             continue

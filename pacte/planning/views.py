@@ -18,7 +18,6 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
-from pacte.lib.money import from_minor
 from pacte.planning import selectors, services
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
@@ -60,22 +59,28 @@ def _chart_data(summary: dict[str, Any], currency: str) -> dict[str, Any]:
 @require_GET
 @member_required()
 def index(request: MemberRequest) -> HttpResponse:
-    member = request.member
     try:
         fy = _year(request)
     except DomainError as exc:
         return _bad_input(request, exc)
+    return _index(request, fy)
+
+
+def _index(
+    request: MemberRequest, fy: int, form: TargetForm | None = None, status: int = 200
+) -> HttpResponse:
+    member = request.member
     cal = services.calendar_of(member.workspace)
     target = selectors.company_target(member, fy)
     is_admin = member.has_role(*ADMIN_ROLES)
-    form = None
-    if is_admin:
+    if is_admin and form is None:
         form = TargetForm(
             initial={
                 "year": f"FY{fy}",
-                "amount": from_minor(target.amount, member.workspace.currency) if target else "",
+                "amount": target.amount if target else None,
                 "version": target.version if target else None,
-            }
+            },
+            currency=member.workspace.currency,
         )
     runs = (
         selectors.runs_for(member).filter(fiscal_year=fy).order_by("-number")
@@ -95,36 +100,39 @@ def index(request: MemberRequest) -> HttpResponse:
             "periods": calendar_rows(cal, fy),
             "closed": services.is_closed(member.workspace, fy),
             "target": target,
-            "form": form,
+            "form": form if is_admin else None,
             "runs": runs,
             "published": published,
             "drift": drift,
             "is_admin": is_admin,
         },
+        status=status,
     )
 
 
 @require_POST
 @member_required(*ADMIN_ROLES)
 def target_set(request: MemberRequest) -> HttpResponse:
+    """Save the company target; a bad amount is shown next to the field, nothing is saved."""
     member = request.member
-    form = TargetForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The target form is incomplete."))
-        return redirect("planning:index")
+    form = TargetForm(request.POST, currency=member.workspace.currency)
     try:
-        fy = services.parse_year(member.workspace, form.cleaned_data["year"])
-        amount = services.parse_amount(form.cleaned_data["amount"], member.workspace.currency)
+        fy = services.parse_year(member.workspace, request.POST.get("year", ""))
+    except DomainError as exc:
+        return _bad_input(request, exc)
+    if not form.is_valid():
+        return _index(request, fy, form, status=422)
+    try:
         services.set_company_target(
             workspace=member.workspace,
             actor=member,
             fiscal_year=fy,
-            amount=amount,
+            amount=form.cleaned_data["amount"],
             version=form.cleaned_data.get("version"),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect(reverse("planning:index") + f"?year={form.cleaned_data['year']}")
+        return redirect(reverse("planning:index") + f"?year=FY{fy}")
     messages.success(request, _("The target of %(year)s is saved.") % {"year": year_label(fy)})
     drift = selectors.target_drift(member, fy)
     if drift.stale:
@@ -172,7 +180,7 @@ def editor(request: MemberRequest) -> HttpResponse:
                 parameters=form.parameters(),
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Draft run #%(n)s saved.") % {"n": run.number})
             return redirect("planning:run", uuid=run.uuid)
@@ -207,7 +215,7 @@ def preview(request: MemberRequest) -> HttpResponse:
         computed = services.compute(
             workspace=member.workspace,
             fiscal_year=fy,
-            params=services.parse_params(form.parameters()),
+            params=services.parse_params(form.parameters(), currency=member.workspace.currency),
         )
         summary = services.summarise(computed, seller_limit=500)
         context = {"summary": summary, "chart": _chart_data(summary, member.workspace.currency)}

@@ -17,7 +17,7 @@ def _objective(c: Cast) -> Any:
     from pacte.objectives.models import Objective
 
     existing = Objective.objects.filter(seller=c.other_seller, fiscal_year=FY).first()
-    return existing or services.save_draft(seller=c.other_seller, fiscal_year=FY, amount="1000")
+    return existing or services.save_draft(seller=c.other_seller, fiscal_year=FY, amount=100_000)
 
 
 def objective(c: Cast) -> dict[str, Any]:

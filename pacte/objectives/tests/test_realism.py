@@ -112,6 +112,15 @@ def test_realism_partial_in_french(cast, fy, login, amount, headline, detail) ->
     assert detail in body
 
 
+def test_a_french_decimal_comma_is_read_as_french(cast, fy, login) -> None:
+    cast.seller.user.language = "fr"
+    cast.seller.user.save()
+    body = _partial(login(cast.seller), fy, "164\u202f999,50").replace("&#x27;", "'")
+    # 164,999.50 on last year's 100,000: +65 %, not a hundred times that.
+    assert "Très ambitieux" in body
+    assert "+65\u00a0% sur vos ventes de l'an dernier" in body
+
+
 def test_what_is_not_an_amount_is_said_and_not_judged(cast, fy, login) -> None:
     body = _partial(login(cast.seller), fy, "lots")
     assert "is not an amount" in body
@@ -121,7 +130,9 @@ def test_what_is_not_an_amount_is_said_and_not_judged(cast, fy, login) -> None:
 def test_the_page_without_javascript_says_the_same_and_wires_the_partial(cast, fy, login) -> None:
     client = login(cast.seller)
     page = client.post(
-        f"/objectives/mine/?fy={fy}", {"amount": "165000", "action": "save", "narrative": ""}
+        f"/objectives/mine/?fy={fy}",
+        {"amount": "165000", "action": "save", "narrative": ""},
+        follow=True,
     ).content.decode()
     assert "Very ambitious: far above your history" in page
     assert "+65% on your sales of last year (€100,000)." in page
