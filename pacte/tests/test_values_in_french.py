@@ -85,7 +85,7 @@ def company() -> dict[str, Membership]:
             objective=waiting[1],
             actor=waiting[1].handler or executive,
             version=waiting[1].version,
-            amount="123456",
+            amount=123_456_00,
             reason="y",
         )
     mine = Objective.objects.filter(seller=people["seller"]).order_by("fiscal_year").first()
