@@ -169,8 +169,54 @@ TIME_ZONE = env_str("PACTE_TIME_ZONE", "Europe/Paris")
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded import files: a folder by default (shared by the processes of one machine, or mounted
+# from a network share), an S3-compatible object store when PACTE_S3_BUCKET is set, so that a
+# worker on any machine reads what any web process received. Keys and secrets come from the
+# environment only (or boto3's own chain: instance roles, AWS_* variables).
+PACTE_S3 = {
+    "bucket": env_str("PACTE_S3_BUCKET"),
+    "endpoint_url": env_str("PACTE_S3_ENDPOINT_URL"),
+    "region": env_str("PACTE_S3_REGION"),
+    "access_key_id": env_str("PACTE_S3_ACCESS_KEY_ID"),
+    "secret_access_key": env_str("PACTE_S3_SECRET_ACCESS_KEY"),
+    "prefix": env_str("PACTE_S3_PREFIX", "imports"),
+    "addressing_style": env_choice(
+        "PACTE_S3_ADDRESSING_STYLE", ("auto", "path", "virtual"), "auto"
+    ),
+}
+
+
+def s3_storage(s3: dict[str, str]) -> dict[str, object]:
+    """The ``STORAGES`` entry of an S3-compatible bucket described as ``PACTE_S3`` is."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3["bucket"],
+            "location": s3.get("prefix", ""),
+            "endpoint_url": s3.get("endpoint_url") or None,
+            "region_name": s3.get("region") or None,
+            "access_key": s3.get("access_key_id") or None,
+            "secret_key": s3.get("secret_access_key") or None,
+            "addressing_style": None
+            if s3.get("addressing_style", "auto") == "auto"
+            else s3["addressing_style"],
+            "file_overwrite": False,
+            "querystring_auth": False,
+            # A file read back (by a worker) is spooled to disk past this size, never held whole.
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "imports": s3_storage(PACTE_S3)
+    if PACTE_S3["bucket"]
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("PACTE_IMPORTS_DIR", str(MEDIA_ROOT / "imports"))},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -179,9 +225,14 @@ STORAGES = {
         )
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Every uploaded file is spooled to a temporary file and refused (no more of it kept) as soon as
+# it passes PACTE_MAX_UPLOAD_BYTES; DATA_UPLOAD_MAX_MEMORY_SIZE only bounds the other fields.
+FILE_UPLOAD_HANDLERS = ["pacte.uploads.LimitedUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env_str("PACTE_UPLOAD_TEMP_DIR") or None
+PACTE_MAX_UPLOAD_BYTES = env_int("PACTE_MAX_UPLOAD_BYTES", 1024**3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PACTE_MAX_REQUEST_BYTES", 50 * 1024 * 1024)
+# Widest file an import reads: a wider one is refused at its first line.
+PACTE_MAX_IMPORT_COLUMNS = env_int("PACTE_MAX_IMPORT_COLUMNS", 500)
 WHITENOISE_USE_FINDERS = PACTE_ENV != "production"
 
 TASKS = {

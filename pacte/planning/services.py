@@ -8,7 +8,6 @@ into translated :class:`DomainError` messages, and stores its integer results in
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -40,6 +39,7 @@ from pacte.planning.models import (
     UnitShare,
 )
 from pacte.sales.models import Channel, CubeCell
+from pacte.uploads import FileTooLarge
 
 MONTHS = 12
 BLEND_METHODS = ("equal", "history", "potential", "capacity")
@@ -1217,6 +1217,8 @@ def compare_runs(a: CascadeRun, b: CascadeRun) -> list[dict[str, Any]]:
 # potential import and capacity
 
 
+#: Largest potentials file read (they are read whole: one line per seller or team).
+POTENTIAL_MAX_BYTES = 10 * 1024 * 1024
 POTENTIAL_COLUMNS = ("seller", "team", "potential")
 
 
@@ -1233,15 +1235,12 @@ def import_potential(
     """Replace a year's potentials from CSV: ``seller`` (e-mail) or ``team`` (name), ``potential``
     (major units). All or nothing: any bad line (unknown seller or team, bad amount) is
     reported with its number and nothing is stored."""
-    import csv
+    from pacte.org.people_import import csv_rows
 
-    from pacte.org.people_import import decode
-
-    text = decode(data)
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
+    if len(data) > POTENTIAL_MAX_BYTES:
+        raise FileTooLarge(POTENTIAL_MAX_BYTES)
+    names, reader = csv_rows(data)
+    header = [h.strip().lower() for h in names]
     if "potential" not in header or not ({"seller", "team"} & set(header)):
         raise DomainError(
             _("Line 1 (header): expected the columns seller or team, and potential."),
