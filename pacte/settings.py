@@ -246,12 +246,24 @@ TASKS = {
     }
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env_str("PACTE_REDIS_URL"):
+# One process's memory by default; Redis, shared by every process, when PACTE_REDIS_URL is set.
+# When Redis does not answer, pages compute their figures (a miss) and /healthz says "degraded".
+PACTE_REDIS_URL = env_str("PACTE_REDIS_URL")
+CACHES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+if PACTE_REDIS_URL:
+    _redis_timeout = env_int("PACTE_REDIS_TIMEOUT_MS", 500) / 1000
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("PACTE_REDIS_URL"),
+            "BACKEND": "pacte.cache_backend.ResilientRedisCache",
+            "LOCATION": PACTE_REDIS_URL,
+            "KEY_PREFIX": env_str("PACTE_CACHE_KEY_PREFIX", "pacte"),
+            "OPTIONS": {
+                "socket_connect_timeout": _redis_timeout,
+                "socket_timeout": _redis_timeout,
+                "retry_after": env_int("PACTE_REDIS_RETRY_AFTER", 5),
+            },
         }
     }
 
