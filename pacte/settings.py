@@ -5,6 +5,7 @@ With no environment at all Pacte runs on SQLite in ``var/`` with in-process task
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -13,6 +14,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from pacte.env import env_bool, env_choice, env_int, env_list, env_str
+from pacte.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PACTE_VAR_DIR", str(BASE_DIR / "var")))
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pacte.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -301,14 +304,20 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env_list("PACTE_CSRF_TRUSTED_ORIGINS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("PACTE_LOG_LEVEL", "WARNING")},
-    # The task framework logs every finished task at INFO; failures still come through.
-    "loggers": {"django.tasks": {"level": "WARNING"}},
-}
+# Logs on standard error: text, or one JSON object per line (PACTE_LOG_FORMAT=json), each with
+# the id of its request (taken from the header a trusted proxy sets, else made, and echoed in
+# the response's X-Request-ID); one line per request when PACTE_ACCESS_LOG is on.
+PACTE_LOG_FORMAT = env_choice("PACTE_LOG_FORMAT", ("text", "json"), "text")
+PACTE_ACCESS_LOG = env_bool("PACTE_ACCESS_LOG", default=PACTE_LOG_FORMAT == "json")
+PACTE_REQUEST_ID_HEADER = env_str("PACTE_REQUEST_ID_HEADER", "X-Request-ID")
+PACTE_LOG_LEVEL = env_str("PACTE_LOG_LEVEL", "WARNING").upper()
+if PACTE_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"PACTE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {PACTE_LOG_LEVEL!r}"
+    )
+LOGGING = logging_config(form=PACTE_LOG_FORMAT, level=PACTE_LOG_LEVEL, access=PACTE_ACCESS_LOG)
+if PACTE_LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python's warnings become log records (JSON) too
 
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000
