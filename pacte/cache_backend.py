@@ -114,6 +114,26 @@ class ResilientRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: Any = None) -> None:
         self._guard("delete_many", None, lambda: RedisCache.delete_many(self, keys, version))
 
+    def clear(self) -> None:
+        """Remove Pacte's keys (those under its key prefix) only: the Redis database may be
+        shared; without a prefix, the whole database."""
+        if not self.key_prefix:
+            return self._guard("clear", None, lambda: RedisCache.clear(self))
+        pattern = f"{self.key_prefix}:*"
+
+        def remove() -> None:
+            client = self._cache.get_client(write=True)
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) == 1000:
+                    client.delete(*batch)
+                    batch = []
+            if batch:
+                client.delete(*batch)
+
+        return self._guard("clear", None, remove)
+
 
 def health() -> str:
     """``ok`` when the default cache answers (or is local to the process), else ``degraded``."""

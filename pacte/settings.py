@@ -319,5 +319,9 @@ LOGGING = logging_config(form=PACTE_LOG_FORMAT, level=PACTE_LOG_LEVEL, access=PA
 if PACTE_LOG_FORMAT == "json":
     logging.captureWarnings(True)  # Python's warnings become log records (JSON) too
 
+# Backups of a PostgreSQL database use pg_dump/pg_restore from this folder, else from the PATH or
+# the newest /usr/lib/postgresql/*/bin (same major version as the server, or newer).
+PACTE_PG_BIN_DIR = env_str("PACTE_PG_BIN_DIR")
+
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000
