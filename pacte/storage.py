@@ -113,10 +113,15 @@ def delete(name: str, storage: Storage | None = None) -> None:
 
 
 @contextmanager
-def local_copy(name: str, storage: Storage | None = None) -> Iterator[str]:
+def local_copy(
+    name: str, storage: Storage | None = None, *, head_lines_of: int | None = None
+) -> Iterator[str]:
     """A local path to the stored file ``name`` for a reader that needs one: the file itself on
     a folder storage, else a temporary copy made in blocks and removed afterwards (an object
     store's file is itself spooled to disk past ``max_memory_size``: memory stays bounded).
+
+    ``head_lines_of`` (bytes): from an object store, copy only the whole lines within that many
+    first bytes of a text file (enough to look at its start, without fetching all of it).
 
     An absolute path is a local file already (benchmarks and tests import files in place)."""
     if os.path.isabs(name):
@@ -138,7 +143,12 @@ def local_copy(name: str, storage: Storage | None = None) -> Iterator[str]:
     ) as copy:
         try:
             with storage.open(name, "rb") as source:
-                shutil.copyfileobj(source, copy, COPY_BLOCK)
+                if head_lines_of is None:
+                    shutil.copyfileobj(source, copy, COPY_BLOCK)
+                else:
+                    head = source.read(head_lines_of)
+                    cut = head.rfind(b"\n") if len(head) == head_lines_of else -1
+                    copy.write(head[: cut + 1] if cut >= 0 else head)
             copy.flush()
         except Exception as exc:
             if not _is_store_failure(exc):

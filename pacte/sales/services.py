@@ -47,6 +47,9 @@ from pacte.sales.reasons import FILE_REASONS, file_message, row_message
 #: the duplicate-id hashes (1M rows, 16 MB blocks: 200k/50k 350 MB, 100k/50k 330 MB, 100k/25k
 #: 320 MB, same time ±5%; 4 MB blocks, 100k/25k: 244 MB).
 CHUNK_ROWS = 100_000
+#: Bytes of a CSV fetched from an object store to check its formats on the mapping page (the
+#: first chunk never goes past the scan's first block, ``tabular._BLOCK_BYTES``).
+FORMAT_CHECK_BYTES = 2 * tabular._BLOCK_BYTES
 #: Rows validated and staged at once (a slice of a chunk).
 PREPARE_ROWS = 25_000
 
@@ -314,7 +317,10 @@ def configure_import(
             code=problems[0].code,
             field="mapping",
         )
-    with storage.local_copy(job.file_path) as path:
+    # The first chunk is read from the file's first block: a CSV in an object store need not be
+    # fetched whole for it (an XLSX must: its directory is at its end).
+    head = None if job.file_path.lower().endswith(".xlsx") else FORMAT_CHECK_BYTES
+    with storage.local_copy(job.file_path, head_lines_of=head) as path:
         _check_formats(path, mapping, date_order, amount_style)
     job.mapping = mapping
     job.date_order = date_order

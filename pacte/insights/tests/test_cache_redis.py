@@ -22,11 +22,6 @@ PAGES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_insights_cache() -> None:
-    """Replaces the insights tests' cache.clear(): a Redis cache is never flushed (shared)."""
-
-
 @pytest.fixture
 def redis_cache(settings: Any) -> Iterator[tuple[str, str]]:
     url = redis_server.redis_url()

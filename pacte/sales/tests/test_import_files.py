@@ -222,3 +222,13 @@ def test_the_settings_build_an_s3_store_from_the_environment(tmp_path):
         "http://127.0.0.1:9000",
         "eu-west-3",
     ]
+
+
+def test_a_look_at_the_start_of_a_stored_csv_fetches_whole_lines_only(bucket):
+    name = storage.save("head/check.csv", SimpleUploadedFile("check.csv", b"a,b\n1,2\n3,4\n"))
+    with storage.local_copy(name, head_lines_of=10) as path:
+        assert Path(path).read_bytes() == b"a,b\n1,2\n"
+    with storage.local_copy(name, head_lines_of=1000) as path:
+        assert Path(path).read_bytes() == b"a,b\n1,2\n3,4\n"
+    with storage.local_copy(name) as path:
+        assert Path(path).read_bytes() == b"a,b\n1,2\n3,4\n"
