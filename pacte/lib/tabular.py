@@ -56,6 +56,7 @@ __all__ = [
     "AmbiguousDates",
     "Chunk",
     "DuplicateKeys",
+    "Head",
     "ParsedAmounts",
     "ParsedDates",
     "ParsedSplits",
@@ -68,11 +69,14 @@ __all__ = [
     "iter_chunks",
     "iter_csv_chunks",
     "iter_xlsx_chunks",
+    "looks_like_shares",
+    "looks_like_split_credits",
     "neutralise_formula",
     "neutralise_formulas",
     "parse_amounts",
     "parse_dates",
     "parse_split_credits",
+    "read_head",
     "read_header",
     "row_errors",
     "select_mapped",
@@ -828,6 +832,68 @@ def read_header(path: str | Path, *, max_columns: int = MAX_COLUMNS) -> list[str
         with _xlsx_rows(Path(path), None, max_columns, None) as rows:
             return _header_row(rows, max_columns)[1]
     return list(sniff_file(path, max_columns=max_columns).columns)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The first rows of a file and how they were read (the mapping page's preview).
+
+    ``kind`` is ``csv`` or ``xlsx``; ``sniffed`` says how a CSV is decoded and split (None
+    for a spreadsheet); ``frame`` is a chunk frame (``LINE`` then the header's columns)."""
+
+    kind: Literal["csv", "xlsx"]
+    frame: pl.DataFrame
+    sniffed: Sniffed | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.columns[1:]
+
+
+def read_head(path: str | Path, *, rows: int = 1000, max_columns: int = MAX_COLUMNS) -> Head:
+    """At most ``rows`` first data rows of a CSV or XLSX file (raises ``TabularError`` as
+    ``iter_chunks`` does). Reads one block or the first rows of the sheet, not the file."""
+    sniffed = None
+    if _is_xlsx(path):
+        chunks = iter_xlsx_chunks(path, chunk_rows=rows, max_columns=max_columns)
+    else:
+        sniffed = sniff_file(path, max_columns=max_columns)
+        chunks = iter_csv_chunks(path, sniffed=sniffed, chunk_rows=rows, max_columns=max_columns)
+    try:
+        first = next(chunks)
+    finally:
+        chunks.close()  # type: ignore[attr-defined]
+    return Head("xlsx" if sniffed is None else "csv", first.frame.head(rows), sniffed)
+
+
+_SPLIT_ENTRY = r"[^@\s:;,]+@[^@\s:;,]+\.[^@\s:;,.]+\s*:\s*[0-9]+(?:[.,][0-9]+)?\s*%?"
+_SPLIT_CELL_RE = rf"^\s*{_SPLIT_ENTRY}(?:\s*;\s*{_SPLIT_ENTRY})*\s*;?\s*$"
+_SHARE_RE = r"^\s*(?:100|[0-9]{1,2})(?:[.,][0-9]{1,2})?\s*%?\s*$"
+
+
+def _values(s: pl.Series) -> pl.Series:
+    text = s.cast(pl.String).str.strip_chars()
+    return text.filter(text.is_not_null() & (text != ""))
+
+
+def looks_like_split_credits(s: pl.Series, *, threshold: float = 0.9) -> bool:
+    """Whether the non-empty cells of ``s`` read like split credits (``a@x.com:60;b@y.com:40``,
+    a percentage after every e-mail), for at least ``threshold`` of them."""
+    values = _values(s)
+    if values.is_empty():
+        return False
+    return bool(values.str.contains(_SPLIT_CELL_RE).mean() >= threshold)  # type: ignore[operator]
+
+
+def looks_like_shares(s: pl.Series, *, threshold: float = 0.9) -> bool:
+    """Whether the non-empty cells of ``s`` read like percentages of a whole (``60``,
+    ``33,33 %``, ``100``), not all 100, for at least ``threshold`` of them."""
+    values = _values(s)
+    if values.is_empty():
+        return False
+    shares = values.str.contains(_SHARE_RE)
+    whole = values.str.replace_all(r"[\s%]", "").is_in(["100", "100.0", "100,0", "100.00"])
+    return bool(shares.mean() >= threshold and not whole.all())  # type: ignore[operator]
 
 
 # --------------------------------------------------------------------------- amounts

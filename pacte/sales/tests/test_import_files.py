@@ -159,8 +159,8 @@ def test_the_mapping_page_says_when_the_file_is_gone(cast, channels, login, sett
     _upload(client, CSV)
     job = ImportJob.objects.get()
     storage.imports().delete(job.file_path)
-    r = client.post(reverse("sales:import_map", args=[job.uuid]), MAPPING)
-    assert r.status_code == 200
+    r = client.post(reverse("sales:import_map", args=[job.uuid]), MAPPING, follow=True)
+    assert r.redirect_chain == [(reverse("sales:imports"), 302)]
     assert "cannot be read back from the file store" in r.content.decode()
     job.refresh_from_db()
     assert job.status == "mapping"
