@@ -14,6 +14,7 @@ from pacte.amounts import AmountError, AmountField, AmountFormMixin, parse_amoun
 from pacte.errors import DomainError
 from pacte.planning.labels import PHASING_LABELS
 from pacte.planning.models import Method
+from pacte.uploads import LimitedFileField
 
 PHASING_CHOICES = list(PHASING_LABELS.items())
 
@@ -140,7 +141,7 @@ class CascadeForm(forms.Form):
 
 class PotentialImportForm(forms.Form):
     year = forms.CharField(widget=forms.HiddenInput)
-    file = forms.FileField(
+    file = LimitedFileField(
         label=_("CSV file"),
         help_text=_("Columns: seller (e-mail) or team (name), potential (amount)."),
     )

@@ -28,6 +28,7 @@ from pacte.planning.labels import (
     year_label,
 )
 from pacte.planning.models import CascadeRun, RunStatus
+from pacte.uploads import read_bytes
 
 
 def _year(request: MemberRequest, source: Any = None) -> int:
@@ -443,7 +444,7 @@ def potential_import(request: MemberRequest) -> HttpResponse:
                 workspace=member.workspace,
                 actor=member,
                 fiscal_year=fy,
-                data=form.cleaned_data["file"].read(),
+                data=read_bytes(form.cleaned_data["file"], services.POTENTIAL_MAX_BYTES),
             )
         except DomainError as exc:
             form.add_error("file", exc.message)
