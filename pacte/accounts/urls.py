@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.accounts import views
+from pacte.accounts import signin_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("tokens/<uuid:uuid>/revoke/", views.token_revoke, name="token_revoke"),
     path("workspace/", views.switch_workspace, name="switch_workspace"),
     path("settings/", views.workspace_settings, name="workspace_settings"),
+    path("choose/", views.choose_workspace, name="choose_workspace"),
+    path("sessions/end/", views.end_sessions, name="end_sessions"),
+    path("sign-in/", signin_views.sign_in_settings, name="sign_in_settings"),
+    path("sign-in/provider/delete/", signin_views.provider_delete, name="provider_delete"),
+    path(
+        "sign-in/mappings/<uuid:uuid>/delete/", signin_views.mapping_delete, name="mapping_delete"
+    ),
 ]

@@ -1,0 +1,57 @@
+"""Access rules of the sign-in pages (read by pacte/tests/test_access.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pacte.testing.access import ADMIN, Route, register_api, register_pages
+from pacte.testing.cast import Cast
+
+
+def saml_workspace(c: Cast) -> dict[str, Any]:
+    from pacte.accounts.signin import save_identity_provider
+    from pacte.testing.saml import idp_metadata, test_pair
+
+    save_identity_provider(
+        workspace=c.workspace,
+        actor=None,
+        kind="saml",
+        display_name="Sign in with Acme",
+        metadata_xml=idp_metadata(
+            entity_id="https://idp.acme.example/",
+            sso_url="https://idp.acme.example/sso",
+            cert_pem=test_pair()[1],
+        ),
+    )
+    return {"slug": c.workspace.slug}
+
+
+def mapping(c: Cast) -> dict[str, Any]:
+    from pacte.accounts.signin import save_group_mapping
+
+    return {
+        "uuid": save_group_mapping(
+            workspace=c.workspace, actor=None, group="sales", roles=["seller"]
+        ).uuid
+    }
+
+
+#: The single sign-on endpoints are public by nature (the provider's answer is the credential);
+#: an OIDC callback on a SAML workspace, or without a sign-in under way, is refused.
+register_pages(
+    {
+        "accounts:choose_workspace": Route("member"),
+        "accounts:end_sessions": Route("member"),
+        "accounts:sign_in_settings": Route(ADMIN),
+        "accounts:provider_delete": Route(ADMIN),
+        "accounts:mapping_delete": Route(ADMIN, obj=mapping),
+        "sso:start": Route("public", obj=saml_workspace),
+        "sso:oidc_callback": Route(
+            "public", obj=saml_workspace, extra={"anonymous_statuses": (404,)}
+        ),
+        "sso:saml_acs": Route("public", obj=saml_workspace),
+        "sso:saml_finish": Route("public", obj=saml_workspace),
+        "sso:saml_metadata": Route("public", obj=saml_workspace),
+    }
+)
+register_api({})
