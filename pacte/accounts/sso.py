@@ -182,11 +182,10 @@ def oidc_start(request: HttpRequest, provider: IdentityProvider, *, login_hint: 
 
 def oidc_finish(request: HttpRequest, provider: IdentityProvider) -> Identity:
     from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-    from authlib.jose.errors import JoseError as AuthlibJoseError
     from joserfc.errors import (
         BadSignatureError,
+        ClaimError,
         ExpiredTokenError,
-        InvalidClaimError,
         JoseError,
     )
 
@@ -204,11 +203,17 @@ def oidc_finish(request: HttpRequest, provider: IdentityProvider) -> Identity:
         raise refused("invalid_signature") from None
     except ExpiredTokenError:
         raise refused("expired") from None
-    except InvalidClaimError as exc:
+    except ClaimError as exc:  # invalid or missing claim
         claim = getattr(exc, "claim", "")
-        code = {"aud": "wrong_audience", "nonce": "nonce_mismatch", "iss": "issuer_mismatch"}
+        code = {
+            "aud": "wrong_audience",
+            "azp": "wrong_audience",
+            "nonce": "nonce_mismatch",
+            "iss": "issuer_mismatch",
+            "exp": "expired",
+        }
         raise refused(code.get(claim, "invalid_token")) from None
-    except (JoseError, AuthlibJoseError, ValueError, KeyError) as exc:
+    except (JoseError, ValueError, KeyError) as exc:
         logger.warning("OIDC token refused: %r", exc)
         text = str(exc).lower()
         if "signature" in text or "key" in text:
