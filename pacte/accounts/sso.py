@@ -395,6 +395,8 @@ def saml_finish(request: HttpRequest, provider: IdentityProvider, saml_response:
         raise refused("provider_error") from None
     except Exception as exc:
         logger.warning("SAML response refused: %r", exc)
+        if _expired(saml_response):
+            raise refused("expired") from None
         text = str(exc).lower()
         if "audience" in text:
             raise refused("wrong_audience") from None
@@ -435,6 +437,25 @@ def saml_finish(request: HttpRequest, provider: IdentityProvider, saml_response:
     return Identity(
         subject=subject, email=email.strip().lower(), name=name, groups=_as_list(groups)
     )
+
+
+def _expired(saml_response: str) -> bool:
+    """Whether the assertion's validity ended (beyond the allowed skew): pysaml2 reports a
+    failed condition without saying which."""
+    import datetime
+
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(base64.b64decode(saml_response))
+    except Exception:
+        return False
+    now = timezone.now() - datetime.timedelta(seconds=settings.PACTE_SAML_CLOCK_SKEW_SECONDS)
+    for node in root.iter("{urn:oasis:names:tc:SAML:2.0:assertion}Conditions"):
+        end = node.get("NotOnOrAfter")
+        if end and datetime.datetime.fromisoformat(end.replace("Z", "+00:00")) <= now:
+            return True
+    return False
 
 
 def _first(ava: dict[str, Any], *names: str) -> str:

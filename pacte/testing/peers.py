@@ -160,13 +160,15 @@ class SamlIdp:
 
 
 @contextmanager
-def saml_idp(*, sp_metadata: str, accounts: dict[str, Any]) -> Iterator[SamlIdp]:
+def saml_idp(
+    *, sp_metadata: str, accounts: dict[str, Any], port: int | None = None
+) -> Iterator[SamlIdp]:
     from pacte.testing.saml import self_signed
 
     xmlsec = shutil.which("xmlsec1")
     if not xmlsec:
         _missing("xmlsec1")
-    port = free_port()
+    port = port or free_port()
     key_pem, cert_pem = self_signed("Pacte test SAML IdP")
     with tempfile.TemporaryDirectory() as tmp:
         key_file, cert_file = Path(tmp) / "idp.key", Path(tmp) / "idp.crt"
@@ -195,3 +197,69 @@ def saml_idp(*, sp_metadata: str, accounts: dict[str, Any]) -> Iterator[SamlIdp]
             )
         finally:
             _stop(process)
+
+
+def forged_saml_response(
+    *,
+    idp_entity_id: str,
+    key_pem: str,
+    cert_pem: str,
+    sp_metadata: str,
+    sp_entity_id: str,
+    acs: str,
+    in_response_to: str,
+    email: str,
+    lifetime_minutes: int = 5,
+) -> str:
+    """A signed SAML response made in this process (for the bad-input tests), base64."""
+    import base64
+
+    from saml2.config import IdPConfig
+    from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+    from saml2.server import Server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        key_file, cert_file = Path(tmp) / "k.pem", Path(tmp) / "c.pem"
+        key_file.write_text(key_pem)
+        cert_file.write_text(cert_pem)
+        config = IdPConfig()
+        config.load(
+            {
+                "entityid": idp_entity_id,
+                "xmlsec_binary": shutil.which("xmlsec1") or "/usr/bin/xmlsec1",
+                "key_file": str(key_file),
+                "cert_file": str(cert_file),
+                "allow_unknown_attributes": True,
+                "service": {
+                    "idp": {
+                        "endpoints": {
+                            "single_sign_on_service": [
+                                (
+                                    idp_entity_id + "/sso",
+                                    "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+                                )
+                            ]
+                        },
+                        "policy": {
+                            "default": {
+                                "lifetime": {"minutes": lifetime_minutes},
+                                "attribute_restrictions": None,
+                            }
+                        },
+                    }
+                },
+                "metadata": {"inline": [sp_metadata]},
+            }
+        )
+        server = Server(config=config)
+        response = server.create_authn_response(
+            identity={"mail": [email], "displayName": ["Forged"], "groups": []},
+            in_response_to=in_response_to,
+            destination=acs,
+            sp_entity_id=sp_entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            userid=email,
+            sign_assertion=True,
+            authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"},
+        )
+    return base64.b64encode(str(response).encode()).decode()

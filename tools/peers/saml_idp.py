@@ -73,7 +73,7 @@ def answer(saml_request: str, relay_state: str, email: str) -> bytes:
     request = SERVER.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
     message = request.message
     sp = message.issuer.text
-    acs, _binding = SERVER.pick_binding(
+    _binding, acs = SERVER.pick_binding(
         "assertion_consumer_service", bindings=[BINDING_HTTP_POST], entity_id=sp
     )
     account = CFG["accounts"][email]

@@ -56,8 +56,9 @@ def sign_in_at_provider(
                     "RelayState": fields.get("RelayState", ""),
                 },
             )
+            assert handover.status_code == 200, (action, handover.status_code)
             finish = form_fields(handover.content.decode())
-            target = re.search(r'<form[^>]*action="([^"]+)"', handover.content.decode()).group(1)
+            target = re.search(r'action="([^"]*/saml/finish/)"', handover.content.decode()).group(1)
             return client.post(target, {"SAMLResponse": finish["SAMLResponse"]}), None
         if 'name="password"' in page and 'id="error"' not in page:
             action = re.search(r'<form[^>]*action="([^"]+)"', page).group(1)
