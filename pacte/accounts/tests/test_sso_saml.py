@@ -64,7 +64,9 @@ def test_sign_in_creates_the_member_with_mapped_role_and_team(
 def test_wrong_password_at_the_provider_signs_nobody_in(
     cast: Cast, idp: tuple[SamlIdp, str]
 ) -> None:
-    response, provider_page = sign_in_at_provider(Client(), "/sso/acme/", "nina@acme.example", "no")
+    _response, provider_page = sign_in_at_provider(
+        Client(), "/sso/acme/", "nina@acme.example", "no"
+    )
     assert provider_page is not None
     assert "Wrong e-mail or password" in provider_page.text
     assert not User.objects.filter(email="nina@acme.example").exists()
