@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pacte.testing.access import ADMIN, Route, register_api, register_pages
@@ -31,7 +32,7 @@ def mapping(c: Cast) -> dict[str, Any]:
 
     return {
         "uuid": save_group_mapping(
-            workspace=c.workspace, actor=None, group="sales", roles=["seller"]
+            workspace=c.workspace, actor=None, group=f"probe-{uuid.uuid4()}", roles=["seller"]
         ).uuid
     }
 
@@ -54,4 +55,31 @@ register_pages(
         "sso:saml_metadata": Route("public", obj=saml_workspace),
     }
 )
-register_api({})
+
+
+def api_mapping(c: Cast) -> dict[str, Any]:
+    return {"mapping_id": mapping(c)["uuid"]}
+
+
+register_api(
+    {
+        ("GET", "/api/v1/sign-in"): Route(ADMIN),
+        ("PATCH", "/api/v1/sign-in"): Route(ADMIN, body=lambda c: {"idle_timeout_minutes": 30}),
+        ("PUT", "/api/v1/sign-in/provider"): Route(
+            ADMIN,
+            body=lambda c: {
+                "kind": "oidc",
+                "display_name": "Sign in with Acme",
+                "issuer": "https://login.acme.example",
+                "client_id": "pacte",
+                "client_secret": "s3cret",
+            },
+        ),
+        ("DELETE", "/api/v1/sign-in/provider"): Route(ADMIN),
+        ("POST", "/api/v1/sign-in/mappings"): Route(
+            ADMIN, body=lambda c: {"group": "sales", "roles": ["seller"]}
+        ),
+        ("DELETE", "/api/v1/sign-in/mappings/{mapping_id}"): Route(ADMIN, obj=api_mapping),
+        ("POST", "/api/v1/sessions/end"): Route("member"),
+    }
+)

@@ -60,8 +60,8 @@ def test_password_login_is_refused_when_sso_is_required(cast: Cast) -> None:
     )
     assert "requires signing in through its identity provider" in page
     # A wrong password says nothing about the policy.
-    page = Client().post("/account/login/", {"username": "seller@acme.example", "password": "x"})
-    assert "identity provider" not in page.content.decode()
+    wrong = Client().post("/account/login/", {"username": "seller@acme.example", "password": "x"})
+    assert "identity provider" not in wrong.content.decode()
 
 
 def test_break_glass_admin_may_use_a_password_and_each_use_is_audited(cast: Cast) -> None:
