@@ -54,7 +54,11 @@ class LoginView(auth_views.LoginView):
             provider = provider_for_email(email)
             if provider is not None:
                 query = urlencode({"next": self.get_redirect_url() or "", "login_hint": email})
-                return redirect(reverse("sso:start", args=[provider.workspace.slug]) + "?" + query)
+                return go_to(
+                    request,
+                    reverse("sso:start", args=[provider.workspace.slug]) + "?" + query,
+                    title=provider.display_name,
+                )
             form = self.get_form()
             form.errors.clear()
             form.add_error(
@@ -106,7 +110,15 @@ def logout(request: HttpRequest) -> HttpResponse:
                 or target
             )
     auth_logout(request)
+    if target.startswith(("http://", "https://")):
+        return go_to(request, target, title=_("Signing you out"))
     return redirect(target)
+
+
+def go_to(request: HttpRequest, target: str, *, title: str) -> HttpResponse:
+    """A page that moves on to ``target``: a form's redirect to another site would be stopped
+    by the form-action rule of the Content-Security-Policy; a followed link is not."""
+    return render(request, "accounts/sso_go.html", {"target": target, "title": title})
 
 
 @require_GET

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import html
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -173,7 +175,8 @@ def test_sign_out_goes_through_the_provider(cast: Cast, op: OidcProvider) -> Non
     client = Client()
     sign_in_at_provider(client, "/sso/acme/", "seller@acme.example", "idp-secret-2")
     response = client.post("/account/logout/")
-    location = response["Location"]
+    location = re.search(r'href="([^"]+)" data-autofollow', response.content.decode()).group(1)
+    location = html.unescape(location)
     assert location.startswith(op.issuer)
     query = parse_qs(urlsplit(location).query)
     assert query["post_logout_redirect_uri"] == ["http://testserver/account/login/"]
@@ -183,8 +186,7 @@ def test_sign_out_goes_through_the_provider(cast: Cast, op: OidcProvider) -> Non
 
 def test_login_page_offers_the_provider_by_e_mail_domain(cast: Cast, op: OidcProvider) -> None:
     response = Client().post("/account/login/", {"username": "nina@acme.example", "sso": "1"})
-    assert response.status_code == 302
-    assert response["Location"].startswith("/sso/acme/?")
+    assert 'href="/sso/acme/?' in response.content.decode()
     response = Client().post("/account/login/", {"username": "x@elsewhere.example", "sso": "1"})
     assert "No company sign-in" in response.content.decode()
 
