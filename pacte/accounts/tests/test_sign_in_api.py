@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.test import Client
 
@@ -11,7 +12,7 @@ from pacte.audit.models import AuditEvent
 from pacte.testing.cast import Cast
 
 
-def _call(cast: Cast, method: str, path: str, body: object = None) -> object:
+def _call(cast: Cast, method: str, path: str, body: object = None) -> Any:
     token = cast.token(cast.admin)
     return Client().generic(
         method,
