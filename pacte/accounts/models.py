@@ -406,3 +406,41 @@ class ExternalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.user_id}"
+
+
+class FactorKind(models.TextChoices):
+    TOTP = "totp", _("Authenticator app")
+    PASSKEY = "passkey", _("Passkey")
+    RECOVERY = "recovery", _("Recovery codes")
+
+
+class SecondFactor(models.Model):
+    """A person's second factor: an authenticator app (TOTP secret, encrypted), a passkey
+    (WebAuthn public key) or their recovery codes (SHA-256 hashes, each used once)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="second_factors")
+    kind = models.CharField(max_length=10, choices=FactorKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    last_step = models.BigIntegerField(default=0)
+    credential_id = models.CharField(max_length=400, blank=True)
+    public_key = models.TextField(blank=True)
+    sign_count = models.BigIntegerField(default=0)
+    code_hashes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("second factor")
+        verbose_name_plural = _("second factors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential_id"],
+                condition=~models.Q(credential_id=""),
+                name="secondfactor_unique_credential",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"

@@ -103,7 +103,35 @@ class SessionPolicyMiddleware:
                     response["HX-Redirect"] = "/account/login/"
                     return response
                 return redirect("accounts:login")
+            if self._needs_second_factor(request):
+                messages.warning(
+                    request,
+                    _(
+                        "Your workspace requires a second factor for admins and executives: add one."
+                    ),
+                )
+                return redirect("accounts:security")
         return self.get_response(request)
+
+    #: Pages a person who must add a second factor may still open.
+    OPEN_PATHS = ("/account/2fa/", "/account/logout/", "/account/language/", "/static/")
+
+    def _needs_second_factor(self, request: HttpRequest) -> bool:
+        """A password sign-in of an admin or executive whose workspace requires two factors,
+        who has none yet (single sign-on leaves that step to the company's provider)."""
+        from pacte.accounts import mfa
+
+        member = getattr(request, "member", None)
+        if member is None or request.session.get("pacte_mfa_ok"):
+            return False
+        if signed_in_with(request) == Method.SSO or request.path.startswith(self.OPEN_PATHS):
+            return False
+        if not mfa.second_factor_required(member):
+            return False
+        if mfa.has_second_factor(member.user):
+            request.session["pacte_mfa_ok"] = True
+            return False
+        return True
 
     def _expired(self, request: HttpRequest, user: User) -> str | None:
         now = timezone.now()

@@ -42,6 +42,17 @@ def mapping(c: Cast) -> dict[str, Any]:
 register_pages(
     {
         "accounts:choose_workspace": Route("member"),
+        # The second step of a sign-in and sign-in with a passkey come before any session.
+        "accounts:login_verify": Route("public"),
+        "accounts:login_verify_passkey_options": Route(
+            "public", extra={"anonymous_statuses": (400, 405)}
+        ),
+        "accounts:login_verify_passkey": Route("public", extra={"anonymous_statuses": (400, 405)}),
+        "accounts:passkey_login_options": Route("public"),
+        "accounts:passkey_login": Route("public"),
+        "accounts:security": Route("member"),
+        "accounts:passkey_add_options": Route("member"),
+        "accounts:passkey_add": Route("member"),
         "accounts:end_sessions": Route("member"),
         "accounts:sign_in_settings": Route(ADMIN),
         "accounts:provider_delete": Route(ADMIN),
