@@ -3,7 +3,7 @@
 Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) with the keys of
 ``PACTE_ENCRYPTION_KEYS``: comma-separated, newest first. ``MultiFernet`` encrypts with the first
 key and decrypts with any, so a key is rotated by putting the new one first, running
-``pacte rotate-encryption-keys`` (``reencrypt`` on every stored value), then removing the old one.
+``pacte rotate_encryption_keys`` (``reencrypt`` on every stored value), then removing the old one.
 
 A stored value is opaque text; it is never shown back: pages and the API only say whether it
 is set.
@@ -40,7 +40,7 @@ def parse_keys(keys: list[str]) -> MultiFernet:
         except (ValueError, TypeError):
             raise ImproperlyConfigured(
                 f"PACTE_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 url-safe "
-                "base64-encoded bytes; make one with `pacte generate-encryption-key`)."
+                "base64-encoded bytes; make one with `pacte generate_encryption_key`)."
             ) from None
     if not fernets:
         raise ImproperlyConfigured("PACTE_ENCRYPTION_KEYS is empty.")

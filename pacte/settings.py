@@ -177,7 +177,7 @@ PACTE_ENCRYPTION_KEYS = env_list("PACTE_ENCRYPTION_KEYS")
 if PRODUCTION and not PACTE_ENCRYPTION_KEYS:
     raise ImproperlyConfigured(
         "PACTE_ENCRYPTION_KEYS must be set when PACTE_ENV=production "
-        "(make one with `pacte generate-encryption-key`)."
+        "(make one with `pacte generate_encryption_key`)."
     )
 if not PACTE_ENCRYPTION_KEYS:
     PACTE_ENCRYPTION_KEYS = [development_key(SECRET_KEY)]
