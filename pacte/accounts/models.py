@@ -384,6 +384,9 @@ class GroupMapping(models.Model):
     def __str__(self) -> str:
         return self.group
 
+    def role_labels(self) -> list[str]:
+        return [str(Role(role).label) for role in self.roles if role in Role.values]
+
 
 class ExternalIdentity(models.Model):
     """A person as their identity provider names them (OIDC ``sub``, SAML NameID)."""
