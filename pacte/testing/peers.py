@@ -13,6 +13,7 @@ where that is a failure (``.ci/run`` installs them).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -52,10 +53,17 @@ def oidc_modules() -> Path:
         _missing("Node.js and npm")
     folder = TOOLS / "oidc"
     marker = folder / "node_modules" / "oidc-provider" / "package.json"
-    if marker.exists() and json.loads(marker.read_text())["version"] == OIDC_PROVIDER_VERSION:
-        return folder
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "package.json").write_text('{"name": "pacte-test-tools", "private": true}\n')
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers install once
+        if marker.exists() and json.loads(marker.read_text())["version"] == OIDC_PROVIDER_VERSION:
+            return folder
+        (folder / "package.json").write_text('{"name": "pacte-test-tools", "private": true}\n')
+        _npm_install(folder)
+    return folder
+
+
+def _npm_install(folder: Path) -> None:
     subprocess.run(
         [
             "npm",
@@ -69,7 +77,6 @@ def oidc_modules() -> Path:
         check=True,
         timeout=300,
     )
-    return folder
 
 
 def _wait_ready(process: subprocess.Popen[str], what: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from pacte.accounts import signin
@@ -274,3 +274,22 @@ def test_callback_without_a_sign_in_under_way_is_refused(cast: Cast, op: OidcPro
     response = Client().get("/sso/acme/oidc/callback/?code=x&state=made-up")
     assert response.status_code == 400
     assert AuditEvent.objects.get(action="sign_in.sso_refused").after["code"] == "state_mismatch"
+
+
+@override_settings(PACTE_LOGIN_MAX_FAILURES_PER_ACCOUNT=3, PACTE_LOGIN_MAX_FAILURES=10)
+def test_account_locked_by_password_guessing_still_signs_in_through_the_provider(
+    cast: Cast, op: OidcProvider
+) -> None:
+    for n in range(4):
+        Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
+            "/account/login/", {"username": "seller@acme.example", "password": "wrong"}
+        )
+    locked = Client().post(
+        "/account/login/",
+        {"username": "seller@acme.example", "password": "correct-horse-battery-staple"},
+    )
+    assert "Too many failed attempts" in locked.content.decode()
+    client = Client()
+    response, _ = sign_in_at_provider(client, "/sso/acme/", "seller@acme.example", "idp-secret-2")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200

@@ -109,7 +109,7 @@ def test_someone_guessing_elsewhere_does_not_lock_the_owner_out(cast: Cast) -> N
 
 
 @override_settings(PACTE_LOGIN_MAX_FAILURES_PER_ACCOUNT=3, PACTE_LOGIN_MAX_FAILURES=10)
-def test_distributed_guessing_locks_the_account_but_not_its_single_sign_on(cast: Cast) -> None:
+def test_distributed_guessing_locks_the_account_but_not_a_second_factor(cast: Cast) -> None:
     for n in range(4):
         _post(Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), "seller@acme.example", WRONG)
     owner = Client(REMOTE_ADDR="198.51.100.20")
