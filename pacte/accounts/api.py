@@ -16,7 +16,7 @@ from pacte.accounts.schemas import (
     WorkspaceOut,
     WorkspacePatch,
 )
-from pacte.accounts.sessions import end_all_sessions
+from pacte.accounts.sessions import confined_workspace_id, end_all_sessions
 from pacte.api_auth import request_member
 
 router = Router(tags=["accounts"])
@@ -32,7 +32,12 @@ def me(request: HttpRequest) -> dict[str, object]:
         "roles": member.roles,
         "language": member.user.language or member.workspace.language,
         "workspace": member.workspace,
-        "workspaces": [m.workspace for m in services.active_memberships(member.user)],
+        "workspaces": [
+            m.workspace
+            for m in services.active_memberships(
+                member.user, only_workspace_id=confined_workspace_id(request)
+            )
+        ],
     }
 
 

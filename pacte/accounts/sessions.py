@@ -25,6 +25,8 @@ from pacte.accounts.models import Membership, SignInSettings, User
 
 AUTH_AT = "pacte_auth_at"
 AUTH_METHOD = "pacte_auth_method"
+#: A single sign-on session opens only the workspace whose provider vouched for the person.
+SSO_WORKSPACE = "pacte_sso_workspace"
 SEEN_AT = "pacte_seen_at"
 #: How often the idle clock is written to the session (not at every request).
 SEEN_RESOLUTION = datetime.timedelta(seconds=60)
@@ -42,6 +44,15 @@ def mark_signed_in(request: HttpRequest, *, method: str) -> None:
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now
     request.session[AUTH_METHOD] = method
+
+
+def confined_workspace_id(request: HttpRequest) -> int | None:
+    """The only workspace this session may open (single sign-on), or None (any of the
+    person's workspaces). An identity provider speaks for its own workspace only: it must not
+    open another company's workspace that happens to share the login."""
+    session = getattr(request, "session", None)
+    value = session.get(SSO_WORKSPACE) if session is not None else None
+    return int(value) if value is not None else None
 
 
 def signed_in_with(request: HttpRequest) -> str:

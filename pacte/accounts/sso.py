@@ -47,7 +47,7 @@ from pacte.accounts.models import (
     User,
 )
 from pacte.accounts.provisioning import apply_identity
-from pacte.accounts.sessions import Method, mark_signed_in
+from pacte.accounts.sessions import SSO_WORKSPACE, Method, mark_signed_in
 from pacte.errors import DomainError
 
 logger = logging.getLogger("pacte.sso")
@@ -489,6 +489,17 @@ def complete(request: HttpRequest, provider: IdentityProvider, identity: Identit
 
     workspace = provider.workspace
     now = timezone.now()
+    domain = identity.email.rpartition("@")[2]
+    if provider.domains and domain not in provider.domains:
+        raise SSOError(
+            "foreign_domain",
+            _(
+                "Your identity provider vouched for an address outside your company's domains "
+                "(%(domain)s). You were not signed in."
+            )
+            % {"domain": domain},
+            status=403,
+        )
     with transaction.atomic():
         link = (
             ExternalIdentity.objects.select_for_update()
@@ -529,6 +540,7 @@ def complete(request: HttpRequest, provider: IdentityProvider, identity: Identit
     user = member.user
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     mark_signed_in(request, method=Method.SSO)
+    request.session[SSO_WORKSPACE] = workspace.pk
     if identity.id_token:
         request.session[ID_TOKEN] = identity.id_token
     if user.current_workspace_id != workspace.pk:

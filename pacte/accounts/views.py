@@ -23,7 +23,13 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.forms import LanguageForm, ThrottledLoginForm, TokenForm, WorkspaceForm
 from pacte.accounts.models import ApiToken, IdentityProvider, ProviderKind
-from pacte.accounts.sessions import Method, end_all_sessions, mark_signed_in, signed_in_with
+from pacte.accounts.sessions import (
+    Method,
+    confined_workspace_id,
+    end_all_sessions,
+    mark_signed_in,
+    signed_in_with,
+)
 from pacte.errors import DomainError
 
 
@@ -131,7 +137,13 @@ def choose_workspace(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/choose_workspace.html",
-        {"memberships": services.active_memberships(request.user), "next": next_url},  # type: ignore[arg-type]
+        {
+            "memberships": services.active_memberships(
+                request.user,  # type: ignore[arg-type]
+                only_workspace_id=confined_workspace_id(request),
+            ),
+            "next": next_url,
+        },
     )
 
 
@@ -223,7 +235,10 @@ def account(request: MemberRequest) -> HttpResponse:
             "form": form,
             "new_secret": new_secret,
             "tokens": member.tokens.order_by("-created_at"),
-            "memberships": services.active_memberships(request.user),  # type: ignore[arg-type]
+            "memberships": services.active_memberships(
+                request.user,  # type: ignore[arg-type]
+                only_workspace_id=confined_workspace_id(request),
+            ),
         },
     )
 
@@ -244,6 +259,7 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
         member = services.switch_workspace(
             user=request.user,  # type: ignore[arg-type]
             workspace_uuid=request.POST.get("workspace"),
+            only_workspace_id=confined_workspace_id(request),
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -293,3 +293,39 @@ def test_account_locked_by_password_guessing_still_signs_in_through_the_provider
     response, _ = sign_in_at_provider(client, "/sso/acme/", "seller@acme.example", "idp-secret-2")
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_a_provider_opens_its_own_workspace_only(cast: Cast, op: OidcProvider) -> None:
+    """Acme's provider vouches for Sam in Acme; Sam's Globex membership shares the login but
+    the single sign-on session does not open it."""
+    from pacte.org.services import create_member
+
+    create_member(
+        workspace=cast.outsider_workspace,
+        actor=None,
+        email="seller@acme.example",
+        name="Sam G",
+        roles=["seller"],
+        unit=cast.outsider_team,
+    )
+    client = Client()
+    sign_in_at_provider(client, "/sso/acme/", "seller@acme.example", "idp-secret-2")
+    me = client.get("/api/v1/me").json()
+    assert [w["slug"] for w in me["workspaces"]] == ["acme"]
+    client.post("/account/workspace/", {"workspace": cast.outsider_workspace.uuid})
+    assert client.get("/api/v1/me").json()["workspace"]["slug"] == "acme"
+
+
+def test_an_address_outside_the_company_domains_is_refused(cast: Cast, op: OidcProvider) -> None:
+    signin.save_identity_provider(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        kind="oidc",
+        display_name="Sign in with Acme",
+        email_domains="acme.fr",
+        issuer=op.issuer,
+        client_id=op.client_id,
+    )
+    response, _ = sign_in_at_provider(Client(), "/sso/acme/", "seller@acme.example", "idp-secret-2")
+    assert response.status_code == 403
+    assert AuditEvent.objects.get(action="sign_in.sso_refused").after["code"] == "foreign_domain"
