@@ -34,9 +34,12 @@ api = PacteAPI(
     title="Pacte API",
     version="1",
     description=(
-        "Everything the pages do. Authenticate with your browser session or a personal token "
-        "(`Authorization: Bearer pacte_…`, created on your account page). Errors are JSON: "
-        '`{"code": …, "message": …}`.'
+        "Everything the pages do. Every endpoint here accepts both ways of authenticating, "
+        "listed under each operation's security: the browser session (`SessionMember`; unsafe "
+        "methods need the CSRF token) and a personal token (`TokenMember`: "
+        "`Authorization: Bearer pacte_…`, created on your account page), each acting as its "
+        "member in its workspace. Sign-in settings (`/sign-in…`) need an admin or executive. "
+        'Errors are JSON: `{"code": …, "message": …}`.'
     ),
     auth=[TokenMember(), SessionMember()],
     docs_decorator=login_required,

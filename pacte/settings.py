@@ -13,8 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from pacte.encryption import development_key, parse_keys
 from pacte.env import env_bool, env_choice, env_int, env_list, env_str
 from pacte.logs import logging_config
+from pacte.proxy import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PACTE_VAR_DIR", str(BASE_DIR / "var")))
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pacte.proxy.TrustedProxyMiddleware",
     "pacte.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pacte.accounts.middleware.MemberMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pacte.accounts.sessions.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,9 +162,35 @@ PASSWORD_HASHERS = (
     else ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 )
 
-# Login throttling: after this many failures for one e-mail address, wait this long.
+# Login throttling (pacte.accounts.throttle): attempts allowed for one e-mail from one address,
+# from one address for any e-mail, for one e-mail from anywhere; then the first wait in minutes,
+# doubled at each new lockout.
 PACTE_LOGIN_MAX_FAILURES = env_int("PACTE_LOGIN_MAX_FAILURES", 5)
+PACTE_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("PACTE_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+PACTE_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("PACTE_LOGIN_MAX_FAILURES_PER_ACCOUNT", 50)
 PACTE_LOGIN_LOCKOUT_MINUTES = env_int("PACTE_LOGIN_LOCKOUT_MINUTES", 15)
+
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks).
+PACTE_TRUSTED_PROXIES = env_list("PACTE_TRUSTED_PROXIES")
+parse_networks(PACTE_TRUSTED_PROXIES)  # a malformed entry stops the start
+
+# Keys encrypting stored secrets (Fernet, newest first). Required in production; elsewhere a
+# key derived from the secret key is used.
+PACTE_ENCRYPTION_KEYS = env_list("PACTE_ENCRYPTION_KEYS")
+if PRODUCTION and not PACTE_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "PACTE_ENCRYPTION_KEYS must be set when PACTE_ENV=production "
+        "(make one with `pacte generate_encryption_key`)."
+    )
+if not PACTE_ENCRYPTION_KEYS:
+    PACTE_ENCRYPTION_KEYS = [development_key(SECRET_KEY)]
+parse_keys(PACTE_ENCRYPTION_KEYS)
+
+# Single sign-on: seconds to wait for an identity provider, SAML clock skew allowed, and the
+# xmlsec1 program SAML signatures are checked with.
+PACTE_SSO_TIMEOUT_SECONDS = env_int("PACTE_SSO_TIMEOUT_SECONDS", 10)
+PACTE_SAML_CLOCK_SKEW_SECONDS = env_int("PACTE_SAML_CLOCK_SKEW_SECONDS", 120)
+PACTE_XMLSEC_BINARY = env_str("PACTE_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -298,7 +328,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("PACTE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto is applied by pacte.proxy, from PACTE_TRUSTED_PROXIES only.
     SECURE_HSTS_SECONDS = env_int("PACTE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("account/", include("pacte.accounts.urls")),
+    path("sso/", include("pacte.accounts.sso_urls")),
     path("audit/", include("pacte.audit.urls")),
     path("", include("pacte.org.urls")),
     path("sales/", include("pacte.sales.urls")),
