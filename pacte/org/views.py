@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,6 +32,7 @@ from pacte.org.forms import (
     ProposalCreateForm,
     UnitForm,
 )
+from pacte.org.labels import shape_value
 from pacte.org.models import Deputy, Placement, ProposalDraft
 from pacte.org.people_import import COLUMNS, import_people
 from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
@@ -423,6 +425,8 @@ def structure_page(request: MemberRequest) -> HttpResponse:
     snap = structure.scope_for(member, structure.snapshot(member.workspace, day))
     metrics = structure.metrics_of(snap, settings)
     trend = structure.trend(member)
+    for point in trend:
+        point["label"] = date_format(datetime.date.fromisoformat(point["on"]), "SHORT_DATE_FORMAT")
     by_layers = list(enumerate(metrics["layers"]["sellers_by_layers"]))
     return render(
         request,
@@ -444,7 +448,17 @@ def structure_page(request: MemberRequest) -> HttpResponse:
                 }
             ),
             "can_edit": member.has_role(*ADMIN_ROLES),
-            "chart_data": {"trend": trend, "by_layers": metrics["layers"]["sellers_by_layers"]},
+            "chart_data": {
+                "trend": trend,
+                "by_layers": metrics["layers"]["sellers_by_layers"],
+                "labels": {
+                    "managers_above": _("Managers above"),
+                    "sellers": _("Sellers"),
+                    "layers_max": _("Most layers"),
+                    "layers_mean": _("Mean layers"),
+                    "span_mean": _("Mean span"),
+                },
+            },
         },
     )
 
@@ -562,7 +576,8 @@ def proposals_page(request: MemberRequest) -> HttpResponse:
         "max_layers": settings.max_layers,
         "span_min": settings.span_min,
         "span_max": settings.span_max,
-        "name": _("Proposal of %(date)s") % {"date": timezone.localdate().isoformat()},
+        "name": _("Proposal of %(date)s")
+        % {"date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")},
         "on": timezone.localdate(),
     }
     form = ProposalCreateForm(request.POST or None, initial=initial)
@@ -708,7 +723,10 @@ def _side_by_side(
         _("Sellers too far from the top"),
         _("Target shape reached"),
     ]
-    return list(zip(labels, pick(left), pick(right), strict=True))
+    return [
+        (label, shape_value(a), shape_value(b))
+        for label, a, b in zip(labels, pick(left), pick(right), strict=True)
+    ]
 
 
 @require_GET
