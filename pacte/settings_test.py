@@ -9,3 +9,9 @@ os.environ.setdefault("PACTE_VAR_DIR", os.path.join(os.path.dirname(__file__), "
 os.environ.setdefault("PACTE_METRICS_DIR", tempfile.mkdtemp(prefix="pacte-test-metrics-"))
 
 from pacte.settings import *  # noqa: F403
+
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):  # noqa: F405
+    # A file, not Django's shared in-memory database: the live server then serves each request
+    # on its own connection, so concurrent requests contend as they do in production (the
+    # login throttling test sends twenty at once). pytest-xdist gives each worker its own file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -10,6 +10,7 @@ urlpatterns = [
     path("metrics", job_metrics.metrics, name="metrics"),
     path("settings/schedules/", include("pacte.jobs.urls")),
     path("account/", include("pacte.accounts.urls")),
+    path("sso/", include("pacte.accounts.sso_urls")),
     path("audit/", include("pacte.audit.urls")),
     path("", include("pacte.org.urls")),
     path("sales/", include("pacte.sales.urls")),

@@ -1,17 +1,22 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from pacte.accounts import services
+from pacte.accounts import services, signin
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
-from pacte.accounts.models import ApiToken, Workspace
+from pacte.accounts.models import ApiToken, GroupMapping, IdentityProvider, Membership, Workspace
 from pacte.accounts.schemas import (
+    MappingIn,
     MeOut,
+    ProviderIn,
+    SignInOut,
+    SignInPatch,
     TokenCreated,
     TokenIn,
     TokenOut,
     WorkspaceOut,
     WorkspacePatch,
 )
+from pacte.accounts.sessions import confined_workspace_id, end_all_sessions
 from pacte.api_auth import request_member
 
 router = Router(tags=["accounts"])
@@ -27,7 +32,12 @@ def me(request: HttpRequest) -> dict[str, object]:
         "roles": member.roles,
         "language": member.user.language or member.workspace.language,
         "workspace": member.workspace,
-        "workspaces": [m.workspace for m in services.active_memberships(member.user)],
+        "workspaces": [
+            m.workspace
+            for m in services.active_memberships(
+                member.user, only_workspace_id=confined_workspace_id(request)
+            )
+        ],
     }
 
 
@@ -61,4 +71,144 @@ def token_revoke(request: HttpRequest, token_id: str) -> tuple[int, None]:
     member = request_member(request)
     token = get_scoped(ApiToken.objects.filter(membership=member), token_id)
     services.revoke_api_token(token=token, actor=member)
+    return 204, None
+
+
+# Sign-in settings (admins and executives) -----------------------------------------------
+
+
+def _provider_out(provider: IdentityProvider | None) -> dict[str, object] | None:
+    if provider is None:
+        return None
+    return {
+        **{
+            f: getattr(provider, f)
+            for f in (
+                "uuid",
+                "kind",
+                "display_name",
+                "email_domains",
+                "is_enabled",
+                "issuer",
+                "client_id",
+                "scopes",
+                "metadata_url",
+                "groups_claim",
+                "version",
+            )
+        },
+        "client_secret_set": provider.has_client_secret,
+        "metadata_xml_set": bool(provider.metadata_xml),
+    }
+
+
+def _sign_in_out(member: Membership) -> dict[str, object]:
+    workspace = member.workspace
+    row = signin.settings_for(workspace)
+    return {
+        "sso_required": row.sso_required,
+        "break_glass": row.break_glass.uuid if row.break_glass else None,
+        "jit_enabled": row.jit_enabled,
+        "default_roles": row.default_roles,
+        "default_unit": row.default_unit.uuid if row.default_unit else None,
+        "session_lifetime_hours": row.session_lifetime_hours,
+        "idle_timeout_minutes": row.idle_timeout_minutes,
+        "mfa_required_for_admins": row.mfa_required_for_admins,
+        "version": row.version,
+        "provider": _provider_out(signin.provider_for(workspace)),
+        "mappings": [
+            {
+                "uuid": m.uuid,
+                "group": m.group,
+                "roles": m.roles,
+                "unit": m.unit.uuid if m.unit else None,
+                "unit_name": m.unit_name,
+            }
+            for m in GroupMapping.objects.filter(workspace=workspace).select_related("unit")
+        ],
+    }
+
+
+def _admin(request: HttpRequest) -> Membership:
+    member = request_member(request)
+    require_role(member, *ADMIN_ROLES)
+    return member
+
+
+@router.get("/sign-in", response=SignInOut, summary="Sign-in settings (admins)")
+def sign_in(request: HttpRequest) -> dict[str, object]:
+    return _sign_in_out(_admin(request))
+
+
+@router.patch("/sign-in", response=SignInOut, summary="Change the sign-in policy (admins)")
+def sign_in_patch(request: HttpRequest, payload: SignInPatch) -> dict[str, object]:
+    from pacte.accounts.access import get_unit_for
+
+    member = _admin(request)
+    data = payload.model_dump(exclude_none=True)
+    version = data.pop("version", None)
+    if data.pop("clear_break_glass", False):
+        data["break_glass"] = None
+    elif "break_glass" in data:
+        data["break_glass"] = get_scoped(
+            Membership.objects.for_workspace(member.workspace), data["break_glass"]
+        )
+    if "default_unit" in data:
+        data["default_unit"] = get_unit_for(member, data["default_unit"])
+    signin.update_sign_in_settings(
+        workspace=member.workspace, actor=member, version=version, **data
+    )
+    return _sign_in_out(member)
+
+
+@router.put(
+    "/sign-in/provider", response=SignInOut, summary="Connect or replace the identity provider"
+)
+def sign_in_provider(request: HttpRequest, payload: ProviderIn) -> dict[str, object]:
+    member = _admin(request)
+    signin.save_identity_provider(workspace=member.workspace, actor=member, **payload.model_dump())
+    return _sign_in_out(member)
+
+
+@router.delete("/sign-in/provider", response={204: None}, summary="Remove the identity provider")
+def sign_in_provider_delete(request: HttpRequest) -> tuple[int, None]:
+    member = _admin(request)
+    signin.delete_identity_provider(workspace=member.workspace, actor=member)
+    return 204, None
+
+
+@router.post(
+    "/sign-in/mappings", response={201: SignInOut}, summary="Map a group to roles and a team"
+)
+def sign_in_mapping_create(
+    request: HttpRequest, payload: MappingIn
+) -> tuple[int, dict[str, object]]:
+    from pacte.accounts.access import get_unit_for
+
+    member = _admin(request)
+    signin.save_group_mapping(
+        workspace=member.workspace,
+        actor=member,
+        group=payload.group,
+        roles=payload.roles,
+        unit=get_unit_for(member, payload.unit) if payload.unit else None,
+    )
+    return 201, _sign_in_out(member)
+
+
+@router.delete(
+    "/sign-in/mappings/{mapping_id}", response={204: None}, summary="Remove a group mapping"
+)
+def sign_in_mapping_delete(request: HttpRequest, mapping_id: str) -> tuple[int, None]:
+    member = _admin(request)
+    mapping = get_scoped(GroupMapping.objects.filter(workspace=member.workspace), mapping_id)
+    signin.delete_group_mapping(mapping=mapping, actor=member)
+    return 204, None
+
+
+@router.post("/sessions/end", response={204: None}, summary="Sign out everywhere")
+def sessions_end(request: HttpRequest) -> tuple[int, None]:
+    """Ends every browser session of the person (API tokens stay valid: revoke them apart)."""
+    member = request_member(request)
+    end_all_sessions(user=member.user, actor=member, reason="signed_out_everywhere")
     return 204, None

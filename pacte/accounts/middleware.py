@@ -14,9 +14,14 @@ def resolve_member(request: HttpRequest) -> Membership | None:
     user = request.user
     if not user.is_authenticated:
         return None
+    from pacte.accounts.sessions import confined_workspace_id
+
     memberships = Membership.objects.select_related("workspace", "user").filter(
         user=user, is_active=True
     )
+    confined = confined_workspace_id(request)
+    if confined is not None:
+        memberships = memberships.filter(workspace_id=confined)
     current_id = getattr(user, "current_workspace_id", None)
     member = None
     if current_id is not None:

@@ -133,6 +133,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Part of every session's authentication hash: bumping it signs the person out everywhere
+    # (``pacte.accounts.sessions.end_all_sessions``).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -146,6 +149,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    def get_session_auth_hash(self) -> str:
+        """Django checks this on every request: it changes with the password, as usual, and
+        with ``session_generation``, so that one UPDATE ends every session of the person."""
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "pacte.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Role(models.TextChoices):
@@ -247,14 +261,209 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
-class LoginFailure(models.Model):
-    """A failed login, kept to throttle guessing (see ``PACTE_LOGIN_MAX_FAILURES``)."""
+class LoginThrottle(models.Model):
+    """One login-throttling counter (see ``pacte.accounts.throttle``); keys are SHA-256 digests
+    of the e-mail and/or client address, so the table holds no address in clear."""
 
-    email = models.CharField(max_length=254)
-    at = models.DateTimeField(default=timezone.now)
+    scope = models.CharField(max_length=10)
+    key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lockouts = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["email", "at"], name="loginfailure_email_at")]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="loginthrottle_unique_key")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.email} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.scope} {self.key[:8]} {self.failures}"
+
+
+# Sign-in: identity providers, group mappings, the workspace's sign-in policy ---------------
+
+
+class ProviderKind(models.TextChoices):
+    OIDC = "oidc", _("OpenID Connect")
+    SAML = "saml", _("SAML 2.0")
+
+
+class IdentityProvider(models.Model):
+    """The workspace's identity provider (one per workspace).
+
+    The client secret is stored encrypted (``pacte.encryption``) and never shown back.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    kind = models.CharField(_("protocol"), max_length=4, choices=ProviderKind.choices)
+    display_name = models.CharField(_("button label"), max_length=100)
+    email_domains = models.CharField(
+        _("e-mail domains"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "People whose address ends with one of these domains are offered this provider."
+        ),
+    )
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    issuer = models.URLField(_("issuer URL"), max_length=500, blank=True)
+    client_id = models.CharField(_("client ID"), max_length=255, blank=True)
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    scopes = models.CharField(_("scopes"), max_length=255, default="openid email profile")
+    metadata_url = models.URLField(_("metadata URL"), max_length=500, blank=True)
+    metadata_xml = models.TextField(_("metadata XML"), blank=True)
+    groups_claim = models.CharField(
+        _("groups claim or attribute"), max_length=200, default="groups"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("identity provider")
+        verbose_name_plural = _("identity providers")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def has_client_secret(self) -> bool:
+        return bool(self.client_secret_encrypted)
+
+    @property
+    def domains(self) -> list[str]:
+        return [d.strip().lower() for d in self.email_domains.split(",") if d.strip()]
+
+
+class SignInSettings(models.Model):
+    """How people of a workspace sign in (one row per workspace, audited)."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="sign_in_settings"
+    )
+    jit_enabled = models.BooleanField(
+        _("create people at their first single sign-on"), default=False
+    )
+    default_roles = models.JSONField(default=list)
+    default_unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sso_required = models.BooleanField(_("single sign-on required"), default=False)
+    break_glass = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session_lifetime_hours = models.PositiveIntegerField(
+        _("session lifetime (hours)"),
+        default=336,
+        validators=[MinValueValidator(1), MaxValueValidator(8760)],
+    )
+    idle_timeout_minutes = models.PositiveIntegerField(
+        _("idle timeout (minutes, 0 for none)"), default=0, validators=[MaxValueValidator(525600)]
+    )
+    mfa_required_for_admins = models.BooleanField(
+        _("two factors required for admins and executives"), default=False
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("sign-in settings")
+
+    def __str__(self) -> str:
+        return f"sign-in settings of {self.workspace_id}"
+
+
+class GroupMapping(models.Model):
+    """An identity provider's group (or claim value) → Pacte roles and, optionally, a team.
+
+    Used by single sign-on and by provisioning (``pacte.accounts.provisioning.apply_identity``).
+    ``unit_name`` keeps the team's name: a team deleted since is reported by name, not ignored.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(_("group"), max_length=200)
+    roles = models.JSONField(_("roles"), default=list)
+    unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    unit_name = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("group mapping")
+        verbose_name_plural = _("group mappings")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "group"], name="groupmapping_unique_group")
+        ]
+
+    def __str__(self) -> str:
+        return self.group
+
+    def role_labels(self) -> list[str]:
+        return [str(Role(role).label) for role in self.roles if role in Role.values]
+
+
+class ExternalIdentity(models.Model):
+    """A person as their identity provider names them (OIDC ``sub``, SAML NameID)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(
+        IdentityProvider, on_delete=models.CASCADE, related_name="identities"
+    )
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subject"], name="externalidentity_unique_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.user_id}"
+
+
+class FactorKind(models.TextChoices):
+    TOTP = "totp", _("Authenticator app")
+    PASSKEY = "passkey", _("Passkey")
+    RECOVERY = "recovery", _("Recovery codes")
+
+
+class SecondFactor(models.Model):
+    """A person's second factor: an authenticator app (TOTP secret, encrypted), a passkey
+    (WebAuthn public key) or their recovery codes (SHA-256 hashes, each used once)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="second_factors")
+    kind = models.CharField(max_length=10, choices=FactorKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    last_step = models.BigIntegerField(default=0)
+    credential_id = models.CharField(max_length=400, blank=True)
+    public_key = models.TextField(blank=True)
+    sign_count = models.BigIntegerField(default=0)
+    code_hashes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("second factor")
+        verbose_name_plural = _("second factors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential_id"],
+                condition=~models.Q(credential_id=""),
+                name="secondfactor_unique_credential",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"

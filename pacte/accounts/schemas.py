@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from uuid import UUID
 
 from ninja import Field, Schema
 
@@ -56,3 +57,77 @@ class TokenOut(Schema):
 
 class TokenCreated(TokenOut):
     secret: str
+
+
+class ProviderOut(Schema):
+    uuid: UUID
+    kind: str
+    display_name: str
+    email_domains: str
+    is_enabled: bool
+    issuer: str
+    client_id: str
+    client_secret_set: bool
+    scopes: str
+    metadata_url: str
+    metadata_xml_set: bool
+    groups_claim: str
+    version: int
+
+
+class ProviderIn(Schema):
+    """``client_secret`` is write-only: send it to set or replace it, omit it to keep it."""
+
+    kind: str = Field(..., pattern="^(oidc|saml)$")
+    display_name: str = Field(..., min_length=1, max_length=100)
+    email_domains: str = Field("", max_length=500)
+    is_enabled: bool = True
+    issuer: str = Field("", max_length=500)
+    client_id: str = Field("", max_length=255)
+    client_secret: str | None = Field(None, max_length=2000)
+    scopes: str = Field("openid email profile", max_length=255)
+    metadata_url: str = Field("", max_length=500)
+    metadata_xml: str | None = Field(None, max_length=1_000_000)
+    groups_claim: str = Field("groups", min_length=1, max_length=200)
+    version: int | None = None
+
+
+class MappingOut(Schema):
+    uuid: UUID
+    group: str
+    roles: list[str]
+    unit: UUID | None
+    unit_name: str
+
+
+class MappingIn(Schema):
+    group: str = Field(..., min_length=1, max_length=200)
+    roles: list[str] = []
+    unit: UUID | None = None
+
+
+class SignInOut(Schema):
+    sso_required: bool
+    break_glass: UUID | None
+    jit_enabled: bool
+    default_roles: list[str]
+    default_unit: UUID | None
+    session_lifetime_hours: int
+    idle_timeout_minutes: int
+    mfa_required_for_admins: bool
+    version: int
+    provider: ProviderOut | None
+    mappings: list[MappingOut]
+
+
+class SignInPatch(Schema):
+    sso_required: bool | None = None
+    break_glass: UUID | None = None
+    clear_break_glass: bool = False
+    jit_enabled: bool | None = None
+    default_roles: list[str] | None = None
+    default_unit: UUID | None = None
+    session_lifetime_hours: int | None = Field(None, ge=1, le=8760)
+    idle_timeout_minutes: int | None = Field(None, ge=0, le=525600)
+    mfa_required_for_admins: bool | None = None
+    version: int | None = None

@@ -103,7 +103,9 @@ def set_language(*, user: User, language: str) -> None:
         user.save(update_fields=["language"])
 
 
-def switch_workspace(*, user: User, workspace_uuid: object) -> Membership:
+def switch_workspace(
+    *, user: User, workspace_uuid: object, only_workspace_id: int | None = None
+) -> Membership:
     try:
         workspace_uuid = uuid.UUID(str(workspace_uuid))
     except ValueError:
@@ -113,6 +115,8 @@ def switch_workspace(*, user: User, workspace_uuid: object) -> Membership:
         .filter(user=user, is_active=True, workspace__uuid=workspace_uuid)
         .first()
     )
+    if member is not None and only_workspace_id is not None:
+        member = member if member.workspace_id == only_workspace_id else None
     if member is None:
         raise DomainError(_("You are not a member of that workspace."), code="not_found")
     user.current_workspace = member.workspace
@@ -162,9 +166,8 @@ def member_for_token(secret: str) -> Membership | None:
     return token.membership
 
 
-def active_memberships(user: User) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user, is_active=True, workspace__isnull=False)
-        .select_related("workspace")
-        .order_by("workspace__name")
-    )
+def active_memberships(user: User, *, only_workspace_id: int | None = None) -> list[Membership]:
+    rows = Membership.objects.filter(user=user, is_active=True, workspace__isnull=False)
+    if only_workspace_id is not None:
+        rows = rows.filter(workspace_id=only_workspace_id)
+    return list(rows.select_related("workspace").order_by("workspace__name"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.accounts import views
+from pacte.accounts import mfa_views, signin_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,23 @@ urlpatterns = [
     path("tokens/<uuid:uuid>/revoke/", views.token_revoke, name="token_revoke"),
     path("workspace/", views.switch_workspace, name="switch_workspace"),
     path("settings/", views.workspace_settings, name="workspace_settings"),
+    path("choose/", views.choose_workspace, name="choose_workspace"),
+    path("login/verify/", mfa_views.login_verify, name="login_verify"),
+    path(
+        "login/verify/passkey/options/",
+        mfa_views.login_verify_passkey_options,
+        name="login_verify_passkey_options",
+    ),
+    path("login/verify/passkey/", mfa_views.login_verify_passkey, name="login_verify_passkey"),
+    path("login/passkey/options/", mfa_views.passkey_login_options, name="passkey_login_options"),
+    path("login/passkey/", mfa_views.passkey_login, name="passkey_login"),
+    path("2fa/", mfa_views.security, name="security"),
+    path("2fa/passkey/options/", mfa_views.passkey_add_options, name="passkey_add_options"),
+    path("2fa/passkey/", mfa_views.passkey_add, name="passkey_add"),
+    path("sessions/end/", views.end_sessions, name="end_sessions"),
+    path("sign-in/", signin_views.sign_in_settings, name="sign_in_settings"),
+    path("sign-in/provider/delete/", signin_views.provider_delete, name="provider_delete"),
+    path(
+        "sign-in/mappings/<uuid:uuid>/delete/", signin_views.mapping_delete, name="mapping_delete"
+    ),
 ]

@@ -140,6 +140,7 @@ def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> Fractio
 def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
     """Target, agreed, proposed (pending), missing sellers, reserves and the gap of a node,
     by month, quarter, year and channel, with one row per seller. A handful of queries."""
+    from pacte.planning.labels import quarter_label
     from pacte.sales.models import Channel
 
     months = references.fy_months(workspace, fy)
@@ -205,6 +206,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
                 "agreed": int(cell.get("agreed") or 0),
                 "proposed": int(cell.get("proposed") or 0),
                 "status": obj["status"] if obj else "",
+                "status_label": str(Status(obj["status"]).label) if obj else "",
                 "objective": obj["uuid"] if obj else None,
                 "is_late": bool(obj and obj["is_late"]),
                 "missing": not has,
@@ -236,9 +238,10 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
         }
         for i in range(12)
     ]
-    quarter_rows = [
+    quarter_rows: list[dict[str, Any]] = [
         {
             "number": q + 1,
+            "label": quarter_label(q + 1),
             "target": sum(t_months[q * 3 : q * 3 + 3]),
             "agreed": sum(a_months[q * 3 : q * 3 + 3]),
             "proposed": sum(p_months[q * 3 : q * 3 + 3]),

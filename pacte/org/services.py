@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import ROLE_FIELDS, Membership, Role, User, Workspace
+from pacte.accounts.sessions import end_all_sessions
 from pacte.audit.services import record, record_many, snapshot
 from pacte.errors import DomainError, StaleVersion, check_version
 from pacte.org import selectors
@@ -602,6 +603,12 @@ def set_member_active(
         before=before,
         after=snapshot(member, MEMBER_FIELDS),
     )
+    if (
+        not active
+        and not Membership.objects.filter(user_id=member.user_id, is_active=True).exists()
+    ):
+        # Nothing left to open: every session of the person ends at its next request.
+        end_all_sessions(user=member.user, actor=actor, reason="deactivated")
     return member
 
 

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,8 +32,11 @@ from pacte.org.forms import (
     ProposalCreateForm,
     UnitForm,
 )
+from pacte.org.labels import shape_value
 from pacte.org.models import Deputy, Placement, ProposalDraft
 from pacte.org.people_import import COLUMNS, import_people
+from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
+from pacte.uploads import read_bytes
 
 
 def _form_error(form: object, exc: DomainError) -> None:
@@ -235,7 +239,7 @@ def people_import(request: MemberRequest) -> HttpResponse:
             result = import_people(
                 workspace=request.member.workspace,
                 actor=request.member,
-                data=form.cleaned_data["file"].read(),
+                data=read_bytes(form.cleaned_data["file"], PEOPLE_MAX_BYTES),
             )
         except DomainError as exc:
             form.add_error("file", exc.message)
@@ -421,6 +425,8 @@ def structure_page(request: MemberRequest) -> HttpResponse:
     snap = structure.scope_for(member, structure.snapshot(member.workspace, day))
     metrics = structure.metrics_of(snap, settings)
     trend = structure.trend(member)
+    for point in trend:
+        point["label"] = date_format(datetime.date.fromisoformat(point["on"]), "SHORT_DATE_FORMAT")
     by_layers = list(enumerate(metrics["layers"]["sellers_by_layers"]))
     return render(
         request,
@@ -442,7 +448,17 @@ def structure_page(request: MemberRequest) -> HttpResponse:
                 }
             ),
             "can_edit": member.has_role(*ADMIN_ROLES),
-            "chart_data": {"trend": trend, "by_layers": metrics["layers"]["sellers_by_layers"]},
+            "chart_data": {
+                "trend": trend,
+                "by_layers": metrics["layers"]["sellers_by_layers"],
+                "labels": {
+                    "managers_above": _("Managers above"),
+                    "sellers": _("Sellers"),
+                    "layers_max": _("Most layers"),
+                    "layers_mean": _("Mean layers"),
+                    "span_mean": _("Mean span"),
+                },
+            },
         },
     )
 
@@ -560,7 +576,8 @@ def proposals_page(request: MemberRequest) -> HttpResponse:
         "max_layers": settings.max_layers,
         "span_min": settings.span_min,
         "span_max": settings.span_max,
-        "name": _("Proposal of %(date)s") % {"date": timezone.localdate().isoformat()},
+        "name": _("Proposal of %(date)s")
+        % {"date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")},
         "on": timezone.localdate(),
     }
     form = ProposalCreateForm(request.POST or None, initial=initial)
@@ -706,7 +723,10 @@ def _side_by_side(
         _("Sellers too far from the top"),
         _("Target shape reached"),
     ]
-    return list(zip(labels, pick(left), pick(right), strict=True))
+    return [
+        (label, shape_value(a), shape_value(b))
+        for label, a, b in zip(labels, pick(left), pick(right), strict=True)
+    ]
 
 
 @require_GET

@@ -12,6 +12,7 @@ PROD = {
     "PACTE_ENV": "production",
     "PACTE_SECRET_KEY": "k" * 20 + "-very-long-random-production-secret-value-0123456789",
     "PACTE_ALLOWED_HOSTS": "pacte.example.com",
+    "PACTE_ENCRYPTION_KEYS": "m5ZoFMpr0tzbvvPn1gP6lzqe8vTNkxsCLJWEyqUIzWA=",
     "DJANGO_SETTINGS_MODULE": "pacte.settings",
 }
 
@@ -48,6 +49,24 @@ def test_production_refuses_to_start_without_allowed_hosts(tmp_path: Path) -> No
     assert "PACTE_ALLOWED_HOSTS" in result.stderr
 
 
+def test_production_refuses_to_start_without_encryption_keys(tmp_path: Path) -> None:
+    env = {**PROD, "PACTE_VAR_DIR": str(tmp_path)}
+    del env["PACTE_ENCRYPTION_KEYS"]
+    result = run(["check"], **env)
+    assert result.returncode != 0
+    assert "PACTE_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_malformed_encryption_key_or_proxy_is_refused(tmp_path: Path) -> None:
+    result = run(["check"], PACTE_ENCRYPTION_KEYS="short", PACTE_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "PACTE_ENCRYPTION_KEYS: key 1" in result.stderr
+    assert "short" not in result.stderr.split("PACTE_ENCRYPTION_KEYS: key 1")[1][:80]
+    result = run(["check"], PACTE_TRUSTED_PROXIES="10.0.0.0/8,nope", PACTE_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "PACTE_TRUSTED_PROXIES" in result.stderr
+
+
 def test_check_deploy_reports_nothing(tmp_path: Path) -> None:
     result = run(
         ["check", "--deploy", "--fail-level", "WARNING"], **PROD, PACTE_VAR_DIR=str(tmp_path)
@@ -75,3 +94,4 @@ def test_healthz_reports_the_database(db, client) -> None:  # type: ignore[no-un
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+    assert response.json()["cache"] == "ok"

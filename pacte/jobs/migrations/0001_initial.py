@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0003_workspace_time_zone'),
+        ('accounts', '0005_workspace_time_zone'),
     ]
 
     operations = [

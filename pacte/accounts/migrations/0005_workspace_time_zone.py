@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_workspace_cube_version'),
+        ('accounts', '0004_second_factors'),
     ]
 
     operations = [
