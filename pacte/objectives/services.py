@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, StaleVersion
+from pacte.lib.dates import format_day, parse_iso_day
 from pacte.lib.money import MoneyError, format_money, to_minor
 from pacte.objectives import maths, references
 from pacte.objectives.models import (
@@ -303,6 +304,10 @@ def render_notice(notice: Notification, currency: str) -> tuple[str, str]:
     for key in ("amount", "reference"):
         if key in params:
             params[key] = format_money(params[key], currency, lang)
+    for key in ("closes_on",):
+        day = parse_iso_day(params.get(key))
+        if day is not None:
+            params[key] = format_day(day, lang)
     params.setdefault("reason", "")
     try:
         return subject % params, body % params

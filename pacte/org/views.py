@@ -11,12 +11,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, visible_members
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
+from pacte.lib.dates import format_day
 from pacte.org import proposals, selectors, services, structure
 from pacte.org.forms import (
     DeputyForm,
@@ -560,7 +562,8 @@ def proposals_page(request: MemberRequest) -> HttpResponse:
         "max_layers": settings.max_layers,
         "span_min": settings.span_min,
         "span_max": settings.span_max,
-        "name": _("Proposal of %(date)s") % {"date": timezone.localdate().isoformat()},
+        "name": _("Proposal of %(date)s")
+        % {"date": format_day(timezone.localdate(), get_language())},
         "on": timezone.localdate(),
     }
     form = ProposalCreateForm(request.POST or None, initial=initial)
