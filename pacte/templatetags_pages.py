@@ -1,4 +1,5 @@
-"""Template tags available in every page: dates in the one format of each language."""
+"""Template tags available in every page: dates in the one format of each language, and the
+menu's mark on the current page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from pacte.lib import dates
@@ -42,3 +44,15 @@ def moment(value: Any) -> str:
 def today() -> str:
     """``{% today %}``: today's date in the active language."""
     return dates.format_day(timezone.localdate(), get_language())
+
+
+@register.simple_tag(takes_context=True)
+def current_page(context: template.Context, prefixes: str, exact: bool = False) -> SafeString:
+    """`` aria-current="page"`` on a menu link when the page's path starts with one of the
+    space-separated ``prefixes`` (or equals it, with ``exact``), else nothing."""
+    request = context.get("request")
+    path = getattr(request, "path", "")
+    for prefix in prefixes.split():
+        if path == prefix or (not exact and path.startswith(prefix)):
+            return mark_safe(' aria-current="page"')
+    return mark_safe("")
