@@ -5,7 +5,7 @@ from pacte.accounts import views as account_views
 from pacte.api import api
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("account/", include("pacte.accounts.urls")),

@@ -1,9 +1,20 @@
+"""Pages of the whole site: the home page (it gathers what every app has waiting for the
+member), error pages and the favicon."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_GET, require_safe
+
+from pacte.accounts.decorators import MemberRequest, member_required
+
+
+@require_GET
+@member_required()
+def home(request: MemberRequest) -> HttpResponse:
+    return render(request, "home.html", {})
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
