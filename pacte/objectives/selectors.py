@@ -13,17 +13,14 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.objectives import references
 from pacte.objectives.models import CheckIn, GapRule, Layer, Objective, ObjectiveCell, Status
 from pacte.org.models import Placement, Unit
-from pacte.org.selectors import root_unit, subtree_ids
+from pacte.org.selectors import led_subtree_ids, root_unit, subtree_ids
 
 
 def led_unit_ids(viewer: Membership) -> list[int]:
     """Units the viewer leads and everything below them."""
     if not viewer.is_lead:
         return []
-    ids: list[int] = []
-    for unit in Unit.objects.filter(workspace=viewer.workspace, lead=viewer, is_active=True):
-        ids.extend(subtree_ids(unit))
-    return sorted(set(ids))
+    return led_subtree_ids(viewer)
 
 
 def team_seller_ids(viewer: Membership) -> QuerySet[Any, Any]:
