@@ -160,11 +160,9 @@ def get_reconciliation(
 ) -> Any:
     """Target, agreed, proposed, missing and gap of a node (default: the company for
     executives, the viewer's team for leads) and fiscal year (default: the one being set)."""
-    from pacte.objectives.views import default_fiscal_year
-
     member = request_member(request)
     require_role(member, "executive", "admin", "lead")
-    fiscal_year = fiscal_year or default_fiscal_year(member)
+    fiscal_year = fiscal_year or selectors.default_fiscal_year(member)
     node = selectors.get_node_for(member, unit)
     data = selectors.reconciliation(member.workspace, node, fiscal_year)
     data["unit"] = node.uuid

@@ -16,6 +16,21 @@ from pacte.org.models import Placement, Unit
 from pacte.org.selectors import led_subtree_ids, root_unit, subtree_ids
 
 
+def default_fiscal_year(member: Membership) -> int:
+    """The fiscal year being set: an open window's, else next fiscal year."""
+    from pacte.objectives.models import Window
+
+    today = timezone.localdate()
+    window = (
+        Window.objects.filter(workspace=member.workspace, closes_on__gte=today)
+        .order_by("fiscal_year")
+        .first()
+    )
+    if window is not None:
+        return window.fiscal_year
+    return references.calendar_of(member.workspace).year_of(today) + 1
+
+
 def led_unit_ids(viewer: Membership) -> list[int]:
     """Units the viewer leads and everything below them."""
     if not viewer.is_lead:

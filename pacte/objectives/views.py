@@ -29,21 +29,7 @@ from pacte.objectives.models import (
     RuleKind,
     Status,
 )
-
-
-def default_fiscal_year(member: Membership) -> int:
-    """The fiscal year being set: an open window's, else next fiscal year."""
-    from pacte.objectives.models import Window
-
-    today = timezone.localdate()
-    window = (
-        Window.objects.filter(workspace=member.workspace, closes_on__gte=today)
-        .order_by("fiscal_year")
-        .first()
-    )
-    if window is not None:
-        return window.fiscal_year
-    return references.calendar_of(member.workspace).year_of(today) + 1
+from pacte.objectives.selectors import default_fiscal_year
 
 
 def _fy(request: MemberRequest) -> int:
