@@ -11,7 +11,7 @@ document.addEventListener("htmx:responseError", (event) => {
 
 // The menu is a <details>: open on wide screens (its button hidden), a menu button on phones.
 // Escape or a click outside closes it and gives the focus back to the button.
-const wideScreen = window.matchMedia("(min-width: 1024px)");
+const wideScreen = window.matchMedia("(min-width: 1280px)");
 const siteMenus = () => document.querySelectorAll("[data-site-menu]");
 const syncMenus = () => siteMenus().forEach((menu) => { menu.open = wideScreen.matches; });
 wideScreen.addEventListener("change", syncMenus);
