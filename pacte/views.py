@@ -9,12 +9,19 @@ from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_safe
 
 from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.objectives.models import Status
+from pacte.objectives.selectors import waiting_for
 
 
 @require_GET
 @member_required()
 def home(request: MemberRequest) -> HttpResponse:
-    return render(request, "home.html", {})
+    """What waits for the member: decisions, unread notifications, their own objective and
+    check-in, their team's or the company's missing proposals and check-ins (a fixed number of
+    queries, see ``waiting_for``)."""
+    waiting = waiting_for(request.member)
+    own_status = Status(waiting.own_status).label if waiting.own_status else None
+    return render(request, "home.html", {"waiting": waiting, "own_status_label": own_status})
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

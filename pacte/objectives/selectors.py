@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -290,4 +291,109 @@ def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
         .select_related("objective__seller")
         .annotate(seller_name=F("objective__seller__name"))
         .order_by("-week", "seller_name")[:500]
+    )
+
+
+# --------------------------------------------------------------------------- home page
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for a member, shown on the home page.
+
+    ``fiscal_year`` is the year being set (proposals), ``current_year`` the year in progress
+    (weekly check-ins on its agreed objectives). ``own_*`` are the member's own, as a seller;
+    ``scope`` is ``"team"`` for a lead (the sellers of the teams they lead, themselves apart),
+    ``"company"`` for executives and admins, else None."""
+
+    fiscal_year: int
+    current_year: int
+    decisions: int
+    unread: int
+    is_seller: bool
+    own_status: str | None
+    own_objective: Any
+    check_in_objective: Any
+    check_in_due: bool
+    scope: str | None
+    sellers: int
+    missing: int
+    check_ins_due: int
+
+
+def waiting_for(member: Membership) -> Waiting:
+    """Counts for the home page in a fixed number of queries (at most six, whatever the size of
+    the team or the company)."""
+    from pacte.objectives.models import Notification
+    from pacte.objectives.services import week_of
+
+    ws = member.workspace
+    today = timezone.localdate()
+    week = week_of(today)
+    fy = default_fiscal_year(member)
+    current = references.calendar_of(ws).year_of(today)
+    decisions = Objective.objects.filter(
+        workspace=ws, handler=member, status=Status.PROPOSED
+    ).count()
+    unread = Notification.objects.filter(
+        workspace=ws, recipient=member, read_at__isnull=True
+    ).count()
+
+    own: dict[int, Any] = {}
+    if member.is_seller:
+        checked = CheckIn.objects.filter(workspace=ws, objective=OuterRef("pk"), week=week)
+        own = {
+            row["fiscal_year"]: row
+            for row in Objective.objects.filter(
+                workspace=ws, seller=member, fiscal_year__in={fy, current}
+            )
+            .annotate(checked=Exists(checked))
+            .values("fiscal_year", "uuid", "status", "checked")
+        }
+    setting, running = own.get(fy), own.get(current)
+    check_in = running if running is not None and running["status"] == Status.AGREED else None
+
+    scope: str | None = None
+    counts = {"sellers": 0, "missing": 0, "due": 0}
+    if member.sees_everything or member.is_lead:
+        sellers = Membership.objects.for_workspace(ws).active().filter(is_seller=True)
+        if member.sees_everything:
+            scope = "company"
+        else:
+            scope = "team"
+            placed = Placement.objects.on(today).filter(
+                workspace=ws, unit_id__in=led_subtree_ids(member)
+            )
+            sellers = sellers.filter(pk__in=placed.values("membership_id")).exclude(pk=member.pk)
+        proposed = Objective.objects.filter(
+            workspace=ws, fiscal_year=fy, seller=OuterRef("pk")
+        ).exclude(status=Status.DRAFT)
+        agreed = Objective.objects.filter(
+            workspace=ws, fiscal_year=current, seller=OuterRef("pk"), status=Status.AGREED
+        )
+        checked_in = CheckIn.objects.filter(
+            workspace=ws,
+            week=week,
+            objective__fiscal_year=current,
+            objective__seller=OuterRef("pk"),
+        )
+        counts = sellers.aggregate(
+            sellers=Count("pk"),
+            missing=Count("pk", filter=~Exists(proposed)),
+            due=Count("pk", filter=Exists(agreed) & ~Exists(checked_in)),
+        )
+    return Waiting(
+        fiscal_year=fy,
+        current_year=current,
+        decisions=decisions,
+        unread=unread,
+        is_seller=member.is_seller,
+        own_status=setting["status"] if setting else None,
+        own_objective=setting["uuid"] if setting else None,
+        check_in_objective=check_in["uuid"] if check_in else None,
+        check_in_due=check_in is not None and not check_in["checked"],
+        scope=scope,
+        sellers=counts["sellers"],
+        missing=counts["missing"],
+        check_ins_due=counts["due"],
     )
