@@ -237,3 +237,7 @@ class NotificationOut(Schema):
     url: str
     read: bool
     created_at: datetime.datetime
+
+
+class NotificationsReadOut(Schema):
+    marked: int

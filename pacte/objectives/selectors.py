@@ -12,7 +12,15 @@ from django.utils import timezone
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership, Workspace
 from pacte.objectives import references
-from pacte.objectives.models import CheckIn, GapRule, Layer, Objective, ObjectiveCell, Status
+from pacte.objectives.models import (
+    CheckIn,
+    GapRule,
+    Layer,
+    Notification,
+    Objective,
+    ObjectiveCell,
+    Status,
+)
 from pacte.org.models import Placement, Unit
 from pacte.org.selectors import led_subtree_ids, root_unit, subtree_ids
 
@@ -57,6 +65,13 @@ def objectives_visible_to(viewer: Membership) -> QuerySet[Objective]:
     if viewer.is_lead:
         condition |= Q(seller_id__in=team_seller_ids(viewer))
     return qs.filter(condition)
+
+
+def notifications_of(member: Membership) -> QuerySet[Notification]:
+    """The member's own notifications, newest first; anyone else's is simply not found."""
+    return Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def get_objective_for(viewer: Membership, public_id: Any) -> Objective:
@@ -324,7 +339,6 @@ class Waiting:
 def waiting_for(member: Membership) -> Waiting:
     """Counts for the home page in a fixed number of queries (at most six, whatever the size of
     the team or the company)."""
-    from pacte.objectives.models import Notification
     from pacte.objectives.services import week_of
 
     ws = member.workspace

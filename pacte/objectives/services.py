@@ -337,6 +337,19 @@ def notify(
     return notice
 
 
+def mark_read(*, member: Membership, notice: Notification | None = None) -> int:
+    """Mark ``notice`` (one of ``member``'s own notifications) read, or every unread one of
+    theirs when ``notice`` is None; returns how many changed (reading twice changes nothing)."""
+    unread = Notification.objects.filter(
+        workspace=member.workspace, recipient=member, read_at__isnull=True
+    )
+    if notice is not None:
+        if notice.recipient_id != member.pk or notice.workspace_id != member.workspace_id:
+            raise PermissionDenied(_("This notification is someone else's."))
+        unread = unread.filter(pk=notice.pk)
+    return unread.update(read_at=timezone.now())
+
+
 # --------------------------------------------------------------------------- objectives
 
 
