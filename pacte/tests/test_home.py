@@ -65,14 +65,16 @@ def year(cast: Cast) -> dict[str, int]:
 def test_a_seller_sees_their_objective_and_this_weeks_check_in(cast: Cast, year) -> None:
     waiting = waiting_for(cast.seller)
     assert (waiting.fiscal_year, waiting.own_status) == (year["setting"], Status.AGREED)
-    assert waiting.check_in_objective is not None and waiting.check_in_due is False
+    assert waiting.check_in_objective is not None
+    assert waiting.check_in_due is False
     assert (waiting.decisions, waiting.unread, waiting.scope) == (0, 0, None)
 
 
 def test_a_lead_sees_their_decisions_and_their_teams_gaps(cast: Cast, year) -> None:
     waiting = waiting_for(cast.lead)
     assert (waiting.decisions, waiting.unread) == (1, 1)
-    assert waiting.own_status is None and waiting.check_in_due is True
+    assert waiting.own_status is None
+    assert waiting.check_in_due is True
     # the team is the seller (the lead apart): proposed next year, checked in this week
     assert (waiting.scope, waiting.sellers, waiting.missing, waiting.check_ins_due) == (
         "team",
@@ -84,7 +86,8 @@ def test_a_lead_sees_their_decisions_and_their_teams_gaps(cast: Cast, year) -> N
 
 def test_an_executive_sees_the_whole_company(cast: Cast, year) -> None:
     waiting = waiting_for(cast.executive)
-    assert not waiting.is_seller and waiting.check_in_objective is None
+    assert not waiting.is_seller
+    assert waiting.check_in_objective is None
     # lead, seller, other seller: the lead has not proposed; the lead and the other seller have
     # not checked in this week
     assert (waiting.scope, waiting.sellers, waiting.missing, waiting.check_ins_due) == (
