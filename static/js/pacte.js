@@ -34,16 +34,24 @@ document.addEventListener("click", (event) => {
 // that scrolls is a named region that takes the keyboard focus (arrow keys scroll it), with a
 // hint at its top (it stays in view while the table scrolls) and shadows on the sides that hide
 // columns (CSS).
+const tidy = (text) => text.trim().replace(/\s+/g, " ");
+// A scrolling table is named after its caption, else the heading of its section, else the
+// nearest heading before it, else its first column headers.
 const tableName = (table, box) => {
-  const caption = table.caption?.textContent.trim();
-  if (caption) return caption;
+  const caption = table.caption?.textContent;
+  if (caption && tidy(caption)) return tidy(caption);
+  const section = box.closest("[aria-labelledby]");
+  const title = section && document.getElementById(section.getAttribute("aria-labelledby"));
+  if (title && tidy(title.textContent)) return tidy(title.textContent);
   for (let node = box; node && node.tagName !== "MAIN"; node = node.parentElement) {
     for (let sibling = node.previousElementSibling; sibling; sibling = sibling.previousElementSibling) {
-      const heading = /^H[1-6]$/.test(sibling.tagName) ? sibling : sibling.querySelector?.("h1, h2, h3, h4, h5, h6");
-      if (heading && heading.textContent.trim()) return heading.textContent.trim().replace(/\s+/g, " ");
+      const heading = /^H[1-6]$/.test(sibling.tagName) ? sibling
+        : sibling.tagName === "HGROUP" ? sibling.querySelector("h1, h2, h3, h4, h5, h6") : null;
+      if (heading && tidy(heading.textContent)) return tidy(heading.textContent);
     }
   }
-  return document.body.dataset.tableLabel;
+  const columns = Array.from(table.querySelectorAll("thead th")).slice(0, 4);
+  return columns.map((th) => tidy(th.textContent)).filter(Boolean).join(", ");
 };
 
 const markRegion = (box) => {
