@@ -2,8 +2,9 @@
 
 A day reads ``4 Dec 2026`` in English and ``4 déc. 2026`` in French (CLDR's medium date, the
 same in tables, sentences, e-mails and PDFs); a moment adds the time, ``4 Dec 2026, 14:05`` /
-``4 déc. 2026, 14:05``. Forms and the API keep ISO dates (``2026-12-04``): this module is only
-for reading.
+``4 déc. 2026, 14:05``. A day never breaks across two lines (no-break spaces), a moment only
+after its comma. Forms and the API keep ISO dates (``2026-12-04``): this module is only for
+reading.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from babel.dates import format_date, format_time, get_datetime_format
 from pacte.lib.money import babel_locale
 
 MISSING = "—"
+NBSP = "\u00a0"
 
 
 def format_day(day: datetime.date | None, language: str | None) -> str:
@@ -23,7 +25,7 @@ def format_day(day: datetime.date | None, language: str | None) -> str:
         return MISSING
     if isinstance(day, datetime.datetime):
         day = day.date()
-    return str(format_date(day, "medium", locale=babel_locale(language)))
+    return str(format_date(day, "medium", locale=babel_locale(language))).replace(" ", NBSP)
 
 
 def format_moment(moment: datetime.datetime | None, language: str | None) -> str:
@@ -31,7 +33,7 @@ def format_moment(moment: datetime.datetime | None, language: str | None) -> str
     if moment is None:
         return MISSING
     locale = babel_locale(language)
-    time = str(format_time(moment.time(), "short", locale=locale))
+    time = str(format_time(moment.time(), "short", locale=locale)).replace(" ", NBSP)
     pattern = str(get_datetime_format("medium", locale=locale))
     return pattern.replace("{1}", format_day(moment.date(), language)).replace("{0}", time)
 

@@ -77,7 +77,10 @@ def test_python_formats_dates_for_people_in_one_place():
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("en", "4 Dec 2026 · 4 Dec 2026, 14:05"), ("fr", "4 déc. 2026 · 4 déc. 2026, 14:05")],
+    [
+        ("en", "4\u00a0Dec\u00a02026 · 4\u00a0Dec\u00a02026, 14:05"),
+        ("fr", "4\u00a0déc.\u00a02026 · 4\u00a0déc.\u00a02026, 14:05"),
+    ],
 )
 def test_day_and_moment_filters_follow_the_language(language, expected, settings):
     settings.TIME_ZONE = "Europe/Paris"

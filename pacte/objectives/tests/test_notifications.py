@@ -124,7 +124,8 @@ def test_the_service_refuses_someone_elses_notification(cast: Cast, notices) -> 
 
 
 @pytest.mark.parametrize(
-    ("language", "expected"), [("en", "closes on 31 Dec 2026."), ("fr", "31 déc. 2026")]
+    ("language", "expected"),
+    [("en", "closes on 31\u00a0Dec\u00a02026."), ("fr", "31\u00a0déc.\u00a02026")],
 )
 def test_a_reminder_names_its_closing_day_in_the_readers_language(
     cast: Cast, language: str, expected: str
