@@ -3,8 +3,9 @@ and desktop widths, in both languages.
 
 For each page it checks that the document is no wider than the window, that no table cell clips
 its text, that a table wider than its box scrolls only inside a marked region (focusable,
-labelled) and only on a phone (from 1024 px every column shows), and that axe-core finds no
-WCAG 2.1 A/AA violation. Used by ``pacte/tests/browser/test_layout_crawl.py``; the functions take
+labelled) and only on a phone (from 1024 px every column shows), that on a phone every control
+is a 44 px tap target and every field as wide as its box, and that axe-core finds no WCAG 2.1
+A/AA violation. Used by ``pacte/tests/browser/test_layout_crawl.py``; the functions take
 a Playwright page so that the same crawl can be pointed at a running server by hand.
 """
 
@@ -24,6 +25,8 @@ from django.templatetags.static import static
 WIDTHS = (390, 1024, 1440)
 #: Widths where every column of every table must show without scrolling.
 FULL_WIDTH_FROM = 1024
+#: Widths where the page is used one-handed: 44 px tap targets, full-width fields.
+PHONE_UP_TO = 768
 HEIGHT = 900
 AXE_VERSION = "4.14.1"
 AXE_STATIC = f"vendor/axe-core-{AXE_VERSION}/axe.min.js"
@@ -41,7 +44,7 @@ SKIP_RE = re.compile(
 
 # Measures the page at the current width (see the module docstring for what is checked).
 MEASURE_JS = """
-(fullWidth) => {
+([fullWidth, phone]) => {
   const problems = [];
   const root = document.documentElement;
   const viewport = root.clientWidth;
@@ -90,6 +93,26 @@ MEASURE_JS = """
                || box.getAttribute("role") !== "region" || !box.classList.contains("table-scroll")) {
       problems.push({kind: "unmarked-scroll-region",
                      detail: `${what}: scrolls in a box without role=region, tabindex, label and cue`});
+    }
+  }
+  if (phone) {
+    // One-handed use: 44 px tap targets; fields as wide as their box (outside tables).
+    const controls = "main :is(button, [role=button], select, textarea, summary, " +
+      "input:not([type=hidden], [type=checkbox], [type=radio])), header :is(summary, button)";
+    for (const control of document.querySelectorAll(controls)) {
+      if (!visible(control)) continue;
+      const box = control.getBoundingClientRect();
+      const what = `${control.tagName.toLowerCase()} "${(control.textContent || control.name || "").trim().slice(0, 30)}"`;
+      if (box.height < 43.5) {
+        problems.push({kind: "small-tap-target", detail: `${what} ${Math.round(box.height)}px high`});
+      }
+      if (control.matches("input, select, textarea") && !control.closest("td, th")) {
+        const room = control.parentElement.getBoundingClientRect().width;
+        if (box.width < room - 2) {
+          problems.push({kind: "narrow-field",
+                         detail: `${what} ${Math.round(box.width)}px of ${Math.round(room)}px`});
+        }
+      }
     }
   }
   return problems;
@@ -197,7 +220,7 @@ def measure(page: Any, width: int) -> list[dict[str, str]]:
     page.evaluate(
         "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
     )
-    return list(page.evaluate(MEASURE_JS, width >= FULL_WIDTH_FROM))
+    return list(page.evaluate(MEASURE_JS, [width >= FULL_WIDTH_FROM, width < PHONE_UP_TO]))
 
 
 def axe(page: Any, base: str, *, contrast: bool = True) -> list[dict[str, str]]:
@@ -232,10 +255,8 @@ def check(page: Any, base: str, report: Report, role: str, language: str, path: 
             found += axe(page, base, contrast=width == CONTRAST_WIDTH)
         except Exception as exc:  # axe itself failed on this page: say where
             found.append({"kind": "axe-error", "detail": str(exc).splitlines()[0]})
-        for item in found:
-            report.problems.append(
-                Problem(role, language, width, path, item["kind"], item["detail"])
-            )
+        for kind, detail in dict.fromkeys((item["kind"], item["detail"]) for item in found):
+            report.problems.append(Problem(role, language, width, path, kind, detail))
 
 
 def visit(page: Any, base: str, report: Report, role: str, language: str, path: str) -> bool:
