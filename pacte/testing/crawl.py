@@ -259,6 +259,22 @@ def check(page: Any, base: str, report: Report, role: str, language: str, path: 
             report.problems.append(Problem(role, language, width, path, kind, detail))
 
 
+def problems_here(page: Any, base: str, widths: Iterable[int] = WIDTHS) -> list[str]:
+    """The crawl's checks on the page as it is now, for a browser test that walks a job
+    through the pages (``assert crawl.problems_here(page, url) == []`` after each step); the
+    window is put back to its size."""
+    size = page.viewport_size
+    path = urlsplit(page.url).path
+    language = page.locator("html").get_attribute("lang") or ""
+    found: list[str] = []
+    for width in widths:
+        measured = measure(page, width) + axe(page, base, contrast=width == CONTRAST_WIDTH)
+        found += [f"{width}px {path} ({language}): {m['kind']}: {m['detail']}" for m in measured]
+    if size:
+        page.set_viewport_size(size)
+    return list(dict.fromkeys(found))
+
+
 def visit(page: Any, base: str, report: Report, role: str, language: str, path: str) -> bool:
     """Open a page and check it; False when it is not an HTML page that answered. The page loads
     at the narrowest width, as on a phone, and is then widened."""

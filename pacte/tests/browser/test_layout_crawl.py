@@ -203,4 +203,4 @@ def test_a_phone_is_used_with_the_keyboard_alone(live_server: Any, tab: Any) -> 
     tab.wait_for_function("() => document.activeElement.scrollLeft > 0")
     assert tab.locator(".scroll-hint").first.is_visible()
     assert crawl.axe(tab, url) == []
-    assert crawl.measure(tab, 390) == []
+    assert crawl.problems_here(tab, url) == []
