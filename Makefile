@@ -8,6 +8,8 @@ PORT    ?= 8000
 HOST    ?= 127.0.0.1
 WORKERS ?= 2
 QUICK   ?=
+# Test processes for `make check` (pytest-xdist): one per core.
+JOBS    ?= auto
 
 # A Python 3.12 or newer: on PATH first, then in pyenv's versions folder (its shims may refuse a
 # version that is installed but not enabled).
@@ -20,11 +22,12 @@ PYTHON ?= $(shell for c in $(PYTHON_CANDIDATES); do \
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
 	done)
 
-.PHONY: help run test lint types test-sqlite test-postgres test-browser bench messages install install-dev clean
+.PHONY: help run check static test lint types migrations-check messages-check test-sqlite test-postgres test-browser bench messages install install-dev clean
 
 help:
 	@echo "make run    set up everything, load the demo company, serve http://$(HOST):$(PORT)"
-	@echo "make test   lint, types, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make check  the fast gate: static checks, then the SQLite tests (no browser)"
+	@echo "make test   static checks, tests on SQLite and PostgreSQL, browser tests"
 	@echo "make bench  benchmarks (QUICK=1 for reduced sizes)"
 
 $(BIN)/python:
@@ -65,6 +68,19 @@ lint: install-dev
 types: install-dev
 	$(BIN)/mypy pacte bench tools
 
+migrations-check: install-dev
+	$(BIN)/pacte makemigrations --check --dry-run -v1
+
+messages-check: install-dev locale/fr/LC_MESSAGES/django.mo
+	$(BIN)/pytest -q -p no:randomly pacte/tests/test_translations.py
+
+# Everything that fails in seconds, before any suite runs.
+static: lint types migrations-check messages-check
+
+check: static
+	$(BIN)/pytest -m "not browser" -p no:randomly -n $(JOBS) -q
+	@echo "make check passed."
+
 test-sqlite: install-dev locale/fr/LC_MESSAGES/django.mo
 	$(BIN)/pytest -m "not browser" -p no:randomly
 
@@ -74,7 +90,7 @@ test-postgres: install-dev locale/fr/LC_MESSAGES/django.mo
 test-browser: install-dev locale/fr/LC_MESSAGES/django.mo
 	$(BIN)/pytest -m browser
 
-test: lint types test-sqlite test-postgres test-browser
+test: static test-sqlite test-postgres test-browser
 	@echo "All checks passed."
 
 bench: install-dev

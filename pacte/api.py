@@ -8,11 +8,26 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.operation import Operation
 
 from pacte.api_auth import SessionMember, TokenMember
 from pacte.errors import DomainError
 
-api = NinjaAPI(
+
+class PacteAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """Short, stable operation ids: ``<app>_<handler>`` (``insights_attainment``,
+        ``sales_import_cancel``), the handler's own app prefix not repeated. Clients generated
+        from the OpenAPI document name their methods after these."""
+        return operation_id(operation.view_func.__module__, operation.view_func.__name__)
+
+
+def operation_id(module: str, name: str) -> str:
+    app = module.split(".")[1] if module.startswith("pacte.") else module.split(".")[0]
+    return name if name.startswith(app + "_") else f"{app}_{name}"
+
+
+api = PacteAPI(
     title="Pacte API",
     version="1",
     description=(

@@ -459,7 +459,6 @@ def load_plans(
 
     from pacte.accounts.models import Membership
     from pacte.errors import DomainError
-    from pacte.lib.money import from_minor
     from pacte.objectives import services as objectives
     from pacte.objectives.references import references_for
     from pacte.planning import services as planning
@@ -526,7 +525,7 @@ def load_plans(
                 objectives.propose(
                     seller=seller,
                     fiscal_year=year,
-                    amount=from_minor(amount, workspace.currency),
+                    amount=amount,
                     narrative="Objective set during the demo set-up.",
                 )
             except DomainError:

@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 
 from pacte.lib import money
@@ -65,3 +67,26 @@ def colon() -> str:
     """The colon after a label, as the active language writes it: "Status:" in English,
     "Statut :" in French (a no-break space before the colon)."""
     return pgettext("typography: the colon after a label", ":")
+
+
+@register.simple_tag
+def field_error(errors: Any, name: str) -> str:
+    """``{% field_error errors "amount" %}``: the field's message, next to it (or nothing)."""
+    message = (errors or {}).get(name)
+    if not message:
+        return ""
+    return format_html(
+        '<small id="id_{}-error" class="error" role="alert">{}</small>', name, message
+    )
+
+
+@register.simple_tag
+def field_aria(errors: Any, name: str, described_by: str = "") -> str:
+    """``{% field_aria errors "amount" %}``: ``aria-invalid`` and ``aria-describedby`` pointing at
+    the field's message when it has one (``described_by``: other ids it is described by)."""
+    ids = [described_by] if described_by else []
+    invalid = bool((errors or {}).get(name))
+    if invalid:
+        ids.append(f"id_{name}-error")
+    attrs = format_html(' aria-describedby="{}"', " ".join(ids)) if ids else ""
+    return format_html("{}{}", attrs, mark_safe(' aria-invalid="true"') if invalid else "")

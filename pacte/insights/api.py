@@ -14,6 +14,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from pacte.accounts.access import ADMIN_ROLES, require_role
+from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
@@ -157,8 +158,9 @@ def what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     _u, seller, _c = selectors.resolve_filters(member, seller=body.seller or None)
     if seller is None:
         raise DomainError(_("Give a seller."), code="required", field="seller")
+    amount = api_amount(body.amount, member.workspace.currency)
     data = dashboard.cockpit(member, seller, choice)
-    result = dashboard.what_if(data["frame"], body.amount, body.month - 1)
+    result = dashboard.what_if(data["frame"], amount, body.month - 1)
     for side in ("before", "after"):
         result[side].update(key=str(seller.uuid), name=seller.name)
     return result
@@ -169,12 +171,17 @@ def judgment(request: HttpRequest, body: JudgmentIn) -> Any:
     """The caller's own committed and best-case amounts for a fiscal year."""
     member = request_member(request)
     choice = selectors.resolve_period(member.workspace, body.period)
+    currency = member.workspace.currency
     return services.save_judgment(
         seller=member,
         actor=member,
         fiscal_year=choice.fy,
-        committed=body.committed,
-        best_case=body.best_case,
+        committed=None
+        if body.committed is None
+        else api_amount(body.committed, currency, field="committed"),
+        best_case=None
+        if body.best_case is None
+        else api_amount(body.best_case, currency, field="best_case"),
         note=body.note,
         version=body.version,
     )

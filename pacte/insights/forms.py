@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pacte.amounts import AmountField, AmountFormMixin
 from pacte.insights.models import LatePolicy
 
 
-class AmountField(forms.DecimalField):
-    """An amount in major units, returned in minor units (int)."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_digits=15, decimal_places=2, **kwargs)  # type: ignore[arg-type]
-
-    def clean(self, value: object) -> int | None:
-        amount = super().clean(value)
-        return None if amount is None else int(Decimal(amount) * 100)
-
-
-class JudgmentForm(forms.Form):
-    committed = AmountField(label=_("Committed"), required=False, min_value=0)
-    best_case = AmountField(label=_("Best case"), required=False, min_value=0)
+class JudgmentForm(AmountFormMixin, forms.Form):
+    committed = AmountField(label=_("Committed"), required=False)
+    best_case = AmountField(label=_("Best case"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class WhatIfForm(forms.Form):
-    amount = AmountField(label=_("Deal amount"), min_value=0)
+class WhatIfForm(AmountFormMixin, forms.Form):
+    amount = AmountField(label=_("Deal amount"))
     month = forms.IntegerField(label=_("Fiscal month"), min_value=1, max_value=12)
 
 

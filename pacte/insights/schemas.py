@@ -4,6 +4,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from pacte.amounts import AmountIn
+
 
 class InsightFilter(Schema):
     period: str | None = Field(None, description="FY2027, FY2027-Q2, FY2027-M03 or FY2027-YTD")
@@ -96,7 +98,7 @@ class AccuracyOut(Schema):
 
 class WhatIfIn(Schema):
     seller: str
-    amount: int = Field(..., ge=0, description="Deal amount in minor units")
+    amount: AmountIn = Field(..., description="Deal amount")
     month: int = Field(..., ge=1, le=12, description="Fiscal month of the deal, 1..12")
     period: str | None = None
 
@@ -109,8 +111,8 @@ class WhatIfOut(Schema):
 
 class JudgmentIn(Schema):
     period: str | None = Field(None, description="The fiscal year, e.g. FY2027")
-    committed: int | None = Field(None, ge=0)
-    best_case: int | None = Field(None, ge=0)
+    committed: AmountIn | None = None
+    best_case: AmountIn | None = None
     note: str = ""
     version: int | None = None
 

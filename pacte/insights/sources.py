@@ -45,15 +45,11 @@ def _published_run_id(workspace: Workspace, fiscal_year: int) -> int | None:
     key = ("run", fiscal_year)
     if key in cache:
         return cache[key]
-    try:
-        from pacte.planning.models import CascadeRun
-    except ImportError:  # pragma: no cover - planning not installed
-        return None
-    cache[key] = (
-        CascadeRun.objects.filter(workspace=workspace, fiscal_year=fiscal_year, status="published")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    # The run every page reads a seller's reference share from (objectives.references).
+    from pacte.objectives.references import published_run
+
+    run = published_run(workspace, fiscal_year)
+    cache[key] = run.pk if run is not None else None
     return cache[key]
 
 

@@ -12,10 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.amounts import AmountError
 from pacte.errors import DomainError, StaleVersion
 from pacte.insights import dashboard, exports, pdf, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
@@ -140,13 +142,17 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
         "is_self": subject.pk == request.member.pk,
         "judgment_form": JudgmentForm(
             initial={
-                "committed": None if forecast["committed"] is None else forecast["committed"] / 100,
-                "best_case": None if forecast["best_case"] is None else forecast["best_case"] / 100,
+                "committed": forecast["committed"],
+                "best_case": forecast["best_case"],
                 "note": forecast["note"],
                 "version": forecast["judgment_version"],
-            }
+            },
+            currency=request.member.workspace.currency,
         ),
-        "what_if_form": WhatIfForm(initial={"month": min(data["frame"].elapsed + 1, 12)}),
+        "what_if_form": WhatIfForm(
+            initial={"month": min(data["frame"].elapsed + 1, 12)},
+            currency=request.member.workspace.currency,
+        ),
         "preference_form": PreferenceForm(
             initial={
                 "digest": selectors.digest_preference(request.member).digest,
@@ -163,7 +169,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
 def what_if(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     subject = selectors.get_seller_for(request.member, uuid)
-    form = WhatIfForm(request.POST)
+    form = WhatIfForm(request.POST, currency=request.member.workspace.currency)
     result = None
     if form.is_valid():
         data = dashboard.cockpit(request.member, subject, choice)
@@ -186,9 +192,16 @@ def what_if(request: MemberRequest, uuid: str) -> HttpResponse:
 def judgment(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     subject = selectors.get_seller_for(request.member, uuid)
-    form = JudgmentForm(request.POST)
+    form = JudgmentForm(request.POST, currency=request.member.workspace.currency)
     if not form.is_valid():
-        raise DomainError(_("Enter amounts of zero or more."), code="invalid_amount")
+        name, errors = next(iter(form.errors.as_data().items()))
+        error = errors[0]
+        label = form.fields[name].label if name in form.fields else ""
+        raise AmountError(
+            f"{label}{pgettext('typography: the colon after a label', ':')} {error.messages[0]}",
+            code=error.code or "amount_invalid",
+            field=name,
+        )
     try:
         services.save_judgment(
             seller=subject,

@@ -1,14 +1,45 @@
-"""Exact money: integer minor units in storage, ``Decimal`` at the edges, never a float."""
+"""Exact money: integer minor units in storage, ``Decimal`` at the edges, never a float.
+
+:func:`parse_money` is the one reader of an amount a person types (pages, forms, the API's
+string amounts); :func:`format_money` and :func:`format_money_input` write them back.
+"""
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+)
+
+#: Largest amount a person may type, in minor units (ten trillion euros, or 10^15 yen). It
+#: stays below 2^53, so every split of it in :mod:`pacte.lib.allocation` is exact, and
+#: thousands of such amounts still sum within a ``BigIntegerField`` (2^63 - 1).
+MAX_MINOR = 10**15
 
 
 class MoneyError(ValueError):
     pass
+
+
+class MoneyInputError(ValueError):
+    """What a person typed is not an amount. ``code`` is stable (pages pick their message from
+    it, the API returns it): ``required``, ``invalid``, ``negative``, ``too_large``,
+    ``too_precise`` (more decimals than the currency has)."""
+
+    CODES = ("required", "invalid", "negative", "too_large", "too_precise")
+
+    def __init__(self, code: str, text: str = "") -> None:
+        if code not in self.CODES:
+            raise ValueError(f"unknown money input error code {code!r}")
+        super().__init__(f"{code}: {text!r}")
+        self.code = code
+        self.text = text
 
 
 def exponent(currency: str) -> int:
@@ -43,6 +74,110 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 def babel_locale(language: str | None) -> str:
     return "fr_FR" if (language or "en").startswith("fr") else "en_GB"
+
+
+# --------------------------------------------------------------------------- typed amounts
+
+_SPACES = " \u00a0\u202f"  # a space, a no-break space, a narrow no-break space
+_MINUS = "-\u2212"  # hyphen-minus and the minus sign
+
+
+@lru_cache(maxsize=4)
+def _number_pattern(language: str) -> re.Pattern[str]:
+    """Digits with optional groups of three and a decimal part, in ``language``'s style.
+
+    French: decimal comma, groups by a space (any of the three). English: decimal point,
+    groups by a comma or a space. One kind of separator within a number; ASCII digits only.
+    """
+    if language == "fr":
+        decimal, groups = ",", f"[{_SPACES}]"
+    else:
+        decimal, groups = r"\.", f"[,{_SPACES}]"
+    return re.compile(
+        rf"(?P<int>[0-9]+|[0-9]{{1,3}}(?P<sep>{groups})[0-9]{{3}}(?:(?P=sep)[0-9]{{3}})*)"
+        rf"(?:{decimal}(?P<frac>[0-9]+))?"
+    )
+
+
+@lru_cache(maxsize=64)
+def _symbols(currency: str) -> tuple[str, ...]:
+    """What may stand for ``currency`` before or after an amount: its code and its symbols in
+    French and English (``€``, ``$US``, ``US$``…), longest first."""
+    found = {currency.upper()}
+    for locale in ("fr_FR", "en_GB", "en_US"):
+        try:
+            found.add(get_currency_symbol(currency, locale))
+        except (ValueError, LookupError):  # pragma: no cover - babel knows every ISO code
+            continue
+    return tuple(sorted((s for s in found if s), key=len, reverse=True))
+
+
+def _strip_symbol(text: str, currency: str) -> str:
+    upper = text.upper()
+    for symbol in _symbols(currency):
+        if upper.startswith(symbol.upper()):
+            return text[len(symbol) :].lstrip(_SPACES)
+        if upper.endswith(symbol.upper()):
+            return text[: len(text) - len(symbol)].rstrip(_SPACES)
+    return text
+
+
+def parse_money(text: str, currency: str, language: str | None) -> int:
+    """What a person typed (``"1 234,50"`` in French, ``"1,234.50"`` in English) as minor units.
+
+    The one reader of typed amounts. Decimal comma in French, decimal point in English; groups
+    of three digits may be separated by a space, a no-break space or a narrow no-break space
+    (and by a comma in English), one kind per number. The currency's code or symbol may stand
+    before or after the number. Nothing else is guessed: a separator of the other language
+    (``1.234,5`` in French, ``1 234,50`` in English), groups that are not of three digits
+    (``12 34``), exponents (``1e6``), a plus sign and non-ASCII digits are ``invalid``; a minus
+    sign is ``negative``; more decimals than the currency has (even zeros: ``1,500`` in French
+    is not 1500) is ``too_precise``; more than :data:`MAX_MINOR` is ``too_large``; nothing at
+    all is ``required``. Raises :class:`MoneyInputError`; never returns a wrong number.
+    """
+    if not isinstance(text, str):
+        raise MoneyInputError("invalid", repr(text))
+    raw = text
+    text = text.strip(_SPACES + "\t\r\n")
+    if not text:
+        raise MoneyInputError("required", raw)
+    negative = False
+    if text[0] in _MINUS:
+        negative, text = True, text[1:].lstrip(_SPACES)
+    text = _strip_symbol(text, currency)
+    if not negative and text[:1] in tuple(_MINUS):
+        negative, text = True, text[1:].lstrip(_SPACES)
+    lang = "fr" if (language or "en").lower().startswith("fr") else "en"
+    match = _number_pattern(lang).fullmatch(text)
+    if match is None:
+        raise MoneyInputError("invalid", raw)
+    if negative:
+        raise MoneyInputError("negative", raw)
+    digits = re.sub(f"[,{_SPACES}]", "", match.group("int")).lstrip("0")
+    fraction = match.group("frac") or ""
+    places = exponent(currency)
+    if len(fraction) > places:
+        raise MoneyInputError("too_precise", raw)
+    if len(digits) + places > len(str(MAX_MINOR)):
+        raise MoneyInputError("too_large", raw)
+    minor = int((digits or "0") + fraction.ljust(places, "0"))
+    if minor > MAX_MINOR:
+        raise MoneyInputError("too_large", raw)
+    return minor
+
+
+def format_money_input(minor: int | None, currency: str, language: str | None) -> str:
+    """An amount as an input's value that :func:`parse_money` reads back: no group separator,
+    the language's decimal mark, decimals only when there are cents (``1234,50``, ``1300``)."""
+    if minor is None:
+        return ""
+    places = exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, part = divmod(abs(int(minor)), 10**places)
+    if not part:
+        return f"{sign}{whole}"
+    mark = "," if babel_locale(language).startswith("fr") else "."
+    return f"{sign}{whole}{mark}{part:0{places}d}"
 
 
 def format_money(

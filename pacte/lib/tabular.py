@@ -50,6 +50,7 @@ __all__ = [
     "AmbiguousDates",
     "Chunk",
     "DuplicateKeys",
+    "Head",
     "ParsedAmounts",
     "ParsedDates",
     "ParsedSplits",
@@ -60,11 +61,14 @@ __all__ = [
     "iter_chunks",
     "iter_csv_chunks",
     "iter_xlsx_chunks",
+    "looks_like_shares",
+    "looks_like_split_credits",
     "neutralise_formula",
     "neutralise_formulas",
     "parse_amounts",
     "parse_dates",
     "parse_split_credits",
+    "read_head",
     "row_errors",
     "select_mapped",
     "sniff",
@@ -691,6 +695,70 @@ def iter_chunks(path: str | Path, *, chunk_rows: int = 200_000) -> Iterator[Chun
     if magic == b"PK\x03\x04":
         return iter_xlsx_chunks(path, chunk_rows=chunk_rows)
     return iter_csv_chunks(path, chunk_rows=chunk_rows)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The first rows of a file and how they were read (the mapping page's preview).
+
+    ``kind`` is ``csv`` or ``xlsx``; ``sniffed`` says how a CSV is decoded and split (None
+    for a spreadsheet); ``frame`` is a chunk frame (``LINE`` then the header's columns)."""
+
+    kind: Literal["csv", "xlsx"]
+    frame: pl.DataFrame
+    sniffed: Sniffed | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.columns[1:]
+
+
+def read_head(path: str | Path, *, rows: int = 1000) -> Head:
+    """At most ``rows`` first data rows of a CSV or XLSX file (raises ``TabularError`` as
+    ``iter_chunks`` does). Reads one block or the first rows of the sheet, not the file."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    sniffed = None
+    if magic == b"PK\x03\x04":
+        chunks = iter_xlsx_chunks(path, chunk_rows=rows)
+    else:
+        sniffed = sniff_file(path)
+        chunks = iter_csv_chunks(path, sniffed=sniffed, chunk_rows=rows)
+    try:
+        first = next(chunks)
+    finally:
+        chunks.close()  # type: ignore[attr-defined]
+    return Head("xlsx" if sniffed is None else "csv", first.frame.head(rows), sniffed)
+
+
+_SPLIT_ENTRY = r"[^@\s:;,]+@[^@\s:;,]+\.[^@\s:;,.]+\s*:\s*[0-9]+(?:[.,][0-9]+)?\s*%?"
+_SPLIT_CELL_RE = rf"^\s*{_SPLIT_ENTRY}(?:\s*;\s*{_SPLIT_ENTRY})*\s*;?\s*$"
+_SHARE_RE = r"^\s*(?:100|[0-9]{1,2})(?:[.,][0-9]{1,2})?\s*%?\s*$"
+
+
+def _values(s: pl.Series) -> pl.Series:
+    text = s.cast(pl.String).str.strip_chars()
+    return text.filter(text.is_not_null() & (text != ""))
+
+
+def looks_like_split_credits(s: pl.Series, *, threshold: float = 0.9) -> bool:
+    """Whether the non-empty cells of ``s`` read like split credits (``a@x.com:60;b@y.com:40``,
+    a percentage after every e-mail), for at least ``threshold`` of them."""
+    values = _values(s)
+    if values.is_empty():
+        return False
+    return bool(values.str.contains(_SPLIT_CELL_RE).mean() >= threshold)  # type: ignore[operator]
+
+
+def looks_like_shares(s: pl.Series, *, threshold: float = 0.9) -> bool:
+    """Whether the non-empty cells of ``s`` read like percentages of a whole (``60``,
+    ``33,33 %``, ``100``), not all 100, for at least ``threshold`` of them."""
+    values = _values(s)
+    if values.is_empty():
+        return False
+    shares = values.str.contains(_SHARE_RE)
+    whole = values.str.replace_all(r"[\s%]", "").is_in(["100", "100.0", "100,0", "100.00"])
+    return bool(shares.mean() >= threshold and not whole.all())  # type: ignore[operator]
 
 
 # --------------------------------------------------------------------------- amounts

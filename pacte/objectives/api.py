@@ -7,10 +7,10 @@ from ninja.pagination import paginate
 
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership
+from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
-from pacte.lib.money import from_minor
 from pacte.objectives import selectors, services
 from pacte.objectives.models import GapRule, Initiative, KeyResult, Notification, Objective
 from pacte.objectives.schemas import (
@@ -35,6 +35,7 @@ from pacte.objectives.schemas import (
     PlanOut,
     PolicyIn,
     PolicyOut,
+    RealismOut,
     ReconciliationOut,
     VersionRef,
     WindowIn,
@@ -44,20 +45,13 @@ from pacte.objectives.schemas import (
 router = Router(tags=["objectives"])
 
 
-def _major(value: Any, currency: str, field: str = "amount") -> str:
-    """API amounts are minor units (whole numbers); anything else is refused clearly."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value.strip())
-        else:
-            raise DomainError(
-                _("Amounts are whole numbers of minor units (cents)."),
-                code="amount_invalid",
-                field=field,
-            )
-    if value < 0:
-        raise DomainError(_("An amount cannot be negative."), code="amount_negative", field=field)
-    return str(from_minor(value, currency))
+def _objectives_out(member: Membership, objectives: Any) -> list[dict[str, Any]]:
+    """Objectives as the API gives them, with the current reference share of each seller."""
+    return [_objective_out(o) for o in selectors.with_references(member.workspace, objectives)]
+
+
+def _one_out(member: Membership, o: Objective) -> dict[str, Any]:
+    return _objectives_out(member, [o])[0]
 
 
 def _objective_out(o: Objective) -> dict[str, Any]:
@@ -70,7 +64,8 @@ def _objective_out(o: Objective) -> dict[str, Any]:
         "months": o.months,
         "channel_split": o.channel_split,
         "narrative": o.narrative,
-        "reference_amount": o.reference_amount,
+        "reference_amount": o.reference.annual if o.reference.exists else None,  # type: ignore[attr-defined]
+        "proposed_reference_amount": o.reference_amount,
         "handler": o.handler,
         "reason": o.reason,
         "counter_amount": o.counter_amount,
@@ -85,10 +80,10 @@ def _inputs(member: Membership, body: ObjectiveIn) -> dict[str, Any]:
     return {
         "seller": member,
         "fiscal_year": body.fiscal_year,
-        "amount": _major(body.amount, currency),
+        "amount": api_amount(body.amount, currency),
         "months": None
         if body.months is None
-        else [_major(v, currency, f"month_{i + 1}") for i, v in enumerate(body.months)],
+        else [api_amount(v, currency, field=f"month_{i + 1}") for i, v in enumerate(body.months)],
         "channel_split": body.channel_split,
         "narrative": body.narrative,
         "version": body.version,
@@ -169,6 +164,53 @@ def get_reconciliation(
     return data
 
 
+# --------------------------------------------------------------------------- realism
+
+
+def _ratio(value: Any) -> str | None:
+    from decimal import Decimal
+
+    if value is None:
+        return None
+    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001")))
+
+
+@router.get("/realism", response=RealismOut)
+def get_realism(
+    request: HttpRequest,
+    amount: int = Query(..., ge=0, description="Minor units (cents)."),
+    fiscal_year: int | None = Query(None, ge=1900, le=9998),
+) -> Any:
+    """How realistic ``amount`` (minor units) is as the requesting seller's objective of
+    ``fiscal_year`` (default: the one being set): the same bands and words as the page."""
+    from pacte.objectives import realism
+    from pacte.objectives.views import default_fiscal_year
+
+    member = request_member(request)
+    require_role(member, "seller")
+    fiscal_year = fiscal_year or default_fiscal_year(member)
+    view = realism.of_amount(member, fiscal_year, amount)
+    figures = view.figures
+    assert figures is not None
+    return {
+        "fiscal_year": fiscal_year,
+        "amount": figures.amount,
+        "history": figures.history,
+        "reference": figures.reference,
+        "growth": _ratio(figures.growth),
+        "vs_reference": _ratio(figures.vs_reference),
+        "team_growth": _ratio(figures.team_growth),
+        "level": figures.level,
+        "history_band": figures.history_band,
+        "reference_band": figures.reference_band,
+        "low": figures.low,
+        "high": figures.high,
+        "in_range": figures.in_range,
+        "headline": view.headline,
+        "sentences": view.sentences,
+    }
+
+
 def _rule_args(member: Membership, body: GapRuleIn) -> dict[str, Any]:
     require_role(member, "executive", "admin", "lead")
     node = selectors.get_node_for(member, body.unit)
@@ -177,7 +219,7 @@ def _rule_args(member: Membership, body: GapRuleIn) -> dict[str, Any]:
         "unit_id": node.pk,
         "fiscal_year": body.fiscal_year,
         "kind": body.kind,
-        "amount": _major(body.amount, member.workspace.currency),
+        "amount": api_amount(body.amount, member.workspace.currency),
         "sellers": sellers,
     }
 
@@ -250,10 +292,8 @@ def read_notification(request: HttpRequest, notification_id: str) -> Any:
 @router.get("/pending", response=list[ObjectiveOut])
 @paginate(Pagination)
 def list_pending(request: HttpRequest) -> Any:
-    return [
-        _objective_out(o)
-        for o in selectors.pending_for(request_member(request)).select_related("handler")
-    ]
+    member = request_member(request)
+    return _objectives_out(member, selectors.pending_for(member).select_related("handler"))
 
 
 # --------------------------------------------------------------------------- objectives
@@ -262,31 +302,31 @@ def list_pending(request: HttpRequest) -> Any:
 @router.get("", response=list[ObjectiveOut])
 @paginate(Pagination)
 def list_objectives(request: HttpRequest, filters: Query[ObjectiveFilter]) -> Any:
-    qs = selectors.objectives_visible_to(request_member(request)).select_related(
-        "seller", "handler"
-    )
+    member = request_member(request)
+    qs = selectors.objectives_visible_to(member).select_related("seller", "handler")
     if filters.fiscal_year:
         qs = qs.filter(fiscal_year=filters.fiscal_year)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    return [_objective_out(o) for o in qs.order_by("fiscal_year", "seller__name", "pk")]
+    return _objectives_out(member, qs.order_by("fiscal_year", "seller__name", "pk"))
 
 
 @router.post("/draft", response=ObjectiveOut)
 def save_draft(request: HttpRequest, body: ObjectiveIn) -> Any:
     member = request_member(request)
-    return _objective_out(services.save_draft(**_inputs(member, body)))
+    return _one_out(member, services.save_draft(**_inputs(member, body)))
 
 
 @router.post("/propose", response=ObjectiveOut)
 def propose(request: HttpRequest, body: ObjectiveIn) -> Any:
     member = request_member(request)
-    return _objective_out(services.propose(**_inputs(member, body)))
+    return _one_out(member, services.propose(**_inputs(member, body)))
 
 
 @router.get("/{objective_id}", response=ObjectiveOut)
 def get_objective(request: HttpRequest, objective_id: str) -> Any:
-    return _objective_out(selectors.get_objective_for(request_member(request), objective_id))
+    member = request_member(request)
+    return _one_out(member, selectors.get_objective_for(member, objective_id))
 
 
 @router.get("/{objective_id}/versions", response=list[ObjectiveVersionOut])
@@ -311,21 +351,22 @@ def decide(request: HttpRequest, objective_id: str, body: DecisionIn) -> Any:
             code="decision_invalid",
             field="decision",
         )
-    return _objective_out(objective)
+    return _one_out(member, objective)
 
 
 @router.post("/{objective_id}/counter", response=ObjectiveOut)
 def counter(request: HttpRequest, objective_id: str, body: CounterIn) -> Any:
     member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
-    return _objective_out(
+    return _one_out(
+        member,
         services.counter_propose(
             objective=objective,
             actor=member,
-            amount=_major(body.amount, member.workspace.currency),
+            amount=api_amount(body.amount, member.workspace.currency),
             reason=body.reason,
             version=body.version,
-        )
+        ),
     )
 
 
@@ -333,8 +374,8 @@ def counter(request: HttpRequest, objective_id: str, body: CounterIn) -> Any:
 def accept(request: HttpRequest, objective_id: str, body: VersionRef) -> Any:
     member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
-    return _objective_out(
-        services.accept_counter(seller=member, objective=objective, version=body.version)
+    return _one_out(
+        member, services.accept_counter(seller=member, objective=objective, version=body.version)
     )
 
 

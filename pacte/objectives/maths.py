@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
-from pacte.lib.allocation import largest_remainder
+from pacte.lib.allocation import capped_split, largest_remainder
 
 BP = 10_000  # basis points in 100 %
 
@@ -38,41 +40,101 @@ def split_by_channel(amount: int, split: dict[str, int]) -> list[tuple[str | Non
     return [(key, int(part)) for key, part in zip(keys, parts, strict=True) if part]
 
 
+#: Bands of a proposal's growth on the seller's own history (last fiscal year's actual sales),
+#: in percent: below 0 "below_history"; 0 to 15 "realistic"; above 15 to 35 "ambitious"; above 35
+#: "very_ambitious" (+65 % is far above one's history, whatever the reference share says).
+REALISTIC_UP_TO = 15
+AMBITIOUS_UP_TO = 35
+#: Up to this many percent above the reference share still reads "at the reference share".
+AT_REFERENCE_UP_TO = 5
+
+HISTORY_BANDS = ("below_history", "realistic", "ambitious", "very_ambitious")
+REFERENCE_BANDS = ("below_reference", "at_reference", "above_reference")
+
+
 @dataclass(frozen=True)
 class Realism:
-    growth: float | None  # proposal vs own history (0.1 = +10 %)
-    team_growth: float | None  # the team's proposals vs their history
-    vs_reference: float | None  # proposal / reference - 1
+    """How a proposed amount reads against the seller's history and reference share.
+
+    Ratios are exact ``Fraction``s (0.65 = +65 %), for display; amounts are minor units."""
+
+    amount: int
+    history: int  # last fiscal year's actual sales (0: none)
+    reference: int  # reference share (0: none published)
+    growth: Fraction | None  # amount / history - 1
+    vs_reference: Fraction | None  # amount / reference - 1
+    team_growth: Fraction | None  # the team's proposals on their history
     low: int  # suggested range
     high: int
-    level: str  # "below_history" | "cautious" | "realistic" | "ambitious" | "unknown"
+    history_band: str | None  # one of HISTORY_BANDS, None without history
+    reference_band: str | None  # one of REFERENCE_BANDS, None without reference
+
+    @property
+    def level(self) -> str:
+        """The headline: the history band, else "no_history" (a reference only), else
+        "unknown"."""
+        if self.history_band is not None:
+            return self.history_band
+        return "no_history" if self.reference_band is not None else "unknown"
+
+    @property
+    def in_range(self) -> bool:
+        return self.low <= self.amount <= self.high
 
 
-def realism(amount: int, *, history: int, reference: int, team_growth: float | None) -> Realism:
-    """How ambitious a proposal is, and the suggested range.
+def history_band(amount: int, history: int) -> str | None:
+    """The band of ``amount`` on ``history`` (integer comparisons, bounds included below)."""
+    if history <= 0:
+        return None
+    if amount < history:
+        return "below_history"
+    if amount * 100 <= history * (100 + REALISTIC_UP_TO):
+        return "realistic"
+    if amount * 100 <= history * (100 + AMBITIOUS_UP_TO):
+        return "ambitious"
+    return "very_ambitious"
 
-    The range runs from the lower of the reference and last year's actuals to 15 % above the
-    higher of the reference and last year's actuals grown like the team (when the team grows).
-    A proposal below history is "below_history"; below the range "cautious"; inside it
-    "realistic"; above it "ambitious". Ratios are for display only, never for money.
+
+def reference_band(amount: int, reference: int) -> str | None:
+    if reference <= 0:
+        return None
+    if amount < reference:
+        return "below_reference"
+    if amount * 100 <= reference * (100 + AT_REFERENCE_UP_TO):
+        return "at_reference"
+    return "above_reference"
+
+
+def realism(
+    amount: int, *, history: int, reference: int, team_growth: Fraction | None = None
+) -> Realism:
+    """The bands of ``amount`` and the suggested range.
+
+    The range runs from the lower of the reference share and last year's sales to the higher
+    of the reference share and the top of the "realistic" band (history +15 %, or history
+    grown like the team's proposals when the team grows more): amounts both credible on the
+    seller's history and close to what the company asks of them.
     """
-    growth = (amount / history - 1) if history > 0 else None
-    vs_ref = (amount / reference - 1) if reference > 0 else None
+    growth = Fraction(amount, history) - 1 if history > 0 else None
+    vs_ref = Fraction(amount, reference) - 1 if reference > 0 else None
     anchors = [x for x in (reference, history) if x > 0]
-    if not anchors:
-        return Realism(growth, team_growth, vs_ref, 0, 0, "unknown")
-    low = min(anchors)
-    grown = history * (1 + max(team_growth or 0.0, 0.0)) if history > 0 else 0
-    high = int(max(reference, int(grown), history) * 115 // 100)
-    if history > 0 and amount < history:
-        level = "below_history"
-    elif amount < low:
-        level = "cautious"
-    elif amount <= high:
-        level = "realistic"
-    else:
-        level = "ambitious"
-    return Realism(growth, team_growth, vs_ref, low, high, level)
+    low = min(anchors) if anchors else 0
+    high = reference
+    if history > 0:
+        team = max(team_growth or Fraction(0), Fraction(REALISTIC_UP_TO, 100))
+        high = max(high, int(history * (1 + team)))  # int() of a Fraction: exact floor
+    return Realism(
+        amount=amount,
+        history=history,
+        reference=reference,
+        growth=growth,
+        vs_reference=vs_ref,
+        team_growth=team_growth,
+        low=low,
+        high=high,
+        history_band=history_band(amount, history),
+        reference_band=reference_band(amount, reference),
+    )
 
 
 def auto_agrees(amount: int, reference: int, tolerance_bp: int, enabled: bool) -> bool:
@@ -80,3 +142,44 @@ def auto_agrees(amount: int, reference: int, tolerance_bp: int, enabled: bool) -
     if not enabled or reference <= 0:
         return False
     return amount * BP >= reference * (BP - tolerance_bp)
+
+
+@dataclass(frozen=True)
+class GapCandidate:
+    """A seller a gap rule may ask for more, as the published run and the objectives see them."""
+
+    key: int  # a stable id (ties go to the smaller)
+    weight_share: float | None  # the run's weight share (None: the run has none)
+    reference: int  # the run's annual share
+    upper: int | None  # the run's upper bound (None: unbounded)
+    held: bool = False
+    excluded: bool = False
+    agreed: int = 0  # what is already agreed
+
+
+def headroom(candidate: GapCandidate, *, prorata: bool) -> int | None:
+    """What a rule may still ask of a seller: nothing when the run holds or excludes them;
+    for pro-rata, the upper bound minus what is agreed (``None``: no bound)."""
+    if candidate.held or candidate.excluded:
+        return 0
+    if prorata and candidate.upper is not None:
+        return max(candidate.upper - candidate.agreed, 0)
+    return None
+
+
+def gap_split(amount: int, candidates: Sequence[GapCandidate], *, prorata: bool) -> list[int]:
+    """``amount`` over the candidates in proportion to the run's weight shares (its reference
+    shares when no one has a weight, equally when those are zero too), each capped at its
+    :func:`headroom`: exact (largest remainder), never negative, nothing for a held or
+    excluded seller; what nobody can take stays unallocated (the result sums to less)."""
+    if not candidates:
+        return []
+    weights = [float(c.weight_share or 0) for c in candidates]
+    if sum(weights) <= 0:
+        weights = [float(max(c.reference, 0)) for c in candidates]
+    caps = []
+    for c in candidates:
+        room = headroom(c, prorata=prorata)
+        caps.append(math.inf if room is None else float(room))
+    keys = [c.key for c in candidates]
+    return [int(v) for v in capped_split(amount, weights, caps, keys=keys)]

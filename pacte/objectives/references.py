@@ -35,6 +35,8 @@ class ReferenceShare:
     by_channel: dict[str, int]  # channel code -> amount
     weight_share: float | None = None  # the cascade's weight share, if known
     upper: int | None = None  # the cascade's upper bound, if any
+    held: bool = False  # the run fixed this seller's amount by hand
+    excluded: bool = False  # the run left this seller out
     exists: bool = True
 
     @classmethod
@@ -51,16 +53,21 @@ def published_run(workspace: Workspace, fy: int) -> Any:
 def references_for(
     workspace: Workspace, fy: int, seller_ids: Iterable[int] | None = None
 ) -> dict[int, ReferenceShare]:
-    """Reference shares of many sellers at once (two queries)."""
+    """Reference shares of many sellers at once (two queries): the one source of "the
+    reference share of seller S" — the run published for the fiscal year now. The inbox, the
+    proposal page, the reconciliation, "My objective", the delegation policy, gap rules and
+    the API all read it here; an objective keeps the reference it was proposed against
+    (``Objective.reference_amount``) only to say that it changed since."""
     from pacte.planning.models import CascadeShare, SellerExplanation
 
     run = published_run(workspace, fy)
     if run is None:
         return {}
+    ids = None if seller_ids is None else list(seller_ids)
     months = fy_months(workspace, fy)
     qs = CascadeShare.objects.filter(workspace=workspace, run=run)
-    if seller_ids is not None:
-        qs = qs.filter(seller_id__in=list(seller_ids))
+    if ids is not None:
+        qs = qs.filter(seller_id__in=ids)
     out: dict[int, ReferenceShare] = {}
     rows = qs.values("seller_id", "month", "channel__code").annotate(total=Sum("amount"))
     for row in rows:
@@ -73,13 +80,15 @@ def references_for(
         ref.by_channel[row["channel__code"]] = ref.by_channel.get(row["channel__code"], 0) + amount
         ref.annual += amount
     explanations = SellerExplanation.objects.filter(workspace=workspace, run=run)
-    if seller_ids is not None:
-        explanations = explanations.filter(seller_id__in=list(out))
+    if ids is not None:
+        explanations = explanations.filter(seller_id__in=ids)
     for seller_id, data in explanations.values_list("seller_id", "data"):
         ref = out.setdefault(seller_id, ReferenceShare(annual=0, by_month=[0] * 12, by_channel={}))
         if isinstance(data, dict):
             ref.weight_share = data.get("weight_share")
             ref.upper = data.get("upper")
+            ref.held = bool(data.get("held"))
+            ref.excluded = bool(data.get("excluded"))
     return out
 
 

@@ -4,6 +4,8 @@ from uuid import UUID
 
 from ninja import Field, FilterSchema, Schema
 
+from pacte.amounts import AmountIn
+
 
 class MemberRef(Schema):
     uuid: UUID
@@ -12,11 +14,11 @@ class MemberRef(Schema):
 
 class ObjectiveIn(Schema):
     fiscal_year: int = Field(..., ge=1900, le=9998)
-    amount: Any = Field(..., description="Annual amount in minor units (cents), >= 0.")
-    months: list[Any] | None = Field(
+    amount: AmountIn = Field(..., description="Annual amount (minor units, or typed text).")
+    months: list[AmountIn] | None = Field(
         None,
-        description="12 monthly amounts in minor units summing to amount; "
-        "omitted: phased like the reference share.",
+        description="12 monthly amounts summing to amount; omitted: phased like the "
+        "reference share.",
     )
     channel_split: dict[str, Any] | None = Field(
         None, description="Channel code → percentage (0–100, two decimals); total ≤ 100."
@@ -34,7 +36,12 @@ class ObjectiveOut(Schema):
     months: list[int]
     channel_split: dict[str, int] = Field(..., description="Channel code → basis points.")
     narrative: str
-    reference_amount: int | None
+    reference_amount: int | None = Field(
+        ..., description="The seller's current reference share (the published run's)."
+    )
+    proposed_reference_amount: int | None = Field(
+        ..., description="The reference share when it was proposed (what the policy compared)."
+    )
     handler: MemberRef | None
     reason: str
     counter_amount: int | None
@@ -55,7 +62,7 @@ class DecisionIn(Schema):
 
 
 class CounterIn(Schema):
-    amount: Any = Field(..., description="Counter-proposed annual amount, minor units.")
+    amount: AmountIn = Field(..., description="Counter-proposed annual amount.")
     reason: str
     version: int | None = None
 
@@ -109,7 +116,7 @@ class GapRuleIn(Schema):
     fiscal_year: int = Field(..., ge=1900, le=9998)
     unit: UUID | None = Field(None, description="The node; the company when omitted.")
     kind: str = Field(..., description="stretch, prorata or reserve")
-    amount: Any = Field(..., description="Minor units.")
+    amount: AmountIn
     sellers: list[UUID] = Field(default_factory=list, description="For stretch requests.")
     note: str = ""
 
@@ -241,3 +248,29 @@ class NotificationOut(Schema):
 
 class NotificationsReadOut(Schema):
     marked: int
+
+
+class RealismOut(Schema):
+    fiscal_year: int
+    amount: int = Field(..., description="Minor units.")
+    history: int = Field(..., description="Last fiscal year's actual sales, minor units.")
+    reference: int = Field(..., description="Reference share, minor units (0: none).")
+    growth: str | None = Field(None, description='amount / history - 1 ("0.6500" = +65 %).')
+    vs_reference: str | None = Field(None, description="amount / reference - 1.")
+    team_growth: str | None = Field(None, description="The team's proposals on their history.")
+    level: str = Field(
+        ...,
+        description=(
+            "below_history | realistic (up to +15 % on history) | ambitious (up to +35 %) | "
+            "very_ambitious | no_history | unknown"
+        ),
+    )
+    history_band: str | None
+    reference_band: str | None = Field(
+        None, description="below_reference | at_reference (up to +5 %) | above_reference"
+    )
+    low: int = Field(..., description="Suggested range, minor units.")
+    high: int
+    in_range: bool
+    headline: str = Field(..., description="The level in words, in the reader's language.")
+    sentences: list[str]

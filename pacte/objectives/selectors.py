@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
@@ -87,6 +89,29 @@ def own_objective(seller: Membership, fy: int) -> Objective | None:
     ).first()
 
 
+def with_references(workspace: Workspace, objectives: Iterable[Objective]) -> list[Objective]:
+    """The objectives, each with its seller's current reference share (``o.reference``, from
+    :func:`references.references_for`, the one source every page and the API read) and
+    ``o.reference_changed``: whether it differs from the reference recorded when it was
+    proposed (``o.reference_amount``, what the delegation policy compared against then).
+    Two queries per fiscal year among them."""
+    items = list(objectives)
+    years: dict[int, list[int]] = {}
+    for o in items:
+        years.setdefault(o.fiscal_year, []).append(o.seller_id)
+    refs = {
+        # many sellers: read the whole run rather than a list of thousands of ids
+        fy: references.references_for(workspace, fy, ids if len(ids) <= 500 else None)
+        for fy, ids in years.items()
+    }
+    for o in items:
+        ref = refs[o.fiscal_year].get(o.seller_id) or references.ReferenceShare.none()
+        now = ref.annual if ref.exists else None
+        o.reference = ref  # type: ignore[attr-defined]
+        o.reference_changed = o.proposed_at is not None and now != o.reference_amount  # type: ignore[attr-defined]
+    return items
+
+
 def pending_for(handler: Membership) -> QuerySet[Objective]:
     return (
         Objective.objects.for_workspace(handler.workspace)
@@ -122,8 +147,9 @@ def get_node_for(viewer: Membership, public_id: Any | None) -> Unit:
     return unit
 
 
-def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> float | None:
-    """The team's current proposals (draft excluded) against their actuals of the year before."""
+def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> Fraction | None:
+    """The team's current proposals (draft excluded) against their actuals of the year before
+    (exact: 0.1 is +10 %)."""
     proposals = dict(
         Objective.objects.filter(workspace=workspace, fiscal_year=fy, seller_id__in=seller_ids)
         .exclude(status=Status.DRAFT)
@@ -136,7 +162,7 @@ def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> float |
     with_history = sum(v for pk, v in proposals.items() if pk in history and history[pk].annual)
     if base <= 0:
         return None
-    return with_history / base - 1
+    return Fraction(with_history, base) - 1
 
 
 def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:

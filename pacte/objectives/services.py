@@ -16,10 +16,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
+from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, StaleVersion
 from pacte.lib.dates import format_day, parse_iso_day
-from pacte.lib.money import MoneyError, format_money, to_minor
+from pacte.lib.money import format_money
 from pacte.objectives import maths, references
 from pacte.objectives.models import (
     Action,
@@ -48,39 +49,15 @@ FIELDS = ("status", "amount", "months", "channel_split", "narrative", "reason", 
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_amount(value: object, currency: str, *, field: str = "amount") -> int:
-    """A non-negative amount in major units (``"1234.50"``) as minor units, else a clear error."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, str | Decimal):
-        text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", "")
-    else:
-        text = ""
-    if not text:
-        raise DomainError(_("Enter an amount."), code="amount_required", field=field)
-    try:
-        minor = to_minor(text, currency)
-    except (MoneyError, InvalidOperation):
-        raise DomainError(
-            _("“%(value)s” is not an amount: use digits, e.g. 125000.") % {"value": value},
-            code="amount_invalid",
-            field=field,
-        ) from None
-    if minor < 0:
-        raise DomainError(_("An amount cannot be negative."), code="amount_negative", field=field)
-    if minor > 10**17:
-        raise DomainError(_("This amount is too large."), code="amount_too_large", field=field)
-    return minor
-
-
-def parse_months(values: Sequence[object] | None, currency: str) -> list[int] | None:
+def check_months(values: Sequence[int] | None, currency: str) -> list[int] | None:
+    """Twelve monthly amounts in minor units (``None`` or empty: phase like the reference)."""
     if values is None or len(values) == 0:
         return None
     if len(values) != 12:
         raise DomainError(
             _("Give exactly 12 monthly amounts."), code="phasing_length", field="months"
         )
-    return [parse_amount(v, currency, field=f"month_{i + 1}") for i, v in enumerate(values)]
+    return [check_amount(v, currency, field=f"month_{i + 1}") for i, v in enumerate(values)]
 
 
 def parse_split(
@@ -468,14 +445,14 @@ def _apply_input(
     objective: Objective,
     *,
     seller: Membership,
-    amount: object,
-    months: Sequence[object] | None,
+    amount: int,
+    months: Sequence[int] | None,
     channel_split: Mapping[str, object] | None,
     narrative: str | None,
 ) -> None:
     ws = seller.workspace
-    minor = parse_amount(amount, ws.currency)
-    parsed = parse_months(months, ws.currency)
+    minor = check_amount(amount, ws.currency)
+    parsed = check_months(months, ws.currency)
     if parsed is None:
         parsed = _default_months(seller, objective.fiscal_year, minor)
     _check_phasing(minor, parsed)
@@ -525,8 +502,8 @@ def save_draft(
     *,
     seller: Membership,
     fiscal_year: int,
-    amount: object,
-    months: Sequence[object] | None = None,
+    amount: int,
+    months: Sequence[int] | None = None,
     channel_split: Mapping[str, object] | None = None,
     narrative: str | None = None,
     version: int | None = None,
@@ -553,8 +530,8 @@ def propose(
     *,
     seller: Membership,
     fiscal_year: int,
-    amount: object,
-    months: Sequence[object] | None = None,
+    amount: int,
+    months: Sequence[int] | None = None,
     channel_split: Mapping[str, object] | None = None,
     narrative: str | None = None,
     version: int | None = None,
@@ -675,13 +652,13 @@ def counter_propose(
     *,
     objective: Objective,
     actor: Membership,
-    amount: object,
+    amount: int,
     reason: str,
     version: int | None,
 ) -> Objective:
     """The handler suggests another amount (phased like the proposal); the seller decides."""
+    minor = check_amount(amount, objective.workspace.currency)
     text = _reason(reason)
-    minor = parse_amount(amount, objective.workspace.currency)
     objective = _decision_start(objective, actor, version)
     before = _snapshot(objective)
     objective.status = Status.COUNTERED
@@ -733,17 +710,21 @@ def preview_gap_rule(
     unit_id: int,
     fiscal_year: int,
     kind: str,
-    amount: object,
+    amount: int,
     sellers: Sequence[Membership] = (),
 ) -> list[dict[str, Any]]:
     """How a rule would share ``amount``: ``[{"seller", "name", "amount", "headroom"}]``.
 
-    Stretch: over the chosen sellers, by reference share (equal when none). Pro-rata: over
-    the node's sellers with headroom, by the cascade's weights, each capped at its headroom
-    (the cascade's upper bound minus what is already agreed); by reference shares when the
-    run has no weights. Reserve: nobody, the node holds it.
+    A seller the published run holds or excludes has no headroom and takes nothing. Stretch:
+    over the chosen sellers (held or excluded ones listed with 0). Pro-rata: over the node's
+    sellers with headroom, each capped at it (the run's upper bound minus what is already
+    agreed; none without a bound). Both split in proportion to the run's weight shares (its
+    reference shares when the run has no weights, equally when those are zero too), exactly
+    (largest remainder, :func:`pacte.lib.allocation.capped_split`); what nobody can take stays
+    unallocated and the preview's total shows it. Reserve: nobody, the node holds it. Refused
+    when nobody can take anything.
     """
-    minor = parse_amount(amount, workspace.currency)
+    minor = check_amount(amount, workspace.currency)
     if kind not in RuleKind.values:
         raise DomainError(_("Choose a rule."), code="rule_invalid", field="kind")
     if minor == 0:
@@ -767,60 +748,43 @@ def preview_gap_rule(
             workspace=workspace, fiscal_year=fiscal_year, seller_id__in=[p.pk for p in people]
         ).values_list("seller_id", "agreed_amount")
     )
-    rows: list[dict[str, Any]] = []
-    for p in people:
-        ref = refs.get(p.pk)
-        weight = (ref.weight_share if ref and ref.weight_share else None) or (
-            ref.annual if ref else 0
+    prorata = kind == RuleKind.PRORATA
+    candidates = [(p, _gap_candidate(p, refs.get(p.pk), agreed.get(p.pk))) for p in people]
+    if prorata:
+        candidates = [(p, c) for p, c in candidates if maths.headroom(c, prorata=True) != 0]
+    if all(maths.headroom(c, prorata=prorata) == 0 for _p, c in candidates):
+        raise DomainError(
+            _("Nobody here has headroom left: held and excluded sellers take no extra."),
+            code="no_headroom",
         )
-        headroom: int | None = None
-        if kind == RuleKind.PRORATA and ref is not None and ref.upper is not None:
-            headroom = max(int(ref.upper) - int(agreed.get(p.pk) or 0), 0)
-        rows.append({"member": p, "weight": float(weight), "headroom": headroom})
-    if kind == RuleKind.PRORATA:
-        rows = [r for r in rows if r["headroom"] is None or r["headroom"] > 0]
-        if not rows:
-            raise DomainError(_("Nobody in this team has headroom left."), code="no_headroom")
-    shares = _capped_split(minor, rows)
+    shares = maths.gap_split(minor, [c for _p, c in candidates], prorata=prorata)
     return [
         {
-            "seller": str(r["member"].uuid),
-            "name": r["member"].name,
+            "seller": str(p.uuid),
+            "name": p.name,
             "amount": share,
-            "headroom": r["headroom"],
+            "headroom": maths.headroom(c, prorata=prorata),
         }
-        for r, share in zip(rows, shares, strict=True)
+        for (p, c), share in zip(candidates, shares, strict=True)
     ]
 
 
-def _capped_split(amount: int, rows: list[dict[str, Any]]) -> list[int]:
-    """Split proportionally to weights, capped at each headroom; what no one can take stays
-    unallocated (the preview shows it)."""
-    from pacte.lib.allocation import largest_remainder
-
-    n = len(rows)
-    out = [0] * n
-    remaining = amount
-    active = list(range(n))
-    for _round in range(n + 1):
-        if remaining <= 0 or not active:
-            break
-        weights = [rows[i]["weight"] for i in active]
-        if sum(weights) <= 0:
-            weights = [1.0] * len(active)
-        parts = largest_remainder(remaining, weights)
-        capped = []
-        for i, part in zip(active, parts, strict=True):
-            cap = rows[i]["headroom"]
-            take = int(part) if cap is None else min(int(part), cap - out[i])
-            out[i] += take
-            remaining -= take
-            if cap is not None and out[i] >= cap:
-                capped.append(i)
-        if not capped:
-            break
-        active = [i for i in active if i not in capped]
-    return out
+def _gap_candidate(
+    member: Membership, ref: references.ReferenceShare | None, agreed: int | None
+) -> maths.GapCandidate:
+    if ref is None:
+        return maths.GapCandidate(
+            key=member.pk, weight_share=None, reference=0, upper=None, agreed=int(agreed or 0)
+        )
+    return maths.GapCandidate(
+        key=member.pk,
+        weight_share=ref.weight_share,
+        reference=ref.annual,
+        upper=ref.upper,
+        held=ref.held,
+        excluded=ref.excluded,
+        agreed=int(agreed or 0),
+    )
 
 
 @transaction.atomic
@@ -830,7 +794,7 @@ def apply_gap_rule(
     unit_id: int,
     fiscal_year: int,
     kind: str,
-    amount: object,
+    amount: int,
     sellers: Sequence[Membership] = (),
     note: str = "",
 ) -> GapRule:
@@ -845,7 +809,7 @@ def apply_gap_rule(
         amount=amount,
         sellers=sellers,
     )
-    minor = parse_amount(amount, ws.currency)
+    minor = check_amount(amount, ws.currency)
     rule = GapRule.objects.create(
         workspace=ws,
         unit_id=unit_id,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("policy/", views.policy, name="policy"),
     path("mine/", views.mine, name="mine"),
     path("mine/phasing/", views.phasing, name="phasing"),
+    path("mine/realism/", views.realism_partial, name="realism"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("check-ins/", views.check_ins, name="check_ins"),
     path("o/<uuid:uuid>/", views.detail, name="detail"),

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
+from pacte.amounts import AmountError, input_value, parse_amount, parse_fields
 from pacte.errors import DomainError, StaleVersion
-from pacte.lib.money import from_minor
-from pacte.objectives import maths, references, selectors, services
+from pacte.objectives import maths, realism, references, selectors, services
 from pacte.objectives.models import (
     Initiative,
     InitiativeStatus,
@@ -55,7 +55,8 @@ def fy_url(name: str, fy: int, **params: object) -> str:
 
 
 def _major(minor: int | None, currency: str) -> str:
-    return "" if minor is None else str(from_minor(minor, currency))
+    """An amount as a field's value in the page's language (``1234,50`` / ``1234.50``)."""
+    return input_value(minor, currency)
 
 
 def _month_labels(member: Membership, fy: int) -> list[str]:
@@ -71,18 +72,16 @@ def index(request: MemberRequest) -> HttpResponse:
 
 
 def _mine_context(
-    member: Membership, fy: int, objective: Objective | None, data: dict[str, Any] | None
+    member: Membership,
+    fy: int,
+    objective: Objective | None,
+    data: dict[str, Any] | None,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     ws = member.workspace
     currency = ws.currency
     ref = references.reference_for(member, fy)
     history = references.actuals_for(ws, fy - 1, [member.pk]).get(member.pk, references.Actuals())
-    unit = None
-    from pacte.org.selectors import unit_of
-
-    unit = unit_of(member)
-    team = references.sellers_under(ws, unit.pk) if unit else [member.pk]
-    growth = selectors.team_growth(ws, fy, team)
     codes = services.channel_codes(ws)
     from pacte.sales.models import Channel
 
@@ -107,25 +106,23 @@ def _mine_context(
             "narrative": narrative,
             "version": objective.version if objective else "",
         }
-    try:
-        minor = services.parse_amount(data["amount"], currency)
-    except DomainError:
-        minor = 0
+    errors = errors or {}
     labels = _month_labels(member, fy)
     return {
         "fy": fy,
         "objective": objective,
         "data": data,
+        "errors": errors,
+        "months_invalid": any(key.startswith("month_") for key in errors),
         "reference": ref,
         "history": history,
-        "realism": maths.realism(
-            minor, history=history.annual, reference=ref.annual, team_growth=growth
-        ),
+        "realism": realism.of_typed(member, fy, data["amount"]),
         "month_rows": [
             {
                 "label": labels[i],
                 "number": i + 1,
                 "value": data["months"][i] if i < len(data["months"]) else "",
+                "error": errors.get(f"month_{i + 1}", ""),
                 "reference": ref.by_month[i],
                 "history": history.by_month[i],
             }
@@ -185,12 +182,12 @@ def _phasing_summary(data: dict[str, Any], currency: str) -> dict[str, Any]:
     ok = True
     for value in data["months"]:
         try:
-            total += services.parse_amount(value, currency)
-        except DomainError:
+            total += parse_amount(value, currency)
+        except AmountError:
             ok = False
     try:
-        annual = services.parse_amount(data["amount"], currency)
-    except DomainError:
+        annual = parse_amount(data["amount"], currency)
+    except AmountError:
         annual, ok = 0, False
     return {"total": total, "annual": annual, "diff": annual - total, "ok": ok and annual == total}
 
@@ -204,6 +201,20 @@ def _posted(request: MemberRequest, codes: list[str]) -> dict[str, Any]:
         "narrative": post.get("narrative", ""),
         "version": post.get("version", ""),
     }
+
+
+def _typed_amounts(
+    data: dict[str, Any], currency: str
+) -> tuple[int, list[int] | None, dict[str, str]]:
+    """The annual amount and the months as typed, read in the page's language; months left
+    all blank are phased like the reference. Returns them with every field's error."""
+    fields: dict[str, object] = {"amount": data["amount"]}
+    months_given = any(str(v).strip() for v in data["months"])
+    if months_given:
+        fields.update({f"month_{i}": v for i, v in enumerate(data["months"], start=1)})
+    amounts, errors = parse_fields(fields, currency)
+    months = [amounts.get(f"month_{i}", 0) for i in range(1, 13)] if months_given else None
+    return amounts.get("amount", 0), months, errors
 
 
 def _version(value: object) -> int | None:
@@ -223,13 +234,18 @@ def mine(request: MemberRequest) -> HttpResponse:
         return redirect("objectives:inbox")
     objective = selectors.own_objective(member, fy)
     data = None
+    errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         codes = services.channel_codes(member.workspace)
         data = _posted(request, codes)
         action = request.POST.get("action", "save")
+        amount, months, errors = _typed_amounts(data, member.workspace.currency)
         try:
-            if action == "accept" and objective is not None:
+            accepting = action == "accept" and objective is not None
+            if errors and not accepting:
+                raise AmountError(_("Check the amounts marked below."), code="amount_invalid")
+            if accepting and objective is not None:
                 services.accept_counter(
                     seller=member, objective=objective, version=_version(data["version"])
                 )
@@ -241,8 +257,8 @@ def mine(request: MemberRequest) -> HttpResponse:
             objective = service(
                 seller=member,
                 fiscal_year=fy,
-                amount=data["amount"],
-                months=data["months"],
+                amount=amount,
+                months=months,
                 channel_split=data["split"],
                 narrative=data["narrative"],
                 version=_version(data["version"]),
@@ -251,6 +267,12 @@ def mine(request: MemberRequest) -> HttpResponse:
             messages.error(request, exc.message)
             objective = selectors.own_objective(member, fy)
             status = 412
+        except AmountError as exc:
+            if exc.field:
+                errors[exc.field] = exc.message
+            else:
+                messages.error(request, exc.message)
+            status = exc.status
         except DomainError as exc:
             messages.error(request, exc.message)
             status = 403 if exc.status == 403 else 400
@@ -266,7 +288,7 @@ def mine(request: MemberRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Draft saved."))
             return redirect(fy_url("objectives:mine", fy))
-    context = _mine_context(member, fy, objective, data)
+    context = _mine_context(member, fy, objective, data, errors)
     if data is not None and objective is not None and status == 412:
         context["current_version"] = objective.version
     return render(request, "objectives/mine.html", context, status=status)
@@ -282,22 +304,44 @@ def phasing(request: MemberRequest) -> HttpResponse:
     codes = services.channel_codes(member.workspace)
     data = _posted(request, codes)
     trigger = request.headers.get("HX-Trigger-Name") or request.POST.get("changed", "")
-    try:
-        if trigger == "amount":
-            annual = services.parse_amount(data["amount"], currency)
+    errors: dict[str, str] = {}
+    if trigger == "amount":
+        amounts, errors = parse_fields({"amount": data["amount"]}, currency)
+        if not errors:
             ref = references.reference_for(member, fy)
             weights = ref.by_month
             if sum(weights) <= 0:
-                weights = [services.parse_amount(v, currency) if v else 0 for v in data["months"]]
-            data["months"] = [_major(v, currency) for v in maths.phase(annual, weights)]
-        elif trigger.startswith("month_"):
-            total = sum(services.parse_amount(v, currency) for v in data["months"])
-            data["amount"] = _major(total, currency)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+                typed, _month_errors = parse_fields(
+                    {f"month_{i}": v for i, v in enumerate(data["months"], start=1) if v},
+                    currency,
+                )
+                weights = [typed.get(f"month_{i}", 0) for i in range(1, 13)]
+            months = maths.phase(amounts["amount"], weights)
+            data["months"] = [_major(v, currency) for v in months]
+    elif trigger.startswith("month_"):
+        amounts, errors = parse_fields(
+            {f"month_{i}": v for i, v in enumerate(data["months"], start=1)}, currency
+        )
+        if not errors:
+            data["amount"] = _major(sum(amounts.values()), currency)
     objective = selectors.own_objective(member, fy)
-    context = _mine_context(member, fy, objective, data)
+    context = _mine_context(member, fy, objective, data, errors)
     response = render(request, "objectives/mine.html#editor", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@member_required("seller")
+def realism_partial(request: MemberRequest) -> HttpResponse:
+    """htmx: the realism of the amount being typed (the same words as the page)."""
+    member = request.member
+    fy = _fy(request)
+    response = render(
+        request,
+        "objectives/mine.html#realism",
+        {"fy": fy, "realism": realism.of_typed(member, fy, request.GET.get("amount", ""))},
+    )
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -313,7 +357,8 @@ def _detail(
     request: MemberRequest, objective: Objective, status: int = 200, **extra: Any
 ) -> HttpResponse:
     member = request.member
-    ref = references.reference_for(objective.seller, objective.fiscal_year)
+    selectors.with_references(member.workspace, [objective])
+    ref = objective.reference  # type: ignore[attr-defined]
     history = references.actuals_for(
         member.workspace, objective.fiscal_year - 1, [objective.seller_id]
     ).get(objective.seller_id, references.Actuals())
@@ -348,6 +393,7 @@ def decide(request: MemberRequest, uuid: str) -> HttpResponse:
     decision = request.POST.get("decision", "")
     version = _version(request.POST.get("version"))
     reason = request.POST.get("reason", "")
+    currency = member.workspace.currency
     try:
         if decision == "agree":
             services.agree(objective=objective, actor=member, version=version)
@@ -365,7 +411,9 @@ def decide(request: MemberRequest, uuid: str) -> HttpResponse:
             services.counter_propose(
                 objective=objective,
                 actor=member,
-                amount=request.POST.get("counter_amount", ""),
+                amount=parse_amount(
+                    request.POST.get("counter_amount", ""), currency, field="counter_amount"
+                ),
                 reason=reason,
                 version=version,
             )
@@ -374,6 +422,10 @@ def decide(request: MemberRequest, uuid: str) -> HttpResponse:
             )
         else:
             raise DomainError(_("Choose a decision."), code="decision_invalid")
+    except AmountError as exc:
+        objective.refresh_from_db()
+        errors = {exc.field or "counter_amount": exc.message}
+        return _detail(request, objective, status=exc.status, posted=request.POST, errors=errors)
     except DomainError as exc:
         messages.error(request, exc.message)
         objective.refresh_from_db()
@@ -397,7 +449,8 @@ def inbox(request: MemberRequest) -> HttpResponse:
     """Proposals waiting for the member's decision and their notifications (reading the page
     marks nothing: the member marks a notification read, or all of them)."""
     member = request.member
-    context = {"pending": selectors.pending_for(member), **_notices(member)}
+    pending = selectors.with_references(member.workspace, selectors.pending_for(member))
+    context = {"pending": pending, **_notices(member)}
     return render(request, "objectives/inbox.html", context)
 
 
@@ -511,6 +564,7 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
     preview = None
     status = 200
     form: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     if request.method == "POST":
         form = {
             "kind": request.POST.get("kind", ""),
@@ -524,13 +578,14 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
             )
         )
         try:
+            amount = parse_amount(form["amount"], member.workspace.currency)
             if request.POST.get("apply") == "1":
                 services.apply_gap_rule(
                     actor=member,
                     unit_id=unit.pk,
                     fiscal_year=fy,
                     kind=form["kind"],
-                    amount=form["amount"],
+                    amount=amount,
                     sellers=chosen,
                     note=form["note"],
                 )
@@ -541,9 +596,12 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
                 unit_id=unit.pk,
                 fiscal_year=fy,
                 kind=form["kind"],
-                amount=form["amount"],
+                amount=amount,
                 sellers=chosen,
             )
+        except AmountError as exc:
+            errors[exc.field or "amount"] = exc.message
+            status = exc.status
         except DomainError as exc:
             messages.error(request, exc.message)
             status = exc.status
@@ -569,6 +627,7 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
             "preview": preview,
             "preview_total": sum(r["amount"] for r in preview or []),
             "form": form,
+            "errors": errors,
             "kinds": RuleKind.choices,
             "fiscal_years": [fy - 1, fy, fy + 1],
             "units": selectors.reconciliation_units(member).filter(is_active=True).order_by("name"),

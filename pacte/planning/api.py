@@ -7,6 +7,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, require_role
+from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.org.selectors import subtree_ids
@@ -24,6 +25,7 @@ from pacte.planning.schemas import (
     ExplanationOut,
     PotentialImportOut,
     PreviewOut,
+    PublishDiffOut,
     PublishIn,
     RunOut,
     ShareFilter,
@@ -34,7 +36,7 @@ from pacte.sales.models import Channel
 router = Router(tags=["targets"])
 
 
-def _target_out(target: Any, currency: str) -> dict[str, Any]:
+def _target_out(target: Any, currency: str, published: CascadeRun | None) -> dict[str, Any]:
     return {
         "uuid": target.uuid,
         "year": f"FY{target.fiscal_year}",
@@ -42,7 +44,33 @@ def _target_out(target: Any, currency: str) -> dict[str, Any]:
         "currency": currency,
         "channel_split": target.channel_split,
         "version": target.version,
+        "reference": (
+            {"uuid": published.uuid, "number": published.number, "total": published.total}
+            if published
+            else None
+        ),
+        "reference_matches": published.total == target.amount if published else None,
     }
+
+
+def _change_out(change: selectors.SellerChange) -> dict[str, Any]:
+    return {
+        "seller_uuid": change.uuid,
+        "seller_name": change.name,
+        "before": change.before,
+        "after": change.after,
+        "delta": change.delta,
+    }
+
+
+def _parameters(payload: CascadeIn, currency: str) -> dict[str, Any]:
+    """The cascade parameters of a request, holds read like every API amount."""
+    raw = payload.dict(exclude={"year"})
+    if raw.get("holds"):
+        raw["holds"] = {
+            key: api_amount(value, currency, field="holds") for key, value in raw["holds"].items()
+        }
+    return raw
 
 
 def _run_out(run: CascadeRun) -> dict[str, Any]:
@@ -88,7 +116,7 @@ def target_get(request: HttpRequest, year: str) -> dict[str, Any]:
     target = selectors.company_target(member, fy)
     if target is None:
         raise DomainError(_("No target is set for this year."), code="no_target", field="year")
-    return _target_out(target, member.workspace.currency)
+    return _target_out(target, member.workspace.currency, selectors.published_run(member, fy))
 
 
 @router.put(
@@ -98,15 +126,21 @@ def target_set(request: HttpRequest, payload: CompanyTargetIn) -> dict[str, Any]
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
+    currency = member.workspace.currency
     target = services.set_company_target(
         workspace=member.workspace,
         actor=member,
         fiscal_year=fy,
-        amount=payload.amount,
-        channel_split=payload.channel_split,
+        amount=api_amount(payload.amount, currency),
+        channel_split=None
+        if payload.channel_split is None
+        else {
+            code: api_amount(value, currency, field="channel_split")
+            for code, value in payload.channel_split.items()
+        },
         version=payload.version,
     )
-    return _target_out(target, member.workspace.currency)
+    return _target_out(target, member.workspace.currency, selectors.published_run(member, fy))
 
 
 @router.post("/preview", response=PreviewOut, summary="Compute a cascade without storing it")
@@ -114,7 +148,8 @@ def preview(request: HttpRequest, payload: CascadeIn) -> dict[str, Any]:
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
-    params = services.parse_params(payload.dict(exclude={"year"}))
+    currency = member.workspace.currency
+    params = services.parse_params(_parameters(payload, currency), currency=currency)
     computed = services.compute(workspace=member.workspace, fiscal_year=fy, params=params)
     return services.summarise(computed)
 
@@ -139,7 +174,7 @@ def run_create(request: HttpRequest, payload: CascadeIn) -> tuple[int, dict[str,
         workspace=member.workspace,
         actor=member,
         fiscal_year=fy,
-        parameters=payload.dict(exclude={"year"}),
+        parameters=_parameters(payload, member.workspace.currency),
     )
     return 201, _run_out(run)
 
@@ -287,8 +322,64 @@ def run_publish(
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
-    run = services.publish_run(run=run, actor=member, version=payload.version if payload else None)
+    run = services.publish_run(
+        run=run,
+        actor=member,
+        version=payload.version if payload else None,
+        replaces=(
+            payload.replaces
+            if payload is not None and "replaces" in payload.model_fields_set
+            else services.ANY_REFERENCE
+        ),
+    )
     return _run_out(run)
+
+
+@router.get(
+    "/runs/{run_id}/diff",
+    response=PublishDiffOut,
+    summary="What publishing a run would change, seller by seller",
+    description=(
+        "Compared with the year's published run: sellers raised, lowered and unchanged, and "
+        "the largest changes each way (`limit`, 1 to 100, default 10). Pass its `reference` "
+        "as `replaces` when publishing to refuse a publication if another run was published "
+        "in between."
+    ),
+)
+def run_diff(request: HttpRequest, run_id: str, limit: int = 10) -> dict[str, Any]:
+    member = request_member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    if not 1 <= limit <= 100:
+        raise DomainError(_("The limit is 1 to 100."), code="bad_limit", field="limit")
+    diff = selectors.publish_diff(run, limit=limit)
+    return {
+        "run": run.uuid,
+        "reference": diff.reference.uuid if diff.reference else None,
+        "before_total": diff.before_total,
+        "after_total": diff.after_total,
+        "sellers": diff.sellers,
+        "changed": diff.changed,
+        "raised": diff.raised,
+        "lowered": diff.lowered,
+        "unchanged": diff.unchanged,
+        "added": diff.added,
+        "removed": diff.removed,
+        "largest_up": [_change_out(c) for c in diff.largest_up],
+        "largest_down": [_change_out(c) for c in diff.largest_down],
+    }
+
+
+@router.post(
+    "/runs/{run_id}/rerun",
+    response={201: RunOut},
+    summary="Re-run the published run for the company target as it is now (a new draft)",
+)
+def run_rerun(request: HttpRequest, run_id: str) -> tuple[int, dict[str, Any]]:
+    member = request_member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    return 201, _run_out(services.rerun_for_target(run=run, actor=member))
 
 
 @router.get(

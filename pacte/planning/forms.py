@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Workspace
+from pacte.amounts import AmountError, AmountField, AmountFormMixin, parse_amount
 from pacte.errors import DomainError
-from pacte.planning import services
 from pacte.planning.models import Method
 
 PHASING_CHOICES = [
@@ -21,9 +21,9 @@ PHASING_CHOICES = [
 ]
 
 
-class TargetForm(forms.Form):
+class TargetForm(AmountFormMixin, forms.Form):
     year = forms.CharField(widget=forms.HiddenInput)
-    amount = forms.CharField(
+    amount = AmountField(
         label=_("Company target"), help_text=_("In the workspace currency, e.g. 12500000.")
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -111,14 +111,21 @@ class CascadeForm(forms.Form):
             email, sep, amount = line.partition("=")
             if not sep or email.strip().lower() not in emails:
                 raise DomainError(
-                    _t("Holds, line %(line)s: expected “e-mail = amount” naming a seller.")
+                    gettext("Holds, line %(line)s: expected “e-mail = amount” naming a seller.")
                     % {"line": number},
                     code="bad_hold",
                     field="holds",
                 )
-            holds[emails[email.strip().lower()]] = services.parse_amount(
-                amount, self.workspace.currency, field_name="holds"
-            )
+            try:
+                minor = parse_amount(amount, self.workspace.currency, field="holds")
+            except AmountError as exc:
+                raise AmountError(
+                    gettext("Holds, line %(line)s: %(problem)s")
+                    % {"line": number, "problem": exc.message},
+                    code=exc.code,
+                    field="holds",
+                ) from None
+            holds[emails[email.strip().lower()]] = minor
         profile = (data.get("profile") or "").replace(";", " ").replace(",", " ").split()
         return {
             "method": data["method"],

@@ -4,6 +4,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from pacte.amounts import AmountIn
+
 
 class PeriodOut(Schema):
     key: str
@@ -21,6 +23,12 @@ class CalendarOut(Schema):
     periods: list[PeriodOut]
 
 
+class ReferenceRunOut(Schema):
+    uuid: UUID
+    number: int
+    total: int = Field(..., description="The amount the run cascades, minor units.")
+
+
 class CompanyTargetOut(Schema):
     uuid: UUID
     year: str
@@ -28,13 +36,24 @@ class CompanyTargetOut(Schema):
     currency: str
     channel_split: dict[str, int]
     version: int
+    reference: ReferenceRunOut | None = Field(
+        None, description="The published run of the year, if any."
+    )
+    reference_matches: bool | None = Field(
+        None,
+        description=(
+            "False when the published run cascades another amount than the target (the "
+            "target changed after it was published: re-run it with POST "
+            "/runs/{run_id}/rerun); null when no run is published."
+        ),
+    )
 
 
 class CompanyTargetIn(Schema):
     year: str = Field(..., description="Fiscal year key, e.g. FY2027.")
-    amount: Any = Field(..., description="Minor units, a non-negative whole number.")
-    channel_split: dict[str, Any] | None = Field(
-        None, description="Channel code → minor units; must sum to amount."
+    amount: AmountIn
+    channel_split: dict[str, AmountIn] | None = Field(
+        None, description="Channel code → amount; the amounts must sum to amount."
     )
     version: int | None = Field(None, description="The version you read; a stale one gets 412.")
 
@@ -44,7 +63,7 @@ class CascadeParamsIn(Schema):
     mix: dict[str, Any] | None = Field(None, description="Blend: method → weight.")
     window_months: int = 12
     bounds: list[Any] | None = Field(None, description="Growth bounds in percent, e.g. [-10, 30].")
-    holds: dict[str, int] | None = Field(None, description="Seller uuid → annual minor units.")
+    holds: dict[str, AmountIn] | None = Field(None, description="Seller uuid → annual amount.")
     exclusions: list[str] | None = None
     phasing: str = Field("flat", description="flat | seasonal | custom")
     profile: list[Any] | None = Field(None, description="Custom phasing: 12 numbers.")
@@ -107,6 +126,39 @@ class RunOut(Schema):
 
 class PublishIn(Schema):
     version: int | None = None
+    replaces: UUID | None = Field(
+        None,
+        description=(
+            "The published run you reviewed the changes against (the diff's `reference`): "
+            "refused (reference_changed) when another run was published since."
+        ),
+    )
+
+
+class SellerChangeOut(Schema):
+    seller_uuid: UUID
+    seller_name: str
+    before: int = Field(..., description="Annual share in the published run, minor units.")
+    after: int = Field(..., description="Annual share in this run, minor units.")
+    delta: int
+
+
+class PublishDiffOut(Schema):
+    run: UUID
+    reference: UUID | None = Field(
+        None, description="The run now published, that publishing this one would replace."
+    )
+    before_total: int
+    after_total: int
+    sellers: int = Field(..., description="Sellers in either run.")
+    changed: int
+    raised: int
+    lowered: int
+    unchanged: int
+    added: int = Field(..., description="Sellers with no share in the published run.")
+    removed: int = Field(..., description="Sellers of the published run absent from this one.")
+    largest_up: list[SellerChangeOut]
+    largest_down: list[SellerChangeOut]
 
 
 class CompareRowOut(Schema):

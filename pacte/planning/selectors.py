@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 
 from pacte.accounts.access import get_scoped
@@ -34,6 +35,39 @@ def published_run(viewer: Membership, fiscal_year: int) -> CascadeRun | None:
 
 def company_target(viewer: Membership, fiscal_year: int) -> CompanyTarget | None:
     return CompanyTarget.objects.filter(workspace=viewer.workspace, fiscal_year=fiscal_year).first()
+
+
+@dataclass(frozen=True)
+class TargetDrift:
+    """The published run of a year against the company target as it is now.
+
+    ``stale`` when a run is published and the amount it cascades is no longer the target's
+    (the target changed after publication): the reference shares no longer add up to it.
+    """
+
+    target: CompanyTarget | None
+    published: CascadeRun | None
+
+    @property
+    def stale(self) -> bool:
+        return (
+            self.target is not None
+            and self.published is not None
+            and self.published.total != self.target.amount
+        )
+
+    @property
+    def difference(self) -> int:
+        """Target minus what the published run cascades (0 when not stale)."""
+        if not self.stale:
+            return 0
+        assert self.target is not None
+        assert self.published is not None
+        return self.target.amount - self.published.total
+
+
+def target_drift(viewer: Membership, fiscal_year: int) -> TargetDrift:
+    return TargetDrift(company_target(viewer, fiscal_year), published_run(viewer, fiscal_year))
 
 
 def leads_seller(viewer: Membership, unit_id: int | None) -> bool:
@@ -177,3 +211,103 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
         "months": months,
         "channels": channels,
     }
+
+
+@dataclass(frozen=True)
+class SellerChange:
+    uuid: str
+    name: str
+    before: int
+    after: int
+
+    @property
+    def delta(self) -> int:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class PublishDiff:
+    """What publishing ``run`` changes compared with the year's published run (``reference``,
+    None when nothing is published yet: every seller then gets a first reference share)."""
+
+    run: CascadeRun
+    reference: CascadeRun | None
+    before_total: int
+    after_total: int
+    sellers: int  # sellers in either run
+    raised: int  # sellers whose share goes up
+    lowered: int  # sellers whose share goes down
+    unchanged: int  # sellers whose share stays the same
+    added: int  # sellers with no share in the reference
+    removed: int  # sellers of the reference absent from the run
+    largest_up: list[SellerChange] = field(default_factory=list)
+    largest_down: list[SellerChange] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return self.raised + self.lowered
+
+    @property
+    def total_delta(self) -> int:
+        return self.after_total - self.before_total
+
+
+def publish_diff(run: CascadeRun, *, limit: int = 10) -> PublishDiff:
+    """Per seller, the annual share in the published run of ``run``'s year and in ``run``:
+    counts of sellers raised, lowered and unchanged, and the ``limit`` largest changes each
+    way, computed in the database (grouped passes over the two runs' explanations, never a
+    query per seller)."""
+    reference = (
+        CascadeRun.objects.for_workspace(run.workspace)
+        .published()
+        .filter(fiscal_year=run.fiscal_year)
+        .exclude(pk=run.pk)
+        .first()
+    )
+    ref_id = reference.pk if reference is not None else -1
+    zero = Value(0, output_field=IntegerField())
+
+    def per_seller(*group: str) -> Any:
+        return (
+            SellerExplanation.objects.filter(
+                workspace_id=run.workspace_id, run_id__in=[run.pk, ref_id]
+            )
+            .values(*group)
+            .annotate(
+                before=Sum(Case(When(run_id=ref_id, then=F("amount")), default=zero)),
+                after=Sum(Case(When(run_id=run.pk, then=F("amount")), default=zero)),
+                in_before=Count("run_id", filter=Q(run_id=ref_id)),
+                in_after=Count("run_id", filter=Q(run_id=run.pk)),
+            )
+            .annotate(delta=F("after") - F("before"))
+        )
+
+    counts = per_seller("seller_id").aggregate(
+        sellers=Count("seller_id"),
+        raised=Count("seller_id", filter=Q(delta__gt=0)),
+        lowered=Count("seller_id", filter=Q(delta__lt=0)),
+        added=Count("seller_id", filter=Q(in_before=0)),
+        removed=Count("seller_id", filter=Q(in_after=0)),
+    )
+    named = per_seller("seller_id", "seller__uuid", "seller__name")
+
+    def largest(qs: Any) -> list[SellerChange]:
+        rows = qs.values_list("seller__uuid", "seller__name", "before", "after")[:limit]
+        return [SellerChange(str(u), n, int(b), int(a)) for u, n, b, a in rows]
+
+    sellers = int(counts["sellers"] or 0)
+    raised, lowered = int(counts["raised"] or 0), int(counts["lowered"] or 0)
+    return PublishDiff(
+        run=run,
+        reference=reference,
+        before_total=reference.total if reference is not None else 0,
+        after_total=run.total,
+        sellers=sellers,
+        raised=raised,
+        lowered=lowered,
+        unchanged=sellers - raised - lowered,
+        added=int(counts["added"] or 0),
+        removed=int(counts["removed"] or 0),
+        largest_up=largest(named.filter(delta__gt=0).order_by("-delta", "seller__name")),
+        largest_down=largest(named.filter(delta__lt=0).order_by("delta", "seller__name")),
+    )

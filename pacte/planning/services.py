@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
+from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, check_version
 from pacte.lib import allocation as alloc
@@ -42,6 +43,8 @@ from pacte.planning.models import (
 from pacte.sales.models import Channel, CubeCell
 
 MONTHS = 12
+#: ``publish_run(replaces=...)`` default: publish whatever run is the reference now.
+ANY_REFERENCE: Any = object()
 BLEND_METHODS = ("equal", "history", "potential", "capacity")
 PHASINGS = ("flat", "seasonal", "custom")
 
@@ -74,25 +77,6 @@ def parse_year(workspace: Workspace, key: object, *, field_name: str = "year") -
     return period.fy
 
 
-def parse_amount(value: object, currency: str, *, field_name: str = "amount") -> int:
-    """A non-negative amount in major units ("1250000.50") to minor units."""
-    from pacte.lib.money import MoneyError, to_minor
-
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        value = "" if value is None else str(value)
-    try:
-        minor = to_minor(str(value).replace(" ", "").replace("\u202f", ""), currency)
-    except (MoneyError, InvalidOperation):
-        raise DomainError(
-            _("“%(value)s” is not an amount.") % {"value": value},
-            code="not_a_number",
-            field=field_name,
-        ) from None
-    if minor < 0:
-        raise DomainError(_("An amount cannot be negative."), code="negative", field=field_name)
-    return minor
-
-
 # ------------------------------------------------------------------------------------------
 # company target
 
@@ -103,25 +87,15 @@ def set_company_target(
     workspace: Workspace,
     actor: Membership | None,
     fiscal_year: int,
-    amount: object,
-    channel_split: Mapping[str, object] | None = None,
+    amount: int,
+    channel_split: Mapping[str, int] | None = None,
     version: int | None = None,
 ) -> CompanyTarget:
     """Create or change the company target of a fiscal year (amounts in minor units).
 
     ``channel_split`` maps channel codes to amounts that must sum exactly to ``amount``.
     """
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        try:
-            amount = int(Decimal(str(amount)))
-        except (InvalidOperation, ValueError):
-            raise DomainError(
-                _("“%(value)s” is not an amount.") % {"value": amount},
-                code="not_a_number",
-                field="amount",
-            ) from None
-    if amount < 0:
-        raise DomainError(_("A target cannot be negative."), code="negative", field="amount")
+    amount = check_amount(amount, workspace.currency)
     split: dict[str, int] = {}
     if channel_split:
         codes = set(Channel.objects.for_workspace(workspace).values_list("code", flat=True))
@@ -132,13 +106,7 @@ def set_company_target(
                     code="unknown_channel",
                     field="channel_split",
                 )
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise DomainError(
-                    _("The amount of channel “%(code)s” must be a non-negative whole number.")
-                    % {"code": code},
-                    code="not_a_number",
-                    field="channel_split",
-                )
+            value = check_amount(value, workspace.currency, field="channel_split")
             if value:
                 split[code] = value
         if sum(split.values()) != amount:
@@ -232,7 +200,7 @@ def _number(value: object, name: str) -> float:
     return number
 
 
-def parse_params(raw: Mapping[str, Any]) -> Params:
+def parse_params(raw: Mapping[str, Any], *, currency: str = "EUR") -> Params:
     """Validate parameters from a form or the API; every refusal names its field."""
     params = Params()
     method = str(raw.get("method") or Method.EQUAL)
@@ -286,13 +254,7 @@ def parse_params(raw: Mapping[str, Any]) -> Params:
         params.bounds = (low, high)
     holds = {}
     for key, value in dict(raw.get("holds") or {}).items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise DomainError(
-                _("A hold must be a non-negative amount in minor units."),
-                code="not_a_number",
-                field="holds",
-            )
-        holds[str(key)] = value
+        holds[str(key)] = check_amount(value, currency, field="holds")
     params.holds = holds
     params.exclusions = [str(x) for x in raw.get("exclusions") or []]
     phasing = str(raw.get("phasing") or "flat")
@@ -1046,10 +1008,16 @@ def create_run(
     actor: Membership | None,
     fiscal_year: int,
     parameters: Mapping[str, Any],
+    total: int | None = None,
+    rerun_of: CascadeRun | None = None,
 ) -> CascadeRun:
-    """Compute a cascade and store it as a draft run with all its shares and explanations."""
-    params = parse_params(parameters)
-    computed = compute(workspace=workspace, fiscal_year=fiscal_year, params=params)
+    """Compute a cascade and store it as a draft run with all its shares and explanations.
+
+    ``total`` overrides the amount cascaded (by default the company target, or for a re-run
+    from a later month the published run's total); ``rerun_of`` names the run whose inputs
+    were taken (kept in the audit event)."""
+    params = parse_params(parameters, currency=workspace.currency)
+    computed = compute(workspace=workspace, fiscal_year=fiscal_year, params=params, total=total)
     number = (
         CascadeRun.objects.for_workspace(workspace)
         .filter(fiscal_year=fiscal_year)
@@ -1078,19 +1046,70 @@ def create_run(
         actor=actor,
         action="cascade.created",
         obj=run,
-        after={"total": run.total, "parameters": run.parameters, "sellers": run.seller_count},
+        after={
+            "total": run.total,
+            "parameters": run.parameters,
+            "sellers": run.seller_count,
+            **({"rerun_of": str(rerun_of.uuid)} if rerun_of is not None else {}),
+        },
     )
     return run
 
 
 @transaction.atomic
+def rerun_for_target(*, run: CascadeRun, actor: Membership | None) -> CascadeRun:
+    """A new draft run with the inputs of the published ``run`` and the company target as it
+    is now: what to publish when the target changed after ``run`` was published."""
+    run = CascadeRun.objects.select_related("workspace").get(pk=run.pk)
+    if run.status != RunStatus.PUBLISHED:
+        raise DomainError(
+            _("Only the published run is re-run for a changed target."), code="not_published"
+        )
+    target = (
+        CompanyTarget.objects.filter(workspace_id=run.workspace_id, fiscal_year=run.fiscal_year)
+        .select_for_update()
+        .first()
+    )
+    if target is None:
+        raise DomainError(
+            _("Set the company target of this year first."), code="no_target", field="year"
+        )
+    if is_closed(run.workspace, run.fiscal_year):
+        raise DomainError(
+            _("FY%(year)s is closed (its last day is past): its reference can no longer change.")
+            % {"year": run.fiscal_year},
+            code="closed_year",
+        )
+    if target.amount == run.total:
+        raise DomainError(
+            _("The published run already cascades the target: there is nothing to re-run."),
+            code="target_unchanged",
+        )
+    return create_run(
+        workspace=run.workspace,
+        actor=actor,
+        fiscal_year=run.fiscal_year,
+        parameters=run.parameters,
+        total=target.amount,
+        rerun_of=run,
+    )
+
+
+@transaction.atomic
 def publish_run(
-    *, run: CascadeRun, actor: Membership | None, version: int | None = None
+    *,
+    run: CascadeRun,
+    actor: Membership | None,
+    version: int | None = None,
+    replaces: Any = ANY_REFERENCE,
 ) -> CascadeRun:
     """Make a draft the reference of its year; the previous reference becomes superseded.
 
     Refused for a closed fiscal year (its last day is past) and for a re-run whose base is no
-    longer the published run.
+    longer the published run. ``replaces`` is the uuid of the published run the publisher was
+    shown the changes against (``None``: none was published); when another run has been
+    published since, the publication is refused so that nobody confirms changes they did not
+    see.
     """
     run = CascadeRun.objects.select_for_update().get(pk=run.pk)
     check_version(run, version)
@@ -1109,6 +1128,16 @@ def publish_run(
         )
         .first()
     )
+    if replaces is not ANY_REFERENCE and str(replaces or "") != str(
+        current.uuid if current else ""
+    ):
+        raise DomainError(
+            _(
+                "Another run was published since you reviewed the changes: review them again "
+                "before publishing."
+            ),
+            code="reference_changed",
+        )
     if run.base_run_id is not None and (current is None or current.pk != run.base_run_id):
         raise DomainError(
             _("This re-run was made from a run that is no longer the reference; run it again."),
@@ -1226,12 +1255,48 @@ class PotentialImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _potential_amounts(texts: list[str], workspace: Workspace) -> tuple[list[int], list[str]]:
+    """The potential column of a file, read like the sales import reads its amount column
+    (decimal comma or point decided for the whole column, a column that reads two ways
+    refused): the amounts, and the problem of each line ("" when none)."""
+    import polars as pl
+
+    from pacte.lib import tabular
+    from pacte.lib.money import exponent
+    from pacte.sales.reasons import file_message, row_message
+
+    try:
+        parsed = tabular.parse_amounts(
+            pl.Series(texts, dtype=pl.String), exponent=exponent(workspace.currency)
+        )
+    except tabular.AmbiguousAmounts as exc:
+        raise DomainError(
+            file_message("ambiguous_amounts"),
+            code="ambiguous_amounts",
+            field="potential",
+            details=list(exc.examples),
+        ) from exc
+    amounts: list[int] = []
+    problems: list[str] = []
+    for value, reason in zip(parsed.values.to_list(), parsed.reasons.to_list(), strict=True):
+        if reason:
+            problems.append(row_message(reason))
+        elif value is None:
+            problems.append(_("Enter an amount."))
+        elif value < 0:
+            problems.append(_("An amount cannot be negative."))
+        else:
+            problems.append("")
+        amounts.append(int(value or 0))
+    return amounts, problems
+
+
 @transaction.atomic
 def import_potential(
     *, workspace: Workspace, actor: Membership | None, fiscal_year: int, data: bytes
 ) -> PotentialImportResult:
     """Replace a year's potentials from CSV: ``seller`` (e-mail) or ``team`` (name), ``potential``
-    (major units). All or nothing: any bad line (unknown seller or team, bad amount) is
+    (major units, decimal comma or point). All or nothing: any bad line (unknown seller or team, bad amount) is
     reported with its number and nothing is stored."""
     import csv
 
@@ -1258,12 +1323,17 @@ def import_potential(
         name.casefold(): pk
         for pk, name in Unit.objects.for_workspace(workspace).values_list("pk", "name")
     }
+    lines = [
+        (line, {name: (values[i].strip() if i < len(values) else "") for name, i in index.items()})
+        for line, values in enumerate(reader, start=2)
+        if any(v.strip() for v in values)
+    ]
+    amounts, reasons = _potential_amounts(
+        [cell.get("potential", "") for _l, cell in lines], workspace
+    )
     result = PotentialImportResult()
     rows: list[Potential] = []
-    for line, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        cell = {name: (values[i].strip() if i < len(values) else "") for name, i in index.items()}
+    for (line, cell), amount, reason in zip(lines, amounts, reasons, strict=True):
         seller_key, team_key = cell.get("seller", ""), cell.get("team", "")
         problems = []
         seller_id = unit_id = None
@@ -1279,11 +1349,8 @@ def import_potential(
                 problems.append(_("unknown team “%(team)s”.") % {"team": team_key})
         else:
             problems.append(_("the seller and the team are both empty."))
-        amount = 0
-        try:
-            amount = parse_amount(cell.get("potential", ""), workspace.currency)
-        except DomainError as exc:
-            problems.append(exc.message)
+        if reason:
+            problems.append(reason)
         if problems:
             result.errors.append((line, " ".join(problems)))
             continue

@@ -12,5 +12,6 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("runs/<uuid:uuid>/", views.run, name="run"),
     path("runs/<uuid:uuid>/publish/", views.publish, name="publish"),
+    path("runs/<uuid:uuid>/rerun/", views.rerun, name="rerun"),
     path("sellers/<uuid:uuid>/", views.seller, name="seller"),
 ]

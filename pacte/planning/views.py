@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
-from pacte.lib.money import from_minor
 from pacte.planning import selectors, services
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import calendar_rows, month_label, year_label
@@ -53,29 +52,36 @@ def _chart_data(summary: dict[str, Any], currency: str) -> dict[str, Any]:
 @require_GET
 @member_required()
 def index(request: MemberRequest) -> HttpResponse:
-    member = request.member
     try:
         fy = _year(request)
     except DomainError as exc:
         return _bad_input(request, exc)
+    return _index(request, fy)
+
+
+def _index(
+    request: MemberRequest, fy: int, form: TargetForm | None = None, status: int = 200
+) -> HttpResponse:
+    member = request.member
     cal = services.calendar_of(member.workspace)
     target = selectors.company_target(member, fy)
     is_admin = member.has_role(*ADMIN_ROLES)
-    form = None
-    if is_admin:
+    if is_admin and form is None:
         form = TargetForm(
             initial={
                 "year": f"FY{fy}",
-                "amount": from_minor(target.amount, member.workspace.currency) if target else "",
+                "amount": target.amount if target else None,
                 "version": target.version if target else None,
-            }
+            },
+            currency=member.workspace.currency,
         )
     runs = (
         selectors.runs_for(member).filter(fiscal_year=fy).order_by("-number")
         if is_admin
         else CascadeRun.objects.none()
     )
-    published = selectors.published_run(member, fy)
+    drift = selectors.target_drift(member, fy)
+    published = drift.published
     return render(
         request,
         "planning/index.html",
@@ -87,37 +93,60 @@ def index(request: MemberRequest) -> HttpResponse:
             "periods": calendar_rows(cal, fy),
             "closed": services.is_closed(member.workspace, fy),
             "target": target,
-            "form": form,
+            "form": form if is_admin else None,
             "runs": runs,
             "published": published,
+            "drift": drift,
             "is_admin": is_admin,
         },
+        status=status,
     )
 
 
 @require_POST
 @member_required(*ADMIN_ROLES)
 def target_set(request: MemberRequest) -> HttpResponse:
+    """Save the company target; a bad amount is shown next to the field, nothing is saved."""
     member = request.member
-    form = TargetForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The target form is incomplete."))
-        return redirect("planning:index")
+    form = TargetForm(request.POST, currency=member.workspace.currency)
     try:
-        fy = services.parse_year(member.workspace, form.cleaned_data["year"])
-        amount = services.parse_amount(form.cleaned_data["amount"], member.workspace.currency)
+        fy = services.parse_year(member.workspace, request.POST.get("year", ""))
+    except DomainError as exc:
+        return _bad_input(request, exc)
+    if not form.is_valid():
+        return _index(request, fy, form, status=422)
+    try:
         services.set_company_target(
             workspace=member.workspace,
             actor=member,
             fiscal_year=fy,
-            amount=amount,
+            amount=form.cleaned_data["amount"],
             version=form.cleaned_data.get("version"),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect(reverse("planning:index") + f"?year={form.cleaned_data['year']}")
+        return redirect(reverse("planning:index") + f"?year=FY{fy}")
     messages.success(request, _("The target of %(year)s is saved.") % {"year": year_label(fy)})
+    drift = selectors.target_drift(member, fy)
+    if drift.stale:
+        messages.warning(request, stale_message(drift))
     return redirect(reverse("planning:index") + f"?year=FY{fy}")
+
+
+def stale_message(drift: selectors.TargetDrift) -> str:
+    """ "The published run #3 cascades €1,000,000; the target is now €1,200,000." """
+    from django.utils.translation import get_language
+
+    from pacte.lib.money import format_money
+
+    assert drift.published is not None
+    assert drift.target is not None
+    currency = drift.published.workspace.currency
+    return _("The published run #%(n)s cascades %(cascaded)s; the target is now %(target)s.") % {
+        "n": drift.published.number,
+        "cascaded": format_money(drift.published.total, currency, get_language()),
+        "target": format_money(drift.target.amount, currency, get_language()),
+    }
 
 
 def _cascade_form(request: MemberRequest, fy: int, data: Any = None) -> CascadeForm:
@@ -144,11 +173,11 @@ def editor(request: MemberRequest) -> HttpResponse:
                 parameters=form.parameters(),
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Draft run #%(n)s saved.") % {"n": run.number})
             return redirect("planning:run", uuid=run.uuid)
-    target = selectors.company_target(member, fy)
+    drift = selectors.target_drift(member, fy)
     return render(
         request,
         "planning/editor.html",
@@ -156,8 +185,10 @@ def editor(request: MemberRequest) -> HttpResponse:
             "form": form,
             "fy": fy,
             "year_label": year_label(fy),
-            "target": target,
-            "published": selectors.published_run(member, fy),
+            "target": drift.target,
+            "published": drift.published,
+            "drift": drift,
+            "closed": services.is_closed(member.workspace, fy),
         },
     )
 
@@ -177,7 +208,7 @@ def preview(request: MemberRequest) -> HttpResponse:
         computed = services.compute(
             workspace=member.workspace,
             fiscal_year=fy,
-            params=services.parse_params(form.parameters()),
+            params=services.parse_params(form.parameters(), currency=member.workspace.currency),
         )
         summary = services.summarise(computed, seller_limit=500)
         context = {"summary": summary, "chart": _chart_data(summary, member.workspace.currency)}
@@ -209,20 +240,56 @@ def run(request: MemberRequest, uuid: str) -> HttpResponse:
             "closed": services.is_closed(member.workspace, cascade.fiscal_year),
             "can_publish": cascade.status == RunStatus.DRAFT,
             "can_rerun": cascade.status == RunStatus.PUBLISHED,
+            "drift": selectors.target_drift(member, cascade.fiscal_year),
         },
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @member_required(*ADMIN_ROLES)
 def publish(request: MemberRequest, uuid: str) -> HttpResponse:
+    """GET: what publishing the run changes, to confirm (a page, or with htmx a dialog on the
+    run page); POST from that confirmation: publish. A POST that did not come through the
+    confirmation (no ``replaces``) is sent to it."""
     member = request.member
     cascade = selectors.get_run_for(member, uuid)
+    if request.method == "GET":
+        template = "planning/publish.html#confirm" if request.htmx else "planning/publish.html"  # type: ignore[attr-defined]
+        diff = selectors.publish_diff(cascade)
+        response = render(
+            request,
+            template,
+            {
+                "run": cascade,
+                "diff": diff,
+                "diff_tables": [
+                    (
+                        _("Largest increases") if diff.reference else _("Largest shares"),
+                        diff.largest_up,
+                    ),
+                    (_("Largest decreases"), diff.largest_down),
+                ],
+                "year_label": year_label(cascade.fiscal_year),
+                "closed": services.is_closed(member.workspace, cascade.fiscal_year),
+                "can_publish": cascade.status == RunStatus.DRAFT,
+            },
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    if "replaces" not in request.POST:
+        return redirect("planning:publish", uuid=cascade.uuid)
     version = request.POST.get("version")
     try:
-        services.publish_run(run=cascade, actor=member, version=int(version) if version else None)
+        services.publish_run(
+            run=cascade,
+            actor=member,
+            version=int(version) if version else None,
+            replaces=request.POST["replaces"] or None,
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
+        if exc.code == "reference_changed":
+            return redirect("planning:publish", uuid=cascade.uuid)
     else:
         messages.success(
             request,
@@ -230,6 +297,25 @@ def publish(request: MemberRequest, uuid: str) -> HttpResponse:
             % {"n": cascade.number, "year": year_label(cascade.fiscal_year)},
         )
     return redirect("planning:run", uuid=cascade.uuid)
+
+
+@require_POST
+@member_required(*ADMIN_ROLES)
+def rerun(request: MemberRequest, uuid: str) -> HttpResponse:
+    """A new draft from the published run's inputs and the company target as it is now."""
+    member = request.member
+    cascade = selectors.get_run_for(member, uuid)
+    try:
+        new = services.rerun_for_target(run=cascade, actor=member)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("planning:run", uuid=cascade.uuid)
+    messages.success(
+        request,
+        _("Draft run #%(n)s cascades the new target with the inputs of run #%(m)s.")
+        % {"n": new.number, "m": cascade.number},
+    )
+    return redirect("planning:run", uuid=new.uuid)
 
 
 @require_GET

@@ -45,6 +45,9 @@ class MappingForm(forms.Form):
     profile_name = forms.CharField(label=_("Save this mapping as"), max_length=100, required=False)
     date_order = forms.ChoiceField(label=_("Date order"), choices=DATE_ORDERS)
     amount_style = forms.ChoiceField(label=_("Number format"), choices=AMOUNT_STYLES)
+    confirm_unused = forms.BooleanField(
+        label=_("Import anyway: leave this column out"), required=False
+    )
 
     def __init__(self, *args: Any, columns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,6 +62,15 @@ class MappingForm(forms.Form):
             name: self.cleaned_data[f"map_{name}"]
             for name in FIELDS
             if self.cleaned_data.get(f"map_{name}")
+        }
+
+    def raw_mapping(self) -> dict[str, str]:
+        """The mapping as posted, valid or not (the live preview follows the selects)."""
+        columns = {value for value, _label in self.fields["map_external_id"].choices}  # type: ignore[attr-defined]
+        return {
+            name: value
+            for name in FIELDS
+            if (value := self.data.get(f"map_{name}") or "") and value in columns
         }
 
     def mapping_fields(self) -> list[forms.BoundField]:

@@ -17,7 +17,7 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
 from pacte.lib.tabular import neutralise_formula
-from pacte.sales import selectors, services
+from pacte.sales import mapping, selectors, services
 from pacte.sales.forms import (
     ChannelForm,
     MappingForm,
@@ -151,10 +151,17 @@ def imports(request: MemberRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @member_required(*ADMIN_ROLES)
 def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
+    """Map the file's columns, over a preview of its first rows; an htmx POST (a select
+    changed) only renders the preview again for the posted mapping."""
     workspace = request.member.workspace
     job = get_scoped(ImportJob.objects.filter(workspace=workspace), uuid)
     if job.status not in (ImportStatus.MAPPING, ImportStatus.FAILED) or not job.file_path:
         return redirect("sales:import_job", uuid=job.uuid)
+    try:
+        head = mapping.read_head(job.file_path)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("sales:imports")
     profile = None
     chooser = ProfileChoiceForm(request.GET or None, workspace=workspace)
     if request.GET.get("profile") and chooser.is_valid():
@@ -163,13 +170,25 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
         profile = MappingProfile.objects.filter(workspace=workspace).order_by("-updated_at").first()
         if profile is not None and not set(profile.mapping.values()) <= set(job.columns):
             profile = None
-    mapping = job.mapping or services.guess_mapping(job.columns, profile)
-    initial: dict[str, Any] = {f"map_{k}": v for k, v in mapping.items()}
+    chosen = job.mapping or mapping.guess_mapping(job.columns, profile, head.frame)
+    initial: dict[str, Any] = {f"map_{k}": v for k, v in chosen.items()}
     initial["date_order"] = profile.date_order if profile else job.date_order
     initial["amount_style"] = profile.amount_style if profile else job.amount_style
     initial["profile_name"] = profile.name if profile else ""
     form = MappingForm(request.POST or None, columns=job.columns, initial=initial)
-    examples: list[str] = []
+    if request.method == "POST":
+        chosen = form.raw_mapping()
+    context: dict[str, Any] = {
+        "job": job,
+        "form": form,
+        "chooser": chooser,
+        "examples": [],
+        "preview": mapping.preview(head, chosen),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "sales/import_map.html#preview", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             services.configure_import(
@@ -179,17 +198,22 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
                 date_order=form.cleaned_data["date_order"],
                 amount_style=form.cleaned_data["amount_style"],
                 profile_name=form.cleaned_data["profile_name"],
+                confirm_unused=form.cleaned_data["confirm_unused"],
             )
         except DomainError as exc:
-            _form_error(form, exc)
-            examples = list(exc.details or []) if isinstance(exc.details, list) else []
+            if exc.code in ("split_unmapped", "shares_unmapped"):
+                pass  # the preview shows the warnings, next to the box that confirms them
+            else:
+                _form_error(form, exc)
+                if exc.code in ("ambiguous_dates", "ambiguous_amounts"):
+                    context["examples"] = (
+                        list(exc.details or []) if isinstance(exc.details, list) else []
+                    )
         else:
             return redirect("sales:import_job", uuid=job.uuid)
-    return render(
-        request,
-        "sales/import_map.html",
-        {"job": job, "form": form, "chooser": chooser, "examples": examples},
-    )
+    response = render(request, "sales/import_map.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET

@@ -80,9 +80,9 @@ def test_an_agreed_objective_refreshes_the_overview_objectives(cast):
 
     fy = 2026
     assert _year(cast, fy)["objective"] is None
-    objective = objectives.save_draft(seller=cast.seller, fiscal_year=fy, amount="120000")
+    objective = objectives.save_draft(seller=cast.seller, fiscal_year=fy, amount=12_000_000)
     objective = objectives.propose(
-        seller=cast.seller, fiscal_year=fy, amount="120000", version=objective.version
+        seller=cast.seller, fiscal_year=fy, amount=12_000_000, version=objective.version
     )
     objectives.agree(objective=objective, actor=cast.lead, version=objective.version)
     assert _year(cast, fy)["objective"] == 120_000_00

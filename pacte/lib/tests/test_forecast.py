@@ -1,5 +1,4 @@
 import itertools
-import time
 from typing import Any
 
 import numpy as np
@@ -324,18 +323,17 @@ def test_batch_nan_rows_give_nan():
     assert out[1] == 1.0
 
 
-def test_batch_of_ten_thousand_sellers_runs_in_about_a_second():
+def test_batch_of_ten_thousand_sellers_gives_one_probability_each():
     rng = np.random.default_rng(0)
     sellers, months = 10_000, 11
     expected = rng.uniform(1e4, 1e6, (sellers, months))
     actual = rng.integers(0, 10**6, sellers)
     goals = actual + (expected.sum(axis=1) * 1.05).astype(np.int64)
     cv = rng.uniform(0.1, 0.5, sellers)
-    start = time.perf_counter()
     probs = probability_of_reaching_batch(actual, expected, goals, monthly_cv=cv, n=1000)
-    elapsed = time.perf_counter() - start
+    # Its speed is measured by `make bench` (bench_insights), never by a timed test.
     assert probs.shape == (sellers,)
-    assert elapsed < 3.0  # ~0.6-0.8 s measured; generous for shared CI machines
+    assert ((probs >= 0) & (probs <= 1)).all()
 
 
 # ---------------------------------------------------------------------------- accuracy

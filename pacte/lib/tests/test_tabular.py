@@ -25,11 +25,14 @@ from pacte.lib.tabular import (
     iter_chunks,
     iter_csv_chunks,
     iter_xlsx_chunks,
+    looks_like_shares,
+    looks_like_split_credits,
     neutralise_formula,
     neutralise_formulas,
     parse_amounts,
     parse_dates,
     parse_split_credits,
+    read_head,
     row_errors,
     select_mapped,
     sniff,
@@ -715,3 +718,41 @@ def test_select_mapped_and_row_errors(tmp_path: Path) -> None:
     errors = row_errors(frame, parsed.reasons, "amount")
     assert errors.schema == pl.Schema(ERROR_SCHEMA)
     assert errors.rows() == [(3, "amount", "amount_invalid", "oops")]
+
+
+# --------------------------------------------------------------------------- head and looks
+
+
+def test_read_head_reads_the_first_rows_and_how(tmp_path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a;b\n" + b"".join(f"{i};x\n".encode() for i in range(50)))
+    head = read_head(path, rows=7)
+    assert (head.kind, head.sniffed and head.sniffed.delimiter, head.columns) == (
+        "csv",
+        ";",
+        ["a", "b"],
+    )
+    assert head.frame.height == 7
+    assert head.frame.get_column(LINE).to_list() == list(range(2, 9))
+
+
+@pytest.mark.parametrize(
+    ("cells", "split"),
+    [
+        (["a@x.com:60;b@y.fr:40", "c@x.com:100", None, ""], True),
+        (["a@x.com: 33,34 %; b@y.fr:66.66"], True),
+        (["a@x.com", "b@y.fr"], False),  # a seller column
+        (["60", "40"], False),
+        ([None, ""], False),
+    ],
+)
+def test_looks_like_split_credits(cells, split) -> None:
+    assert looks_like_split_credits(pl.Series(cells, dtype=pl.String)) is split
+
+
+@pytest.mark.parametrize(
+    ("cells", "shares"),
+    [(["60", "40", "33,33 %"], True), (["100", "100"], False), (["1200", "40"], False)],
+)
+def test_looks_like_shares(cells, shares) -> None:
+    assert looks_like_shares(pl.Series(cells)) is shares

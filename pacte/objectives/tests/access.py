@@ -17,7 +17,7 @@ def _objective(c: Cast) -> Any:
     from pacte.objectives.models import Objective
 
     existing = Objective.objects.filter(seller=c.other_seller, fiscal_year=FY).first()
-    return existing or services.save_draft(seller=c.other_seller, fiscal_year=FY, amount="1000")
+    return existing or services.save_draft(seller=c.other_seller, fiscal_year=FY, amount=100_000)
 
 
 def objective(c: Cast) -> dict[str, Any]:
@@ -73,6 +73,7 @@ register_pages(
         "objectives:notification_read": Route("member", obj=notice),
         "objectives:mine": Route("member"),
         "objectives:phasing": Route("member"),
+        "objectives:realism": Route("member"),
         "objectives:policy": Route(ADMIN),
         "objectives:reconciliation": Route(ANALYSTS),
         "objectives:check_ins": Route(ANALYSTS),
@@ -96,6 +97,7 @@ register_api(
             body=lambda c: {"fiscal_year": FY, "opens_on": "2030-10-01", "closes_on": "2030-12-31"},
         ),
         ("GET", f"{P}/reconciliation"): Route(ANALYSTS),
+        ("GET", f"{P}/realism"): Route("member"),
         ("POST", f"{P}/gap-rules/preview"): Route(ANALYSTS, body=_rule),
         ("GET", f"{P}/gap-rules"): Route(ANALYSTS),
         ("POST", f"{P}/gap-rules"): Route(ANALYSTS, body=_rule),

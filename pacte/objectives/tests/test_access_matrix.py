@@ -27,7 +27,7 @@ def _api(client: Client, method: str, url: str, token: str, body: dict | None = 
 
 
 def test_seller_never_sees_another_sellers_objective(cast: Cast, fy: int, login) -> None:
-    other = services.save_draft(seller=cast.other_seller, fiscal_year=fy, amount="1000")
+    other = services.save_draft(seller=cast.other_seller, fiscal_year=fy, amount=100_000)
     client = login(cast.seller)
     assert client.get(f"/objectives/o/{other.uuid}/").status_code == 404
     assert client.get(f"/objectives/o/{other.uuid}/plan/").status_code == 404
@@ -49,16 +49,16 @@ def test_seller_never_sees_another_sellers_objective(cast: Cast, fy: int, login)
 
 
 def test_lead_sees_team_but_not_other_team(cast: Cast, fy: int, login) -> None:
-    mine = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1000")
-    other = services.save_draft(seller=cast.other_seller, fiscal_year=fy, amount="1000")
+    mine = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
+    other = services.save_draft(seller=cast.other_seller, fiscal_year=fy, amount=100_000)
     client = login(cast.lead)
     assert client.get(f"/objectives/o/{mine.uuid}/").status_code == 200
     assert client.get(f"/objectives/o/{other.uuid}/").status_code == 404
 
 
 def test_handler_decides_only_for_their_sellers(cast: Cast, fy: int) -> None:
-    own = services.propose(seller=cast.seller, fiscal_year=fy, amount="1000")
-    other = services.propose(seller=cast.other_seller, fiscal_year=fy, amount="1000")
+    own = services.propose(seller=cast.seller, fiscal_year=fy, amount=100_000)
+    other = services.propose(seller=cast.other_seller, fiscal_year=fy, amount=100_000)
     assert other.handler == cast.executive
     lead = cast.token(cast.lead)
     c = Client()
@@ -92,7 +92,7 @@ def test_handler_decides_only_for_their_sellers(cast: Cast, fy: int) -> None:
 
 
 def test_seller_cannot_decide_own_proposal(cast: Cast, fy: int) -> None:
-    own = services.propose(seller=cast.seller, fiscal_year=fy, amount="1000")
+    own = services.propose(seller=cast.seller, fiscal_year=fy, amount=100_000)
     r = _api(
         Client(),
         "POST",
@@ -104,7 +104,7 @@ def test_seller_cannot_decide_own_proposal(cast: Cast, fy: int) -> None:
 
 
 def test_lead_cannot_write_a_sellers_plan(cast: Cast, fy: int) -> None:
-    own = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1000")
+    own = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
     r = _api(
         Client(),
         "POST",

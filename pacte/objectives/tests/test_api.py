@@ -59,17 +59,19 @@ def test_stale_version_is_412(cast: Cast, fy: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "code"),
+    ("body", "code", "status"),
     [
-        ({"amount": -1}, "amount_negative"),
-        ({"amount": "lots"}, "amount_invalid"),
-        ({"amount": 1200, "months": [100] * 11 + [99]}, "phasing_mismatch"),
-        ({"amount": 1200, "channel_split": {"field": 101}}, "split_over_100"),
+        ({"amount": -1}, "amount_negative", 422),
+        ({"amount": "lots"}, "amount_invalid", 422),
+        ({"amount": 1200, "months": [100] * 11 + [99]}, "phasing_mismatch", 400),
+        ({"amount": 1200, "channel_split": {"field": 101}}, "split_over_100", 400),
     ],
 )
-def test_bad_input_is_a_clear_400(cast: Cast, fy: int, body: dict, code: str) -> None:
+def test_bad_input_is_a_clear_error(
+    cast: Cast, fy: int, body: dict, code: str, status: int
+) -> None:
     r = call("POST", "/propose", cast.token(cast.seller), {"fiscal_year": fy, **body})
-    assert r.status_code == 400
+    assert r.status_code == status
     assert r.json()["code"] == code
     assert r.json()["message"]
 

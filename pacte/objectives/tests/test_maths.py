@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,5 +39,67 @@ def test_auto_agreement_is_monotone(a: int, ref: int, tol: int) -> None:
 
 @given(amount, st.integers(0, 10**10), st.integers(0, 10**10))
 def test_realism_range_is_ordered(a: int, history: int, ref: int) -> None:
-    r = maths.realism(a, history=history, reference=ref, team_growth=0.1)
+    r = maths.realism(a, history=history, reference=ref, team_growth=Fraction(1, 10))
     assert r.low <= r.high
+    anchors = [x for x in (history, ref) if x > 0]
+    assert r.low == (min(anchors) if anchors else 0)
+    assert r.high >= max(anchors, default=0)
+
+
+@pytest.mark.parametrize(
+    ("amount", "band"),
+    [
+        (99_999, "below_history"),
+        (100_000, "realistic"),
+        (115_000, "realistic"),
+        (115_001, "ambitious"),
+        (135_000, "ambitious"),
+        (135_001, "very_ambitious"),
+        (165_000, "very_ambitious"),
+    ],
+)
+def test_history_bands_and_their_bounds(amount: int, band: str) -> None:
+    assert maths.history_band(amount, 100_000) == band
+
+
+def test_plus_65_percent_on_history_is_very_ambitious_even_at_the_reference() -> None:
+    """The company may ask for +60 %: the proposal then meets the reference share, and is
+    still far above the seller's history (it read "realistic" before)."""
+    r = maths.realism(165_000, history=100_000, reference=160_000)
+    assert (r.level, r.reference_band, r.growth) == (
+        "very_ambitious",
+        "at_reference",
+        Fraction(65, 100),
+    )
+    assert (r.low, r.high) == (100_000, 160_000)
+    assert not r.in_range
+
+
+@pytest.mark.parametrize(
+    ("amount", "band"),
+    [
+        (99, "below_reference"),
+        (100, "at_reference"),
+        (105, "at_reference"),
+        (106, "above_reference"),
+    ],
+)
+def test_reference_bands(amount: int, band: str) -> None:
+    assert maths.reference_band(amount, 100) == band
+
+
+def test_levels_without_history() -> None:
+    assert maths.realism(10, history=0, reference=100).level == "no_history"
+    assert maths.realism(10, history=0, reference=0).level == "unknown"
+
+
+@given(amount, st.integers(1, 10**10), st.integers(1, 10**10))
+def test_bands_are_monotone(a: int, history: int, ref: int) -> None:
+    order = maths.HISTORY_BANDS
+    assert order.index(maths.history_band(a, history)) <= order.index(  # type: ignore[arg-type]
+        maths.history_band(a + 1, history)  # type: ignore[arg-type]
+    )
+    refs = maths.REFERENCE_BANDS
+    assert refs.index(maths.reference_band(a, ref)) <= refs.index(  # type: ignore[arg-type]
+        maths.reference_band(a + 1, ref)  # type: ignore[arg-type]
+    )

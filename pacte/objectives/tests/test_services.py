@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("published")
 
 
 def test_proposal_at_reference_is_agreed_at_once(cast: Cast, fy: int) -> None:
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="120000")
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=12_000_000)
     assert o.status == Status.AGREED
     assert o.agreed_amount == 120_000_00
     assert sum(o.months) == o.amount
@@ -36,7 +36,7 @@ def test_proposal_below_reference_goes_to_the_lead(
     cast: Cast, fy: int, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        o = services.propose(seller=cast.seller, fiscal_year=fy, amount="100000")
+        o = services.propose(seller=cast.seller, fiscal_year=fy, amount=10_000_000)
     assert o.status == Status.PROPOSED
     assert o.handler == cast.lead
     assert Notification.objects.filter(recipient=cast.lead, kind="proposed").exists()
@@ -54,18 +54,18 @@ def test_tolerance_agrees_within_percent(cast: Cast, fy: int) -> None:
         version=policy.version,
     )
     assert (
-        services.propose(seller=cast.seller, fiscal_year=fy, amount="108000").status
+        services.propose(seller=cast.seller, fiscal_year=fy, amount=10_800_000).status
         == Status.AGREED
     )
     assert AuditEvent.objects.filter(action="delegation_policy.updated").count() == 1
 
 
 def test_handler_returns_then_seller_revises(cast: Cast, fy: int) -> None:
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="100000")
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=10_000_000)
     o = services.return_objective(objective=o, actor=cast.lead, reason="Too low", version=o.version)
     assert o.status == Status.RETURNED
     assert o.reason == "Too low"
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="130000", version=o.version)
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=13_000_000, version=o.version)
     assert o.status == Status.AGREED
     assert list(o.versions.order_by("number").values_list("action", flat=True)) == [
         "proposed",
@@ -75,9 +75,9 @@ def test_handler_returns_then_seller_revises(cast: Cast, fy: int) -> None:
 
 
 def test_counter_proposal_accepted(cast: Cast, fy: int) -> None:
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="100000")
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=10_000_000)
     o = services.counter_propose(
-        objective=o, actor=cast.lead, amount="110000", reason="Meet me", version=o.version
+        objective=o, actor=cast.lead, amount=11_000_000, reason="Meet me", version=o.version
     )
     assert o.status == Status.COUNTERED
     o = services.accept_counter(seller=cast.seller, objective=o, version=o.version)
@@ -87,7 +87,7 @@ def test_counter_proposal_accepted(cast: Cast, fy: int) -> None:
 
 
 def test_only_the_handler_decides(cast: Cast, fy: int) -> None:
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="100000")
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=10_000_000)
     for outsider in (cast.other_seller, cast.admin):
         with pytest.raises(PermissionDenied):
             services.agree(objective=o, actor=outsider, version=o.version)
@@ -96,15 +96,15 @@ def test_only_the_handler_decides(cast: Cast, fy: int) -> None:
 
 
 def test_lead_proposal_goes_to_an_executive(cast: Cast, fy: int) -> None:
-    o = services.propose(seller=cast.lead, fiscal_year=fy, amount="1000")
+    o = services.propose(seller=cast.lead, fiscal_year=fy, amount=100_000)
     assert o.handler == cast.executive
 
 
 def test_stale_save_is_refused_and_nothing_changes(cast: Cast, fy: int) -> None:
-    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1000")
-    services.save_draft(seller=cast.seller, fiscal_year=fy, amount="2000", version=o.version)
+    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
+    services.save_draft(seller=cast.seller, fiscal_year=fy, amount=200_000, version=o.version)
     with pytest.raises(StaleVersion):
-        services.save_draft(seller=cast.seller, fiscal_year=fy, amount="3000", version=o.version)
+        services.save_draft(seller=cast.seller, fiscal_year=fy, amount=300_000, version=o.version)
     o.refresh_from_db()
     assert o.amount == 2000_00
     assert o.versions.count() == 2
@@ -113,15 +113,16 @@ def test_stale_save_is_refused_and_nothing_changes(cast: Cast, fy: int) -> None:
 @pytest.mark.parametrize(
     ("amount", "code"),
     [
-        ("-5", "amount_negative"),
-        ("abc", "amount_invalid"),
-        ("", "amount_required"),
-        ("1.001", "amount_invalid"),
+        (-5, "amount_negative"),
+        ("125000", "amount_invalid"),  # services take minor units, never text
+        (12.5, "amount_invalid"),
+        (True, "amount_invalid"),
+        (10**15 + 1, "amount_too_large"),
     ],
 )
-def test_bad_amounts_are_refused(cast: Cast, fy: int, amount: str, code: str) -> None:
+def test_bad_amounts_are_refused(cast: Cast, fy: int, amount: object, code: str) -> None:
     with pytest.raises(DomainError) as exc:
-        services.propose(seller=cast.seller, fiscal_year=fy, amount=amount)
+        services.propose(seller=cast.seller, fiscal_year=fy, amount=amount)  # type: ignore[arg-type]
     assert exc.value.code == code
     assert not Objective.objects.exists()
 
@@ -129,21 +130,23 @@ def test_bad_amounts_are_refused(cast: Cast, fy: int, amount: str, code: str) ->
 def test_phasing_that_does_not_add_up_is_refused(cast: Cast, fy: int) -> None:
     with pytest.raises(DomainError) as exc:
         services.save_draft(
-            seller=cast.seller, fiscal_year=fy, amount="1200", months=["100"] * 11 + ["99"]
+            seller=cast.seller, fiscal_year=fy, amount=120_000, months=[100_00] * 11 + [99_00]
         )
     assert exc.value.code == "phasing_mismatch"
-    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1200", months=["100"] * 12)
+    o = services.save_draft(
+        seller=cast.seller, fiscal_year=fy, amount=120_000, months=[100_00] * 12
+    )
     assert o.months == [100_00] * 12
 
 
 def test_channel_split_over_100_is_refused(cast: Cast, fy: int) -> None:
     with pytest.raises(DomainError) as exc:
         services.save_draft(
-            seller=cast.seller, fiscal_year=fy, amount="1200", channel_split={"field": "100.5"}
+            seller=cast.seller, fiscal_year=fy, amount=120_000, channel_split={"field": "100.5"}
         )
     assert exc.value.code == "split_over_100"
     o = services.save_draft(
-        seller=cast.seller, fiscal_year=fy, amount="1200", channel_split={"field": "60"}
+        seller=cast.seller, fiscal_year=fy, amount=120_000, channel_split={"field": "60"}
     )
     assert o.channel_split == {"field": 6000}
 
@@ -157,14 +160,14 @@ def test_late_proposal_works_but_is_flagged(cast: Cast, fy: int) -> None:
         opens_on=today - datetime.timedelta(days=30),
         closes_on=today - datetime.timedelta(days=1),
     )
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="200000")
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=20_000_000)
     assert o.status == Status.AGREED
     assert o.is_late
 
 
 def test_reconciliation_sums_agreed_and_pending(cast: Cast, fy: int) -> None:
-    services.propose(seller=cast.seller, fiscal_year=fy, amount="150000")  # agreed
-    services.propose(seller=cast.other_seller, fiscal_year=fy, amount="10000")  # pending
+    services.propose(seller=cast.seller, fiscal_year=fy, amount=15_000_000)  # agreed
+    services.propose(seller=cast.other_seller, fiscal_year=fy, amount=1_000_000)  # pending
     data = selectors.reconciliation(cast.workspace, cast.company, fy)
     year = data["year"]
     assert year["target"] == 300_000_00
@@ -182,20 +185,20 @@ def test_reconciliation_sums_agreed_and_pending(cast: Cast, fy: int) -> None:
 def test_reconciliation_query_count_is_bounded(
     cast: Cast, fy: int, django_assert_max_num_queries
 ) -> None:
-    services.propose(seller=cast.seller, fiscal_year=fy, amount="150000")
+    services.propose(seller=cast.seller, fiscal_year=fy, amount=15_000_000)
     with django_assert_max_num_queries(20):
         selectors.reconciliation(cast.workspace, cast.company, fy)
 
 
 def test_gap_rules_never_change_objectives(cast: Cast, fy: int) -> None:
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="150000")
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=15_000_000)
     before = (o.amount, o.version)
     preview = services.preview_gap_rule(
         workspace=cast.workspace,
         unit_id=cast.company.pk,
         fiscal_year=fy,
         kind="prorata",
-        amount="1000",
+        amount=100_000,
     )
     assert sum(r["amount"] for r in preview) == 1000_00
     rule = services.apply_gap_rule(
@@ -203,14 +206,14 @@ def test_gap_rules_never_change_objectives(cast: Cast, fy: int) -> None:
         unit_id=cast.company.pk,
         fiscal_year=fy,
         kind="stretch",
-        amount="500",
+        amount=50_000,
         sellers=[cast.seller],
     )
     assert rule.amount == 500_00
     assert StretchRequest.objects.get().seller == cast.seller
     assert Notification.objects.filter(recipient=cast.seller, kind="stretch").exists()
     services.apply_gap_rule(
-        actor=cast.executive, unit_id=cast.company.pk, fiscal_year=fy, kind="reserve", amount="700"
+        actor=cast.executive, unit_id=cast.company.pk, fiscal_year=fy, kind="reserve", amount=70_000
     )
     o.refresh_from_db()
     assert (o.amount, o.version) == before
@@ -220,7 +223,7 @@ def test_gap_rules_never_change_objectives(cast: Cast, fy: int) -> None:
 
 
 def test_check_in_needs_a_comment_when_confidence_drops(cast: Cast, fy: int) -> None:
-    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1000")
+    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
     monday = datetime.date(2030, 1, 7)
     services.check_in(objective=o, actor=cast.seller, confidence=8, day=monday)
     with pytest.raises(DomainError) as exc:
@@ -242,7 +245,7 @@ def test_check_in_needs_a_comment_when_confidence_drops(cast: Cast, fy: int) -> 
 
 
 def test_plan_key_results_and_initiatives(cast: Cast, fy: int) -> None:
-    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1000")
+    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
     kr = services.add_key_result(
         objective=o,
         actor=cast.seller,
@@ -261,7 +264,7 @@ def test_plan_key_results_and_initiatives(cast: Cast, fy: int) -> None:
 def test_remind_command_notifies_sellers_without_proposal(
     cast: Cast, fy: int, django_capture_on_commit_callbacks
 ) -> None:
-    services.propose(seller=cast.seller, fiscal_year=fy, amount="150000")
+    services.propose(seller=cast.seller, fiscal_year=fy, amount=15_000_000)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("remind-objectives", "--workspace", "acme", "--fiscal-year", str(fy))
     reminded = set(
@@ -276,14 +279,14 @@ def test_email_is_in_the_recipients_language(
     cast.lead.user.language = "fr"
     cast.lead.user.save()
     with django_capture_on_commit_callbacks(execute=True):
-        services.propose(seller=cast.seller, fiscal_year=fy, amount="100000")
+        services.propose(seller=cast.seller, fiscal_year=fy, amount=10_000_000)
     assert mail.outbox[-1].to == [cast.lead.user.email]
 
 
 def test_versions_are_all_kept(cast: Cast, fy: int) -> None:
-    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="1000")
-    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount="2000", version=o.version)
-    o = services.propose(seller=cast.seller, fiscal_year=fy, amount="3000", version=o.version)
+    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
+    o = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=200_000, version=o.version)
+    o = services.propose(seller=cast.seller, fiscal_year=fy, amount=300_000, version=o.version)
     assert list(
         ObjectiveVersion.objects.filter(objective=o)
         .order_by("number")

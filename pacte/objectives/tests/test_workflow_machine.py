@@ -61,7 +61,7 @@ def test_objective_workflow_state_machine() -> None:
             self._do(
                 "save",
                 lambda v: services.save_draft(
-                    seller=cast.seller, fiscal_year=fy, amount=str(amount), version=v
+                    seller=cast.seller, fiscal_year=fy, amount=amount * 100, version=v
                 ),
                 stale,
             )
@@ -71,7 +71,7 @@ def test_objective_workflow_state_machine() -> None:
             self._do(
                 "propose",
                 lambda v: services.propose(
-                    seller=cast.seller, fiscal_year=fy, amount=str(amount), version=v
+                    seller=cast.seller, fiscal_year=fy, amount=amount * 100, version=v
                 ),
                 stale,
             )
@@ -108,7 +108,7 @@ def test_objective_workflow_state_machine() -> None:
                 self._do(
                     "counter",
                     lambda v: services.counter_propose(
-                        objective=o, actor=cast.lead, amount=str(amount), reason="why", version=v
+                        objective=o, actor=cast.lead, amount=amount * 100, reason="why", version=v
                     ),
                     stale,
                 )

@@ -54,6 +54,7 @@ register_pages(
         "planning:compare": Route(ADMIN),
         "planning:run": Route(ADMIN, obj=run_obj),
         "planning:publish": Route(ADMIN, obj=run_obj),
+        "planning:rerun": Route(ADMIN, obj=run_obj),
         # the seller, their lead, executives and admins; others only with the leaderboard on
         "planning:seller": Route("member", obj=other_seller),
     }
@@ -77,6 +78,8 @@ register_api(
         ),
         ("GET", "/api/v1/targets/runs/{run_id}"): Route(ADMIN, obj=api_run),
         ("POST", "/api/v1/targets/runs/{run_id}/publish"): Route(ADMIN, obj=api_run),
+        ("GET", "/api/v1/targets/runs/{run_id}/diff"): Route(ADMIN, obj=api_run),
+        ("POST", "/api/v1/targets/runs/{run_id}/rerun"): Route(ADMIN, obj=api_run),
         ("GET", "/api/v1/targets/runs/{run_id}/explain/{member_id}"): Route(
             "member", obj=api_explain
         ),

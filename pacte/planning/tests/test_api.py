@@ -57,7 +57,7 @@ def test_target_refuses_negative_and_non_numeric(cast, fy) -> None:
         r = _json(
             client, "PUT", "/api/v1/targets/company-target", {"year": f"FY{fy}", "amount": bad}
         )
-        assert r.status_code == 400, (bad, r.content)
+        assert r.status_code == 422, (bad, r.content)
         assert r.json()["field"] == "amount"
     assert not CompanyTarget.objects.exists()
 

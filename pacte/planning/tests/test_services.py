@@ -53,12 +53,15 @@ def test_negative_or_non_numeric_target_is_refused_and_nothing_stored(cast, fy, 
     assert not CompanyTarget.objects.exists()
 
 
-def test_parse_amount_refuses_negative_and_text(cast) -> None:
-    assert services.parse_amount("1250.50", "EUR") == 125050
-    with pytest.raises(DomainError, match="negative"):
-        services.parse_amount("-3", "EUR")
-    with pytest.raises(DomainError, match="not an amount"):
-        services.parse_amount("lots", "EUR")
+@pytest.mark.parametrize(
+    ("amount", "code"), [(-3, "amount_negative"), ("1250.50", "amount_invalid")]
+)
+def test_target_takes_minor_units_only(cast, fy, amount, code) -> None:
+    with pytest.raises(DomainError) as err:
+        services.set_company_target(
+            workspace=cast.workspace, actor=None, fiscal_year=fy, amount=amount
+        )
+    assert err.value.code == code
 
 
 def test_channel_split_must_sum_to_the_target(cast, fy) -> None:

@@ -99,7 +99,8 @@ def test_save_draft_publish_and_explain(cast, login, fy, target) -> None:
     assert response.status_code == 302
     run = CascadeRun.objects.get()
     assert client.get(f"/targets/runs/{run.uuid}/").status_code == 200
-    client.post(f"/targets/runs/{run.uuid}/publish/", {"version": run.version})
+    assert client.get(f"/targets/runs/{run.uuid}/publish/").status_code == 200
+    client.post(f"/targets/runs/{run.uuid}/publish/", {"version": run.version, "replaces": ""})
     run.refresh_from_db()
     assert run.status == RunStatus.PUBLISHED
     page = login(cast.seller).get(f"/targets/sellers/{cast.seller.uuid}/?year=FY{fy}")

@@ -9,7 +9,7 @@ import pytest
 
 from pacte.audit.models import AuditEvent
 from pacte.org.services import move_member
-from pacte.sales import services
+from pacte.sales import mapping, services
 from pacte.sales.models import Credit, CubeCell, Sale
 from pacte.sales.tests.helpers import import_file, rows
 
@@ -307,7 +307,7 @@ def test_verify_reports_references_the_database_no_longer_guards(cast, channels,
     ],
 )
 def test_mapping_is_guessed_from_french_and_english_headers(columns, expected):
-    guessed = services.guess_mapping(columns)
+    guessed = mapping.guess_mapping(columns)
     assert guessed == dict(zip(expected, columns, strict=True))
 
 
