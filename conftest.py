@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from hypothesis import settings
 
 from pacte.testing.cast import PASSWORD, Cast, build_cast
@@ -17,6 +19,15 @@ if os.environ.get("CI", "").lower() == "true":
     settings.load_profile("ci")
 
 pytest_plugins = ["pacte.testing.browser"]
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request in French (a member's setting, a
+    cookie) leaves French active in the thread that served it, which is the test's own."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -81,6 +84,19 @@ def out_of_range(request: HttpRequest, exc: DataError) -> HttpResponse:
 @api.exception_handler(OverflowError)
 def overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
     return _error(request, 400, "out_of_range", str(_("A number in the request is out of range.")))
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(
+        request,
+        413,
+        "request_too_large",
+        str(
+            _("The request body is larger than the limit (%(limit)s).")
+            % {"limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+        ),
+    )
 
 
 @api.exception_handler(HttpError)

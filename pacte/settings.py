@@ -5,6 +5,7 @@ With no environment at all Pacte runs on SQLite in ``var/`` with in-process task
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -13,6 +14,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from pacte.env import env_bool, env_choice, env_int, env_list, env_str
+from pacte.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PACTE_VAR_DIR", str(BASE_DIR / "var")))
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pacte.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,8 +172,54 @@ TIME_ZONE = env_str("PACTE_TIME_ZONE", "Europe/Paris")
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded import files: a folder by default (shared by the processes of one machine, or mounted
+# from a network share), an S3-compatible object store when PACTE_S3_BUCKET is set, so that a
+# worker on any machine reads what any web process received. Keys and secrets come from the
+# environment only (or boto3's own chain: instance roles, AWS_* variables).
+PACTE_S3 = {
+    "bucket": env_str("PACTE_S3_BUCKET"),
+    "endpoint_url": env_str("PACTE_S3_ENDPOINT_URL"),
+    "region": env_str("PACTE_S3_REGION"),
+    "access_key_id": env_str("PACTE_S3_ACCESS_KEY_ID"),
+    "secret_access_key": env_str("PACTE_S3_SECRET_ACCESS_KEY"),
+    "prefix": env_str("PACTE_S3_PREFIX", "imports"),
+    "addressing_style": env_choice(
+        "PACTE_S3_ADDRESSING_STYLE", ("auto", "path", "virtual"), "auto"
+    ),
+}
+
+
+def s3_storage(s3: dict[str, str]) -> dict[str, object]:
+    """The ``STORAGES`` entry of an S3-compatible bucket described as ``PACTE_S3`` is."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3["bucket"],
+            "location": s3.get("prefix", ""),
+            "endpoint_url": s3.get("endpoint_url") or None,
+            "region_name": s3.get("region") or None,
+            "access_key": s3.get("access_key_id") or None,
+            "secret_key": s3.get("secret_access_key") or None,
+            "addressing_style": None
+            if s3.get("addressing_style", "auto") == "auto"
+            else s3["addressing_style"],
+            "file_overwrite": False,
+            "querystring_auth": False,
+            # A file read back (by a worker) is spooled to disk past this size, never held whole.
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "imports": s3_storage(PACTE_S3)
+    if PACTE_S3["bucket"]
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("PACTE_IMPORTS_DIR", str(MEDIA_ROOT / "imports"))},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -179,9 +228,14 @@ STORAGES = {
         )
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Every uploaded file is spooled to a temporary file and refused (no more of it kept) as soon as
+# it passes PACTE_MAX_UPLOAD_BYTES; DATA_UPLOAD_MAX_MEMORY_SIZE only bounds the other fields.
+FILE_UPLOAD_HANDLERS = ["pacte.uploads.LimitedUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env_str("PACTE_UPLOAD_TEMP_DIR") or None
+PACTE_MAX_UPLOAD_BYTES = env_int("PACTE_MAX_UPLOAD_BYTES", 1024**3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PACTE_MAX_REQUEST_BYTES", 50 * 1024 * 1024)
+# Widest file an import reads: a wider one is refused at its first line.
+PACTE_MAX_IMPORT_COLUMNS = env_int("PACTE_MAX_IMPORT_COLUMNS", 500)
 WHITENOISE_USE_FINDERS = PACTE_ENV != "production"
 
 TASKS = {
@@ -195,12 +249,24 @@ TASKS = {
     }
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env_str("PACTE_REDIS_URL"):
+# One process's memory by default; Redis, shared by every process, when PACTE_REDIS_URL is set.
+# When Redis does not answer, pages compute their figures (a miss) and /healthz says "degraded".
+PACTE_REDIS_URL = env_str("PACTE_REDIS_URL")
+CACHES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+if PACTE_REDIS_URL:
+    _redis_timeout = env_int("PACTE_REDIS_TIMEOUT_MS", 500) / 1000
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("PACTE_REDIS_URL"),
+            "BACKEND": "pacte.cache_backend.ResilientRedisCache",
+            "LOCATION": PACTE_REDIS_URL,
+            "KEY_PREFIX": env_str("PACTE_CACHE_KEY_PREFIX", "pacte"),
+            "OPTIONS": {
+                "socket_connect_timeout": _redis_timeout,
+                "socket_timeout": _redis_timeout,
+                "retry_after": env_int("PACTE_REDIS_RETRY_AFTER", 5),
+            },
         }
     }
 
@@ -238,14 +304,24 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env_list("PACTE_CSRF_TRUSTED_ORIGINS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("PACTE_LOG_LEVEL", "WARNING")},
-    # The task framework logs every finished task at INFO; failures still come through.
-    "loggers": {"django.tasks": {"level": "WARNING"}},
-}
+# Logs on standard error: text, or one JSON object per line (PACTE_LOG_FORMAT=json), each with
+# the id of its request (taken from the header a trusted proxy sets, else made, and echoed in
+# the response's X-Request-ID); one line per request when PACTE_ACCESS_LOG is on.
+PACTE_LOG_FORMAT = env_choice("PACTE_LOG_FORMAT", ("text", "json"), "text")
+PACTE_ACCESS_LOG = env_bool("PACTE_ACCESS_LOG", default=PACTE_LOG_FORMAT == "json")
+PACTE_REQUEST_ID_HEADER = env_str("PACTE_REQUEST_ID_HEADER", "X-Request-ID")
+PACTE_LOG_LEVEL = env_str("PACTE_LOG_LEVEL", "WARNING").upper()
+if PACTE_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"PACTE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {PACTE_LOG_LEVEL!r}"
+    )
+LOGGING = logging_config(form=PACTE_LOG_FORMAT, level=PACTE_LOG_LEVEL, access=PACTE_ACCESS_LOG)
+if PACTE_LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python's warnings become log records (JSON) too
+
+# Backups of a PostgreSQL database use pg_dump/pg_restore from this folder, else from the PATH or
+# the newest /usr/lib/postgresql/*/bin (same major version as the server, or newer).
+PACTE_PG_BIN_DIR = env_str("PACTE_PG_BIN_DIR")
 
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000

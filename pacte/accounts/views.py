@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pacte import cache_backend
 from pacte.accounts import services
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
@@ -45,12 +46,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = "ok"
     except Exception:
         database = "unavailable"
+    cache = cache_backend.health()  # pages still work without it: not a reason for a 503
     status = 200 if database == "ok" else 503
     return JsonResponse(
         {
-            "status": "ok" if status == 200 else "degraded",
+            "status": "ok" if status == 200 and cache == "ok" else "degraded",
             "database": database,
             "engine": connection.vendor,
+            "cache": cache,
         },
         status=status,
     )

@@ -18,6 +18,10 @@ Design notes:
   where the record starts. For XLSX it is the spreadsheet row number.
 - Cell values are strings (``pl.String``); empty cells are null.
 - Parsers never use floats: amounts are built from their digit strings as ``Int64``.
+- Files are bounded before they are expanded: at most ``max_columns`` columns (refused at the
+  first line read), and an XLSX archive is checked from its zip central directory (entries,
+  uncompressed sizes, compression ratios) before openpyxl opens it, then from its sheet's
+  declared dimension before any row is parsed (``check_xlsx_archive``, ``XlsxLimits``).
 - Row problems are reason *codes* (stable, snake_case; see ``REASONS`` for English
   descriptions) so the caller can translate them; file problems raise ``TabularError``;
   a column whose format cannot be decided raises an ``Ambiguous`` subclass so the UI can
@@ -27,16 +31,18 @@ Design notes:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
 import math
 import re
+import zipfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import BinaryIO, Literal, NamedTuple, NoReturn
 
 import numpy as np
 import polars as pl
@@ -56,7 +62,9 @@ __all__ = [
     "ParsedSplits",
     "Sniffed",
     "TabularError",
+    "XlsxLimits",
     "check_columns",
+    "check_xlsx_archive",
     "find_duplicates",
     "iter_chunks",
     "iter_csv_chunks",
@@ -69,6 +77,7 @@ __all__ = [
     "parse_dates",
     "parse_split_credits",
     "read_head",
+    "read_header",
     "row_errors",
     "select_mapped",
     "sniff",
@@ -107,6 +116,9 @@ REASONS: dict[str, str] = {
 }
 
 HEAD_BYTES = 64 * 1024
+#: Most columns a file may have by default (callers pass their own setting): a header wider than
+#: this is refused at the first line read, before anything is kept for each column.
+MAX_COLUMNS = 500
 #: Bytes of a file scanned at once. The scan's NumPy arrays (a mask and positions for every
 #: newline, quote and delimiter) are several times the block: at 16 MB they set an import's
 #: peak memory (1M rows: 331 MB; 4 MB: 244 MB, same time).
@@ -248,11 +260,12 @@ def _detect_delimiter(text: str) -> str:
     return best
 
 
-def sniff(head: bytes) -> Sniffed:
+def sniff(head: bytes, *, max_columns: int = MAX_COLUMNS) -> Sniffed:
     """Detect encoding, delimiter and header of a CSV from its first bytes (64 KiB is plenty).
 
     Raises ``TabularError`` for an empty file, a spreadsheet or binary file given as CSV,
-    or a missing header.
+    a missing header, or a header with more than ``max_columns`` columns (counted in the head:
+    a longer header only has more).
     """
     if head.startswith(b"PK\x03\x04"):
         raise TabularError("this is an Excel (XLSX) file, not a CSV", code="not_csv")
@@ -277,13 +290,23 @@ def sniff(head: bytes) -> Sniffed:
         )
     delimiter = _detect_delimiter(text)
     first = next(r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r)
+    _check_width(len(first), max_columns, line=1)
     return Sniffed(encoding, delimiter, bom, tuple(first))
 
 
-def sniff_file(path: str | Path) -> Sniffed:
+def sniff_file(path: str | Path, *, max_columns: int = MAX_COLUMNS) -> Sniffed:
     """``sniff`` applied to the first 64 KiB of the file at ``path``."""
     with open(path, "rb") as f:
-        return sniff(f.read(HEAD_BYTES))
+        return sniff(f.read(HEAD_BYTES), max_columns=max_columns)
+
+
+def _check_width(width: int, max_columns: int, *, line: int) -> None:
+    if width > max_columns:
+        raise TabularError(
+            f"the file has {width} columns or more; at most {max_columns} are accepted",
+            line=line,
+            code="too_many_columns",
+        )
 
 
 # --------------------------------------------------------------------------- chunks
@@ -519,17 +542,19 @@ def iter_csv_chunks(
     sniffed: Sniffed | None = None,
     chunk_rows: int = 200_000,
     block_bytes: int = _BLOCK_BYTES,
+    max_columns: int = MAX_COLUMNS,
 ) -> Iterator[Chunk]:
     """Stream a CSV of any size as ``Chunk``s of at most ``chunk_rows`` rows.
 
     Memory is bounded by a few times ``block_bytes``. Blank lines are skipped; lines with
     the wrong number of fields go to ``Chunk.errors`` instead of ``Chunk.frame``. Raises
-    ``TabularError`` for an empty file, a bad header, a file with no data rows, invalid
-    bytes for the encoding (with the line) or an unclosed quote.
+    ``TabularError`` for an empty file, a bad header (or one of more than ``max_columns``
+    columns), a file with no data rows, invalid bytes for the encoding (with the line) or an
+    unclosed quote.
     """
     path = Path(path)
     if sniffed is None:
-        sniffed = sniff_file(path)
+        sniffed = sniff_file(path, max_columns=max_columns)
     total = path.stat().st_size
     validate = sniffed.encoding in ("utf-8", "utf-8-sig", "ascii")
     header: list[str] | None = None
@@ -543,8 +568,9 @@ def iter_csv_chunks(
             if not candidates.size:
                 continue
             h = int(candidates[0])
-            raw = batch.buf[batch.starts[h] : batch.stops[h]].decode("utf-8")
             header_line = int(batch.lines[h])
+            _check_width(int(batch.fields[h]), max_columns, line=header_line)
+            raw = batch.buf[batch.starts[h] : batch.stops[h]].decode("utf-8")
             header = _check_header(
                 next(csv.reader(io.StringIO(raw), delimiter=sniffed.delimiter)), header_line
             )
@@ -605,19 +631,71 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def iter_xlsx_chunks(
-    path: str | Path, *, sheet: str | None = None, chunk_rows: int = 200_000
-) -> Iterator[Chunk]:
-    """Stream the first (or the named) sheet of an XLSX as ``Chunk``s, like ``iter_csv_chunks``.
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What an XLSX may hold, checked before it is expanded: from the zip's central directory
+    (entries and their declared sizes: nothing is decompressed) and from the sheet's declared
+    dimension (no row is parsed). A zip entry cannot expand past its declared size: Python's
+    zipfile stops there and fails the CRC check.
 
-    Uses openpyxl in read-only mode; ``LINE`` is the spreadsheet row number. Dates become
-    ISO strings (``2026-11-28``, or ``2026-11-28 13:45:00`` with a time) and numbers plain
-    decimal strings (``1234.56``). Non-empty cells beyond the header go to ``errors``.
+    ``max_loaded_part`` bounds the parts openpyxl reads whole into memory (shared strings,
+    styles, the workbook…): only worksheets are streamed. ``max_ratio`` (uncompressed size over
+    compressed size) applies to the archive and to each part larger than ``ratio_floor``: XML
+    that a spreadsheet program writes compresses 5 to 20 times; zip bombs, hundreds of times.
     """
+
+    max_entries: int = 10_000
+    max_uncompressed: int = 2 * 1024**3
+    max_loaded_part: int = 256 * 1024**2
+    max_ratio: int = 100
+    ratio_floor: int = 8 * 1024**2
+    max_rows: int = 1_048_576  # Excel's own limit
+
+
+def check_xlsx_archive(source: str | Path | BinaryIO, limits: XlsxLimits | None = None) -> None:
+    """Refuse an XLSX whose zip directory announces more than ``limits`` allow (``TabularError``
+    with code ``xlsx_too_large``, or ``bad_xlsx`` when it is not a zip), expanding nothing."""
+    limits = limits or XlsxLimits()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise TabularError(f"cannot open the spreadsheet: {e}", code="bad_xlsx") from e
+
+    def refuse(why: str) -> NoReturn:
+        raise TabularError(f"the spreadsheet {why}", code="xlsx_too_large")
+
+    if len(entries) > limits.max_entries:
+        refuse(f"holds {len(entries)} parts (at most {limits.max_entries})")
+    total = sum(e.file_size for e in entries)
+    packed = sum(e.compress_size for e in entries)
+    if total > limits.max_uncompressed:
+        refuse(f"expands to {total} bytes (at most {limits.max_uncompressed})")
+    if total > limits.ratio_floor and total > limits.max_ratio * max(packed, 1):
+        refuse(f"expands {total // max(packed, 1)} times (at most {limits.max_ratio})")
+    for entry in entries:
+        if entry.file_size > limits.ratio_floor and entry.file_size > limits.max_ratio * max(
+            entry.compress_size, 1
+        ):
+            refuse(f"part {entry.filename!r} expands more than {limits.max_ratio} times")
+        streamed = entry.filename.startswith("xl/worksheets/") and not entry.filename.endswith(
+            ".rels"
+        )
+        if not streamed and entry.file_size > limits.max_loaded_part:
+            refuse(f"part {entry.filename!r} expands to {entry.file_size} bytes")
+
+
+@contextlib.contextmanager
+def _xlsx_rows(
+    path: Path, sheet: str | None, max_columns: int, limits: XlsxLimits | None
+) -> Iterator[Iterator[tuple[int, tuple[object, ...]]]]:
+    """(spreadsheet row number, values) of the sheet, each row at most as wide as the sheet
+    declares (else ``max_columns`` + 1, enough to see a file wider than allowed), and at most
+    ``limits.max_rows`` rows: no sheet, however its cells are laid out, makes us build more."""
     import openpyxl
 
-    path = Path(path)
-    total = path.stat().st_size
+    limits = limits or XlsxLimits()
+    check_xlsx_archive(path, limits)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for a corrupt file
@@ -626,17 +704,69 @@ def iter_xlsx_chunks(
         if sheet is not None and sheet not in wb.sheetnames:
             raise TabularError(f"no sheet named {sheet!r}", code="no_sheet")
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        header: list[str] | None = None
-        header_line = 0
-        width = 0
-        cols: list[list[str | None]] = []
+        # The dimension the sheet declares (A1:XFD1048576 in a "sheet bomb") would make openpyxl
+        # pad every row and add every missing one: bound it, then read without it.
+        declared_rows, declared_columns = ws.max_row, ws.max_column
+        if declared_columns is not None:
+            _check_width(declared_columns, max_columns, line=1)
+        if declared_rows is not None and declared_rows > limits.max_rows:
+            raise TabularError(
+                f"the sheet declares {declared_rows} rows (at most {limits.max_rows})",
+                code="too_many_rows",
+            )
+        ws.reset_dimensions()
+        rows = ws.iter_rows(
+            max_col=declared_columns or max_columns + 1,
+            max_row=limits.max_rows,
+            values_only=True,
+        )
+        yield enumerate(rows, start=1)
+    finally:
+        wb.close()
+
+
+def _header_row(
+    rows: Iterator[tuple[int, tuple[object, ...]]], max_columns: int
+) -> tuple[int, list[str]]:
+    """The first non-empty row as a checked header: (its row number, its names)."""
+    for line, row in rows:
+        if max_columns < len(row) and any(_cell_text(v) is not None for v in row[max_columns:]):
+            _check_width(len(row), max_columns, line=line)
+        texts = [_cell_text(v) for v in row[:max_columns]]
+        while texts and texts[-1] is None:
+            texts.pop()
+        if texts:
+            return line, _check_header([t or "" for t in texts], line)
+    raise TabularError("the spreadsheet is empty", code="empty_file")
+
+
+def iter_xlsx_chunks(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    chunk_rows: int = 200_000,
+    max_columns: int = MAX_COLUMNS,
+    limits: XlsxLimits | None = None,
+) -> Iterator[Chunk]:
+    """Stream the first (or the named) sheet of an XLSX as ``Chunk``s, like ``iter_csv_chunks``.
+
+    Uses openpyxl in read-only mode, after ``check_xlsx_archive``; ``LINE`` is the spreadsheet
+    row number. Dates become ISO strings (``2026-11-28``, or ``2026-11-28 13:45:00`` with a
+    time) and numbers plain decimal strings (``1234.56``). Non-empty cells beyond the header go
+    to ``errors``. A sheet wider than ``max_columns`` (declared or in its header) is refused.
+    """
+    path = Path(path)
+    total = path.stat().st_size
+    with _xlsx_rows(path, sheet, max_columns, limits) as rows:
+        header_line, header = _header_row(rows, max_columns)
+        width = len(header)
+        cols: list[list[str | None]] = [[] for _ in header]
         lines: list[int] = []
         errors: list[tuple[int, int]] = []
         index = 0
         n_rows = 0
 
         def flush(done: int) -> Chunk:
-            assert header is not None
             frame = pl.DataFrame(
                 {LINE: lines, **dict(zip(header, cols, strict=True))},
                 schema={LINE: pl.Int64(), **{h: pl.String() for h in header}},
@@ -652,20 +782,17 @@ def iter_xlsx_chunks(
             )
             return Chunk(frame, err, index, done, total)
 
-        for line, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            texts = [_cell_text(v) for v in row]
-            while texts and texts[-1] is None:
-                texts.pop()
-            if not texts:
-                continue
-            if header is None:
-                header = _check_header([t or "" for t in texts], line)
-                header_line, width = line, len(header)
-                cols = [[] for _ in header]
-                continue
-            if len(texts) > width:
-                errors.append((line, len(texts)))
-            else:
+        for line, row in rows:
+            texts = [_cell_text(v) for v in row[:width]]
+            rest = row[width:]
+            if rest and len(rest) > rest.count(None):
+                beyond = [_cell_text(v) for v in rest]
+                while beyond and beyond[-1] is None:
+                    beyond.pop()
+                if beyond:
+                    errors.append((line, width + len(beyond)))
+                    texts = []
+            if texts and any(t is not None for t in texts):
                 texts += [None] * (width - len(texts))
                 for col, text in zip(cols, texts, strict=True):
                     col.append(text)
@@ -675,8 +802,6 @@ def iter_xlsx_chunks(
                 n_rows += len(lines) + len(errors)
                 index += 1
                 cols, lines, errors = [[] for _ in header], [], []
-        if header is None:
-            raise TabularError("the spreadsheet is empty", code="empty_file")
         if lines or errors:
             n_rows += len(lines) + len(errors)
             yield flush(total)
@@ -684,17 +809,29 @@ def iter_xlsx_chunks(
             raise TabularError(
                 "the sheet has a header but no data rows", line=header_line + 1, code="no_rows"
             )
-    finally:
-        wb.close()
 
 
-def iter_chunks(path: str | Path, *, chunk_rows: int = 200_000) -> Iterator[Chunk]:
-    """``iter_xlsx_chunks`` or ``iter_csv_chunks``, chosen from the file's first bytes."""
+def _is_xlsx(path: str | Path) -> bool:
     with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic == b"PK\x03\x04":
-        return iter_xlsx_chunks(path, chunk_rows=chunk_rows)
-    return iter_csv_chunks(path, chunk_rows=chunk_rows)
+        return f.read(4) == b"PK\x03\x04"
+
+
+def iter_chunks(
+    path: str | Path, *, chunk_rows: int = 200_000, max_columns: int = MAX_COLUMNS
+) -> Iterator[Chunk]:
+    """``iter_xlsx_chunks`` or ``iter_csv_chunks``, chosen from the file's first bytes."""
+    if _is_xlsx(path):
+        return iter_xlsx_chunks(path, chunk_rows=chunk_rows, max_columns=max_columns)
+    return iter_csv_chunks(path, chunk_rows=chunk_rows, max_columns=max_columns)
+
+
+def read_header(path: str | Path, *, max_columns: int = MAX_COLUMNS) -> list[str]:
+    """The column names of a CSV or XLSX file, with the same checks as reading it (``TabularError``
+    for a file that is empty, too wide, an XLSX too large to expand…)."""
+    if _is_xlsx(path):
+        with _xlsx_rows(Path(path), None, max_columns, None) as rows:
+            return _header_row(rows, max_columns)[1]
+    return list(sniff_file(path, max_columns=max_columns).columns)
 
 
 @dataclass(frozen=True)
@@ -713,17 +850,15 @@ class Head:
         return self.frame.columns[1:]
 
 
-def read_head(path: str | Path, *, rows: int = 1000) -> Head:
+def read_head(path: str | Path, *, rows: int = 1000, max_columns: int = MAX_COLUMNS) -> Head:
     """At most ``rows`` first data rows of a CSV or XLSX file (raises ``TabularError`` as
     ``iter_chunks`` does). Reads one block or the first rows of the sheet, not the file."""
-    with open(path, "rb") as f:
-        magic = f.read(4)
     sniffed = None
-    if magic == b"PK\x03\x04":
-        chunks = iter_xlsx_chunks(path, chunk_rows=rows)
+    if _is_xlsx(path):
+        chunks = iter_xlsx_chunks(path, chunk_rows=rows, max_columns=max_columns)
     else:
-        sniffed = sniff_file(path)
-        chunks = iter_csv_chunks(path, sniffed=sniffed, chunk_rows=rows)
+        sniffed = sniff_file(path, max_columns=max_columns)
+        chunks = iter_csv_chunks(path, sniffed=sniffed, chunk_rows=rows, max_columns=max_columns)
     try:
         first = next(chunks)
     finally:

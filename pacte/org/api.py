@@ -25,6 +25,7 @@ from pacte.api_pagination import Pagination
 from pacte.errors import PermissionDenied
 from pacte.org import proposals, selectors, services, structure
 from pacte.org.models import Deputy, OrgSettings, ProposalDraft, Unit, UnitLink
+from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
 from pacte.org.people_import import import_people
 from pacte.org.schemas import (
     ChainOut,
@@ -50,6 +51,7 @@ from pacte.org.schemas import (
     UnitOut,
     UnitPatch,
 )
+from pacte.uploads import read_bytes
 
 router = Router(tags=["organisation"])
 
@@ -176,7 +178,9 @@ def members(request: HttpRequest, filters: Query[MemberFilter]) -> list[dict[str
 def member_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
-    result = import_people(workspace=member.workspace, actor=member, data=file.read())
+    result = import_people(
+        workspace=member.workspace, actor=member, data=read_bytes(file, PEOPLE_MAX_BYTES)
+    )
     return {
         "ok": result.ok,
         "created": result.created,

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Role, Workspace
 from pacte.org.models import Unit
+from pacte.uploads import LimitedFileField
 
 
 def unit_choices(workspace: Workspace) -> Any:
@@ -83,7 +84,7 @@ class UnitForm(forms.Form):
 
 
 class PeopleImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
+    file = LimitedFileField(label=_("CSV file"))
 
 
 class PeopleFilterForm(forms.Form):

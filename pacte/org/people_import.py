@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import ROLE_FIELDS, Membership, Role, User, Workspace
 from pacte.audit.services import record_many
 from pacte.errors import DomainError
 from pacte.org.models import Placement, Unit
+from pacte.uploads import FileTooLarge
 
 COLUMNS = ("email", "name", "unit", "lead_of", "roles")
 MAX_BYTES = 10 * 1024 * 1024
@@ -61,6 +64,24 @@ def decode(data: bytes) -> str:
     raise DomainError(_("The file is neither UTF-8 nor Windows-1252 text."), code="bad_encoding")
 
 
+def csv_rows(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
+    """The header of a small CSV file (decoded, its delimiter guessed) and a reader of its
+    other lines; a header wider than ``PACTE_MAX_IMPORT_COLUMNS`` is refused."""
+    text = decode(data)
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, [])
+    limit = settings.PACTE_MAX_IMPORT_COLUMNS
+    if len(header) > limit:
+        raise DomainError(
+            _("Line 1 (header): the file has more than %(max)s columns.")
+            % {"max": formats.number_format(limit)},
+            code="too_many_columns",
+        )
+    return header, reader
+
+
 def _split_roles(raw: str) -> list[str]:
     for sep in ";|,+":
         raw = raw.replace(sep, " ")
@@ -68,11 +89,8 @@ def _split_roles(raw: str) -> list[str]:
 
 
 def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int, str]]]:
-    text = decode(data)
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower().replace(" ", "_") for h in next(reader, [])]
+    names, reader = csv_rows(data)
+    header = [h.strip().lower().replace(" ", "_") for h in names]
     missing = [c for c in COLUMNS if c not in header]
     extra = [h for h in header if h and h not in COLUMNS]
     if missing or extra:
@@ -190,7 +208,7 @@ def import_people(
 ) -> PeopleImportResult:
     """Validate the whole file, then apply it in one transaction, or apply nothing."""
     if len(data) > MAX_BYTES:
-        raise DomainError(_("The file is larger than 10 MB."), code="file_too_large")
+        raise FileTooLarge(MAX_BYTES)
     rows, errors = parse(workspace, data)
     _check_leads(workspace, rows, errors)
     result = PeopleImportResult(errors=sorted(errors))

@@ -35,6 +35,8 @@ from pacte.org.forms import (
 )
 from pacte.org.models import Deputy, Placement, ProposalDraft
 from pacte.org.people_import import COLUMNS, import_people
+from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
+from pacte.uploads import read_bytes
 
 
 def _form_error(form: object, exc: DomainError) -> None:
@@ -237,7 +239,7 @@ def people_import(request: MemberRequest) -> HttpResponse:
             result = import_people(
                 workspace=request.member.workspace,
                 actor=request.member,
-                data=form.cleaned_data["file"].read(),
+                data=read_bytes(form.cleaned_data["file"], PEOPLE_MAX_BYTES),
             )
         except DomainError as exc:
             form.add_error("file", exc.message)

@@ -32,6 +32,7 @@ from pacte.planning.schemas import (
     ShareOut,
 )
 from pacte.sales.models import Channel
+from pacte.uploads import read_bytes
 
 router = Router(tags=["targets"])
 
@@ -277,7 +278,10 @@ def potential_import(
 
         fy = services.calendar_of(member.workspace).year_of(timezone.localdate())
     result = services.import_potential(
-        workspace=member.workspace, actor=member, fiscal_year=fy, data=file.read()
+        workspace=member.workspace,
+        actor=member,
+        fiscal_year=fy,
+        data=read_bytes(file, services.POTENTIAL_MAX_BYTES),
     )
     return {
         "ok": not result.errors,

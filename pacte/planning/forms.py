@@ -13,6 +13,7 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.amounts import AmountError, AmountField, AmountFormMixin, parse_amount
 from pacte.errors import DomainError
 from pacte.planning.models import Method
+from pacte.uploads import LimitedFileField
 
 PHASING_CHOICES = [
     ("flat", _("Flat")),
@@ -143,7 +144,7 @@ class CascadeForm(forms.Form):
 
 class PotentialImportForm(forms.Form):
     year = forms.CharField(widget=forms.HiddenInput)
-    file = forms.FileField(
+    file = LimitedFileField(
         label=_("CSV file"),
         help_text=_("Columns: seller (e-mail) or team (name), potential (amount)."),
     )

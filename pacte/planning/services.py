@@ -8,7 +8,6 @@ into translated :class:`DomainError` messages, and stores its integer results in
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -41,6 +40,7 @@ from pacte.planning.models import (
     UnitShare,
 )
 from pacte.sales.models import Channel, CubeCell
+from pacte.uploads import FileTooLarge
 
 MONTHS = 12
 #: ``publish_run(replaces=...)`` default: publish whatever run is the reference now.
@@ -1246,6 +1246,8 @@ def compare_runs(a: CascadeRun, b: CascadeRun) -> list[dict[str, Any]]:
 # potential import and capacity
 
 
+#: Largest potentials file read (they are read whole: one line per seller or team).
+POTENTIAL_MAX_BYTES = 10 * 1024 * 1024
 POTENTIAL_COLUMNS = ("seller", "team", "potential")
 
 
@@ -1298,15 +1300,12 @@ def import_potential(
     """Replace a year's potentials from CSV: ``seller`` (e-mail) or ``team`` (name), ``potential``
     (major units, decimal comma or point). All or nothing: any bad line (unknown seller or team, bad amount) is
     reported with its number and nothing is stored."""
-    import csv
+    from pacte.org.people_import import csv_rows
 
-    from pacte.org.people_import import decode
-
-    text = decode(data)
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
+    if len(data) > POTENTIAL_MAX_BYTES:
+        raise FileTooLarge(POTENTIAL_MAX_BYTES)
+    names, reader = csv_rows(data)
+    header = [h.strip().lower() for h in names]
     if "potential" not in header or not ({"seller", "team"} & set(header)):
         raise DomainError(
             _("Line 1 (header): expected the columns seller or team, and potential."),

@@ -21,6 +21,7 @@ from pacte.planning import selectors, services
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import calendar_rows, month_label, year_label
 from pacte.planning.models import CascadeRun, RunStatus
+from pacte.uploads import read_bytes
 
 
 def _year(request: MemberRequest, source: Any = None) -> int:
@@ -406,7 +407,7 @@ def potential_import(request: MemberRequest) -> HttpResponse:
                 workspace=member.workspace,
                 actor=member,
                 fiscal_year=fy,
-                data=form.cleaned_data["file"].read(),
+                data=read_bytes(form.cleaned_data["file"], services.POTENTIAL_MAX_BYTES),
             )
         except DomainError as exc:
             form.add_error("file", exc.message)

@@ -9,6 +9,7 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.sales.ingest import FIELDS
 from pacte.sales.labels import FIELD_LABELS
 from pacte.sales.models import Channel, CreditKind, MappingProfile, RuleTarget
+from pacte.uploads import LimitedFileField
 
 DATE_ORDERS = [
     ("auto", _("Detect")),
@@ -32,7 +33,7 @@ class ChannelForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV or Excel (XLSX) file"))
+    file = LimitedFileField(label=_("CSV or Excel (XLSX) file"))
     source = forms.CharField(
         label=_("Source system"),
         max_length=60,

@@ -985,10 +985,14 @@ def drop_empty_cells(c: Any, workspace_id: int) -> None:
 
 
 def frames_from_file(
-    path: str, mapping: dict[str, str], *, chunk_rows: int = 100_000
+    path: str,
+    mapping: dict[str, str],
+    *,
+    chunk_rows: int = 100_000,
+    max_columns: int = tabular.MAX_COLUMNS,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int, int]]:
     """(mapped frame, structural errors, bytes done, bytes total) per chunk of a file."""
-    for chunk in tabular.iter_chunks(path, chunk_rows=chunk_rows):
+    for chunk in tabular.iter_chunks(path, chunk_rows=chunk_rows, max_columns=max_columns):
         problems = tabular.check_columns(chunk.columns, mapping, required=REQUIRED)
         if problems:
             raise problems[0]

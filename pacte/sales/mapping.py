@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from django.conf import settings
 from django.utils.translation import gettext as _
 
+from pacte import storage
 from pacte.errors import DomainError
 from pacte.lib import tabular
 from pacte.sales.models import MappingProfile
@@ -205,12 +207,25 @@ HEAD_ROWS = 1000
 PREVIEW_ROWS = 5
 
 
-def read_head(path: str) -> tabular.Head:
-    """The first rows of an uploaded file (a file problem is a ``DomainError``)."""
+def stored_head_bytes(name: str) -> int | None:
+    """Bytes of a stored file to fetch for a look at its first rows: a CSV's first rows (up to a
+    whole first chunk) lie in the scan's first block; an XLSX is needed whole (its zip
+    directory is at its end)."""
+    return None if name.lower().endswith(".xlsx") else 2 * tabular._BLOCK_BYTES
+
+
+def read_head(name: str) -> tabular.Head:
+    """The first rows of an uploaded file, read from the imports storage (a file problem is a
+    ``DomainError``)."""
     try:
-        return tabular.read_head(path, rows=HEAD_ROWS)
+        with storage.local_copy(name, head_lines_of=stored_head_bytes(name)) as path:
+            return tabular.read_head(
+                path, rows=HEAD_ROWS, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS
+            )
     except tabular.TabularError as exc:
         raise DomainError(file_message(exc.code, exc.message), code=exc.code, field="file") from exc
+    except DomainError:
+        raise
     except Exception as exc:  # a corrupt spreadsheet
         raise DomainError(file_message("bad_xlsx"), code="bad_xlsx", field="file") from exc
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+
+from pacte import storage
 
 ROW_REASONS: dict[str, Any] = {
     "too_few_fields": _("The line has fewer fields than the header."),
@@ -59,7 +63,15 @@ FILE_REASONS: dict[str, Any] = {
         "The amounts read both with a decimal comma and a decimal point: choose the number "
         "format and import again."
     ),
-    "too_large": _("The file is larger than the import limit."),
+    "too_many_columns": _(
+        "The file has more than %(max_columns)s columns: keep only the columns to import."
+    ),
+    "too_many_rows": _("The sheet declares more rows than a spreadsheet can hold."),
+    "xlsx_too_large": _(
+        "The spreadsheet would expand to far more than its size (a compressed bomb, or a huge "
+        "sheet): it was not opened. Save it as CSV, or remove its empty rows and columns."
+    ),
+    **storage.MESSAGES,
     "bad_json": _("The body is not a JSON array of objects nor JSON lines."),
     "cancelled": _("The import was cancelled; nothing was written."),
     "has_errors": _("Some lines are wrong; nothing was written. Fix them and import again."),
@@ -72,4 +84,9 @@ def row_message(code: str) -> str:
 
 
 def file_message(code: str, fallback: str = "") -> str:
-    return str(FILE_REASONS[code]) if code in FILE_REASONS else (fallback or code)
+    if code not in FILE_REASONS:
+        return fallback or code
+    text = str(FILE_REASONS[code])
+    if code == "too_many_columns":
+        text = text % {"max_columns": formats.number_format(settings.PACTE_MAX_IMPORT_COLUMNS)}
+    return text

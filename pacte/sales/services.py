@@ -6,6 +6,7 @@ Every write to sales or credits updates the cube in the same transaction (set-ba
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from pacte import storage, uploads
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record, record_many, snapshot
 from pacte.errors import DomainError, StaleVersion
@@ -27,7 +29,7 @@ from pacte.lib import tabular
 from pacte.org.selectors import root_unit
 from pacte.sales import ingest
 from pacte.sales.mapping import check as check_mapping
-from pacte.sales.mapping import read_head
+from pacte.sales.mapping import read_head, stored_head_bytes
 from pacte.sales.models import (
     Channel,
     CreditRule,
@@ -39,8 +41,6 @@ from pacte.sales.models import (
 )
 from pacte.sales.reasons import FILE_REASONS, file_message, row_message
 
-#: Largest file accepted for import (bytes); files are streamed, this only bounds disk use.
-MAX_IMPORT_BYTES = int(getattr(settings, "PACTE_MAX_IMPORT_BYTES", 5 * 1024**3))
 #: Rows read at once from a file (at most: a chunk never spans two of the blocks the file is
 #: scanned in, ``tabular._BLOCK_BYTES``): the sample that decides ambiguous date and number
 #: formats. With PREPARE_ROWS and the scan's block, what sets an import's peak memory besides
@@ -134,32 +134,10 @@ def update_channel(
 # --------------------------------------------------------------------------- imports
 
 
-def import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def read_columns(path: str) -> list[str]:
     """The header of a CSV or XLSX file (raises ``DomainError`` with the file problem)."""
     try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic == b"PK\x03\x04":
-            import openpyxl
-
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            try:
-                for row in wb.worksheets[0].iter_rows(values_only=True):
-                    names = [str(v).strip() if v is not None else "" for v in row]
-                    while names and not names[-1]:
-                        names.pop()
-                    if names:
-                        return names
-            finally:
-                wb.close()
-            raise tabular.TabularError("empty", code="empty_file")
-        return list(tabular.sniff_file(path).columns)
+        return tabular.read_header(path, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS)
     except tabular.TabularError as exc:
         raise DomainError(file_message(exc.code, exc.message), code=exc.code, field="file") from exc
     except Exception as exc:  # a corrupt spreadsheet
@@ -170,25 +148,24 @@ def read_columns(path: str) -> list[str]:
 def start_file_import(
     *, workspace: Workspace, actor: Membership | None, upload: Any, source: str = "default"
 ) -> ImportJob:
-    """Save an uploaded file and read its header: the job then waits for its mapping."""
-    if upload.size > MAX_IMPORT_BYTES:
-        raise DomainError(file_message("too_large"), code="too_large", field="file")
+    """Check an uploaded file's size and header, keep it in the imports storage (any worker
+    reads it from there), and create its job, which then waits for its mapping. A refused
+    file leaves neither a stored file nor a job."""
+    uploads.check_size(upload)
     source = (source or "default").strip()[:60] or "default"
     job = ImportJob(workspace=workspace, created_by=actor, source=source)
     name = Path(upload.name or "upload").name[:300]
+    with uploads.local_path(upload) as path:
+        job.columns = read_columns(path)
     suffix = ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
-    path = import_dir() / f"{job.uuid}{suffix}"
-    with open(path, "wb") as out:
-        for part in upload.chunks():
-            out.write(part)
-    try:
-        job.columns = read_columns(str(path))
-    except DomainError:
-        path.unlink(missing_ok=True)
-        raise
+    stored = storage.save(f"{workspace.uuid}/{job.uuid}{suffix}", upload)
     job.file_name = name
-    job.file_path = str(path)
-    job.save()
+    job.file_path = stored
+    try:
+        job.save()
+    except BaseException:
+        storage.delete(stored)
+        raise
     return job
 
 
@@ -231,7 +208,10 @@ def configure_import(
                 field="confirm_unused",
                 details=[w.message for w in warnings],
             )
-    _check_formats(job.file_path, mapping, date_order, amount_style)
+    # The first chunk is read from the file's first block: a CSV in an object store need not be
+    # fetched whole for it (an XLSX must: its directory is at its end).
+    with storage.local_copy(job.file_path, head_lines_of=stored_head_bytes(job.file_path)) as path:
+        _check_formats(path, mapping, date_order, amount_style)
     job.mapping = mapping
     job.date_order = date_order
     job.amount_style = amount_style
@@ -262,7 +242,13 @@ def configure_import(
 def _check_formats(path: str, mapping: dict[str, str], date_order: str, amount_style: str) -> None:
     """Read the first chunk to ask the user now when dates or amounts are ambiguous."""
     try:
-        chunk = next(iter(tabular.iter_chunks(path, chunk_rows=CHUNK_ROWS)))
+        chunk = next(
+            iter(
+                tabular.iter_chunks(
+                    path, chunk_rows=CHUNK_ROWS, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS
+                )
+            )
+        )
     except (tabular.TabularError, StopIteration):
         return  # the job reports file problems with their line
     frame = tabular.select_mapped(chunk.frame, mapping)
@@ -356,16 +342,25 @@ def _run_import(
     run = _Run(job=job, kept=[])
     try:
         ctx = ingest.load_context(job.workspace)
-        source: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]] = (
-            frames
-            if frames is not None
-            else ingest.frames_from_file(job.file_path, job.mapping, chunk_rows=chunk_rows)
-        )
-        if connection.vendor == "postgresql":
-            done = _run_direct(run, ctx, source)
-            if done is not None:
-                return done
-        return _run_staged(run, ctx, source)
+        with contextlib.ExitStack() as files:
+            source: Iterable[tuple[pl.DataFrame, pl.DataFrame, int, int]]
+            if frames is None:
+                path = files.enter_context(storage.local_copy(job.file_path))
+                source = ingest.frames_from_file(
+                    path,
+                    job.mapping,
+                    chunk_rows=chunk_rows,
+                    max_columns=settings.PACTE_MAX_IMPORT_COLUMNS,
+                )
+            else:
+                source = frames
+            if connection.vendor == "postgresql":
+                done = _run_direct(run, ctx, source)
+                if done is not None:
+                    return done
+            return _run_staged(run, ctx, source)
+    except storage.StorageError as exc:
+        return _finish(job, ImportStatus.FAILED, exc.code)
     except Cancelled:
         return _finish(job, ImportStatus.CANCELLED, "cancelled")
     except _HasErrors:

@@ -75,3 +75,4 @@ def test_healthz_reports_the_database(db, client) -> None:  # type: ignore[no-un
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+    assert response.json()["cache"] == "ok"
