@@ -11,13 +11,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, visible_members
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
+from pacte.lib.dates import format_day
 from pacte.org import proposals, selectors, services, structure
 from pacte.org.forms import (
     DeputyForm,
@@ -426,7 +427,7 @@ def structure_page(request: MemberRequest) -> HttpResponse:
     metrics = structure.metrics_of(snap, settings)
     trend = structure.trend(member)
     for point in trend:
-        point["label"] = date_format(datetime.date.fromisoformat(point["on"]), "SHORT_DATE_FORMAT")
+        point["label"] = format_day(datetime.date.fromisoformat(point["on"]), get_language())
     by_layers = list(enumerate(metrics["layers"]["sellers_by_layers"]))
     return render(
         request,
@@ -577,7 +578,7 @@ def proposals_page(request: MemberRequest) -> HttpResponse:
         "span_min": settings.span_min,
         "span_max": settings.span_max,
         "name": _("Proposal of %(date)s")
-        % {"date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")},
+        % {"date": format_day(timezone.localdate(), get_language())},
         "on": timezone.localdate(),
     }
     form = ProposalCreateForm(request.POST or None, initial=initial)

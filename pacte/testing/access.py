@@ -49,6 +49,7 @@ PAGES: dict[str, Route] = {
     "home": Route("member"),
     "healthz": Route("public"),
     "metrics": Route("operator"),
+    "favicon": Route("public"),
     "accounts:login": Route("public"),
     "accounts:logout": Route("public"),
     "accounts:set_language": Route("public"),

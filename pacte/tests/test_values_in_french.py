@@ -221,7 +221,7 @@ def check_run_structure_and_audit(company):  # type: ignore[no-untyped-def]
     )
     assert data is not None
     assert json.loads(data.group(1))["labels"]["span_mean"] == "Périmètre moyen"
-    month_ends = re.findall(r"<tr><td>(\d\d/\d\d/\d{4})</td>", page)
+    month_ends = re.findall(r"<tr><td>(\d{1,2}\u00a0\w+\.?\u00a0\d{4})</td>", html.unescape(page))
     assert len(month_ends) >= 12  # the trend's dates as the reader writes them
 
     page = html.unescape(client.get("/audit/").content.decode())
