@@ -29,9 +29,9 @@ import polars as pl
 from django.db import transaction
 
 from pacte.accounts.models import Workspace
-from pacte.lib import adventureworks as aw
 from pacte.sales import ingest, services
 from pacte.sales.models import Channel, CreditRule, ImportJob, SampleQuota
+from pacte.samples import adventureworks as aw
 
 SLUG = "adventureworks"
 HOUSE_EMAIL = f"online.store@{aw.EMAIL_DOMAIN}"

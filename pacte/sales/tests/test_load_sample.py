@@ -73,7 +73,7 @@ def test_adventureworks_totals_match_the_files_and_a_second_load_changes_nothing
     emails = {
         m.user.email: m.pk for m in Membership.objects.filter(workspace=ws).select_related("user")
     }
-    from pacte.lib import adventureworks as aw
+    from pacte.samples import adventureworks as aw
 
     sample = aw.load(AW_DIR)
     person_totals = {

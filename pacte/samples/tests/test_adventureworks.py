@@ -20,7 +20,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from pacte.lib import adventureworks as aw
+from pacte.samples import adventureworks as aw
 
 AW_DIR = Path(
     os.environ.get("PACTE_AW_DIR")
