@@ -14,8 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="directory", required=True, type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from pacte.sales.samples import load_adventureworks
         from pacte.samples.adventureworks import AdventureWorksError
+        from pacte.samples.services import load_adventureworks
 
         try:
             ws, job, created = load_adventureworks(options["directory"])
