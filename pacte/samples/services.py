@@ -199,9 +199,11 @@ def _create_org(sample: aw.Sample) -> Workspace:
     return ws
 
 
-def load_adventureworks(directory: Path) -> tuple[Workspace, ImportJob, bool]:
-    """Create the workspace (once) and import every order; returns (workspace, job, created)."""
-    sample = aw.load(directory)
+def load_adventureworks(directory: Path | None = None) -> tuple[Workspace, ImportJob, bool]:
+    """Create the workspace (once) and import every order; returns (workspace, job, created).
+
+    ``directory`` holds the AdventureWorks files; by default the copy shipped with Pacte."""
+    sample = aw.load(aw.SHIPPED if directory is None else directory)
     ws = Workspace.objects.filter(slug=SLUG).first()
     created = ws is None
     if ws is None:
