@@ -17,7 +17,7 @@ from django.db.models import Sum
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.models import AuditEvent
 from pacte.sales import selectors
-from pacte.sales.models import CubeCell, Sale, SampleQuota
+from pacte.sales.models import CubeCell, Sale
 from pacte.sales.services import verify
 
 AW_DIR = Path(
@@ -94,7 +94,7 @@ def test_adventureworks_totals_match_the_files_and_a_second_load_changes_nothing
         for p in sample.sales_people
     }
     assert person_totals == dict(expected["person"])
-    assert SampleQuota.objects.filter(workspace=ws).count() == 163
+    _assert_quotas_are_the_published_targets(ws, AW_DIR)
     assert verify(ws) == []
 
     events = AuditEvent.objects.filter(workspace=ws).count()
@@ -116,4 +116,54 @@ def test_without_from_the_shipped_copy_is_loaded():
     channel_totals, year_totals = _channel_totals(ws)
     assert channel_totals == dict(expected["channel"])
     assert year_totals == dict(expected["year"])
+    _assert_quotas_are_the_published_targets(ws, aw.SHIPPED)
     assert verify(ws) == []
+
+    from pacte.planning.models import CascadeRun
+
+    CascadeRun.objects.filter(workspace=ws, fiscal_year=2013).delete()
+    call_command("load-sample", "adventureworks", stdout=out)
+    _assert_quotas_are_the_published_targets(ws, aw.SHIPPED)
+
+
+def _assert_quotas_are_the_published_targets(ws: Workspace, directory: Path) -> None:
+    """Every quota of the file is a published target of its seller for its calendar quarter,
+    on the distributors channel; each fiscal year's company target is their sum."""
+    from pacte.planning.models import CascadeRun, CascadeShare, CompanyTarget
+
+    people = dict(Membership.objects.filter(workspace=ws).values_list("pk", "user__email"))
+    from pacte.samples import adventureworks as aw
+
+    emails = {p.business_entity_id: p.email for p in aw.load(directory).people}
+    quotas: dict[tuple[str, int, int], int] = defaultdict(int)
+    text = _file_text(directory, "SalesPersonQuotaHistory.csv")
+    for line in text.split("\n"):
+        if line:
+            row = line.split("\t")
+            year, month = int(row[2][:4]), int(row[2][5:7])
+            quotas[emails[int(row[1])], year, (month - 1) // 3] += _cents(row[3])
+    assert len(quotas) == 163
+    runs = CascadeRun.objects.filter(workspace=ws, status="published")
+    assert sorted(runs.values_list("fiscal_year", "method")) == [
+        (year, "stated") for year in (2011, 2012, 2013, 2014)
+    ]
+    targets: dict[tuple[str, int, int], int] = defaultdict(int)
+    for seller, code, month, amount in CascadeShare.objects.filter(run__in=runs).values_list(
+        "seller", "channel__code", "month", "amount"
+    ):
+        assert code == "distributors"
+        targets[people[seller], month // 12, (month % 12) // 3] += amount
+    assert dict(targets) == dict(quotas)
+    assert dict(
+        CompanyTarget.objects.filter(workspace=ws).values_list("fiscal_year", "amount")
+    ) == {run.fiscal_year: run.total for run in runs}
+
+
+def _file_text(directory: Path, name: str) -> str:
+    path = directory / name
+    data = (
+        path.read_bytes()
+        if path.is_file()
+        else gzip.decompress((directory / f"{name}.gz").read_bytes())
+    )
+    return data.decode("ascii")
