@@ -482,7 +482,7 @@ def policy(request: MemberRequest) -> HttpResponse:
                 services.set_window(
                     workspace=ws,
                     actor=member,
-                    fiscal_year=int(request.POST.get("fiscal_year", "0") or 0),
+                    fiscal_year=_year_number(request.POST.get("fiscal_year")),
                     opens_on=_date(request.POST.get("opens_on"), "opens_on"),
                     closes_on=_date(request.POST.get("closes_on"), "closes_on"),
                     version=_version(request.POST.get("version")),
@@ -519,6 +519,17 @@ def policy(request: MemberRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _year_number(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise DomainError(
+            _("Enter the fiscal year as a number, e.g. 2027."),
+            code="year_invalid",
+            field="fiscal_year",
+        ) from None
 
 
 def _date(value: str | None, field: str) -> datetime.date:
