@@ -155,11 +155,10 @@ def get_reconciliation(
 ) -> Any:
     """Target, agreed, proposed, missing and gap of a node (default: the company for
     executives, the viewer's team for leads) and fiscal year (default: the one being set)."""
-    from pacte.objectives.views import default_fiscal_year
 
     member = request_member(request)
     require_role(member, "executive", "admin", "lead")
-    fiscal_year = fiscal_year or default_fiscal_year(member)
+    fiscal_year = fiscal_year or services.default_fiscal_year(member)
     node = selectors.get_node_for(member, unit)
     data = selectors.reconciliation(member.workspace, node, fiscal_year)
     data["unit"] = node.uuid
@@ -186,11 +185,10 @@ def get_realism(
     """How realistic ``amount`` (minor units) is as the requesting seller's objective of
     ``fiscal_year`` (default: the one being set): the same bands and words as the page."""
     from pacte.objectives import realism
-    from pacte.objectives.views import default_fiscal_year
 
     member = request_member(request)
     require_role(member, "seller")
-    fiscal_year = fiscal_year or default_fiscal_year(member)
+    fiscal_year = fiscal_year or services.default_fiscal_year(member)
     view = realism.of_amount(member, fiscal_year, amount)
     figures = view.figures
     assert figures is not None

@@ -31,27 +31,12 @@ from pacte.objectives.models import (
 )
 
 
-def default_fiscal_year(member: Membership) -> int:
-    """The fiscal year being set: an open window's, else next fiscal year."""
-    from pacte.objectives.models import Window
-
-    today = timezone.localdate()
-    window = (
-        Window.objects.filter(workspace=member.workspace, closes_on__gte=today)
-        .order_by("fiscal_year")
-        .first()
-    )
-    if window is not None:
-        return window.fiscal_year
-    return references.calendar_of(member.workspace).year_of(today) + 1
-
-
 def _fy(request: MemberRequest) -> int:
     """The fiscal year of the page (``?fy=``), by default the one being set."""
     member = request.member
     raw = request.GET.get("fy") or request.POST.get("fy")
     if not raw:
-        return default_fiscal_year(member)
+        return services.default_fiscal_year(member)
     current = references.calendar_of(member.workspace).year_of(timezone.localdate())
     try:
         fy = int(raw)
@@ -82,7 +67,7 @@ def _month_labels(member: Membership, fy: int) -> list[str]:
 @require_GET
 @member_required()
 def index(request: MemberRequest) -> HttpResponse:
-    return redirect(fy_url("objectives:mine", default_fiscal_year(request.member)))
+    return redirect(fy_url("objectives:mine", services.default_fiscal_year(request.member)))
 
 
 def _mine_context(
@@ -110,8 +95,7 @@ def _mine_context(
             split = {k: str(v / 100) for k, v in objective.channel_split.items()}
             narrative = objective.narrative
         else:
-            amount = ref.annual if ref.exists else history.annual
-            months = maths.phase(amount, ref.by_month if ref.exists else history.by_month)
+            amount, months = maths.default_objective(ref, history)
             split, narrative = {}, ""
         data = {
             "amount": _major(amount, currency),
@@ -192,18 +176,19 @@ def _stretches(member: Membership, fy: int) -> list[Any]:
 
 
 def _phasing_summary(data: dict[str, Any], currency: str) -> dict[str, Any]:
-    total = 0
+    months = []
     ok = True
     for value in data["months"]:
         try:
-            total += parse_amount(value, currency)
+            months.append(parse_amount(value, currency))
         except AmountError:
             ok = False
     try:
         annual = parse_amount(data["amount"], currency)
     except AmountError:
         annual, ok = 0, False
-    return {"total": total, "annual": annual, "diff": annual - total, "ok": ok and annual == total}
+    gap = maths.phasing_gap(annual, months)
+    return {"total": sum(months), "annual": annual, "diff": gap, "ok": ok and gap == 0}
 
 
 def _posted(request: MemberRequest, codes: list[str]) -> dict[str, Any]:
@@ -322,15 +307,16 @@ def phasing(request: MemberRequest) -> HttpResponse:
     if trigger == "amount":
         amounts, errors = parse_fields({"amount": data["amount"]}, currency)
         if not errors:
-            ref = references.reference_for(member, fy)
-            weights = ref.by_month
-            if sum(weights) <= 0:
+
+            def typed_months() -> list[int]:
                 typed, _month_errors = parse_fields(
                     {f"month_{i}": v for i, v in enumerate(data["months"], start=1) if v},
                     currency,
                 )
-                weights = [typed.get(f"month_{i}", 0) for i in range(1, 13)]
-            months = maths.phase(amounts["amount"], weights)
+                return [typed.get(f"month_{i}", 0) for i in range(1, 13)]
+
+            ref = references.reference_for(member, fy)
+            months = maths.phase_like_reference(amounts["amount"], ref.by_month, typed_months)
             data["months"] = [_major(v, currency) for v in months]
     elif trigger.startswith("month_"):
         amounts, errors = parse_fields(
@@ -514,7 +500,7 @@ def policy(request: MemberRequest) -> HttpResponse:
             "policy": current,
             "windows": Window.objects.filter(workspace=ws).order_by("-fiscal_year"),
             "history": history,
-            "default_fy": default_fiscal_year(member),
+            "default_fy": services.default_fiscal_year(member),
             "can_edit": member.is_executive,
         },
         status=status,
