@@ -95,7 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "pacte.accounts.context_processors.member",
             ],
-            "builtins": ["pacte.templatetags_builtin"],
+            "builtins": ["pacte.templatetags_builtin", "pacte.templatetags_pages"],
         },
     }
 ]

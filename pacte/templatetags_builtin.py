@@ -1,4 +1,5 @@
-"""Template tags available in every template: locale-aware money, numbers and percentages."""
+"""Template tags available in every template: locale-aware money, numbers and percentages,
+values in words (channel names, JSON of audit details)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,31 @@ def field_aria(errors: Any, name: str, described_by: str = "") -> str:
         ids.append(f"id_{name}-error")
     attrs = format_html(' aria-describedby="{}"', " ".join(ids)) if ids else ""
     return format_html("{}{}", attrs, mark_safe(' aria-invalid="true"') if invalid else "")
+
+
+@register.simple_tag(takes_context=True)
+def channel_name(context: template.Context, code: str | None) -> str:
+    """``{% channel_name code %}``: a channel's name in the active language ("field" →
+    "Vente terrain"); the workspace's names are read once per template."""
+    if not code:
+        return ""
+    key = f"pacte_channel_names:{get_language()}"
+    names = context.render_context.get(key)
+    if names is None:
+        from pacte.sales.selectors import channel_names
+
+        member = context.get("member")
+        workspace = context.get("workspace") or getattr(member, "workspace", None)
+        names = channel_names(workspace) if workspace is not None else {}
+        context.render_context[key] = names
+    return names.get(code, code)
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Stored data (an audit event's before/after) as JSON, never as a Python repr."""
+    import json
+
+    if value is None or value == "" or value == {}:
+        return "—"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,11 +1,13 @@
 from django.urls import include, path
 
+from pacte import views
 from pacte.accounts import views as account_views
 from pacte.api import api
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("account/", include("pacte.accounts.urls")),
     path("sso/", include("pacte.accounts.sso_urls")),
     path("audit/", include("pacte.audit.urls")),

@@ -1,4 +1,4 @@
-"""Login, personal settings (language, workspace, API tokens), health check and home."""
+"""Login, personal settings (language, workspace, API tokens) and the health check."""
 
 from __future__ import annotations
 
@@ -191,12 +191,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=status,
     )
-
-
-@require_GET
-@member_required()
-def home(request: MemberRequest) -> HttpResponse:
-    return render(request, "home.html", {})
 
 
 @require_POST

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pacte.audit.labels import OBJECT_LABELS
+from pacte.formfields import DateField
 
 
 class AuditFilterForm(forms.Form):
@@ -14,9 +15,5 @@ class AuditFilterForm(forms.Form):
         label=_("Object"), required=False, choices=[("", _("Any object")), *OBJECT_LABELS.items()]
     )
     q = forms.CharField(label=_("Object name"), required=False)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)

@@ -115,7 +115,7 @@ def attainment(request: HttpRequest, filters: Query[AttainmentFilter]) -> list[d
 def heatmap(request: HttpRequest, filters: Query[InsightFilter]) -> dict[str, Any]:
     """Attainment against target (percent) of each team and month: cells are [month, row, %]."""
     _scope, _name, data = _screen(request, filters)
-    return data.get("heatmap") or {"months": [], "rows": [], "cells": []}
+    return data.get("heatmap") or {"months": [], "rows": [], "cells": [], "pending": []}
 
 
 @router.get("/ranking", response=RankingOut)

@@ -40,11 +40,27 @@ def summary(
         "ytd": _("Year to date"),
         "year": _("Year"),
     }
+    cal = selectors.calendar_of(ws)
     out = []
     for code, key, positions in selectors.summary_periods(choice, ws):
         row = selectors.figures(frame, i, positions, forecast=year_forecast)
-        out.append({"period": code, "label": labels[code], "key": key, **row})
+        # the months it covers, in words ("December 2026", "Q4 FY2026", "FY2026")
+        covering = selectors.period_label(key[:-4] if code == "ytd" else key, cal)
+        out.append(
+            {"period": code, "label": labels[code], "key": key, "period_label": covering, **row}
+        )
     return out
+
+
+def chart_labels() -> dict[str, str]:
+    """The words of the charts (series names, a month not over yet), in the active language."""
+    return {
+        "actual": _("Actual"),
+        "target": _("Target"),
+        "objective": _("Objective"),
+        "forecast": _("Forecast"),
+        "pending": _("Month not over yet"),
+    }
 
 
 def chart(frame: Frame, i: int, ws: Workspace) -> dict[str, Any]:
@@ -109,21 +125,25 @@ def _filters(
 
 
 def heatmap(frame: Frame, names: dict[Any, dict[str, Any]], ws: Workspace) -> dict[str, Any]:
-    """Attainment against target of each group and month (``None`` without a target)."""
+    """Attainment against target of each group and month (``None`` without a target, and for
+    a month that has not ended: it has no figure yet, not a 0 %). ``pending`` lists the
+    positions of those months (the current one and the ones after it)."""
     idx = [i for i, key in enumerate(frame.keys) if key in names]
     target = frame.target[idx]
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.round(100 * frame.actual[idx] / np.where(target == 0, 1, target), 1)
-    values = np.where(target == 0, np.nan, pct).tolist()
+    values = np.where(target == 0, np.nan, pct)
+    values[:, frame.elapsed :] = np.nan
     cells = [
         [m, y, None if math.isnan(v) else v]
-        for y, row in enumerate(values)
+        for y, row in enumerate(values.tolist())
         for m, v in enumerate(row)
     ]
     return {
         "months": selectors.month_labels(ws, frame.fy),
         "rows": [names[frame.keys[i]]["name"] for i in idx],
         "cells": cells,
+        "pending": list(range(frame.elapsed, 12)),
     }
 
 
@@ -382,8 +402,12 @@ def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dic
     cal = selectors.calendar_of(ws)
     first = cal.first_month_index(choice.fy)
     final = int(frame.actual[0].sum()) if frame.elapsed == 12 else None
+    team = selectors.current_team(ws, seller)
     return {
         "seller": {"key": str(seller.uuid), "name": seller.name},
+        "team": None
+        if team is None
+        else {"key": str(team.uuid), "name": team.name, "root": team.parent_id is None},
         "summary": summary(frame, 0, choice, ws, year_forecast=year_fc),
         "chart": chart(frame, 0, ws),
         "forecast": {
@@ -403,6 +427,13 @@ def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dic
         "first_month": first,
         "frame": frame,
     }
+
+
+def month_names(ws: Workspace, fy: int) -> list[str]:
+    """The fiscal year's months in words ("March 2026"), fiscal month 1 first."""
+    from pacte.planning.labels import month_label
+
+    return [month_label(m.index) for m in selectors.calendar_of(ws).months(fy)]
 
 
 def what_if(frame: Frame, amount: int, position: int) -> dict[str, Any]:

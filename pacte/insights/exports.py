@@ -1,10 +1,16 @@
-"""Every insights table as rows, written to CSV or XLSX; the attainment export of scripts."""
+"""Every insights table as rows, written to CSV or XLSX; the attainment export of scripts.
+
+Names (of people, teams, channels) are typed by people: a cell a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``, TAB, CR) is written as text — prefixed with ``'`` in CSV
+(as the import's error file), typed as a string with Excel's quote prefix in XLSX.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +20,7 @@ from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
 from pacte.insights import selectors
 from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.lib.tabular import neutralise_formula
 
 FIGURE_COLUMNS = [
     ("target", "money"),
@@ -26,6 +33,19 @@ FIGURE_COLUMNS = [
     ("forecast", "money"),
 ]
 TABLES = ("summary", "months", "teams", "channels", "sellers", "heatmap", "ranking")
+#: Excel number formats of the figures (Excel shows them with the reader's own separators).
+NUMBER_FORMATS = {"money": "#,##0.00", "ratio": "0.0%"}
+COLUMN_WIDTHS = {"text": 28, "money": 16, "ratio": 12}
+
+
+@dataclass(frozen=True)
+class Table:
+    """An exported table: headers, rows, and the kind of each column (``text``, ``money`` in
+    major units, ``ratio`` as a fraction: 0.87 = 87 %)."""
+
+    head: list[str]
+    rows: list[list[Any]]
+    kinds: list[str]
 
 
 def headers() -> dict[str, str]:
@@ -72,8 +92,8 @@ def _row(data: dict[str, Any], columns: Sequence[tuple[str, str]]) -> list[Any]:
     return out
 
 
-def table(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """(headers, rows) of one table of a screen's data (see ``dashboard``)."""
+def table(name: str, data: dict[str, Any]) -> Table:
+    """One table of a screen's data (see ``dashboard``)."""
     h = headers()
     if name == "summary":
         cols = [("label", "text"), ("key", "text"), *FIGURE_COLUMNS]
@@ -113,7 +133,7 @@ def table(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         grid: list[list[Any]] = [[r] + [None] * 12 for r in hm["rows"]]
         for m, y, v in hm["cells"]:
             grid[y][m + 1] = None if v is None else Decimal(str(v)) / 100
-        return head, grid
+        return Table(head, grid, ["text"] + ["ratio"] * 12)
     elif name == "ranking":
         cols = [
             ("rank", "text"),
@@ -129,26 +149,55 @@ def table(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         ]
     else:
         raise DomainError(_("Unknown table."), code="invalid_table", field="table")
-    return [h.get(c, c) for c, _k in cols], [_row(r, cols) for r in rows]
+    return Table(
+        [h.get(c, c) for c, _k in cols], [_row(r, cols) for r in rows], [k for _c, k in cols]
+    )
 
 
-def to_csv(head: list[str], rows: list[list[Any]]) -> bytes:
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return neutralise_formula(value) if isinstance(value, str) else value
+
+
+def to_csv(table: Table) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(head)
-    for r in rows:
-        writer.writerow(["" if v is None else v for v in r])
+    writer.writerow([_csv_value(v) for v in table.head])
+    for r in table.rows:
+        writer.writerow([_csv_value(v) for v in r])
     return buf.getvalue().encode("utf-8")
 
 
-def to_xlsx(head: list[str], rows: list[list[Any]], title: str = "Pacte") -> bytes:
+def _xlsx_cell(sheet: Any, value: Any, kind: str = "text") -> Any:
+    """A write-only cell: text is always a string cell, never a formula; money and ratios
+    carry their number format."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, Decimal):
+        value = float(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if neutralise_formula(value) != value:
+            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+    elif kind in NUMBER_FORMATS:
+        cell.number_format = NUMBER_FORMATS[kind]
+    return cell
+
+
+def to_xlsx(table: Table, title: str = "Pacte") -> bytes:
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31] or "Pacte")
-    ws.append(head)
-    for r in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
+    for i, kind in enumerate(table.kinds, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = COLUMN_WIDTHS.get(kind, 16)
+    ws.freeze_panes = "A2"
+    ws.append([_xlsx_cell(ws, v) for v in table.head])
+    for r in table.rows:
+        ws.append([_xlsx_cell(ws, v, k) for v, k in zip(r, table.kinds, strict=True)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -174,9 +223,7 @@ def parse_by(value: str) -> tuple[str, str]:
     return group, period
 
 
-def attainment_rows(
-    workspace: Workspace, choice: PeriodChoice, group: str, period: str
-) -> tuple[list[str], list[list[Any]]]:
+def attainment_rows(workspace: Workspace, choice: PeriodChoice, group: str, period: str) -> Table:
     """One row per group and period: group, period, target, objective, actual, attainment."""
     from pacte.accounts.models import Membership
     from pacte.sales.models import Channel
@@ -240,4 +287,4 @@ def attainment_rows(
                     ratio_value(f["attainment_objective"]),
                 ]
             )
-    return head, rows
+    return Table(head, rows, ["text", "text", "money", "money", "money", "ratio", "ratio"])

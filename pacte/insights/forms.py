@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -17,8 +20,18 @@ class JudgmentForm(AmountFormMixin, forms.Form):
 
 
 class WhatIfForm(AmountFormMixin, forms.Form):
+    """A deal and the month it closes: ``month`` is the fiscal month (1..12), offered by name
+    ("March 2026") when the page gives the year's ``months``."""
+
     amount = AmountField(label=_("Deal amount"))
-    month = forms.IntegerField(label=_("Fiscal month"), min_value=1, max_value=12)
+    month = forms.TypedChoiceField(
+        label=_("Month it closes"), coerce=int, choices=[(n, str(n)) for n in range(1, 13)]
+    )
+
+    def __init__(self, *args: Any, months: Sequence[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if months:
+            self.fields["month"].choices = list(enumerate(months, start=1))  # type: ignore[attr-defined]
 
 
 class CloseForm(forms.Form):

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from pacte.lib import money
+from pacte.lib.dates import format_day
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = FONT_DIR / "DejaVuSans.ttf"
@@ -212,7 +212,7 @@ def render(
         6,
         pdf.clean(
             _("Period: %(period)s · issued on %(date)s")
-            % {"period": period.key, "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")}
+            % {"period": period.key, "date": format_day(timezone.localdate(), get_language())}
         ),
         new_x="LMARGIN",
         new_y="NEXT",

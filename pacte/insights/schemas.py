@@ -66,6 +66,7 @@ class HeatmapOut(Schema):
     months: list[str]
     rows: list[str]
     cells: list[list[float | None]]
+    pending: list[int] = []  # positions of the months not over yet (their cells are null)
 
 
 class RankedOut(Schema):

@@ -241,6 +241,17 @@ def current_unit_ids(
     return dict(qs.values_list("membership_id", "unit_id"))
 
 
+def current_team(workspace: Workspace, seller: Membership) -> Unit | None:
+    """The team a seller is placed in today (one query), ``None`` when unplaced."""
+    placement = (
+        Placement.objects.filter(workspace=workspace, membership=seller)
+        .on(sources.today())
+        .select_related("unit")
+        .first()
+    )
+    return placement.unit if placement else None
+
+
 def get_team_for(viewer: Membership, public_id: Any) -> Unit:
     """Any unit of the viewer's workspace (team totals are visible to every member)."""
     return get_scoped(Unit.objects.filter(workspace=viewer.workspace), public_id)
@@ -1013,6 +1024,8 @@ def accuracy(
 ) -> dict[str, Any]:
     """The monthly snapshots of the year forecast of a set of sellers (all when ``None``) and,
     once the year is over (``final_actual`` given), how far they were from the actual."""
+    from pacte.planning.labels import month_label
+
     qs = ForecastSnapshot.objects.filter(workspace=workspace, fiscal_year=fy)
     if seller_ids is not None:
         qs = qs.filter(seller_id__in=list(seller_ids))
@@ -1023,6 +1036,7 @@ def accuracy(
         "months": [
             {
                 "month": str(Month.from_index(r["month"])),
+                "label": month_label(r["month"]),
                 "forecast": int(r["f"] or 0),
                 "actual_to_date": int(r["a"] or 0),
             }

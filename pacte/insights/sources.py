@@ -203,6 +203,7 @@ def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[
             "customer": c.sale.customer.name if c.sale.customer else "",
             "channel": c.sale.channel.label,
             "kind": c.kind,
+            "kind_label": c.get_kind_display(),
             "amount": int(c.amount),
         }
         for c in rows

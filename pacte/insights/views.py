@@ -23,6 +23,7 @@ from pacte.insights import dashboard, exports, pdf, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
 from pacte.insights.selectors import PeriodChoice, Tree
 from pacte.lib.fiscal import Month
+from pacte.planning.labels import month_label
 from pacte.sales.models import Channel
 
 TEAMS_PER_PAGE = 20  # team rows (and heat-map rows) per page of the overview and team view
@@ -79,6 +80,7 @@ def _common(
         "channel": channel,
         "channel_options": Channel.objects.filter(workspace=request.member.workspace),
         "query": query,
+        "chart_labels": dashboard.chart_labels(),
     }
 
 
@@ -152,6 +154,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
         "what_if_form": WhatIfForm(
             initial={"month": min(data["frame"].elapsed + 1, 12)},
             currency=request.member.workspace.currency,
+            months=dashboard.month_names(request.member.workspace, choice.fy),
         ),
         "preference_form": PreferenceForm(
             initial={
@@ -169,13 +172,14 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
 def what_if(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     subject = selectors.get_seller_for(request.member, uuid)
-    form = WhatIfForm(request.POST, currency=request.member.workspace.currency)
+    months = dashboard.month_names(request.member.workspace, choice.fy)
+    form = WhatIfForm(request.POST, currency=request.member.workspace.currency, months=months)
     result = None
     if form.is_valid():
         data = dashboard.cockpit(request.member, subject, choice)
-        result = dashboard.what_if(
-            data["frame"], form.cleaned_data["amount"], form.cleaned_data["month"] - 1
-        )
+        month = form.cleaned_data["month"]
+        result = dashboard.what_if(data["frame"], form.cleaned_data["amount"], month - 1)
+        result["month_label"] = months[month - 1]
     response = render(
         request,
         "insights/seller.html#what_if" if request.htmx else "insights/what_if.html",  # type: ignore[attr-defined]
@@ -276,13 +280,11 @@ def close(request: MemberRequest) -> HttpResponse:
             month = parse_month(ws, form.cleaned_data["month"])
             if form.cleaned_data["action"] == "close":
                 services.close_month(workspace=ws, actor=request.member, month=month)
-                messages.success(
-                    request, _("%(month)s is closed.") % {"month": Month.from_index(month)}
-                )
+                messages.success(request, _("%(month)s is closed.") % {"month": month_label(month)})
             else:
                 services.reopen_month(workspace=ws, actor=request.member, month=month)
                 messages.success(
-                    request, _("%(month)s is open again.") % {"month": Month.from_index(month)}
+                    request, _("%(month)s is open again.") % {"month": month_label(month)}
                 )
         return redirect(f"{request.path}?period=FY{choice.fy:04d}")
     closed, _policy = selectors.closed_month_policy(ws)
@@ -292,6 +294,7 @@ def close(request: MemberRequest) -> HttpResponse:
         {
             "month": m,
             "key": str(m),
+            "label": month_label(m.index),
             "closed": m.index in closed,
             "over": m.index < today_index,
         }
@@ -337,15 +340,15 @@ def export(request: MemberRequest) -> HttpResponse:
     if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
         raise DomainError(_("Unknown table or format."), code="invalid_export", field="table")
     data, _name = _screen(request)
-    if table not in data and table not in ("months", "heatmap"):
+    if table not in data and table != "months":  # "months" is drawn from the chart
         raise DomainError(_("This screen has no such table."), code="invalid_table", field="table")
-    head, rows = exports.table(table, data)
+    rows = exports.table(table, data)
     filename = f"pacte-{table}-{data['period'].key}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(head, rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
-            exports.to_xlsx(head, rows, table),
+            exports.to_xlsx(rows, table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
@@ -28,6 +27,7 @@ from pacte.objectives.schemas import (
     KeyResultIn,
     KeyResultOut,
     NotificationOut,
+    NotificationsReadOut,
     ObjectiveFilter,
     ObjectiveIn,
     ObjectiveOut,
@@ -155,10 +155,9 @@ def get_reconciliation(
 ) -> Any:
     """Target, agreed, proposed, missing and gap of a node (default: the company for
     executives, the viewer's team for leads) and fiscal year (default: the one being set)."""
-
     member = request_member(request)
     require_role(member, "executive", "admin", "lead")
-    fiscal_year = fiscal_year or services.default_fiscal_year(member)
+    fiscal_year = fiscal_year or selectors.default_fiscal_year(member)
     node = selectors.get_node_for(member, unit)
     data = selectors.reconciliation(member.workspace, node, fiscal_year)
     data["unit"] = node.uuid
@@ -188,7 +187,7 @@ def get_realism(
 
     member = request_member(request)
     require_role(member, "seller")
-    fiscal_year = fiscal_year or services.default_fiscal_year(member)
+    fiscal_year = fiscal_year or selectors.default_fiscal_year(member)
     view = realism.of_amount(member, fiscal_year, amount)
     figures = view.figures
     assert figures is not None
@@ -252,30 +251,41 @@ def apply_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
 # --------------------------------------------------------------------------- inbox
 
 
+def _notice_out(notice: Notification, member: Membership) -> dict[str, Any]:
+    subject, body = services.render_notice(notice, member.workspace.currency)
+    return {
+        "uuid": notice.uuid,
+        "kind": notice.kind,
+        "subject": subject,
+        "body": body,
+        "url": notice.url,
+        "read": notice.read_at is not None,
+        "created_at": notice.created_at,
+    }
+
+
 @router.get("/notifications", response=list[NotificationOut])
 @paginate(Pagination)
 def list_notifications(request: HttpRequest) -> Any:
     member = request_member(request)
-    notices = Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
-        "-created_at", "-pk"
-    )
-    lang = translation.get_language()
-    out = []
-    for n in notices[:1000]:
-        with translation.override(lang):
-            subject, body = services.render_notice(n, member.workspace.currency)
-        out.append(
-            {
-                "uuid": n.uuid,
-                "kind": n.kind,
-                "subject": subject,
-                "body": body,
-                "url": n.url,
-                "read": n.read_at is not None,
-                "created_at": n.created_at,
-            }
-        )
-    return out
+    return [_notice_out(n, member) for n in selectors.notifications_of(member)[:1000]]
+
+
+@router.post("/notifications/read", response=NotificationsReadOut)
+def read_all_notifications(request: HttpRequest) -> Any:
+    """Mark every unread notification of the caller read; says how many changed."""
+    member = request_member(request)
+    return {"marked": services.mark_read(member=member)}
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut)
+def read_notification(request: HttpRequest, notification_id: str) -> Any:
+    """Mark one of the caller's notifications read (someone else's is not found)."""
+    member = request_member(request)
+    notice = get_scoped(selectors.notifications_of(member), notification_id)
+    services.mark_read(member=member, notice=notice)
+    notice.refresh_from_db()
+    return _notice_out(notice, member)
 
 
 @router.get("/pending", response=list[ObjectiveOut])

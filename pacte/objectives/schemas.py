@@ -246,6 +246,10 @@ class NotificationOut(Schema):
     created_at: datetime.datetime
 
 
+class NotificationsReadOut(Schema):
+    marked: int
+
+
 class RealismOut(Schema):
     fiscal_year: int
     amount: int = Field(..., description="Minor units.")

@@ -3,29 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership, Workspace
 from pacte.objectives import references
-from pacte.objectives.models import CheckIn, GapRule, Layer, Objective, ObjectiveCell, Status
+from pacte.objectives.models import (
+    CheckIn,
+    GapRule,
+    Layer,
+    Notification,
+    Objective,
+    ObjectiveCell,
+    Status,
+)
 from pacte.org.models import Placement, Unit
-from pacte.org.selectors import root_unit, subtree_ids
+from pacte.org.selectors import led_subtree_ids, root_unit, subtree_ids
+
+
+def default_fiscal_year(member: Membership) -> int:
+    """The fiscal year being set: an open window's, else next fiscal year."""
+    from pacte.objectives.models import Window
+
+    today = timezone.localdate()
+    window = (
+        Window.objects.filter(workspace=member.workspace, closes_on__gte=today)
+        .order_by("fiscal_year")
+        .first()
+    )
+    if window is not None:
+        return window.fiscal_year
+    return references.calendar_of(member.workspace).year_of(today) + 1
 
 
 def led_unit_ids(viewer: Membership) -> list[int]:
     """Units the viewer leads and everything below them."""
     if not viewer.is_lead:
         return []
-    ids: list[int] = []
-    for unit in Unit.objects.filter(workspace=viewer.workspace, lead=viewer, is_active=True):
-        ids.extend(subtree_ids(unit))
-    return sorted(set(ids))
+    return led_subtree_ids(viewer)
 
 
 def team_seller_ids(viewer: Membership) -> QuerySet[Any, Any]:
@@ -46,6 +67,13 @@ def objectives_visible_to(viewer: Membership) -> QuerySet[Objective]:
     if viewer.is_lead:
         condition |= Q(seller_id__in=team_seller_ids(viewer))
     return qs.filter(condition)
+
+
+def notifications_of(member: Membership) -> QuerySet[Notification]:
+    """The member's own notifications, newest first; anyone else's is simply not found."""
+    return Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def get_objective_for(viewer: Membership, public_id: Any) -> Objective:
@@ -140,6 +168,7 @@ def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> Fractio
 def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
     """Target, agreed, proposed (pending), missing sellers, reserves and the gap of a node,
     by month, quarter, year and channel, with one row per seller. A handful of queries."""
+    from pacte.planning.labels import quarter_label
     from pacte.sales.models import Channel
 
     months = references.fy_months(workspace, fy)
@@ -205,6 +234,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
                 "agreed": int(cell.get("agreed") or 0),
                 "proposed": int(cell.get("proposed") or 0),
                 "status": obj["status"] if obj else "",
+                "status_label": str(Status(obj["status"]).label) if obj else "",
                 "objective": obj["uuid"] if obj else None,
                 "is_late": bool(obj and obj["is_late"]),
                 "missing": not has,
@@ -236,9 +266,10 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
         }
         for i in range(12)
     ]
-    quarter_rows = [
+    quarter_rows: list[dict[str, Any]] = [
         {
             "number": q + 1,
+            "label": quarter_label(q + 1),
             "target": sum(t_months[q * 3 : q * 3 + 3]),
             "agreed": sum(a_months[q * 3 : q * 3 + 3]),
             "proposed": sum(p_months[q * 3 : q * 3 + 3]),
@@ -304,4 +335,108 @@ def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
         .select_related("objective__seller")
         .annotate(seller_name=F("objective__seller__name"))
         .order_by("-week", "seller_name")[:500]
+    )
+
+
+# --------------------------------------------------------------------------- home page
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for a member, shown on the home page.
+
+    ``fiscal_year`` is the year being set (proposals), ``current_year`` the year in progress
+    (weekly check-ins on its agreed objectives). ``own_*`` are the member's own, as a seller;
+    ``scope`` is ``"team"`` for a lead (the sellers of the teams they lead, themselves apart),
+    ``"company"`` for executives and admins, else None."""
+
+    fiscal_year: int
+    current_year: int
+    decisions: int
+    unread: int
+    is_seller: bool
+    own_status: str | None
+    own_objective: Any
+    check_in_objective: Any
+    check_in_due: bool
+    scope: str | None
+    sellers: int
+    missing: int
+    check_ins_due: int
+
+
+def waiting_for(member: Membership) -> Waiting:
+    """Counts for the home page in a fixed number of queries (at most six, whatever the size of
+    the team or the company)."""
+    from pacte.objectives.services import week_of
+
+    ws = member.workspace
+    today = timezone.localdate()
+    week = week_of(today)
+    fy = default_fiscal_year(member)
+    current = references.calendar_of(ws).year_of(today)
+    decisions = Objective.objects.filter(
+        workspace=ws, handler=member, status=Status.PROPOSED
+    ).count()
+    unread = Notification.objects.filter(
+        workspace=ws, recipient=member, read_at__isnull=True
+    ).count()
+
+    own: dict[int, Any] = {}
+    if member.is_seller:
+        checked = CheckIn.objects.filter(workspace=ws, objective=OuterRef("pk"), week=week)
+        own = {
+            row["fiscal_year"]: row
+            for row in Objective.objects.filter(
+                workspace=ws, seller=member, fiscal_year__in={fy, current}
+            )
+            .annotate(checked=Exists(checked))
+            .values("fiscal_year", "uuid", "status", "checked")
+        }
+    setting, running = own.get(fy), own.get(current)
+    check_in = running if running is not None and running["status"] == Status.AGREED else None
+
+    scope: str | None = None
+    counts = {"sellers": 0, "missing": 0, "due": 0}
+    if member.sees_everything or member.is_lead:
+        sellers = Membership.objects.for_workspace(ws).active().filter(is_seller=True)
+        if member.sees_everything:
+            scope = "company"
+        else:
+            scope = "team"
+            placed = Placement.objects.on(today).filter(
+                workspace=ws, unit_id__in=led_subtree_ids(member)
+            )
+            sellers = sellers.filter(pk__in=placed.values("membership_id")).exclude(pk=member.pk)
+        proposed = Objective.objects.filter(
+            workspace=ws, fiscal_year=fy, seller=OuterRef("pk")
+        ).exclude(status=Status.DRAFT)
+        agreed = Objective.objects.filter(
+            workspace=ws, fiscal_year=current, seller=OuterRef("pk"), status=Status.AGREED
+        )
+        checked_in = CheckIn.objects.filter(
+            workspace=ws,
+            week=week,
+            objective__fiscal_year=current,
+            objective__seller=OuterRef("pk"),
+        )
+        counts = sellers.aggregate(
+            sellers=Count("pk"),
+            missing=Count("pk", filter=~Exists(proposed)),
+            due=Count("pk", filter=Exists(agreed) & ~Exists(checked_in)),
+        )
+    return Waiting(
+        fiscal_year=fy,
+        current_year=current,
+        decisions=decisions,
+        unread=unread,
+        is_seller=member.is_seller,
+        own_status=setting["status"] if setting else None,
+        own_objective=setting["uuid"] if setting else None,
+        check_in_objective=check_in["uuid"] if check_in else None,
+        check_in_due=check_in is not None and not check_in["checked"],
+        scope=scope,
+        sellers=counts["sellers"],
+        missing=counts["missing"],
+        check_ins_due=counts["due"],
     )

@@ -19,6 +19,7 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, StaleVersion
+from pacte.lib.dates import format_day, parse_iso_day
 from pacte.lib.money import format_money
 from pacte.objectives import maths, references
 from pacte.objectives.models import (
@@ -212,19 +213,6 @@ def set_window(
     return window
 
 
-def default_fiscal_year(member: Membership) -> int:
-    """The fiscal year being set: an open window's, else next fiscal year."""
-    today = timezone.localdate()
-    window = (
-        Window.objects.filter(workspace=member.workspace, closes_on__gte=today)
-        .order_by("fiscal_year")
-        .first()
-    )
-    if window is not None:
-        return window.fiscal_year
-    return references.calendar_of(member.workspace).year_of(today) + 1
-
-
 def window_of(workspace: Workspace, fy: int) -> Window | None:
     return Window.objects.filter(workspace=workspace, fiscal_year=fy).first()
 
@@ -293,6 +281,10 @@ def render_notice(notice: Notification, currency: str) -> tuple[str, str]:
     for key in ("amount", "reference"):
         if key in params:
             params[key] = format_money(params[key], currency, lang)
+    for key in ("closes_on",):
+        day = parse_iso_day(params.get(key))
+        if day is not None:
+            params[key] = format_day(day, lang)
     params.setdefault("reason", "")
     try:
         return subject % params, body % params
@@ -320,6 +312,19 @@ def notify(
 
     transaction.on_commit(send)
     return notice
+
+
+def mark_read(*, member: Membership, notice: Notification | None = None) -> int:
+    """Mark ``notice`` (one of ``member``'s own notifications) read, or every unread one of
+    theirs when ``notice`` is None; returns how many changed (reading twice changes nothing)."""
+    unread = Notification.objects.filter(
+        workspace=member.workspace, recipient=member, read_at__isnull=True
+    )
+    if notice is not None:
+        if notice.recipient_id != member.pk or notice.workspace_id != member.workspace_id:
+            raise PermissionDenied(_("This notification is someone else's."))
+        unread = unread.filter(pk=notice.pk)
+    return unread.update(read_at=timezone.now())
 
 
 # --------------------------------------------------------------------------- objectives

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import get_scoped, require_role
@@ -23,11 +24,11 @@ from pacte.objectives.models import (
     Initiative,
     InitiativeStatus,
     KeyResult,
-    Notification,
     Objective,
     RuleKind,
     Status,
 )
+from pacte.objectives.selectors import default_fiscal_year
 
 
 def _fy(request: MemberRequest) -> int:
@@ -35,7 +36,7 @@ def _fy(request: MemberRequest) -> int:
     member = request.member
     raw = forms.page_value("fy", request.GET, request.POST)
     if not raw:
-        return services.default_fiscal_year(member)
+        return default_fiscal_year(member)
     current = references.calendar_of(member.workspace).year_of(timezone.localdate())
     try:
         fy = int(raw)
@@ -66,7 +67,7 @@ def _month_labels(member: Membership, fy: int) -> list[str]:
 @require_GET
 @member_required()
 def index(request: MemberRequest) -> HttpResponse:
-    return redirect(fy_url("objectives:mine", services.default_fiscal_year(request.member)))
+    return redirect(fy_url("objectives:mine", default_fiscal_year(request.member)))
 
 
 def _mine_context(
@@ -406,25 +407,64 @@ def decide(request: MemberRequest, uuid: str) -> HttpResponse:
     return redirect("objectives:detail", uuid=objective.uuid)
 
 
+def _notices(member: Membership) -> dict[str, Any]:
+    """The member's latest notifications, rendered in the reader's language."""
+    notices = list(selectors.notifications_of(member)[:50])
+    currency = member.workspace.currency
+    return {
+        "notices": [(n, *services.render_notice(n, currency)) for n in notices],
+        "unread": sum(1 for n in notices if n.read_at is None),
+    }
+
+
 @require_GET
 @member_required()
 def inbox(request: MemberRequest) -> HttpResponse:
+    """Proposals waiting for the member's decision and their notifications (reading the page
+    marks nothing: the member marks a notification read, or all of them)."""
     member = request.member
-    notices = list(
-        Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
-            "-created_at"
-        )[:50]
-    )
-    rendered = [(n, *services.render_notice(n, member.workspace.currency)) for n in notices]
-    Notification.objects.filter(
-        workspace=member.workspace, recipient=member, read_at__isnull=True
-    ).update(read_at=timezone.now())
     pending = selectors.with_references(member.workspace, selectors.pending_for(member))
-    return render(
-        request,
-        "objectives/inbox.html",
-        {"pending": pending, "notices": rendered},
-    )
+    context = {"pending": pending, **_notices(member)}
+    return render(request, "objectives/inbox.html", context)
+
+
+@require_POST
+@member_required()
+def notification_read(request: MemberRequest, uuid: str) -> HttpResponse:
+    """Mark one of the member's notifications read; htmx gets the notification back."""
+    member = request.member
+    notice = get_scoped(selectors.notifications_of(member), uuid)
+    services.mark_read(member=member, notice=notice)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("objectives:inbox")
+    notice.refresh_from_db()
+    subject, body = services.render_notice(notice, member.workspace.currency)
+    context = {"notice": notice, "subject": subject, "body": body}
+    response = render(request, "objectives/inbox.html#notice", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@member_required()
+def notifications_read(request: MemberRequest) -> HttpResponse:
+    """Mark every notification of the member read; htmx gets the list back."""
+    member = request.member
+    count = services.mark_read(member=member)
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s notification marked as read.",
+                "%(count)s notifications marked as read.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("objectives:inbox")
+    response = render(request, "objectives/inbox.html#notifications", _notices(member))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -480,7 +520,7 @@ def policy(request: MemberRequest) -> HttpResponse:
             "policy": current,
             "windows": Window.objects.filter(workspace=ws).order_by("-fiscal_year"),
             "history": history,
-            "default_fy": services.default_fiscal_year(member),
+            "default_fy": default_fiscal_year(member),
             "can_edit": member.is_executive,
         },
         status=status,

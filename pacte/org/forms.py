@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Role, Workspace
+from pacte.formfields import DateField
 from pacte.org.models import Unit
 from pacte.uploads import LimitedFileField
 
@@ -24,11 +25,7 @@ class MemberCreateForm(forms.Form):
     unit = forms.ModelChoiceField(
         label=_("Team"), queryset=Unit.objects.none(), to_field_name="uuid"
     )
-    joined_on = forms.DateField(
-        label=_("Joined on"),
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    joined_on = DateField(label=_("Joined on"), initial=timezone.localdate)
     password = forms.CharField(
         label=_("Initial password"),
         required=False,
@@ -53,11 +50,7 @@ class MemberMoveForm(forms.Form):
     unit = forms.ModelChoiceField(
         label=_("New team"), queryset=Unit.objects.none(), to_field_name="uuid"
     )
-    effective = forms.DateField(
-        label=_("Effective from"),
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    effective = DateField(label=_("Effective from"), initial=timezone.localdate)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
@@ -103,9 +96,7 @@ class PeopleFilterForm(forms.Form):
 
 
 class OnDateForm(forms.Form):
-    on = forms.DateField(
-        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    on = DateField(label=_("As of"), required=False)
 
 
 class ShapeForm(forms.Form):
@@ -123,25 +114,15 @@ class OrgSettingsForm(ShapeForm):
 
 class ProposalCreateForm(ShapeForm):
     name = forms.CharField(label=_("Name of the draft"), max_length=200)
-    on = forms.DateField(
-        label=_("Organisation of"),
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    on = DateField(label=_("Organisation of"), initial=timezone.localdate)
 
 
 class ProposalApplyForm(forms.Form):
-    effective = forms.DateField(
-        label=_("Effective from"),
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    effective = DateField(label=_("Effective from"), initial=timezone.localdate)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class DeputyForm(forms.Form):
     deputy = forms.UUIDField(label=_("Deputy"))
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(
-        label=_("Until (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = DateField(label=_("From"))
+    ends_on = DateField(label=_("Until (included)"), required=False)

@@ -20,6 +20,15 @@ WITH RECURSIVE subtree(id) AS (
 SELECT id FROM subtree
 """
 
+_LED_SUBTREE_SQL = """
+WITH RECURSIVE subtree(id) AS (
+    SELECT id FROM org_unit WHERE lead_id = %s AND workspace_id = %s AND is_active = %s
+    UNION
+    SELECT u.id FROM org_unit u JOIN subtree s ON u.parent_id = s.id WHERE u.workspace_id = %s
+)
+SELECT id FROM subtree
+"""
+
 _ANCESTORS_SQL = """
 WITH RECURSIVE chain(id, parent_id, depth) AS (
     SELECT id, parent_id, 0 FROM org_unit WHERE id = %s AND workspace_id = %s
@@ -47,6 +56,16 @@ def subtree_ids(unit: Unit) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(_SUBTREE_SQL, [unit.pk, unit.workspace_id, unit.workspace_id])
         return [row[0] for row in cursor.fetchall()]
+
+
+def led_subtree_ids(member: Membership) -> list[int]:
+    """Ids of the active units ``member`` leads and of every unit below them (one recursive
+    query, however many teams they lead)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LED_SUBTREE_SQL, [member.pk, member.workspace_id, True, member.workspace_id]
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def ancestor_ids(unit: Unit) -> list[int]:

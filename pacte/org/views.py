@@ -11,12 +11,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, visible_members
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
+from pacte.lib.dates import format_day
 from pacte.org import proposals, selectors, services, structure
 from pacte.org.forms import (
     DeputyForm,
@@ -31,6 +33,7 @@ from pacte.org.forms import (
     ProposalCreateForm,
     UnitForm,
 )
+from pacte.org.labels import shape_value
 from pacte.org.models import Deputy, Placement, ProposalDraft
 from pacte.org.people_import import COLUMNS, import_people
 from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
@@ -423,6 +426,8 @@ def structure_page(request: MemberRequest) -> HttpResponse:
     snap = structure.scope_for(member, structure.snapshot(member.workspace, day))
     metrics = structure.metrics_of(snap, settings)
     trend = structure.trend(member)
+    for point in trend:
+        point["label"] = format_day(datetime.date.fromisoformat(point["on"]), get_language())
     by_layers = list(enumerate(metrics["layers"]["sellers_by_layers"]))
     return render(
         request,
@@ -444,7 +449,17 @@ def structure_page(request: MemberRequest) -> HttpResponse:
                 }
             ),
             "can_edit": member.has_role(*ADMIN_ROLES),
-            "chart_data": {"trend": trend, "by_layers": metrics["layers"]["sellers_by_layers"]},
+            "chart_data": {
+                "trend": trend,
+                "by_layers": metrics["layers"]["sellers_by_layers"],
+                "labels": {
+                    "managers_above": _("Managers above"),
+                    "sellers": _("Sellers"),
+                    "layers_max": _("Most layers"),
+                    "layers_mean": _("Mean layers"),
+                    "span_mean": _("Mean span"),
+                },
+            },
         },
     )
 
@@ -562,7 +577,8 @@ def proposals_page(request: MemberRequest) -> HttpResponse:
         "max_layers": settings.max_layers,
         "span_min": settings.span_min,
         "span_max": settings.span_max,
-        "name": _("Proposal of %(date)s") % {"date": timezone.localdate().isoformat()},
+        "name": _("Proposal of %(date)s")
+        % {"date": format_day(timezone.localdate(), get_language())},
         "on": timezone.localdate(),
     }
     form = ProposalCreateForm(request.POST or None, initial=initial)
@@ -708,7 +724,10 @@ def _side_by_side(
         _("Sellers too far from the top"),
         _("Target shape reached"),
     ]
-    return list(zip(labels, pick(left), pick(right), strict=True))
+    return [
+        (label, shape_value(a), shape_value(b))
+        for label, a, b in zip(labels, pick(left), pick(right), strict=True)
+    ]
 
 
 @require_GET

@@ -12,14 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.amounts import AmountError, AmountField, AmountFormMixin, parse_amount
 from pacte.errors import DomainError
+from pacte.planning.labels import PHASING_LABELS
 from pacte.planning.models import Method
 from pacte.uploads import LimitedFileField
 
-PHASING_CHOICES = [
-    ("flat", _("Flat")),
-    ("seasonal", _("Seasonality from history (per channel)")),
-    ("custom", _("Custom 12-month profile")),
-]
+PHASING_CHOICES = list(PHASING_LABELS.items())
 
 
 class TargetForm(AmountFormMixin, forms.Form):

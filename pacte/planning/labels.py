@@ -10,11 +10,17 @@ Period labels (English / French, the French strings come with the translation fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from pacte.lib import money
 from pacte.lib.fiscal import FiscalCalendar, Period, PeriodKind
+from pacte.planning.models import Method
 
 ACTION_LABELS: dict[str, object] = {
     "target.set": _("Company target set"),
@@ -24,6 +30,19 @@ ACTION_LABELS: dict[str, object] = {
     "potential.imported": _("Potentials imported"),
     "capacity.updated": _("Capacity changed"),
 }
+
+
+#: How a cascade spreads a share over the months (``phasing`` of its parameters).
+PHASING_LABELS: dict[str, object] = {
+    "flat": _("Flat"),
+    "seasonal": _("Seasonality from history (per channel)"),
+    "custom": _("Custom 12-month profile"),
+}
+
+
+def method_label(code: str) -> str:
+    """A cascade method's name ("history" → "History" / "Historique")."""
+    return str(dict(Method.choices).get(code, code))
 
 
 def year_label(fy: int) -> str:
@@ -37,6 +56,11 @@ def period_label(period: Period) -> str:
     if period.kind is PeriodKind.QUARTER:
         return gettext("Q%(quarter)s FY%(year)s") % {"quarter": period.number, "year": period.fy}
     return month_label(period.months[0].index)
+
+
+def quarter_label(number: int) -> str:
+    """A quarter of a year already named: "Q2" / "T2"."""
+    return gettext("Q%(quarter)s") % {"quarter": number}
 
 
 def month_label(month_index: int) -> str:
@@ -68,4 +92,93 @@ def calendar_rows(calendar: FiscalCalendar, fy: int) -> list[dict[str, object]]:
                 "months": list(period.month_indexes),
             }
         )
+    return rows
+
+
+def _months(n: int) -> str:
+    return ngettext("%(n)s month", "%(n)s months", n) % {"n": n}
+
+
+def _names(ids: list[str], names: Mapping[str, str]) -> list[str]:
+    return sorted(names.get(i, i) for i in ids)
+
+
+def parameter_rows(
+    parameters: Mapping[str, Any],
+    *,
+    calendar: FiscalCalendar,
+    fiscal_year: int,
+    names: Mapping[str, str],
+    currency: str,
+) -> list[tuple[str, str]]:
+    """A cascade run's parameters in words, (label, value) rows in the active language:
+    method names, months, percentages, amounts and the sellers' names (``names``: public id →
+    name) instead of the stored JSON."""
+    lang = get_language()
+    none = gettext("none")
+    rows: list[tuple[str, str]] = [(gettext("Method"), method_label(parameters.get("method", "")))]
+    mix = {k: Decimal(str(v)) for k, v in (parameters.get("mix") or {}).items() if v}
+    if mix:
+        total = sum(mix.values())
+        rows.append(
+            (
+                gettext("Blend weights"),
+                ", ".join(
+                    f"{method_label(k)} {money.format_percent(v / total, lang)}"
+                    for k, v in mix.items()
+                ),
+            )
+        )
+    rows.append((gettext("History window"), _months(int(parameters.get("window_months", 12)))))
+    bounds = parameters.get("bounds")
+    rows.append(
+        (
+            gettext("Growth bounds vs history"),
+            gettext("%(low)s to %(high)s")
+            % {
+                "low": money.format_percent(Decimal(str(bounds[0])) / 100, lang),
+                "high": money.format_percent(Decimal(str(bounds[1])) / 100, lang),
+            }
+            if bounds
+            else none,
+        )
+    )
+    rows.append((gettext("Ramp-up of new hires"), _months(int(parameters.get("ramp_months", 3)))))
+    phasing = parameters.get("phasing", "flat")
+    rows.append((gettext("Phasing"), str(PHASING_LABELS.get(phasing, phasing))))
+    profile = parameters.get("profile")
+    if profile:
+        weights = [Decimal(str(w)) for w in profile]
+        total = sum(weights) or Decimal(1)
+        months = calendar.months(fiscal_year)
+        rows.append(
+            (
+                gettext("Custom profile"),
+                " · ".join(
+                    f"{short_month_label(m.index)} {money.format_percent(w / total, lang)}"
+                    for m, w in zip(months, weights, strict=False)
+                ),
+            )
+        )
+    holds = parameters.get("holds") or {}
+    rows.append(
+        (
+            gettext("Holds"),
+            ", ".join(
+                f"{names.get(k, k)} {money.format_money(int(v), currency, lang)}"
+                for k, v in sorted(holds.items(), key=lambda kv: names.get(kv[0], kv[0]))
+            )
+            or none,
+        )
+    )
+    rows.append(
+        (
+            gettext("Excluded sellers"),
+            ", ".join(_names(list(parameters.get("exclusions") or []), names)) or none,
+        )
+    )
+    start = int(parameters.get("effective_from", 1))
+    if start > 1:
+        first = calendar.months(fiscal_year)[start - 1]
+        rows.append((gettext("Re-phased from"), month_label(first.index)))
     return rows

@@ -16,10 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.accounts.models import Membership
 from pacte.errors import DomainError
 from pacte.planning import selectors, services
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
-from pacte.planning.labels import calendar_rows, month_label, year_label
+from pacte.planning.labels import (
+    calendar_rows,
+    method_label,
+    month_label,
+    parameter_rows,
+    year_label,
+)
 from pacte.planning.models import CascadeRun, RunStatus
 from pacte.uploads import read_bytes
 
@@ -229,11 +236,20 @@ def run(request: MemberRequest, uuid: str) -> HttpResponse:
     others = (
         selectors.runs_for(member).filter(fiscal_year=cascade.fiscal_year).exclude(pk=cascade.pk)
     )
+    params = cascade.parameters or {}
+    names = _names_of(member, [*(params.get("holds") or {}), *(params.get("exclusions") or [])])
     return render(
         request,
         "planning/run.html",
         {
             "run": cascade,
+            "parameters": parameter_rows(
+                params,
+                calendar=services.calendar_of(member.workspace),
+                fiscal_year=cascade.fiscal_year,
+                names=names,
+                currency=member.workspace.currency,
+            ),
             "summary": summary,
             "chart": _chart_data(summary, member.workspace.currency),
             "year_label": year_label(cascade.fiscal_year),
@@ -244,6 +260,24 @@ def run(request: MemberRequest, uuid: str) -> HttpResponse:
             "drift": selectors.target_drift(member, cascade.fiscal_year),
         },
     )
+
+
+def _names_of(member: Any, public_ids: list[str]) -> dict[str, str]:
+    """Names of the workspace's members by public id (ids that are not UUIDs are skipped)."""
+    import uuid
+
+    ids = []
+    for value in public_ids:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return {
+        str(u): n
+        for u, n in Membership.objects.filter(workspace=member.workspace, uuid__in=ids).values_list(
+            "uuid", "name"
+        )
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -380,7 +414,10 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
             "explanation": found,
             "data": data,
             "months": months,
-            "methods": sorted((data or {}).get("methods", {}).items()),
+            "methods": [
+                (method_label(code), m)
+                for code, m in sorted((data or {}).get("methods", {}).items())
+            ],
         },
     )
 

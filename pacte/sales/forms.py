@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Workspace
+from pacte.formfields import DateField
 from pacte.sales.ingest import FIELDS
 from pacte.sales.labels import FIELD_LABELS
 from pacte.sales.models import Channel, CreditKind, MappingProfile, RuleTarget
@@ -93,12 +94,8 @@ class SaleFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False)
     channel = forms.UUIDField(label=_("Channel"), required=False)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
 
 
 class RuleForm(forms.Form):

@@ -7,6 +7,8 @@ Public, documented selectors (they read the cube only, never raw sales):
   (amounts in minor units; ``months`` is a range of ``Month.index``).
 - ``actuals_by_month(workspace, months, *, seller=None, unit_ids=None, channel=None)`` →
   ``{month: (split, overlay)}`` for one seller, a set of units or the company.
+- ``channel_names(workspace)`` → ``{code: name}``, each channel's name in the active language
+  (pages show names; codes are for files and the API).
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.sales.models import Credit, CubeCell, Sale
+from pacte.sales.models import Channel, Credit, CubeCell, Sale
 
 BY_FIELDS = {"seller": "seller_id", "unit": "unit_id", "channel": "channel_id"}
+
+
+def channel_names(workspace: Workspace) -> dict[str, str]:
+    """``{code: name}`` of the workspace's channels, names in the active language (one query)."""
+    return {
+        c.code: c.label
+        for c in Channel.objects.for_workspace(workspace).only("code", "name_en", "name_fr")
+    }
 
 
 def monthly_actuals(

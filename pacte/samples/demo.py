@@ -455,7 +455,8 @@ def load_plans(
     Goes through the same services as the pages, so every step is audited.
     """
     from django.db.models import Sum
-    from django.utils import timezone
+    from django.utils import timezone, translation
+    from django.utils.translation import gettext
 
     from pacte.accounts.models import Membership
     from pacte.errors import DomainError
@@ -509,6 +510,10 @@ def load_plans(
         )
     )
     proposed = 0
+    # A narrative is text a seller types: the demo's sellers write theirs in the workspace's
+    # language (stored as typed, never translated afterwards).
+    with translation.override(workspace.language):
+        narrative = gettext("Objective set during the demo set-up.")
     # This year: everyone committed at or above their reference (agreed at once).
     # Next year: objective setting under way — most above, some below (with their handler).
     for year, settled in ((fy, True), (fy + 1, False)):
@@ -526,7 +531,7 @@ def load_plans(
                     seller=seller,
                     fiscal_year=year,
                     amount=amount,
-                    narrative="Objective set during the demo set-up.",
+                    narrative=narrative,
                 )
             except DomainError:
                 continue

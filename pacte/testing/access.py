@@ -47,6 +47,7 @@ def token(c: Cast) -> dict[str, Any]:
 PAGES: dict[str, Route] = {
     "home": Route("member"),
     "healthz": Route("public"),
+    "favicon": Route("public"),
     "accounts:login": Route("public"),
     "accounts:logout": Route("public"),
     "accounts:set_language": Route("public"),

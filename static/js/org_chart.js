@@ -1,4 +1,5 @@
 // Org chart: an ECharts tree whose branches load on demand from /api/v1/org/chart.
+// Names are typed by people: the tooltip is a text node, never an HTML string.
 (() => {
   const el = document.getElementById("org-chart");
   const source = document.getElementById("org-chart-data");
@@ -29,9 +30,16 @@
   const index = (node) => { byId.set(node.id, node); (node.children || []).forEach(index); };
   index(root);
 
+  const tooltip = (text) => {
+    const box = document.createElement("div");
+    box.style.whiteSpace = "pre-line"; // the label's lines, as text
+    box.textContent = text;
+    return box;
+  };
+
   const chart = window.echarts.init(el, null, { renderer: "canvas" });
   const draw = () => chart.setOption({
-    tooltip: { trigger: "item", formatter: (p) => (p.data.name || "").replace(/\n/g, "<br>") },
+    tooltip: { trigger: "item", formatter: (p) => tooltip(p.data.name || "") },
     series: [{
       type: "tree", data: [root], orient: "LR", layout: "orthogonal", roam: true,
       expandAndCollapse: true, left: 180, right: 260, top: 24, bottom: 24,

@@ -46,6 +46,21 @@ def api_initiative(c: Cast) -> dict[str, Any]:
     return {"objective_id": o.uuid, "initiative_id": i.uuid}
 
 
+def _notice(c: Cast) -> Any:
+    """A notification of the other team's seller: nobody else's to read."""
+    from pacte.objectives.models import Notification
+
+    return Notification.objects.create(workspace=c.workspace, recipient=c.other_seller, kind="x")
+
+
+def notice(c: Cast) -> dict[str, Any]:
+    return {"uuid": _notice(c).uuid}
+
+
+def api_notice(c: Cast) -> dict[str, Any]:
+    return {"notification_id": _notice(c).uuid}
+
+
 def _rule(c: Cast) -> dict[str, Any]:
     return {"fiscal_year": FY, "kind": "reserve", "amount": 100_00}
 
@@ -54,6 +69,8 @@ register_pages(
     {
         "objectives:index": Route("member"),
         "objectives:inbox": Route("member"),
+        "objectives:notifications_read": Route("member"),
+        "objectives:notification_read": Route("member", obj=notice),
         "objectives:mine": Route("member"),
         "objectives:phasing": Route("member"),
         "objectives:realism": Route("member"),
@@ -85,6 +102,8 @@ register_api(
         ("GET", f"{P}/gap-rules"): Route(ANALYSTS),
         ("POST", f"{P}/gap-rules"): Route(ANALYSTS, body=_rule),
         ("GET", f"{P}/notifications"): Route("member"),
+        ("POST", f"{P}/notifications/read"): Route("member"),
+        ("POST", f"{P}/notifications/{{notification_id}}/read"): Route("member", obj=api_notice),
         ("GET", f"{P}/pending"): Route("member"),
         ("GET", P): Route("member"),
         ("POST", f"{P}/draft"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),

@@ -45,17 +45,17 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         if choice.kind != "year":
             raise CommandError("--year takes a fiscal year such as FY2027.")
-        head, rows = exports.attainment_rows(ws, choice, group, period)
+        table = exports.attainment_rows(ws, choice, group, period)
         if options["fmt"] == "xlsx":
             if options["output"] == "-":
                 raise CommandError("Give --output FILE.xlsx for an Excel export.")
-            data = exports.to_xlsx(head, rows, "attainment")
+            data = exports.to_xlsx(table, "attainment")
         else:
-            data = exports.to_csv(head, rows)
+            data = exports.to_csv(table)
         if options["output"] == "-":
             sys.stdout.write(data.decode("utf-8"))
             sys.stdout.flush()
         else:
             with open(options["output"], "wb") as fh:
                 fh.write(data)
-            self.stderr.write(f"{len(rows)} rows written to {options['output']}")
+            self.stderr.write(f"{len(table.rows)} rows written to {options['output']}")
