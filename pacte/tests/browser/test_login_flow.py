@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pacte import demo
+from pacte.samples import demo
 
 
 @pytest.mark.browser
