@@ -11,7 +11,7 @@ import time
 from django.db import connection
 
 from bench.common import Figure
-from pacte import demo
+from pacte.samples import demo
 
 
 def _raw_baseline(n_people: int, n_units: int) -> float:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import Figure
+from pacte.lib.fiscal import Month
 
 TEAM_SIZE = 50
 CHANNELS = 4
@@ -114,30 +115,42 @@ def _company(slug: str, sellers: int, sales_total: int, seed: int):
 
 
 def _quotas(ws, seller_ids, months, monthly: float, rng) -> None:
-    """Targets: a quarterly quota per seller (``sales.SampleQuota``, spread over the quarter's
-    months by the insights app) for every calendar quarter of the sales and the year after,
-    around each seller's expected sales (80–130 %), so that attainment, the heat map and the
-    ranking of every seller have figures to show."""
-    import datetime
+    """Targets: a quarterly quota per seller, spread evenly over the quarter's months on the
+    first channel and published as each fiscal year's stated targets
+    (``planning.services.publish_stated_run``), for every calendar quarter of the sales and
+    the year after, around each seller's expected sales (80–130 %), so that attainment, the
+    heat map and the ranking of every seller have figures to show."""
+    from pacte.planning.services import calendar_of, publish_stated_run
+    from pacte.sales.models import Channel
 
-    from pacte.sales.models import SampleQuota
-
+    channel = Channel.objects.filter(workspace=ws).order_by("code").values_list("pk", flat=True)[0]
     first = int(months[0]) // 3 * 3
-    quarters = range(first, int(months[-1]) + 13, 3)
-    factor = rng.uniform(0.8, 1.3, (len(seller_ids), len(quarters)))
-    SampleQuota.objects.bulk_create(
-        [
-            SampleQuota(
-                workspace=ws,
-                seller_id=seller,
-                quarter_start=datetime.date(q // 12, q % 12 + 1, 1),
-                amount=int(3 * monthly * factor[i, j]),
-            )
-            for i, seller in enumerate(seller_ids.tolist())
-            for j, q in enumerate(quarters)
-        ],
-        batch_size=10_000,
+    quarters = np.arange(first, int(months[-1]) + 13, 3)
+    amounts = (3 * monthly * rng.uniform(0.8, 1.3, (len(seller_ids), len(quarters)))).astype(
+        np.int64
     )
+    third, rest = np.divmod(amounts, 3)
+    sellers = np.repeat(seller_ids, len(quarters) * 3)
+    month = np.tile(np.repeat(quarters, 3) + np.tile(np.arange(3), len(quarters)), len(seller_ids))
+    amount = (third[:, :, None] + (np.arange(3) < rest[:, :, None])).reshape(-1)
+    cal = calendar_of(ws)
+    distinct, at = np.unique(month, return_inverse=True)
+    years = np.array([cal.year_of(Month.from_index(int(m))) for m in distinct])[at]
+    for fiscal_year in np.unique(years).tolist():
+        mask = years == fiscal_year
+        publish_stated_run(
+            workspace=ws,
+            actor=None,
+            fiscal_year=fiscal_year,
+            shares=zip(
+                sellers[mask].tolist(),
+                [channel] * int(mask.sum()),
+                month[mask].tolist(),
+                amount[mask].tolist(),
+                strict=True,
+            ),
+            source="bench",
+        )
 
 
 def _p(samples: list[float], q: float) -> float:

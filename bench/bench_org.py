@@ -6,7 +6,7 @@ benchmark's SQLite database (units, users, memberships, placements) and timed th
 of a date) plus ``metrics_of``, i.e. what the structure page and API do.
 
 The org has 10,000 people whose deepest sellers are 6 layers from the top (quick: 2,000),
-built by ``pacte.lib.orgshape.synthetic_org``. Baseline, measured in the same run on the same
+built by ``pacte.samples.orgs.synthetic_org``. Baseline, measured in the same run on the same
 arrays: one vectorised pass, ``np.bincount(person_unit)`` (head count per unit), the cheapest
 thing any structure figure has to do.
 """
@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from bench.common import Figure, timed
-from pacte.lib.orgshape import OrgArrays, metrics, propose, synthetic_org
+from pacte.lib.orgshape import OrgArrays, metrics, propose
+from pacte.samples.orgs import synthetic_org
 
 LAYERS = 6
 SHAPE = {"max_layers": 2, "span_min": 5, "span_max": 12}

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "pacte.planning",
     "pacte.objectives",
     "pacte.insights",
+    "pacte.samples",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ Keys carry what the figures depend on, so a change never serves a stale figure:
   every change to the cube) and the closed months with their snapshot rows' ids;
 - targets and objectives: a fingerprint of their sources for the fiscal year (the published
   cascade run's id and version, count and highest id of the objectives read model — agreed cells
-  are rewritten, never updated in place —, of the sample quotas, of the placements) and today.
+  are rewritten, never updated in place —, of the placements) and today.
 
 Amounts stay exact integers (int64 arrays and Python ints are pickled as they are).
 """
@@ -84,16 +84,15 @@ def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
 
 FINGERPRINTED = (
     ("pacte.objectives.models", "ObjectiveCell", True),  # of the fiscal year only
-    ("pacte.sales.models", "SampleQuota", False),
     ("pacte.org.models", "Placement", False),
 )
 
 
 def _counts_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    """Count and highest id of the objectives read model of the year, of the sample quotas and
-    of the placements, in one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each
-    on its own, so that both are answered from the workspace index (``COUNT(id), MAX(id)``
-    together make SQLite visit every row: 27 ms instead of 4 on 130,000 quotas)."""
+    """Count and highest id of the objectives read model of the year and of the placements, in
+    one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each on its own, so that
+    both are answered from the workspace index (``COUNT(id), MAX(id)`` together make SQLite
+    visit every row)."""
     import importlib
 
     from django.db import connection

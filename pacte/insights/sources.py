@@ -4,10 +4,8 @@ Every function returns aggregated rows keyed like the cube — tuples of the req
 keys (``seller``, ``unit``, ``channel`` ids) followed by the month index and the amount in
 minor units — and returns nothing when the other app has no data (or is not there yet).
 
-Targets: the published cascade run of the fiscal year (``planning.CascadeShare``, by seller,
-unit, channel and month). Without a published run, the quarterly quotas a loaded sample
-states (``sales.SampleQuota``, AdventureWorks) are spread evenly over the quarter's three
-months (largest remainder, so the quarter sums exactly) and carry no channel.
+Targets: the published run of the fiscal year (``planning.CascadeShare``, by seller, unit,
+channel and month), cascaded or stated (a loaded sample's quotas); none without one.
 
 Objectives: the agreed objective of each seller for the fiscal year, by month (and channel
 when split), from ``objectives.ObjectiveCell`` (layer ``agreed``).
@@ -16,15 +14,12 @@ when split), from ``objectives.ObjectiveCell`` (layer ``agreed``).
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery, Sum
 
 from pacte.accounts.models import Workspace
-from pacte.lib.fiscal import Month
 
 Row = tuple[Any, ...]
 
@@ -116,75 +111,23 @@ def _target_rows(
     **filters: Any,
 ) -> list[Row]:
     run_id = _published_run_id(workspace, fiscal_year)
-    if run_id is not None:
-        from pacte.planning.models import CascadeShare
-
-        fields = [FIELDS[b] for b in by]
-        qs = _filter(
-            CascadeShare.objects.filter(
-                workspace=workspace, run_id=run_id, month__gte=months.start, month__lt=months.stop
-            ),
-            filters,
-        )
-        group = [*fields, "month"] if per_month else fields
-        if not group:
-            total = qs.aggregate(total=Sum("amount"))["total"]
-            return [(None, int(total))] if total is not None else []
-        rows = qs.values(*group).annotate(total=Sum("amount")).order_by()
-        return [(*(r[f] for f in fields), r.get("month"), int(r["total"] or 0)) for r in rows]
-    rows = _sample_quota_rows(workspace, months, by, filters)
-    if per_month:
-        return rows
-    acc: dict[Row, int] = defaultdict(int)
-    for r in rows:
-        acc[r[:-2]] += r[-1]
-    return [(*k, None, v) for k, v in acc.items()]
-
-
-def _sample_quota_rows(
-    workspace: Workspace, months: range, by: Sequence[str], filters: dict[str, Any]
-) -> list[Row]:
-    try:
-        from pacte.sales.models import SampleQuota
-    except ImportError:  # pragma: no cover
+    if run_id is None:
         return []
-    from pacte.org.models import Placement
+    from pacte.planning.models import CascadeShare
 
-    if filters.get("channel_id") is not None:
-        return []  # quotas carry no channel
-    first = Month.from_index(months.start - 2).first_day
-    last = Month.from_index(months.stop - 1).first_day
-    placement = Placement.objects.filter(
-        membership=OuterRef("seller_id"), valid_from__lte=OuterRef("quarter_start")
-    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("quarter_start")))
-    qs = SampleQuota.objects.filter(
-        workspace=workspace, quarter_start__gte=first, quarter_start__lte=last
-    ).annotate(
-        unit_id=Coalesce(
-            Subquery(placement.values("unit_id")[:1]),
-            Subquery(
-                Placement.objects.filter(membership=OuterRef("seller_id"))
-                .order_by("-valid_from")
-                .values("unit_id")[:1]
-            ),
-        )
+    fields = [FIELDS[b] for b in by]
+    qs = _filter(
+        CascadeShare.objects.filter(
+            workspace=workspace, run_id=run_id, month__gte=months.start, month__lt=months.stop
+        ),
+        filters,
     )
-    if filters.get("seller_id") is not None:
-        qs = qs.filter(seller_id=filters["seller_id"])
-    if filters.get("unit_ids") is not None:
-        qs = qs.filter(unit_id__in=filters["unit_ids"])
-    acc: dict[Row, int] = defaultdict(int)
-    for seller_id, unit_id, start, amount in qs.values_list(
-        "seller_id", "unit_id", "quarter_start", "amount"
-    ):
-        keys = {"seller": seller_id, "unit": unit_id, "channel": None}
-        base = Month.of(start).index
-        third, rest = divmod(int(amount), 3)
-        for i in range(3):
-            month = base + i
-            if month in months:
-                acc[(*(keys[b] for b in by), month)] += third + (1 if i < rest else 0)
-    return [(*key, amount) for key, amount in acc.items()]
+    group = [*fields, "month"] if per_month else fields
+    if not group:
+        total = qs.aggregate(total=Sum("amount"))["total"]
+        return [(None, int(total))] if total is not None else []
+    rows = qs.values(*group).annotate(total=Sum("amount")).order_by()
+    return [(*(r[f] for f in fields), r.get("month"), int(r["total"] or 0)) for r in rows]
 
 
 def _objective_cells(workspace: Workspace, fiscal_year: int, months: range) -> Any:

@@ -818,6 +818,25 @@ def _rollup(
     return direct, subtree
 
 
+def rollup(
+    seller_unit: npt.ArrayLike, cells: npt.ArrayLike, unit_parent: npt.ArrayLike
+) -> IntArray:
+    """Subtree sums ``(u, c, m)`` of seller ``cells`` ``(n, c, m)``, exact: a unit's target
+    when its sellers' cells are given (stated targets) rather than cascaded.
+
+    ``seller_unit`` are positions into ``unit_parent`` (``-1`` for the one root)."""
+    parent = _ints(unit_parent, "unit_parent")
+    units = _ints(seller_unit, "seller_unit")
+    amounts = _ints(cells, "cells")
+    if amounts.ndim != 3 or amounts.shape[0] != units.shape[0]:
+        raise AllocationError("cells must have shape (sellers, channels, months)")
+    if units.size and (units.min() < 0 or units.max() >= parent.shape[0]):
+        raise AllocationError("seller_unit names a unit that does not exist")
+    if (amounts < 0).any():
+        raise AllocationError("cells must not be negative")
+    return _rollup(units, amounts, parent, _unit_depth(parent))[1]
+
+
 def _infeasible(
     side: str,
     keys: npt.NDArray[Any],

@@ -184,11 +184,10 @@ def get_realism(
     """How realistic ``amount`` (minor units) is as the requesting seller's objective of
     ``fiscal_year`` (default: the one being set): the same bands and words as the page."""
     from pacte.objectives import realism
-    from pacte.objectives.views import default_fiscal_year
 
     member = request_member(request)
     require_role(member, "seller")
-    fiscal_year = fiscal_year or default_fiscal_year(member)
+    fiscal_year = fiscal_year or selectors.default_fiscal_year(member)
     view = realism.of_amount(member, fiscal_year, amount)
     figures = view.figures
     assert figures is not None

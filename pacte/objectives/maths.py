@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 from pacte.lib.allocation import capped_split, largest_remainder
 
@@ -23,6 +24,45 @@ def phase(amount: int, weights: Sequence[int]) -> list[int]:
     if sum(w) <= 0:
         w = [1] * 12
     return [int(v) for v in largest_remainder(amount, w)]
+
+
+def phase_like_reference(
+    amount: int,
+    reference: Sequence[int],
+    fallback: Sequence[int] | Callable[[], Sequence[int]],
+) -> list[int]:
+    """``amount`` phased like the reference share's months; when the reference has no phasing
+    (none published, or all zero), like ``fallback`` (last year's actuals, or the months the
+    seller typed; a callable is called only then); equal months when that is all zero too."""
+    if sum(reference) > 0:
+        return phase(amount, reference)
+    return phase(amount, fallback() if callable(fallback) else fallback)
+
+
+def phasing_gap(amount: int, months: Sequence[int]) -> int:
+    """What the months lack to make the annual amount (negative when they exceed it); 0 when
+    they add up."""
+    return amount - sum(months)
+
+
+class Figures(Protocol):
+    """An annual amount and its 12 months (last year's actuals)."""
+
+    annual: int
+    by_month: list[int]
+
+
+class ReferenceFigures(Figures, Protocol):
+    """A reference share, which may not exist (no run published, or not in it)."""
+
+    exists: bool
+
+
+def default_objective(reference: ReferenceFigures, history: Figures) -> tuple[int, list[int]]:
+    """What a seller starts from before they have an objective: the reference share's amount
+    phased like it, else last year's actuals phased like them."""
+    amount = reference.annual if reference.exists else history.annual
+    return amount, phase_like_reference(amount, reference.by_month, history.by_month)
 
 
 def split_by_channel(amount: int, split: dict[str, int]) -> list[tuple[str | None, int]]:

@@ -337,21 +337,24 @@ def mark_read(*, member: Membership, notice: Notification | None = None) -> int:
 # --------------------------------------------------------------------------- objectives
 
 
-def _default_months(seller: Membership, fy: int, amount: int) -> list[int]:
-    ref = references.reference_for(seller, fy)
-    weights = ref.by_month
-    if sum(weights) <= 0:
-        weights = (
-            references.actuals_for(seller.workspace, fy - 1, [seller.pk])
+def default_months(*, seller: Membership, fiscal_year: int, amount: int) -> list[int]:
+    """``amount`` phased like the seller's reference share, else like last year's actuals:
+    the months of an objective given without them (the page and the API alike)."""
+
+    def history() -> list[int]:
+        return (
+            references.actuals_for(seller.workspace, fiscal_year - 1, [seller.pk])
             .get(seller.pk, references.Actuals())
             .by_month
         )
-    return maths.phase(amount, weights)
+
+    reference = references.reference_for(seller, fiscal_year)
+    return maths.phase_like_reference(amount, reference.by_month, history)
 
 
 def _check_phasing(amount: int, months: list[int]) -> None:
-    total = sum(months)
-    if total != amount:
+    if maths.phasing_gap(amount, months):
+        total = sum(months)
         raise DomainError(
             _(
                 "The months add up to %(months)s but the annual amount is %(annual)s: "
@@ -461,7 +464,7 @@ def _apply_input(
     minor = check_amount(amount, ws.currency)
     parsed = check_months(months, ws.currency)
     if parsed is None:
-        parsed = _default_months(seller, objective.fiscal_year, minor)
+        parsed = default_months(seller=seller, fiscal_year=objective.fiscal_year, amount=minor)
     _check_phasing(minor, parsed)
     objective.channel_split = parse_split(channel_split, channel_codes(ws))
     objective.amount = minor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -18,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
-from pacte.amounts import AmountError, input_value, parse_amount, parse_fields
+from pacte.amounts import AmountError, input_value, parse_amount
 from pacte.errors import DomainError, StaleVersion
-from pacte.objectives import maths, realism, references, selectors, services
+from pacte.objectives import forms, maths, realism, references, selectors, services
 from pacte.objectives.models import (
     Initiative,
     InitiativeStatus,
@@ -35,7 +34,7 @@ from pacte.objectives.selectors import default_fiscal_year
 def _fy(request: MemberRequest) -> int:
     """The fiscal year of the page (``?fy=``), by default the one being set."""
     member = request.member
-    raw = request.GET.get("fy") or request.POST.get("fy")
+    raw = forms.page_value("fy", request.GET, request.POST)
     if not raw:
         return default_fiscal_year(member)
     current = references.calendar_of(member.workspace).year_of(timezone.localdate())
@@ -96,8 +95,7 @@ def _mine_context(
             split = {k: str(v / 100) for k, v in objective.channel_split.items()}
             narrative = objective.narrative
         else:
-            amount = ref.annual if ref.exists else history.annual
-            months = maths.phase(amount, ref.by_month if ref.exists else history.by_month)
+            amount, months = maths.default_objective(ref, history)
             split, narrative = {}, ""
         data = {
             "amount": _major(amount, currency),
@@ -178,50 +176,19 @@ def _stretches(member: Membership, fy: int) -> list[Any]:
 
 
 def _phasing_summary(data: dict[str, Any], currency: str) -> dict[str, Any]:
-    total = 0
+    months = []
     ok = True
     for value in data["months"]:
         try:
-            total += parse_amount(value, currency)
+            months.append(parse_amount(value, currency))
         except AmountError:
             ok = False
     try:
         annual = parse_amount(data["amount"], currency)
     except AmountError:
         annual, ok = 0, False
-    return {"total": total, "annual": annual, "diff": annual - total, "ok": ok and annual == total}
-
-
-def _posted(request: MemberRequest, codes: list[str]) -> dict[str, Any]:
-    post = request.POST
-    return {
-        "amount": post.get("amount", ""),
-        "months": [post.get(f"month_{i}", "") for i in range(1, 13)],
-        "split": {code: post.get(f"channel_{code}", "") for code in codes},
-        "narrative": post.get("narrative", ""),
-        "version": post.get("version", ""),
-    }
-
-
-def _typed_amounts(
-    data: dict[str, Any], currency: str
-) -> tuple[int, list[int] | None, dict[str, str]]:
-    """The annual amount and the months as typed, read in the page's language; months left
-    all blank are phased like the reference. Returns them with every field's error."""
-    fields: dict[str, object] = {"amount": data["amount"]}
-    months_given = any(str(v).strip() for v in data["months"])
-    if months_given:
-        fields.update({f"month_{i}": v for i, v in enumerate(data["months"], start=1)})
-    amounts, errors = parse_fields(fields, currency)
-    months = [amounts.get(f"month_{i}", 0) for i in range(1, 13)] if months_given else None
-    return amounts.get("amount", 0), months, errors
-
-
-def _version(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
+    gap = maths.phasing_gap(annual, months)
+    return {"total": sum(months), "annual": annual, "diff": gap, "ok": ok and gap == 0}
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,17 +204,23 @@ def mine(request: MemberRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        codes = services.channel_codes(member.workspace)
-        data = _posted(request, codes)
-        action = request.POST.get("action", "save")
-        amount, months, errors = _typed_amounts(data, member.workspace.currency)
+        form = forms.ObjectiveForm(
+            request.POST,
+            currency=member.workspace.currency,
+            channel_codes=services.channel_codes(member.workspace),
+        )
+        form.is_valid()
+        data = form.typed()
+        typed = form.cleaned_data
+        action = typed.get("action") or "save"
+        errors = form.amount_errors()
         try:
             accepting = action == "accept" and objective is not None
             if errors and not accepting:
                 raise AmountError(_("Check the amounts marked below."), code="amount_invalid")
             if accepting and objective is not None:
                 services.accept_counter(
-                    seller=member, objective=objective, version=_version(data["version"])
+                    seller=member, objective=objective, version=typed.get("version")
                 )
                 messages.success(
                     request, _("You accepted the counter-proposal: your objective is agreed.")
@@ -257,11 +230,11 @@ def mine(request: MemberRequest) -> HttpResponse:
             objective = service(
                 seller=member,
                 fiscal_year=fy,
-                amount=amount,
-                months=months,
-                channel_split=data["split"],
-                narrative=data["narrative"],
-                version=_version(data["version"]),
+                amount=typed["amount"],
+                months=typed["months"],
+                channel_split=typed["split"],
+                narrative=typed.get("narrative", ""),
+                version=typed.get("version"),
             )
         except StaleVersion as exc:
             messages.error(request, exc.message)
@@ -301,29 +274,23 @@ def phasing(request: MemberRequest) -> HttpResponse:
     member = request.member
     fy = _fy(request)
     currency = member.workspace.currency
-    codes = services.channel_codes(member.workspace)
-    data = _posted(request, codes)
-    trigger = request.headers.get("HX-Trigger-Name") or request.POST.get("changed", "")
-    errors: dict[str, str] = {}
-    if trigger == "amount":
-        amounts, errors = parse_fields({"amount": data["amount"]}, currency)
-        if not errors:
-            ref = references.reference_for(member, fy)
-            weights = ref.by_month
-            if sum(weights) <= 0:
-                typed, _month_errors = parse_fields(
-                    {f"month_{i}": v for i, v in enumerate(data["months"], start=1) if v},
-                    currency,
-                )
-                weights = [typed.get(f"month_{i}", 0) for i in range(1, 13)]
-            months = maths.phase(amounts["amount"], weights)
-            data["months"] = [_major(v, currency) for v in months]
-    elif trigger.startswith("month_"):
-        amounts, errors = parse_fields(
-            {f"month_{i}": v for i, v in enumerate(data["months"], start=1)}, currency
+    form = forms.PhasingForm(
+        request.POST,
+        currency=currency,
+        channel_codes=services.channel_codes(member.workspace),
+        trigger=request.headers.get("HX-Trigger-Name") or "",
+    )
+    form.is_valid()
+    data = form.typed()
+    errors = form.trigger_errors()
+    if form.trigger == "amount" and not errors:
+        ref = references.reference_for(member, fy)
+        months = maths.phase_like_reference(
+            form.cleaned_data["amount"], ref.by_month, form.typed_months
         )
-        if not errors:
-            data["amount"] = _major(sum(amounts.values()), currency)
+        data["months"] = [_major(v, currency) for v in months]
+    elif form.trigger.startswith("month_") and not errors:
+        data["amount"] = _major(sum(form.typed_months()), currency)
     objective = selectors.own_objective(member, fy)
     context = _mine_context(member, fy, objective, data, errors)
     response = render(request, "objectives/mine.html#editor", context)
@@ -390,10 +357,11 @@ def _detail(
 def decide(request: MemberRequest, uuid: str) -> HttpResponse:
     member = request.member
     objective = selectors.get_objective_for(member, uuid)
-    decision = request.POST.get("decision", "")
-    version = _version(request.POST.get("version"))
-    reason = request.POST.get("reason", "")
-    currency = member.workspace.currency
+    form = forms.DecisionForm(request.POST)
+    form.is_valid()
+    decision = form.cleaned_data["decision"]
+    version = form.cleaned_data["version"]
+    reason = form.cleaned_data["reason"]
     try:
         if decision == "agree":
             services.agree(objective=objective, actor=member, version=version)
@@ -408,12 +376,18 @@ def decide(request: MemberRequest, uuid: str) -> HttpResponse:
                 request, _("Returned. %(name)s is notified.") % {"name": objective.seller.name}
             )
         elif decision == "counter":
+            counter = forms.CounterForm(request.POST, currency=member.workspace.currency)
+            if not counter.is_valid():
+                error = counter.errors.as_data()["counter_amount"][0]
+                raise AmountError(
+                    str(error.messages[0]),
+                    code=error.code or "amount_invalid",
+                    field="counter_amount",
+                )
             services.counter_propose(
                 objective=objective,
                 actor=member,
-                amount=parse_amount(
-                    request.POST.get("counter_amount", ""), currency, field="counter_amount"
-                ),
+                amount=counter.cleaned_data["counter_amount"],
                 reason=reason,
                 version=version,
             )
@@ -425,11 +399,11 @@ def decide(request: MemberRequest, uuid: str) -> HttpResponse:
     except AmountError as exc:
         objective.refresh_from_db()
         errors = {exc.field or "counter_amount": exc.message}
-        return _detail(request, objective, status=exc.status, posted=request.POST, errors=errors)
+        return _detail(request, objective, status=exc.status, posted=form.data, errors=errors)
     except DomainError as exc:
         messages.error(request, exc.message)
         objective.refresh_from_db()
-        return _detail(request, objective, status=exc.status, posted=request.POST)
+        return _detail(request, objective, status=exc.status, posted=form.data)
     return redirect("objectives:detail", uuid=objective.uuid)
 
 
@@ -501,25 +475,32 @@ def policy(request: MemberRequest) -> HttpResponse:
     current = services.policy_of(ws)
     status = 200
     if request.method == "POST":
+        which = forms.WhichForm(request.POST)
+        which.is_valid()
         try:
             require_role(member, "executive")
-            if request.POST.get("form") == "window":
+            if which.cleaned_data["form"] == "window":
+                window = forms.WindowForm(request.POST)
+                if not window.is_valid():
+                    raise DomainError(forms.first_error(window), code="window_invalid")
                 services.set_window(
                     workspace=ws,
                     actor=member,
-                    fiscal_year=int(request.POST.get("fiscal_year", "0") or 0),
-                    opens_on=_date(request.POST.get("opens_on"), "opens_on"),
-                    closes_on=_date(request.POST.get("closes_on"), "closes_on"),
-                    version=_version(request.POST.get("version")),
+                    fiscal_year=window.cleaned_data["fiscal_year"],
+                    opens_on=window.cleaned_data["opens_on"],
+                    closes_on=window.cleaned_data["closes_on"],
+                    version=window.cleaned_data["version"],
                 )
                 messages.success(request, _("Window saved."))
             else:
+                policy_form = forms.PolicyForm(request.POST)
+                policy_form.is_valid()
                 services.set_policy(
                     workspace=ws,
                     actor=member,
-                    auto_agree=request.POST.get("auto_agree") == "on",
-                    tolerance_pct=request.POST.get("tolerance_pct", ""),
-                    version=_version(request.POST.get("version")),
+                    auto_agree=policy_form.cleaned_data["auto_agree"],
+                    tolerance_pct=policy_form.cleaned_data["tolerance_pct"],
+                    version=policy_form.cleaned_data["version"],
                 )
                 messages.success(request, _("Delegation policy saved."))
             return redirect("objectives:policy")
@@ -546,48 +527,43 @@ def policy(request: MemberRequest) -> HttpResponse:
     )
 
 
-def _date(value: str | None, field: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value or "")
-    except ValueError:
-        raise DomainError(
-            _("Enter a date (YYYY-MM-DD)."), code="date_invalid", field=field
-        ) from None
-
-
 @require_http_methods(["GET", "POST"])
 @member_required("executive", "admin", "lead")
 def reconciliation(request: MemberRequest) -> HttpResponse:
     member = request.member
     fy = _fy(request)
-    unit = selectors.get_node_for(member, request.GET.get("unit") or request.POST.get("unit"))
+    unit = selectors.get_node_for(
+        member, forms.page_value("unit", request.GET, request.POST) or None
+    )
     preview = None
     status = 200
     form: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = {
-            "kind": request.POST.get("kind", ""),
-            "amount": request.POST.get("amount", ""),
-            "sellers": request.POST.getlist("sellers"),
-            "note": request.POST.get("note", ""),
-        }
+        gap = forms.GapRuleForm(request.POST, currency=member.workspace.currency)
+        gap.is_valid()
+        form = gap.typed()
         chosen = list(
             Membership.objects.for_workspace(member.workspace).filter(
-                uuid__in=_uuids(form["sellers"])
+                uuid__in=gap.cleaned_data["sellers"]
             )
         )
         try:
-            amount = parse_amount(form["amount"], member.workspace.currency)
-            if request.POST.get("apply") == "1":
+            if "amount" in gap.errors:
+                error = gap.errors.as_data()["amount"][0]
+                raise AmountError(
+                    str(error.messages[0]), code=error.code or "amount_invalid", field="amount"
+                )
+            amount = gap.cleaned_data["amount"]
+            if gap.cleaned_data["apply"] == "1":
                 services.apply_gap_rule(
                     actor=member,
                     unit_id=unit.pk,
                     fiscal_year=fy,
-                    kind=form["kind"],
+                    kind=gap.cleaned_data["kind"],
                     amount=amount,
                     sellers=chosen,
-                    note=form["note"],
+                    note=gap.cleaned_data["note"],
                 )
                 messages.success(request, _("Rule applied. Nobody's objective was changed."))
                 return redirect(fy_url("objectives:reconciliation", fy, unit=unit.uuid))
@@ -595,7 +571,7 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
                 workspace=member.workspace,
                 unit_id=unit.pk,
                 fiscal_year=fy,
-                kind=form["kind"],
+                kind=gap.cleaned_data["kind"],
                 amount=amount,
                 sellers=chosen,
             )
@@ -636,63 +612,66 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
     )
 
 
-def _uuids(values: list[str]) -> list[str]:
-    import uuid as uuidlib
-
-    out = []
-    for value in values:
-        try:
-            out.append(str(uuidlib.UUID(value)))
-        except ValueError:
-            continue
-    return out
-
-
 @require_http_methods(["GET", "POST"])
 @member_required()
 def plan(request: MemberRequest, uuid: str) -> HttpResponse:
     member = request.member
     objective = selectors.get_objective_for(member, uuid)
     status = 200
+    posted: Any = {}
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        which = forms.WhichForm(request.POST)
+        which.is_valid()
+        posted = which.data
+        action = which.cleaned_data["action"]
         try:
             if action == "key_result":
+                kr_form = forms.KeyResultForm(request.POST)
+                if not kr_form.is_valid():
+                    raise DomainError(forms.first_error(kr_form), code="date_invalid")
                 services.add_key_result(
                     objective=objective,
                     actor=member,
-                    name=request.POST.get("name", ""),
-                    measure=request.POST.get("measure", ""),
-                    target=request.POST.get("target", ""),
-                    unit=request.POST.get("unit", ""),
-                    due_on=_date(request.POST.get("due_on"), "due_on")
-                    if request.POST.get("due_on")
-                    else None,
+                    name=kr_form.cleaned_data["name"],
+                    measure=kr_form.cleaned_data["measure"],
+                    target=kr_form.cleaned_data["target"],
+                    unit=kr_form.cleaned_data["unit"],
+                    due_on=kr_form.cleaned_data["due_on"],
                 )
             elif action == "delete_key_result":
+                ref = forms.KeyResultRefForm(request.POST)
+                ref.is_valid()
                 kr = get_scoped(
                     KeyResult.objects.filter(workspace=member.workspace, objective=objective),
-                    request.POST.get("key_result"),
+                    ref.cleaned_data["key_result"] or None,
                 )
                 services.delete_key_result(key_result=kr, actor=member)
             elif action == "initiative":
+                initiative_form = forms.InitiativeForm(request.POST)
+                initiative_form.is_valid()
                 services.add_initiative(
-                    objective=objective, actor=member, text=request.POST.get("text", "")
+                    objective=objective, actor=member, text=initiative_form.cleaned_data["text"]
                 )
             elif action == "initiative_status":
+                status_form = forms.InitiativeStatusForm(request.POST)
+                status_form.is_valid()
                 initiative = get_scoped(
                     Initiative.objects.filter(workspace=member.workspace, objective=objective),
-                    request.POST.get("initiative"),
+                    status_form.cleaned_data["initiative"] or None,
                 )
                 services.set_initiative_status(
-                    initiative=initiative, actor=member, status=request.POST.get("status", "")
+                    initiative=initiative,
+                    actor=member,
+                    status=status_form.cleaned_data["status"],
                 )
             elif action == "check_in":
+                check_in_form = forms.CheckInForm(request.POST)
+                check_in_form.is_valid()
                 services.check_in(
                     objective=objective,
                     actor=member,
-                    confidence=request.POST.get("confidence", ""),
-                    comment=request.POST.get("comment", ""),
+                    confidence=check_in_form.cleaned_data["confidence"],
+                    comment=check_in_form.cleaned_data["comment"],
                 )
             else:
                 raise DomainError(_("Unknown action."), code="action_invalid")
@@ -711,7 +690,7 @@ def plan(request: MemberRequest, uuid: str) -> HttpResponse:
             "check_ins": objective.check_ins.order_by("-week")[:52],
             "statuses": InitiativeStatus.choices,
             "is_own": objective.seller_id == member.pk,
-            "posted": request.POST if request.method == "POST" else {},
+            "posted": posted,
         },
         status=status,
     )

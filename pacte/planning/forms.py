@@ -29,7 +29,11 @@ class TargetForm(AmountFormMixin, forms.Form):
 
 class CascadeForm(forms.Form):
     year = forms.CharField(widget=forms.HiddenInput)
-    method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.EQUAL)
+    method = forms.ChoiceField(
+        label=_("Method"),
+        choices=[c for c in Method.choices if c[0] != Method.STATED],
+        initial=Method.EQUAL,
+    )
     mix_equal = forms.DecimalField(label=_("Equal (FTE)"), required=False, min_value=0)
     mix_history = forms.DecimalField(label=_("History"), required=False, min_value=0)
     mix_potential = forms.DecimalField(label=_("Potential"), required=False, min_value=0)

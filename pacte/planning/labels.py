@@ -26,6 +26,7 @@ ACTION_LABELS: dict[str, object] = {
     "target.set": _("Company target set"),
     "cascade.created": _("Cascade run created"),
     "cascade.published": _("Cascade run published"),
+    "cascade.stated": _("Stated targets published"),
     "potential.imported": _("Potentials imported"),
     "capacity.updated": _("Capacity changed"),
 }

@@ -60,6 +60,8 @@ class Method(models.TextChoices):
     POTENTIAL = "potential", _("Potential")
     CAPACITY = "capacity", _("Capacity")
     BLENDED = "blended", _("Blended")
+    #: Not a cascade: shares loaded as stated elsewhere (a sample's quotas), kept as given.
+    STATED = "stated", _("Stated (loaded as given)")
 
 
 class CascadeRunQuerySet(models.QuerySet["CascadeRun"]):

@@ -8,7 +8,7 @@ into translated :class:`DomainError` messages, and stores its integer results in
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,6 +25,7 @@ from pacte.audit.services import record
 from pacte.errors import DomainError, check_version
 from pacte.lib import allocation as alloc
 from pacte.lib.fiscal import FiscalCalendar
+from pacte.lib.money import MAX_MINOR
 from pacte.org.models import Unit
 from pacte.org.selectors import members_with_unit
 from pacte.planning.models import (
@@ -204,7 +205,7 @@ def parse_params(raw: Mapping[str, Any], *, currency: str = "EUR") -> Params:
     """Validate parameters from a form or the API; every refusal names its field."""
     params = Params()
     method = str(raw.get("method") or Method.EQUAL)
-    if method not in Method.values:
+    if method not in Method.values or method == Method.STATED:
         raise DomainError(
             _("Unknown method “%(method)s”.") % {"method": method},
             code="bad_method",
@@ -1065,6 +1066,14 @@ def rerun_for_target(*, run: CascadeRun, actor: Membership | None) -> CascadeRun
         raise DomainError(
             _("Only the published run is re-run for a changed target."), code="not_published"
         )
+    if run.method == Method.STATED:
+        raise DomainError(
+            _(
+                "The published targets were loaded as stated, not cascaded: cascade the new "
+                "target from the editor."
+            ),
+            code="stated_run",
+        )
     target = (
         CompanyTarget.objects.filter(workspace_id=run.workspace_id, fiscal_year=run.fiscal_year)
         .select_for_update()
@@ -1160,6 +1169,174 @@ def publish_run(
         after={"reference": str(run.uuid), "total": run.total},
     )
     return run
+
+
+@transaction.atomic
+def publish_stated_run(
+    *,
+    workspace: Workspace,
+    actor: Membership | None,
+    fiscal_year: int,
+    shares: Iterable[tuple[int, int, int, int]],
+    source: str,
+) -> CascadeRun:
+    """Publish targets stated outside the cascade (a sample's quotas, another tool's targets)
+    as the reference of ``fiscal_year``: a run of method "stated" that holds exactly the given
+    amounts, stored and rolled up to every unit like a cascade's shares, so that every reader
+    of the reference (objectives, insights, the targets pages) reads them the same way.
+
+    ``shares`` are (seller id, channel id, month index, amount in minor units) rows; rows of
+    the same cell add up. A seller counts in the team they are placed in on the year's last
+    day (today while the year runs), else in their latest team. The year's published run, if
+    any, is superseded; a closed year's published reference never changes, so there only a
+    first reference may be stated. ``source`` names where the amounts come from.
+    """
+    cal = calendar_of(workspace)
+    first = cal.first_month_index(fiscal_year)
+    rows = np.array(list(shares), dtype=np.int64).reshape(-1, 4)
+    if not rows.size:
+        raise DomainError(_("There are no stated targets to publish."), code="no_shares")
+    if ((rows[:, 2] < first) | (rows[:, 2] >= first + MONTHS)).any():
+        raise DomainError(
+            _("A stated target falls outside FY%(year)s.") % {"year": fiscal_year},
+            code="bad_month",
+        )
+    bad = rows[(rows[:, 3] < 0) | (rows[:, 3] > MAX_MINOR), 3]
+    if bad.size:
+        check_amount(int(bad[0]), workspace.currency)  # raises, with the message of the first
+    seller_ids, seller_pos = np.unique(rows[:, 0], return_inverse=True)
+    channel_ids, channel_pos = np.unique(rows[:, 1], return_inverse=True)
+    channels = dict(
+        Channel.objects.for_workspace(workspace)
+        .filter(pk__in=channel_ids.tolist())
+        .values_list("pk", "code")
+    )
+    if len(channels) != channel_ids.size:
+        raise DomainError(_("A stated target names an unknown channel."), code="unknown_channel")
+    units = list(
+        Unit.objects.for_workspace(workspace).order_by("pk").values_list("pk", "parent_id")
+    )
+    unit_pos = {pk: i for i, (pk, _parent) in enumerate(units)}
+    seller_units = _stated_units(workspace, seller_ids.tolist(), fiscal_year)
+    unknown = [pk for pk in seller_ids.tolist() if seller_units.get(pk) not in unit_pos]
+    if unknown:
+        raise DomainError(
+            _("A stated target names someone who is not placed in a team of this workspace."),
+            code="unknown_seller",
+        )
+    cells = np.zeros((seller_ids.size, channel_ids.size, MONTHS), np.int64)
+    np.add.at(cells, (seller_pos, channel_pos, rows[:, 2] - first), rows[:, 3])
+    seller_unit_ids = np.array([seller_units[pk] for pk in seller_ids.tolist()], np.int64)
+    unit_ids = np.array([pk for pk, _parent in units], np.int64)
+    unit_parent = np.array([unit_pos[p] if p else -1 for _pk, p in units], np.int64)
+    unit_cells = alloc.rollup(
+        np.array([unit_pos[u] for u in seller_unit_ids.tolist()], np.int64), cells, unit_parent
+    )
+    current = (
+        CascadeRun.objects.select_for_update()
+        .filter(workspace=workspace, fiscal_year=fiscal_year, status=RunStatus.PUBLISHED)
+        .first()
+    )
+    if current is not None and is_closed(workspace, fiscal_year):
+        raise DomainError(
+            _("FY%(year)s is closed (its last day is past): its reference can no longer change.")
+            % {"year": fiscal_year},
+            code="closed_year",
+        )
+    number = (
+        CascadeRun.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year)
+        .select_for_update()
+        .aggregate(n=Max("number"))["n"]
+        or 0
+    ) + 1
+    if current is not None:
+        current.status = RunStatus.SUPERSEDED
+        current.version += 1
+        current.save(update_fields=["status", "version"])
+    codes = [channels[pk] for pk in channel_ids.tolist()]
+    run = CascadeRun.objects.create(
+        workspace=workspace,
+        fiscal_year=fiscal_year,
+        number=number,
+        status=RunStatus.PUBLISHED,
+        method=Method.STATED,
+        parameters={"method": Method.STATED, "source": source},
+        total=int(cells.sum()),
+        rounding_unit=1,
+        channel_codes=codes,
+        seller_count=int(seller_ids.size),
+        created_by=actor,
+        published_at=timezone.now(),
+    )
+    store_cells(
+        run=run,
+        seller_ids=seller_ids,
+        seller_unit_ids=seller_unit_ids,
+        channel_ids=channel_ids,
+        first_month=first,
+        cells=cells,
+        unit_ids=unit_ids,
+        unit_cells=unit_cells,
+    )
+    uuids = dict(Membership.objects.filter(pk__in=seller_ids.tolist()).values_list("pk", "uuid"))
+    SellerExplanation.objects.bulk_create(
+        [
+            SellerExplanation(
+                workspace=workspace,
+                run=run,
+                seller_id=pk,
+                unit_id=int(seller_unit_ids[i]),
+                amount=int(cells[i].sum()),
+                data={
+                    "key": str(uuids[pk]),
+                    "method": Method.STATED,
+                    "source": source,
+                    "channels": dict(zip(codes, cells[i].sum(axis=1).tolist(), strict=True)),
+                    "months": cells[i].sum(axis=0).tolist(),
+                },
+            )
+            for i, pk in enumerate(seller_ids.tolist())
+        ],
+        batch_size=2000,
+    )
+    record(
+        workspace=workspace,
+        actor=actor,
+        action="cascade.stated",
+        obj=run,
+        before={"reference": str(current.uuid) if current else None},
+        after={
+            "reference": str(run.uuid),
+            "total": run.total,
+            "sellers": run.seller_count,
+            "source": source,
+        },
+    )
+    return run
+
+
+def _stated_units(workspace: Workspace, seller_ids: list[int], fiscal_year: int) -> dict[int, Any]:
+    """Each seller's team on the year's last day (today while it runs), else their latest."""
+    from pacte.org.models import Placement
+
+    cal = calendar_of(workspace)
+    day = min(max(timezone.localdate(), cal.fy_start(fiscal_year)), cal.fy_end(fiscal_year))
+    on_day = dict(
+        members_with_unit(workspace, day)
+        .filter(pk__in=seller_ids)
+        .exclude(unit_id=None)  # type: ignore[misc]  # an annotation of members_with_unit
+        .values_list("pk", "unit_id")
+    )
+    missing = [pk for pk in seller_ids if pk not in on_day]
+    if missing:
+        latest = (
+            Placement.objects.filter(workspace=workspace, membership_id__in=missing)
+            .order_by("membership_id", "valid_from")
+            .values_list("membership_id", "unit_id")
+        )
+        on_day.update(dict(latest))  # the last placement of each member wins
+    return on_day
 
 
 # ------------------------------------------------------------------------------------------

@@ -396,12 +396,9 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     months = []
     if data:
         first = services.calendar_of(member.workspace).first_month_index(cascade.fiscal_year)  # type: ignore[union-attr]
+        leave = (data.get("inputs") or {}).get("leave_months") or [0] * len(data["months"])
         months = [
-            {
-                "label": month_label(first + i),
-                "amount": amount,
-                "leave": data["inputs"]["leave_months"][i],
-            }
+            {"label": month_label(first + i), "amount": amount, "leave": leave[i]}
             for i, amount in enumerate(data["months"])
         ]
     return render(

@@ -411,26 +411,3 @@ class CreditRule(models.Model):
     def __str__(self) -> str:
         parts = [str(self.channel) if self.channel else "", self.territory]
         return " / ".join(p for p in parts if p) or str(_("every sale"))
-
-
-class SampleQuota(models.Model):
-    """A seller's quota for a calendar quarter, as a loaded sample states it (AdventureWorks).
-
-    Kept here until the planning app owns targets: ``pacte.sales.selectors.sample_quotas``
-    gives them to it.
-    """
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    seller = models.ForeignKey("accounts.Membership", on_delete=models.CASCADE, related_name="+")
-    quarter_start = models.DateField()
-    amount = models.BigIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "seller", "quarter_start"], name="samplequota_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.seller_id} {self.quarter_start}"

@@ -7,8 +7,6 @@ Public, documented selectors (they read the cube only, never raw sales):
   (amounts in minor units; ``months`` is a range of ``Month.index``).
 - ``actuals_by_month(workspace, months, *, seller=None, unit_ids=None, channel=None)`` →
   ``{month: (split, overlay)}`` for one seller, a set of units or the company.
-- ``sample_quotas(workspace)`` → the quarterly quotas a loaded sample states (AdventureWorks),
-  for the planning app to turn into targets.
 - ``channel_names(workspace)`` → ``{code: name}``, each channel's name in the active language
   (pages show names; codes are for files and the API).
 """
@@ -23,7 +21,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.sales.models import Channel, Credit, CubeCell, Sale, SampleQuota
+from pacte.sales.models import Channel, Credit, CubeCell, Sale
 
 BY_FIELDS = {"seller": "seller_id", "unit": "unit_id", "channel": "channel_id"}
 
@@ -79,16 +77,6 @@ def actuals_by_month(
         qs = qs.filter(channel_id=channel_id)
     rows = qs.values("month").annotate(s=Sum("split_amount"), o=Sum("overlay_amount"))
     return {r["month"]: (int(r["s"] or 0), int(r["o"] or 0)) for r in rows}
-
-
-def sample_quotas(workspace: Workspace) -> list[tuple[Membership, datetime.date, int]]:
-    """(seller, first day of the calendar quarter, amount in minor units) of a loaded sample."""
-    return [
-        (q.seller, q.quarter_start, q.amount)
-        for q in SampleQuota.objects.filter(workspace=workspace)
-        .select_related("seller")
-        .order_by("quarter_start", "seller__name")
-    ]
 
 
 def visible_sales(viewer: Membership) -> QuerySet[Sale]:

@@ -199,7 +199,7 @@ def login(page: Any, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/account/login/")
     page.locator("input[name=username]").fill(email)
     page.locator("input[name=password]").fill(password)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]:not([name])").click()
     page.wait_for_url(f"{base}/")
 
 

@@ -18,11 +18,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from pacte import backup, demo, storage
+from pacte import backup, storage
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.models import AuditEvent
 from pacte.sales import services
 from pacte.sales.models import ImportJob, Sale
+from pacte.samples import demo
 
 API = (
     "/api/v1/insights/summary",

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from pacte import demo
 from pacte.accounts.models import Membership
 from pacte.objectives import services as objectives
 from pacte.objectives.models import Objective, Status
 from pacte.org import proposals, structure
 from pacte.org import services as org_services
+from pacte.samples import demo
 
 pytestmark = pytest.mark.django_db
 

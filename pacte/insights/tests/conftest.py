@@ -62,23 +62,40 @@ def sales(cast: Cast, cell: Callable[..., CubeCell]) -> Cast:
     return cast
 
 
+def publish_quotas(cast: Cast, quotas: list[tuple[Any, int, int]]) -> None:
+    """Quarterly quotas (seller, quarter 1–4 of 2026, amount) published as FY2026's targets,
+    each spread evenly over its quarter's months on the cast's channel."""
+    from pacte.planning.services import publish_stated_run
+
+    shares = []
+    for seller, quarter, amount in quotas:
+        third, rest = divmod(amount, 3)
+        first = Month(2026, 3 * quarter - 2).index
+        shares += [
+            (seller.pk, cast.channel.pk, first + i, third + (1 if i < rest else 0))
+            for i in range(3)
+        ]
+    publish_stated_run(
+        workspace=cast.workspace, actor=None, fiscal_year=2026, shares=shares, source="quotas"
+    )
+
+
+def cast_quotas(cast: Cast) -> list[tuple[Any, int, int]]:
+    return [
+        (seller, quarter, amount)
+        for seller, amount in (
+            (cast.seller, 3000_00),
+            (cast.lead, 1500_00),
+            (cast.other_seller, 6000_00),
+        )
+        for quarter in range(1, 5)
+    ]
+
+
 @pytest.fixture
 def quotas(cast: Cast) -> Cast:
-    """Quarterly sample quotas (targets) for 2026."""
-    from pacte.sales.models import SampleQuota
-
-    for seller, amount in (
-        (cast.seller, 3000_00),
-        (cast.lead, 1500_00),
-        (cast.other_seller, 6000_00),
-    ):
-        for q in range(4):
-            SampleQuota.objects.create(
-                workspace=cast.workspace,
-                seller=seller,
-                quarter_start=datetime.date(2026, 3 * q + 1, 1),
-                amount=amount,
-            )
+    """Quarterly quotas of three sellers for 2026, published as FY2026's targets."""
+    publish_quotas(cast, cast_quotas(cast))
     return cast
 
 

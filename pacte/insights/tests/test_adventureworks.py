@@ -109,7 +109,7 @@ _cache: dict[str, object] = {}
 
 
 def _sample():
-    from pacte.lib import adventureworks as aw
+    from pacte.samples import adventureworks as aw
 
     if "s" not in _cache:
         _cache["s"] = aw.load(RAW)

@@ -234,12 +234,13 @@ def test_overview_pages_its_teams_and_every_team_stays_reachable(sales, quotas, 
 
 
 @pytest.mark.django_db
-def test_ranking_orders_sellers_by_attainment_with_exact_amounts(sales, quotas, cell, login):
+def test_ranking_orders_sellers_by_attainment_with_exact_amounts(sales, cell, login):
     import datetime
 
+    from pacte.insights.tests.conftest import cast_quotas, publish_quotas
     from pacte.org.services import create_member
-    from pacte.sales.models import SampleQuota
 
+    quotas = cast_quotas(sales)
     # more sellers than the ranking shows, one with a target and no sale, two tied
     for i, (quota, sold) in enumerate(
         [(3000_00, 0), (3000_00, 2000_00), (3000_00, 2000_00), (1000_00, 5000_00)]
@@ -254,14 +255,10 @@ def test_ranking_orders_sellers_by_attainment_with_exact_amounts(sales, quotas, 
             unit=sales.team,
             joined_on=datetime.date(2020, 1, 1),
         )
-        SampleQuota.objects.create(
-            workspace=sales.workspace,
-            seller=m,
-            quarter_start=datetime.date(2026, 1, 1),
-            amount=quota,
-        )
+        quotas.append((m, 1, quota))
         if sold:
             cell(m, 2026, 2, sold, unit=sales.team)
+    publish_quotas(sales, quotas)
     ranking = login(sales.executive).get("/insights/?period=FY2026-Q1").context["data"]["ranking"]
     behind = [(r["name"], r["actual"], r["target"], r["gap_target"]) for r in ranking["behind"]]
     assert behind[0] == ("Rank 00", 0, 3000_00, -3000_00)

@@ -27,6 +27,7 @@ from pacte.lib.allocation import (
     channel_weights_from_history,
     growth_bounds,
     largest_remainder,
+    rollup,
     seasonality_profile,
     split_rows,
     water_fill,
@@ -662,3 +663,38 @@ def test_a_negligible_weight_counts_as_zero_not_as_an_internal_error() -> None:
             ),
         )
     assert {c["kind"] for c in err.value.conflicts} >= {"upper_bounds"}
+
+
+@st.composite
+def stated_cells(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A unit tree (each unit's parent listed before it), sellers placed in it, their cells."""
+    u = draw(st.integers(min_value=1, max_value=8))
+    parent = np.array(
+        [-1] + [draw(st.integers(min_value=0, max_value=i - 1)) for i in range(1, u)], np.int64
+    )
+    n = draw(st.integers(min_value=0, max_value=6))
+    seller_unit = np.array(draw(st.lists(st.integers(0, u - 1), min_size=n, max_size=n)), np.int64)
+    cells = draw(hnp.arrays(np.int64, (n, 2, 3), elements=st.integers(0, 10**15)))
+    return seller_unit, cells, parent
+
+
+@given(stated_cells())
+def test_rollup_of_stated_cells_is_exact_at_every_unit(case) -> None:
+    seller_unit, cells, parent = case
+    subtree = rollup(seller_unit, cells, parent)
+    assert subtree.dtype == np.int64
+    for unit in range(parent.size):
+        direct = cells[seller_unit == unit].sum(axis=0)
+        children = subtree[parent == unit].sum(axis=0)
+        assert (subtree[unit] == direct + children).all()
+    assert (subtree[0] == cells.sum(axis=0)).all()
+
+
+def test_rollup_refuses_negative_cells_and_unknown_units() -> None:
+    parent = np.array([-1, 0])
+    with pytest.raises(AllocationError, match="negative"):
+        rollup(np.array([1]), np.full((1, 1, 1), -1), parent)
+    with pytest.raises(AllocationError, match="does not exist"):
+        rollup(np.array([2]), np.ones((1, 1, 1), np.int64), parent)
+    with pytest.raises(AllocationError, match="integers"):
+        rollup(np.array([1]), np.ones((1, 1, 1)), parent)

@@ -19,8 +19,8 @@ from pacte.lib.orgshape import (
     metrics,
     propose,
     spans,
-    synthetic_org,
 )
+from pacte.samples.orgs import synthetic_org
 
 # AdventureWorks sales org (../shared/datasets/adventureworks/README.md).
 # Units: 0 company, 1 sales, 2 North America, 3 Pacific, 4 Europe.
@@ -305,16 +305,6 @@ def test_proposal_as_dict_is_json_with_public_ids():
 def test_shape_rejects_negative_numbers():
     with pytest.raises(ValueError, match="max_layers"):
         propose(adventureworks(), max_layers=-1, span_min=1, span_max=2)
-
-
-def test_synthetic_org_has_the_requested_size_and_depth():
-    org = synthetic_org(people=2_000, layers=6, seed=3)
-    m = metrics(org, span_min=5, span_max=12, max_layers=2)
-    assert m.people == 2_000
-    assert m.layers_max == 6
-    assert m.sellers == 2_000 - org.n_units
-    again = synthetic_org(people=2_000, layers=6, seed=3)
-    assert np.array_equal(org.unit_parent, again.unit_parent)
 
 
 def test_large_proposal_keeps_everyone_and_cuts_depth():

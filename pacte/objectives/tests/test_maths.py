@@ -103,3 +103,44 @@ def test_bands_are_monotone(a: int, history: int, ref: int) -> None:
     assert refs.index(maths.reference_band(a, ref)) <= refs.index(  # type: ignore[arg-type]
         maths.reference_band(a + 1, ref)  # type: ignore[arg-type]
     )
+
+
+@given(amount, weights, weights)
+def test_phase_like_reference_falls_back_only_without_a_phased_reference(
+    a: int, reference: list[int], fallback: list[int]
+) -> None:
+    called = []
+
+    def lazy() -> list[int]:
+        called.append(True)
+        return fallback
+
+    months = maths.phase_like_reference(a, reference, lazy)
+    assert sum(months) == a
+    if sum(reference) > 0:
+        assert months == maths.phase(a, reference)
+        assert not called
+    else:
+        assert (
+            months == maths.phase(a, fallback) == maths.phase_like_reference(a, [0] * 12, fallback)
+        )
+
+
+@given(amount, st.lists(st.integers(0, 10**9), min_size=12, max_size=12))
+def test_phasing_gap_is_what_the_months_lack(a: int, months: list[int]) -> None:
+    gap = maths.phasing_gap(a, months)
+    assert gap + sum(months) == a
+    assert (gap == 0) == (sum(months) == a)
+
+
+def test_default_objective_is_the_reference_share_else_last_year() -> None:
+    from pacte.objectives.references import Actuals, ReferenceShare
+
+    history = Actuals(annual=1200, by_month=[100] * 12)
+    reference = ReferenceShare(annual=2400, by_month=[0] * 11 + [2400], by_channel={})
+    assert maths.default_objective(reference, history) == (2400, [0] * 11 + [2400])
+    assert maths.default_objective(ReferenceShare.none(), history) == (1200, [100] * 12)
+    zero = ReferenceShare(annual=0, by_month=[0] * 12, by_channel={})
+    assert maths.default_objective(zero, history) == (0, [0] * 12)
+    nothing = Actuals()
+    assert maths.default_objective(ReferenceShare.none(), nothing) == (0, [0] * 12)

@@ -1,7 +1,7 @@
 """Metrics of the real AdventureWorks sales organisation, checked against its own files.
 
-The organisation is built from ``pacte.lib.adventureworks`` through the org services (the
-``load-sample`` command of the sales app is not required): one team per person who manages
+The organisation is built from ``pacte.samples.adventureworks`` through the org services (the
+``load-sample`` command of the samples app is not required): one team per person who manages
 someone, people placed in their manager's team, leads in the team they lead. The expected
 figures are computed independently, from the managers read in Employee.csv.
 """
@@ -30,7 +30,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def sample():
-    from pacte.lib.adventureworks import load
+    from pacte.samples.adventureworks import load
 
     return load(RAW)
 

@@ -12,7 +12,8 @@ import pytest
 from pacte.insights import sources
 from pacte.lib.fiscal import Month
 from pacte.org import services as org_services
-from pacte.sales.models import Channel, CubeCell, SampleQuota
+from pacte.planning.services import publish_stated_run
+from pacte.sales.models import Channel, CubeCell
 from pacte.testing.cast import PASSWORD, Cast, build_cast
 
 HOSTILE_SELLER = "<img src=x onerror=window.__xss=1>"
@@ -61,14 +62,17 @@ def seed(*, hostile: bool) -> Cast:
                     split_amount=amount,
                     sale_count=1,
                 )
-    for seller in (cast.seller, cast.other_seller):
-        for q in range(4):
-            SampleQuota.objects.create(
-                workspace=cast.workspace,
-                seller=seller,
-                quarter_start=datetime.date(today.year, 3 * q + 1, 1),
-                amount=6000_00,
-            )
+    publish_stated_run(  # quarterly targets of 6,000.00, 2,000.00 a month
+        workspace=cast.workspace,
+        actor=None,
+        fiscal_year=today.year,
+        shares=[
+            (seller.pk, cast.channel.pk, Month(today.year, month).index, 2000_00)
+            for seller in (cast.seller, cast.other_seller)
+            for month in range(1, 13)
+        ],
+        source="test",
+    )
     return cast
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from pacte import demo
+from pacte.samples import demo
 from pacte.testing import crawl
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,15 +7,24 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Load a sample company: `load-sample adventureworks --from DIR` (idempotent)."
+    help = (
+        "Load a sample company: `load-sample adventureworks` (idempotent), from the copy shipped "
+        "with Pacte or, with --from DIR, from a folder of the AdventureWorks files."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("sample", choices=["adventureworks"])
-        parser.add_argument("--from", dest="directory", required=True, type=Path)
+        parser.add_argument(
+            "--from",
+            dest="directory",
+            type=Path,
+            default=None,
+            help="A folder of the AdventureWorks files (by default the shipped copy).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from pacte.lib.adventureworks import AdventureWorksError
-        from pacte.sales.samples import load_adventureworks
+        from pacte.samples.adventureworks import AdventureWorksError
+        from pacte.samples.services import load_adventureworks
 
         try:
             ws, job, created = load_adventureworks(options["directory"])

@@ -1,11 +1,14 @@
 """Framework-free reader of the AdventureWorks sample files.
 
 The files and their quirks are described in
-``../shared/datasets/adventureworks/README.md`` (relative to the repository root). This
-module turns them into typed, frozen data that ``pacte load-sample adventureworks`` and
-tests can use without Django:
+``../shared/datasets/adventureworks/README.md`` (relative to the repository root). A
+compressed copy ships with Pacte, with its MIT licence, in :data:`SHIPPED`: each ``NAME.csv``
+stored as ``NAME.csv.gz`` (see its ``README.md``); the reader opens ``NAME`` or, when absent,
+``NAME.gz``, so it reads that copy and an uncompressed folder alike. This module turns them
+into typed, frozen data that ``pacte load-sample adventureworks`` and tests can use without
+Django:
 
->>> sample = load(Path("../shared/datasets/adventureworks/raw"))  # doctest: +SKIP
+>>> sample = load()  # the shipped copy; load(Path(".../raw")) reads another folder
 >>> sample.orders.group_by("channel").agg(pl.col("subtotal_cents").sum())  # doctest: +SKIP
 
 Money is exact and never a float. ``SubTotal`` has up to 4 decimals, so every order
@@ -43,6 +46,7 @@ __all__ = [
     "EMAIL_DOMAIN",
     "FILES",
     "ORDER_SCHEMA",
+    "SHIPPED",
     "AdventureWorksError",
     "Customer",
     "CustomerKind",
@@ -63,7 +67,11 @@ EMAIL_DOMAIN: Final = "adventure-works.example"
 CHANNEL_E_COMMERCE: Final = "e-commerce"
 CHANNEL_DISTRIBUTORS: Final = "distributors"
 
-#: Every file the reader opens, relative to the directory given to :func:`load`.
+#: The copy shipped with Pacte: what :func:`load` reads when given no folder.
+SHIPPED: Final = Path(__file__).resolve().parent / "data" / "adventureworks"
+
+#: Every file the reader opens, relative to the directory given to :func:`load` (each may be
+#: stored gzip-compressed as ``NAME.gz`` instead).
 FILES: Final = (
     "SalesOrderHeader.csv.gz",
     "Person.csv.gz",
@@ -394,17 +402,24 @@ def format_hierarchyid(path: tuple[tuple[int, ...], ...]) -> str:
 # ---------------------------------------------------------------------------- files
 
 
-def _path(directory: Path, name: str) -> Path:
+def _read(directory: Path, name: str) -> bytes:
+    """The content of ``name`` in ``directory``, or of its gzip-compressed copy ``name.gz``."""
     path = directory / name
-    if not path.is_file():
-        raise AdventureWorksError(f"missing AdventureWorks file: {path}")
-    return path
+    if path.is_file():
+        return path.read_bytes()
+    packed = directory / f"{name}.gz"
+    if not name.endswith(".gz") and packed.is_file():
+        try:
+            return gzip.decompress(packed.read_bytes())
+        except (OSError, EOFError):
+            raise AdventureWorksError(f"not a gzip file: {packed}") from None
+    raise AdventureWorksError(f"missing AdventureWorks file: {path}")
 
 
 def _read_tsv(directory: Path, name: str, columns: tuple[str, ...]) -> pl.DataFrame:
     """A header-less, tab-delimited, unquoted file, every column as a string."""
     frame = pl.read_csv(
-        _path(directory, name),
+        io.BytesIO(_read(directory, name)),
         separator="\t",
         has_header=False,
         new_columns=list(columns),
@@ -419,7 +434,7 @@ def _read_tsv(directory: Path, name: str, columns: tuple[str, ...]) -> pl.DataFr
 
 def _lines(directory: Path, name: str, width: int) -> list[list[str]]:
     """A small header-less, tab-delimited, unquoted text file, as lists of fields."""
-    text = _path(directory, name).read_text(encoding="utf-8")
+    text = _read(directory, name).decode("utf-8")
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line:
@@ -448,7 +463,7 @@ def _optional_int(text: str) -> int | None:
 
 def _read_person_names(directory: Path) -> dict[int, tuple[str, str, str]]:
     """(first, middle, last) by BusinessEntityID from the UTF-16 ``+|``/``&|`` Person file."""
-    raw = gzip.decompress(_path(directory, "Person.csv.gz").read_bytes())
+    raw = gzip.decompress(_read(directory, "Person.csv.gz"))
     if not raw.startswith(b"\xff\xfe"):
         raise AdventureWorksError("Person.csv.gz: expected UTF-16LE with a byte order mark")
     records = raw[2:].decode("utf-16-le").split("&|\r\n")
@@ -470,7 +485,7 @@ def _read_person_names(directory: Path) -> dict[int, tuple[str, str, str]]:
 
 
 def _read_orders(directory: Path) -> pl.DataFrame:
-    raw = gzip.decompress(_path(directory, "SalesOrderHeader.csv.gz").read_bytes())
+    raw = gzip.decompress(_read(directory, "SalesOrderHeader.csv.gz"))
     header, _, body = raw.partition(b"\r\n")
     names = tuple(name.strip() for name in header.decode("ascii").split("\t"))
     if names != _ORDER_COLUMNS:
@@ -653,7 +668,7 @@ def _read_customers(
 ) -> tuple[Customer, ...]:
     customers = _read_tsv(directory, "Customer.csv", _CUSTOMER_COLUMNS)
     stores = pl.read_csv(
-        _path(directory, "Store.csv"),
+        io.BytesIO(_read(directory, "Store.csv")),
         separator="\t",
         has_header=False,
         new_columns=list(_STORE_COLUMNS),
@@ -705,8 +720,9 @@ def _read_customers(
     return tuple(sorted(result, key=lambda c: c.customer_id))
 
 
-def load(directory: Path) -> Sample:
-    """Read the AdventureWorks files in ``directory`` (the dataset's ``raw/`` folder)."""
+def load(directory: Path = SHIPPED) -> Sample:
+    """Read the AdventureWorks files in ``directory``: the dataset's ``raw/`` folder, or by
+    default the compressed copy shipped with Pacte."""
     directory = Path(directory)
     if not directory.is_dir():
         raise AdventureWorksError(f"not a directory: {directory}")

@@ -15,13 +15,21 @@ AdventureWorks choices (the issue leaves them open):
 - Every order is a sale: ``SalesOrderNumber`` as external id (source ``adventureworks``),
   ``OrderDate``, ``SubTotal`` rounded half-to-even to cents per order.
 - Customers are named "display name (account number)" (display names are not unique).
-- Quotas are kept in ``SampleQuota`` (one per seller and calendar quarter containing
-  ``QuotaDate``); the planning app reads them through ``selectors.sample_quotas``.
+- Quotas are the sellers' targets: each maps to the calendar quarter containing its
+  ``QuotaDate``, is spread evenly over the quarter's three months (largest remainder, so the
+  quarter sums exactly) on the distributors channel (the channel the sales people sell
+  through), and every fiscal year's quotas are published as its reference
+  (``planning.services.publish_stated_run``), with the year's company target set to their
+  sum; insights, objectives and the targets pages read them as any published target. A year
+  that already has a published reference keeps it, so loading again changes nothing, and
+  restores the quotas of a year whose reference was removed.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +37,11 @@ import polars as pl
 from django.db import transaction
 
 from pacte.accounts.models import Workspace
-from pacte.lib import adventureworks as aw
+from pacte.lib.allocation import largest_remainder
+from pacte.lib.fiscal import Month
 from pacte.sales import ingest, services
-from pacte.sales.models import Channel, CreditRule, ImportJob, SampleQuota
+from pacte.sales.models import Channel, CreditRule, ImportJob
+from pacte.samples import adventureworks as aw
 
 SLUG = "adventureworks"
 HOUSE_EMAIL = f"online.store@{aw.EMAIL_DOMAIN}"
@@ -179,15 +189,6 @@ def _create_org(sample: aw.Sample) -> Workspace:
         position=1,
     )
     CreditRule.objects.create(workspace=ws, channel=ecom, owner=house, kind="split")
-    SampleQuota.objects.bulk_create(
-        SampleQuota(
-            workspace=ws,
-            seller=members[q.sales_person_id],
-            quarter_start=q.quarter_start,
-            amount=q.amount_cents,
-        )
-        for q in sample.quotas
-    )
     record(
         workspace=ws,
         actor=None,
@@ -199,13 +200,73 @@ def _create_org(sample: aw.Sample) -> Workspace:
     return ws
 
 
-def load_adventureworks(directory: Path) -> tuple[Workspace, ImportJob, bool]:
-    """Create the workspace (once) and import every order; returns (workspace, job, created)."""
-    sample = aw.load(directory)
-    ws = Workspace.objects.filter(slug=SLUG).first()
-    created = ws is None
-    if ws is None:
-        ws = _create_org(sample)
+def quota_shares(
+    quotas: Iterable[aw.Quota], seller_ids: Mapping[int, int], channel_id: int
+) -> list[tuple[int, int, int, int]]:
+    """(seller id, channel id, month index, amount) of each quota spread evenly over the three
+    months of its calendar quarter (largest remainder: the quarter sums exactly)."""
+    shares = []
+    for q in quotas:
+        first = Month.of(q.quarter_start).index
+        parts = largest_remainder(q.amount_cents, [1, 1, 1]) if q.amount_cents else [0, 0, 0]
+        shares += [
+            (seller_ids[q.sales_person_id], channel_id, first + i, int(part))
+            for i, part in enumerate(parts)
+        ]
+    return shares
+
+
+def _publish_quotas(ws: Workspace, sample: aw.Sample) -> None:
+    """Each fiscal year's quotas as its published reference, and its company target; a year
+    that already has a published reference keeps it (so loading again changes nothing)."""
+    from pacte.accounts.models import Membership
+    from pacte.planning.models import CascadeRun
+    from pacte.planning.services import calendar_of, publish_stated_run, set_company_target
+
+    emails = {p.email: p.business_entity_id for p in sample.sales_people}
+    seller_ids = {
+        emails[email]: pk
+        for pk, email in Membership.objects.for_workspace(ws)
+        .filter(user__email__in=list(emails))
+        .values_list("pk", "user__email")
+    }
+    channel_id = Channel.objects.for_workspace(ws).get(code=aw.CHANNEL_DISTRIBUTORS).pk
+    published = set(
+        CascadeRun.objects.for_workspace(ws).published().values_list("fiscal_year", flat=True)
+    )
+    cal = calendar_of(ws)
+    by_year: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for share in quota_shares(sample.quotas, seller_ids, channel_id):
+        by_year[cal.year_of(Month.from_index(share[2]))].append(share)
+    for fiscal_year, shares in sorted(by_year.items()):
+        if fiscal_year in published:
+            continue
+        set_company_target(
+            workspace=ws,
+            actor=None,
+            fiscal_year=fiscal_year,
+            amount=sum(share[3] for share in shares),
+        )
+        publish_stated_run(
+            workspace=ws,
+            actor=None,
+            fiscal_year=fiscal_year,
+            shares=shares,
+            source="AdventureWorks",
+        )
+
+
+def load_adventureworks(directory: Path | None = None) -> tuple[Workspace, ImportJob, bool]:
+    """Create the workspace (once) and import every order; returns (workspace, job, created).
+
+    ``directory`` holds the AdventureWorks files; by default the copy shipped with Pacte."""
+    sample = aw.load(aw.SHIPPED if directory is None else directory)
+    with transaction.atomic():
+        ws = Workspace.objects.filter(slug=SLUG).first()
+        created = ws is None
+        if ws is None:
+            ws = _create_org(sample)
+        _publish_quotas(ws, sample)
     frame = order_frame(sample)
     job = services.ingest_frame(
         workspace=ws,

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from pacte.lib import adventureworks as aw
+from pacte.samples import adventureworks as aw
 
 AW_DIR = Path(
     os.environ.get("PACTE_AW_DIR")
@@ -499,3 +499,96 @@ def test_bad_subtotal_is_reported_with_its_line(tmp_path):
     orders = aw._read_orders(tmp_path)
     assert orders["subtotal_e4"].to_list() == [105_000, 101_234]
     assert orders["subtotal_cents"].to_list() == [1050, 1012]
+
+
+def test_a_compressed_copy_that_is_not_gzip_is_a_clear_error(tmp_path):
+    (tmp_path / "SalesPerson.csv.gz").write_bytes(b"not gzip")
+    with pytest.raises(aw.AdventureWorksError, match="not a gzip file"):
+        aw._lines(tmp_path, "SalesPerson.csv", 9)
+
+
+# --------------------------------------------------------------------- the shipped copy
+
+
+def _content(directory: Path, name: str) -> bytes:
+    """A file's content as the data set holds it, read without the module under test."""
+    path = directory / name
+    if path.is_file():
+        return path.read_bytes()
+    return gzip.decompress((directory / f"{name}.gz").read_bytes())
+
+
+def test_the_shipped_copy_holds_every_file_compressed_with_its_licence():
+    shipped = aw.SHIPPED
+    for name in aw.FILES:
+        stored = name if name.endswith(".gz") else f"{name}.gz"
+        assert (shipped / stored).is_file(), stored
+        assert not (shipped / name).is_file() or name == stored, f"{name} is not compressed"
+    licence = (shipped / "LICENSE").read_text(encoding="utf-8")
+    assert "MIT License" in licence
+    assert "Copyright (c) Microsoft Corporation." in licence
+    assert "Permission is hereby granted, free of charge" in licence
+
+
+@needs_data
+def test_the_shipped_copy_is_byte_for_byte_the_data_set():
+    for name in aw.FILES:
+        assert _content(aw.SHIPPED, name) == (AW_DIR / name).read_bytes(), name
+
+
+@needs_data
+def test_the_shipped_copy_gives_the_same_figures(sample):
+    shipped = aw.load()
+    assert shipped.people == sample.people
+    assert shipped.territories == sample.territories
+    assert shipped.sales_territory_history == sample.sales_territory_history
+    assert shipped.customers == sample.customers
+    assert shipped.quotas == sample.quotas
+    assert shipped.orders.equals(sample.orders)
+
+
+def test_the_shipped_copy_figures_match_sums_read_from_its_files():
+    """Without the data set's folder (a fresh clone): totals of the shipped copy against sums
+    computed here from its own files with csv, gzip and Decimal."""
+    packed = _content(aw.SHIPPED, "SalesOrderHeader.csv.gz")
+    text = gzip.decompress(packed).decode("ascii").replace("\r\n", "\n")
+    reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = [name.strip() for name in next(reader)]
+    cents: dict[str, int] = defaultdict(int)
+    per_person: dict[int, int] = defaultdict(int)
+    for values in reader:
+        row = dict(zip(header, values, strict=True))
+        amount = to_cents(Decimal(row["SubTotal"]))
+        cents[channel_of(row)] += amount
+        if row["SalesPersonID"]:
+            per_person[int(row["SalesPersonID"])] += amount
+    quota_rows = [
+        line.split("\t")
+        for line in _content(aw.SHIPPED, "SalesPersonQuotaHistory.csv").decode("ascii").split("\n")
+        if line
+    ]
+    sample = aw.load()
+    totals = dict(sample.orders.group_by("channel").agg(pl.col("subtotal_cents").sum()).iter_rows())
+    assert totals == cents
+    people = (
+        sample.orders.drop_nulls("sales_person_id")
+        .group_by("sales_person_id")
+        .agg(pl.col("subtotal_cents").sum())
+    )
+    assert dict(people.iter_rows()) == per_person
+    assert len(sample.quotas) == len(quota_rows) == 163
+    assert sum(q.amount_cents for q in sample.quotas) == sum(
+        to_cents(Decimal(r[3])) for r in quota_rows
+    )
+
+
+def test_every_shipped_file_is_package_data():
+    """The wheel carries the copy: pyproject's package-data globs cover every shipped file."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[3]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["pacte.samples"]
+    package = root / "pacte" / "samples"
+    covered = {path for pattern in globs for path in package.glob(pattern)}
+    assert covered == {path for path in aw.SHIPPED.iterdir() if path.is_file()}

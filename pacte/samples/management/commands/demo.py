@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test.utils import override_settings
 
-from pacte import demo
 from pacte.accounts.models import Workspace
+from pacte.samples import demo
 
 
 class Command(BaseCommand):
