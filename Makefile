@@ -58,7 +58,11 @@ run: install locale/fr/LC_MESSAGES/django.mo
 	$(BIN)/pacte collectstatic --no-input -v0
 	$(BIN)/pacte demo
 	@echo ""
-	@echo "Pacte is serving http://$(HOST):$(PORT) (Ctrl-C to stop)"
+	@echo "Pacte is serving http://$(HOST):$(PORT) with one background worker (Ctrl-C to stop)"
+	@rm -rf "$${PACTE_METRICS_DIR:-$${PACTE_VAR_DIR:-var}/metrics}"
+	@# The worker (and its scheduler) runs in a process group of its own, stopped when granian is.
+	@setsid $(BIN)/pacte worker --with-scheduler & worker=$$!; \
+	trap 'kill -TERM -- -$$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads 4 --backpressure 16 --log-level warning pacte.wsgi:application
 
 lint: install-dev

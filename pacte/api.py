@@ -111,6 +111,7 @@ def _register() -> None:
     from pacte.accounts.api import router as accounts_router
     from pacte.audit.api import router as audit_router
     from pacte.insights.api import router as insights_router
+    from pacte.jobs.api import router as jobs_router
     from pacte.objectives.api import router as objectives_router
     from pacte.org.api import router as org_router
     from pacte.planning.api import router as planning_router
@@ -123,6 +124,7 @@ def _register() -> None:
     api.add_router("/targets", planning_router)
     api.add_router("/objectives", objectives_router)
     api.add_router("/insights", insights_router)
+    api.add_router("/jobs", jobs_router)
 
 
 _register()

@@ -1,11 +1,13 @@
 """Pacte's settings, driven by environment variables (documented in ``.env.example``).
 
-With no environment at all Pacte runs on SQLite in ``var/`` with in-process tasks.
+With no environment at all Pacte runs on SQLite in ``var/``; background work runs in
+``pacte worker`` processes (``make run`` starts one).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -14,7 +16,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from pacte.encryption import development_key, parse_keys
-from pacte.env import env_bool, env_choice, env_int, env_list, env_str
+from pacte.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from pacte.logs import logging_config
 from pacte.proxy import parse_networks
 
@@ -50,7 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
     "pacte.accounts",
+    "pacte.jobs",
     "pacte.org",
     "pacte.audit",
     "pacte.sales",
@@ -64,6 +68,7 @@ MIDDLEWARE = [
     "pacte.proxy.TrustedProxyMiddleware",
     "pacte.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "pacte.jobs.metrics.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -129,6 +134,9 @@ def _sqlite(path: str) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Kept open like PostgreSQL's: a worker otherwise reconnects (and re-runs the PRAGMAs)
+        # at every job, and is three times slower for small jobs.
+        "CONN_MAX_AGE": env_int("PACTE_DB_CONN_MAX_AGE", 60),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -269,16 +277,42 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PACTE_MAX_REQUEST_BYTES", 50 * 1024 * 102
 PACTE_MAX_IMPORT_COLUMNS = env_int("PACTE_MAX_IMPORT_COLUMNS", 500)
 WHITENOISE_USE_FINDERS = PACTE_ENV != "production"
 
+# Background work: the database backend of Django's tasks framework (django-tasks-db, which
+# pacte.jobs.backend extends to wake idle workers at once on PostgreSQL), run by
+# ``pacte worker`` processes on any machine that reaches the database (see docs/deployment.md).
+# The test suite runs tasks immediately unless a test starts real workers.
 TASKS = {
     "default": {
         "BACKEND": env_str(
             "PACTE_TASKS_BACKEND",
             "django.tasks.backends.immediate.ImmediateBackend"
             if PACTE_ENV == "test"
-            else "pacte.tasks_backend.ThreadBackend",
+            else "pacte.jobs.backend.DatabaseBackend",
         )
     }
 }
+# A worker writes a heartbeat this often; a running job whose worker has not been seen for the
+# lease is taken up again by another worker (a killed process, a lost machine).
+PACTE_WORKER_HEARTBEAT_SECONDS = env_float("PACTE_WORKER_HEARTBEAT_SECONDS", 10.0)
+PACTE_JOB_LEASE_SECONDS = env_float("PACTE_JOB_LEASE_SECONDS", 120.0)
+# How often an idle worker looks for a new job.
+PACTE_WORKER_POLL_SECONDS = env_float("PACTE_WORKER_POLL_SECONDS", 0.5)
+# Attempts of a job (first run included) through transient errors and lost workers, and the
+# wait before the first retry (doubled at each attempt, at most 10 minutes).
+PACTE_JOB_MAX_ATTEMPTS = env_int("PACTE_JOB_MAX_ATTEMPTS", 5)
+PACTE_JOB_RETRY_SECONDS = env_float("PACTE_JOB_RETRY_SECONDS", 10.0)
+# How often the scheduler looks for due schedules.
+PACTE_SCHEDULER_SECONDS = env_float("PACTE_SCHEDULER_SECONDS", 30.0)
+# /healthz fails when a job has waited longer than this (or jobs wait and no worker is alive).
+PACTE_HEALTH_MAX_WAIT_SECONDS = env_float("PACTE_HEALTH_MAX_WAIT_SECONDS", 600.0)
+# /metrics answers only to "Authorization: Bearer <token>" (404 while unset).
+PACTE_METRICS_TOKEN = env_str("PACTE_METRICS_TOKEN")
+# Request metrics of the web processes of one machine are summed through this folder
+# (prometheus_client's multiprocess mode); empty it when the web server starts.
+PACTE_METRICS_DIR = Path(env_str("PACTE_METRICS_DIR", str(VAR_DIR / "metrics")))
+PACTE_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+# prometheus_client picks its multiprocess mode from this variable when first imported.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PACTE_METRICS_DIR)
 
 # One process's memory by default; Redis, shared by every process, when PACTE_REDIS_URL is set.
 # When Redis does not answer, pages compute their figures (a miss) and /healthz says "degraded".
@@ -347,6 +381,10 @@ if PACTE_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         f"PACTE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {PACTE_LOG_LEVEL!r}"
     )
 LOGGING = logging_config(form=PACTE_LOG_FORMAT, level=PACTE_LOG_LEVEL, access=PACTE_ACCESS_LOG)
+# A worker says what it does (started, jobs retried, lost, failed) at INFO; django-tasks-db's
+# own lines are left to failures.
+LOGGING["loggers"]["pacte.jobs"] = {"level": "INFO"}
+LOGGING["loggers"]["django_tasks_db"] = {"level": "WARNING"}
 if PACTE_LOG_FORMAT == "json":
     logging.captureWarnings(True)  # Python's warnings become log records (JSON) too
 

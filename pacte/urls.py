@@ -3,10 +3,13 @@ from django.urls import include, path
 from pacte import views
 from pacte.accounts import views as account_views
 from pacte.api import api
+from pacte.jobs import metrics as job_metrics
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    path("metrics", job_metrics.metrics, name="metrics"),
+    path("settings/schedules/", include("pacte.jobs.urls")),
     path("favicon.ico", views.favicon, name="favicon"),
     path("account/", include("pacte.accounts.urls")),
     path("sso/", include("pacte.accounts.sso_urls")),

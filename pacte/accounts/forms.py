@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts import signin, throttle
-from pacte.accounts.models import Language, ProviderKind, Role, User
+from pacte.accounts.models import Language, ProviderKind, Role, User, time_zones
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -82,6 +82,16 @@ class WorkspaceForm(forms.Form):
     leaderboard_enabled = forms.BooleanField(
         label=_("Sellers see each other's individual figures"), required=False
     )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Digests, reminders and snapshots run at their day and hour in this zone."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(z, z) for z in sorted(time_zones())]
 
 
 class ProviderForm(forms.Form):

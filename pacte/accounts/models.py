@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -19,6 +22,19 @@ if TYPE_CHECKING:
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     FRENCH = "fr", _("French")
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name known to this system (``Europe/Paris``)."""
+    if value not in time_zones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone (e.g. Europe/Paris)."), params={"value": value}
+        )
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 class Workspace(models.Model):
@@ -48,6 +64,10 @@ class Workspace(models.Model):
         help_text=_("Targets are rounded to multiples of this amount, in cents."),
     )
     leaderboard_enabled = models.BooleanField(_("sellers see each other's figures"), default=False)
+    # Schedules (digests, reminders, snapshots) run at their day and hour in this zone.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Bumped (one UPDATE, in the same transaction) by every change to the sales cube; keys the
     # insights cache. Never written by save(): a stale object must not roll it back.

@@ -30,6 +30,7 @@ class WorkspaceOut(Schema):
     fiscal_year_start_month: int
     rounding_unit: int
     leaderboard_enabled: bool
+    time_zone: str
 
 
 class WorkspacePatch(Schema):
@@ -38,6 +39,7 @@ class WorkspacePatch(Schema):
     fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
     rounding_unit: int | None = Field(None, ge=1, le=10**12)
     leaderboard_enabled: bool | None = None
+    time_zone: str | None = Field(None, min_length=1, max_length=64)
 
 
 class TokenIn(Schema):

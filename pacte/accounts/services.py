@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ WORKSPACE_FIELDS = (
     "fiscal_year_start_month",
     "rounding_unit",
     "leaderboard_enabled",
+    "time_zone",
 )
 
 
@@ -74,7 +76,11 @@ def update_workspace(*, workspace: Workspace, actor: Membership, **changes: obje
     before = snapshot(workspace, WORKSPACE_FIELDS)
     for key, value in changes.items():
         setattr(workspace, key, value)
-    workspace.full_clean()
+    try:
+        workspace.full_clean()
+    except ValidationError as exc:
+        field, errors = next(iter(exc.message_dict.items()))
+        raise DomainError(" ".join(errors), code="invalid", field=field) from None
     after = snapshot(workspace, WORKSPACE_FIELDS)
     if after != before:
         workspace.save()

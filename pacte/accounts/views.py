@@ -32,6 +32,7 @@ from pacte.accounts.sessions import (
     signed_in_with,
 )
 from pacte.errors import DomainError
+from pacte.jobs.health import jobs_health
 
 
 def provider_for_email(email: str) -> IdentityProvider | None:
@@ -181,13 +182,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         database = "unavailable"
     cache = cache_backend.health()  # pages still work without it: not a reason for a 503
-    status = 200 if database == "ok" else 503
+    jobs, jobs_ok = jobs_health() if database == "ok" else ({"status": "unavailable"}, False)
+    status = 200 if database == "ok" and jobs_ok else 503
     return JsonResponse(
         {
             "status": "ok" if status == 200 and cache == "ok" else "degraded",
             "database": database,
             "engine": connection.vendor,
             "cache": cache,
+            "jobs": jobs,
         },
         status=status,
     )
@@ -273,7 +276,14 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
 def workspace_settings(request: MemberRequest) -> HttpResponse:
     """Workspace set-up for admins and executives (audited through the service)."""
     workspace = request.member.workspace
-    fields = ("name", "language", "fiscal_year_start_month", "rounding_unit", "leaderboard_enabled")
+    fields = (
+        "name",
+        "language",
+        "fiscal_year_start_month",
+        "rounding_unit",
+        "leaderboard_enabled",
+        "time_zone",
+    )
     form = WorkspaceForm(request.POST or None, initial={f: getattr(workspace, f) for f in fields})
     if request.method == "POST" and form.is_valid():
         try:

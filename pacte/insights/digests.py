@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.conf import settings
@@ -66,8 +66,13 @@ def send_digests(
     workspace: Workspace | None = None,
     write: Callable[[str], None] = print,
     dry_run: bool = False,
+    skip: Collection[int] = (),
+    sent: Callable[[Membership], object] | None = None,
 ) -> dict[str, int]:
-    """Send every active member their digest; skip (with a line) who has no e-mail or opted out."""
+    """Send every active member their digest; skip (with a line) who has no e-mail or opted out.
+
+    ``skip`` are member ids already served (a scheduled run taken up again); ``sent`` is called
+    after each e-mail goes out (the run records it)."""
     counts = {"sent": 0, "skipped": 0}
     workspaces = [workspace] if workspace else list(Workspace.objects.all())
     connection = get_connection()
@@ -82,6 +87,8 @@ def send_digests(
             "user", "workspace"
         )
         for member in members.order_by("name"):
+            if member.pk in skip:
+                continue
             if member.pk in opted_out:
                 write(f"skipped {member.name} ({ws.slug}): opted out of the digest")
                 counts["skipped"] += 1
@@ -97,6 +104,8 @@ def send_digests(
                 body = render_to_string("insights/digest.txt", context)
             if not dry_run:
                 EmailMessage(subject, body, to=[member.user.email], connection=connection).send()
+                if sent is not None:
+                    sent(member)
             write(f"sent {member.name} <{member.user.email}> ({language})")
             counts["sent"] += 1
     return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -261,6 +261,13 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
             _(
                 "To close the gap of FY%(fy)s, %(actor)s asks whether you could add %(amount)s "
                 "to your objective. Your objective is unchanged until you revise it."
+            ),
+        ),
+        "period_closed": (
+            _("Q%(quarter)s FY%(fy)s is closed"),
+            _(
+                "Q%(quarter)s FY%(fy)s is closed: you reached %(amount)s of the %(reference)s "
+                "your objective puts in it. Say in your next check-in what changes next quarter."
             ),
         ),
         "reminder": (
@@ -1020,8 +1027,17 @@ def check_in(
 # --------------------------------------------------------------------------- reminders
 
 
-def remind(*, workspace: Workspace, fiscal_year: int) -> int:
-    """Notify active sellers who have not proposed for ``fiscal_year``; returns how many."""
+def remind(
+    *,
+    workspace: Workspace,
+    fiscal_year: int,
+    exclude: Collection[int] = (),
+    notified: Callable[[list[Membership]], object] | None = None,
+) -> int:
+    """Notify active sellers who have not proposed for ``fiscal_year``; returns how many.
+
+    ``exclude`` are member ids to leave out (already reminded by this scheduled run);
+    ``notified`` receives the reminded members inside the notifications' transaction."""
     window = window_of(workspace, fiscal_year)
     done = Objective.objects.filter(workspace=workspace, fiscal_year=fiscal_year).exclude(
         status=Status.DRAFT
@@ -1031,9 +1047,10 @@ def remind(*, workspace: Workspace, fiscal_year: int) -> int:
         .active()
         .filter(is_seller=True)
         .exclude(pk__in=done.values("seller_id"))
+        .exclude(pk__in=list(exclude))
         .select_related("user", "workspace")
     )
-    count = 0
+    reminded = []
     with transaction.atomic():
         for seller in pending:
             notify(
@@ -1045,5 +1062,59 @@ def remind(*, workspace: Workspace, fiscal_year: int) -> int:
                 },
                 url=reverse("objectives:mine") + f"?fy={fiscal_year}",
             )
-            count += 1
-    return count
+            reminded.append(seller)
+        if notified is not None:
+            notified(reminded)
+    return len(reminded)
+
+
+def remind_below_objective(
+    *,
+    workspace: Workspace,
+    fiscal_year: int,
+    quarter: int,
+    exclude: Collection[int] = (),
+    notified: Callable[[list[Membership]], object] | None = None,
+) -> int:
+    """After a quarter closes: notify each active seller whose actual for it is below the part
+    of their agreed objective phased into it; returns how many."""
+    from pacte.objectives.references import actuals_for, calendar_of
+
+    cal = calendar_of(workspace)
+    months = cal.quarter(fiscal_year, quarter).month_indexes
+    first = cal.first_month_index(fiscal_year)
+    part = slice(months.start - first, months.stop - first)
+    objectives = {
+        o.seller_id: o
+        for o in Objective.objects.filter(
+            workspace=workspace,
+            fiscal_year=fiscal_year,
+            status=Status.AGREED,
+            seller__is_active=True,
+        )
+        .exclude(seller_id__in=list(exclude))
+        .select_related("seller__user", "seller__workspace")
+    }
+    actuals = actuals_for(workspace, fiscal_year, objectives)
+    reminded = []
+    with transaction.atomic():
+        for seller_id, objective in objectives.items():
+            committed = sum(int(m) for m in (objective.months or [])[part])
+            actual = sum(actuals[seller_id].by_month[part]) if seller_id in actuals else 0
+            if committed <= 0 or actual >= committed:
+                continue
+            notify(
+                recipient=objective.seller,
+                kind="period_closed",
+                params={
+                    "fy": fiscal_year,
+                    "quarter": quarter,
+                    "amount": actual,
+                    "reference": committed,
+                },
+                url=reverse("objectives:mine") + f"?fy={fiscal_year}",
+            )
+            reminded.append(objective.seller)
+        if notified is not None:
+            notified(reminded)
+    return len(reminded)

@@ -76,6 +76,18 @@ FILE_REASONS: dict[str, Any] = {
     "cancelled": _("The import was cancelled; nothing was written."),
     "has_errors": _("Some lines are wrong; nothing was written. Fix them and import again."),
     "too_many_errors": _("Too many wrong lines; nothing was written."),
+    "job_failed": _(
+        "The import stopped on an unexpected error; nothing was written. Try again, and tell "
+        "your administrator if it happens again."
+    ),
+    "retries_exhausted": _(
+        "The import could not finish: the database kept failing after several attempts. "
+        "Nothing was written; try again later."
+    ),
+    "worker_lost": _(
+        "The import was interrupted several times (the process running it stopped). Nothing "
+        "was written; try again, and tell your administrator if it happens again."
+    ),
 }
 
 

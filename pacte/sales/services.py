@@ -25,6 +25,7 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record, record_many, snapshot
 from pacte.errors import DomainError, StaleVersion
 from pacte.insights.tasks import warm_overview
+from pacte.jobs.queue import withdraw
 from pacte.lib import tabular
 from pacte.org.selectors import root_unit
 from pacte.sales import ingest
@@ -274,16 +275,42 @@ def _check_formats(path: str, mapping: dict[str, str], date_order: str, amount_s
 
 
 def request_cancel(*, job: ImportJob) -> ImportJob:
-    """Ask a running import to stop; it stops before writing anything."""
-    ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    """Ask an import to stop: a queued one never runs (its job leaves the queue); a running one
+    stops at its next chunk, or before storing, and writes nothing. An import that finished in
+    the meantime is left as it is."""
+    from pacte.sales.tasks import run_import_task
+
+    unfinished = (
+        ImportStatus.MAPPING,
+        ImportStatus.QUEUED,
+        ImportStatus.RUNNING,
+        ImportStatus.STORING,
+    )
+    ImportJob.objects.filter(pk=job.pk, status__in=unfinished).update(cancel_requested=True)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.status in (ImportStatus.MAPPING, ImportStatus.QUEUED):
             job.status = ImportStatus.CANCELLED
             job.message_code = "cancelled"
+            job.message = file_message("cancelled")
             job.finished_at = timezone.now()
             job.save()
+            withdraw(run_import_task, job.pk)
     return job
+
+
+def fail_import(*, job_id: int, code: str) -> None:
+    """End an import that cannot finish (its job failed for good) as failed, with the message
+    of ``code`` in the language of who started it. Nothing was written: an import is one
+    transaction. A finished or deleted job is left alone."""
+    job = (
+        ImportJob.objects.select_related("workspace", "created_by__user").filter(pk=job_id).first()
+    )
+    if job is None or job.is_finished:
+        return
+    creator = job.created_by.user.language if job.created_by else ""
+    with translation.override(creator or job.workspace.language or settings.LANGUAGE_CODE):
+        _finish(job, ImportStatus.FAILED, code)
 
 
 class Cancelled(Exception):

@@ -4,7 +4,8 @@ The generic access test (``pacte/tests/test_access.py``) walks every URL pattern
 operation and fails on any route missing here, so a new route is covered the day it is added.
 
 Each entry says:
-- ``rule``: ``public`` (anyone), ``member`` (any member of the workspace), or a tuple of roles;
+- ``rule``: ``public`` (anyone), ``operator`` (a bearer token from the environment: 401 or 404
+  for anyone else), ``member`` (any member of the workspace), or a tuple of roles;
 - ``obj``: how to build the route's ids from the cast (``None`` when it has none);
 - ``body``: a valid request body for the API (so that a refusal is about access, not input).
 """
@@ -47,6 +48,7 @@ def token(c: Cast) -> dict[str, Any]:
 PAGES: dict[str, Route] = {
     "home": Route("member"),
     "healthz": Route("public"),
+    "metrics": Route("operator"),
     "favicon": Route("public"),
     "accounts:login": Route("public"),
     "accounts:logout": Route("public"),

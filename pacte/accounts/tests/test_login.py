@@ -96,11 +96,13 @@ def test_admin_changes_workspace_settings_with_an_audit_event(cast: Cast, login)
             "language": "fr",
             "fiscal_year_start_month": "7",
             "rounding_unit": "100000",
+            "time_zone": "America/Montreal",
         },
     )
     assert response.status_code == 302
     cast.workspace.refresh_from_db()
     assert (cast.workspace.fiscal_year_start_month, cast.workspace.rounding_unit) == (7, 100000)
+    assert cast.workspace.time_zone == "America/Montreal"
     event = AuditEvent.objects.get(workspace=cast.workspace, action="workspace.updated")
     assert event.before["fiscal_year_start_month"] == 1
     assert event.after["fiscal_year_start_month"] == 7

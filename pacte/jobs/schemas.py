@@ -1,0 +1,39 @@
+import datetime
+import uuid
+
+from ninja import Field, Schema
+
+
+class RunOut(Schema):
+    due_at: datetime.datetime
+    status: str
+    status_label: str
+    count: int | None
+    message_code: str
+    message: str
+    finished_at: datetime.datetime | None
+
+
+class ScheduleOut(Schema):
+    uuid: uuid.UUID
+    kind: str
+    label: str
+    every: str
+    enabled: bool
+    weekday: int
+    day: int
+    hour: int
+    minute: int
+    time_zone: str
+    version: int
+    last_run: RunOut | None
+    next_run: datetime.datetime | None
+
+
+class SchedulePatch(Schema):
+    version: int | None = None
+    enabled: bool | None = None
+    weekday: int | None = Field(None, ge=0, le=6)
+    day: int | None = Field(None, ge=1, le=28)
+    hour: int | None = Field(None, ge=0, le=23)
+    minute: int | None = Field(None, ge=0, le=59)

@@ -1,0 +1,69 @@
+"""What the objectives schedules run (see ``pacte.jobs.kinds``): reminders while the
+objective-setting window is open, and reminders after a quarter closes. A run taken up again
+after its worker died skips the members it already reminded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pacte.accounts.models import Membership
+from pacte.jobs.models import Delivery, ScheduleRun
+from pacte.jobs.scheduler import zone_of
+
+
+def _served(run: ScheduleRun) -> set[int]:
+    return set(Delivery.objects.filter(run=run).values_list("member_id", flat=True))
+
+
+def _record(run: ScheduleRun) -> Callable[[list[Membership]], None]:
+    def record(members: list[Membership]) -> None:
+        Delivery.objects.bulk_create(
+            [Delivery(run=run, member=m) for m in members], ignore_conflicts=True
+        )
+
+    return record
+
+
+def remind_in_window(run: ScheduleRun) -> int:
+    """Remind the sellers who have not proposed yet, when a window is open on the slot's day
+    (in the workspace's time zone); otherwise nothing to do ("no_window")."""
+    from pacte.objectives.models import Window
+    from pacte.objectives.services import remind
+
+    day = run.due_at.astimezone(zone_of(run.workspace)).date()
+    window = (
+        Window.objects.filter(workspace=run.workspace, opens_on__lte=day, closes_on__gte=day)
+        .order_by("fiscal_year")
+        .first()
+    )
+    if window is None:
+        run.message_code = "no_window"
+        return 0
+    return remind(
+        workspace=run.workspace,
+        fiscal_year=window.fiscal_year,
+        exclude=_served(run),
+        notified=_record(run),
+    )
+
+
+def remind_period_close(run: ScheduleRun) -> int:
+    """Remind the sellers below their objective for the fiscal quarter that closed before the
+    slot's day."""
+    from pacte.lib.fiscal import Month
+    from pacte.objectives.references import calendar_of
+    from pacte.objectives.services import remind_below_objective
+
+    cal = calendar_of(run.workspace)
+    day = run.due_at.astimezone(zone_of(run.workspace)).date()
+    closed = Month.of(day).shift(-1)
+    if cal.month_number_in_year(closed) % 3:
+        run.message_code = "no_quarter"  # the schedule's day is not after a quarter's end
+        return 0
+    return remind_below_objective(
+        workspace=run.workspace,
+        fiscal_year=cal.year_of(closed),
+        quarter=cal.quarter_of(closed),
+        exclude=_served(run),
+        notified=_record(run),
+    )
