@@ -1,6 +1,6 @@
 """Storing a cascade run: 100,000 sellers × 5 channels × 12 months (quick: 1,000 sellers).
 
-Measured: ``pacte.planning.services.store_cells`` — from the integer arrays of a
+Measured: ``pacte.planning.storage.store_cells`` — from the integer arrays of a
 ``CascadeResult`` to committed rows of ``planning_cascadeshare`` (with its index: the
 composite primary key on SQLite, a BRIN index summarised before the commit on PostgreSQL)
 plus the unit rollups, in one transaction. Baseline, in the same run on the same rows: a
@@ -117,7 +117,7 @@ def _cascade(seed: dict[str, Any], sellers: int) -> Any:
 def _measure(using: str, sellers: int) -> tuple[float, float, int]:
     from django.db import connections, transaction
 
-    from pacte.planning.services import store_cells
+    from pacte.planning.storage import store_cells
 
     seed = _seed(using, sellers)
     result, seller_unit = _cascade(seed, sellers)

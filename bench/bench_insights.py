@@ -117,10 +117,11 @@ def _company(slug: str, sellers: int, sales_total: int, seed: int):
 def _quotas(ws, seller_ids, months, monthly: float, rng) -> None:
     """Targets: a quarterly quota per seller, spread evenly over the quarter's months on the
     first channel and published as each fiscal year's stated targets
-    (``planning.services.publish_stated_run``), for every calendar quarter of the sales and
+    (``planning.runs.publish_stated_run``), for every calendar quarter of the sales and
     the year after, around each seller's expected sales (80–130 %), so that attainment, the
     heat map and the ranking of every seller have figures to show."""
-    from pacte.planning.services import calendar_of, publish_stated_run
+    from pacte.planning.runs import publish_stated_run
+    from pacte.planning.services import calendar_of
     from pacte.sales.models import Channel
 
     channel = Channel.objects.filter(workspace=ws).order_by("code").values_list("pk", flat=True)[0]

@@ -11,9 +11,16 @@ from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.org.selectors import subtree_ids
-from pacte.planning import selectors, services
+from pacte.planning import cascade, selectors, services
 from pacte.planning.labels import calendar_rows
 from pacte.planning.models import CascadeRun, CascadeShare, Leave
+from pacte.planning.runs import (
+    ANY_REFERENCE,
+    compare_runs,
+    create_run,
+    publish_run,
+    rerun_for_target,
+)
 from pacte.planning.schemas import (
     CalendarOut,
     CapacityIn,
@@ -150,9 +157,9 @@ def preview(request: HttpRequest, payload: CascadeIn) -> dict[str, Any]:
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
     currency = member.workspace.currency
-    params = services.parse_params(_parameters(payload, currency), currency=currency)
-    computed = services.compute(workspace=member.workspace, fiscal_year=fy, params=params)
-    return services.summarise(computed)
+    params = cascade.parse_params(_parameters(payload, currency), currency=currency)
+    computed = cascade.compute(workspace=member.workspace, fiscal_year=fy, params=params)
+    return cascade.summarise(computed)
 
 
 @router.get("/runs", response=list[RunOut], summary="Cascade runs (executives and admins)")
@@ -171,7 +178,7 @@ def run_create(request: HttpRequest, payload: CascadeIn) -> tuple[int, dict[str,
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
-    run = services.create_run(
+    run = create_run(
         workspace=member.workspace,
         actor=member,
         fiscal_year=fy,
@@ -326,14 +333,14 @@ def run_publish(
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
-    run = services.publish_run(
+    run = publish_run(
         run=run,
         actor=member,
         version=payload.version if payload else None,
         replaces=(
             payload.replaces
             if payload is not None and "replaces" in payload.model_fields_set
-            else services.ANY_REFERENCE
+            else ANY_REFERENCE
         ),
     )
     return _run_out(run)
@@ -383,7 +390,7 @@ def run_rerun(request: HttpRequest, run_id: str) -> tuple[int, dict[str, Any]]:
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
-    return 201, _run_out(services.rerun_for_target(run=run, actor=member))
+    return 201, _run_out(rerun_for_target(run=run, actor=member))
 
 
 @router.get(
@@ -396,7 +403,7 @@ def compare(request: HttpRequest, run_id: str, other_id: str) -> dict[str, Any]:
     run_a = selectors.get_run_for(member, run_id)
     run_b = selectors.get_run_for(member, other_id)
     require_role(member, *ADMIN_ROLES)
-    return {"a": run_a.uuid, "b": run_b.uuid, "rows": services.compare_runs(run_a, run_b)}
+    return {"a": run_a.uuid, "b": run_b.uuid, "rows": compare_runs(run_a, run_b)}
 
 
 @router.get(

@@ -18,7 +18,7 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
-from pacte.planning import selectors, services
+from pacte.planning import cascade, runs, selectors, services
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
     calendar_rows,
@@ -174,7 +174,7 @@ def editor(request: MemberRequest) -> HttpResponse:
     form = _cascade_form(request, fy, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.create_run(
+            run = runs.create_run(
                 workspace=member.workspace,
                 actor=member,
                 fiscal_year=fy,
@@ -213,12 +213,12 @@ def preview(request: MemberRequest) -> HttpResponse:
         if not form.is_valid():
             errors = [str(e) for errs in form.errors.values() for e in errs]
             raise DomainError("; ".join(errors), code="invalid")
-        computed = services.compute(
+        computed = cascade.compute(
             workspace=member.workspace,
             fiscal_year=fy,
-            params=services.parse_params(form.parameters(), currency=member.workspace.currency),
+            params=cascade.parse_params(form.parameters(), currency=member.workspace.currency),
         )
-        summary = services.summarise(computed, seller_limit=500)
+        summary = cascade.summarise(computed, seller_limit=500)
         context = {"summary": summary, "chart": _chart_data(summary, member.workspace.currency)}
     except DomainError as exc:
         context = {"error": exc.message}
@@ -315,7 +315,7 @@ def publish(request: MemberRequest, uuid: str) -> HttpResponse:
         return redirect("planning:publish", uuid=cascade.uuid)
     version = request.POST.get("version")
     try:
-        services.publish_run(
+        runs.publish_run(
             run=cascade,
             actor=member,
             version=int(version) if version else None,
@@ -341,7 +341,7 @@ def rerun(request: MemberRequest, uuid: str) -> HttpResponse:
     member = request.member
     cascade = selectors.get_run_for(member, uuid)
     try:
-        new = services.rerun_for_target(run=cascade, actor=member)
+        new = runs.rerun_for_target(run=cascade, actor=member)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("planning:run", uuid=cascade.uuid)
@@ -362,7 +362,7 @@ def compare(request: MemberRequest) -> HttpResponse:
         return _bad_input(request, DomainError(_("Choose two runs to compare."), code="required"))
     run_a = selectors.get_run_for(member, a_id)
     run_b = selectors.get_run_for(member, b_id)
-    rows = services.compare_runs(run_a, run_b)
+    rows = runs.compare_runs(run_a, run_b)
     return render(
         request,
         "planning/compare.html",

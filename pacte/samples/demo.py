@@ -464,6 +464,7 @@ def load_plans(
     from pacte.objectives.references import references_for
     from pacte.planning import services as planning
     from pacte.planning.models import CascadeRun
+    from pacte.planning.runs import create_run, publish_run
     from pacte.sales.models import CubeCell
 
     if CascadeRun.objects.filter(workspace=workspace).exists():
@@ -490,7 +491,7 @@ def load_plans(
         planning.set_company_target(
             workspace=workspace, actor=executive, fiscal_year=year, amount=amount
         )
-        run = planning.create_run(
+        run = create_run(
             workspace=workspace,
             actor=executive,
             fiscal_year=year,
@@ -501,7 +502,7 @@ def load_plans(
                 "phasing": "seasonal",
             },
         )
-        planning.publish_run(run=run, actor=executive)
+        publish_run(run=run, actor=executive)
         runs += 1
     rng = random.Random(seed)
     sellers = list(

@@ -19,7 +19,7 @@ AdventureWorks choices (the issue leaves them open):
   ``QuotaDate``, is spread evenly over the quarter's three months (largest remainder, so the
   quarter sums exactly) on the distributors channel (the channel the sales people sell
   through), and every fiscal year's quotas are published as its reference
-  (``planning.services.publish_stated_run``), with the year's company target set to their
+  (``planning.runs.publish_stated_run``), with the year's company target set to their
   sum; insights, objectives and the targets pages read them as any published target. A year
   that already has a published reference keeps it, so loading again changes nothing, and
   restores the quotas of a year whose reference was removed.
@@ -221,7 +221,8 @@ def _publish_quotas(ws: Workspace, sample: aw.Sample) -> None:
     that already has a published reference keeps it (so loading again changes nothing)."""
     from pacte.accounts.models import Membership
     from pacte.planning.models import CascadeRun
-    from pacte.planning.services import calendar_of, publish_stated_run, set_company_target
+    from pacte.planning.runs import publish_stated_run
+    from pacte.planning.services import calendar_of, set_company_target
 
     emails = {p.email: p.business_entity_id for p in sample.sales_people}
     seller_ids = {

@@ -65,7 +65,7 @@ def sales(cast: Cast, cell: Callable[..., CubeCell]) -> Cast:
 def publish_quotas(cast: Cast, quotas: list[tuple[Any, int, int]]) -> None:
     """Quarterly quotas (seller, quarter 1–4 of 2026, amount) published as FY2026's targets,
     each spread evenly over its quarter's months on the cast's channel."""
-    from pacte.planning.services import publish_stated_run
+    from pacte.planning.runs import publish_stated_run
 
     shares = []
     for seller, quarter, amount in quotas:

@@ -61,17 +61,18 @@ def test_a_workspace_save_never_rolls_the_cube_version_back(cast):
 def test_a_published_run_refreshes_the_overview_targets(cast):
     from django.utils import timezone
 
+    from pacte.planning import runs
     from pacte.planning import services as planning
 
     fy = planning.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
     planning.set_company_target(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, amount=1_000_000_00
     )
-    run = planning.create_run(
+    run = runs.create_run(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, parameters={}
     )
     assert _year(cast, fy)["target"] is None
-    planning.publish_run(run=run, actor=cast.executive)
+    runs.publish_run(run=run, actor=cast.executive)
     assert _year(cast, fy)["target"] == 1_000_000_00
 
 

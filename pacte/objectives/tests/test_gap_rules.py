@@ -13,6 +13,7 @@ from pacte.errors import DomainError
 from pacte.objectives import references, services
 from pacte.objectives.models import StretchRequest
 from pacte.org.services import create_member
+from pacte.planning import runs
 from pacte.planning import services as planning
 from pacte.sales.models import CubeCell
 from pacte.testing.cast import Cast
@@ -69,7 +70,7 @@ def held_run(cast: Cast, fy: int) -> dict[str, Membership]:
     planning.set_company_target(
         workspace=cast.workspace, actor=None, fiscal_year=fy, amount=HOLD + free * HISTORY
     )
-    run = planning.create_run(
+    run = runs.create_run(
         workspace=cast.workspace,
         actor=None,
         fiscal_year=fy,
@@ -80,7 +81,7 @@ def held_run(cast: Cast, fy: int) -> dict[str, Membership]:
             "exclusions": [str(xavier.uuid)],
         },
     )
-    planning.publish_run(run=run, actor=None)
+    runs.publish_run(run=run, actor=None)
     return {"hana": hana, "ivan": ivan, "jade": jade, "xavier": xavier}
 
 

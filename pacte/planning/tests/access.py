@@ -9,12 +9,12 @@ from pacte.testing.cast import Cast
 
 
 def _run(c: Cast) -> Any:
-    from pacte.planning import services
+    from pacte.planning import runs, services
     from pacte.planning.tests.conftest import next_year
 
     fy = next_year(c)
     services.set_company_target(workspace=c.workspace, actor=None, fiscal_year=fy, amount=1000_00)
-    return services.create_run(workspace=c.workspace, actor=None, fiscal_year=fy, parameters={})
+    return runs.create_run(workspace=c.workspace, actor=None, fiscal_year=fy, parameters={})
 
 
 def run_obj(c: Cast) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pacte.planning import services
+from pacte.planning import runs, services
 from pacte.planning.models import CascadeRun, RunStatus
 from pacte.planning.tests.conftest import next_year
 from pacte.testing.cast import PASSWORD, build_cast
@@ -24,9 +24,9 @@ def test_publish_through_the_dialog_then_rerun_for_a_new_target(
     services.set_company_target(
         workspace=cast.workspace, actor=None, fiscal_year=fy, amount=1_000_000_00
     )
-    first = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    services.publish_run(run=first, actor=None)
-    second = services.create_run(
+    first = runs.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    runs.publish_run(run=first, actor=None)
+    second = runs.create_run(
         workspace=cast.workspace,
         actor=None,
         fiscal_year=fy,

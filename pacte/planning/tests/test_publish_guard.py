@@ -13,6 +13,7 @@ from django.utils import translation
 from pacte.audit.models import AuditEvent
 from pacte.planning import selectors, services
 from pacte.planning.models import CascadeRun, RunStatus, SellerExplanation
+from pacte.planning.runs import create_run, publish_run, rerun_for_target
 
 
 def _shares(run: CascadeRun) -> dict[str, int]:
@@ -23,10 +24,10 @@ def _shares(run: CascadeRun) -> dict[str, int]:
 def runs(cast, fy, target):
     """Run #1 (equal split) published; draft #2 keeps Sam's share (a hold), excludes Olga: Lea
     goes up, Olga down, Sam is unchanged."""
-    first = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    services.publish_run(run=first, actor=None)
+    first = create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    publish_run(run=first, actor=None)
     sam = _shares(first)["Sam Seller"]
-    second = services.create_run(
+    second = create_run(
         workspace=cast.workspace,
         actor=None,
         fiscal_year=fy,
@@ -55,7 +56,7 @@ def test_the_diff_counts_and_ranks_what_changes(cast, runs) -> None:
 
 
 def test_the_first_publication_gives_everyone_a_first_share(cast, fy, target) -> None:
-    run = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    run = create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
     diff = selectors.publish_diff(run)
     assert diff.reference is None
     assert (diff.sellers, diff.raised, diff.added, diff.before_total) == (3, 3, 3, 0)
@@ -129,8 +130,8 @@ def test_confirming_publishes_with_an_audit_event(cast, login, runs) -> None:
 
 def test_confirming_changes_nobody_saw_is_refused(cast, login, runs, fy) -> None:
     first, second = runs
-    third = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    services.publish_run(run=third, actor=None)  # published by someone else meanwhile
+    third = create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    publish_run(run=third, actor=None)  # published by someone else meanwhile
     second.refresh_from_db()
     client = login(cast.executive)
     response = client.post(
@@ -155,7 +156,7 @@ def test_publish_page_reads_a_fixed_number_of_queries(
         assert client.get(f"/targets/runs/{second.uuid}/publish/").status_code == 200
     for i in range(20):
         _member(cast.workspace, f"s{i}@acme.example", f"Seller {i:02d}", {"seller"}, cast.team)
-    third = services.create_run(
+    third = create_run(
         workspace=cast.workspace, actor=None, fiscal_year=second.fiscal_year, parameters={}
     )
     with django_assert_max_num_queries(14):
@@ -237,15 +238,15 @@ def test_rerun_with_the_new_target_makes_a_draft_with_the_same_inputs(
 
 
 def test_rerun_a_later_month_re_run_keeps_its_past_months(cast, fy, target) -> None:
-    first = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    services.publish_run(run=first, actor=None)
-    later = services.create_run(
+    first = create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    publish_run(run=first, actor=None)
+    later = create_run(
         workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={"effective_from": 7}
     )
-    services.publish_run(run=later, actor=None)
+    publish_run(run=later, actor=None)
     _change_target(cast, fy, 1_100_000_00)
     later.refresh_from_db()
-    new = services.rerun_for_target(run=later, actor=cast.executive)
+    new = rerun_for_target(run=later, actor=cast.executive)
     assert (new.total, new.effective_from, new.base_run_id) == (1_100_000_00, 7, later.pk)
 
 
@@ -282,8 +283,8 @@ def test_api_diff_matches_the_page_and_guards_the_publication(cast, runs, fy) ->
     assert data["largest_down"][0]["delta"] < 0
     assert client.get(f"/api/v1/targets/runs/{second.uuid}/diff?limit=0").status_code == 400
 
-    third = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    services.publish_run(run=third, actor=None)
+    third = create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    publish_run(run=third, actor=None)
     r = _post(
         client, f"/api/v1/targets/runs/{second.uuid}/publish", {"replaces": data["reference"]}
     )
@@ -331,5 +332,5 @@ def test_messages_are_translated(cast, runs) -> None:
 
         first, _ = runs
         with pytest.raises(DomainError) as exc:
-            services.rerun_for_target(run=first, actor=None)
+            rerun_for_target(run=first, actor=None)
         assert "il n'y a rien à relancer" in exc.value.message

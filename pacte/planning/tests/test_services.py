@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError, StaleVersion
-from pacte.planning import services
+from pacte.planning import cascade, runs, services
 from pacte.planning.models import (
     CascadeRun,
     CascadeShare,
@@ -77,7 +77,7 @@ def test_channel_split_must_sum_to_the_target(cast, fy) -> None:
 
 
 def test_equal_run_stores_shares_summing_exactly_at_every_level(cast, fy, target) -> None:
-    run = services.create_run(
+    run = runs.create_run(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, parameters={}
     )
     assert run.status == RunStatus.DRAFT
@@ -98,7 +98,7 @@ def test_equal_run_stores_shares_summing_exactly_at_every_level(cast, fy, target
 
 def test_history_method_follows_actuals_and_explains(cast, fy, target) -> None:
     add_history(cast, fy, {"seller": 600_000_00, "lead": 300_000_00, "other_seller": 100_000_00})
-    run = services.create_run(
+    run = runs.create_run(
         workspace=cast.workspace,
         actor=cast.executive,
         fiscal_year=fy,
@@ -114,7 +114,7 @@ def test_history_method_follows_actuals_and_explains(cast, fy, target) -> None:
 def test_bounds_that_cannot_hold_name_the_sellers_and_store_nothing(cast, fy, target) -> None:
     add_history(cast, fy, {"seller": 100_00, "lead": 100_00, "other_seller": 100_00})
     with pytest.raises(DomainError) as err:
-        services.create_run(
+        runs.create_run(
             workspace=cast.workspace,
             actor=cast.executive,
             fiscal_year=fy,
@@ -129,7 +129,7 @@ def test_bounds_that_cannot_hold_name_the_sellers_and_store_nothing(cast, fy, ta
 
 def test_all_weights_zero_is_refused(cast, fy, target) -> None:
     with pytest.raises(DomainError) as err:
-        services.create_run(
+        runs.create_run(
             workspace=cast.workspace,
             actor=cast.executive,
             fiscal_year=fy,
@@ -137,13 +137,13 @@ def test_all_weights_zero_is_refused(cast, fy, target) -> None:
         )
     assert err.value.code == "weights_zero"
     with pytest.raises(DomainError) as err:
-        services.parse_params({"method": "blended", "mix": {"history": 0, "capacity": 0}})
+        cascade.parse_params({"method": "blended", "mix": {"history": 0, "capacity": 0}})
     assert err.value.code == "weights_zero"
     assert not CascadeRun.objects.exists()
 
 
 def test_holds_and_exclusions(cast, fy, target) -> None:
-    run = services.create_run(
+    run = runs.create_run(
         workspace=cast.workspace,
         actor=cast.executive,
         fiscal_year=fy,
@@ -170,7 +170,7 @@ def test_capacity_ramps_up_new_hires_and_removes_leave(cast, fy, target) -> None
         fte="0.5",
         leaves=[(first, cal.months(fy)[0].last_day)],
     )
-    run = services.create_run(
+    run = runs.create_run(
         workspace=cast.workspace,
         actor=cast.executive,
         fiscal_year=fy,
@@ -209,7 +209,7 @@ def test_potential_method_uses_seller_and_team_potentials(cast, fy, target) -> N
     )
     assert result.stored == 2
     assert not result.errors
-    run = services.create_run(
+    run = runs.create_run(
         workspace=cast.workspace,
         actor=cast.executive,
         fiscal_year=fy,
@@ -224,19 +224,19 @@ def test_potential_method_uses_seller_and_team_potentials(cast, fy, target) -> N
 
 
 def test_publish_supersedes_the_previous_reference(cast, fy, target) -> None:
-    first = services.create_run(
+    first = runs.create_run(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, parameters={}
     )
-    services.publish_run(run=first, actor=cast.executive)
-    second = services.create_run(
+    runs.publish_run(run=first, actor=cast.executive)
+    second = runs.create_run(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, parameters={}
     )
-    services.publish_run(run=second, actor=cast.executive)
+    runs.publish_run(run=second, actor=cast.executive)
     first.refresh_from_db()
     assert first.status == RunStatus.SUPERSEDED
     assert CascadeRun.objects.filter(status=RunStatus.PUBLISHED).get() == second
     with pytest.raises(DomainError):
-        services.publish_run(run=second, actor=cast.executive)
+        runs.publish_run(run=second, actor=cast.executive)
 
 
 def test_publishing_for_a_closed_year_is_refused(cast) -> None:
@@ -244,11 +244,9 @@ def test_publishing_for_a_closed_year_is_refused(cast) -> None:
     services.set_company_target(
         workspace=cast.workspace, actor=None, fiscal_year=past_fy, amount=1000_00
     )
-    run = services.create_run(
-        workspace=cast.workspace, actor=None, fiscal_year=past_fy, parameters={}
-    )
+    run = runs.create_run(workspace=cast.workspace, actor=None, fiscal_year=past_fy, parameters={})
     with pytest.raises(DomainError) as err:
-        services.publish_run(run=run, actor=cast.executive)
+        runs.publish_run(run=run, actor=cast.executive)
     assert err.value.code == "closed_year"
     run.refresh_from_db()
     assert run.status == RunStatus.DRAFT
@@ -256,11 +254,11 @@ def test_publishing_for_a_closed_year_is_refused(cast) -> None:
 
 def test_rerun_keeps_past_months_and_the_annual_total(cast, fy, target) -> None:
     add_history(cast, fy, {"seller": 500_00, "lead": 300_00, "other_seller": 200_00})
-    first = services.create_run(
+    first = runs.create_run(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, parameters={}
     )
-    services.publish_run(run=first, actor=cast.executive)
-    rerun = services.create_run(
+    runs.publish_run(run=first, actor=cast.executive)
+    rerun = runs.create_run(
         workspace=cast.workspace,
         actor=cast.executive,
         fiscal_year=fy,
@@ -280,20 +278,20 @@ def test_rerun_keeps_past_months_and_the_annual_total(cast, fy, target) -> None:
         .values_list("seller", "channel", "month", "amount")
     )
     assert before == after
-    rows = services.compare_runs(first, rerun)
+    rows = runs.compare_runs(first, rerun)
     gain = next(r for r in rows if r["seller_uuid"] == str(cast.seller.uuid))
     assert gain["delta"] > 0
     assert "weight" in gain["reasons"]
     assert sum(r["delta"] for r in rows) == 0
-    services.publish_run(run=rerun, actor=cast.executive)
+    runs.publish_run(run=rerun, actor=cast.executive)
 
 
 def test_rerun_needs_a_published_run(cast, fy, target) -> None:
     with pytest.raises(DomainError) as err:
-        services.compute(
+        cascade.compute(
             workspace=cast.workspace,
             fiscal_year=fy,
-            params=services.parse_params({"effective_from": 3}),
+            params=cascade.parse_params({"effective_from": 3}),
         )
     assert err.value.code == "no_published_run"
 
@@ -308,10 +306,10 @@ def test_seasonal_phasing_and_channel_split(cast, fy) -> None:
         channel_split={"field": 900_00, "web": 300_00},
     )
     add_history(cast, fy, {"seller": 1200_00})
-    computed = services.compute(
+    computed = cascade.compute(
         workspace=cast.workspace,
         fiscal_year=fy,
-        params=services.parse_params({"phasing": "seasonal"}),
+        params=cascade.parse_params({"phasing": "seasonal"}),
     )
     assert int(computed.result.cells.sum()) == 1200_00
     by_channel = computed.result.cells.sum(axis=(0, 2))
@@ -332,14 +330,14 @@ def test_a_split_on_a_channel_made_inactive_is_refused_clearly(cast, fy) -> None
     web.is_active = False
     web.save()
     with pytest.raises(DomainError) as err:
-        services.compute(workspace=cast.workspace, fiscal_year=fy, params=services.parse_params({}))
+        cascade.compute(workspace=cast.workspace, fiscal_year=fy, params=cascade.parse_params({}))
     assert err.value.code == "channel_inactive"
     assert "web" in str(err.value)
 
 
 def test_custom_phasing_is_validated(cast) -> None:
     with pytest.raises(DomainError) as err:
-        services.parse_params({"phasing": "custom", "profile": [1, 2]})
+        cascade.parse_params({"phasing": "custom", "profile": [1, 2]})
     assert err.value.field == "profile"
 
 

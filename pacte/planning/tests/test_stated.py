@@ -11,7 +11,7 @@ from django.db.models import Sum
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
 from pacte.objectives.references import references_for, unit_targets
-from pacte.planning import services
+from pacte.planning import cascade, runs, services
 from pacte.planning.forms import CascadeForm
 from pacte.planning.models import (
     CascadeRun,
@@ -40,7 +40,7 @@ def _shares(cast, fy: int) -> list[tuple[int, int, int, int]]:
 
 
 def _publish(cast, fy: int, shares=None) -> CascadeRun:
-    return services.publish_stated_run(
+    return runs.publish_stated_run(
         workspace=cast.workspace,
         actor=None,
         fiscal_year=fy,
@@ -76,10 +76,10 @@ def test_stated_targets_are_published_exactly_and_rolled_up_to_every_team(cast, 
 
 
 def test_a_stated_run_supersedes_the_published_reference(cast, fy, target) -> None:
-    cascaded = services.create_run(
+    cascaded = runs.create_run(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, parameters={}
     )
-    services.publish_run(run=cascaded, actor=cast.executive)
+    runs.publish_run(run=cascaded, actor=cast.executive)
     stated = _publish(cast, fy)
     cascaded.refresh_from_db()
     assert cascaded.status == RunStatus.SUPERSEDED
@@ -131,10 +131,10 @@ def test_bad_stated_targets_are_refused_and_nothing_is_stored(cast, fy, bad) -> 
 def test_a_stated_run_is_neither_re_run_nor_offered_as_a_method(cast, fy, target) -> None:
     run = _publish(cast, fy)
     with pytest.raises(DomainError) as err:
-        services.rerun_for_target(run=run, actor=cast.executive)
+        runs.rerun_for_target(run=run, actor=cast.executive)
     assert err.value.code == "stated_run"
     with pytest.raises(DomainError) as err:
-        services.parse_params({"method": "stated"})
+        cascade.parse_params({"method": "stated"})
     assert err.value.code == "bad_method"
     form = CascadeForm(workspace=cast.workspace)
     assert Method.STATED not in dict(form.fields["method"].choices)  # type: ignore[attr-defined]
@@ -142,7 +142,7 @@ def test_a_stated_run_is_neither_re_run_nor_offered_as_a_method(cast, fy, target
 
 def test_a_cascade_re_run_from_a_later_month_keeps_the_stated_past(cast, fy, target) -> None:
     stated = _publish(cast, fy)
-    rerun = services.create_run(
+    rerun = runs.create_run(
         workspace=cast.workspace,
         actor=cast.executive,
         fiscal_year=fy,

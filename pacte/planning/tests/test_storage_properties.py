@@ -7,7 +7,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pacte.planning import services
+from pacte.planning import runs, services
 from pacte.planning.models import CascadeRun, CascadeShare, SellerExplanation, UnitShare
 from pacte.planning.tests.conftest import next_year
 from pacte.sales.models import Channel, CubeCell
@@ -67,7 +67,7 @@ def test_stored_shares_sum_exactly_at_every_level(
     params = {"method": method, "phasing": phasing}
     if method == "blended":
         params["mix"] = {"history": 2, "capacity": 1}
-    run = services.create_run(workspace=ws, actor=None, fiscal_year=fy, parameters=params)
+    run = runs.create_run(workspace=ws, actor=None, fiscal_year=fy, parameters=params)
 
     shares = CascadeShare.objects.filter(run=run)
     assert (shares.aggregate(t=Sum("amount"))["t"] or 0) == amount
@@ -95,7 +95,7 @@ def test_a_stored_run_is_unique_per_cell_in_seller_order_and_summarised(cast) ->
 
     fy = next_year(cast)
     services.set_company_target(workspace=cast.workspace, actor=None, fiscal_year=fy, amount=12_345)
-    run = services.create_run(
+    run = runs.create_run(
         workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={"method": "equal"}
     )
     rows = list(CascadeShare.objects.filter(run=run).values_list("seller", "channel", "month"))

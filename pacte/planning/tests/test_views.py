@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pacte.planning import services
+from pacte.planning import runs
 from pacte.planning.models import CascadeRun, CompanyTarget, RunStatus
 from pacte.planning.tests.conftest import add_history
 
@@ -111,8 +111,8 @@ def test_save_draft_publish_and_explain(cast, login, fy, target) -> None:
 
 
 def test_explanation_visibility(cast, login, fy, target) -> None:
-    run = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    services.publish_run(run=run, actor=None)
+    run = runs.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    runs.publish_run(run=run, actor=None)
     url = f"/targets/sellers/{cast.seller.uuid}/?year=FY{fy}"
     assert login(cast.seller).get(url).status_code == 200
     assert login(cast.lead).get(url).status_code == 200  # leads North
@@ -126,8 +126,8 @@ def test_explanation_visibility(cast, login, fy, target) -> None:
 
 
 def test_compare_page_lists_gains_and_losses(cast, login, fy, target) -> None:
-    a = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
-    b = services.create_run(
+    a = runs.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    b = runs.create_run(
         workspace=cast.workspace,
         actor=None,
         fiscal_year=fy,
@@ -154,7 +154,7 @@ def test_potential_import_page_reports_lines(cast, login, fy) -> None:
 def test_run_page_query_count_is_bounded(
     cast, login, fy, target, django_assert_max_num_queries
 ) -> None:
-    run = services.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
+    run = runs.create_run(workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={})
     client = login(cast.executive)
     with django_assert_max_num_queries(20):
         assert client.get(f"/targets/runs/{run.uuid}/").status_code == 200

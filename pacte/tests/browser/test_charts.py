@@ -12,7 +12,7 @@ import pytest
 from pacte.insights import sources
 from pacte.lib.fiscal import Month
 from pacte.org import services as org_services
-from pacte.planning.services import publish_stated_run
+from pacte.planning.runs import publish_stated_run
 from pacte.sales.models import Channel, CubeCell
 from pacte.testing.cast import PASSWORD, Cast, build_cast
 
