@@ -4,7 +4,7 @@ For each size (quick: 25k rows; full: 1M and 10M) a CSV is generated (50 sellers
 French-formatted amounts, 5% split deals). Each measurement runs in a fresh subprocess:
 
 - PostgreSQL (database ``pacte_bench``, created and dropped here): the import through
-  ``pacte.sales.services.run_import`` vs a raw ``COPY`` of the same file into a bare table of
+  ``pacte.sales.import_jobs.run_import`` vs a raw ``COPY`` of the same file into a bare table of
   text columns, measured in the same run. Target: at most 3×.
 - SQLite (a temporary file): the same import vs a raw ``executemany`` of the same rows (read
   with Polars) into a bare table. Target: at most 3×.
@@ -128,7 +128,8 @@ elif mode == "baseline":
 else:
     from pacte.accounts.models import Workspace
     from pacte.sales.models import ImportJob
-    from pacte.sales.services import run_import, verify
+    from pacte.sales.import_jobs import run_import
+    from pacte.sales.cube import verify
     ws = Workspace.objects.get(slug="bench")
     mapping = {"external_id": "id", "date": "date", "amount": "amount", "channel": "channel", "seller": "seller", "split": "splits"}
     job = ImportJob.objects.create(workspace=ws, file_path=path, mapping=mapping, status="queued")

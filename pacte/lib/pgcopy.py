@@ -152,7 +152,7 @@ def _constant(
 
 
 def uuid7(ids: np.ndarray, millis: int) -> np.ndarray:
-    """(n, 16) bytes of the version-7 layout of ``pacte.sales.ingest.sale_uuid_sql``: the 48
+    """(n, 16) bytes of the version-7 layout of ``pacte.sales.ingest.stage.sale_uuid_sql``: the 48
     bits of ``millis``, version 7, zeros, the variant bits 10, then the id in 60 bits."""
     ids = np.asarray(ids, dtype=np.int64)
     high = np.full(len(ids), (millis << 16) | 0x7000, dtype=">u8")

@@ -7,7 +7,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
-from pacte.sales import selectors, services
+from pacte.sales import import_jobs, selectors, services
 from pacte.sales.models import Channel, CreditRule, ImportJob, Sale
 from pacte.sales.schemas import (
     ChannelIn,
@@ -54,8 +54,8 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "updated": job.updated_count,
         "unchanged": job.unchanged_count,
         "error_count": job.error_count,
-        "message": services.job_message(job),
-        "errors": services.error_rows(job),
+        "message": import_jobs.job_message(job),
+        "errors": import_jobs.error_rows(job),
     }
 
 
@@ -168,8 +168,8 @@ class _LazySales:
 )
 def sales_ingest(request: HttpRequest, source: str = "api") -> dict[str, Any]:
     member = _admin(request)
-    records = services.parse_records(request.body)
-    job = services.ingest_records(
+    records = import_jobs.parse_records(request.body)
+    job = import_jobs.ingest_records(
         workspace=member.workspace, actor=member, records=records, source=source
     )
     return job_out(job)
@@ -206,7 +206,7 @@ def import_cancel(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = request_member(request)
     job = get_scoped(ImportJob.objects.filter(workspace=member.workspace), job_id)
     require_role(member, *ADMIN_ROLES)
-    return job_out(services.request_cancel(job=job))
+    return job_out(import_jobs.request_cancel(job=job))
 
 
 def _rule_fields(member: Membership, payload: Any, *, partial: bool) -> dict[str, Any]:

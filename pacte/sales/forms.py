@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.formfields import DateField
-from pacte.sales.ingest import FIELDS
+from pacte.sales.ingest.context import FIELDS
 from pacte.sales.labels import FIELD_LABELS
 from pacte.sales.models import Channel, CreditKind, MappingProfile, RuleTarget
 from pacte.uploads import LimitedFileField

@@ -13,7 +13,7 @@ ACTION_LABELS: dict[str, object] = {
     "sample.loaded": _("Sample company loaded"),
 }
 
-#: The fields of an import (``pacte.sales.ingest.FIELDS``), as the mapping page names them.
+#: The fields of an import (``pacte.sales.ingest.context.FIELDS``), as the mapping page names them.
 FIELD_LABELS = {
     "external_id": _("Sale id"),
     "date": _("Date"),

@@ -16,8 +16,8 @@ logger = logging.getLogger("pacte.jobs")
 def run_import_task(job_id: int) -> dict[str, Any]:
     """Run an import job; idempotent (a finished job is left as it is). A job that no longer
     exists (its workspace was deleted) ends with a line in the log."""
+    from pacte.sales.import_jobs import run_import
     from pacte.sales.models import ImportJob
-    from pacte.sales.services import run_import
 
     try:
         job = run_import(job_id=job_id)
@@ -31,6 +31,6 @@ def run_import_task(job_id: int) -> dict[str, Any]:
 def _import_given_up(job_id: int, *, reason: str) -> None:
     """The import failed for good: the job ends "failed", with a message in its creator's
     language (nothing was written: the import is one transaction)."""
-    from pacte.sales.services import fail_import
+    from pacte.sales.import_jobs import fail_import
 
     fail_import(job_id=job_id, code=reason if reason != "failed" else "job_failed")

@@ -17,7 +17,7 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
 from pacte.lib.tabular import neutralise_formula
-from pacte.sales import mapping, selectors, services
+from pacte.sales import import_jobs, mapping, selectors, services
 from pacte.sales.forms import (
     ChannelForm,
     MappingForm,
@@ -134,7 +134,7 @@ def imports(request: MemberRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = services.start_file_import(
+            job = import_jobs.start_file_import(
                 workspace=workspace,
                 actor=request.member,
                 upload=form.cleaned_data["file"],
@@ -191,7 +191,7 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
         return response
     if request.method == "POST" and form.is_valid():
         try:
-            services.configure_import(
+            import_jobs.configure_import(
                 job=job,
                 actor=request.member,
                 mapping=form.mapping(),
@@ -222,14 +222,14 @@ def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
     job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
     context = {
         "job": job,
-        "message": services.job_message(job),
+        "message": import_jobs.job_message(job),
         "errors": [
             {
                 **row,
                 "field": FIELD_LABELS.get(row.get("column") or "", row.get("column")),
                 "file_column": job.mapping.get(row.get("column") or ""),
             }
-            for row in services.error_rows(job)[:200]
+            for row in import_jobs.error_rows(job)[:200]
         ],
     }
     template = "sales/import_job.html#progress" if request.htmx else "sales/import_job.html"  # type: ignore[attr-defined]
@@ -242,7 +242,7 @@ def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
 @member_required(*ADMIN_ROLES)
 def import_cancel(request: MemberRequest, uuid: str) -> HttpResponse:
     job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
-    services.request_cancel(job=job)
+    import_jobs.request_cancel(job=job)
     messages.info(request, _("Cancelling: nothing of this file will be written."))
     return redirect("sales:import_job", uuid=job.uuid)
 
@@ -257,7 +257,7 @@ def import_errors(request: MemberRequest, uuid: str) -> HttpResponse:
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow([_("Line"), _("Column"), _("Problem"), _("Value"), _("Code")])
-    for error in services.error_rows(job):
+    for error in import_jobs.error_rows(job):
         writer.writerow(
             [
                 error.get("line") or "",

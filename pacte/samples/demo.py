@@ -429,7 +429,7 @@ def generate_sales(plan: DemoPlan, *, seed: int = 42, per_seller_month: float = 
 
 def load_sales(plan: DemoPlan, workspace: object, *, seed: int = 42) -> object:
     """Load the generated history through the sales bulk path (idempotent: source ``demo``)."""
-    from pacte.sales.services import ingest_frame
+    from pacte.sales.import_jobs import ingest_frame
 
     frame = generate_sales(plan, seed=seed)
     return ingest_frame(

@@ -39,7 +39,8 @@ from django.db import transaction
 from pacte.accounts.models import Workspace
 from pacte.lib.allocation import largest_remainder
 from pacte.lib.fiscal import Month
-from pacte.sales import ingest, services
+from pacte.sales import import_jobs
+from pacte.sales.ingest.context import LINE
 from pacte.sales.models import Channel, CreditRule, ImportJob
 from pacte.samples import adventureworks as aw
 
@@ -60,7 +61,7 @@ def order_frame(sample: aw.Sample) -> pl.DataFrame:
     customers = {c.customer_id: f"{c.display_name} ({c.account_number})" for c in sample.customers}
     o = sample.orders
     return o.select(
-        pl.int_range(2, o.height + 2, dtype=pl.Int64).alias(ingest.LINE),
+        pl.int_range(2, o.height + 2, dtype=pl.Int64).alias(LINE),
         pl.col("sales_order_number").alias("external_id"),
         pl.col("order_date").cast(pl.String).alias("date"),
         _cents_text(pl.col("subtotal_cents")).alias("amount"),
@@ -269,7 +270,7 @@ def load_adventureworks(directory: Path | None = None) -> tuple[Workspace, Impor
             ws = _create_org(sample)
         _publish_quotas(ws, sample)
     frame = order_frame(sample)
-    job = services.ingest_frame(
+    job = import_jobs.ingest_frame(
         workspace=ws,
         actor=None,
         frames=(frame.slice(i, 50_000) for i in range(0, frame.height, 50_000)),

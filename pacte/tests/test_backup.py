@@ -21,7 +21,7 @@ from django.test import Client
 from pacte import backup, storage
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.models import AuditEvent
-from pacte.sales import services
+from pacte.sales import import_jobs
 from pacte.sales.models import ImportJob, Sale
 from pacte.samples import demo
 
@@ -70,7 +70,7 @@ def _figures() -> dict[str, Any]:
 def _drill(tmp_path: Path, folder: Path) -> None:
     call_command("demo", "--quiet-logins", stdout=io.StringIO())
     upload = SimpleUploadedFile("kept.csv", b"id,date,amount\nK1,2026-01-02,3\n")
-    job = services.start_file_import(
+    job = import_jobs.start_file_import(
         workspace=Workspace.objects.get(slug=demo.DEMO_SLUG), actor=None, upload=upload
     )
     before = _figures()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.test import Client
 
 from pacte.accounts.models import Workspace
-from pacte.sales import services as sales_services
+from pacte.sales import import_jobs
 
 
 def _year(cast, fy: int) -> dict:
@@ -26,7 +26,7 @@ def test_an_import_bumps_the_cube_version_and_refreshes_the_overview(sales, quot
     before = _year(sales, 2026)
     assert _year(sales, 2026) == before  # served from the cache
     version = _cube_version(sales)
-    job = sales_services.ingest_records(
+    job = import_jobs.ingest_records(
         workspace=sales.workspace,
         actor=None,
         records=[

@@ -105,7 +105,7 @@ def test_a_bug_fails_the_import_with_a_message_in_the_creator_s_language(
     def explode(**kwargs: object) -> None:
         raise KeyError("a bug in the import")
 
-    monkeypatch.setattr("pacte.sales.services.run_import", explode)
+    monkeypatch.setattr("pacte.sales.import_jobs.run_import", explode)
     with caplog.at_level(logging.ERROR, logger="pacte.jobs"):
         result = run_next(make_worker())
     assert result.status == TaskResultStatus.FAILED
@@ -159,7 +159,7 @@ def test_a_live_worker_keeps_its_job(cast, database_queue):
 
 
 def test_a_cancelled_queued_import_leaves_the_queue(cast, database_queue):
-    from pacte.sales.services import request_cancel
+    from pacte.sales.import_jobs import request_cancel
 
     job = ImportJob.objects.create(workspace=cast.workspace, status=ImportStatus.QUEUED)
     other = ImportJob.objects.create(workspace=cast.workspace, status=ImportStatus.QUEUED)

@@ -20,7 +20,7 @@ import sys, django; django.setup()
 from django.db import transaction
 from pacte.accounts.models import Workspace, Membership
 from pacte.sales.models import ImportJob
-from pacte.sales.services import configure_import
+from pacte.sales.import_jobs import configure_import
 ws = Workspace.objects.get(slug="acme")
 admin = Membership.objects.get(workspace=ws, user__email="admin@acme.example")
 mapping = {k: k for k in ("external_id", "date", "amount", "channel", "seller", "split")}
@@ -36,7 +36,7 @@ print(job.pk)
 CANCEL = """
 import sys, django; django.setup()
 from pacte.sales.models import ImportJob
-from pacte.sales.services import request_cancel
+from pacte.sales.import_jobs import request_cancel
 print("ready", flush=True)
 job_id = int(sys.stdin.readline())
 print(request_cancel(job=ImportJob.objects.get(pk=job_id)).status, flush=True)

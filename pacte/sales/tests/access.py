@@ -29,8 +29,8 @@ def rule(c: Cast) -> dict[str, Any]:
 
 
 def sale(c: Cast) -> dict[str, Any]:
+    from pacte.sales.import_jobs import ingest_records
     from pacte.sales.models import Sale
-    from pacte.sales.services import ingest_records
 
     ingest_records(
         workspace=c.workspace,

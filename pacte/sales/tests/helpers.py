@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pacte.accounts.models import Workspace
-from pacte.sales import services
+from pacte.sales import import_jobs
 from pacte.sales.models import ImportJob
 
 MAPPING = {
@@ -27,7 +27,7 @@ def import_file(
     workspace: Workspace, path: Path, mapping: dict[str, str] | None = None, **job: Any
 ) -> ImportJob:
     """Run a file import synchronously (the task body) and return the finished job."""
-    columns = services.read_columns(str(path))
+    columns = import_jobs.read_columns(str(path))
     wanted = mapping or {k: v for k, v in MAPPING.items() if v in columns}
     created = ImportJob.objects.create(
         workspace=workspace,
@@ -38,7 +38,7 @@ def import_file(
         status="queued",
         **job,
     )
-    return services.run_import(job_id=created.pk)
+    return import_jobs.run_import(job_id=created.pk)
 
 
 def rows(*lines: str) -> str:

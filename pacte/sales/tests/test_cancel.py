@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from pacte.sales import services
+from pacte.sales import import_jobs
 from pacte.sales.models import CubeCell, ImportJob, Sale
 from pacte.sales.tests.helpers import HEADER, MAPPING
 
@@ -31,7 +31,7 @@ def test_a_cancel_once_every_row_is_read_stops_the_import_before_it_stores(
         workspace=cast.workspace,
         created_by=cast.admin,
         file_path=str(path),
-        columns=services.read_columns(str(path)),
+        columns=import_jobs.read_columns(str(path)),
         mapping={
             k: v
             for k, v in MAPPING.items()
@@ -39,7 +39,7 @@ def test_a_cancel_once_every_row_is_read_stops_the_import_before_it_stores(
         },
         status="queued",
     )
-    validate = services._validate
+    validate = import_jobs._validate
     statuses: list[str] = []
 
     def validate_then_cancel(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -49,7 +49,7 @@ def test_a_cancel_once_every_row_is_read_stops_the_import_before_it_stores(
         def cancel() -> None:
             try:
                 statuses.append(
-                    services.request_cancel(job=ImportJob.objects.get(pk=job.pk)).status
+                    import_jobs.request_cancel(job=ImportJob.objects.get(pk=job.pk)).status
                 )
             finally:
                 connection.close()
@@ -58,8 +58,8 @@ def test_a_cancel_once_every_row_is_read_stops_the_import_before_it_stores(
         thread.start()
         thread.join()
 
-    monkeypatch.setattr(services, "_validate", validate_then_cancel)
-    done = services.run_import(job_id=job.pk)
+    monkeypatch.setattr(import_jobs, "_validate", validate_then_cancel)
+    done = import_jobs.run_import(job_id=job.pk)
     assert statuses == ["running"]
     assert done.status == "cancelled"
     assert not Sale.objects.exists()

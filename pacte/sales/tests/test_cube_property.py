@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pacte.sales import services
-from pacte.sales.models import CreditRule, Sale
+from pacte.sales import cube, import_jobs, services
+from pacte.sales.models import CreditRule, CubeCell, Sale
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_cube_equals_recomputation_after_any_sequence(cast, channels, ops):
     ws = cast.workspace
     Sale.objects.filter(workspace=ws).delete()
     CreditRule.objects.filter(workspace=ws).delete()
-    services.CubeCell.objects.filter(workspace=ws).delete()
+    CubeCell.objects.filter(workspace=ws).delete()
     members = {m.user.email: m for m in ws.memberships.select_related("user")}
     split_rule = services.create_rule(
         workspace=ws, actor=None, channel=channels["e-commerce"], owner=cast.seller
@@ -78,10 +78,10 @@ def test_cube_equals_recomputation_after_any_sequence(cast, channels, ops):
         if kind == "import":
             dedup = {r["external_id"]: r for r in arg}
             last = [(i, _record(r)) for i, r in enumerate(dedup.values(), start=1)]
-            job = services.ingest_records(workspace=ws, actor=None, records=last)
+            job = import_jobs.ingest_records(workspace=ws, actor=None, records=last)
             assert job.status == "done", job.errors
         elif kind == "reimport" and last:
-            job = services.ingest_records(workspace=ws, actor=None, records=last)
+            job = import_jobs.ingest_records(workspace=ws, actor=None, records=last)
             assert job.updated_count == 0  # deleted sales come back as new
         elif kind == "rule":
             split_rule = services.update_rule(
@@ -103,4 +103,4 @@ def test_cube_equals_recomputation_after_any_sequence(cast, channels, ops):
             services.delete_sales(
                 workspace=ws, actor=None, sales=Sale.objects.filter(external_id=f"S{arg}")
             )
-        assert services.verify(ws) == []
+        assert cube.verify(ws) == []

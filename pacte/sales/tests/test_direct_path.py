@@ -11,7 +11,9 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from pacte.lib import tabular
-from pacte.sales import ingest, services
+from pacte.sales import cube, import_jobs
+from pacte.sales.ingest.context import FIELDS
+from pacte.sales.ingest.direct import Direct
 from pacte.sales.models import Credit, CubeCell, Customer, ImportJob, Sale
 from pacte.sales.tests.helpers import MAPPING, rows
 
@@ -48,7 +50,7 @@ def _run(workspace: Any, path: Path, *, chunk_rows: int, source: str = "default"
         status="queued",
         source=source,
     )
-    return services.run_import(job_id=job.pk, chunk_rows=chunk_rows)
+    return import_jobs.run_import(job_id=job.pk, chunk_rows=chunk_rows)
 
 
 def _contents(workspace: Any, source: str) -> tuple[list[tuple[Any, ...]], ...]:
@@ -79,13 +81,13 @@ def test_direct_and_staged_paths_store_the_same_sales_credits_and_cube(
     cast, channels, write_csv, monkeypatch
 ):
     path = write_csv(rows(*_lines(90)))
-    monkeypatch.setattr(ingest.Direct, "CUBE_PENDING_ROWS", 1)  # cells summed at every slice
+    monkeypatch.setattr(Direct, "CUBE_PENDING_ROWS", 1)  # cells summed at every slice
     direct = _run(cast.workspace, path, chunk_rows=20, source="first")
     assert (direct.status, direct.created_count) == ("done", 90), direct.errors
     cube_after_first = sorted(
         CubeCell.objects.values_list("seller_id", "unit_id", "channel_id", "month", "sale_count")
     )
-    monkeypatch.setattr(ingest.Direct, "applies", staticmethod(lambda *a: False))
+    monkeypatch.setattr(Direct, "applies", staticmethod(lambda *a: False))
     staged = _run(cast.workspace, path, chunk_rows=20, source="second")
     assert (staged.status, staged.created_count) == ("done", 90), staged.errors
     assert _contents(cast.workspace, "first") == _contents(cast.workspace, "second")
@@ -94,7 +96,7 @@ def test_direct_and_staged_paths_store_the_same_sales_credits_and_cube(
         CubeCell.objects.values_list("seller_id", "unit_id", "channel_id", "month", "sale_count")
     )
     assert doubled == [(*key, 2 * n) for *key, n in cube_after_first]
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
     for sale in Sale.objects.all():  # version 7 layout, the id in the last 60 bits
         assert sale.uuid.version == 7
         assert sale.uuid.int & (2**60 - 1) == sale.pk
@@ -108,7 +110,7 @@ def test_a_second_import_of_a_source_is_classified_against_the_first(cast, chann
     changed[3] = changed[3].replace(",field,", ",e-commerce,")
     again = _run(cast.workspace, write_csv(rows(*changed, *_lines(5, start=40))), chunk_rows=15)
     assert (again.created_count, again.updated_count, again.unchanged_count) == (5, 1, 39)
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
 
 
 @pytest.mark.django_db
@@ -134,15 +136,15 @@ def test_a_failure_of_the_writer_is_raised_and_leaves_nothing(
     cast, channels, write_csv, monkeypatch
 ):
     calls = {"n": 0}
-    write = ingest.Direct._write
+    write = Direct._write
 
-    def failing(self: ingest.Direct, encoded: object) -> None:
+    def failing(self: Direct, encoded: object) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk full")
         write(self, encoded)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest.Direct, "_write", failing)
+    monkeypatch.setattr(Direct, "_write", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         _run(cast.workspace, write_csv(rows(*_lines(60))), chunk_rows=10)
     assert not Sale.objects.exists()
@@ -155,7 +157,7 @@ def test_progress_shows_and_a_cancel_stops_a_direct_import_midway(cast, channels
     """Committed data, as in production: the page sees progress from the second connection, a
     cancel committed by another session stops the import, and nothing is written."""
     job = ImportJob.objects.create(
-        workspace=cast.workspace, mapping={k: k for k in ingest.FIELDS}, status="queued"
+        workspace=cast.workspace, mapping={k: k for k in FIELDS}, status="queued"
     )
     other = connections.create_connection(DEFAULT_DB_ALIAS)
     seen: list[int] = []
@@ -183,7 +185,7 @@ def test_progress_shows_and_a_cancel_stops_a_direct_import_midway(cast, channels
             yield frame, empty, part + 1, 4
 
     try:
-        job = services.run_import(job_id=job.pk, frames=frames())
+        job = import_jobs.run_import(job_id=job.pk, frames=frames())
     finally:
         other.close()
     assert job.status == "cancelled"

@@ -32,7 +32,7 @@ RUN = """
 import sys, django; django.setup()
 from pacte.accounts.models import Workspace
 from pacte.sales.models import ImportJob
-from pacte.sales.services import run_import
+from pacte.sales.import_jobs import run_import
 ws = Workspace.objects.get(slug="acme")
 mapping = {k: k for k in ("external_id", "date", "amount", "channel", "seller", "split")}
 job = ImportJob.objects.create(workspace=ws, file_path=sys.argv[1], mapping=mapping, status="queued")

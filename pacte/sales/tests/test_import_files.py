@@ -19,7 +19,7 @@ from django.utils import translation
 
 from pacte import storage
 from pacte.lib.tests.xlsx_bombs import zip_bomb
-from pacte.sales import services
+from pacte.sales import import_jobs
 from pacte.sales.models import ImportJob, Sale
 from pacte.testing.s3 import S3Peer, s3_server
 
@@ -100,11 +100,11 @@ def test_an_xlsx_upload_is_read_back_from_the_object_store(cast, channels, bucke
     wb.active.append(["X1", "2026-01-15", 12, "field", "seller@acme.example"])
     wb.save(path)
     upload = SimpleUploadedFile("sales.xlsx", path.read_bytes())
-    job = services.start_file_import(workspace=cast.workspace, actor=cast.admin, upload=upload)
+    job = import_jobs.start_file_import(workspace=cast.workspace, actor=cast.admin, upload=upload)
     assert job.columns == ["id", "date", "amount", "channel", "seller"]
     mapping = {k.removeprefix("map_"): v for k, v in MAPPING.items() if k.startswith("map_")}
-    services.configure_import(job=job, actor=cast.admin, mapping=mapping, enqueue=False)
-    job = services.run_import(job_id=job.pk)
+    import_jobs.configure_import(job=job, actor=cast.admin, mapping=mapping, enqueue=False)
+    job = import_jobs.run_import(job_id=job.pk)
     assert job.status == "done", job.message
     assert Sale.objects.get().amount == 1200
 
@@ -134,16 +134,16 @@ def test_a_full_disk_leaves_no_job_and_no_partial_file(cast, login, settings, tm
 
 def test_a_file_gone_from_the_store_fails_its_job_with_a_message(cast, channels, s3, bucket):
     upload = SimpleUploadedFile("sales.csv", CSV)
-    job = services.start_file_import(workspace=cast.workspace, actor=cast.admin, upload=upload)
+    job = import_jobs.start_file_import(workspace=cast.workspace, actor=cast.admin, upload=upload)
     job.mapping = {"external_id": "id", "date": "date", "amount": "amount", "channel": "channel"}
     job.status = "queued"
     job.save()
     s3.client().delete_object(Bucket=bucket, Key=f"imports/{job.file_path}")
-    job = services.run_import(job_id=job.pk)
+    job = import_jobs.run_import(job_id=job.pk)
     assert job.status == "failed"
     assert job.message_code == "file_unavailable"
     with translation.override("en"):
-        assert "cannot be read back from the file store" in services.job_message(job)
+        assert "cannot be read back from the file store" in import_jobs.job_message(job)
     assert not Sale.objects.exists()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from pacte.audit.models import AuditEvent
 from pacte.org.services import move_member
-from pacte.sales import mapping, services
+from pacte.sales import cube, import_jobs, mapping, services
 from pacte.sales.models import Credit, CubeCell, Sale
 from pacte.sales.tests.helpers import import_file, rows
 
@@ -40,7 +40,7 @@ def test_french_numbers_dates_split_and_overlay_credits_reach_the_cube(cast, cha
     company = CubeCell.objects.filter(workspace=cast.workspace, month=month)
     assert sum(c.split_amount for c in company) == 123456 + 10001 - 5000
     assert sum(c.overlay_amount for c in company) == 10001
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
 
 
 def test_reimport_changes_nothing_and_writes_no_audit_event(cast, channels, write_csv):
@@ -65,7 +65,7 @@ def test_changed_row_updates_the_sale_with_an_audit_event(cast, channels, write_
     assert event.after["amount"] == 1200
     assert event.after["credits"] == [f"split:{OTHER}:10000"]
     assert not CubeCell.objects.filter(seller=cast.seller).exists()
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
 
 
 def test_credit_goes_to_the_team_of_the_day_of_the_sale(cast, channels, write_csv):
@@ -132,7 +132,7 @@ def test_a_row_in_another_currency_is_refused(cast, channels, write_csv):
     mapping = {k: k for k in ("date", "amount", "currency", "channel", "seller")}
     job = import_file(cast.workspace, path, {**mapping, "external_id": "id"})
     assert job.errors[0]["code"] == "currency_mismatch"
-    assert services.error_rows(job)[0]["message"].startswith("The amount is in another currency")
+    assert import_jobs.error_rows(job)[0]["message"].startswith("The amount is in another currency")
 
 
 @pytest.mark.parametrize(
@@ -231,8 +231,8 @@ def test_cancel_before_start_writes_nothing(cast, channels, write_csv):
         },
         status="queued",
     )
-    services.request_cancel(job=job)
-    job = services.run_import(job_id=job.pk)
+    import_jobs.request_cancel(job=job)
+    job = import_jobs.run_import(job_id=job.pk)
     assert job.status == "cancelled"
     assert not Sale.objects.exists()
 
@@ -249,7 +249,7 @@ def test_deleting_sales_takes_them_out_of_the_cube(cast, channels, write_csv):
     )
     assert CubeCell.objects.get().split_amount == 2000
     assert AuditEvent.objects.filter(action="sale.deleted").count() == 1
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
 
 
 def test_imported_sales_get_distinct_time_ordered_uuids_after_a_deletion(cast, channels, write_csv):
@@ -276,17 +276,17 @@ def test_verify_reports_references_the_database_no_longer_guards(cast, channels,
     from django.db import connection
 
     import_file(cast.workspace, write_csv(rows(f"A1,2026-01-05,10.00,field,{SELLER},,,Acme,")))
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
     with connection.cursor() as c:  # what a foreign key would have refused
         c.execute("UPDATE sales_credit SET seller_id = 999999, unit_id = 999999")
         c.execute("UPDATE sales_sale SET channel_id = 999999")
-    problems = "\n".join(services.verify(cast.workspace))
+    problems = "\n".join(cube.verify(cast.workspace))
     assert "credits to a seller who is not a member of the workspace" in problems
     assert "credits to a team that is not the workspace's" in problems
     assert "sales in a channel that is not the workspace's" in problems
     with connection.cursor() as c:
         c.execute("DELETE FROM sales_sale")
-    assert any("credits of a missing sale" in p for p in services.verify(cast.workspace))
+    assert any("credits of a missing sale" in p for p in cube.verify(cast.workspace))
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError, StaleVersion
-from pacte.sales import services
+from pacte.sales import cube, services
 from pacte.sales.models import Credit, CubeCell, Customer
 from pacte.sales.tests.helpers import import_file, rows
 
@@ -74,7 +74,7 @@ def test_changing_a_rule_recredits_its_sales_and_updates_the_cube(cast, channels
     assert owners == {"R1": cast.lead.pk, "R2": cast.other_seller.pk}  # row credit untouched
     assert not CubeCell.objects.filter(seller=cast.seller).exists()
     assert AuditEvent.objects.filter(action="creditrule.updated").count() == 1
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
     with pytest.raises(StaleVersion):
         services.update_rule(rule=rule, actor=cast.admin, version=1, priority=3)
 
@@ -107,7 +107,7 @@ def test_overlay_rules_add_overlay_credit_outside_company_totals(cast, channels,
     assert sum(c.split_amount for c in CubeCell.objects.all()) == 1000
     services.delete_rule(rule=services.CreditRule.objects.get(), actor=cast.admin)
     assert not CubeCell.objects.filter(seller=cast.lead).exists()
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
 
 
 def test_a_rule_change_recredits_only_the_sales_of_its_channel(cast, channels, write_csv):
@@ -156,7 +156,7 @@ def test_a_rule_change_recredits_only_the_sales_of_its_channel(cast, channels, w
         ("E1", cast.lead.pk, 1000),
         ("E2", cast.lead.pk, 2000),
     ]
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []
 
 
 def test_a_territory_rule_matches_territories_in_any_case(cast, channels, write_csv):
@@ -179,4 +179,4 @@ def test_a_territory_rule_matches_territories_in_any_case(cast, channels, write_
     )
     overlays = Credit.objects.filter(kind="overlay")
     assert list(overlays.values_list("sale__external_id", "seller_id")) == [("T1", cast.lead.pk)]
-    assert services.verify(cast.workspace) == []
+    assert cube.verify(cast.workspace) == []

@@ -103,7 +103,7 @@ def test_errors_download_neutralises_formulas(
 def test_sales_list_is_paginated_with_pinned_queries(
     cast, channels, login, django_assert_max_num_queries
 ):
-    from pacte.sales.services import ingest_records
+    from pacte.sales.import_jobs import ingest_records
 
     ingest_records(
         workspace=cast.workspace,

@@ -17,8 +17,8 @@ from django.db.models import Sum
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.models import AuditEvent
 from pacte.sales import selectors
+from pacte.sales.cube import verify
 from pacte.sales.models import CubeCell, Sale
-from pacte.sales.services import verify
 
 AW_DIR = Path(
     os.environ.get("PACTE_AW_DIR")

@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from pacte.accounts.models import Workspace
-        from pacte.sales.services import rebuild_cube, verify
+        from pacte.sales.cube import rebuild_cube, verify
 
         workspaces = Workspace.objects.order_by("slug")
         if options["workspace"]:

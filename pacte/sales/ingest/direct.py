@@ -1,0 +1,286 @@
+"""The direct path (PostgreSQL, a source with no sale yet): slices are copied straight into
+the sales and credits tables by a writer thread, inside one transaction."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils import timezone
+
+from pacte.lib import pgcopy
+from pacte.sales.cube import CUBE_SCHEMA, CUBE_UPSERT, cube_delta, drop_empty_cells, sum_cube
+from pacte.sales.ingest.prepare import Prepared
+
+# --------------------------------------------------------------------------- direct writes
+
+
+def lock_source(c: Any, workspace_id: int, source: str) -> None:
+    """Serialise imports into one (workspace, source) until the transaction ends (PostgreSQL;
+    SQLite writes one transaction at a time anyway)."""
+    if connection.vendor == "postgresql":
+        c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [workspace_id, source])
+
+
+class Direct:
+    """Writes prepared slices straight into ``sales_sale`` and ``sales_credit`` with ``COPY``
+    (PostgreSQL), for a source that holds no sale yet, so every row is new: no staging table,
+    no classification, no ``INSERT … SELECT``. Use inside ``transaction.atomic`` after
+    ``lock_source``: the caller's transaction is what makes the import all or nothing (an
+    error, a cancel or a killed process rolls every slice back).
+
+    The writes run in a thread of their own, on the caller's connection, while the caller
+    validates the next slice: the server inserts rows and updates indexes on one core while
+    Polars parses on the other. The caller must not use the connection between ``start`` and
+    ``close`` (progress and cancel go through another one). The cube delta is summed in Polars
+    slice by slice and applied once by ``finish``."""
+
+    SALE_COLS = (
+        "id, uuid, workspace_id, source, date, month, amount, channel_id, row_hash, "
+        "last_import_id, updated_at, external_id, territory, solution, credit_origin, customer_id"
+    )
+    CREDIT_COLS = "workspace_id, sale_id, seller_id, unit_id, kind, basis_points, amount, origin"
+    #: Cube cells of slices kept before they are summed (then at least the summed cells'
+    #: number): summing at every slice would regroup a large organisation's cube 400 times
+    #: for 10M rows.
+    CUBE_PENDING_ROWS = 200_000
+    #: Prepared slices waiting for the writer: bounds the memory held ahead of the database.
+    QUEUE_SLICES = 2
+
+    def __init__(
+        self, *, workspace_id: int, source: str, job_id: int | None, draw: Any = None
+    ) -> None:
+        """``draw``: the connection sale ids are drawn from while the writer owns this one
+        (another connection: a sequence is not transactional); this one when not given."""
+        self.workspace_id = workspace_id
+        self.source = source
+        self.job_id = job_id
+        self.created = 0
+        self.now = timezone.now()
+        self.customers = pl.DataFrame(schema={"customer": pl.String, "customer_id": pl.Int64})
+        self.cube = pl.DataFrame(schema=CUBE_SCHEMA)  # summed cells
+        self.pending: list[pl.DataFrame] = []  # slices' cells not summed into ``cube`` yet
+        self.pending_rows = 0
+        self.conn = connections[DEFAULT_DB_ALIAS]  # this thread's connection, for the writer
+        self.draw = draw or self.conn
+        self.queue: queue.Queue[_Encoded | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        with self.conn.cursor() as c:
+            c.execute("SELECT pg_get_serial_sequence('sales_sale', 'id')")
+            self.sequence = c.fetchone()[0]
+            c.execute("SELECT (EXTRACT(EPOCH FROM now()) * 1000)::bigint")
+            self.millis = int(c.fetchone()[0])
+
+    def start(self) -> None:
+        self.conn.inc_thread_sharing()
+        self.thread = threading.Thread(target=self._work, name="pacte-import-writer", daemon=True)
+        self.thread.start()
+
+    def add(self, prepared: Prepared) -> None:
+        """Draw the slice's sale ids, encode its rows for ``COPY`` and queue them for the writer
+        (waits while QUEUE_SLICES are pending). Runs in the caller's thread, beside the writer:
+        only the customers' ids, which need this transaction, are left to the writer."""
+        if self.error is not None:
+            raise self.error
+        sales, credits = prepared.sales, prepared.credits
+        if sales.height == 0:
+            return
+        with self.draw.cursor() as c:
+            ids = self._reserve(c, sales.height)
+        sales = sales.with_columns(id=pl.Series(ids))
+        credits = credits.join(
+            sales.select("k", sale_id="id", channel_id="channel_id", month="month"),
+            on="k",
+            how="left",
+            maintain_order="left",
+        )
+        C = pgcopy.Column
+        has_customer = sales["customer"].is_not_null()
+        sale_rows, ends = pgcopy.encode_rows(
+            sales.height,
+            [  # the order of SALE_COLS: fixed-width first (one block), customer_id last
+                C("int8", sales["id"]),
+                C("uuid", pgcopy.uuid7(ids, self.millis)),
+                C("int8", self.workspace_id),
+                C("text", self.source),
+                C("date", sales["date"]),
+                C("int4", sales["month"]),
+                C("int8", sales["amount"]),
+                C("int8", sales["channel_id"]),
+                C("int8", sales["row_hash"]),
+                C("int8", self.job_id),
+                C("timestamptz", self.now),
+                C("text", sales["external_id"]),
+                C("text", sales["territory"].fill_null("")),
+                C("text", sales["solution"].fill_null("")),
+                C("text", sales["credit_origin"]),
+                C("int8", pl.select(pl.when(has_customer).then(0)).to_series()),  # placeholder
+            ],
+        )
+        credit_rows = pgcopy.encode(
+            credits.height,
+            [
+                C("int8", self.workspace_id),
+                C("int8", credits["sale_id"]),
+                C("int8", credits["seller_id"]),
+                C("int8", credits["unit_id"]),
+                C("text", credits["kind"]),
+                C("int4", credits["basis_points"].cast(pl.Int32)),
+                C("int8", credits["amount"]),
+                C("text", credits["origin"]),
+            ],
+        )
+        customers = sales["customer"].filter(has_customer)
+        self.queue.put(
+            _Encoded(sale_rows, ends[has_customer.to_numpy()] - 8, customers, credit_rows)
+        )
+        self.created += sales.height
+        delta = cube_delta(credits)
+        self.pending.append(delta)
+        self.pending_rows += delta.height
+        if self.pending_rows > max(self.CUBE_PENDING_ROWS, self.cube.height):  # amortised
+            self._sum_pending()
+
+    def _sum_pending(self) -> None:
+        self.cube = sum_cube(pl.concat([self.cube, *self.pending]))
+        self.pending, self.pending_rows = [], 0
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Wait for the writer to finish the queued slices; raise what it met, if anything
+        (unless ``quiet``: the caller is already raising)."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+            self.conn.dec_thread_sharing()
+        if self.error is not None and not quiet:
+            raise self.error
+
+    def _work(self) -> None:
+        while (encoded := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the caller sees the error at its next add or at close
+            try:
+                self._write(encoded)
+            except BaseException as exc:  # handed to the caller's thread
+                self.error = exc
+
+    @staticmethod
+    def applies(workspace_id: int, source: str) -> bool:
+        """True when the direct path can take this import: PostgreSQL, and no sale of this
+        source in the workspace yet (ask after ``lock_source``)."""
+        if connection.vendor != "postgresql":
+            return False
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT EXISTS (SELECT 1 FROM sales_sale WHERE workspace_id = %s AND source = %s)",
+                [workspace_id, source],
+            )
+            return not c.fetchone()[0]
+
+    def _write(self, encoded: _Encoded) -> None:
+        with self.conn.cursor() as c:
+            if encoded.customers.len():  # their ids, creating the new ones, into the rows
+                ids = self._customer_ids(c, encoded.customers)
+                block = ids.astype(">i8").view(np.uint8).reshape(-1, 8)
+                encoded.sales[(encoded.customer_at[:, None] + np.arange(8)).ravel()] = block.ravel()
+            self._copy(c, "sales_sale", self.SALE_COLS, encoded.sales)
+            self._copy(c, "sales_credit", self.CREDIT_COLS, encoded.credits)
+
+    def finish(self) -> dict[str, Any]:
+        """Apply the summed cube delta (one upsert) and return the counts, as ``Stage.merge``."""
+        self.close()
+        if self.created:
+            with self.conn.cursor() as c:
+                c.execute("DROP TABLE IF EXISTS stage_cube")
+                c.execute(
+                    "CREATE TEMP TABLE stage_cube (seller_id bigint, unit_id bigint, "
+                    "channel_id bigint, month integer, split bigint, overlay bigint, n bigint) "
+                    "ON COMMIT DROP"
+                )
+                self._sum_pending()
+                cube = self.cube
+                kinds: dict[str, pgcopy.Kind] = {"month": "int4"}
+                data = pgcopy.encode(
+                    cube.height,
+                    [pgcopy.Column(kinds.get(name, "int8"), cube[name]) for name in CUBE_SCHEMA],
+                )
+                self._copy(c, "stage_cube", ", ".join(CUBE_SCHEMA), data)
+                c.execute(
+                    CUBE_UPSERT.format(
+                        select="SELECT %s, seller_id, unit_id, channel_id, month, split, "
+                        "overlay, n FROM stage_cube"
+                    ),
+                    [self.workspace_id],
+                )
+                drop_empty_cells(c, self.workspace_id)
+        return {"created": self.created, "updated": 0, "unchanged": 0, "changes": []}
+
+    def _reserve(self, c: Any, n: int) -> np.ndarray:
+        """``n`` new sale ids from the table's own sequence, in order. Normally one contiguous
+        range (two numbers back); when another session drew ids meanwhile, the list itself."""
+        c.execute(
+            "SELECT MIN(v), MAX(v), CASE WHEN MAX(v) - MIN(v) = COUNT(*) - 1 THEN NULL "
+            "ELSE array_agg(v ORDER BY v) END "
+            "FROM (SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) q",
+            [self.sequence, n],
+        )
+        low, high, drawn = c.fetchone()
+        if drawn is None:
+            return np.arange(low, high + 1, dtype=np.int64)
+        return np.asarray(drawn, dtype=np.int64)
+
+    def _customer_ids(self, c: Any, names: pl.Series) -> np.ndarray:
+        """The id of each customer name, creating the customers this workspace lacks
+        (set-based, by name, as ``Stage._add_customers``)."""
+        distinct = names.unique()
+        fresh = distinct.filter(~distinct.is_in(self.customers.get_column("customer").implode()))
+        if fresh.len():
+            listed = fresh.to_list()
+            c.execute(
+                "INSERT INTO sales_customer (uuid, workspace_id, name, created_at) "
+                "SELECT gen_random_uuid(), %s, n, %s FROM unnest(%s::text[]) AS n "
+                "ON CONFLICT (workspace_id, name) DO NOTHING",
+                [self.workspace_id, self.now, listed],
+            )
+            c.execute(
+                "SELECT name, id FROM sales_customer WHERE workspace_id = %s AND name = ANY(%s)",
+                [self.workspace_id, listed],
+            )
+            found = pl.DataFrame(
+                c.fetchall(), schema={"customer": pl.String, "customer_id": pl.Int64}, orient="row"
+            )
+            self.customers = pl.concat([self.customers, found])
+        joined = names.to_frame("customer").join(
+            self.customers, on="customer", how="left", maintain_order="left"
+        )
+        return joined.get_column("customer_id").to_numpy()
+
+    @staticmethod
+    def _copy(c: Any, table: str, cols: str, data: bytes | np.ndarray) -> None:
+        """Binary ``COPY``: ``data`` whole (``pgcopy.encode``), or rows alone (a uint8 array
+        from ``pgcopy.encode_rows``, sent between the header and the trailer)."""
+        with c.cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)") as copy:
+            if isinstance(data, np.ndarray):
+                copy.write(pgcopy.SIGNATURE)
+                copy.write(memoryview(data))
+                copy.write(pgcopy.TRAILER)
+            else:
+                copy.write(data)
+
+
+@dataclass
+class _Encoded:
+    """A slice ready for the writer: sale rows (binary ``COPY``, customer ids still to write
+    at ``customer_at``, one per name in ``customers``) and credit rows."""
+
+    sales: np.ndarray
+    customer_at: np.ndarray
+    customers: pl.Series
+    credits: bytes
