@@ -20,7 +20,7 @@ from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
 from pacte.insights import selectors
 from pacte.insights.selectors import PeriodChoice, Tree
-from pacte.lib.tabular import neutralise_formula
+from pacte.lib.tabular.formulas import neutralise_formula
 
 FIGURE_COLUMNS = [
     ("target", "money"),

@@ -20,6 +20,8 @@ from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, check_version
 from pacte.lib.fiscal import FiscalCalendar
+from pacte.lib.tabular.amounts import parse_amounts
+from pacte.lib.tabular.common import AmbiguousAmounts
 from pacte.org.models import Unit
 from pacte.planning.models import (
     Capacity,
@@ -155,15 +157,14 @@ def _potential_amounts(texts: list[str], workspace: Workspace) -> tuple[list[int
     refused): the amounts, and the problem of each line ("" when none)."""
     import polars as pl
 
-    from pacte.lib import tabular
     from pacte.lib.money import exponent
     from pacte.sales.reasons import file_message, row_message
 
     try:
-        parsed = tabular.parse_amounts(
+        parsed = parse_amounts(
             pl.Series(texts, dtype=pl.String), exponent=exponent(workspace.currency)
         )
-    except tabular.AmbiguousAmounts as exc:
+    except AmbiguousAmounts as exc:
         raise DomainError(
             file_message("ambiguous_amounts"),
             code="ambiguous_amounts",

@@ -23,7 +23,17 @@ from pacte.audit.services import record_many
 from pacte.errors import DomainError
 from pacte.insights.tasks import warm_overview
 from pacte.jobs.queue import withdraw
-from pacte.lib import tabular
+from pacte.lib.tabular.amounts import parse_amounts
+from pacte.lib.tabular.common import (
+    ERROR_SCHEMA,
+    Ambiguous,
+    AmbiguousAmounts,
+    AmbiguousDates,
+    TabularError,
+)
+from pacte.lib.tabular.dates import parse_dates
+from pacte.lib.tabular.reading import iter_chunks, read_header
+from pacte.lib.tabular.validation import check_columns, select_mapped
 from pacte.sales.ingest.context import FIELDS, REQUIRED, Context, load_context
 from pacte.sales.ingest.direct import Direct, lock_source
 from pacte.sales.ingest.prepare import Prepared, State, prepare, text_column
@@ -39,7 +49,7 @@ from pacte.sales.models import (
 from pacte.sales.reasons import FILE_REASONS, file_message, row_message
 
 #: Rows read at once from a file (at most: a chunk never spans two of the blocks the file is
-#: scanned in, ``tabular._BLOCK_BYTES``): the sample that decides ambiguous date and number
+#: scanned in, ``tabular.csvfile.BLOCK_BYTES``): the sample that decides ambiguous date and number
 #: formats. With PREPARE_ROWS and the scan's block, what sets an import's peak memory besides
 #: the duplicate-id hashes (1M rows, 16 MB blocks: 200k/50k 350 MB, 100k/50k 330 MB, 100k/25k
 #: 320 MB, same time ±5%; 4 MB blocks, 100k/25k: 244 MB).
@@ -54,8 +64,8 @@ PREPARE_ROWS = 25_000
 def read_columns(path: str) -> list[str]:
     """The header of a CSV or XLSX file (raises ``DomainError`` with the file problem)."""
     try:
-        return tabular.read_header(path, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS)
-    except tabular.TabularError as exc:
+        return read_header(path, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS)
+    except TabularError as exc:
         raise DomainError(file_message(exc.code, exc.message), code=exc.code, field="file") from exc
     except Exception as exc:  # a corrupt spreadsheet
         raise DomainError(file_message("bad_xlsx"), code="bad_xlsx", field="file") from exc
@@ -107,7 +117,7 @@ def configure_import(
     if job.status not in (ImportStatus.MAPPING, ImportStatus.FAILED):
         raise DomainError(_("This import has already started."), code="already_started")
     mapping = {k: v for k, v in mapping.items() if k in FIELDS and v}
-    problems = tabular.check_columns(job.columns, mapping, required=REQUIRED)
+    problems = check_columns(job.columns, mapping, required=REQUIRED)
     if problems:
         missing = [p.column for p in problems]
         raise DomainError(
@@ -161,27 +171,27 @@ def _check_formats(path: str, mapping: dict[str, str], date_order: str, amount_s
     try:
         chunk = next(
             iter(
-                tabular.iter_chunks(
+                iter_chunks(
                     path, chunk_rows=CHUNK_ROWS, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS
                 )
             )
         )
-    except (tabular.TabularError, StopIteration):
+    except (TabularError, StopIteration):
         return  # the job reports file problems with their line
-    frame = tabular.select_mapped(chunk.frame, mapping)
+    frame = select_mapped(chunk.frame, mapping)
     try:
         if date_order == "auto":
-            tabular.parse_dates(frame.get_column("date"))
+            parse_dates(frame.get_column("date"))
         if amount_style == "auto":
-            tabular.parse_amounts(frame.get_column("amount"))
-    except tabular.AmbiguousDates as exc:
+            parse_amounts(frame.get_column("amount"))
+    except AmbiguousDates as exc:
         raise DomainError(
             file_message("ambiguous_dates"),
             code="ambiguous_dates",
             field="date_order",
             details=list(exc.examples),
         ) from exc
-    except tabular.AmbiguousAmounts as exc:
+    except AmbiguousAmounts as exc:
         raise DomainError(
             file_message("ambiguous_amounts"),
             code="ambiguous_amounts",
@@ -308,10 +318,10 @@ def _run_import(
         return _finish(job, ImportStatus.CANCELLED, "cancelled")
     except _HasErrors:
         return _failed(run)
-    except tabular.Ambiguous as exc:
-        code = "ambiguous_dates" if isinstance(exc, tabular.AmbiguousDates) else "ambiguous_amounts"
+    except Ambiguous as exc:
+        code = "ambiguous_dates" if isinstance(exc, AmbiguousDates) else "ambiguous_amounts"
         return _finish(job, ImportStatus.FAILED, code, detail=", ".join(exc.examples))
-    except tabular.TabularError as exc:
+    except TabularError as exc:
         job.errors = [
             {
                 "line": exc.line,
@@ -484,22 +494,20 @@ def _done(run: _Run, result: dict[str, Any]) -> ImportJob:
 
 def _decide_formats(ctx: Context, frame: pl.DataFrame, state: State) -> bool:
     """Decide the date order and amount style still ``auto`` on a whole chunk, as ``prepare``
-    would on it, before it is validated in slices (raises ``tabular.Ambiguous`` likewise).
+    would on it, before it is validated in slices (raises ``Ambiguous`` likewise).
 
     Returns True when the amount style is only fixed for this chunk ("en" when every value
-    reads the same either way, as ``tabular.parse_amounts`` reads them): the caller puts
+    reads the same either way, as ``parse_amounts`` reads them): the caller puts
     ``auto`` back afterwards so the next chunk decides again, as before."""
     if frame.height <= PREPARE_ROWS:
         return False
     restore = False
     if state.amount_style == "auto" and "amount" in frame.columns:
-        amounts = tabular.parse_amounts(
-            text_column(frame, "amount"), exponent=ctx.exponent, style="auto"
-        )
+        amounts = parse_amounts(text_column(frame, "amount"), exponent=ctx.exponent, style="auto")
         state.amount_style = amounts.style or "en"
         restore = amounts.style is None
     if state.date_order == "auto" and "date" in frame.columns:
-        order = tabular.parse_dates(text_column(frame, "date"), order="auto").order
+        order = parse_dates(text_column(frame, "date"), order="auto").order
         if order in ("dmy", "mdy"):
             state.date_order = order
     return restore
@@ -592,7 +600,7 @@ def ingest_frame(
         date_order="iso",
         amount_style="en",
     )
-    empty = pl.DataFrame(schema=tabular.ERROR_SCHEMA)
+    empty = pl.DataFrame(schema=ERROR_SCHEMA)
     return run_import(job_id=job.pk, frames=((f, empty, 1, 1) for f in frames))
 
 

@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 
 from pacte import storage
 from pacte.errors import DomainError
-from pacte.lib import tabular
+from pacte.lib.tabular import reading
+from pacte.lib.tabular.amounts import parse_amounts
+from pacte.lib.tabular.common import LINE, AmbiguousAmounts, AmbiguousDates, TabularError
+from pacte.lib.tabular.csvfile import BLOCK_BYTES
+from pacte.lib.tabular.dates import parse_dates
+from pacte.lib.tabular.reading import Head
+from pacte.lib.tabular.splits import looks_like_shares, looks_like_split_credits
 from pacte.sales.models import MappingProfile
 from pacte.sales.reasons import file_message
 
@@ -176,7 +182,7 @@ def guess_mapping(
         if target != "split" or sample is None or column not in sample.columns:
             return True
         cells = sample.get_column(column)
-        return tabular.looks_like_split_credits(cells) or cells.drop_nulls().is_empty()
+        return looks_like_split_credits(cells) or cells.drop_nulls().is_empty()
 
     found: dict[str, str] = {}
     for target, names in COLUMN_ALIASES.items():
@@ -192,7 +198,7 @@ def guess_mapping(
                 column not in found.values()
                 and column in sample.columns
                 and column_key(column) not in overlay_names
-                and tabular.looks_like_split_credits(sample.get_column(column))
+                and looks_like_split_credits(sample.get_column(column))
             ):
                 found["split"] = column
                 break
@@ -211,18 +217,18 @@ def stored_head_bytes(name: str) -> int | None:
     """Bytes of a stored file to fetch for a look at its first rows: a CSV's first rows (up to a
     whole first chunk) lie in the scan's first block; an XLSX is needed whole (its zip
     directory is at its end)."""
-    return None if name.lower().endswith(".xlsx") else 2 * tabular._BLOCK_BYTES
+    return None if name.lower().endswith(".xlsx") else 2 * BLOCK_BYTES
 
 
-def read_head(name: str) -> tabular.Head:
+def read_head(name: str) -> Head:
     """The first rows of an uploaded file, read from the imports storage (a file problem is a
     ``DomainError``)."""
     try:
         with storage.local_copy(name, head_lines_of=stored_head_bytes(name)) as path:
-            return tabular.read_head(
+            return reading.read_head(
                 path, rows=HEAD_ROWS, max_columns=settings.PACTE_MAX_IMPORT_COLUMNS
             )
-    except tabular.TabularError as exc:
+    except TabularError as exc:
         raise DomainError(file_message(exc.code, exc.message), code=exc.code, field="file") from exc
     except DomainError:
         raise
@@ -398,9 +404,9 @@ def _examples(values: pl.Series, n: int = 3) -> tuple[str, ...]:
     return tuple(str(v) for v in text.filter(text.is_not_null() & (text != "")).head(n))
 
 
-def detect(head: tabular.Head, mapping: dict[str, str]) -> Detected:
+def detect(head: Head, mapping: dict[str, str]) -> Detected:
     """What the first rows say about the file and its amount and date columns (the same
-    readers as the import: ``tabular.parse_amounts`` and ``tabular.parse_dates``)."""
+    readers as the import: ``parse_amounts`` and ``parse_dates``)."""
     sniffed = head.sniffed
     found: dict[str, Any] = {"kind": head.kind}
     if sniffed is not None:
@@ -412,8 +418,8 @@ def detect(head: tabular.Head, mapping: dict[str, str]) -> Detected:
         cells = head.frame.get_column(amount)
         found.update(amount_column=amount, amount_examples=_examples(cells))
         try:
-            parsed = tabular.parse_amounts(cells)
-        except tabular.AmbiguousAmounts as exc:
+            parsed = parse_amounts(cells)
+        except AmbiguousAmounts as exc:
             found.update(amount_style="ambiguous", amount_examples=exc.examples)
         else:
             present = cells.cast(pl.String).str.strip_chars().fill_null("") != ""
@@ -426,8 +432,8 @@ def detect(head: tabular.Head, mapping: dict[str, str]) -> Detected:
         cells = head.frame.get_column(date)
         found.update(date_column=date, date_examples=_examples(cells))
         try:
-            dates = tabular.parse_dates(cells)
-        except tabular.AmbiguousDates as exc:
+            dates = parse_dates(cells)
+        except AmbiguousDates as exc:
             found.update(date_order="ambiguous", date_examples=exc.examples)
         else:
             present = cells.cast(pl.String).str.strip_chars().fill_null("") != ""
@@ -438,7 +444,7 @@ def detect(head: tabular.Head, mapping: dict[str, str]) -> Detected:
     return Detected(**found)
 
 
-def _repeated_sale(head: tabular.Head, mapping: dict[str, str]) -> tuple[str, list[int]] | None:
+def _repeated_sale(head: Head, mapping: dict[str, str]) -> tuple[str, list[int]] | None:
     """A sale id of the first rows that appears on several lines with different sellers."""
     key, seller = mapping.get("external_id"), mapping.get("seller")
     frame = head.frame
@@ -446,19 +452,19 @@ def _repeated_sale(head: tabular.Head, mapping: dict[str, str]) -> tuple[str, li
         return None
     people = pl.col(seller) if seller and seller in frame.columns else pl.lit(None)
     repeated = (
-        frame.select(tabular.LINE, key=pl.col(key), who=people)
+        frame.select(LINE, key=pl.col(key), who=people)
         .filter(pl.col("key").is_not_null())
         .group_by("key", maintain_order=True)
-        .agg(pl.col(tabular.LINE), sellers=pl.col("who").n_unique(), n=pl.len())
+        .agg(pl.col(LINE), sellers=pl.col("who").n_unique(), n=pl.len())
         .filter((pl.col("n") > 1) & ((pl.col("sellers") > 1) | pl.lit(seller is None)))
     )
     if repeated.is_empty():
         return None
     first = repeated.row(0, named=True)
-    return str(first["key"]), [int(n) for n in first[tabular.LINE][:5]]
+    return str(first["key"]), [int(n) for n in first[LINE][:5]]
 
 
-def check(head: tabular.Head, mapping: dict[str, str]) -> list[MappingWarning]:
+def check(head: Head, mapping: dict[str, str]) -> list[MappingWarning]:
     """Columns left out of ``mapping`` that look like split credits (see ``MappingWarning``)."""
     used = {column for column in mapping.values() if column}
     if mapping.get("split"):
@@ -468,7 +474,7 @@ def check(head: tabular.Head, mapping: dict[str, str]) -> list[MappingWarning]:
     overlay_names = set(COLUMN_ALIASES["overlay"])
     for column in unused:
         cells = head.frame.get_column(column)
-        if column_key(column) not in overlay_names and tabular.looks_like_split_credits(cells):
+        if column_key(column) not in overlay_names and looks_like_split_credits(cells):
             example = _examples(cells, 1)
             warnings.append(MappingWarning("split_unmapped", column, example[0] if example else ""))
     if warnings:
@@ -479,7 +485,7 @@ def check(head: tabular.Head, mapping: dict[str, str]) -> list[MappingWarning]:
     share_names = set(COLUMN_ALIASES["split"])
     for column in unused:
         cells = head.frame.get_column(column)
-        if column_key(column) in share_names or tabular.looks_like_shares(cells):
+        if column_key(column) in share_names or looks_like_shares(cells):
             example = _examples(cells, 1)
             warnings.append(
                 MappingWarning(
@@ -493,7 +499,7 @@ def check(head: tabular.Head, mapping: dict[str, str]) -> list[MappingWarning]:
     return warnings
 
 
-def preview(head: tabular.Head, mapping: dict[str, str], *, rows: int = PREVIEW_ROWS) -> Preview:
+def preview(head: Head, mapping: dict[str, str], *, rows: int = PREVIEW_ROWS) -> Preview:
     """The mapping page's preview of ``head`` under ``mapping`` (field → column)."""
     fields = {column: name for name, column in mapping.items() if column}
     warnings = check(head, mapping)
@@ -509,7 +515,7 @@ def preview(head: tabular.Head, mapping: dict[str, str], *, rows: int = PREVIEW_
             )
             for column in head.columns
         ],
-        lines=top.get_column(tabular.LINE).to_list(),
+        lines=top.get_column(LINE).to_list(),
         detected=detect(head, mapping),
         warnings=warnings,
     )

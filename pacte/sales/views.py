@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
-from pacte.lib.tabular import neutralise_formula
+from pacte.lib.tabular.formulas import neutralise_formula
 from pacte.sales import import_jobs, mapping, selectors, services
 from pacte.sales.forms import (
     ChannelForm,

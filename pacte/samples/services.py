@@ -39,8 +39,8 @@ from django.db import transaction
 from pacte.accounts.models import Workspace
 from pacte.lib.allocation import largest_remainder
 from pacte.lib.fiscal import Month
+from pacte.lib.tabular.common import LINE
 from pacte.sales import import_jobs
-from pacte.sales.ingest.context import LINE
 from pacte.sales.models import Channel, CreditRule, ImportJob
 from pacte.samples import adventureworks as aw
 

@@ -13,31 +13,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pacte.lib.tabular import (
+from pacte.lib.tabular.amounts import parse_amounts
+from pacte.lib.tabular.common import (
     ERROR_SCHEMA,
     LINE,
     AmbiguousAmounts,
     AmbiguousDates,
-    DuplicateKeys,
     TabularError,
-    check_columns,
-    find_duplicates,
-    iter_chunks,
-    iter_csv_chunks,
-    iter_xlsx_chunks,
+)
+from pacte.lib.tabular.csvfile import iter_csv_chunks, sniff, sniff_file
+from pacte.lib.tabular.dates import parse_dates
+from pacte.lib.tabular.formulas import neutralise_formula, neutralise_formulas
+from pacte.lib.tabular.reading import iter_chunks, read_head
+from pacte.lib.tabular.splits import (
     looks_like_shares,
     looks_like_split_credits,
-    neutralise_formula,
-    neutralise_formulas,
-    parse_amounts,
-    parse_dates,
     parse_split_credits,
-    read_head,
+)
+from pacte.lib.tabular.validation import (
+    DuplicateKeys,
+    check_columns,
+    find_duplicates,
     row_errors,
     select_mapped,
-    sniff,
-    sniff_file,
 )
+from pacte.lib.tabular.xlsxfile import iter_xlsx_chunks
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 

@@ -13,7 +13,10 @@ import openpyxl
 import pytest
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from pacte.lib import tabular
+from pacte.lib.tabular.common import TabularError
+from pacte.lib.tabular.csvfile import iter_csv_chunks
+from pacte.lib.tabular.reading import iter_chunks, read_header
+from pacte.lib.tabular.xlsxfile import XlsxLimits, check_xlsx_archive
 from pacte.lib.tests.xlsx_bombs import sheet_bomb, zip_bomb
 
 MB = 1024 * 1024
@@ -53,12 +56,12 @@ def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(
 
     monkeypatch.setattr(openpyxl, "load_workbook", load_workbook)
     for read in (
-        lambda: tabular.read_header(bomb),
-        lambda: list(tabular.iter_chunks(bomb)),
-        lambda: tabular.check_xlsx_archive(bomb),
+        lambda: read_header(bomb),
+        lambda: list(iter_chunks(bomb)),
+        lambda: check_xlsx_archive(bomb),
     ):
         error, peak = _peak(read)
-        assert isinstance(error, tabular.TabularError), error
+        assert isinstance(error, TabularError), error
         assert error.code == "xlsx_too_large"
         assert "expands" in error.message
         assert peak < 5 * MB
@@ -66,10 +69,10 @@ def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(
 
 def test_an_archive_over_the_expanded_size_limit_is_refused(tmp_path: Path) -> None:
     bomb = zip_bomb(tmp_path / "bomb.xlsx", expanded=40 * MB)
-    with pytest.raises(tabular.TabularError) as caught:
-        tabular.check_xlsx_archive(bomb, tabular.XlsxLimits(max_uncompressed=20 * MB))
+    with pytest.raises(TabularError) as caught:
+        check_xlsx_archive(bomb, XlsxLimits(max_uncompressed=20 * MB))
     assert caught.value.code == "xlsx_too_large"
-    tabular.check_xlsx_archive(bomb, tabular.XlsxLimits(max_ratio=10_000))  # size and ratio ok
+    check_xlsx_archive(bomb, XlsxLimits(max_ratio=10_000))  # size and ratio ok
 
 
 def test_a_sheet_declaring_the_whole_grid_is_refused_before_its_rows_are_parsed(
@@ -77,10 +80,10 @@ def test_a_sheet_declaring_the_whole_grid_is_refused_before_its_rows_are_parsed(
 ) -> None:
     bomb = sheet_bomb(tmp_path / "sheet-bomb.xlsx")
     assert 2 * MB < bomb.stat().st_size < 4 * MB
-    tabular.check_xlsx_archive(bomb)  # it compresses like an ordinary sheet
-    for read in (lambda: tabular.read_header(bomb), lambda: list(tabular.iter_chunks(bomb))):
+    check_xlsx_archive(bomb)  # it compresses like an ordinary sheet
+    for read in (lambda: read_header(bomb), lambda: list(iter_chunks(bomb))):
         error, peak = _peak(read)
-        assert isinstance(error, tabular.TabularError), error
+        assert isinstance(error, TabularError), error
         assert error.code == "too_many_columns"
         assert "16384 columns" in error.message
         assert peak < 10 * MB
@@ -92,9 +95,9 @@ def test_a_sheet_without_dimension_is_read_no_wider_than_the_column_limit(
     """Cells spread to column XFD on every row: each row is cut at the limit, so reading costs
     what an ordinary sheet of that width costs; the empty rows leave no data."""
     bomb = sheet_bomb(tmp_path / "wide.xlsx", rows=300, dimension=False, header=True)
-    assert tabular.read_header(bomb) == ["col0", "col1", "col2", "col3", "col4"]
-    error, peak = _peak(lambda: list(tabular.iter_chunks(bomb, max_columns=50)))
-    assert isinstance(error, tabular.TabularError)
+    assert read_header(bomb) == ["col0", "col1", "col2", "col3", "col4"]
+    error, peak = _peak(lambda: list(iter_chunks(bomb, max_columns=50)))
+    assert isinstance(error, TabularError)
     assert error.code == "no_rows"
     assert peak < 20 * MB
 
@@ -105,19 +108,19 @@ def test_a_header_wider_than_the_limit_is_refused(tmp_path: Path) -> None:
     wb.active.append([f"c{i}" for i in range(12)])
     wb.active.append(list(range(12)))
     wb.save(path)
-    with pytest.raises(tabular.TabularError) as caught:
-        tabular.read_header(path, max_columns=10)
+    with pytest.raises(TabularError) as caught:
+        read_header(path, max_columns=10)
     assert caught.value.code == "too_many_columns"
-    assert tabular.read_header(path, max_columns=12) == [f"c{i}" for i in range(12)]
+    assert read_header(path, max_columns=12) == [f"c{i}" for i in range(12)]
 
 
 def test_a_100000_column_csv_is_refused_at_its_first_line(tmp_path: Path) -> None:
     path = tmp_path / "wide.csv"
     header = ",".join(f"column{i}" for i in range(100_000))
     path.write_text(header + "\n" + ",".join("1" * 100_000) + "\n")
-    for read in (lambda: tabular.read_header(path), lambda: list(tabular.iter_chunks(path))):
+    for read in (lambda: read_header(path), lambda: list(iter_chunks(path))):
         error, peak = _peak(read)
-        assert isinstance(error, tabular.TabularError), error
+        assert isinstance(error, TabularError), error
         assert error.code == "too_many_columns"
         assert error.line == 1
         assert peak < 5 * MB
@@ -130,10 +133,10 @@ def test_the_column_limit_is_checked_on_the_whole_header_not_only_its_head(
     path = tmp_path / "long-names.csv"
     names = [f"{'x' * 400}{i}" for i in range(300)]  # 120 kB of header, 300 columns
     path.write_text(",".join(names) + "\n" + ",".join("1" * 300) + "\n")
-    with pytest.raises(tabular.TabularError) as caught:
-        list(tabular.iter_csv_chunks(path, max_columns=299))
+    with pytest.raises(TabularError) as caught:
+        list(iter_csv_chunks(path, max_columns=299))
     assert caught.value.code == "too_many_columns"
-    chunk = next(tabular.iter_csv_chunks(path, max_columns=300))
+    chunk = next(iter_csv_chunks(path, max_columns=300))
     assert chunk.frame.width == 301
 
 
@@ -145,7 +148,7 @@ def test_stray_cells_beyond_the_header_are_still_reported(tmp_path: Path) -> Non
     ws.append(["V1", 10])
     ws.append(["V2", 20, None, None, "stray"])
     wb.save(path)
-    chunk = next(tabular.iter_chunks(path))
+    chunk = next(iter_chunks(path))
     assert chunk.frame.get_column("id").to_list() == ["V1"]
     assert chunk.errors.select("line", "code", "detail").rows() == [
         (3, "too_many_fields", "expected 2 fields, found 5")

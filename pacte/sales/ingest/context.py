@@ -9,15 +9,12 @@ from typing import Any
 import polars as pl
 
 from pacte.accounts.models import Membership
-from pacte.lib import tabular
 from pacte.lib.money import exponent as currency_exponent
 from pacte.org.selectors import root_unit
 from pacte.sales.models import (
     Channel,
     CreditRule,
 )
-
-LINE = tabular.LINE
 
 #: Target fields of an import: name → required.
 FIELDS: dict[str, bool] = {

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pacte.lib import tabular
+from pacte.lib.tabular.amounts import parse_amounts
+from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
+from pacte.lib.tabular.dates import parse_dates
+from pacte.lib.tabular.splits import parse_split_credits
+from pacte.lib.tabular.validation import DuplicateKeys, row_errors
 from pacte.sales.ingest.context import (
     CREDIT_SCHEMA,
     FIELDS,
-    LINE,
     MAX_ABS_AMOUNT,
     REQUIRED,
     SALE_SCHEMA,
@@ -32,16 +35,14 @@ class State:
     date_order: str = "auto"
     amount_style: str = "auto"
     next_k: int = 0
-    dups: tabular.DuplicateKeys = field(
-        default_factory=lambda: tabular.DuplicateKeys(["external_id"])
-    )
+    dups: DuplicateKeys = field(default_factory=lambda: DuplicateKeys(["external_id"]))
 
 
 @dataclass
 class Prepared:
     sales: pl.DataFrame  # SALE_SCHEMA
     credits: pl.DataFrame  # CREDIT_SCHEMA
-    errors: pl.DataFrame  # tabular.ERROR_SCHEMA
+    errors: pl.DataFrame  # ERROR_SCHEMA
 
 
 def _err(lines: pl.Series, column: str, code: str, detail: pl.Series | None = None) -> pl.DataFrame:
@@ -54,7 +55,7 @@ def _err(lines: pl.Series, column: str, code: str, detail: pl.Series | None = No
             if detail is not None
             else pl.Series([None] * len(lines), dtype=pl.String),
         },
-        schema=tabular.ERROR_SCHEMA,
+        schema=ERROR_SCHEMA,
     )
 
 
@@ -218,7 +219,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         if long.any():
             errors.append(_err(lines.filter(long), name, "text_too_long", cols[name].filter(long)))
 
-    amounts = tabular.parse_amounts(
+    amounts = parse_amounts(
         cols["amount"],
         exponent=ctx.exponent,
         style=state.amount_style,  # type: ignore[arg-type]
@@ -230,15 +231,13 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     amount_reason = pl.select(
         pl.when(huge).then(pl.lit("amount_too_large")).otherwise(amount_reason)
     ).to_series()
-    dates = tabular.parse_dates(cols["date"], order=state.date_order)  # type: ignore[arg-type]
+    dates = parse_dates(cols["date"], order=state.date_order)  # type: ignore[arg-type]
     if dates.order and state.date_order == "auto" and dates.order != "iso":
         state.date_order = dates.order
     for name, reasons in (("amount", amount_reason), ("date", dates.reasons)):
         bad = reasons.is_not_null()
         if bad.any():
-            errors.append(
-                tabular.row_errors(pl.DataFrame({LINE: lines, name: cols[name]}), reasons, name)
-            )
+            errors.append(row_errors(pl.DataFrame({LINE: lines, name: cols[name]}), reasons, name))
 
     base = pl.DataFrame(
         {
@@ -297,12 +296,10 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         )
 
     # Explicit split credits and overlays.
-    splits = tabular.parse_split_credits(cols["split"])
+    splits = parse_split_credits(cols["split"])
     if splits.reasons.is_not_null().any():
         errors.append(
-            tabular.row_errors(
-                pl.DataFrame({LINE: lines, "split": cols["split"]}), splits.reasons, "split"
-            )
+            row_errors(pl.DataFrame({LINE: lines, "split": cols["split"]}), splits.reasons, "split")
         )
     split_credits = splits.credits.with_columns(pl.col("row").cast(pl.Int64)).join(
         ctx.members, on="email", how="left"
@@ -310,7 +307,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     overlays, overlay_reasons = _parse_overlays(cols["overlay"])
     if overlay_reasons.is_not_null().any():
         errors.append(
-            tabular.row_errors(
+            row_errors(
                 pl.DataFrame({LINE: lines, "overlay": cols["overlay"]}), overlay_reasons, "overlay"
             )
         )
@@ -323,7 +320,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
             )
 
     # Keys for the rows so far valid; rule credits for rows naming nobody.
-    error_frame = pl.concat(errors) if errors else pl.DataFrame(schema=tabular.ERROR_SCHEMA)
+    error_frame = pl.concat(errors) if errors else pl.DataFrame(schema=ERROR_SCHEMA)
     bad_lines = error_frame.get_column("line").unique()
     ok = base.filter(~pl.col(LINE).is_in(bad_lines.implode()))
     ok = ok.with_columns(k=pl.int_range(state.next_k, state.next_k + ok.height, dtype=pl.Int64))

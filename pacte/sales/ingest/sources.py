@@ -7,8 +7,10 @@ from typing import Any
 
 import polars as pl
 
-from pacte.lib import tabular
-from pacte.sales.ingest.context import FIELDS, LINE, REQUIRED
+from pacte.lib.tabular.common import ERROR_SCHEMA, LINE, MAX_COLUMNS
+from pacte.lib.tabular.reading import iter_chunks
+from pacte.lib.tabular.validation import check_columns, select_mapped
+from pacte.sales.ingest.context import FIELDS, REQUIRED
 
 # --------------------------------------------------------------------------- sources
 
@@ -18,14 +20,14 @@ def frames_from_file(
     mapping: dict[str, str],
     *,
     chunk_rows: int = 100_000,
-    max_columns: int = tabular.MAX_COLUMNS,
+    max_columns: int = MAX_COLUMNS,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int, int]]:
     """(mapped frame, structural errors, bytes done, bytes total) per chunk of a file."""
-    for chunk in tabular.iter_chunks(path, chunk_rows=chunk_rows, max_columns=max_columns):
-        problems = tabular.check_columns(chunk.columns, mapping, required=REQUIRED)
+    for chunk in iter_chunks(path, chunk_rows=chunk_rows, max_columns=max_columns):
+        problems = check_columns(chunk.columns, mapping, required=REQUIRED)
         if problems:
             raise problems[0]
-        frame = tabular.select_mapped(chunk.frame, {k: v for k, v in mapping.items() if v})
+        frame = select_mapped(chunk.frame, {k: v for k, v in mapping.items() if v})
         yield frame, chunk.errors, chunk.bytes_done, chunk.bytes_total
 
 
@@ -49,4 +51,4 @@ def frame_from_records(
     frame = pl.DataFrame(
         {LINE: lines, **data}, schema={LINE: pl.Int64, **dict.fromkeys(FIELDS, pl.String)}
     )
-    return frame, pl.DataFrame(errors, schema=tabular.ERROR_SCHEMA)
+    return frame, pl.DataFrame(errors, schema=ERROR_SCHEMA)

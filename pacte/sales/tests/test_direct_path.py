@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from pacte.lib import tabular
+from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
 from pacte.sales import cube, import_jobs
 from pacte.sales.ingest.context import FIELDS
 from pacte.sales.ingest.direct import Direct
@@ -163,7 +163,7 @@ def test_progress_shows_and_a_cancel_stops_a_direct_import_midway(cast, channels
     seen: list[int] = []
 
     def frames():  # type: ignore[no-untyped-def]
-        empty = pl.DataFrame(schema=tabular.ERROR_SCHEMA)
+        empty = pl.DataFrame(schema=ERROR_SCHEMA)
         for part in range(4):
             if part == 2:  # as the job page does: read the progress, then ask to cancel
                 with other.cursor() as c:
@@ -174,7 +174,7 @@ def test_progress_shows_and_a_cancel_stops_a_direct_import_midway(cast, channels
                     )
             frame = pl.DataFrame(
                 {
-                    tabular.LINE: [part * 10 + i + 2 for i in range(10)],
+                    LINE: [part * 10 + i + 2 for i in range(10)],
                     "external_id": [f"X{part}-{i}" for i in range(10)],
                     "date": ["2026-01-05"] * 10,
                     "amount": ["10.00"] * 10,

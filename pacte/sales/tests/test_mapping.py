@@ -44,7 +44,7 @@ def _xlsx(tmp_path):
     return path
 
 
-def _head(path) -> mapping.tabular.Head:
+def _head(path) -> mapping.Head:
     return mapping.read_head(str(path))
 
 
