@@ -870,6 +870,465 @@ def _infeasible(
     return CascadeInfeasible(message, conflicts)
 
 
+# the cascade's steps, in the order :func:`cascade` runs them -------------------------------
+
+
+def _unit_tree(seller_unit: npt.ArrayLike, unit_parent: npt.ArrayLike) -> tuple[IntArray, ...]:
+    """Sellers' units, units' parents and depths, checked: one root, no cycle, known units."""
+    units_of = _ints(seller_unit, "seller_unit")
+    parent = _ints(unit_parent, "unit_parent")
+    if units_of.ndim != 1 or parent.ndim != 1:
+        raise AllocationError("seller_unit and unit_parent must be 1-D")
+    depth = _unit_depth(parent)
+    if ((units_of < 0) | (units_of >= parent.shape[0])).any():
+        raise AllocationError("seller_unit names a unit that does not exist")
+    return units_of, parent, depth
+
+
+@dataclass(frozen=True, eq=False)
+class _Sellers:
+    """The sellers as given: stable keys, weights, who is excluded, who is held and at what."""
+
+    keys: npt.NDArray[Any]
+    raw: FloatArray
+    weights: Weights | None
+    excluded: BoolArray
+    held: BoolArray
+    hold: IntArray
+
+
+def _sellers(
+    n: int,
+    seller_keys: npt.ArrayLike | None,
+    weights: Weights | npt.ArrayLike,
+    excluded: npt.ArrayLike | None,
+    holds: Mapping[int, int] | None,
+) -> _Sellers:
+    keys = np.arange(n) if seller_keys is None else np.asarray(seller_keys)
+    if keys.shape != (n,):
+        raise AllocationError(f"seller_keys must have shape ({n},), got {keys.shape}")
+    sorted_keys = np.sort(keys)
+    if n > 1 and (sorted_keys[1:] == sorted_keys[:-1]).any():
+        raise AllocationError("seller_keys must be unique")
+
+    weights_obj = weights if isinstance(weights, Weights) else None
+    raw = _floats(weights.values if isinstance(weights, Weights) else weights, "weights", (n,))
+
+    out_mask = (
+        np.zeros(n, dtype=np.bool_)
+        if excluded is None
+        else np.asarray(excluded, dtype=np.bool_).reshape(n)
+    )
+    held = np.zeros(n, dtype=np.bool_)
+    hold = np.zeros(n, dtype=np.int64)
+    for index, value in (holds or {}).items():
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise AllocationError(f"a hold must name a seller index, got {index!r}")
+        if not 0 <= int(index) < n:
+            raise AllocationError(f"a hold names an unknown seller index {index}")
+        held[index] = True
+        hold[index] = _amount(value, f"hold of seller {keys[index]}")
+    both = held & out_mask
+    if both.any():
+        raise AllocationError(f"sellers both held and excluded: {keys[both].tolist()}")
+    return _Sellers(keys, raw, weights_obj, out_mask, held, hold)
+
+
+def _channel_mix(
+    n: int,
+    total: int,
+    channel_weights: npt.ArrayLike | None,
+    channel_totals: npt.ArrayLike | None,
+    past: npt.ArrayLike | None,
+    from_month: int,
+) -> tuple[FloatArray, IntArray | None]:
+    """Each seller's channel weights ``(n, c)`` and the exact channel totals, if given."""
+    wanted: IntArray | None = None
+    if channel_totals is not None:
+        wanted = _ints(channel_totals, "channel_totals")
+        if wanted.ndim != 1 or wanted.size == 0 or (wanted < 0).any():
+            raise AllocationError("channel_totals must be (c,) non-negative amounts")
+        if int(wanted.sum()) != total:
+            raise AllocationError(
+                f"channel_totals sum to {int(wanted.sum())}, not to the total {total}"
+            )
+        if past is not None and from_month > 0:
+            raise AllocationError("channel_totals cannot be combined with past months")
+        if channel_weights is not None and np.ndim(channel_weights) != 1:
+            raise AllocationError("channel_totals needs company channel weights (c,), not (n, c)")
+        if channel_weights is None:
+            channel_weights = wanted.astype(np.float64)
+    if channel_weights is None:
+        cw = np.ones((n, 1))
+    else:
+        cw = _floats(channel_weights, "channel_weights")
+        if cw.ndim == 1:
+            if cw.size == 0 or float(_stable_sum(cw)) <= 0:
+                raise AllocationError("channel shares are all zero")
+            cw = np.broadcast_to(cw, (n, cw.size))
+        elif cw.ndim != 2 or cw.shape[0] != n:
+            raise AllocationError(f"channel_weights must be (c,) or ({n}, c), got {cw.shape}")
+        else:
+            company = _stable_sum(cw.T, axis=1)
+            if float(_stable_sum(company)) <= 0:
+                company = np.ones(cw.shape[1])
+            cw = np.where((_stable_sum(cw, axis=1) > 0)[:, None], cw, company[None, :])
+    cw = _scaled_rows(cw)
+    c = cw.shape[1]
+    if wanted is not None and wanted.size != c:
+        raise AllocationError(f"channel_totals must have shape ({c},), got {wanted.shape}")
+    return cw, wanted
+
+
+def _month_profile(
+    c: int, n_months: int, from_month: int, phasing: npt.ArrayLike | None
+) -> FloatArray:
+    """The phasing ``(c, m)``, zero before ``from_month`` (flat over the remaining months for a
+    channel whose profile has nothing left)."""
+    if not 0 <= from_month <= n_months:
+        raise AllocationError(f"from_month must be between 0 and {n_months}, got {from_month}")
+    profile = np.ones((c, n_months)) if phasing is None else _floats(phasing, "phasing")
+    if profile.shape == (n_months,):
+        profile = np.broadcast_to(profile, (c, n_months))
+    if profile.shape != (c, n_months):
+        raise AllocationError(f"phasing must be ({n_months},) or ({c}, {n_months})")
+    profile = _scaled_rows(profile)
+    if (_stable_sum(profile, axis=1) <= 0).any():
+        raise AllocationError("a phasing profile is all zero for a channel")
+    remaining_months = np.arange(n_months) >= from_month
+    profile = np.where(remaining_months[None, :], profile, 0.0)
+    dead = _stable_sum(profile, axis=1) <= 0
+    return np.where(dead[:, None], remaining_months[None, :].astype(np.float64), profile)
+
+
+@dataclass(frozen=True, eq=False)
+class _Past:
+    """A re-run's kept months and what holds still need beyond them."""
+
+    cells: IntArray  # (n, c, m), zero from ``from_month`` on
+    amount: IntArray  # (n,)
+    total: int
+    future_hold: IntArray  # (n,) what a held seller still gets in the remaining months
+    hold_sum: int
+
+
+def _past_months(
+    past: npt.ArrayLike | None,
+    from_month: int,
+    shape: tuple[int, int, int],
+    total: int,
+    sellers: _Sellers,
+) -> _Past:
+    n, c, n_months = shape
+    keys, held, hold = sellers.keys, sellers.held, sellers.hold
+    past_cells = np.zeros((n, c, n_months), dtype=np.int64)
+    if past is not None and from_month > 0:
+        given = _ints(past, "past")
+        if given.shape != (n, c, n_months):
+            raise AllocationError(f"past must have shape ({n}, {c}, {n_months})")
+        if (given < 0).any():
+            raise AllocationError("past amounts must not be negative")
+        past_cells[:, :, :from_month] = given[:, :, :from_month]
+    past_amount = past_cells.sum(axis=(1, 2))
+    past_sum = int(past_amount.sum())
+    if past_sum > total:
+        raise CascadeInfeasible(
+            f"past months sum to {past_sum}, more than the total {total}",
+            [{"kind": "past", "amount": past_sum}, {"kind": "total", "amount": total}],
+        )
+    if from_month == n_months and past_sum != total:
+        raise AllocationError("a re-run from after the last month cannot change the total")
+    future_hold = hold - past_amount
+    low_hold = held & (future_hold < 0)
+    if low_hold.any():
+        raise CascadeInfeasible(
+            f"holds of {keys[low_hold].tolist()} are below what their past months already have",
+            [{"kind": "holds_below_past", "sellers": keys[low_hold].tolist()}],
+        )
+    future_hold = np.where(held, future_hold, 0)
+    hold_sum = int(hold[held].sum())
+    if int(future_hold.sum()) > total - past_sum:
+        raise CascadeInfeasible(
+            f"holds sum to {hold_sum}, more than the total {total}"
+            + (f" less past months {past_sum}" if past_sum else ""),
+            [
+                {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
+                {"kind": "total", "amount": total},
+            ]
+            + ([{"kind": "past", "amount": past_sum}] if past_sum else []),
+        )
+    return _Past(past_cells, past_amount, past_sum, future_hold, hold_sum)
+
+
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    """The sellers left to share the total, their relative weights and bounds on the grid of
+    rounding units (bounds of the remaining months: a re-run's past is taken off)."""
+
+    free: BoolArray
+    spread: int  # what the free sellers share (total less past months and holds)
+    grid_units: int
+    rest: int  # the part of ``spread`` below one rounding unit
+    w: FloatArray
+    positive: BoolArray
+    lower_real: FloatArray
+    upper_real: FloatArray
+    lower_units: FloatArray
+    upper_units: FloatArray
+    upper_eff: FloatArray
+
+
+def _grid(
+    total: int,
+    rounding_unit: int,
+    bounds: Bounds | None,
+    sellers: _Sellers,
+    past: _Past,
+) -> _Grid:
+    n = sellers.keys.shape[0]
+    keys = sellers.keys
+    free = ~sellers.held & ~sellers.excluded
+    spread = total - past.total - int(past.future_hold.sum())
+    grid_units, rest = divmod(spread, rounding_unit)
+    if grid_units > MAX_UNITS:
+        raise AllocationError(f"the total exceeds {MAX_UNITS} rounding units")
+    w = np.where(free, sellers.raw, 0.0)
+    peak = float(w.max()) if w.size else 0.0
+    if peak > 0:  # relative weights; one below MIN_RELATIVE_WEIGHT of the largest counts as zero
+        w = w / peak
+        w = np.where(w < MIN_RELATIVE_WEIGHT, 0.0, w)
+    positive = w > 0
+    lower_real = np.zeros(n)
+    upper_real = np.full(n, np.inf)
+    if bounds is not None:
+        given_lower = _floats(bounds.lower, "bounds.lower", (n,))
+        given_upper = np.asarray(bounds.upper, dtype=np.float64)
+        if given_upper.shape != (n,) or np.isnan(given_upper).any() or (given_upper < 0).any():
+            raise AllocationError(f"bounds.upper must be ({n},) non-negative numbers or inf")
+        crossed = free & (given_lower > given_upper)
+        if crossed.any():
+            raise AllocationError(
+                f"lower bound above upper bound for sellers {keys[crossed][:5].tolist()}"
+            )
+        lower_real = np.maximum(given_lower - past.amount, 0.0)
+        upper_real = given_upper - past.amount
+        over = free & (upper_real < 0)
+        if over.any():
+            raise CascadeInfeasible(
+                f"past months of {keys[over].tolist()} already exceed their upper bounds",
+                [{"kind": "past_above_upper", "sellers": keys[over].tolist()}],
+            )
+    # Bounds on the rounding grid, inward; an interval holding no grid point snaps to the
+    # grid point nearest its middle.
+    lower_units = np.ceil(lower_real / rounding_unit)
+    upper_units = np.floor(upper_real / rounding_unit)
+    empty = lower_units > upper_units
+    middle = np.round((lower_real + upper_real) / (2 * rounding_unit))
+    lower_units = np.where(empty, middle, lower_units)
+    upper_units = np.where(empty, middle, upper_units)
+    lower_units = np.where(free, lower_units, 0.0)
+    upper_eff = np.where(free & positive, upper_units, lower_units)
+    return _Grid(
+        free,
+        spread,
+        grid_units,
+        rest,
+        w,
+        positive,
+        lower_real,
+        upper_real,
+        lower_units,
+        upper_units,
+        upper_eff,
+    )
+
+
+def _check_feasible(
+    g: _Grid, total: int, rounding_unit: int, sellers: _Sellers, past: _Past
+) -> None:
+    """Raise :class:`CascadeInfeasible` when bounds, holds and past months cannot all hold."""
+    keys, held, free, positive = sellers.keys, sellers.held, g.free, g.positive
+    hold_sum, past_sum = past.hold_sum, past.total
+    bounded_low = free & (g.lower_units > 0)
+    sum_lower = int(g.lower_units[free].astype(np.int64).sum())
+    if sum_lower > g.grid_units:
+        raise _infeasible(
+            "lower",
+            keys,
+            bounded_low,
+            sum_lower * rounding_unit,
+            held,
+            hold_sum,
+            total,
+            past_sum,
+        )
+    if g.spread > 0 and not free.any():
+        raise CascadeInfeasible(
+            f"every seller is held or excluded, but holds sum to {hold_sum}, not the total {total}",
+            [
+                {"kind": "no_free_seller", "excluded": keys[sellers.excluded].tolist()},
+                {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
+                {"kind": "total", "amount": total},
+            ],
+        )
+    if g.spread > 0 and not positive.any() and sum_lower * rounding_unit != g.spread:
+        raise AllocationError(
+            "all weights are zero for the sellers left to share the total "
+            "(not held, not excluded): nothing to split proportionally"
+        )
+    if np.isfinite(g.upper_eff[free]).all():
+        sum_upper = int(g.upper_eff[free].astype(np.int64).sum())
+        short = sum_upper < g.grid_units
+        if not short and sum_upper == g.grid_units and g.rest:
+            slack = np.floor(g.upper_real) - g.upper_eff * rounding_unit
+            short = not (free & positive & (slack >= g.rest)).any()
+        if short:
+            error = _infeasible(
+                "upper",
+                keys,
+                free & positive & np.isfinite(g.upper_real),
+                sum_upper * rounding_unit,
+                held,
+                hold_sum,
+                total,
+                past_sum,
+            )
+            idle = free & ~positive
+            if idle.any():
+                # Sellers with zero weight take nothing beyond their lower bound.
+                error.conflicts.append({"kind": "zero_weight", "sellers": keys[idle].tolist()})
+            raise error
+
+
+@dataclass(frozen=True, eq=False)
+class _Annual:
+    """The free sellers' water-filled quotas (in rounding units) and everyone's annual
+    amount for the remaining months (free sellers' shares plus holds)."""
+
+    idx: IntArray  # positions of the free sellers
+    x: FloatArray
+    level: float
+    floors: FloatArray
+    annual: IntArray
+    future: IntArray
+
+
+def _annual_shares(g: _Grid, rounding_unit: int, keys: npt.NDArray[Any], past: _Past) -> _Annual:
+    n = keys.shape[0]
+    w, upper_eff = g.w, g.upper_eff
+    idx = np.flatnonzero(g.free)
+    x, level = water_fill(float(g.grid_units), w[idx], g.lower_units[idx], upper_eff[idx])
+    floors = np.floor(x)
+    eligible = (w[idx] > 0) & (floors + 1 <= upper_eff[idx])
+    ties = _tie_codes(idx.size, keys[idx]) if idx.size else np.zeros(0, dtype=np.int64)
+    annual_units = np.zeros(n, dtype=np.int64)
+    key = np.zeros(0, dtype=np.int64)
+    bumped = np.zeros(0, dtype=np.bool_)
+    if idx.size:
+        rounded, key_rows, bumped_rows = _round_quotas(
+            x[None, :], np.array([g.grid_units]), eligible[None, :], ties
+        )
+        annual_units[idx] = rounded[0]
+        key, bumped = key_rows[0], bumped_rows[0]
+    annual = annual_units * rounding_unit
+    rest = g.rest
+    if rest:
+        slack_ok = (w[idx] > 0) & (g.upper_real[idx] - annual[idx] >= rest)
+        cand = slack_ok & ~bumped
+        if not cand.any():
+            cand = slack_ok
+        if not cand.any():  # pragma: no cover - excluded by the feasibility checks above
+            cand = w[idx] > 0
+        annual[idx[int(np.where(cand, key, -1).argmax())]] += rest
+    future = annual + past.future_hold
+    return _Annual(idx, x, level, floors, annual, future)
+
+
+def _cells(
+    future: IntArray,
+    cw: FloatArray,
+    wanted: IntArray | None,
+    profile: FloatArray,
+    availability: npt.ArrayLike | None,
+    cell_unit: int,
+    keys: npt.NDArray[Any],
+) -> IntArray:
+    """Each seller's remaining annual amount split by channel, then by month ``(n, c, m)``."""
+    n, (c, n_months) = future.shape[0], profile.shape
+    by_channel = _split_rows(future, cw, cell_unit, _tie_codes(c, None))
+    if wanted is not None:
+        row_totals = _stable_sum(cw, axis=1)
+        quotas = cw * (future / np.where(row_totals > 0, row_totals, 1.0))[:, None]
+        by_channel = _match_columns(by_channel, quotas, wanted, cell_unit, keys)
+    month_w = np.broadcast_to(profile[None, :, :], (n, c, n_months))
+    if availability is not None:
+        avail = _scaled_rows(_floats(availability, "availability", (n, n_months)))
+        adjusted = month_w * avail[:, None, :]
+        usable = adjusted.sum(axis=2) > 0
+        month_w = np.where(usable[:, :, None], adjusted, month_w)
+    return _split_rows(
+        by_channel.reshape(-1),
+        np.ascontiguousarray(month_w).reshape(n * c, n_months),
+        cell_unit,
+        _tie_codes(n_months, None),
+    ).reshape(n, c, n_months)
+
+
+def _explanation(
+    sellers: _Sellers,
+    g: _Grid,
+    a: _Annual,
+    past: _Past,
+    amounts: IntArray,
+    rounding_unit: int,
+) -> Explanation:
+    n = sellers.keys.shape[0]
+    w, idx, x, free, raw = g.w, a.idx, a.x, g.free, sellers.raw
+    weight_total = float(_stable_sum(w))
+    weight_share = w / weight_total if weight_total > 0 else np.zeros(n)
+    proportional = np.floor(weight_share * g.spread).astype(np.int64)
+    bound = np.zeros(n, dtype=np.int8)
+    rounded_down = np.zeros(n, dtype=np.int64)
+    remainder = np.zeros(n)
+    if idx.size:
+        natural = a.level * w[idx]
+        lower, upper = g.lower_units[idx], g.upper_eff[idx]
+        pinned_low = (x <= lower) & ((natural < lower) | (w[idx] == 0))
+        pinned_low &= lower > 0
+        pinned_high = (x >= upper) & (natural > upper) & (w[idx] > 0)
+        bound[idx] = np.where(pinned_low, BOUND_LOWER, np.where(pinned_high, BOUND_UPPER, 0))
+        rounded_down[idx] = a.floors.astype(np.int64) * rounding_unit
+        remainder[idx] = x - a.floors
+    rounding = np.where(free, a.annual - rounded_down, 0)
+    if sellers.weights is not None:
+        components, mix = sellers.weights.components, sellers.weights.mix
+    else:
+        vector = raw / float(_stable_sum(raw)) if float(_stable_sum(raw)) > 0 else raw
+        components, mix = {"weight": vector}, {"weight": 1.0}
+    past_float = past.amount.astype(np.float64)
+    grid_lower = np.asarray(np.where(free, g.lower_units * rounding_unit, 0.0) + past_float)
+    grid_upper = np.asarray(np.where(free, g.upper_units * rounding_unit, np.inf) + past_float)
+    return Explanation(
+        keys=sellers.keys,
+        weight=raw,
+        weight_share=weight_share,
+        components=components,
+        mix=mix,
+        excluded=sellers.excluded,
+        held=sellers.held,
+        hold=sellers.hold,
+        past=past.amount,
+        proportional=proportional,
+        lower=grid_lower,
+        upper=grid_upper,
+        bound=bound,
+        rounded_down=rounded_down,
+        remainder=remainder,
+        rounding=rounding,
+        amount=amounts,
+    )
+
+
 def cascade(
     total: int,
     *,
@@ -919,318 +1378,22 @@ def cascade(
     cell_unit = rounding_unit if cell_unit is None else _unit(cell_unit, "cell_unit")
     if not 1 <= n_months <= 366:
         raise AllocationError(f"n_months must be between 1 and 366, got {n_months}")
-
-    units_of = _ints(seller_unit, "seller_unit")
-    parent = _ints(unit_parent, "unit_parent")
-    if units_of.ndim != 1 or parent.ndim != 1:
-        raise AllocationError("seller_unit and unit_parent must be 1-D")
+    units_of, parent, depth = _unit_tree(seller_unit, unit_parent)
     n = units_of.shape[0]
-    depth = _unit_depth(parent)
-    if ((units_of < 0) | (units_of >= parent.shape[0])).any():
-        raise AllocationError("seller_unit names a unit that does not exist")
-
-    keys = np.arange(n) if seller_keys is None else np.asarray(seller_keys)
-    if keys.shape != (n,):
-        raise AllocationError(f"seller_keys must have shape ({n},), got {keys.shape}")
-    sorted_keys = np.sort(keys)
-    if n > 1 and (sorted_keys[1:] == sorted_keys[:-1]).any():
-        raise AllocationError("seller_keys must be unique")
-
-    weights_obj = weights if isinstance(weights, Weights) else None
-    raw = _floats(weights.values if isinstance(weights, Weights) else weights, "weights", (n,))
-
-    out_mask = (
-        np.zeros(n, dtype=np.bool_)
-        if excluded is None
-        else np.asarray(excluded, dtype=np.bool_).reshape(n)
-    )
-    held = np.zeros(n, dtype=np.bool_)
-    hold = np.zeros(n, dtype=np.int64)
-    for index, value in (holds or {}).items():
-        if isinstance(index, bool) or not isinstance(index, int | np.integer):
-            raise AllocationError(f"a hold must name a seller index, got {index!r}")
-        if not 0 <= int(index) < n:
-            raise AllocationError(f"a hold names an unknown seller index {index}")
-        held[index] = True
-        hold[index] = _amount(value, f"hold of seller {keys[index]}")
-    both = held & out_mask
-    if both.any():
-        raise AllocationError(f"sellers both held and excluded: {keys[both].tolist()}")
-
-    # channels ------------------------------------------------------------------------------
-    wanted: IntArray | None = None
-    if channel_totals is not None:
-        wanted = _ints(channel_totals, "channel_totals")
-        if wanted.ndim != 1 or wanted.size == 0 or (wanted < 0).any():
-            raise AllocationError("channel_totals must be (c,) non-negative amounts")
-        if int(wanted.sum()) != total:
-            raise AllocationError(
-                f"channel_totals sum to {int(wanted.sum())}, not to the total {total}"
-            )
-        if past is not None and from_month > 0:
-            raise AllocationError("channel_totals cannot be combined with past months")
-        if channel_weights is not None and np.ndim(channel_weights) != 1:
-            raise AllocationError("channel_totals needs company channel weights (c,), not (n, c)")
-        if channel_weights is None:
-            channel_weights = wanted.astype(np.float64)
-    if channel_weights is None:
-        cw = np.ones((n, 1))
-    else:
-        cw = _floats(channel_weights, "channel_weights")
-        if cw.ndim == 1:
-            if cw.size == 0 or float(_stable_sum(cw)) <= 0:
-                raise AllocationError("channel shares are all zero")
-            cw = np.broadcast_to(cw, (n, cw.size))
-        elif cw.ndim != 2 or cw.shape[0] != n:
-            raise AllocationError(f"channel_weights must be (c,) or ({n}, c), got {cw.shape}")
-        else:
-            company = _stable_sum(cw.T, axis=1)
-            if float(_stable_sum(company)) <= 0:
-                company = np.ones(cw.shape[1])
-            cw = np.where((_stable_sum(cw, axis=1) > 0)[:, None], cw, company[None, :])
-    cw = _scaled_rows(cw)
+    sellers = _sellers(n, seller_keys, weights, excluded, holds)
+    cw, wanted = _channel_mix(n, total, channel_weights, channel_totals, past, from_month)
     c = cw.shape[1]
-    if wanted is not None and wanted.size != c:
-        raise AllocationError(f"channel_totals must have shape ({c},), got {wanted.shape}")
+    profile = _month_profile(c, n_months, from_month, phasing)
+    kept = _past_months(past, from_month, (n, c, n_months), total, sellers)
 
-    # phasing --------------------------------------------------------------------------------
-    if not 0 <= from_month <= n_months:
-        raise AllocationError(f"from_month must be between 0 and {n_months}, got {from_month}")
-    profile = np.ones((c, n_months)) if phasing is None else _floats(phasing, "phasing")
-    if profile.shape == (n_months,):
-        profile = np.broadcast_to(profile, (c, n_months))
-    if profile.shape != (c, n_months):
-        raise AllocationError(f"phasing must be ({n_months},) or ({c}, {n_months})")
-    profile = _scaled_rows(profile)
-    if (_stable_sum(profile, axis=1) <= 0).any():
-        raise AllocationError("a phasing profile is all zero for a channel")
-    remaining_months = np.arange(n_months) >= from_month
-    profile = np.where(remaining_months[None, :], profile, 0.0)
-    dead = _stable_sum(profile, axis=1) <= 0
-    profile = np.where(dead[:, None], remaining_months[None, :].astype(np.float64), profile)
+    grid = _grid(total, rounding_unit, bounds, sellers, kept)
+    _check_feasible(grid, total, rounding_unit, sellers, kept)
+    annual = _annual_shares(grid, rounding_unit, sellers.keys, kept)
 
-    # re-run: past months --------------------------------------------------------------------
-    past_cells = np.zeros((n, c, n_months), dtype=np.int64)
-    if past is not None and from_month > 0:
-        given = _ints(past, "past")
-        if given.shape != (n, c, n_months):
-            raise AllocationError(f"past must have shape ({n}, {c}, {n_months})")
-        if (given < 0).any():
-            raise AllocationError("past amounts must not be negative")
-        past_cells[:, :, :from_month] = given[:, :, :from_month]
-    past_amount = past_cells.sum(axis=(1, 2))
-    past_sum = int(past_amount.sum())
-    if past_sum > total:
-        raise CascadeInfeasible(
-            f"past months sum to {past_sum}, more than the total {total}",
-            [{"kind": "past", "amount": past_sum}, {"kind": "total", "amount": total}],
-        )
-    if from_month == n_months and past_sum != total:
-        raise AllocationError("a re-run from after the last month cannot change the total")
-    future_hold = hold - past_amount
-    low_hold = held & (future_hold < 0)
-    if low_hold.any():
-        raise CascadeInfeasible(
-            f"holds of {keys[low_hold].tolist()} are below what their past months already have",
-            [{"kind": "holds_below_past", "sellers": keys[low_hold].tolist()}],
-        )
-    future_hold = np.where(held, future_hold, 0)
-    hold_sum = int(hold[held].sum())
-    if int(future_hold.sum()) > total - past_sum:
-        raise CascadeInfeasible(
-            f"holds sum to {hold_sum}, more than the total {total}"
-            + (f" less past months {past_sum}" if past_sum else ""),
-            [
-                {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
-                {"kind": "total", "amount": total},
-            ]
-            + ([{"kind": "past", "amount": past_sum}] if past_sum else []),
-        )
-
-    # sellers' annual shares ------------------------------------------------------------------
-    free = ~held & ~out_mask
-    spread = total - past_sum - int(future_hold.sum())
-    grid_units, rest = divmod(spread, rounding_unit)
-    if grid_units > MAX_UNITS:
-        raise AllocationError(f"the total exceeds {MAX_UNITS} rounding units")
-    w = np.where(free, raw, 0.0)
-    peak = float(w.max()) if w.size else 0.0
-    if peak > 0:  # relative weights; one below MIN_RELATIVE_WEIGHT of the largest counts as zero
-        w = w / peak
-        w = np.where(w < MIN_RELATIVE_WEIGHT, 0.0, w)
-    positive = w > 0
-    lower_real = np.zeros(n)
-    upper_real = np.full(n, np.inf)
-    if bounds is not None:
-        given_lower = _floats(bounds.lower, "bounds.lower", (n,))
-        given_upper = np.asarray(bounds.upper, dtype=np.float64)
-        if given_upper.shape != (n,) or np.isnan(given_upper).any() or (given_upper < 0).any():
-            raise AllocationError(f"bounds.upper must be ({n},) non-negative numbers or inf")
-        crossed = free & (given_lower > given_upper)
-        if crossed.any():
-            raise AllocationError(
-                f"lower bound above upper bound for sellers {keys[crossed][:5].tolist()}"
-            )
-        lower_real = np.maximum(given_lower - past_amount, 0.0)
-        upper_real = given_upper - past_amount
-        over = free & (upper_real < 0)
-        if over.any():
-            raise CascadeInfeasible(
-                f"past months of {keys[over].tolist()} already exceed their upper bounds",
-                [{"kind": "past_above_upper", "sellers": keys[over].tolist()}],
-            )
-    # Bounds on the rounding grid, inward; an interval holding no grid point snaps to the
-    # grid point nearest its middle.
-    lower_units = np.ceil(lower_real / rounding_unit)
-    upper_units = np.floor(upper_real / rounding_unit)
-    empty = lower_units > upper_units
-    middle = np.round((lower_real + upper_real) / (2 * rounding_unit))
-    lower_units = np.where(empty, middle, lower_units)
-    upper_units = np.where(empty, middle, upper_units)
-    lower_units = np.where(free, lower_units, 0.0)
-    upper_eff = np.where(free & positive, upper_units, lower_units)
-
-    bounded_low = free & (lower_units > 0)
-    sum_lower = int(lower_units[free].astype(np.int64).sum())
-    if sum_lower > grid_units:
-        raise _infeasible(
-            "lower",
-            keys,
-            bounded_low,
-            sum_lower * rounding_unit,
-            held,
-            hold_sum,
-            total,
-            past_sum,
-        )
-    if spread > 0 and not free.any():
-        raise CascadeInfeasible(
-            f"every seller is held or excluded, but holds sum to {hold_sum}, not the total {total}",
-            [
-                {"kind": "no_free_seller", "excluded": keys[out_mask].tolist()},
-                {"kind": "holds", "sellers": keys[held].tolist(), "amount": hold_sum},
-                {"kind": "total", "amount": total},
-            ],
-        )
-    if spread > 0 and not positive.any() and sum_lower * rounding_unit != spread:
-        raise AllocationError(
-            "all weights are zero for the sellers left to share the total "
-            "(not held, not excluded): nothing to split proportionally"
-        )
-    if np.isfinite(upper_eff[free]).all():
-        sum_upper = int(upper_eff[free].astype(np.int64).sum())
-        short = sum_upper < grid_units
-        if not short and sum_upper == grid_units and rest:
-            slack = np.floor(upper_real) - upper_eff * rounding_unit
-            short = not (free & positive & (slack >= rest)).any()
-        if short:
-            error = _infeasible(
-                "upper",
-                keys,
-                free & positive & np.isfinite(upper_real),
-                sum_upper * rounding_unit,
-                held,
-                hold_sum,
-                total,
-                past_sum,
-            )
-            idle = free & ~positive
-            if idle.any():
-                # Sellers with zero weight take nothing beyond their lower bound.
-                error.conflicts.append({"kind": "zero_weight", "sellers": keys[idle].tolist()})
-            raise error
-
-    idx = np.flatnonzero(free)
-    x, level = water_fill(float(grid_units), w[idx], lower_units[idx], upper_eff[idx])
-    floors = np.floor(x)
-    eligible = (w[idx] > 0) & (floors + 1 <= upper_eff[idx])
-    ties = _tie_codes(idx.size, keys[idx]) if idx.size else np.zeros(0, dtype=np.int64)
-    annual_units = np.zeros(n, dtype=np.int64)
-    key = np.zeros(0, dtype=np.int64)
-    bumped = np.zeros(0, dtype=np.bool_)
-    if idx.size:
-        rounded, key_rows, bumped_rows = _round_quotas(
-            x[None, :], np.array([grid_units]), eligible[None, :], ties
-        )
-        annual_units[idx] = rounded[0]
-        key, bumped = key_rows[0], bumped_rows[0]
-    annual = annual_units * rounding_unit
-    if rest:
-        slack_ok = (w[idx] > 0) & (upper_real[idx] - annual[idx] >= rest)
-        cand = slack_ok & ~bumped
-        if not cand.any():
-            cand = slack_ok
-        if not cand.any():  # pragma: no cover - excluded by the feasibility checks above
-            cand = w[idx] > 0
-        annual[idx[int(np.where(cand, key, -1).argmax())]] += rest
-    future = annual + future_hold
-
-    # channels × months ---------------------------------------------------------------------
-    by_channel = _split_rows(future, cw, cell_unit, _tie_codes(c, None))
-    if wanted is not None:
-        row_totals = _stable_sum(cw, axis=1)
-        quotas = cw * (future / np.where(row_totals > 0, row_totals, 1.0))[:, None]
-        by_channel = _match_columns(by_channel, quotas, wanted, cell_unit, keys)
-    month_w = np.broadcast_to(profile[None, :, :], (n, c, n_months))
-    if availability is not None:
-        avail = _scaled_rows(_floats(availability, "availability", (n, n_months)))
-        adjusted = month_w * avail[:, None, :]
-        usable = adjusted.sum(axis=2) > 0
-        month_w = np.where(usable[:, :, None], adjusted, month_w)
-    cells = _split_rows(
-        by_channel.reshape(-1),
-        np.ascontiguousarray(month_w).reshape(n * c, n_months),
-        cell_unit,
-        _tie_codes(n_months, None),
-    ).reshape(n, c, n_months)
-    cells += past_cells
-    amounts = future + past_amount
-
+    cells = _cells(annual.future, cw, wanted, profile, availability, cell_unit, sellers.keys)
+    cells += kept.cells
+    amounts = annual.future + kept.amount
     direct, subtree = _rollup(units_of, cells, parent, depth)
-
-    # explanation ---------------------------------------------------------------------------
-    weight_total = float(_stable_sum(w))
-    weight_share = w / weight_total if weight_total > 0 else np.zeros(n)
-    proportional = np.floor(weight_share * spread).astype(np.int64)
-    bound = np.zeros(n, dtype=np.int8)
-    rounded_down = np.zeros(n, dtype=np.int64)
-    remainder = np.zeros(n)
-    if idx.size:
-        natural = level * w[idx]
-        pinned_low = (x <= lower_units[idx]) & ((natural < lower_units[idx]) | (w[idx] == 0))
-        pinned_low &= lower_units[idx] > 0
-        pinned_high = (x >= upper_eff[idx]) & (natural > upper_eff[idx]) & (w[idx] > 0)
-        bound[idx] = np.where(pinned_low, BOUND_LOWER, np.where(pinned_high, BOUND_UPPER, 0))
-        rounded_down[idx] = floors.astype(np.int64) * rounding_unit
-        remainder[idx] = x - floors
-    rounding = np.where(free, annual - rounded_down, 0)
-    if weights_obj is not None:
-        components, mix = weights_obj.components, weights_obj.mix
-    else:
-        vector = raw / float(_stable_sum(raw)) if float(_stable_sum(raw)) > 0 else raw
-        components, mix = {"weight": vector}, {"weight": 1.0}
-    past_float = past_amount.astype(np.float64)
-    grid_lower = np.asarray(np.where(free, lower_units * rounding_unit, 0.0) + past_float)
-    grid_upper = np.asarray(np.where(free, upper_units * rounding_unit, np.inf) + past_float)
-    explanation = Explanation(
-        keys=keys,
-        weight=raw,
-        weight_share=weight_share,
-        components=components,
-        mix=mix,
-        excluded=out_mask,
-        held=held,
-        hold=hold,
-        past=past_amount,
-        proportional=proportional,
-        lower=grid_lower,
-        upper=grid_upper,
-        bound=bound,
-        rounded_down=rounded_down,
-        remainder=remainder,
-        rounding=rounding,
-        amount=amounts,
-    )
     return CascadeResult(
         total=total,
         rounding_unit=rounding_unit,
@@ -1240,6 +1403,6 @@ def cascade(
         unit_amounts=subtree.sum(axis=(1, 2)),
         unit_direct_amounts=direct.sum(axis=(1, 2)),
         unit_cells=subtree,
-        explain=explanation,
+        explain=_explanation(sellers, grid, annual, kept, amounts, rounding_unit),
         unit_depth=depth,
     )
