@@ -18,7 +18,8 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
-from pacte.planning import cascade, runs, selectors, services
+from pacte.planning import runs, selectors, services
+from pacte.planning.cascade import compute, parse_params, summarise
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
     calendar_rows,
@@ -213,12 +214,12 @@ def preview(request: MemberRequest) -> HttpResponse:
         if not form.is_valid():
             errors = [str(e) for errs in form.errors.values() for e in errs]
             raise DomainError("; ".join(errors), code="invalid")
-        computed = cascade.compute(
+        computed = compute(
             workspace=member.workspace,
             fiscal_year=fy,
-            params=cascade.parse_params(form.parameters(), currency=member.workspace.currency),
+            params=parse_params(form.parameters(), currency=member.workspace.currency),
         )
-        summary = cascade.summarise(computed, seller_limit=500)
+        summary = summarise(computed, seller_limit=500)
         context = {"summary": summary, "chart": _chart_data(summary, member.workspace.currency)}
     except DomainError as exc:
         context = {"error": exc.message}
