@@ -121,7 +121,6 @@ def _quotas(ws, seller_ids, months, monthly: float, rng) -> None:
     the year after, around each seller's expected sales (80–130 %), so that attainment, the
     heat map and the ranking of every seller have figures to show."""
     from pacte.planning.runs import publish_stated_run
-    from pacte.planning.services import calendar_of
     from pacte.sales.models import Channel
 
     channel = Channel.objects.filter(workspace=ws).order_by("code").values_list("pk", flat=True)[0]
@@ -134,7 +133,7 @@ def _quotas(ws, seller_ids, months, monthly: float, rng) -> None:
     sellers = np.repeat(seller_ids, len(quarters) * 3)
     month = np.tile(np.repeat(quarters, 3) + np.tile(np.arange(3), len(quarters)), len(seller_ids))
     amount = (third[:, :, None] + (np.arange(3) < rest[:, :, None])).reshape(-1)
-    cal = calendar_of(ws)
+    cal = ws.calendar
     distinct, at = np.unique(month, return_inverse=True)
     years = np.array([cal.year_of(Month.from_index(int(m))) for m in distinct])[at]
     for fiscal_year in np.unique(years).tolist():

@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pacte.lib.fiscal import FiscalCalendar
+
 if TYPE_CHECKING:
     from pacte.org.models import Unit
 
@@ -99,6 +101,11 @@ class Workspace(models.Model):
                 if not f.primary_key and f.name != "cube_version" and f.attname not in deferred
             ]
         super().save(*args, **kwargs)
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        """The workspace's fiscal calendar: years start in ``fiscal_year_start_month``."""
+        return FiscalCalendar(self.fiscal_year_start_month)
 
 
 class UserManager(BaseUserManager["User"]):

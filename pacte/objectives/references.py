@@ -14,15 +14,10 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.lib.fiscal import FiscalCalendar
-
-
-def calendar_of(workspace: Workspace) -> FiscalCalendar:
-    return FiscalCalendar(workspace.fiscal_year_start_month)
 
 
 def fy_months(workspace: Workspace, fy: int) -> range:
-    first = calendar_of(workspace).first_month_index(fy)
+    first = workspace.calendar.first_month_index(fy)
     return range(first, first + 12)
 
 

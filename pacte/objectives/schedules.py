@@ -51,10 +51,9 @@ def remind_period_close(run: ScheduleRun) -> int:
     """Remind the sellers below their objective for the fiscal quarter that closed before the
     slot's day."""
     from pacte.lib.fiscal import Month
-    from pacte.objectives.references import calendar_of
     from pacte.objectives.services import remind_below_objective
 
-    cal = calendar_of(run.workspace)
+    cal = run.workspace.calendar
     day = run.due_at.astimezone(zone_of(run.workspace)).date()
     closed = Month.of(day).shift(-1)
     if cal.month_number_in_year(closed) % 3:

@@ -39,7 +39,7 @@ def default_fiscal_year(member: Membership) -> int:
     )
     if window is not None:
         return window.fiscal_year
-    return references.calendar_of(member.workspace).year_of(today) + 1
+    return member.workspace.calendar.year_of(today) + 1
 
 
 def led_unit_ids(viewer: Membership) -> list[int]:
@@ -254,7 +254,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
         total(layers[Layer.PROPOSED]),
     )
     reserve = by_kind.get("reserve", 0)
-    cal = references.calendar_of(workspace)
+    cal = workspace.calendar
     month_rows = [
         {
             "index": months.start + i,
@@ -374,7 +374,7 @@ def waiting_for(member: Membership) -> Waiting:
     today = timezone.localdate()
     week = week_of(today)
     fy = default_fiscal_year(member)
-    current = references.calendar_of(ws).year_of(today)
+    current = ws.calendar.year_of(today)
     decisions = Objective.objects.filter(
         workspace=ws, handler=member, status=Status.PROPOSED
     ).count()

@@ -1078,9 +1078,9 @@ def remind_below_objective(
 ) -> int:
     """After a quarter closes: notify each active seller whose actual for it is below the part
     of their agreed objective phased into it; returns how many."""
-    from pacte.objectives.references import actuals_for, calendar_of
+    from pacte.objectives.references import actuals_for
 
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     months = cal.quarter(fiscal_year, quarter).month_indexes
     first = cal.first_month_index(fiscal_year)
     part = slice(months.start - first, months.stop - first)

@@ -37,7 +37,7 @@ def _fy(request: MemberRequest) -> int:
     raw = forms.page_value("fy", request.GET, request.POST)
     if not raw:
         return default_fiscal_year(member)
-    current = references.calendar_of(member.workspace).year_of(timezone.localdate())
+    current = member.workspace.calendar.year_of(timezone.localdate())
     try:
         fy = int(raw)
     except ValueError:

@@ -102,7 +102,7 @@ def _run_out(run: CascadeRun) -> dict[str, Any]:
 @router.get("/calendar", response=CalendarOut, summary="Fiscal year, quarters and months")
 def calendar(request: HttpRequest, year: str | None = None) -> dict[str, Any]:
     member = request_member(request)
-    cal = services.calendar_of(member.workspace)
+    cal = member.workspace.calendar
     if year:
         fy = services.parse_year(member.workspace, year)
     else:
@@ -194,7 +194,7 @@ def shares(request: HttpRequest, filters: Query[ShareFilter]) -> list[dict[str, 
     cells, leads their teams', executives and admins everyone's (everyone's with the
     leaderboard on)."""
     member = request_member(request)
-    cal = services.calendar_of(member.workspace)
+    cal = member.workspace.calendar
     period = None
     if filters.period:
         try:
@@ -283,7 +283,7 @@ def potential_import(
     else:
         from django.utils import timezone
 
-        fy = services.calendar_of(member.workspace).year_of(timezone.localdate())
+        fy = member.workspace.calendar.year_of(timezone.localdate())
     result = services.import_potential(
         workspace=member.workspace,
         actor=member,

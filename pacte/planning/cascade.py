@@ -34,7 +34,6 @@ from pacte.planning.models import (
     Potential,
     SellerExplanation,
 )
-from pacte.planning.services import calendar_of
 from pacte.sales.models import Channel, CubeCell
 
 MONTHS = 12
@@ -223,7 +222,7 @@ def load_inputs(
     workspace: Workspace, fiscal_year: int, params: Params, base: CascadeRun | None = None
 ) -> Inputs:
     """Read sellers, units, channels and every method's inputs in a handful of queries."""
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     first = cal.first_month_index(fiscal_year)
     today = timezone.localdate()
     day = min(max(today, cal.fy_start(fiscal_year)), cal.fy_end(fiscal_year))

@@ -27,7 +27,7 @@ from pacte.planning.models import (
     RunStatus,
     SellerExplanation,
 )
-from pacte.planning.services import calendar_of, is_closed
+from pacte.planning.services import is_closed
 from pacte.planning.storage import store_cells, store_explanations, store_shares
 from pacte.sales.models import Channel
 
@@ -228,7 +228,7 @@ def publish_stated_run(
     any, is superseded; a closed year's published reference never changes, so there only a
     first reference may be stated. ``source`` names where the amounts come from.
     """
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     first = cal.first_month_index(fiscal_year)
     rows = np.array(list(shares), dtype=np.int64).reshape(-1, 4)
     if not rows.size:
@@ -357,7 +357,7 @@ def _stated_units(workspace: Workspace, seller_ids: list[int], fiscal_year: int)
     """Each seller's team on the year's last day (today while it runs), else their latest."""
     from pacte.org.models import Placement
 
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     day = min(max(timezone.localdate(), cal.fy_start(fiscal_year)), cal.fy_end(fiscal_year))
     on_day = dict(
         members_with_unit(workspace, day)

@@ -138,7 +138,6 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     from pacte.org.selectors import unit_depths
     from pacte.planning.labels import month_label
     from pacte.planning.models import UnitShare
-    from pacte.planning.services import calendar_of
 
     ws = run.workspace
     depths = unit_depths(ws)
@@ -166,7 +165,7 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
             sorted(by_parent.get(row["unit_id"], []), key=lambda r: r["unit__name"], reverse=True)
         )
     root_id: Any = next((r["unit_id"] for r in by_parent.get(None, [])), None)
-    first = calendar_of(ws).first_month_index(run.fiscal_year)
+    first = ws.calendar.first_month_index(run.fiscal_year)
     month_totals: dict[int, int] = dict(
         UnitShare.objects.filter(workspace=ws, run=run, unit_id=root_id)
         .values_list("month")

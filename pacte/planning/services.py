@@ -19,7 +19,6 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, check_version
-from pacte.lib.fiscal import FiscalCalendar
 from pacte.lib.tabular.amounts import parse_amounts
 from pacte.lib.tabular.common import AmbiguousAmounts
 from pacte.org.models import Unit
@@ -33,19 +32,15 @@ from pacte.sales.models import Channel
 from pacte.uploads import FileTooLarge
 
 
-def calendar_of(workspace: Workspace) -> FiscalCalendar:
-    return FiscalCalendar(workspace.fiscal_year_start_month)
-
-
 def is_closed(workspace: Workspace, fiscal_year: int, today: datetime.date | None = None) -> bool:
     """A fiscal year is closed once its last day is past (in the server's time zone)."""
-    return calendar_of(workspace).fy_end(fiscal_year) < (today or timezone.localdate())
+    return workspace.calendar.fy_end(fiscal_year) < (today or timezone.localdate())
 
 
 def parse_year(workspace: Workspace, key: object, *, field_name: str = "year") -> int:
     """A fiscal year key (``FY2027``) to its number; anything else is a clear 400."""
     try:
-        period = calendar_of(workspace).parse_period(str(key))
+        period = workspace.calendar.parse_period(str(key))
     except ValueError:
         raise DomainError(
             _("“%(key)s” is not a fiscal year: write it like FY2027.") % {"key": key},

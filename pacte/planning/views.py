@@ -36,7 +36,7 @@ def _year(request: MemberRequest, source: Any = None) -> int:
     """The fiscal year of ``?year=FY2027`` (default: the current one); a bad key is a 400."""
     key = (source if source is not None else request.GET).get("year")
     if not key:
-        return services.calendar_of(request.member.workspace).year_of(timezone.localdate())
+        return request.member.workspace.calendar.year_of(timezone.localdate())
     return services.parse_year(request.member.workspace, key)
 
 
@@ -72,7 +72,7 @@ def _index(
     request: MemberRequest, fy: int, form: TargetForm | None = None, status: int = 200
 ) -> HttpResponse:
     member = request.member
-    cal = services.calendar_of(member.workspace)
+    cal = member.workspace.calendar
     target = selectors.company_target(member, fy)
     is_admin = member.has_role(*ADMIN_ROLES)
     if is_admin and form is None:
@@ -246,7 +246,7 @@ def run(request: MemberRequest, uuid: str) -> HttpResponse:
             "run": cascade,
             "parameters": parameter_rows(
                 params,
-                calendar=services.calendar_of(member.workspace),
+                calendar=member.workspace.calendar,
                 fiscal_year=cascade.fiscal_year,
                 names=names,
                 currency=member.workspace.currency,
@@ -396,7 +396,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     data = found.data if found else None
     months = []
     if data:
-        first = services.calendar_of(member.workspace).first_month_index(cascade.fiscal_year)  # type: ignore[union-attr]
+        first = member.workspace.calendar.first_month_index(cascade.fiscal_year)  # type: ignore[union-attr]
         leave = (data.get("inputs") or {}).get("leave_months") or [0] * len(data["months"])
         months = [
             {"label": month_label(first + i), "amount": amount, "leave": leave[i]}

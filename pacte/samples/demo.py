@@ -470,7 +470,7 @@ def load_plans(
     if CascadeRun.objects.filter(workspace=workspace).exists():
         return {"runs": 0, "objectives": 0}
     today = today or timezone.localdate()
-    calendar = planning.calendar_of(workspace)
+    calendar = workspace.calendar
     fy = calendar.year_of(today)
     executive = (
         Membership.objects.filter(workspace=workspace, is_executive=True).order_by("pk").first()

@@ -223,7 +223,7 @@ def _publish_quotas(ws: Workspace, sample: aw.Sample) -> None:
     from pacte.accounts.models import Membership
     from pacte.planning.models import CascadeRun
     from pacte.planning.runs import publish_stated_run
-    from pacte.planning.services import calendar_of, set_company_target
+    from pacte.planning.services import set_company_target
 
     emails = {p.email: p.business_entity_id for p in sample.sales_people}
     seller_ids = {
@@ -236,7 +236,7 @@ def _publish_quotas(ws: Workspace, sample: aw.Sample) -> None:
     published = set(
         CascadeRun.objects.for_workspace(ws).published().values_list("fiscal_year", flat=True)
     )
-    cal = calendar_of(ws)
+    cal = ws.calendar
     by_year: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     for share in quota_shares(sample.quotas, seller_ids, channel_id):
         by_year[cal.year_of(Month.from_index(share[2]))].append(share)

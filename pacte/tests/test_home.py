@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from pacte.objectives import references
 from pacte.objectives.models import CheckIn, Notification, Objective, Status
 from pacte.objectives.selectors import waiting_for
 from pacte.objectives.services import week_of
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _years(cast: Cast) -> tuple[int, int]:
-    current = references.calendar_of(cast.workspace).year_of(timezone.localdate())
+    current = cast.workspace.calendar.year_of(timezone.localdate())
     return current, current + 1  # no window: the year being set is the next one
 
 

@@ -64,7 +64,7 @@ def test_a_published_run_refreshes_the_overview_targets(cast):
     from pacte.planning import runs
     from pacte.planning import services as planning
 
-    fy = planning.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
+    fy = cast.workspace.calendar.year_of(timezone.localdate()) + 1
     planning.set_company_target(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, amount=1_000_000_00
     )

@@ -14,7 +14,7 @@ from pacte.testing.cast import Cast
 def next_fy(cast: Cast) -> int:
     from django.utils import timezone
 
-    return references.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
+    return cast.workspace.calendar.year_of(timezone.localdate()) + 1
 
 
 def publish(cast: Cast, fy: int, shares: dict[Membership, int]) -> None:

@@ -25,7 +25,7 @@ HOLD = 400_000_00
 def _history(cast: Cast, fy: int, sellers: list[Membership]) -> None:
     from django.utils import timezone
 
-    cal = planning.calendar_of(cast.workspace)
+    cal = cast.workspace.calendar
     today = timezone.localdate()
     first = min(cal.first_month_index(fy), today.year * 12 + today.month - 1)
     CubeCell.objects.bulk_create(

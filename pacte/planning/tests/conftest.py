@@ -14,7 +14,7 @@ def next_year(cast: Cast) -> int:
     """The fiscal year after the current one (open, so it can be published)."""
     from django.utils import timezone
 
-    return services.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
+    return cast.workspace.calendar.year_of(timezone.localdate()) + 1
 
 
 def add_history(cast: Cast, fy: int, amounts: dict[str, int], channel: Channel | None = None):
@@ -22,7 +22,7 @@ def add_history(cast: Cast, fy: int, amounts: dict[str, int], channel: Channel |
     the current month when ``fy`` starts later: the cascade's history window ends there)."""
     from django.utils import timezone
 
-    cal = services.calendar_of(cast.workspace)
+    cal = cast.workspace.calendar
     today = timezone.localdate()
     first = min(cal.first_month_index(fy), today.year * 12 + today.month - 1)
     cells = []

@@ -6,7 +6,6 @@ import io
 
 from django.test import Client
 
-from pacte.planning import services
 from pacte.planning.models import CascadeRun, CascadeShare, CompanyTarget
 
 
@@ -118,7 +117,7 @@ def test_create_publish_compare_explain_and_shares(cast, fy, target) -> None:
 
     q2 = client.get(f"/api/v1/targets/shares?period=FY{fy}-Q2&limit=1000").json()
     total_q2 = sum(row["amount"] for row in q2["items"])
-    months = services.calendar_of(cast.workspace).parse_period(f"FY{fy}-Q2").month_indexes
+    months = cast.workspace.calendar.parse_period(f"FY{fy}-Q2").month_indexes
     assert {row["period"] for row in q2["items"]} == {f"FY{fy}-M04", f"FY{fy}-M05", f"FY{fy}-M06"}
     assert total_q2 == sum(
         CascadeShare.objects.filter(

@@ -159,7 +159,7 @@ def test_holds_and_exclusions(cast, fy, target) -> None:
 
 
 def test_capacity_ramps_up_new_hires_and_removes_leave(cast, fy, target) -> None:
-    cal = services.calendar_of(cast.workspace)
+    cal = cast.workspace.calendar
     start = cal.months(fy)[6].first_day  # joins in fiscal month 7
     cast.other_seller.joined_on = start
     cast.other_seller.save()
@@ -240,7 +240,7 @@ def test_publish_supersedes_the_previous_reference(cast, fy, target) -> None:
 
 
 def test_publishing_for_a_closed_year_is_refused(cast) -> None:
-    past_fy = services.calendar_of(cast.workspace).year_of(datetime.date.today()) - 1
+    past_fy = cast.workspace.calendar.year_of(datetime.date.today()) - 1
     services.set_company_target(
         workspace=cast.workspace, actor=None, fiscal_year=past_fy, amount=1000_00
     )
@@ -266,7 +266,7 @@ def test_rerun_keeps_past_months_and_the_annual_total(cast, fy, target) -> None:
     )
     assert rerun.base_run == first
     assert _total(rerun) == target.amount
-    cutoff = services.calendar_of(cast.workspace).first_month_index(fy) + 4
+    cutoff = cast.workspace.calendar.first_month_index(fy) + 4
     before = list(
         CascadeShare.objects.filter(run=first, month__lt=cutoff)
         .order_by("seller", "channel", "month")

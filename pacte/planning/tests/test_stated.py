@@ -11,7 +11,7 @@ from django.db.models import Sum
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
 from pacte.objectives.references import references_for, unit_targets
-from pacte.planning import cascade, runs, services
+from pacte.planning import cascade, runs
 from pacte.planning.forms import CascadeForm
 from pacte.planning.models import (
     CascadeRun,
@@ -26,7 +26,7 @@ from pacte.sales.models import Channel
 
 def _shares(cast, fy: int) -> list[tuple[int, int, int, int]]:
     """Quarterly amounts for three sellers, one quarter spread over its three months."""
-    first = services.calendar_of(cast.workspace).first_month_index(fy)
+    first = cast.workspace.calendar.first_month_index(fy)
     web = Channel.objects.create(workspace=cast.workspace, code="web", name_en="Web", name_fr="Web")
     return [
         (cast.seller.pk, cast.channel.pk, first, 1000_01),
@@ -91,9 +91,9 @@ def test_a_stated_run_supersedes_the_published_reference(cast, fy, target) -> No
 
 
 def test_a_closed_year_takes_a_first_stated_reference_but_never_another(cast) -> None:
-    past = services.calendar_of(cast.workspace).year_of(datetime.date.today()) - 2
+    past = cast.workspace.calendar.year_of(datetime.date.today()) - 2
     first = _publish(cast, past)
-    month = services.calendar_of(cast.workspace).first_month_index(past)
+    month = cast.workspace.calendar.first_month_index(past)
     with pytest.raises(DomainError) as err:
         _publish(cast, past, shares=[(cast.seller.pk, cast.channel.pk, month, 1)])
     assert err.value.code == "closed_year"
@@ -103,7 +103,7 @@ def test_a_closed_year_takes_a_first_stated_reference_but_never_another(cast) ->
 
 @pytest.mark.parametrize("bad", ["month", "channel", "seller", "negative", "none"])
 def test_bad_stated_targets_are_refused_and_nothing_is_stored(cast, fy, bad) -> None:
-    first = services.calendar_of(cast.workspace).first_month_index(fy)
+    first = cast.workspace.calendar.first_month_index(fy)
     row = [cast.seller.pk, cast.channel.pk, first, 100_00]
     if bad == "month":
         row[2] = first + 12
@@ -149,7 +149,7 @@ def test_a_cascade_re_run_from_a_later_month_keeps_the_stated_past(cast, fy, tar
         parameters={"effective_from": 4},
     )
     assert rerun.base_run == stated
-    cutoff = services.calendar_of(cast.workspace).first_month_index(fy) + 3
+    cutoff = cast.workspace.calendar.first_month_index(fy) + 3
 
     def past(run: CascadeRun) -> list[tuple[int, int, int, int]]:
         return list(

@@ -42,7 +42,7 @@ def test_stored_shares_sum_exactly_at_every_level(
         )
     else:
         Channel.objects.filter(workspace=ws, code="web").delete()
-    first = services.calendar_of(ws).first_month_index(fy)
+    first = ws.calendar.first_month_index(fy)
     CubeCell.objects.bulk_create(
         CubeCell(
             workspace=ws,

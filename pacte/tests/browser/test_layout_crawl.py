@@ -66,7 +66,6 @@ MUST_VISIT = {
 def _load_demo() -> dict[str, str]:
     """The demo company with this year's check-ins and notifications, and a delayering draft."""
     from pacte.accounts.models import Workspace
-    from pacte.objectives import references
     from pacte.objectives import services as objectives
     from pacte.objectives.models import Objective, Status
     from pacte.org.services import save_proposal
@@ -78,7 +77,7 @@ def _load_demo() -> dict[str, str]:
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         demo.load_plans(workspace)
     logins = dict(plan.logins())
-    this_year = references.calendar_of(workspace).year_of(timezone.localdate())
+    this_year = workspace.calendar.year_of(timezone.localdate())
     agreed = Objective.objects.filter(
         workspace=workspace, status=Status.AGREED, fiscal_year=this_year
     ).select_related("seller", "seller__user", "workspace")

@@ -29,7 +29,6 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from pacte.objectives.models import Window
-        from pacte.objectives.references import calendar_of
         from pacte.objectives.services import remind
 
         workspaces = Workspace.objects.order_by("slug")
@@ -47,7 +46,7 @@ class Command(BaseCommand):
                     .order_by("fiscal_year")
                     .first()
                 )
-                fy = window.fiscal_year if window else calendar_of(ws).year_of(today) + 1
+                fy = window.fiscal_year if window else ws.calendar.year_of(today) + 1
             if options["only_open"]:
                 window = Window.objects.filter(workspace=ws, fiscal_year=fy).first()
                 if window is None or not window.opens_on <= today:
