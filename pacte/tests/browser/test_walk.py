@@ -96,12 +96,9 @@ WORDS = {
 
 
 def _sale_dates() -> list[datetime.date]:
-    """Three days of the current month or the last one (open months: no late booking)."""
-    today = timezone.localdate()
-    first = today.replace(day=1)
-    if today.day < 4:
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    return [first + datetime.timedelta(days=n) for n in range(3)]
+    """Three days of last month, after the 12th (day first, the only way they read)."""
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    return [last_month.replace(day=day) for day in (20, 21, 24)]
 
 
 def french_split_file(cast: Cast, noe: Membership) -> tuple[bytes, list[dict[str, Any]]]:
@@ -397,8 +394,6 @@ def _admin(walk: Walk, cast: Cast, noe: Membership) -> None:
         walk.check(page)
         assert page.locator("select[name=map_split]").input_value() == "Crédit"  # guessed
         page.locator("#mapping-form > button[type=submit]").click()
-        page.wait_for_load_state()
-        print(page.url, page.locator("main").inner_text())
         page.wait_for_url(re.compile(r".*/sales/imports/[0-9a-f-]+/$"))
         counts = page.get_by_test_id("import-counts")
         assert WORDS[walk.language]["imported"] in counts.inner_text()
