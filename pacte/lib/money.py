@@ -174,6 +174,19 @@ def parse_money(text: str, currency: str, language: str | None) -> int:
     return minor
 
 
+def parse_decimal(text: str, language: str | None, *, places: int) -> Decimal:
+    """A number a person typed that is not an amount (a key result's target), read as
+    :func:`parse_money` reads amounts: ``"1 250,5"`` in French and ``"1,250.5"`` in English
+    are 1250.5, ``"1,250"`` in English is 1250. At most ``places`` decimals, else
+    ``too_precise`` (nothing is rounded); the same error codes as amounts."""
+    digits, fraction = _read_number(text, language, None)
+    if len(fraction) > places:
+        raise MoneyInputError("too_precise", text)
+    if len(digits) > len(str(MAX_MINOR)):
+        raise MoneyInputError("too_large", text)
+    return Decimal(f"{digits or '0'}.{fraction or '0'}")
+
+
 def format_money_input(minor: int | None, currency: str, language: str | None) -> str:
     """An amount as an input's value that :func:`parse_money` reads back: no group separator,
     the language's decimal mark, decimals only when there are cents (``1234,50``, ``1300``)."""
