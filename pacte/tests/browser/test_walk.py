@@ -52,14 +52,14 @@ TYPED = {
         "hold": "400 000",
         "gap": "500 000",
         "proposal": "250\u00a0000,50",
-        "key_result": "12,5",
+        "key_result": "1 250,5",
     },
     "en": {
         "target": "1,234,567.50",
         "hold": "400,000",
         "gap": "500,000",
         "proposal": "250,000.50",
-        "key_result": "12.5",
+        "key_result": "1,250.5",
     },
 }
 TARGET = 1_234_567_50
@@ -315,7 +315,8 @@ def _seller(walk: Walk, cast: Cast, fy: int) -> Objective:
         assert objective.handler_id == cast.lead.pk
         walk.check(page)
 
-        # The plan: a key result with a decimal, an initiative; then this week's check-in.
+        # The plan: a key result typed with groups and a decimal, an initiative; then this
+        # week's check-in.
         page.locator(f"main a[href$='/objectives/o/{objective.uuid}/plan/']").click()
         page.wait_for_url(f"{url}/objectives/o/{objective.uuid}/plan/")
         walk.check(page)
@@ -326,7 +327,7 @@ def _seller(walk: Walk, cast: Cast, fy: int) -> Objective:
         form.locator("button[type=submit]").click()
         page.wait_for_load_state()
         kr = KeyResult.objects.get(objective=objective)
-        assert (kr.target, kr.due_on) == (Decimal("12.50"), datetime.date(fy, 3, 31))
+        assert (kr.target, kr.due_on) == (Decimal("1250.50"), datetime.date(fy, 3, 31))
         form = page.locator("main form").filter(has=page.locator("input[value=initiative]"))
         form.locator("input[name=text]").fill("Relancer les comptes dormants")
         form.locator("button[type=submit]").click()
