@@ -140,17 +140,33 @@ def _credited(sales: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{[^}]*\}")
+
+
 def _english_sentences() -> list[str]:
-    """English sentences of the French catalogue whose French differs: one of them in a
-    French page is a string left untranslated."""
+    """English sentences (three words or more) of the French catalogue whose French differs,
+    and the fixed parts of its messages with placeholders: one of them in a French page is a
+    string left untranslated."""
     catalog = translation.trans_real.translation("fr")._catalog  # type: ignore[attr-defined]
-    found = []
-    for msgid, msgstr in catalog.items():
-        if not isinstance(msgid, str) or msgid == msgstr or "%" in msgid or "{" in msgid:
+    found: set[str] = set()
+    for key, msgstr in catalog.items():
+        msgid = key[0] if isinstance(key, tuple) else key
+        if not isinstance(msgid, str) or msgid == msgstr:
             continue
-        if len(msgid.split()) >= 3 and len(msgid) >= 16:
-            found.append(msgid)
-    return found
+        for part in PLACEHOLDER.split(msgid):
+            part = part.strip(" .,:;()“”")
+            if len(part.split()) >= 3 and len(part) >= 16 and part not in str(msgstr):
+                found.add(part)
+    return sorted(found)
+
+
+#: What a page says: its text, and the labels, titles and placeholders a screen reader reads.
+WORDING_JS = """
+() => [document.body.innerText, ...Array.from(
+  document.querySelectorAll("[aria-label], [title], [placeholder], [alt]"),
+  (el) => ["aria-label", "title", "placeholder", "alt"].map((a) => el.getAttribute(a) || "").join("\\n"),
+)].join("\\n")
+"""
 
 
 class Walk:
@@ -186,7 +202,7 @@ class Walk:
         )
         found = crawl.problems_here(page, self.url, widths=WIDTHS)
         if self.english:
-            text = page.locator("body").inner_text()
+            text = page.evaluate(WORDING_JS)
             found += [f"untranslated on {page.url}: {s!r}" for s in self.english if s in text]
         self.pages.append(page.url.removeprefix(self.url))
         assert not found, "\n" + "\n".join(found)
