@@ -30,7 +30,7 @@ import pytest
 from django.utils import timezone, translation
 
 from pacte.accounts.models import Membership
-from pacte.lib.money import format_money, format_percent
+from pacte.lib.money import format_money, format_money_input, format_number, format_percent
 from pacte.objectives import services as objectives
 from pacte.objectives.models import CheckIn, GapRule, Initiative, KeyResult, Objective, Status
 from pacte.org.services import create_member
@@ -247,6 +247,9 @@ def _executive(walk: Walk, cast: Cast, fy: int) -> None:
         page.wait_for_url(f"{url}/targets/?year=FY{fy}")
         assert WORDS[walk.language]["saved"] in walk.flash(page)
         assert CompanyTarget.objects.get(workspace=cast.workspace, fiscal_year=fy).amount == TARGET
+        assert page.locator("#id_amount").input_value() == format_money_input(
+            TARGET, EUR, walk.language
+        )
         walk.check(page)
 
         # A cascade that holds one seller, saved as a draft.
@@ -344,6 +347,8 @@ def _seller(walk: Walk, cast: Cast, fy: int) -> Objective:
         page.wait_for_load_state()
         kr = KeyResult.objects.get(objective=objective)
         assert (kr.target, kr.due_on) == (Decimal("1250.50"), datetime.date(fy, 3, 31))
+        shown = page.locator("main tbody tr").filter(has_text="Nouveaux comptes").inner_text()
+        assert format_number(Decimal("1250.50"), walk.language, digits=2) in shown, shown
         form = page.locator("main form").filter(has=page.locator("input[value=initiative]"))
         form.locator("input[name=text]").fill("Relancer les comptes dormants")
         form.locator("button[type=submit]").click()
@@ -394,6 +399,18 @@ def _lead(walk: Walk, cast: Cast, fy: int, returned: Objective, agreed: Objectiv
         agreed.refresh_from_db()
         assert (agreed.status, agreed.agreed_amount) == (Status.AGREED, OTHER_PROPOSAL)
         walk.check(page)
+
+        # The team's figures and check-ins after the decisions.
+        page.goto(f"{url}/objectives/reconciliation/?fy={fy}")
+        walk.check(page)
+        assert page.get_by_test_id("agreed").inner_text() == walk.money(OTHER_PROPOSAL)
+        team = sum(references[pk].annual for pk in (returned.seller_id, agreed.seller_id))
+        team += objectives.references.reference_for(cast.lead, fy).annual
+        assert page.get_by_test_id("target").inner_text() == walk.money(team)
+        page.goto(f"{url}/objectives/check-ins/?fy={fy}")
+        walk.check(page)
+        row = page.locator("main tbody tr").filter(has_text=returned.seller.name).inner_text()
+        assert row.split("\t")[2:] == ["7", "Deux renouvellements en vue"], row
 
 
 def _admin(walk: Walk, cast: Cast, noe: Membership) -> None:
