@@ -34,7 +34,6 @@ from pacte.lib.money import format_money, format_money_input, format_number, for
 from pacte.objectives import services as objectives
 from pacte.objectives.models import CheckIn, GapRule, Initiative, KeyResult, Objective, Status
 from pacte.org.services import create_member
-from pacte.planning import services as planning
 from pacte.planning.models import CascadeRun, CascadeShare, CompanyTarget, RunStatus
 from pacte.sales.models import CubeCell, Sale
 from pacte.testing import crawl
@@ -231,7 +230,7 @@ def _cast(language: str) -> tuple[Cast, Membership, int]:
     for member in (cast.executive, cast.admin, cast.lead, cast.seller, noe):
         member.user.language = language
         member.user.save(update_fields=["language"])
-    fy = planning.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
+    fy = cast.workspace.calendar.year_of(timezone.localdate()) + 1
     return cast, noe, fy
 
 
