@@ -576,8 +576,16 @@ def move_member(
 
 @transaction.atomic
 def set_member_active(
-    *, member: Membership, actor: Membership | None, active: bool, version: int | None = None
+    *,
+    member: Membership,
+    actor: Membership | None,
+    active: bool,
+    version: int | None = None,
+    provisioning: bool = False,
 ) -> Membership:
+    """Deactivate or bring back a member. ``provisioning``: the company's identity provider
+    says the person left, which ends their access even when they still lead a team (the
+    team keeps them as lead until an admin names another; the audit event says so)."""
     member = Membership.objects.select_for_update().get(pk=member.pk)
     check_version(member, version)
     if member.is_active == active:
@@ -585,7 +593,7 @@ def set_member_active(
     if actor is not None and actor.pk == member.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."), code="self_deactivation")
     led = Unit.objects.filter(lead=member).first()
-    if not active and led is not None:
+    if not active and led is not None and not provisioning:
         raise DomainError(
             _("%(name)s leads “%(team)s”: name another lead first.")
             % {"name": member, "team": led},

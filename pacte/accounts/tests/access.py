@@ -94,3 +94,32 @@ register_api(
         ("POST", "/api/v1/sessions/end"): Route("member"),
     }
 )
+
+
+def scim_group(c: Cast) -> dict[str, Any]:
+    from pacte.accounts.models import ScimGroup
+
+    return {"uuid": ScimGroup.objects.create(workspace=c.workspace, display_name="Sales").uuid}
+
+
+#: SCIM: a workspace's SCIM bearer token only (rule ``scim``): no session, no personal token;
+#: another workspace's SCIM token finds nothing (404).
+register_pages(
+    {
+        "scim:service_provider_config": Route("scim"),
+        "scim:resource_types": Route("scim"),
+        "scim:resource_type": Route("scim", obj=lambda c: {"name": "User"}),
+        "scim:schemas": Route("scim"),
+        "scim:schema": Route(
+            "scim", obj=lambda c: {"schema_id": "urn:ietf:params:scim:schemas:core:2.0:User"}
+        ),
+        "scim:search": Route("scim"),
+        "scim:users_search": Route("scim"),
+        "scim:groups_search": Route("scim"),
+        "scim:users": Route("scim"),
+        "scim:user": Route("scim", obj=lambda c: {"uuid": c.other_seller.uuid}),
+        "scim:groups": Route("scim"),
+        "scim:group": Route("scim", obj=scim_group),
+        "scim:not_found": Route("scim", obj=lambda c: {"rest": "Nothing"}),
+    }
+)
