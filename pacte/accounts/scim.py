@@ -569,6 +569,21 @@ def patch_user_model(doc: dict[str, Any], body: dict[str, Any]) -> Any:
     return user
 
 
+def tolerate(body: dict[str, Any]) -> dict[str, Any]:
+    """Entra's creation and replacement requests: a ``manager`` with an empty value (no
+    manager) or given as the manager's id alone."""
+    ext = body.get(ENTERPRISE_SCHEMA)
+    if isinstance(ext, dict) and "manager" in ext:
+        manager = ext["manager"]
+        ext = dict(ext)
+        if isinstance(manager, str) and manager:
+            ext["manager"] = {"value": manager}
+        elif not manager or (isinstance(manager, dict) and not manager.get("value")):
+            del ext["manager"]
+        body = {**body, ENTERPRISE_SCHEMA: ext}
+    return body
+
+
 def _request_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in ("meta", "groups")}
 

@@ -402,7 +402,7 @@ def users(request: HttpRequest, token: ScimToken) -> HttpResponse:
     _only(request, "GET", "POST")
     with scim.POLICY:
         user = scim.ScimUserModel.model_validate(
-            _body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+            scim.tolerate(_body(request)), scim_ctx=Context.RESOURCE_CREATION_REQUEST
         )
     member = scim.create_user(token=token, user=user)
     return _resource(request, scim.user_document(_member(token, str(member.uuid)), base), 201)
@@ -423,7 +423,7 @@ def user(request: HttpRequest, token: ScimToken, uuid: str) -> HttpResponse:
             scim.delete_user(token=token, member=member)
             return HttpResponse(status=204)
         if request.method == "PUT":
-            body = _body(request)
+            body = scim.tolerate(_body(request))
             with scim.POLICY:
                 resource = scim.ScimUserModel.model_validate(
                     body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
