@@ -32,4 +32,9 @@ urlpatterns = [
     path(
         "sign-in/mappings/<uuid:uuid>/delete/", signin_views.mapping_delete, name="mapping_delete"
     ),
+    path(
+        "sign-in/scim-tokens/<uuid:uuid>/revoke/",
+        signin_views.scim_token_revoke,
+        name="scim_token_revoke",
+    ),
 ]

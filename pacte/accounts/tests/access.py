@@ -27,6 +27,12 @@ def saml_workspace(c: Cast) -> dict[str, Any]:
     return {"slug": c.workspace.slug}
 
 
+def scim_token(c: Cast) -> dict[str, Any]:
+    from pacte.accounts.scim import create_scim_token
+
+    return {"uuid": create_scim_token(workspace=c.workspace, actor=None, name="probe")[0].uuid}
+
+
 def mapping(c: Cast) -> dict[str, Any]:
     from pacte.accounts.signin import save_group_mapping
 
@@ -57,6 +63,7 @@ register_pages(
         "accounts:sign_in_settings": Route(ADMIN),
         "accounts:provider_delete": Route(ADMIN),
         "accounts:mapping_delete": Route(ADMIN, obj=mapping),
+        "accounts:scim_token_revoke": Route(ADMIN, obj=scim_token),
         "sso:start": Route("public", obj=saml_workspace),
         "sso:oidc_callback": Route(
             "public", obj=saml_workspace, extra={"anonymous_statuses": (404,)}

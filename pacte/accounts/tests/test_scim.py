@@ -385,3 +385,28 @@ def test_uniqueness_and_bad_input(cast: Cast, scim: Scim) -> None:
     )
     assert r.status_code == 400
     assert scim("GET", "/Users/not-a-uuid").status_code == 404
+
+
+def test_sign_in_page_creates_shows_once_and_revokes_a_token(cast: Cast, login) -> None:
+    from pacte.accounts.models import ScimToken
+
+    client = login(cast.admin)
+    page = client.get("/account/sign-in/")
+    assert "http://testserver/scim/v2" in page.content.decode()
+    response = client.post("/account/sign-in/", {"form": "scim_token", "name": "Entra ID"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    token = ScimToken.objects.get(workspace=cast.workspace, name="Entra ID")
+    start = html.index('id="new-scim-token">') + len('id="new-scim-token">')
+    secret = html[start : html.index("<", start)]
+    assert secret.startswith(token.prefix)
+    assert secret not in token.key_hash
+    assert Scim(secret)("GET", "/Users").status_code == 200
+    assert secret not in client.get("/account/sign-in/").content.decode()
+    assert AuditEvent.objects.filter(action="scim_token.created").exists()
+    client.post(f"/account/sign-in/scim-tokens/{token.uuid}/revoke/")
+    assert Scim(secret)("GET", "/Users").status_code == 401
+    assert AuditEvent.objects.filter(action="scim_token.revoked").exists()
+    # Another workspace's admin cannot revoke it (404).
+    other = login(cast.outsider).post(f"/account/sign-in/scim-tokens/{token.uuid}/revoke/")
+    assert other.status_code == 404
