@@ -99,6 +99,7 @@ def apply_identity(
             roles=roles,
             unit=unit,
             joined_on=day,
+            invite=False,
         )
     if not member.is_active:
         raise DomainError(
@@ -106,6 +107,10 @@ def apply_identity(
             % {"workspace": workspace.name},
             code="deactivated",
         )
+    if member.is_pending and source == "sso":
+        from pacte.accounts.invitations import accept_by_own_provider
+
+        member = accept_by_own_provider(member)
     if mapped.roles and set(member.roles) != mapped.roles:
         member = update_member(member=member, actor=None, roles=sorted(mapped.roles))
     if mapped.unit is not None:

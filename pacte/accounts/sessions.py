@@ -79,7 +79,9 @@ def end_all_sessions(*, user: User, actor: Membership | None, reason: str) -> No
 def limits_for(user: User) -> tuple[datetime.timedelta | None, datetime.timedelta | None]:
     """The strictest lifetime and idle timeout among the person's active workspaces."""
     row = SignInSettings.objects.filter(
-        workspace__memberships__user=user, workspace__memberships__is_active=True
+        workspace__memberships__user=user,
+        workspace__memberships__is_active=True,
+        workspace__memberships__is_pending=False,
     ).aggregate(
         lifetime=Min("session_lifetime_hours"),
         idle=Min("idle_timeout_minutes", filter=Q(idle_timeout_minutes__gt=0)),

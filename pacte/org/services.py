@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pacte.accounts import invitations
 from pacte.accounts.models import ROLE_FIELDS, Membership, Role, User, Workspace
 from pacte.accounts.sessions import end_all_sessions
 from pacte.audit.services import record, record_many, snapshot
@@ -418,8 +419,14 @@ def create_member(
     unit: Unit,
     joined_on: datetime.date | None = None,
     password: str | None = None,
+    invite: bool = True,
 ) -> Membership:
-    """Add a person to the workspace (reusing their login if they belong to another one)."""
+    """Add a person to the workspace (reusing their login if they belong to another one).
+
+    A person whose login belongs to another workspace is invited (``invite``): the new
+    membership opens nothing until they accept (``pacte.accounts.invitations``). Single
+    sign-on passes ``invite=False``: the company's own provider vouches for the person.
+    """
     email = clean_email(email)
     name = name.strip()
     if not name:
@@ -436,6 +443,7 @@ def create_member(
             field="email",
         )
     user = User.objects.filter(email=email).first()
+    invited = user is not None and invite and invitations.needs_invitation(user, workspace.pk)
     if user is None:
         user = User(email=email, name=name)
         if password:
@@ -464,6 +472,8 @@ def create_member(
         obj=member,
         after={**snapshot(member, MEMBER_FIELDS), "unit": str(unit.uuid)},
     )
+    if invited:
+        invitations.invite(member=member, actor=actor)
     return member
 
 

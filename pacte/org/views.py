@@ -150,7 +150,17 @@ def person_create(request: MemberRequest) -> HttpResponse:
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("%(name)s was added.") % {"name": created})
+            if created.is_pending:
+                messages.success(
+                    request,
+                    _(
+                        "%(name)s already has a Pacte login: an invitation was sent. They see "
+                        "nothing of this workspace until they accept it."
+                    )
+                    % {"name": created},
+                )
+            else:
+                messages.success(request, _("%(name)s was added.") % {"name": created})
             return redirect("org:person", uuid=created.uuid)
     return render(request, "org/person_form.html", {"form": form, "title": _("Add a person")})
 

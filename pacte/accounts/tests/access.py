@@ -33,6 +33,30 @@ def scim_token(c: Cast) -> dict[str, Any]:
     return {"uuid": create_scim_token(workspace=c.workspace, actor=None, name="probe")[0].uuid}
 
 
+def invitation(c: Cast) -> dict[str, Any]:
+    """An invitation of the workspace to someone of the outsider's workspace."""
+    from pacte.org.services import create_member
+
+    email = f"guest-{uuid.uuid4().hex[:8]}@elsewhere.example"
+    create_member(
+        workspace=c.outsider_workspace,
+        actor=None,
+        email=email,
+        name="Guest",
+        roles=["seller"],
+        unit=c.outsider_team,
+    )
+    member = create_member(
+        workspace=c.workspace,
+        actor=c.admin,
+        email=email,
+        name="Guest",
+        roles=["seller"],
+        unit=c.team,
+    )
+    return {"uuid": member.invitation.uuid}
+
+
 def mapping(c: Cast) -> dict[str, Any]:
     from pacte.accounts.signin import save_group_mapping
 
@@ -64,6 +88,8 @@ register_pages(
         "accounts:provider_delete": Route(ADMIN),
         "accounts:mapping_delete": Route(ADMIN, obj=mapping),
         "accounts:scim_token_revoke": Route(ADMIN, obj=scim_token),
+        "accounts:invitations": Route("member"),
+        "accounts:invitation_accept": Route("member", obj=invitation),
         "sso:start": Route("public", obj=saml_workspace),
         "sso:oidc_callback": Route(
             "public", obj=saml_workspace, extra={"anonymous_statuses": (404,)}
