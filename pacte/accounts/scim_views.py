@@ -169,7 +169,7 @@ def _endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         except SCIMException as exc:
             error = exc
         status = int(error.to_error().status or 400)
-        if request.method not in ("GET", "HEAD") and status not in (401, 404):
+        if request.method not in ("GET", "HEAD"):  # a refused write, e.g. on another workspace
             scim.refused(
                 token.workspace,
                 method=request.method or "",

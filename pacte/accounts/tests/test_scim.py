@@ -36,7 +36,7 @@ class Scim:
             **self.auth,
             **headers,
         )
-        response.data = response.json() if response.content else None
+        response.data = response.json() if response.content else None  # type: ignore[attr-defined]
         return response
 
 
