@@ -1,4 +1,4 @@
-"""One place where an identity from outside (single sign-on claims; SCIM later) becomes a
+"""One place where an identity from outside (single sign-on claims, SCIM groups) becomes a
 member: created when the workspace allows it, roles and team set from the group mappings,
 team changes recorded as dated placements so the organisation's history stays true.
 """

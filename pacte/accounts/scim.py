@@ -34,7 +34,6 @@ from scim2_models import (
 from scim2_models.exceptions import (
     InvalidFilterException,
     InvalidValueException,
-    NotFoundException,
     PreconditionFailedException,
     UniquenessException,
 )
@@ -279,10 +278,8 @@ class _ToQ(FilterVisitor[Q]):
         column, case_exact = self._field(node.attr_path)
         value = node.value
         if isinstance(value, str) and column in ("uuid", "members__uuid"):
-            import uuid as uuid_module
-
             try:
-                value = uuid_module.UUID(value)
+                value = uuid.UUID(value)
             except ValueError:
                 return Q(pk__in=[]) if node.op != CompareOperator.ne else Q()
         if node.op == CompareOperator.ne:
@@ -609,12 +606,10 @@ def _entra_manager(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _members_by_id(workspace: Workspace, values: Iterable[Any]) -> list[Membership]:
-    import uuid as uuid_module
-
     ids = []
     for value in values:
         try:
-            ids.append(uuid_module.UUID(str(value)))
+            ids.append(uuid.UUID(str(value)))
         except ValueError:
             raise InvalidValueException(
                 detail=f"{value!r} is not a user of this workspace."
@@ -754,6 +749,3 @@ def refused(workspace: Workspace, *, method: str, path: str, status: int, detail
             object_repr=f"{method} {path}"[:300],
             after={"status": status, "detail": detail[:500]},
         )
-
-
-__all__ = ["NotFoundException"]
