@@ -66,7 +66,11 @@ def end_all_sessions(*, user: User, actor: Membership | None, reason: str) -> No
 
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
-    for member in Membership.objects.filter(user=user).select_related("workspace"):
+    # Not in workspaces the person has not joined yet (a pending invitation): nothing of
+    # their account shows there.
+    for member in Membership.objects.filter(user=user, is_pending=False).select_related(
+        "workspace"
+    ):
         record(
             workspace=member.workspace,
             actor=actor,
