@@ -177,7 +177,7 @@ def test_a_job_message_reads_in_the_readers_language(cast, channels, login, tmp_
 
 @pytest.mark.parametrize(("language", "shown"), [("en", "€1,234.50"), ("fr", "1\u202f234,50\xa0€")])
 def test_sales_list_shows_each_sale_to_the_cent(cast, channels, login, language, shown):
-    from pacte.sales.services import ingest_records
+    from pacte.sales.import_jobs import ingest_records
 
     ingest_records(
         workspace=cast.workspace,
