@@ -85,7 +85,7 @@ class CascadeForm(forms.Form):
         self.fields["exclusions"].choices = [(str(u), n) for u, n in sellers]  # type: ignore[attr-defined]
 
     def parameters(self) -> dict[str, Any]:
-        """The raw parameters for ``services.parse_params``; bad holds raise DomainError."""
+        """The raw parameters for ``cascade.parse_params``; bad holds raise DomainError."""
         data = self.cleaned_data
         mix = {
             name: data[f"mix_{name}"]

@@ -134,7 +134,7 @@ def share_total(qs: QuerySet[CascadeShare]) -> int:
 
 
 def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str, Any]:
-    """A stored run in the shape of ``services.summarise`` (same templates), set-based."""
+    """A stored run in the shape of ``cascade.summarise`` (same templates), set-based."""
     from pacte.org.selectors import unit_depths
     from pacte.planning.labels import month_label
     from pacte.planning.models import UnitShare
