@@ -15,9 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.lib.fiscal import FiscalCalendar
-
 if TYPE_CHECKING:
+    from pacte.lib.fiscal import FiscalCalendar
     from pacte.org.models import Unit
 
 
@@ -105,6 +104,8 @@ class Workspace(models.Model):
     @property
     def calendar(self) -> FiscalCalendar:
         """The workspace's fiscal calendar: years start in ``fiscal_year_start_month``."""
+        from pacte.lib.fiscal import FiscalCalendar  # accounts loads nothing of lib
+
         return FiscalCalendar(self.fiscal_year_start_month)
 
 
