@@ -17,6 +17,7 @@ from pacte.objectives.schemas import (
     AllocationOut,
     CheckInIn,
     CheckInOut,
+    CheckInReplyIn,
     CounterIn,
     DecisionIn,
     GapRuleIn,
@@ -37,6 +38,8 @@ from pacte.objectives.schemas import (
     PolicyOut,
     RealismOut,
     ReconciliationOut,
+    TeamCheckInFilter,
+    TeamCheckInOut,
     VersionRef,
     WindowIn,
     WindowOut,
@@ -286,6 +289,54 @@ def read_notification(request: HttpRequest, notification_id: str) -> Any:
     services.mark_read(member=member, notice=notice)
     notice.refresh_from_db()
     return _notice_out(notice, member)
+
+
+# --------------------------------------------------------------------------- team check-ins
+
+
+def _team_check_in_out(c: Any) -> dict[str, Any]:
+    return {
+        "uuid": c.uuid,
+        "objective": c.objective.uuid,
+        "seller": c.objective.seller,
+        "week": c.week,
+        "confidence": c.confidence,
+        "comment": c.comment,
+        "seen_at": c.seen_at,
+        "reply": c.reply,
+        "replied_by": c.replied_by,
+        "replied_at": c.replied_at,
+        "unanswered": c.unanswered,
+    }
+
+
+@router.get("/team-check-ins", response=list[TeamCheckInOut])
+@paginate(Pagination)
+def list_team_check_ins(request: HttpRequest, filters: Query[TeamCheckInFilter]) -> Any:
+    """The check-ins of the sellers the caller leads (everyone's for executives and admins),
+    newest first; ``unanswered=true``: those no lead has seen or answered yet."""
+    member = request_member(request)
+    fy = filters.fiscal_year or selectors.default_fiscal_year(member)
+    items = selectors.team_check_ins(member, fy, unanswered=filters.unanswered)
+    return [_team_check_in_out(c) for c in items]
+
+
+@router.post("/check-ins/{check_in_id}/seen", response=TeamCheckInOut)
+def mark_check_in_seen(request: HttpRequest, check_in_id: str) -> Any:
+    """The seller's lead marks the check-in seen; anyone else gets 404."""
+    member = request_member(request)
+    item = selectors.get_check_in_to_answer(member, check_in_id)
+    return _team_check_in_out(services.mark_check_in_seen(check_in=item, actor=member))
+
+
+@router.post("/check-ins/{check_in_id}/reply", response=TeamCheckInOut)
+def reply_to_check_in(request: HttpRequest, check_in_id: str, body: CheckInReplyIn) -> Any:
+    """The seller's lead answers the check-in (and so marks it seen); anyone else gets 404."""
+    member = request_member(request)
+    item = selectors.get_check_in_to_answer(member, check_in_id)
+    return _team_check_in_out(
+        services.reply_to_check_in(check_in=item, actor=member, text=body.reply)
+    )
 
 
 @router.get("/pending", response=list[ObjectiveOut])

@@ -298,3 +298,9 @@ class InitiativeStatusForm(forms.Form):
 class CheckInForm(forms.Form):
     confidence = raw_text()
     comment = raw_text()
+
+
+class CheckInReplyForm(forms.Form):
+    action = raw_text()  # "reply" or "seen"
+    reply = raw_text()
+    show = raw_text()

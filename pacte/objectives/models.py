@@ -337,6 +337,17 @@ class CheckIn(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The seller's lead read it (``seen_at``) and may have answered (``reply``); a check-in
+    # neither seen nor answered is "unanswered" on the team check-ins page.
+    seen_at = models.DateTimeField(null=True, blank=True)
+    seen_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reply = models.TextField(_("reply"), blank=True)
+    replied_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -345,6 +356,12 @@ class CheckIn(models.Model):
             ),
             models.CheckConstraint(condition=Q(confidence__lte=10), name="checkin_confidence"),
         ]
+        indexes = [models.Index(fields=["workspace", "seen_at"], name="checkin_ws_seen")]
 
     def __str__(self) -> str:
         return f"{self.objective_id} {self.week}: {self.confidence}"
+
+    @property
+    def unanswered(self) -> bool:
+        """Neither marked seen nor answered by a lead since the seller last wrote it."""
+        return self.seen_at is None

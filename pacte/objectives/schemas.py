@@ -234,6 +234,27 @@ class CheckInOut(Schema):
     week: datetime.date
     confidence: int
     comment: str
+    seen_at: datetime.datetime | None = Field(
+        None, description="When a lead marked it seen or answered it; null: unanswered."
+    )
+    reply: str = ""
+    replied_by: MemberRef | None = None
+    replied_at: datetime.datetime | None = None
+
+
+class TeamCheckInOut(CheckInOut):
+    objective: UUID
+    seller: MemberRef
+    unanswered: bool
+
+
+class TeamCheckInFilter(FilterSchema):
+    fiscal_year: int | None = None
+    unanswered: bool = Field(False, description="Only those no lead has seen or answered.")
+
+
+class CheckInReplyIn(Schema):
+    reply: str = Field(..., description="The lead's answer (at most 4,000 characters).")
 
 
 class NotificationOut(Schema):

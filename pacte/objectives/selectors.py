@@ -318,8 +318,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
     }
 
 
-def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
-    """The latest check-ins of the sellers the viewer leads (or everyone for executives)."""
+def _team_check_ins(viewer: Membership, fy: int) -> QuerySet[CheckIn]:
     if viewer.sees_everything:
         objectives = Objective.objects.for_workspace(viewer.workspace)
     else:
@@ -327,15 +326,45 @@ def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
         objectives = Objective.objects.for_workspace(viewer.workspace).filter(
             seller_id__in=team_seller_ids(viewer)
         )
+    return CheckIn.objects.filter(
+        workspace=viewer.workspace, objective__in=objectives.filter(fiscal_year=fy)
+    )
+
+
+def team_check_ins(viewer: Membership, fy: int, *, unanswered: bool = False) -> list[CheckIn]:
+    """The latest check-ins of the sellers the viewer leads (or everyone for executives);
+    ``unanswered``: only those no lead has seen or answered yet."""
+    qs = _team_check_ins(viewer, fy)
+    if unanswered:
+        qs = qs.filter(seen_at__isnull=True)
     return list(
-        CheckIn.objects.filter(
-            workspace=viewer.workspace,
-            objective__in=objectives.filter(fiscal_year=fy),
-        )
-        .select_related("objective__seller")
+        qs.select_related("objective__seller", "replied_by")
         .annotate(seller_name=F("objective__seller__name"))
         .order_by("-week", "seller_name")[:500]
     )
+
+
+def unanswered_check_ins(viewer: Membership, fy: int) -> int:
+    """How many of the team's check-ins no lead has seen or answered yet (one query)."""
+    return _team_check_ins(viewer, fy).filter(seen_at__isnull=True).count()
+
+
+def check_ins_answerable_by(viewer: Membership) -> QuerySet[CheckIn]:
+    """Check-ins the viewer may mark seen or answer: those of the sellers placed today in the
+    teams they lead (the same rule as the team check-ins page), their own apart. Any other
+    check-in is simply not found, executives' included unless they lead the seller's team."""
+    return (
+        CheckIn.objects.filter(
+            workspace=viewer.workspace,
+            objective__seller_id__in=team_seller_ids(viewer),
+        )
+        .exclude(objective__seller=viewer)
+        .select_related("objective__seller__user", "objective__seller__workspace")
+    )
+
+
+def get_check_in_to_answer(viewer: Membership, public_id: Any) -> CheckIn:
+    return get_scoped(check_ins_answerable_by(viewer), public_id)
 
 
 # --------------------------------------------------------------------------- home page

@@ -14,6 +14,7 @@ urlpatterns = [
     path("mine/realism/", views.realism_partial, name="realism"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("check-ins/", views.check_ins, name="check_ins"),
+    path("check-ins/<uuid:uuid>/answer/", views.check_in_answer, name="check_in_answer"),
     path("o/<uuid:uuid>/", views.detail, name="detail"),
     path("o/<uuid:uuid>/decide/", views.decide, name="decide"),
     path("o/<uuid:uuid>/plan/", views.plan, name="plan"),

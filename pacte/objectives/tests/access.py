@@ -61,6 +61,25 @@ def api_notice(c: Cast) -> dict[str, Any]:
     return {"notification_id": _notice(c).uuid}
 
 
+def _check_in(c: Cast) -> Any:
+    """The other team's seller's check-in: only South's lead (there is none) may answer it."""
+    from pacte.objectives import services
+    from pacte.objectives.models import CheckIn
+
+    o = _objective(c)
+    return CheckIn.objects.filter(objective=o).first() or services.check_in(
+        objective=o, actor=c.other_seller, confidence=5
+    )
+
+
+def check_in(c: Cast) -> dict[str, Any]:
+    return {"uuid": _check_in(c).uuid}
+
+
+def api_check_in(c: Cast) -> dict[str, Any]:
+    return {"check_in_id": _check_in(c).uuid}
+
+
 def _rule(c: Cast) -> dict[str, Any]:
     return {"fiscal_year": FY, "kind": "reserve", "amount": 100_00}
 
@@ -77,6 +96,7 @@ register_pages(
         "objectives:policy": Route(ADMIN),
         "objectives:reconciliation": Route(ANALYSTS),
         "objectives:check_ins": Route(ANALYSTS),
+        "objectives:check_in_answer": Route("member", obj=check_in),
         "objectives:detail": Route("member", obj=objective),
         "objectives:decide": Route("member", obj=objective),
         "objectives:plan": Route("member", obj=objective),
@@ -105,6 +125,11 @@ register_api(
         ("POST", f"{P}/notifications/read"): Route("member"),
         ("POST", f"{P}/notifications/{{notification_id}}/read"): Route("member", obj=api_notice),
         ("GET", f"{P}/pending"): Route("member"),
+        ("GET", f"{P}/team-check-ins"): Route(ANALYSTS),
+        ("POST", f"{P}/check-ins/{{check_in_id}}/seen"): Route("member", obj=api_check_in),
+        ("POST", f"{P}/check-ins/{{check_in_id}}/reply"): Route(
+            "member", obj=api_check_in, body=lambda c: {"reply": "Well done"}
+        ),
         ("GET", P): Route("member"),
         ("POST", f"{P}/draft"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),
         ("POST", f"{P}/propose"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),
