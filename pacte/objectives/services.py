@@ -278,6 +278,32 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
             _("%(actor)s answered your check-in"),
             _("%(actor)s answered your check-in of the week of %(week)s: %(reason)s"),
         ),
+        "review_requested": (
+            _("Q%(quarter)s FY%(fy)s: your review"),
+            _(
+                "Q%(quarter)s FY%(fy)s is closed: you reached %(amount)s of the %(reference)s "
+                "you committed. Say why, from the list of reasons, and what you change next "
+                "quarter; your lead will answer."
+            ),
+        ),
+        "review_reminder": (
+            _("Q%(quarter)s FY%(fy)s: your review is waiting"),
+            _(
+                "Your review of Q%(quarter)s FY%(fy)s is still waiting: you reached "
+                "%(amount)s of the %(reference)s you committed."
+            ),
+        ),
+        "review_submitted": (
+            _("%(seller)s reviewed Q%(quarter)s FY%(fy)s"),
+            _(
+                "%(seller)s reached %(amount)s of %(reference)s in Q%(quarter)s FY%(fy)s and "
+                "wrote their review. Answer it or coach them."
+            ),
+        ),
+        "review_answered": (
+            _("%(actor)s answered your review"),
+            _("%(actor)s answered your review of Q%(quarter)s FY%(fy)s: %(reason)s"),
+        ),
         "reminder": (
             _("Your objective is waiting"),
             _(
