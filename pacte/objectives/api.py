@@ -38,8 +38,8 @@ from pacte.objectives.schemas import (
     PolicyIn,
     PolicyOut,
     RealismOut,
-    ReasonIn,
     ReasonOut,
+    ReasonsIn,
     ReasonSummaryOut,
     ReconciliationOut,
     ReviewAnswerIn,
@@ -388,12 +388,12 @@ def list_review_reasons(request: HttpRequest) -> Any:
 
 
 @router.put("/review-reasons", response=list[ReasonOut])
-def put_review_reasons(request: HttpRequest, body: list[ReasonIn]) -> Any:
+def put_review_reasons(request: HttpRequest, body: ReasonsIn) -> Any:
     """Replace the list (admins, executives; audited). One left out is kept, inactive."""
     member = request_member(request)
     return _reasons_out(
         reviews.set_reasons(
-            workspace=member.workspace, actor=member, reasons=[r.dict() for r in body]
+            workspace=member.workspace, actor=member, reasons=[r.dict() for r in body.reasons]
         )
     )
 
@@ -456,12 +456,22 @@ def request_reviews(request: HttpRequest, body: ReviewRequestIn) -> Any:
 
 @router.get("/reviews/reasons-summary", response=list[ReasonSummaryOut])
 def review_reasons_summary(
-    request: HttpRequest, fiscal_year: int, quarter: int | None = None, by: str = "team"
+    request: HttpRequest,
+    fiscal_year: int | None = None,
+    quarter: int | None = None,
+    by: str = "team",
 ) -> Any:
-    """Top reasons by ``team``, ``channel`` or ``period`` with the gaps behind them."""
+    """Top reasons by ``team``, ``channel`` or ``period`` with the gaps behind them (default:
+    the fiscal year of the quarter that closed last)."""
+    member = request_member(request)
+    require_role(member, *ADMIN_ROLES)
     if by not in ("team", "channel", "period"):
         raise DomainError(_("Group by team, channel or period."), code="by_invalid", field="by")
-    rows = selectors.reason_summary(request_member(request), fiscal_year, quarter, by)
+    if fiscal_year is None:
+        from django.utils import timezone
+
+        fiscal_year = reviews.last_closed_quarter(member.workspace, timezone.localdate())[0]
+    rows = selectors.reason_summary(member, fiscal_year, quarter, by)
     return [row.__dict__ for row in rows]
 
 

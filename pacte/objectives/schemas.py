@@ -359,6 +359,10 @@ class ReasonIn(Schema):
     is_active: bool = True
 
 
+class ReasonsIn(Schema):
+    reasons: list[ReasonIn] = Field(..., description="The whole list, in order.")
+
+
 class ReasonOut(Schema):
     code: str
     name_en: str
