@@ -41,6 +41,7 @@ from pacte.objectives.models import (
     ReviewStatus,
     Status,
 )
+from pacte.objectives.selectors import reviews_answerable_by
 
 #: The list a workspace starts with: (code, English, French).
 DEFAULT_REASONS: tuple[tuple[str, str, str], ...] = (
@@ -519,8 +520,8 @@ def submit_review(
         before=before,
         after={"reasons": codes, "text": said, "next_change": change},
     )
-    lead = references.handler_for(actor)
-    if lead is not None and lead.pk != actor.pk:
+    lead = references.handler_for(actor)  # the delegation map's lead, when they may answer
+    if lead is not None and reviews_answerable_by(lead).filter(pk=review.pk).exists():
         _notify(review, lead, "review_submitted")
     return review
 
