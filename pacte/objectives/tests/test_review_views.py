@@ -3,18 +3,19 @@ export them (formulas neutralised), admins edit the reasons; refusals are shown 
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
 
 from pacte.objectives import reviews
 from pacte.objectives.models import PeriodReview
-from pacte.objectives.tests.test_reviews import period  # noqa: F401 (fixture)
+from pacte.objectives.tests.conftest import publish
 from pacte.testing.cast import Cast
 
 
 @pytest.fixture
-def asked(cast: Cast, period) -> PeriodReview:  # noqa: F811
+def asked(cast: Cast, period) -> PeriodReview:
     fy, q = period
     reviews.request_reviews(workspace=cast.workspace, fiscal_year=fy, quarter=q)
     return PeriodReview.objects.get(seller=cast.seller)
@@ -121,3 +122,43 @@ def test_admin_edits_reasons(cast: Cast, login) -> None:
     assert active == ["pricing", "supply"]
     r = client.post("/objectives/reviews/reasons/", {"count": "1", "code_0": "x"})
     assert r.status_code == 400
+
+
+def test_list_and_summary_queries_do_not_grow_with_reviews(
+    cast: Cast,
+    period,
+    login,
+    django_assert_max_num_queries,
+) -> None:
+    """However many reviews: the list, the summary and the team check-ins read in a fixed
+    number of queries."""
+    from pacte.org.services import create_member
+
+    fy, q = period
+    for i in range(12):
+        create_member(
+            workspace=cast.workspace,
+            actor=None,
+            email=f"s{i}@acme.example",
+            name=f"Seller {i}",
+            roles={"seller"},
+            unit=cast.team,
+            joined_on=datetime.date(2020, 1, 1),
+        )
+    members = list(type(cast.seller).objects.filter(workspace=cast.workspace, is_seller=True))
+    publish(cast, fy, dict.fromkeys(members, 12_000_00))
+    created = reviews.request_reviews(workspace=cast.workspace, fiscal_year=fy, quarter=q)
+    assert len(created) >= 12
+    for review in created:
+        reviews.submit_review(
+            review=review, actor=review.seller, reasons=["pricing", "absence"], next_change="x"
+        )
+    lead, executive = login(cast.lead), login(cast.executive)
+    with django_assert_max_num_queries(20):
+        assert lead.get(f"/objectives/reviews/?fy={fy}").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert executive.get(f"/objectives/reviews/summary/?fy={fy}&by=team").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert executive.get(f"/objectives/reviews/summary/?fy={fy}&by=channel").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert lead.get(f"/objectives/check-ins/?fy={fy}").status_code == 200
