@@ -127,7 +127,8 @@ def review_detail(request: MemberRequest, uuid: str) -> HttpResponse:
                 messages.success(request, _("Review sent to your lead."))
             return redirect("objectives:review", uuid=review.uuid)
         except DomainError as exc:
-            errors = {exc.field or "form": exc.message}
+            shown = exc.field if exc.field in ("reasons", "text", "next_change", "answer") else None
+            errors = {shown or "form": exc.message}
             status = exc.status
             review.refresh_from_db()
     labels = reviews.reason_labels(member.workspace)

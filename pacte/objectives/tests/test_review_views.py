@@ -162,3 +162,15 @@ def test_list_and_summary_queries_do_not_grow_with_reviews(
         assert executive.get(f"/objectives/reviews/summary/?fy={fy}&by=channel").status_code == 200
     with django_assert_max_num_queries(20):
         assert lead.get(f"/objectives/check-ins/?fy={fy}").status_code == 200
+
+
+def test_lead_posting_the_sellers_form_is_refused_with_a_message(
+    cast: Cast, asked: PeriodReview, login
+) -> None:
+    r = login(cast.lead).post(
+        f"/objectives/reviews/{asked.uuid}/", {"reasons": ["pricing"], "next_change": "x"}
+    )
+    assert r.status_code == 403
+    assert "A review is written by the seller it is about." in r.content.decode()
+    asked.refresh_from_db()
+    assert asked.status == "requested"
