@@ -254,7 +254,7 @@ def review_export(request: MemberRequest) -> HttpResponse:
     )
     name = f"pacte-review-reasons-{by}-FY{fy}{f'-Q{quarter}' if quarter else ''}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(to_csv(table, bom=True), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
             to_xlsx(table, _("Review reasons")),

@@ -75,7 +75,8 @@ def test_summary_export_neutralises_formulas(cast: Cast, asked: PeriodReview, lo
     assert "Pricing" in page.content.decode()
     csv = client.get(f"/objectives/reviews/summary/export/?fy={asked.fiscal_year}&format=csv")
     assert csv.status_code == 200
-    lines = csv.content.decode().splitlines()
+    assert csv.content.startswith(b"\xef\xbb\xbf")  # a spreadsheet reads the accents right
+    lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Team,Reason,Reviews,Gap"
     assert lines[1].startswith("'=HYPERLINK(1),Pricing,1,30000")
     xlsx = client.get(f"/objectives/reviews/summary/export/?fy={asked.fiscal_year}&format=xlsx")
