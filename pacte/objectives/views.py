@@ -708,18 +708,19 @@ def check_ins(request: MemberRequest) -> HttpResponse:
     unanswered = request.GET.get("show") == "unanswered"
     answerable = set(
         selectors.check_ins_answerable_by(member)
-        .filter(objective__fiscal_year=fy)
+        .filter(objective__fiscal_year=fy, seen_at__isnull=True)
         .values_list("pk", flat=True)
     )
+    items = selectors.team_check_ins(member, fy, unanswered=unanswered)
     return render(
         request,
         "objectives/check_ins.html",
         {
             "fy": fy,
-            "items": selectors.team_check_ins(member, fy, unanswered=unanswered),
+            "items": items,
             "unanswered_only": unanswered,
             "unanswered": selectors.unanswered_check_ins(member, fy),
-            "answerable": answerable,
+            "to_answer": [c for c in items if c.pk in answerable and c.unanswered],
             "fiscal_years": [fy - 1, fy, fy + 1],
         },
     )
