@@ -3,7 +3,7 @@ their reference share when they have none) says why — reasons from the workspa
 and what they change next period; their lead answers. Workflows here (each atomic, audited);
 reads in ``selectors``.
 
-Rules chosen where the brief is silent:
+Rules:
 - A quarter is closed the day after its last day (in the workspace's calendar).
 - "Below" compares the seller's actual for the quarter (split + overlay, their own attainment)
   with the part of their agreed objective phased into the quarter; without an agreed objective,
