@@ -19,7 +19,7 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
-from pacte.objectives import forms, references, reviews, selectors
+from pacte.objectives import forms, reviews, selectors
 from pacte.objectives.models import PeriodReview, ReviewStatus
 
 BY = ("team", "channel", "period")
@@ -32,7 +32,7 @@ def _period(request: MemberRequest) -> tuple[int, int | None, forms.ReviewPeriod
     ws = request.member.workspace
     today = timezone.localdate()
     default_fy, _q = reviews.last_closed_quarter(ws, today)
-    current = references.calendar_of(ws).year_of(today)
+    current = ws.calendar.year_of(today)
     try:
         fy = int(form.cleaned_data["fy"] or default_fy)
         quarter = int(form.cleaned_data["quarter"]) if form.cleaned_data["quarter"] else None
@@ -138,9 +138,7 @@ def review_detail(request: MemberRequest, uuid: str) -> HttpResponse:
         "objectives/review.html",
         {
             "review": _labelled(member, [review])[0],
-            "period": references.calendar_of(member.workspace).quarter(
-                review.fiscal_year, review.quarter
-            ),
+            "period": member.workspace.calendar.quarter(review.fiscal_year, review.quarter),
             "is_own": review.seller_id == member.pk,
             "can_write": review.seller_id == member.pk and review.status != ReviewStatus.ANSWERED,
             "can_answer": can_answer and review.status != ReviewStatus.REQUESTED,

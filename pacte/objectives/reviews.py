@@ -176,7 +176,7 @@ def set_reasons(
 
 
 def quarter_end(workspace: Workspace, fiscal_year: int, quarter: int) -> datetime.date:
-    return references.calendar_of(workspace).quarter(fiscal_year, quarter).bounds[1]
+    return workspace.calendar.quarter(fiscal_year, quarter).bounds[1]
 
 
 def check_period(
@@ -210,7 +210,7 @@ def check_period(
 
 def last_closed_quarter(workspace: Workspace, day: datetime.date) -> tuple[int, int]:
     """The fiscal quarter that ended last before ``day``."""
-    cal = references.calendar_of(workspace)
+    cal = workspace.calendar
     month = Month.of(day)
     back = (cal.month_number_in_year(month) - 1) % 3 + 1  # months into the current quarter
     closed = month.shift(-back)
@@ -251,7 +251,7 @@ def shortfalls(
     workspace: Workspace, fiscal_year: int, quarter: int, seller_ids: Collection[int] | None = None
 ) -> list[Shortfall]:
     """Active sellers below what they committed for the quarter (a few grouped queries)."""
-    cal = references.calendar_of(workspace)
+    cal = workspace.calendar
     months = cal.quarter(fiscal_year, quarter).month_indexes
     first = cal.first_month_index(fiscal_year)
     part = slice(months.start - first, months.stop - first)

@@ -542,7 +542,7 @@ def reason_summary(
         qs.values_list("quarter", "unit_id", "unit__name", "reasons", "gap", "gap_by_channel")
     )
     labels = reason_labels(ws)
-    cal = references.calendar_of(ws)
+    cal = ws.calendar
     channels = {c.code: c.label for c in Channel.objects.filter(workspace=ws)}
     cells: dict[tuple[str, str], list[int]] = {}
     group_labels: dict[str, str] = {}

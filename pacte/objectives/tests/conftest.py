@@ -102,7 +102,7 @@ def period(cast: Cast) -> tuple[int, int]:
     publish(
         cast, fy, {cast.seller: 120_000_00, cast.lead: 120_000_00, cast.other_seller: 60_000_00}
     )
-    cal = references.calendar_of(ws)
+    cal = ws.calendar
     months = cal.quarter(fy, q).month_indexes
     first = cal.first_month_index(fy)
     phased = [10_000_00] * 12

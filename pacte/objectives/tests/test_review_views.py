@@ -89,9 +89,7 @@ def test_summary_export_neutralises_formulas(cast: Cast, asked: PeriodReview, lo
 def test_asking_for_an_open_quarter_says_why(cast: Cast, login) -> None:
     from django.utils import timezone
 
-    from pacte.objectives import references
-
-    cal = references.calendar_of(cast.workspace)
+    cal = cast.workspace.calendar
     today = timezone.localdate()
     r = login(cast.executive).post(
         "/objectives/reviews/summary/",

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError, PermissionDenied
-from pacte.objectives import references, reviews, selectors
+from pacte.objectives import reviews, selectors
 from pacte.objectives.models import Notification, PeriodReview, ReviewStatus
 from pacte.testing.cast import Cast
 
@@ -52,7 +52,7 @@ def test_sellers_below_are_asked_once(
 
 
 def test_a_quarter_not_closed_is_refused_and_nothing_written(cast: Cast, period) -> None:
-    cal = references.calendar_of(cast.workspace)
+    cal = cast.workspace.calendar
     today = timezone.localdate()
     fy, q = cal.year_of(today), cal.quarter_of(today)
     with pytest.raises(DomainError) as exc:
@@ -260,7 +260,7 @@ def test_api_review_cycle_and_refusals(cast: Cast, period) -> None:
     r = api("POST", "/reviews", seller, {**body, "seller": str(cast.other_seller.uuid)})
     assert r.status_code == 403
     assert r.json()["code"] == "review_of_another_seller"
-    cal = references.calendar_of(cast.workspace)
+    cal = cast.workspace.calendar
     today = timezone.localdate()
     r = api(
         "POST",
