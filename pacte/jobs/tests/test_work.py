@@ -20,8 +20,7 @@ from pacte.jobs.tests.test_queue import DB_TASKS, make_worker, run_next
 from pacte.planning.models import CascadeRun
 from pacte.planning.tests.conftest import next_year
 from pacte.sales import services
-from pacte.sales.models import Credit, CreditRule
-from pacte.sales.tests.conftest import channels, write_csv  # noqa: F401 - fixtures
+from pacte.sales.models import Channel, Credit, CreditRule
 from pacte.sales.tests.helpers import import_file, rows
 
 pytestmark = pytest.mark.django_db
@@ -37,14 +36,26 @@ def queued(settings) -> None:
 
 
 @pytest.fixture
-def sales(cast, channels, write_csv):
+def channels(cast) -> dict[str, Channel]:
+    return {
+        code: Channel.objects.create(
+            workspace=cast.workspace, code=code, name_en=code.title(), name_fr=code.title()
+        )
+        for code in ("e-commerce", "distributors")
+    }
+
+
+@pytest.fixture
+def sales(cast, channels, tmp_path):
     rule = services.create_rule(
-        workspace=cast.workspace, actor=cast.admin, channel=channels["e-commerce"], owner=cast.seller
+        workspace=cast.workspace,
+        actor=cast.admin,
+        channel=channels["e-commerce"],
+        owner=cast.seller,
     )
-    job = import_file(
-        cast.workspace,
-        write_csv(rows("R1,2026-01-01,10,e-commerce,,,,,", "R2,2026-01-02,7,e-commerce,,,,,")),
-    )
+    path = tmp_path / "sales.csv"
+    path.write_text(rows("R1,2026-01-01,10,e-commerce,,,,,", "R2,2026-01-02,7,e-commerce,,,,,"))
+    job = import_file(cast.workspace, path)
     assert job.status == "done", job.errors
     return rule
 
@@ -72,11 +83,13 @@ def test_a_rule_change_is_queued_then_run_once_by_a_worker(
             HTTP_X_REQUEST_ID="req-rule-42",
         )
     job = BackgroundJob.objects.get()
-    assert r.status_code == 302 and r["Location"] == reverse("work:job", args=[job.uuid])
+    assert r.status_code == 302
+    assert r["Location"] == reverse("work:job", args=[job.uuid])
     assert (job.kind, job.status, job.request_id) == ("rule_change", "queued", "req-rule-42")
     assert owners() == {cast.seller.pk}, "the change ran in the request"
     page = client.get(reverse("work:job", args=[job.uuid])).content.decode()
-    assert "Queued" in page and "hx-trigger" in page
+    assert "Queued" in page
+    assert "hx-trigger" in page
 
     caplog.set_level(logging.INFO, logger="pacte.jobs")
     result = run_next(make_worker())
@@ -89,7 +102,8 @@ def test_a_rule_change_is_queued_then_run_once_by_a_worker(
     event = AuditEvent.objects.get(action="creditrule.updated")
     assert event.actor_id == cast.admin.pk
     lines = [r for r in caplog.records if getattr(r, "job", None) == str(job.uuid)]
-    assert lines and {r.request_id for r in lines} == {"req-rule-42"}
+    assert lines
+    assert {r.request_id for r in lines} == {"req-rule-42"}
 
     # Queued again (a scheduler or a lease gave it back): nothing is done twice.
     from pacte.jobs.tasks import run_background_job
@@ -98,7 +112,8 @@ def test_a_rule_change_is_queued_then_run_once_by_a_worker(
     assert run_next(make_worker("w2")).status == "SUCCESSFUL"
     assert AuditEvent.objects.filter(action="creditrule.updated").count() == 1
     page = client.get(reverse("work:job", args=[job.uuid])).content.decode()
-    assert "Done." in page and reverse("sales:rules") in page
+    assert "Done." in page
+    assert reverse("sales:rules") in page
 
 
 def test_a_refused_rule_change_fails_with_the_reason_in_its_creator_s_language(
@@ -156,7 +171,8 @@ def test_a_large_cascade_runs_on_a_worker_and_the_api_follows_it(
         )
     assert r.status_code == 202, r.content
     body = r.json()
-    assert body["status"] == "queued" and body["kind"] == "cascade"
+    assert body["status"] == "queued"
+    assert body["kind"] == "cascade"
     assert not CascadeRun.objects.exists()
     assert DBTaskResult.objects.count() == 1
     run_next(make_worker())
@@ -164,7 +180,8 @@ def test_a_large_cascade_runs_on_a_worker_and_the_api_follows_it(
     run = CascadeRun.objects.get()
     assert body["status"] == "done"
     assert body["result"]["run"] == str(run.uuid)
-    assert run.created_by_id == cast.admin.pk and run.status == "draft"
+    assert run.created_by_id == cast.admin.pk
+    assert run.status == "draft"
     # Another workspace's member does not see it.
     other = Client(headers={"Authorization": f"Bearer {cast.token(cast.outsider)}"})
     assert other.get(body["url"]).status_code in (403, 404)
@@ -184,6 +201,7 @@ def test_small_workspaces_keep_changes_in_the_request(cast, channels, sales, log
             "is_active": "on",
         },
     )
-    assert r.status_code == 302 and r["Location"] == reverse("sales:rules")
+    assert r.status_code == 302
+    assert r["Location"] == reverse("sales:rules")
     assert not BackgroundJob.objects.exists()
     assert CreditRule.objects.count() == 2
