@@ -957,6 +957,8 @@ def recredit(
         ingest.drop_empty_cells(c, workspace.pk)
         for table in ("recredit_rule", "recredit_sale", "recredit_new"):
             c.execute(f"DROP TABLE {table}")
+    workspace_id = workspace.pk
+    transaction.on_commit(lambda: warm_overview.enqueue(workspace_id))
     return int(written)
 
 

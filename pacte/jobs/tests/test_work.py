@@ -92,8 +92,11 @@ def test_a_rule_change_is_queued_then_run_once_by_a_worker(
     assert "hx-trigger" in page
 
     caplog.set_level(logging.INFO, logger="pacte.jobs")
-    result = run_next(make_worker())
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run_next(make_worker())
     assert result.status == "SUCCESSFUL"
+    # The new credits changed the figures: the company overview is warmed again.
+    assert DBTaskResult.objects.filter(task_path__endswith="warm_overview").count() == 1
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     assert job.result == {"rule": str(sales.uuid)}
