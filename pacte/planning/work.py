@@ -21,6 +21,8 @@ def in_background(workspace: Workspace) -> bool:
     limit = settings.PACTE_BACKGROUND_CASCADE_SELLERS
     if limit < 0:
         return False
+    if limit == 0:
+        return True
     sellers = Membership.objects.for_workspace(workspace).filter(is_seller=True, is_active=True)
     return sellers[: limit + 1].count() > limit
 

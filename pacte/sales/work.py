@@ -23,6 +23,8 @@ def in_background(workspace: Workspace) -> bool:
     limit = settings.PACTE_BACKGROUND_RECREDIT_SALES
     if limit < 0:
         return False
+    if limit == 0:
+        return True
     return Sale.objects.filter(workspace=workspace)[: limit + 1].count() > limit
 
 
