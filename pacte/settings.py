@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -341,7 +342,23 @@ if PACTE_REDIS_URL:
         }
     }
 
-EMAIL_BACKEND = env_str("PACTE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": env_str("PACTE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    }
+}
+if MAILERS["default"]["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    # The relay: STARTTLS on 587 or TLS on 465 for a provider, plain port 25 for a local relay.
+    _EMAIL_SECURITY = env_choice("PACTE_EMAIL_SECURITY", ("none", "starttls", "tls"), "none")
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("PACTE_EMAIL_HOST", "localhost"),
+        "port": env_int("PACTE_EMAIL_PORT", 25),
+        "username": env_str("PACTE_EMAIL_USER") or None,
+        "password": env_str("PACTE_EMAIL_PASSWORD") or None,
+        "use_tls": _EMAIL_SECURITY == "starttls",
+        "use_ssl": _EMAIL_SECURITY == "tls",
+        "timeout": env_int("PACTE_EMAIL_TIMEOUT", 30),
+    }
 DEFAULT_FROM_EMAIL = env_str("PACTE_FROM_EMAIL", "pacte@localhost")
 
 SESSION_COOKIE_HTTPONLY = True

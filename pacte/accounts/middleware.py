@@ -17,7 +17,7 @@ def resolve_member(request: HttpRequest) -> Membership | None:
     from pacte.accounts.sessions import confined_workspace_id
 
     memberships = Membership.objects.select_related("workspace", "user").filter(
-        user=user, is_active=True
+        user=user, is_active=True, is_pending=False
     )
     confined = confined_workspace_id(request)
     if confined is not None:

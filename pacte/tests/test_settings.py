@@ -13,6 +13,7 @@ PROD = {
     "PACTE_SECRET_KEY": "k" * 20 + "-very-long-random-production-secret-value-0123456789",
     "PACTE_ALLOWED_HOSTS": "pacte.example.com",
     "PACTE_ENCRYPTION_KEYS": "m5ZoFMpr0tzbvvPn1gP6lzqe8vTNkxsCLJWEyqUIzWA=",
+    "PACTE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "DJANGO_SETTINGS_MODULE": "pacte.settings",
 }
 
@@ -95,3 +96,73 @@ def test_healthz_reports_the_database(db, client) -> None:  # type: ignore[no-un
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
     assert response.json()["cache"] == "ok"
+
+
+def test_production_mail_goes_through_the_configured_smtp_relay_with_its_login(
+    tmp_path: Path,
+) -> None:
+    """A small SMTP server that asks for a login; Pacte sends through it with the settings an
+    operator sets (host, port, user, password)."""
+    import base64
+    import socket
+    import threading
+
+    received: list[str] = []
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn, conn.makefile("rb") as lines:
+
+            def say(text: str) -> None:
+                conn.sendall(text.encode() + b"\r\n")
+
+            say("220 relay.test ESMTP")
+            in_data = False
+            for raw in lines:
+                line = raw.decode().rstrip("\r\n")
+                received.append(line)
+                if in_data:
+                    if line == ".":
+                        in_data = False
+                        say("250 queued")
+                    continue
+                verb = line.split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    say("250-relay.test")
+                    say("250 AUTH PLAIN")
+                elif verb == "AUTH":
+                    ok = base64.b64decode(line.split()[-1]) == b"\0mailer\0s3cret"
+                    say("235 ok" if ok else "535 bad login")
+                elif verb == "DATA":
+                    in_data = True
+                    say("354 go on")
+                elif verb == "QUIT":
+                    say("221 bye")
+                    return
+                else:
+                    say("250 ok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    env = {
+        **PROD,
+        "PACTE_VAR_DIR": str(tmp_path),
+        "PACTE_EMAIL_HOST": "127.0.0.1",
+        "PACTE_EMAIL_PORT": str(port),
+        "PACTE_EMAIL_USER": "mailer",
+        "PACTE_EMAIL_PASSWORD": "s3cret",
+        "PACTE_FROM_EMAIL": "pacte@example.com",
+    }
+    code = (
+        "from django.core.mail import send_mail; "
+        "send_mail('Digest', 'Body', None, ['lea@example.com'])"
+    )
+    result = run(["shell", "-c", code], **env)
+    thread.join(timeout=10)
+    server.close()
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("AUTH PLAIN") for line in received), received
+    assert "rcpt to:<lea@example.com>" in [line.lower() for line in received]
+    assert "Subject: Digest" in received
