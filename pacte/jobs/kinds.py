@@ -70,5 +70,17 @@ KINDS: dict[str, Kind] = {
             day=3,
             hour=9,
         ),
+        Kind(
+            "period_review",
+            _("Period reviews"),
+            _(
+                "After a quarter closes: sellers below their objective are asked for a review, "
+                "then reminded each week while it waits."
+            ),
+            "week",
+            "pacte.objectives.schedules.request_period_reviews",
+            weekday=2,
+            hour=9,
+        ),
     )
 }

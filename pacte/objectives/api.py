@@ -1,22 +1,24 @@
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from pacte.accounts.access import get_scoped, require_role
+from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
-from pacte.objectives import selectors, services
+from pacte.objectives import reviews, selectors, services
 from pacte.objectives.models import GapRule, Initiative, KeyResult, Notification, Objective
 from pacte.objectives.schemas import (
     AllocationOut,
     CheckInIn,
     CheckInOut,
+    CheckInReplyIn,
     CounterIn,
     DecisionIn,
     GapRuleIn,
@@ -36,7 +38,19 @@ from pacte.objectives.schemas import (
     PolicyIn,
     PolicyOut,
     RealismOut,
+    ReasonOut,
+    ReasonsIn,
+    ReasonSummaryOut,
     ReconciliationOut,
+    ReviewAnswerIn,
+    ReviewFilter,
+    ReviewForPeriodIn,
+    ReviewIn,
+    ReviewOut,
+    ReviewRequestIn,
+    ReviewRequestOut,
+    TeamCheckInFilter,
+    TeamCheckInOut,
     VersionRef,
     WindowIn,
     WindowOut,
@@ -286,6 +300,202 @@ def read_notification(request: HttpRequest, notification_id: str) -> Any:
     services.mark_read(member=member, notice=notice)
     notice.refresh_from_db()
     return _notice_out(notice, member)
+
+
+# --------------------------------------------------------------------------- team check-ins
+
+
+def _team_check_in_out(c: Any) -> dict[str, Any]:
+    return {
+        "uuid": c.uuid,
+        "objective": c.objective.uuid,
+        "seller": c.objective.seller,
+        "week": c.week,
+        "confidence": c.confidence,
+        "comment": c.comment,
+        "seen_at": c.seen_at,
+        "reply": c.reply,
+        "replied_by": c.replied_by,
+        "replied_at": c.replied_at,
+        "unanswered": c.unanswered,
+    }
+
+
+@router.get("/team-check-ins", response=list[TeamCheckInOut])
+@paginate(Pagination)
+def list_team_check_ins(request: HttpRequest, filters: Query[TeamCheckInFilter]) -> Any:
+    """The check-ins of the sellers the caller leads (everyone's for executives and admins),
+    newest first; ``unanswered=true``: those no lead has seen or answered yet."""
+    member = request_member(request)
+    fy = filters.fiscal_year or selectors.default_fiscal_year(member)
+    items = selectors.team_check_ins(member, fy, unanswered=filters.unanswered)
+    return [_team_check_in_out(c) for c in items]
+
+
+@router.post("/check-ins/{check_in_id}/seen", response=TeamCheckInOut)
+def mark_check_in_seen(request: HttpRequest, check_in_id: str) -> Any:
+    """The seller's lead marks the check-in seen; anyone else gets 404."""
+    member = request_member(request)
+    item = selectors.get_check_in_to_answer(member, check_in_id)
+    return _team_check_in_out(services.mark_check_in_seen(check_in=item, actor=member))
+
+
+@router.post("/check-ins/{check_in_id}/reply", response=TeamCheckInOut)
+def reply_to_check_in(request: HttpRequest, check_in_id: str, body: CheckInReplyIn) -> Any:
+    """The seller's lead answers the check-in (and so marks it seen); anyone else gets 404."""
+    member = request_member(request)
+    item = selectors.get_check_in_to_answer(member, check_in_id)
+    return _team_check_in_out(
+        services.reply_to_check_in(check_in=item, actor=member, text=body.reply)
+    )
+
+
+# --------------------------------------------------------------------------- period reviews
+
+
+def _review_out(r: Any) -> dict[str, Any]:
+    return {
+        "uuid": r.uuid,
+        "seller": r.seller,
+        "team": r.unit.name if r.unit_id else None,
+        "fiscal_year": r.fiscal_year,
+        "quarter": r.quarter,
+        "basis": r.basis,
+        "committed": r.committed,
+        "actual": r.actual,
+        "gap": r.gap,
+        "gap_by_channel": r.gap_by_channel,
+        "status": r.status,
+        "reasons": r.reasons,
+        "text": r.text,
+        "next_change": r.next_change,
+        "submitted_at": r.submitted_at,
+        "answer": r.answer,
+        "answered_by": r.answered_by,
+        "answered_at": r.answered_at,
+        "version": r.version,
+    }
+
+
+def _reasons_out(items: list[Any]) -> list[dict[str, Any]]:
+    return [{**item.__dict__, "label": item.label} for item in items]
+
+
+@router.get("/review-reasons", response=list[ReasonOut])
+def list_review_reasons(request: HttpRequest) -> Any:
+    """The workspace's review reasons (inactive ones too), names in both languages."""
+    return _reasons_out(reviews.reasons_of(request_member(request).workspace))
+
+
+@router.put("/review-reasons", response=list[ReasonOut])
+def put_review_reasons(request: HttpRequest, body: ReasonsIn) -> Any:
+    """Replace the list (admins, executives; audited). One left out is kept, inactive."""
+    member = request_member(request)
+    return _reasons_out(
+        reviews.set_reasons(
+            workspace=member.workspace, actor=member, reasons=[r.dict() for r in body.reasons]
+        )
+    )
+
+
+@router.get("/reviews", response=list[ReviewOut])
+@paginate(Pagination)
+def list_reviews(request: HttpRequest, filters: Query[ReviewFilter]) -> Any:
+    """Own reviews, the teams' a lead leads, everyone's for executives and admins."""
+    qs = selectors.reviews_visible_to(request_member(request))
+    if filters.fiscal_year:
+        qs = qs.filter(fiscal_year=filters.fiscal_year)
+    if filters.quarter:
+        qs = qs.filter(quarter=filters.quarter)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    items = qs.select_related("seller", "unit", "answered_by").order_by(
+        "-fiscal_year", "-quarter", "seller__name"
+    )
+    return [_review_out(r) for r in items]
+
+
+@router.post("/reviews", response=ReviewOut)
+def submit_review_for_period(request: HttpRequest, body: ReviewForPeriodIn) -> Any:
+    """Write one's own review of a closed quarter. Refused: another seller's (403, field
+    ``seller``), a quarter not closed (``period_open``), a reason not in the list
+    (``reason_invalid``)."""
+    from pacte.accounts.access import get_member_for
+
+    member = request_member(request)
+    seller = get_member_for(member, body.seller) if body.seller else None
+    with transaction.atomic():
+        review = reviews.review_for_period(
+            actor=member, fiscal_year=body.fiscal_year, quarter=body.quarter, seller=seller
+        )
+        review = reviews.submit_review(
+            review=review,
+            actor=member,
+            reasons=body.reasons,
+            text=body.text,
+            next_change=body.next_change,
+            version=body.version,
+        )
+    return _review_out(selectors.get_review_for(member, review.uuid))
+
+
+@router.post("/reviews/request", response=ReviewRequestOut)
+def request_reviews(request: HttpRequest, body: ReviewRequestIn) -> Any:
+    """Ask the sellers below their commitment for a closed quarter for a review now
+    (executives, admins); once per seller and quarter."""
+    member = request_member(request)
+    require_role(member, *ADMIN_ROLES)
+    created = reviews.request_reviews(
+        workspace=member.workspace,
+        fiscal_year=body.fiscal_year,
+        quarter=body.quarter,
+        actor=member,
+    )
+    return {"requested": len(created)}
+
+
+@router.get("/reviews/reasons-summary", response=list[ReasonSummaryOut])
+def review_reasons_summary(
+    request: HttpRequest,
+    fiscal_year: int | None = None,
+    quarter: int | None = None,
+    by: str = "team",
+) -> Any:
+    """Top reasons by ``team``, ``channel`` or ``period`` with the gaps behind them (default:
+    the fiscal year of the quarter that closed last)."""
+    member = request_member(request)
+    require_role(member, *ADMIN_ROLES)
+    if by not in ("team", "channel", "period"):
+        raise DomainError(_("Group by team, channel or period."), code="by_invalid", field="by")
+    if fiscal_year is None:
+        from django.utils import timezone
+
+        fiscal_year = reviews.last_closed_quarter(member.workspace, timezone.localdate())[0]
+    rows = selectors.reason_summary(member, fiscal_year, quarter, by)
+    return [row.__dict__ for row in rows]
+
+
+@router.get("/reviews/{review_id}", response=ReviewOut)
+def get_review(request: HttpRequest, review_id: str) -> Any:
+    return _review_out(selectors.get_review_for(request_member(request), review_id))
+
+
+@router.post("/reviews/{review_id}/submit", response=ReviewOut)
+def submit_review(request: HttpRequest, review_id: str, body: ReviewIn) -> Any:
+    """The seller writes their review (403 for anyone else who can see it)."""
+    member = request_member(request)
+    review = selectors.get_review_for(member, review_id)
+    reviews.submit_review(review=review, actor=member, **body.dict())
+    return _review_out(selectors.get_review_for(member, review_id))
+
+
+@router.post("/reviews/{review_id}/answer", response=ReviewOut)
+def answer_review(request: HttpRequest, review_id: str, body: ReviewAnswerIn) -> Any:
+    """The seller's lead answers (404 for anyone else)."""
+    member = request_member(request)
+    review = get_scoped(selectors.reviews_answerable_by(member), review_id)
+    reviews.answer_review(review=review, actor=member, answer=body.answer, version=body.version)
+    return _review_out(selectors.get_review_for(member, review_id))
 
 
 @router.get("/pending", response=list[ObjectiveOut])

@@ -298,3 +298,59 @@ class InitiativeStatusForm(forms.Form):
 class CheckInForm(forms.Form):
     confidence = raw_text()
     comment = raw_text()
+
+
+class CheckInReplyForm(forms.Form):
+    action = raw_text()  # "reply" or "seen"
+    reply = raw_text()
+    show = raw_text()
+
+
+# --------------------------------------------------------------------------- period reviews
+
+
+class ReviewForm(forms.Form):
+    """The seller's review: reason codes (checkboxes, any posted code kept: the service says
+    which one is not in the list), text, what changes next period."""
+
+    reasons = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    text = raw_text()
+    next_change = raw_text()
+    version = VersionField()
+
+
+class ReviewAnswerForm(forms.Form):
+    answer = raw_text()
+    version = VersionField()
+
+
+class ReviewPeriodForm(forms.Form):
+    """The period a reviews page is about (``fy``, ``quarter``, ``by``) or an executive asks
+    reviews for; the views and services check them."""
+
+    fy = raw_text()
+    quarter = raw_text()
+    by = raw_text()
+    status = raw_text()
+    format = raw_text()
+
+
+def reason_rows(data: Any, count: int) -> list[dict[str, Any]]:
+    """The reasons typed on the reasons page: rows ``code_N``, ``name_en_N``, ``name_fr_N``,
+    ``active_N`` for N from 0; a row with no name at all is left out (the blank new row)."""
+    rows = []
+    for i in range(count):
+        name_en = str(data.get(f"name_en_{i}", ""))
+        name_fr = str(data.get(f"name_fr_{i}", ""))
+        code = str(data.get(f"code_{i}", ""))
+        if not (name_en.strip() or name_fr.strip()):
+            continue
+        rows.append(
+            {
+                "code": code,
+                "name_en": name_en,
+                "name_fr": name_fr,
+                "is_active": bool(data.get(f"active_{i}")),
+            }
+        )
+    return rows

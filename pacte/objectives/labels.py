@@ -18,4 +18,10 @@ ACTION_LABELS: dict[str, object] = {
     "initiative.created": _("Initiative added"),
     "initiative.updated": _("Initiative updated"),
     "check_in.recorded": _("Check-in recorded"),
+    "check_in.seen": _("Check-in seen by the lead"),
+    "check_in.replied": _("Check-in answered by the lead"),
+    "review.requested": _("Period review requested"),
+    "review.submitted": _("Period review written"),
+    "review.answered": _("Period review answered"),
+    "review_reasons.set": _("Review reasons changed"),
 }

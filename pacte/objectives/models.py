@@ -337,6 +337,17 @@ class CheckIn(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The seller's lead read it (``seen_at``) and may have answered (``reply``); a check-in
+    # neither seen nor answered is "unanswered" on the team check-ins page.
+    seen_at = models.DateTimeField(null=True, blank=True)
+    seen_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reply = models.TextField(_("reply"), blank=True)
+    replied_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -345,6 +356,106 @@ class CheckIn(models.Model):
             ),
             models.CheckConstraint(condition=Q(confidence__lte=10), name="checkin_confidence"),
         ]
+        indexes = [models.Index(fields=["workspace", "seen_at"], name="checkin_ws_seen")]
 
     def __str__(self) -> str:
         return f"{self.objective_id} {self.week}: {self.confidence}"
+
+    @property
+    def unanswered(self) -> bool:
+        """Neither marked seen nor answered by a lead since the seller last wrote it."""
+        return self.seen_at is None
+
+
+class ReviewReason(models.Model):
+    """A reason a seller may give in a period review, from the workspace's list (named in both
+    languages). A workspace with no rows uses ``pacte.objectives.reviews.DEFAULT_REASONS``;
+    admins edit the list, a reason in use is only ever deactivated."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    code = models.SlugField(_("code"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("review reason")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "code"], name="reviewreason_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ReviewStatus(models.TextChoices):
+    REQUESTED = "requested", _("Waiting for the seller")
+    SUBMITTED = "submitted", _("Waiting for the lead")
+    ANSWERED = "answered", _("Answered")
+
+
+class ReviewBasis(models.TextChoices):
+    OBJECTIVE = "objective", _("Agreed objective")
+    TARGET = "target", _("Target")
+
+
+class PeriodReview(models.Model):
+    """A seller's review of a closed fiscal quarter in which they fell short: one per seller and
+    quarter (the unique key makes a request happen once, however many runs ask). The figures
+    are those of the close: ``committed`` (the part of the agreed objective phased into the
+    quarter, else the reference share's), ``actual`` and ``gap`` in minor units;
+    ``gap_by_channel`` splits the gap by channel code ("" for what no channel carries)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    basis = models.CharField(max_length=10, choices=ReviewBasis.choices)
+    committed = models.BigIntegerField()
+    actual = models.BigIntegerField()
+    gap = models.BigIntegerField()
+    gap_by_channel = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.REQUESTED
+    )
+    reasons = models.JSONField(default=list, blank=True)  # reason codes
+    text = models.TextField(_("what happened"), blank=True)
+    next_change = models.TextField(_("what I change next period"), blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(_("the lead's answer"), blank=True)
+    answered_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reminders = models.PositiveSmallIntegerField(default=0)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("period review")
+        verbose_name_plural = _("period reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "seller", "fiscal_year", "quarter"],
+                name="review_unique_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="review_quarter_range"
+            ),
+            models.CheckConstraint(condition=Q(gap__gte=0), name="review_gap_pos"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "fiscal_year", "quarter", "status"], name="review_ws_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.quarter} FY{self.fiscal_year} {self.seller_id}"

@@ -150,6 +150,43 @@ def actuals_for(workspace: Workspace, fy: int, seller_ids: Iterable[int]) -> dic
     return out
 
 
+def actuals_by_channel(
+    workspace: Workspace, months: range, seller_ids: Iterable[int]
+) -> dict[int, dict[str, int]]:
+    """Each seller's actual (split + overlay) over ``months`` (month indexes) by channel code."""
+    from pacte.sales.models import CubeCell
+
+    rows = (
+        CubeCell.objects.filter(
+            workspace=workspace,
+            seller_id__in=list(seller_ids),
+            month__gte=months.start,
+            month__lt=months.stop,
+        )
+        .values("seller_id", code=F("channel__code"))
+        .annotate(split=Sum("split_amount"), overlay=Sum("overlay_amount"))
+    )
+    out: dict[int, dict[str, int]] = {}
+    for row in rows:
+        by = out.setdefault(row["seller_id"], {})
+        code = row["code"] or ""
+        by[code] = by.get(code, 0) + int(row["split"] or 0) + int(row["overlay"] or 0)
+    return out
+
+
+def placed_units(
+    workspace: Workspace, seller_ids: Iterable[int], day: datetime.date
+) -> dict[int, int]:
+    """Each seller's unit on ``day`` (their placement then)."""
+    from pacte.org.models import Placement
+
+    return dict(
+        Placement.objects.on(day)
+        .filter(workspace=workspace, membership_id__in=list(seller_ids))
+        .values_list("membership_id", "unit_id")
+    )
+
+
 def handler_for(member: Membership, on: datetime.date | None = None) -> Membership | None:
     """The one person who handles ``member``'s exceptions (the organisation's delegation map)."""
     from pacte.org.structure import handler_for as org_handler_for

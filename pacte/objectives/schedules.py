@@ -67,3 +67,31 @@ def remind_period_close(run: ScheduleRun) -> int:
         exclude=_served(run),
         notified=_record(run),
     )
+
+
+def request_period_reviews(run: ScheduleRun) -> int:
+    """Each week: ask the sellers below their commitment for the fiscal quarter that closed last
+    for a review (once per seller and quarter), and remind those whose review still waits.
+    Returns how many were asked or reminded."""
+    from pacte.objectives.reviews import last_closed_quarter, remind_reviews, request_reviews
+
+    day = run.due_at.astimezone(zone_of(run.workspace)).date()
+    fy, quarter = last_closed_quarter(run.workspace, day)
+    served = _served(run)
+    created = request_reviews(
+        workspace=run.workspace,
+        fiscal_year=fy,
+        quarter=quarter,
+        today=day,
+        exclude=served,
+        notified=_record(run),
+    )
+    reminded = remind_reviews(
+        workspace=run.workspace,
+        fiscal_year=fy,
+        quarter=quarter,
+        now=run.due_at,
+        exclude=served | {r.seller_id for r in created},
+        notified=_record(run),
+    )
+    return len(created) + reminded

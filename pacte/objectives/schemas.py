@@ -234,6 +234,27 @@ class CheckInOut(Schema):
     week: datetime.date
     confidence: int
     comment: str
+    seen_at: datetime.datetime | None = Field(
+        None, description="When a lead marked it seen or answered it; null: unanswered."
+    )
+    reply: str = ""
+    replied_by: MemberRef | None = None
+    replied_at: datetime.datetime | None = None
+
+
+class TeamCheckInOut(CheckInOut):
+    objective: UUID
+    seller: MemberRef
+    unanswered: bool
+
+
+class TeamCheckInFilter(FilterSchema):
+    fiscal_year: int | None = None
+    unanswered: bool = Field(False, description="Only those no lead has seen or answered.")
+
+
+class CheckInReplyIn(Schema):
+    reply: str = Field(..., description="The lead's answer (at most 4,000 characters).")
 
 
 class NotificationOut(Schema):
@@ -274,3 +295,86 @@ class RealismOut(Schema):
     in_range: bool
     headline: str = Field(..., description="The level in words, in the reader's language.")
     sentences: list[str]
+
+
+class ReviewOut(Schema):
+    uuid: UUID
+    seller: MemberRef
+    team: str | None = None
+    fiscal_year: int
+    quarter: int
+    basis: str = Field(..., description="objective (agreed objective) or target (reference).")
+    committed: int = Field(..., description="What the basis puts in the quarter, minor units.")
+    actual: int
+    gap: int
+    gap_by_channel: dict[str, int] = Field(..., description='Channel code → gap ("": none).')
+    status: str = Field(..., description="requested, submitted or answered.")
+    reasons: list[str]
+    text: str
+    next_change: str
+    submitted_at: datetime.datetime | None
+    answer: str
+    answered_by: MemberRef | None
+    answered_at: datetime.datetime | None
+    version: int
+
+
+class ReviewFilter(FilterSchema):
+    fiscal_year: int | None = None
+    quarter: int | None = None
+    status: str | None = None
+
+
+class ReviewIn(Schema):
+    reasons: list[str] = Field(..., description="Codes from GET /review-reasons.")
+    text: str = ""
+    next_change: str = ""
+    version: int | None = None
+
+
+class ReviewForPeriodIn(ReviewIn):
+    fiscal_year: int
+    quarter: int
+    seller: UUID | None = Field(None, description="Omitted or yourself: a review is your own.")
+
+
+class ReviewAnswerIn(Schema):
+    answer: str
+    version: int | None = None
+
+
+class ReviewRequestIn(Schema):
+    fiscal_year: int
+    quarter: int
+
+
+class ReviewRequestOut(Schema):
+    requested: int
+
+
+class ReasonIn(Schema):
+    code: str = ""
+    name_en: str
+    name_fr: str = ""
+    is_active: bool = True
+
+
+class ReasonsIn(Schema):
+    reasons: list[ReasonIn] = Field(..., description="The whole list, in order.")
+
+
+class ReasonOut(Schema):
+    code: str
+    name_en: str
+    name_fr: str
+    is_active: bool
+    label: str
+
+
+class ReasonSummaryOut(Schema):
+    group: str
+    group_label: str
+    reason: str
+    reason_label: str
+    reviews: int
+    gap: int = Field(..., description="The part of the reviews' gaps behind it, minor units.")

@@ -21,6 +21,8 @@ from pacte.objectives.models import (
     Notification,
     Objective,
     ObjectiveCell,
+    PeriodReview,
+    ReviewStatus,
     Status,
 )
 from pacte.org.models import Placement, Unit
@@ -318,8 +320,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
     }
 
 
-def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
-    """The latest check-ins of the sellers the viewer leads (or everyone for executives)."""
+def _team_check_ins(viewer: Membership, fy: int) -> QuerySet[CheckIn]:
     if viewer.sees_everything:
         objectives = Objective.objects.for_workspace(viewer.workspace)
     else:
@@ -327,15 +328,45 @@ def team_check_ins(viewer: Membership, fy: int) -> list[CheckIn]:
         objectives = Objective.objects.for_workspace(viewer.workspace).filter(
             seller_id__in=team_seller_ids(viewer)
         )
+    return CheckIn.objects.filter(
+        workspace=viewer.workspace, objective__in=objectives.filter(fiscal_year=fy)
+    )
+
+
+def team_check_ins(viewer: Membership, fy: int, *, unanswered: bool = False) -> list[CheckIn]:
+    """The latest check-ins of the sellers the viewer leads (or everyone for executives);
+    ``unanswered``: only those no lead has seen or answered yet."""
+    qs = _team_check_ins(viewer, fy)
+    if unanswered:
+        qs = qs.filter(seen_at__isnull=True)
     return list(
-        CheckIn.objects.filter(
-            workspace=viewer.workspace,
-            objective__in=objectives.filter(fiscal_year=fy),
-        )
-        .select_related("objective__seller")
+        qs.select_related("objective__seller", "replied_by")
         .annotate(seller_name=F("objective__seller__name"))
         .order_by("-week", "seller_name")[:500]
     )
+
+
+def unanswered_check_ins(viewer: Membership, fy: int) -> int:
+    """How many of the team's check-ins no lead has seen or answered yet (one query)."""
+    return _team_check_ins(viewer, fy).filter(seen_at__isnull=True).count()
+
+
+def check_ins_answerable_by(viewer: Membership) -> QuerySet[CheckIn]:
+    """Check-ins the viewer may mark seen or answer: those of the sellers placed today in the
+    teams they lead (the same rule as the team check-ins page), their own apart. Any other
+    check-in is simply not found, executives' included unless they lead the seller's team."""
+    return (
+        CheckIn.objects.filter(
+            workspace=viewer.workspace,
+            objective__seller_id__in=team_seller_ids(viewer),
+        )
+        .exclude(objective__seller=viewer)
+        .select_related("objective__seller__user", "objective__seller__workspace")
+    )
+
+
+def get_check_in_to_answer(viewer: Membership, public_id: Any) -> CheckIn:
+    return get_scoped(check_ins_answerable_by(viewer), public_id)
 
 
 # --------------------------------------------------------------------------- home page
@@ -440,3 +471,117 @@ def waiting_for(member: Membership) -> Waiting:
         missing=counts["missing"],
         check_ins_due=counts["due"],
     )
+
+
+# --------------------------------------------------------------------------- period reviews
+
+
+def reviews_visible_to(viewer: Membership) -> QuerySet[PeriodReview]:
+    """Own reviews; those of the teams a lead leads; every one for executives and admins.
+    Another seller's review is simply not found."""
+    qs = PeriodReview.objects.filter(workspace=viewer.workspace)
+    if viewer.sees_everything:
+        return qs
+    condition = Q(seller=viewer)
+    if viewer.is_lead:
+        condition |= Q(seller_id__in=team_seller_ids(viewer))
+    return qs.filter(condition)
+
+
+def reviews_answerable_by(viewer: Membership) -> QuerySet[PeriodReview]:
+    """Reviews the viewer may answer: their team's sellers' (the teams they lead and below,
+    placed today), their own apart."""
+    return PeriodReview.objects.filter(
+        workspace=viewer.workspace, seller_id__in=team_seller_ids(viewer)
+    ).exclude(seller=viewer)
+
+
+def get_review_for(viewer: Membership, public_id: Any) -> PeriodReview:
+    return get_scoped(
+        reviews_visible_to(viewer).select_related("seller", "unit", "answered_by"), public_id
+    )
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    """One reason within one group (a team, a channel or a period): how many reviews gave it
+    and the part of their gaps behind it (a review's gap is split evenly over its reasons,
+    exactly, so the amounts of a group add up to its reviews' gaps)."""
+
+    group: str
+    group_label: str
+    reason: str
+    reason_label: str
+    reviews: int
+    gap: int
+
+
+def _even(amount: int, n: int) -> list[int]:
+    q, r = divmod(amount, n)
+    return [q + 1 if i < r else q for i in range(n)]
+
+
+def reason_summary(
+    viewer: Membership, fiscal_year: int, quarter: int | None = None, by: str = "team"
+) -> list[ReasonRow]:
+    """The reasons of the written reviews of a fiscal year (or one quarter), by ``team``,
+    ``channel`` or ``period``: largest gap first within each group (executives and admins)."""
+    from pacte.accounts.access import ADMIN_ROLES
+    from pacte.objectives.reviews import reason_labels
+    from pacte.planning.labels import period_label
+    from pacte.sales.models import Channel
+
+    require_role(viewer, *ADMIN_ROLES)
+    ws = viewer.workspace
+    qs = PeriodReview.objects.filter(workspace=ws, fiscal_year=fiscal_year).exclude(
+        status=ReviewStatus.REQUESTED
+    )
+    if quarter is not None:
+        qs = qs.filter(quarter=quarter)
+    rows = list(
+        qs.values_list("quarter", "unit_id", "unit__name", "reasons", "gap", "gap_by_channel")
+    )
+    labels = reason_labels(ws)
+    cal = references.calendar_of(ws)
+    channels = {c.code: c.label for c in Channel.objects.filter(workspace=ws)}
+    cells: dict[tuple[str, str], list[int]] = {}
+    group_labels: dict[str, str] = {}
+    for q, unit_id, unit_name, reasons, gap, by_channel in rows:
+        codes = [str(c) for c in reasons or []] or ["other"]
+        if by == "channel":
+            parts = {str(k): int(v) for k, v in (by_channel or {}).items()} or {"": gap}
+            for code in parts:
+                group_labels[code] = channels.get(code, code) or _no_channel()
+        elif by == "period":
+            parts = {str(q): gap}
+            group_labels[str(q)] = period_label(cal.quarter(fiscal_year, q))
+        else:
+            key = str(unit_id or "")
+            parts = {key: gap}
+            group_labels[key] = unit_name or _no_team()
+        for group, amount in parts.items():
+            for code, share in zip(codes, _even(amount, len(codes)), strict=True):
+                cell = cells.setdefault((group, code), [0, 0])
+                cell[0] += 1
+                cell[1] += share
+    out = [
+        ReasonRow(group, group_labels[group], code, labels.get(code, code), n, gap)
+        for (group, code), (n, gap) in cells.items()
+    ]
+    totals: dict[str, int] = {}
+    for row in out:
+        totals[row.group] = totals.get(row.group, 0) + row.gap
+    out.sort(key=lambda r: (-totals[r.group], r.group_label, -r.gap, -r.reviews, r.reason_label))
+    return out
+
+
+def _no_channel() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("No channel")
+
+
+def _no_team() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("No team")

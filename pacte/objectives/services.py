@@ -270,6 +270,40 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
                 "your objective puts in it. Say in your next check-in what changes next quarter."
             ),
         ),
+        "check_in_seen": (
+            _("%(actor)s saw your check-in"),
+            _("%(actor)s saw your check-in of the week of %(week)s."),
+        ),
+        "check_in_reply": (
+            _("%(actor)s answered your check-in"),
+            _("%(actor)s answered your check-in of the week of %(week)s: %(reason)s"),
+        ),
+        "review_requested": (
+            _("Q%(quarter)s FY%(fy)s: your review"),
+            _(
+                "Q%(quarter)s FY%(fy)s is closed: you reached %(amount)s of the %(reference)s "
+                "you committed. Say why, from the list of reasons, and what you change next "
+                "quarter; your lead will answer."
+            ),
+        ),
+        "review_reminder": (
+            _("Q%(quarter)s FY%(fy)s: your review is waiting"),
+            _(
+                "Your review of Q%(quarter)s FY%(fy)s is still waiting: you reached "
+                "%(amount)s of the %(reference)s you committed."
+            ),
+        ),
+        "review_submitted": (
+            _("%(seller)s reviewed Q%(quarter)s FY%(fy)s"),
+            _(
+                "%(seller)s reached %(amount)s of %(reference)s in Q%(quarter)s FY%(fy)s and "
+                "wrote their review. Answer it or coach them."
+            ),
+        ),
+        "review_answered": (
+            _("%(actor)s answered your review"),
+            _("%(actor)s answered your review of Q%(quarter)s FY%(fy)s: %(reason)s"),
+        ),
         "reminder": (
             _("Your objective is waiting"),
             _(
@@ -288,7 +322,7 @@ def render_notice(notice: Notification, currency: str) -> tuple[str, str]:
     for key in ("amount", "reference"):
         if key in params:
             params[key] = format_money(params[key], currency, lang)
-    for key in ("closes_on",):
+    for key in ("closes_on", "week"):
         day = parse_iso_day(params.get(key))
         if day is not None:
             params[key] = format_day(day, lang)
@@ -1038,6 +1072,9 @@ def check_in(
         week=week,
         defaults={"confidence": score, "comment": text},
     )
+    if not _created and item.seen_at is not None:  # rewritten since the lead saw it
+        CheckIn.objects.filter(pk=item.pk).update(seen_at=None, seen_by=None)
+        item.seen_at, item.seen_by = None, None
     record(
         workspace=objective.workspace,
         actor=actor,
@@ -1047,6 +1084,72 @@ def check_in(
         after={"week": week, "confidence": score, "comment": text},
     )
     return item
+
+
+def _check_in_url(item: CheckIn) -> str:
+    return reverse("objectives:plan", kwargs={"uuid": item.objective.uuid}) + "#check-ins"
+
+
+@transaction.atomic
+def mark_check_in_seen(*, check_in: CheckIn, actor: Membership) -> CheckIn:
+    """The seller's lead marks a check-in seen (``check_in`` comes from
+    :func:`selectors.check_ins_answerable_by`, so nobody else reaches this); the seller is
+    notified once. Seeing it again changes nothing."""
+    if check_in.seen_at is not None:
+        return check_in
+    check_in.seen_at, check_in.seen_by = timezone.now(), actor
+    check_in.save(update_fields=["seen_at", "seen_by"])
+    seller = check_in.objective.seller
+    record(
+        workspace=check_in.workspace,
+        actor=actor,
+        action="check_in.seen",
+        obj=check_in,
+        object_repr=f"{seller.name} {check_in.week}",
+        after={"seen_by": actor.name},
+    )
+    notify(
+        recipient=seller,
+        kind="check_in_seen",
+        params={"actor": actor.name, "week": check_in.week.isoformat()},
+        url=_check_in_url(check_in),
+    )
+    return check_in
+
+
+@transaction.atomic
+def reply_to_check_in(*, check_in: CheckIn, actor: Membership, text: object) -> CheckIn:
+    """The seller's lead answers a check-in (which marks it seen); the seller is notified.
+    A second reply replaces the first."""
+    reply = str(text or "").strip()
+    if not reply:
+        raise DomainError(_("Write a reply."), code="reply_required", field="reply")
+    if len(reply) > 4000:
+        raise DomainError(
+            _("A reply is at most 4,000 characters."), code="reply_too_long", field="reply"
+        )
+    before = {"reply": check_in.reply}
+    now = timezone.now()
+    check_in.reply, check_in.replied_by, check_in.replied_at = reply, actor, now
+    check_in.seen_at, check_in.seen_by = now, actor
+    check_in.save(update_fields=["reply", "replied_by", "replied_at", "seen_at", "seen_by"])
+    seller = check_in.objective.seller
+    record(
+        workspace=check_in.workspace,
+        actor=actor,
+        action="check_in.replied",
+        obj=check_in,
+        object_repr=f"{seller.name} {check_in.week}",
+        before=before,
+        after={"reply": reply},
+    )
+    notify(
+        recipient=seller,
+        kind="check_in_reply",
+        params={"actor": actor.name, "week": check_in.week.isoformat(), "reason": reply},
+        url=_check_in_url(check_in),
+    )
+    return check_in
 
 
 # --------------------------------------------------------------------------- reminders

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.objectives import views
+from pacte.objectives import review_views, views
 
 app_name = "objectives"
 urlpatterns = [
@@ -14,6 +14,12 @@ urlpatterns = [
     path("mine/realism/", views.realism_partial, name="realism"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("check-ins/", views.check_ins, name="check_ins"),
+    path("check-ins/<uuid:uuid>/answer/", views.check_in_answer, name="check_in_answer"),
+    path("reviews/", review_views.review_list, name="reviews"),
+    path("reviews/summary/", review_views.review_summary, name="review_summary"),
+    path("reviews/summary/export/", review_views.review_export, name="review_export"),
+    path("reviews/reasons/", review_views.review_reasons, name="review_reasons"),
+    path("reviews/<uuid:uuid>/", review_views.review_detail, name="review"),
     path("o/<uuid:uuid>/", views.detail, name="detail"),
     path("o/<uuid:uuid>/decide/", views.decide, name="decide"),
     path("o/<uuid:uuid>/plan/", views.plan, name="plan"),

@@ -687,7 +687,9 @@ def plan(request: MemberRequest, uuid: str) -> HttpResponse:
             "objective": objective,
             "key_results": objective.key_results.order_by("due_on", "name"),
             "initiatives": objective.initiatives.order_by("created_at"),
-            "check_ins": objective.check_ins.order_by("-week")[:52],
+            "check_ins": objective.check_ins.select_related("replied_by", "seen_by").order_by(
+                "-week"
+            )[:52],
             "statuses": InitiativeStatus.choices,
             "is_own": objective.seller_id == member.pk,
             "posted": posted,
@@ -699,14 +701,48 @@ def plan(request: MemberRequest, uuid: str) -> HttpResponse:
 @require_GET
 @member_required("executive", "admin", "lead")
 def check_ins(request: MemberRequest) -> HttpResponse:
+    """The team's check-ins; ``?show=unanswered``: those no lead has seen or answered yet. A
+    lead marks seen or answers the check-ins of their own team's sellers."""
     member = request.member
     fy = _fy(request)
+    unanswered = request.GET.get("show") == "unanswered"
+    answerable = set(
+        selectors.check_ins_answerable_by(member)
+        .filter(objective__fiscal_year=fy, seen_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    items = selectors.team_check_ins(member, fy, unanswered=unanswered)
     return render(
         request,
         "objectives/check_ins.html",
         {
             "fy": fy,
-            "items": selectors.team_check_ins(member, fy),
+            "items": items,
+            "unanswered_only": unanswered,
+            "unanswered": selectors.unanswered_check_ins(member, fy),
+            "to_answer": [c for c in items if c.pk in answerable and c.unanswered],
             "fiscal_years": [fy - 1, fy, fy + 1],
         },
     )
+
+
+@require_POST
+@member_required()
+def check_in_answer(request: MemberRequest, uuid: str) -> HttpResponse:
+    """Mark a team check-in seen (``action=seen``) or answer it (``action=reply``)."""
+    member = request.member
+    item = selectors.get_check_in_to_answer(member, uuid)
+    form = forms.CheckInReplyForm(request.POST)
+    form.is_valid()
+    fy = item.objective.fiscal_year
+    try:
+        if form.cleaned_data["action"] == "reply":
+            services.reply_to_check_in(check_in=item, actor=member, text=form.cleaned_data["reply"])
+            messages.success(request, _("Reply sent."))
+        else:
+            services.mark_check_in_seen(check_in=item, actor=member)
+            messages.success(request, _("Marked as seen."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    show = "unanswered" if form.cleaned_data["show"] == "unanswered" else ""
+    return redirect(fy_url("objectives:check_ins", fy, **({"show": show} if show else {})))

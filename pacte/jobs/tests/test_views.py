@@ -80,6 +80,7 @@ def test_api_lists_and_changes_schedules(cast):
         "objective_reminder",
         "forecast_snapshot",
         "period_close",
+        "period_review",
     ]
     digest = listed[0]
     assert digest["time_zone"] == "Europe/Paris"

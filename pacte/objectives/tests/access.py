@@ -61,6 +61,47 @@ def api_notice(c: Cast) -> dict[str, Any]:
     return {"notification_id": _notice(c).uuid}
 
 
+def _check_in(c: Cast) -> Any:
+    """The other team's seller's check-in: only South's lead (there is none) may answer it."""
+    from pacte.objectives import services
+    from pacte.objectives.models import CheckIn
+
+    o = _objective(c)
+    return CheckIn.objects.filter(objective=o).first() or services.check_in(
+        objective=o, actor=c.other_seller, confidence=5
+    )
+
+
+def check_in(c: Cast) -> dict[str, Any]:
+    return {"uuid": _check_in(c).uuid}
+
+
+def api_check_in(c: Cast) -> dict[str, Any]:
+    return {"check_in_id": _check_in(c).uuid}
+
+
+def _review(c: Cast) -> Any:
+    """The other team's seller's review of a quarter: not visible to the probing seller or the
+    outsider, answerable by nobody in the cast."""
+    from pacte.objectives.models import PeriodReview
+
+    return PeriodReview.objects.get_or_create(
+        workspace=c.workspace,
+        seller=c.other_seller,
+        fiscal_year=2024,
+        quarter=1,
+        defaults={"basis": "target", "committed": 100, "actual": 40, "gap": 60},
+    )[0]
+
+
+def review(c: Cast) -> dict[str, Any]:
+    return {"uuid": _review(c).uuid}
+
+
+def api_review(c: Cast) -> dict[str, Any]:
+    return {"review_id": _review(c).uuid}
+
+
 def _rule(c: Cast) -> dict[str, Any]:
     return {"fiscal_year": FY, "kind": "reserve", "amount": 100_00}
 
@@ -77,6 +118,12 @@ register_pages(
         "objectives:policy": Route(ADMIN),
         "objectives:reconciliation": Route(ANALYSTS),
         "objectives:check_ins": Route(ANALYSTS),
+        "objectives:check_in_answer": Route("member", obj=check_in),
+        "objectives:reviews": Route("member"),
+        "objectives:review": Route("member", obj=review),
+        "objectives:review_summary": Route(ADMIN),
+        "objectives:review_export": Route(ADMIN),
+        "objectives:review_reasons": Route(ADMIN),
         "objectives:detail": Route("member", obj=objective),
         "objectives:decide": Route("member", obj=objective),
         "objectives:plan": Route("member", obj=objective),
@@ -105,6 +152,41 @@ register_api(
         ("POST", f"{P}/notifications/read"): Route("member"),
         ("POST", f"{P}/notifications/{{notification_id}}/read"): Route("member", obj=api_notice),
         ("GET", f"{P}/pending"): Route("member"),
+        ("GET", f"{P}/team-check-ins"): Route(ANALYSTS),
+        ("GET", f"{P}/review-reasons"): Route("member"),
+        ("PUT", f"{P}/review-reasons"): Route(
+            ADMIN,
+            body=lambda c: {
+                "reasons": [{"name_en": "Pipeline slipped", "name_fr": "Pipeline décalé"}]
+            },
+        ),
+        ("GET", f"{P}/reviews"): Route("member"),
+        ("POST", f"{P}/reviews"): Route(
+            "member",
+            body=lambda c: {
+                "fiscal_year": 2024,
+                "quarter": 1,
+                "reasons": ["pricing"],
+                "next_change": "More calls",
+            },
+        ),
+        ("POST", f"{P}/reviews/request"): Route(
+            ADMIN, body=lambda c: {"fiscal_year": 2024, "quarter": 1}
+        ),
+        ("GET", f"{P}/reviews/reasons-summary"): Route(ADMIN),
+        ("GET", f"{P}/reviews/{{review_id}}"): Route("member", obj=api_review),
+        ("POST", f"{P}/reviews/{{review_id}}/submit"): Route(
+            "member",
+            obj=api_review,
+            body=lambda c: {"reasons": ["pricing"], "next_change": "More calls"},
+        ),
+        ("POST", f"{P}/reviews/{{review_id}}/answer"): Route(
+            "member", obj=api_review, body=lambda c: {"answer": "Let's talk"}
+        ),
+        ("POST", f"{P}/check-ins/{{check_in_id}}/seen"): Route("member", obj=api_check_in),
+        ("POST", f"{P}/check-ins/{{check_in_id}}/reply"): Route(
+            "member", obj=api_check_in, body=lambda c: {"reply": "Well done"}
+        ),
         ("GET", P): Route("member"),
         ("POST", f"{P}/draft"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),
         ("POST", f"{P}/propose"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),

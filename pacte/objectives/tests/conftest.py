@@ -83,3 +83,51 @@ def published(cast: Cast, fy: int) -> Callable[..., None]:
         {cast.seller: 120_000_00, cast.lead: 120_000_00, cast.other_seller: 60_000_00},
     )
     return lambda shares: publish(cast, fy, shares)
+
+
+@pytest.fixture
+def period(cast: Cast) -> tuple[int, int]:
+    """The quarter that closed last, with a published run for its year: the seller and the lead
+    are given 120 000.00 a year (30 000.00 a quarter), the other seller 60 000.00; the seller
+    has an agreed objective of 40 000.00 in that quarter. Actuals: the seller 10 000.00, the
+    lead 35 000.00 (above), the other seller 5 000.00."""
+    from django.utils import timezone
+
+    from pacte.objectives import reviews
+    from pacte.objectives.models import Objective
+    from pacte.sales.models import CubeCell
+
+    ws = cast.workspace
+    fy, q = reviews.last_closed_quarter(ws, timezone.localdate())
+    publish(
+        cast, fy, {cast.seller: 120_000_00, cast.lead: 120_000_00, cast.other_seller: 60_000_00}
+    )
+    cal = references.calendar_of(ws)
+    months = cal.quarter(fy, q).month_indexes
+    first = cal.first_month_index(fy)
+    phased = [10_000_00] * 12
+    for i, m in enumerate(months):
+        phased[m - first] = (13_333_34, 13_333_33, 13_333_33)[i]
+    Objective.objects.create(
+        workspace=ws,
+        seller=cast.seller,
+        fiscal_year=fy,
+        status="agreed",
+        amount=sum(phased),
+        months=phased,
+        channel_split={"field": 10_000},
+    )
+    for member, amount in (
+        (cast.seller, 10_000_00),
+        (cast.lead, 35_000_00),
+        (cast.other_seller, 5_000_00),
+    ):
+        CubeCell.objects.create(
+            workspace=ws,
+            seller=member,
+            unit=cast.team if member != cast.other_seller else cast.other_team,
+            channel=cast.channel,
+            month=months.start,
+            split_amount=amount,
+        )
+    return fy, q

@@ -32,6 +32,7 @@ MUST_VISIT = {
         "/objectives/inbox/",
         "/objectives/reconciliation/",
         "/objectives/check-ins/",
+        "/objectives/reviews/",
         "/insights/",
         "/insights/teams/<uuid>/",
         "/insights/sellers/<uuid>/",
@@ -55,6 +56,7 @@ MUST_VISIT = {
         "/objectives/",
         "/objectives/mine/",
         "/objectives/inbox/",
+        "/objectives/reviews/",
         "/objectives/o/<uuid>/plan/",
         "/insights/me/",
         "/insights/",
@@ -99,6 +101,7 @@ def _load_demo() -> dict[str, str]:
             kind="agreed",
             params={"actor": "Élodie Durand", "amount": objective.amount, "fy": this_year},
         )
+    _review_last_quarter(workspace, logins)
     save_proposal(
         workspace=workspace,
         actor=None,
@@ -108,6 +111,36 @@ def _load_demo() -> dict[str, str]:
         moves=[],
     )
     return logins
+
+
+def _review_last_quarter(workspace: Any, logins: dict[str, str]) -> None:
+    """Reviews of the quarter that closed last: asked of everyone below, one written, one of
+    those answered by its lead."""
+    from pacte.objectives import reviews, selectors
+    from pacte.objectives.models import PeriodReview
+
+    fy, quarter = reviews.last_closed_quarter(workspace, timezone.localdate())
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        reviews.request_reviews(workspace=workspace, fiscal_year=fy, quarter=quarter)
+        asked = PeriodReview.objects.filter(workspace=workspace).select_related("seller")
+        for n, review in enumerate(asked.order_by("pk")[:6]):
+            reviews.submit_review(
+                review=review,
+                actor=review.seller,
+                reasons=["pipeline_slipped", "pricing"] if n % 2 else ["absence"],
+                text="Two renewals slipped to next quarter.",
+                next_change="Qualify the pipeline earlier.",
+            )
+            lead = next(
+                (
+                    m
+                    for m in type(review.seller).objects.filter(workspace=workspace, is_lead=True)
+                    if selectors.reviews_answerable_by(m).filter(pk=review.pk).exists()
+                ),
+                None,
+            )
+            if lead is not None and n % 3 == 0:
+                reviews.answer_review(review=review, actor=lead, answer="Let's talk on Thursday.")
 
 
 @pytest.fixture
