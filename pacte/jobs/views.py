@@ -92,7 +92,7 @@ def job(request: MemberRequest, uuid: str) -> HttpResponse:
         "message": work.message_of(found),
         "link": _result_link(found),
     }
-    template = "jobs/job.html#progress" if request.htmx else "jobs/job.html"  # type: ignore[attr-defined]
+    template = "jobs/job.html#progress" if request.htmx else "jobs/job.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
