@@ -304,6 +304,12 @@ PACTE_JOB_MAX_ATTEMPTS = env_int("PACTE_JOB_MAX_ATTEMPTS", 5)
 PACTE_JOB_RETRY_SECONDS = env_float("PACTE_JOB_RETRY_SECONDS", 10.0)
 # How often the scheduler looks for due schedules.
 PACTE_SCHEDULER_SECONDS = env_float("PACTE_SCHEDULER_SECONDS", 30.0)
+# Work started by a member that runs on a worker, with a page to follow it, instead of in
+# their request: a rule change when the workspace has more sales than this (it credits them
+# again), a new cascade run when it has more active sellers than this. 0: always on a worker;
+# -1: never (always in the request, as a small company expects).
+PACTE_BACKGROUND_RECREDIT_SALES = env_int("PACTE_BACKGROUND_RECREDIT_SALES", 50_000)
+PACTE_BACKGROUND_CASCADE_SELLERS = env_int("PACTE_BACKGROUND_CASCADE_SELLERS", 2_000)
 # /healthz fails when a job has waited longer than this (or jobs wait and no worker is alive).
 PACTE_HEALTH_MAX_WAIT_SECONDS = env_float("PACTE_HEALTH_MAX_WAIT_SECONDS", 600.0)
 # /metrics answers only to "Authorization: Bearer <token>" (404 while unset).
@@ -380,6 +386,9 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("PACTE_SSL_REDIRECT", default=True)
+    # The proxy's health checks and the metrics scraper reach the web processes over plain
+    # HTTP inside the private network: answered, not redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     # X-Forwarded-Proto is applied by pacte.proxy, from PACTE_TRUSTED_PROXIES only.
     SECURE_HSTS_SECONDS = env_int("PACTE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

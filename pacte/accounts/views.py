@@ -184,6 +184,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     cache = cache_backend.health()  # pages still work without it: not a reason for a 503
     jobs, jobs_ok = jobs_health() if database == "ok" else ({"status": "unavailable"}, False)
     status = 200 if database == "ok" and jobs_ok else 503
+    if request.GET.get("scope") == "web":
+        # For a load balancer: this web process can serve (the queue is judged elsewhere).
+        status = 200 if database == "ok" else 503
     return JsonResponse(
         {
             "status": "ok" if status == 200 and cache == "ok" else "degraded",

@@ -6,10 +6,10 @@ from ninja import Router
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
-from pacte.jobs import selectors, services
+from pacte.jobs import selectors, services, work
 from pacte.jobs.labels import outcome_label
-from pacte.jobs.models import Schedule
-from pacte.jobs.schemas import ScheduleOut, SchedulePatch
+from pacte.jobs.models import BackgroundJob, Schedule
+from pacte.jobs.schemas import JobOut, ScheduleOut, SchedulePatch
 
 router = Router(tags=["schedules"])
 
@@ -75,3 +75,18 @@ def schedule_patch(
     )
     rows = selectors.schedules_of(member.workspace)
     return _out(next(r for r in rows if r.schedule.pk == schedule.pk))
+
+
+@router.get(
+    "/work/{job_id}",
+    response=JobOut,
+    url_name="job_detail",
+    summary="A queued rule change or cascade run: its status, result or failure (admins)",
+)
+def job_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
+    member = _admin(request)
+    job = get_scoped(
+        BackgroundJob.objects.filter(workspace=member.workspace).select_related("workspace"),
+        job_id,
+    )
+    return work.job_out(job)

@@ -173,3 +173,50 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.member_id}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BackgroundJob(models.Model):
+    """Work a member started that runs on a worker instead of in their request (a rule change
+    that credits many sales again, a large cascade): the row they follow on its page.
+
+    ``kind`` names an entry of ``pacte.jobs.work.WORK``; ``params`` is what its runner needs
+    (ids as text); ``result`` what it made (the run's uuid…). ``message`` is written in the
+    creator's language when the job fails; ``request_id`` is the id of the request that
+    started it, bound to every log line of the job."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    result = models.JSONField(default=dict, blank=True)
+    message_code = models.CharField(max_length=40, blank=True)
+    message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="backgroundjob_ws_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.uuid}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)

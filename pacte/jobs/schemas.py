@@ -37,3 +37,20 @@ class SchedulePatch(Schema):
     day: int | None = Field(None, ge=1, le=28)
     hour: int | None = Field(None, ge=0, le=23)
     minute: int | None = Field(None, ge=0, le=59)
+
+
+class JobOut(Schema):
+    """Work queued for a worker (a rule change, a cascade run); follow it at ``url``."""
+
+    uuid: uuid.UUID
+    kind: str
+    label: str
+    status: str
+    status_label: str
+    result: dict[str, object]
+    message_code: str
+    message: str
+    created_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    url: str

@@ -46,3 +46,18 @@ def _run_given_up(run_id: int, *, reason: str) -> None:
     ScheduleRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
         status=RunStatus.FAILED, message_code=reason, finished_at=timezone.now()
     )
+
+
+@task
+def run_background_job(job_id: int) -> dict[str, object]:
+    """Run a job a member started (``pacte.jobs.work``): once, all or nothing."""
+    from pacte.jobs import work
+
+    return work.run(job_id)
+
+
+@on_give_up(run_background_job)
+def _background_given_up(job_id: int, *, reason: str) -> None:
+    from pacte.jobs import work
+
+    work.give_up(job_id, reason=reason)

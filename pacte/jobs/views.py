@@ -7,15 +7,17 @@ import datetime
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from pacte.accounts.access import ADMIN_ROLES
+from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
-from pacte.jobs import selectors, services
+from pacte.jobs import selectors, services, work
 from pacte.jobs.forms import ScheduleForm
 from pacte.jobs.labels import outcome_label
+from pacte.jobs.models import BackgroundJob
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,3 +61,38 @@ def schedules(request: MemberRequest) -> HttpResponse:
             }
         )
     return render(request, "jobs/schedules.html", {"items": items, "workspace": workspace})
+
+
+def _result_link(job: BackgroundJob) -> tuple[str, str] | None:
+    """Where the finished job's result is: (url, label)."""
+    from django.urls import reverse
+
+    if job.status != "done":
+        return None
+    if job.kind == "cascade" and job.result.get("run"):
+        return reverse("planning:run", args=[job.result["run"]]), _("See the run")
+    if job.kind == "rule_change":
+        return reverse("sales:rules"), _("See the rules")
+    return None
+
+
+@require_GET
+@member_required(*ADMIN_ROLES)
+def job(request: MemberRequest, uuid: str) -> HttpResponse:
+    """A queued rule change or cascade run: its progress (polled), then its outcome."""
+    found = get_scoped(
+        BackgroundJob.objects.filter(workspace=request.member.workspace).select_related(
+            "created_by"
+        ),
+        uuid,
+    )
+    context = {
+        "job": found,
+        "label": work.WORK[found.kind].label if found.kind in work.WORK else found.kind,
+        "message": work.message_of(found),
+        "link": _result_link(found),
+    }
+    template = "jobs/job.html#progress" if request.htmx else "jobs/job.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

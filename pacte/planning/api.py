@@ -10,8 +10,10 @@ from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, req
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
+from pacte.jobs.schemas import JobOut
+from pacte.jobs.work import job_out
 from pacte.org.selectors import subtree_ids
-from pacte.planning import cascade, selectors, services
+from pacte.planning import cascade, selectors, services, work
 from pacte.planning.labels import calendar_rows
 from pacte.planning.models import CascadeRun, CascadeShare, Leave
 from pacte.planning.runs import (
@@ -173,16 +175,23 @@ def runs(request: HttpRequest, year: str | None = None) -> list[dict[str, Any]]:
     return [_run_out(r) for r in qs.order_by("-fiscal_year", "-number")]
 
 
-@router.post("/runs", response={201: RunOut}, summary="Create a draft run (stored)")
+@router.post(
+    "/runs",
+    response={201: RunOut, 202: JobOut},
+    summary="Create a draft run (stored; 202 with a job when it runs in the background)",
+)
 def run_create(request: HttpRequest, payload: CascadeIn) -> tuple[int, dict[str, Any]]:
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
     fy = services.parse_year(member.workspace, payload.year)
+    parameters = _parameters(payload, member.workspace.currency)
+    if work.in_background(member.workspace):
+        job = work.start_run(
+            workspace=member.workspace, actor=member, fiscal_year=fy, parameters=parameters
+        )
+        return 202, job_out(job)
     run = create_run(
-        workspace=member.workspace,
-        actor=member,
-        fiscal_year=fy,
-        parameters=_parameters(payload, member.workspace.currency),
+        workspace=member.workspace, actor=member, fiscal_year=fy, parameters=parameters
     )
     return 201, _run_out(run)
 

@@ -18,7 +18,7 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
-from pacte.planning import runs, selectors, services
+from pacte.planning import runs, selectors, services, work
 from pacte.planning.cascade import compute, parse_params, summarise
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
@@ -173,7 +173,26 @@ def editor(request: MemberRequest) -> HttpResponse:
     except DomainError as exc:
         return _bad_input(request, exc)
     form = _cascade_form(request, fy, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and work.in_background(member.workspace):
+        try:
+            job = work.start_run(
+                workspace=member.workspace,
+                actor=member,
+                fiscal_year=fy,
+                parameters=form.parameters(),
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.info(
+                request,
+                _(
+                    "The workspace has many sellers: the run is computed in the background. "
+                    "Follow it here."
+                ),
+            )
+            return redirect("work:job", uuid=job.uuid)
+    elif request.method == "POST" and form.is_valid():
         try:
             run = runs.create_run(
                 workspace=member.workspace,

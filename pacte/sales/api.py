@@ -7,7 +7,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
-from pacte.sales import import_jobs, selectors, services
+from pacte.jobs.schemas import JobOut
+from pacte.jobs.work import job_out as background_job_out
+from pacte.sales import import_jobs, selectors, services, work
 from pacte.sales.models import Channel, CreditRule, ImportJob, Sale
 from pacte.sales.schemas import (
     ChannelIn,
@@ -233,33 +235,64 @@ def rules(request: HttpRequest) -> list[dict[str, Any]]:
     return [_rule_out(r) for r in qs]
 
 
-@router.post("/rules", response={201: RuleOut}, summary="Add a crediting rule (admins)")
+@router.post(
+    "/rules",
+    response={201: RuleOut, 202: JobOut},
+    summary="Add a crediting rule (admins; 202 with a job when it runs in the background)",
+)
 def rule_create(request: HttpRequest, payload: RuleIn) -> tuple[int, dict[str, Any]]:
     member = _admin(request)
-    rule = services.create_rule(
-        workspace=member.workspace, actor=member, **_rule_fields(member, payload, partial=False)
-    )
+    fields = _rule_fields(member, payload, partial=False)
+    if work.in_background(member.workspace):
+        job = work.start_rule_change(
+            workspace=member.workspace, actor=member, op="create", fields=fields
+        )
+        return 202, background_job_out(job)
+    rule = services.create_rule(workspace=member.workspace, actor=member, **fields)
     return 201, _rule_out(rule)
 
 
-@router.patch("/rules/{rule_id}", response=RuleOut, summary="Edit a crediting rule (412 if stale)")
-def rule_patch(request: HttpRequest, rule_id: str, payload: RulePatch) -> dict[str, Any]:
+@router.patch(
+    "/rules/{rule_id}",
+    response={200: RuleOut, 202: JobOut},
+    summary="Edit a crediting rule (412 if stale; 202 with a job when it runs in the background)",
+)
+def rule_patch(
+    request: HttpRequest, rule_id: str, payload: RulePatch
+) -> tuple[int, dict[str, Any]]:
     member = request_member(request)
     rule = get_scoped(CreditRule.objects.for_workspace(member.workspace), rule_id)
     require_role(member, *ADMIN_ROLES)
-    rule = services.update_rule(
-        rule=rule,
-        actor=member,
-        version=payload.version,
-        **_rule_fields(member, payload, partial=True),
-    )
-    return _rule_out(rule)
+    fields = _rule_fields(member, payload, partial=True)
+    if work.in_background(member.workspace):
+        job = work.start_rule_change(
+            workspace=member.workspace,
+            actor=member,
+            op="update",
+            rule=rule,
+            version=payload.version,
+            fields=fields,
+        )
+        return 202, background_job_out(job)
+    rule = services.update_rule(rule=rule, actor=member, version=payload.version, **fields)
+    return 200, _rule_out(rule)
 
 
-@router.delete("/rules/{rule_id}", response={204: None}, summary="Delete a crediting rule")
-def rule_delete(request: HttpRequest, rule_id: str, version: int | None = None) -> tuple[int, None]:
+@router.delete(
+    "/rules/{rule_id}",
+    response={204: None, 202: JobOut},
+    summary="Delete a crediting rule (202 with a job when it runs in the background)",
+)
+def rule_delete(
+    request: HttpRequest, rule_id: str, version: int | None = None
+) -> tuple[int, dict[str, Any] | None]:
     member = request_member(request)
     rule = get_scoped(CreditRule.objects.for_workspace(member.workspace), rule_id)
     require_role(member, *ADMIN_ROLES)
+    if work.in_background(member.workspace):
+        job = work.start_rule_change(
+            workspace=member.workspace, actor=member, op="delete", rule=rule, version=version
+        )
+        return 202, background_job_out(job)
     services.delete_rule(rule=rule, actor=member, version=version)
     return 204, None

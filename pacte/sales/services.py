@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record, record_many, snapshot
 from pacte.errors import DomainError, StaleVersion
+from pacte.insights.tasks import warm_overview
 from pacte.org.selectors import root_unit
 from pacte.sales.cube import apply_cube, drop_empty_cells
 from pacte.sales.ingest.context import active_rules
@@ -365,4 +366,6 @@ def recredit(
         drop_empty_cells(c, workspace.pk)
         for table in ("recredit_rule", "recredit_sale", "recredit_new"):
             c.execute(f"DROP TABLE {table}")
+    workspace_id = workspace.pk
+    transaction.on_commit(lambda: warm_overview.enqueue(workspace_id))
     return int(written)

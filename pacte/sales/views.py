@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
+from pacte.jobs.models import BackgroundJob
 from pacte.lib.tabular.formulas import neutralise_formula
-from pacte.sales import import_jobs, mapping, selectors, services
+from pacte.sales import import_jobs, mapping, selectors, services, work
 from pacte.sales.forms import (
     ChannelForm,
     MappingForm,
@@ -267,6 +268,17 @@ def import_errors(request: MemberRequest, uuid: str) -> HttpResponse:
     return response
 
 
+def _queued(request: MemberRequest, job: BackgroundJob) -> HttpResponse:
+    messages.info(
+        request,
+        _(
+            "The workspace has many sales: the change and the new credits are applied in the "
+            "background. Follow it here."
+        ),
+    )
+    return redirect("work:job", uuid=job.uuid)
+
+
 @require_http_methods(["GET", "POST"])
 @member_required(*ADMIN_ROLES)
 def rules(request: MemberRequest) -> HttpResponse:
@@ -275,6 +287,11 @@ def rules(request: MemberRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         data["territory"] = data["territory"] or ""
+        if work.in_background(workspace):
+            job = work.start_rule_change(
+                workspace=workspace, actor=request.member, op="create", fields=data
+            )
+            return _queued(request, job)
         try:
             services.create_rule(workspace=workspace, actor=request.member, **data)
         except DomainError as exc:
@@ -306,6 +323,16 @@ def rule_edit(request: MemberRequest, uuid: str) -> HttpResponse:
         data = dict(form.cleaned_data)
         version = data.pop("version")
         data["territory"] = data["territory"] or ""
+        if work.in_background(workspace):
+            job = work.start_rule_change(
+                workspace=workspace,
+                actor=request.member,
+                op="update",
+                rule=rule,
+                version=version,
+                fields=data,
+            )
+            return _queued(request, job)
         try:
             services.update_rule(rule=rule, actor=request.member, version=version, **data)
         except DomainError as exc:
@@ -320,6 +347,15 @@ def rule_edit(request: MemberRequest, uuid: str) -> HttpResponse:
 @member_required(*ADMIN_ROLES)
 def rule_delete(request: MemberRequest, uuid: str) -> HttpResponse:
     rule = get_scoped(CreditRule.objects.for_workspace(request.member.workspace), uuid)
+    if work.in_background(request.member.workspace):
+        job = work.start_rule_change(
+            workspace=request.member.workspace,
+            actor=request.member,
+            op="delete",
+            rule=rule,
+            version=rule.version,
+        )
+        return _queued(request, job)
     try:
         services.delete_rule(rule=rule, actor=request.member)
     except DomainError as exc:

@@ -1,4 +1,4 @@
-"""Access rules of the schedules page and API (read by pacte/tests/test_access.py)."""
+"""Access rules of the schedules and background jobs pages and API (read by pacte/tests/test_access.py)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,30 @@ def schedule(c: Cast) -> dict[str, Any]:
     return {"schedule_id": Schedule.objects.get(workspace=c.workspace, kind="digest").uuid}
 
 
-register_pages({"jobs:schedules": Route(ADMIN)})
+def background_job(c: Cast) -> Any:
+    from pacte.jobs.models import BackgroundJob
+
+    job, _ = BackgroundJob.objects.get_or_create(
+        workspace=c.workspace, kind="cascade", defaults={"created_by": c.admin}
+    )
+    return job.uuid
+
+
+register_pages(
+    {
+        "jobs:schedules": Route(ADMIN),
+        "work:job": Route(ADMIN, obj=lambda c: {"uuid": background_job(c)}),
+    }
+)
 
 register_api(
     {
         ("GET", "/api/v1/jobs/schedules"): Route(ADMIN),
         ("PATCH", "/api/v1/jobs/schedules/{schedule_id}"): Route(
             ADMIN, obj=schedule, body=lambda c: {"hour": 7}
+        ),
+        ("GET", "/api/v1/jobs/work/{job_id}"): Route(
+            ADMIN, obj=lambda c: {"job_id": background_job(c)}
         ),
     }
 )

@@ -44,6 +44,10 @@ def test_healthz_fails_when_jobs_wait_and_no_worker_lives(cast, client, database
     )
     assert body["jobs"]["workers"]["alive"] == 0
     assert body["jobs"]["workers"]["last_seen"] is not None
+    # The load balancer's view (deploy/Caddyfile): this web process can serve.
+    web = client.get("/healthz?scope=web")
+    assert web.status_code == 200
+    assert web.json()["jobs"]["status"] == "failing"
     WorkerHeartbeat.objects.create(worker_id="alive", hostname="h", pid=2)
     assert client.get("/healthz").status_code == 200
 

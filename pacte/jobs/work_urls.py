@@ -1,0 +1,9 @@
+from django.urls import path
+
+from pacte.jobs import views
+
+app_name = "work"
+
+urlpatterns = [
+    path("<str:uuid>/", views.job, name="job"),
+]
