@@ -124,7 +124,7 @@ def _sign_in_out(member: Membership) -> dict[str, object]:
                 "unit": m.unit.uuid if m.unit else None,
                 "unit_name": m.unit_name,
             }
-            for m in GroupMapping.objects.filter(workspace=workspace).select_related("unit")
+            for m in GroupMapping.objects.for_workspace(workspace).select_related("unit")
         ],
     }
 
@@ -201,7 +201,7 @@ def sign_in_mapping_create(
 )
 def sign_in_mapping_delete(request: HttpRequest, mapping_id: str) -> tuple[int, None]:
     member = _admin(request)
-    mapping = get_scoped(GroupMapping.objects.filter(workspace=member.workspace), mapping_id)
+    mapping = get_scoped(GroupMapping.objects.for_workspace(member.workspace), mapping_id)
     signin.delete_group_mapping(mapping=mapping, actor=member)
     return 204, None
 

@@ -163,7 +163,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
             "provider_form": provider_form,
             "policy_form": policy_form,
             "mapping_form": mapping_form,
-            "mappings": GroupMapping.objects.filter(workspace=workspace).select_related("unit"),
+            "mappings": GroupMapping.objects.for_workspace(workspace).select_related("unit"),
             "callback_url": request.build_absolute_uri(
                 reverse("sso:oidc_callback", args=[workspace.slug])
             ),
@@ -180,7 +180,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
 @require_POST
 @member_required(*ADMIN_ROLES)
 def mapping_delete(request: MemberRequest, uuid: str) -> HttpResponse:
-    mapping = get_scoped(GroupMapping.objects.filter(workspace=request.member.workspace), uuid)
+    mapping = get_scoped(GroupMapping.objects.for_workspace(request.member.workspace), uuid)
     signin.delete_group_mapping(mapping=mapping, actor=request.member)
     messages.success(request, _("The mapping is removed."))
     return redirect("accounts:sign_in_settings")

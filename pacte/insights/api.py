@@ -196,7 +196,7 @@ def closed_months(request: HttpRequest) -> list[dict[str, Any]]:
             "index": c.month,
             "closed_at": c.closed_at.isoformat(),
         }
-        for c in ClosedMonth.objects.filter(workspace=member.workspace).order_by("month")
+        for c in ClosedMonth.objects.for_workspace(member.workspace).order_by("month")
     ]
 
 

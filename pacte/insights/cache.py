@@ -75,7 +75,8 @@ def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
     except ImportError:  # pragma: no cover - planning not installed
         return (None,)
     run = (
-        CascadeRun.objects.filter(workspace=workspace, fiscal_year=fiscal_year, status="published")
+        CascadeRun.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year, status="published")
         .values_list("pk", "version", "published_at")
         .first()
     )

@@ -167,7 +167,7 @@ def page_of_teams(data: dict[str, Any], page: Any, per_page: int) -> dict[str, A
 def channel_names(ws: Workspace) -> dict[Any, dict[str, Any]]:
     return {
         c.pk: {"key": str(c.uuid), "name": c.label, "code": c.code}
-        for c in Channel.objects.filter(workspace=ws).order_by("position", "code")
+        for c in Channel.objects.for_workspace(ws).order_by("position", "code")
     }
 
 
@@ -231,9 +231,9 @@ def seller_ranking(
     ahead = order[n - n_ahead :][::-1].tolist()
     people = {
         m["pk"]: m
-        for m in Membership.objects.filter(
-            workspace=ws, pk__in=[int(ids[i]) for i in behind + ahead]
-        ).values("pk", "uuid", "name")
+        for m in Membership.objects.for_workspace(ws)
+        .filter(pk__in=[int(ids[i]) for i in behind + ahead])
+        .values("pk", "uuid", "name")
     }
 
     def row(i: int) -> dict[str, Any]:
@@ -365,9 +365,9 @@ def team_sellers(
     visible = [i for i, k in enumerate(frame.keys) if see_all or k == viewer.pk]
     people = {
         m["pk"]: m
-        for m in Membership.objects.filter(
-            workspace=ws, pk__in=[frame.keys[i] for i in visible]
-        ).values("pk", "uuid", "name", "is_seller")
+        for m in Membership.objects.for_workspace(ws)
+        .filter(pk__in=[frame.keys[i] for i in visible])
+        .values("pk", "uuid", "name", "is_seller")
     }
     judged = selectors.judgments(ws, choice.fy, [frame.keys[i] for i in visible])
     probs = selectors.probabilities(frame, visible)

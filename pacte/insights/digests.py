@@ -79,12 +79,14 @@ def send_digests(
     for ws in workspaces:
         tree = Tree.load(ws)
         opted_out = set(
-            DigestPreference.objects.filter(workspace=ws, digest=False).values_list(
-                "member_id", flat=True
-            )
+            DigestPreference.objects.for_workspace(ws)
+            .filter(digest=False)
+            .values_list("member_id", flat=True)
         )
-        members = Membership.objects.filter(workspace=ws, is_active=True).select_related(
-            "user", "workspace"
+        members = (
+            Membership.objects.for_workspace(ws)
+            .filter(is_active=True)
+            .select_related("user", "workspace")
         )
         for member in members.order_by("name"):
             if member.pk in skip:

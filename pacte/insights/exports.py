@@ -244,12 +244,12 @@ def attainment_rows(workspace: Workspace, choice: PeriodChoice, group: str, peri
     elif group == "seller":
         frame = selectors.build_frame(workspace, choice, by="seller", history=False)
         names = dict(
-            Membership.objects.filter(
-                workspace=workspace, pk__in=[k for k in frame.keys if k]
-            ).values_list("pk", "name")
+            Membership.objects.for_workspace(workspace)
+            .filter(pk__in=[k for k in frame.keys if k])
+            .values_list("pk", "name")
         )
     else:
-        channels = dict(Channel.objects.filter(workspace=workspace).values_list("pk", "name_en"))
+        channels = dict(Channel.objects.for_workspace(workspace).values_list("pk", "name_en"))
         frame = selectors.build_frame(
             workspace, choice, by="channel", keys=list(channels), history=False
         )

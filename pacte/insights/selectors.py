@@ -51,18 +51,16 @@ SNAPSHOT_SIMULATIONS = 2000  # monthly snapshots (accuracy tracking) keep the fi
 
 # ------------------------------------------------------------------ settings and close
 def settings_of(workspace: Workspace) -> InsightSettings:
-    found = InsightSettings.objects.filter(workspace=workspace).first()
+    found = InsightSettings.objects.for_workspace(workspace).first()
     return found or InsightSettings(workspace=workspace)
 
 
 def closed_month_policy(workspace: Workspace) -> tuple[frozenset[int], str]:
     """Closed months (``Month.index``) of the workspace and what to do with a late sale:
     ``"refuse"`` or ``"next_open"`` (book it to the first open month after its own)."""
-    months = frozenset(
-        ClosedMonth.objects.filter(workspace=workspace).values_list("month", flat=True)
-    )
+    months = frozenset(ClosedMonth.objects.for_workspace(workspace).values_list("month", flat=True))
     policy = (
-        InsightSettings.objects.filter(workspace=workspace)
+        InsightSettings.objects.for_workspace(workspace)
         .values_list("late_sale_policy", flat=True)
         .first()
     )
@@ -70,7 +68,7 @@ def closed_month_policy(workspace: Workspace) -> tuple[frozenset[int], str]:
 
 
 def is_month_closed(workspace: Workspace, month_index: int) -> bool:
-    return ClosedMonth.objects.filter(workspace=workspace, month=month_index).exists()
+    return ClosedMonth.objects.for_workspace(workspace).filter(month=month_index).exists()
 
 
 def next_open_month(closed: Iterable[int], month_index: int) -> int:
@@ -99,7 +97,7 @@ class PeriodChoice:
 
 def latest_data_month(workspace: Workspace) -> int | None:
     def compute() -> tuple[int | None]:
-        return (CubeCell.objects.filter(workspace=workspace).aggregate(m=Max("month"))["m"],)
+        return (CubeCell.objects.for_workspace(workspace).aggregate(m=Max("month"))["m"],)
 
     return cache.cached((*cache.cube_part(workspace), "latest"), compute)[0]
 
@@ -175,7 +173,7 @@ class Tree:
     def load(cls, workspace: Workspace) -> Tree:
         units = {
             u.pk: u
-            for u in Unit.objects.filter(workspace=workspace).only(
+            for u in Unit.objects.for_workspace(workspace).only(
                 "pk", "uuid", "name", "parent_id", "lead_id", "is_active"
             )
         }
@@ -233,7 +231,7 @@ def current_unit_ids(
     *,
     units: Iterable[int] | None = None,
 ) -> dict[int, int]:
-    qs = Placement.objects.filter(workspace=workspace).on(sources.today())
+    qs = Placement.objects.for_workspace(workspace).on(sources.today())
     if seller_ids is not None:
         qs = qs.filter(membership_id__in=list(seller_ids))
     if units is not None:
@@ -244,7 +242,8 @@ def current_unit_ids(
 def current_team(workspace: Workspace, seller: Membership) -> Unit | None:
     """The team a seller is placed in today (one query), ``None`` when unplaced."""
     placement = (
-        Placement.objects.filter(workspace=workspace, membership=seller)
+        Placement.objects.for_workspace(workspace)
+        .filter(membership=seller)
         .on(sources.today())
         .select_related("unit")
         .first()
@@ -254,12 +253,12 @@ def current_team(workspace: Workspace, seller: Membership) -> Unit | None:
 
 def get_team_for(viewer: Membership, public_id: Any) -> Unit:
     """Any unit of the viewer's workspace (team totals are visible to every member)."""
-    return get_scoped(Unit.objects.filter(workspace=viewer.workspace), public_id)
+    return get_scoped(Unit.objects.for_workspace(viewer.workspace), public_id)
 
 
 def get_seller_for(viewer: Membership, public_id: Any, tree: Tree | None = None) -> Membership:
     """A member whose individual figures the viewer may see, else 404."""
-    seller = get_scoped(Membership.objects.filter(workspace=viewer.workspace), public_id)
+    seller = get_scoped(Membership.objects.for_workspace(viewer.workspace), public_id)
     if seller.pk == viewer.pk or viewer.sees_everything or viewer.workspace.leaderboard_enabled:
         return seller
     tree = tree or Tree.load(viewer.workspace)
@@ -270,7 +269,7 @@ def get_seller_for(viewer: Membership, public_id: Any, tree: Tree | None = None)
 
 
 def get_channel_for(viewer: Membership, public_id: Any) -> Channel:
-    return get_scoped(Channel.objects.filter(workspace=viewer.workspace), public_id)
+    return get_scoped(Channel.objects.for_workspace(viewer.workspace), public_id)
 
 
 class UnknownFilter(DomainError):
@@ -350,7 +349,7 @@ def _closed_rows(workspace: Workspace) -> list[tuple[int, int]]:
     memo = sources.memo(workspace)
     if "closed" not in memo:
         memo["closed"] = sorted(
-            ClosedMonth.objects.filter(workspace=workspace).values_list("month", "pk")
+            ClosedMonth.objects.for_workspace(workspace).values_list("month", "pk")
         )
     return memo["closed"]
 
@@ -466,7 +465,9 @@ def _actual_rows_sql(
         # (UNION ALL): an OR of ranges makes SQLite give up the index
         parts = [
             grouped(
-                CubeCell.objects.filter(workspace=workspace, month__gte=r.start, month__lt=r.stop)
+                CubeCell.objects.for_workspace(workspace).filter(
+                    month__gte=r.start, month__lt=r.stop
+                )
             )
             for r in open_ranges(months, closed)
         ]
@@ -474,7 +475,7 @@ def _actual_rows_sql(
             reads.append(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
     if source in ("both", "snapshot") and closed:
         reads.append(
-            grouped(ActualSnapshot.objects.filter(workspace=workspace, month__in=list(closed)))
+            grouped(ActualSnapshot.objects.for_workspace(workspace).filter(month__in=list(closed)))
         )
     for rows in reads:
         for r in rows:
@@ -978,8 +979,8 @@ def period_figures_matrix(frame: Frame, positions: range) -> dict[str, Any]:
 def judgments(workspace: Workspace, fy: int, seller_ids: Sequence[int]) -> dict[int, Judgment]:
     return {
         j.seller_id: j
-        for j in Judgment.objects.filter(
-            workspace=workspace, fiscal_year=fy, seller_id__in=list(seller_ids)
+        for j in Judgment.objects.for_workspace(workspace).filter(
+            fiscal_year=fy, seller_id__in=list(seller_ids)
         )
     }
 
@@ -1026,7 +1027,7 @@ def accuracy(
     once the year is over (``final_actual`` given), how far they were from the actual."""
     from pacte.planning.labels import month_label
 
-    qs = ForecastSnapshot.objects.filter(workspace=workspace, fiscal_year=fy)
+    qs = ForecastSnapshot.objects.for_workspace(workspace).filter(fiscal_year=fy)
     if seller_ids is not None:
         qs = qs.filter(seller_id__in=list(seller_ids))
     rows = list(

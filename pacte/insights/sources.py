@@ -117,8 +117,8 @@ def _target_rows(
 
     fields = [FIELDS[b] for b in by]
     qs = _filter(
-        CascadeShare.objects.filter(
-            workspace=workspace, run_id=run_id, month__gte=months.start, month__lt=months.stop
+        CascadeShare.objects.for_workspace(workspace).filter(
+            run_id=run_id, month__gte=months.start, month__lt=months.stop
         ),
         filters,
     )
@@ -138,13 +138,13 @@ def _objective_cells(workspace: Workspace, fiscal_year: int, months: range) -> A
     from pacte.org.models import Placement
 
     placement = Placement.objects.filter(membership=OuterRef("seller_id")).on(today())
-    return ObjectiveCell.objects.filter(
-        workspace=workspace,
-        fiscal_year=fiscal_year,
-        layer="agreed",
-        month__gte=months.start,
-        month__lt=months.stop,
-    ).annotate(unit_id=Subquery(placement.values("unit_id")[:1]))
+    return (
+        ObjectiveCell.objects.for_workspace(workspace)
+        .filter(
+            fiscal_year=fiscal_year, layer="agreed", month__gte=months.start, month__lt=months.stop
+        )
+        .annotate(unit_id=Subquery(placement.values("unit_id")[:1]))
+    )
 
 
 def objective_rows(
@@ -192,7 +192,8 @@ def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[
     except ImportError:  # pragma: no cover
         return []
     rows = (
-        Credit.objects.filter(workspace=workspace, seller_id=seller_id)
+        Credit.objects.for_workspace(workspace)
+        .filter(seller_id=seller_id)
         .select_related("sale", "sale__channel", "sale__customer")
         .order_by("-sale__date", "-sale_id")[:limit]
     )
@@ -218,7 +219,8 @@ def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict
         return None
     return [
         {"date": c.week, "confidence": c.confidence, "text": c.comment}
-        for c in CheckIn.objects.filter(workspace=workspace, objective__seller_id=seller_id)
+        for c in CheckIn.objects.for_workspace(workspace)
+        .filter(objective__seller_id=seller_id)
         .only("week", "confidence", "comment")
         .order_by("-week")[:limit]
     ]

@@ -16,7 +16,8 @@ def warm_overview(workspace_id: int) -> None:
     if workspace is None:
         return
     viewer = (
-        Membership.objects.filter(workspace=workspace, is_executive=True)
+        Membership.objects.for_workspace(workspace)
+        .filter(is_executive=True)
         .select_related("workspace")
         .first()
     )

@@ -78,7 +78,7 @@ def _common(
         ),
         "period_options": _periods(request, choice),
         "channel": channel,
-        "channel_options": Channel.objects.filter(workspace=request.member.workspace),
+        "channel_options": Channel.objects.for_workspace(request.member.workspace),
         "query": query,
         "chart_labels": dashboard.chart_labels(),
     }

@@ -555,7 +555,7 @@ def deputy_remove(request: MemberRequest, uuid: str) -> HttpResponse:
     from pacte.accounts.access import get_scoped
 
     row = get_scoped(
-        Deputy.objects.filter(workspace=request.member.workspace).select_related("principal"), uuid
+        Deputy.objects.for_workspace(request.member.workspace).select_related("principal"), uuid
     )
     if not _may_name_deputy(request.member, row.principal):
         return render(request, "403.html", status=403)
@@ -565,7 +565,7 @@ def deputy_remove(request: MemberRequest, uuid: str) -> HttpResponse:
 
 
 def _drafts(request: MemberRequest) -> Any:
-    return ProposalDraft.objects.filter(workspace=request.member.workspace)
+    return ProposalDraft.objects.for_workspace(request.member.workspace)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router
@@ -220,7 +221,9 @@ def shares(request: HttpRequest, filters: Query[ShareFilter]) -> list[dict[str, 
         if found is None:
             return []
         run = found
-    qs = CascadeShare.objects.filter(workspace=member.workspace, run=run)
+    qs: QuerySet[CascadeShare] = CascadeShare.objects.for_workspace(member.workspace).filter(
+        run=run
+    )
     unit_ids = None
     if filters.unit:
         unit_ids = subtree_ids(get_unit_for(member, filters.unit))
@@ -304,7 +307,8 @@ def capacity_set(request: HttpRequest, member_id: str, payload: CapacityIn) -> d
         "seller": seller.uuid,
         "fte": str(capacity.fte),
         "leaves": list(
-            Leave.objects.filter(workspace=member.workspace, seller=seller)
+            Leave.objects.for_workspace(member.workspace)
+            .filter(seller=seller)
             .order_by("start")
             .values("start", "end")
         ),

@@ -34,7 +34,11 @@ def published_run(viewer: Membership, fiscal_year: int) -> CascadeRun | None:
 
 
 def company_target(viewer: Membership, fiscal_year: int) -> CompanyTarget | None:
-    return CompanyTarget.objects.filter(workspace=viewer.workspace, fiscal_year=fiscal_year).first()
+    return (
+        CompanyTarget.objects.for_workspace(viewer.workspace)
+        .filter(fiscal_year=fiscal_year)
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ def leads_seller(viewer: Membership, unit_id: int | None) -> bool:
     """Whether ``viewer`` leads ``unit_id`` or one of the units above it."""
     if not viewer.is_lead or unit_id is None:
         return False
-    unit = Unit.objects.filter(pk=unit_id, workspace=viewer.workspace).first()
+    unit = Unit.objects.for_workspace(viewer.workspace).filter(pk=unit_id).first()
     if unit is None:
         return False
     return Unit.objects.filter(pk__in=ancestor_ids(unit), lead=viewer).exists()
@@ -103,7 +107,8 @@ def get_seller_for(viewer: Membership, public_id: Any) -> Membership:
 
 def explanation(run: CascadeRun, seller: Membership) -> SellerExplanation | None:
     return (
-        SellerExplanation.objects.filter(workspace_id=run.workspace_id, run=run, seller=seller)
+        SellerExplanation.objects.for_workspace(run.workspace_id)
+        .filter(run=run, seller=seller)
         .select_related("unit")
         .first()
     )
@@ -143,7 +148,8 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     ws = run.workspace
     depths = unit_depths(ws)
     unit_rows: Any = (
-        UnitShare.objects.filter(workspace=ws, run=run)
+        UnitShare.objects.for_workspace(ws)
+        .filter(run=run)
         .values("unit_id", "unit__uuid", "unit__name", "unit__parent_id")
         .annotate(total=Sum("amount"))
     )
@@ -168,7 +174,8 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     root_id: Any = next((r["unit_id"] for r in by_parent.get(None, [])), None)
     first = calendar_of(ws).first_month_index(run.fiscal_year)
     month_totals: dict[int, int] = dict(
-        UnitShare.objects.filter(workspace=ws, run=run, unit_id=root_id)
+        UnitShare.objects.for_workspace(ws)
+        .filter(run=run, unit_id=root_id)
         .values_list("month")
         .annotate(total=Sum("amount"))
     )
@@ -178,12 +185,15 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     ]
     channels = {
         code: int(total)
-        for code, total in UnitShare.objects.filter(workspace=ws, run=run, unit_id=root_id)
+        for code, total in UnitShare.objects.for_workspace(ws)
+        .filter(run=run, unit_id=root_id)
         .values_list("channel__code")
         .annotate(total=Sum("amount"))
     }
-    explanations = SellerExplanation.objects.filter(workspace=ws, run=run).order_by(
-        "unit__name", "seller__name", "seller_id"
+    explanations = (
+        SellerExplanation.objects.for_workspace(ws)
+        .filter(run=run)
+        .order_by("unit__name", "seller__name", "seller_id")
     )
     if seller_limit is not None:
         explanations = explanations[:seller_limit]
@@ -269,9 +279,8 @@ def publish_diff(run: CascadeRun, *, limit: int = 10) -> PublishDiff:
 
     def per_seller(*group: str) -> Any:
         return (
-            SellerExplanation.objects.filter(
-                workspace_id=run.workspace_id, run_id__in=[run.pk, ref_id]
-            )
+            SellerExplanation.objects.for_workspace(run.workspace_id)
+            .filter(run_id__in=[run.pk, ref_id])
             .values(*group)
             .annotate(
                 before=Sum(Case(When(run_id=ref_id, then=F("amount")), default=zero)),

@@ -274,9 +274,9 @@ def _names_of(member: Any, public_ids: list[str]) -> dict[str, str]:
             continue
     return {
         str(u): n
-        for u, n in Membership.objects.filter(workspace=member.workspace, uuid__in=ids).values_list(
-            "uuid", "name"
-        )
+        for u, n in Membership.objects.for_workspace(member.workspace)
+        .filter(uuid__in=ids)
+        .values_list("uuid", "name")
     }
 
 

@@ -54,7 +54,10 @@ def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
 
     ws = Workspace.objects.get(slug="adventureworks")
     executive = (
-        Membership.objects.filter(workspace=ws, is_executive=True).select_related("user").first()
+        Membership.objects.for_workspace(ws)
+        .filter(is_executive=True)
+        .select_related("user")
+        .first()
     )
     assert executive is not None
     from pacte.testing.cast import PASSWORD
@@ -78,9 +81,9 @@ def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
         assert r.status_code == 200, r.content
         by_name = {i["name"]: i for i in r.json()["items"]}
         people = dict(
-            Membership.objects.filter(workspace=ws, name__in=list(by_name)).values_list(
-                "name", "user__email"
-            )
+            Membership.objects.for_workspace(ws)
+            .filter(name__in=list(by_name))
+            .values_list("name", "user__email")
         )
         assert people
         page = client.get(f"/insights/teams/{selectors.Tree.load(ws).root.uuid}/?period={period}")

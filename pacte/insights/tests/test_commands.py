@@ -55,7 +55,7 @@ def test_snapshots_feed_forecast_accuracy(sales, quotas, login):
     call_command("snapshot-forecasts", "--workspace", "acme", "--month", "2026-03")
     call_command("snapshot-forecasts", "--workspace", "acme", "--month", "2026-04")
     call_command("snapshot-forecasts", "--workspace", "acme", "--month", "2026-04")  # idempotent
-    assert ForecastSnapshot.objects.filter(workspace=sales.workspace).count() == 6
+    assert ForecastSnapshot.objects.for_workspace(sales.workspace).count() == 6
     data = (
         login(sales.seller)
         .get(f"/insights/sellers/{sales.seller.uuid}/?period=FY2026")

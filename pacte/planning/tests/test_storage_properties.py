@@ -34,14 +34,14 @@ def test_stored_shares_sum_exactly_at_every_level(
     ws.rounding_unit = rounding
     ws.save()
     fy = next_year(cast)
-    CascadeRun.objects.filter(workspace=ws).delete()
-    CubeCell.objects.filter(workspace=ws).delete()
+    CascadeRun.objects.for_workspace(ws).delete()
+    CubeCell.objects.for_workspace(ws).delete()
     if two_channels:
         Channel.objects.get_or_create(
             workspace=ws, code="web", defaults={"name_en": "Web", "name_fr": "Web"}
         )
     else:
-        Channel.objects.filter(workspace=ws, code="web").delete()
+        Channel.objects.for_workspace(ws).filter(code="web").delete()
     first = services.calendar_of(ws).first_month_index(fy)
     CubeCell.objects.bulk_create(
         CubeCell(
