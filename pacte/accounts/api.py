@@ -142,7 +142,7 @@ def sign_in(request: HttpRequest) -> dict[str, object]:
 
 @router.patch("/sign-in", response=SignInOut, summary="Change the sign-in policy (admins)")
 def sign_in_patch(request: HttpRequest, payload: SignInPatch) -> dict[str, object]:
-    from pacte.accounts.access import get_unit_for
+    from pacte.org.visibility import get_unit_for
 
     member = _admin(request)
     data = payload.model_dump(exclude_none=True)
@@ -183,7 +183,7 @@ def sign_in_provider_delete(request: HttpRequest) -> tuple[int, None]:
 def sign_in_mapping_create(
     request: HttpRequest, payload: MappingIn
 ) -> tuple[int, dict[str, object]]:
-    from pacte.accounts.access import get_unit_for
+    from pacte.org.visibility import get_unit_for
 
     member = _admin(request)
     signin.save_group_mapping(

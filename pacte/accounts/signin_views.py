@@ -40,7 +40,7 @@ def _admins(member: Membership) -> list[tuple[str, str]]:
 
 
 def _unit_or_none(member: Membership, value: str) -> Any:
-    from pacte.accounts.access import get_unit_for
+    from pacte.org.visibility import get_unit_for
 
     return get_unit_for(member, value) if value else None
 

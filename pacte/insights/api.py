@@ -38,8 +38,8 @@ from pacte.insights.schemas import (
     WhatIfIn,
     WhatIfOut,
 )
-from pacte.insights.selectors import Tree
 from pacte.lib.fiscal import Month
+from pacte.org.visibility import Tree
 
 router = Router(tags=["insights"])
 

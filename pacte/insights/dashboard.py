@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.insights import selectors, sources
-from pacte.insights.selectors import Frame, PeriodChoice, Tree
+from pacte.insights.selectors import Frame, PeriodChoice
+from pacte.org.visibility import Tree, sees_sellers_of
 from pacte.sales.models import Channel
 
 RANKED = 5  # sellers shown furthest behind and ahead
@@ -361,7 +362,7 @@ def team_sellers(
     keys = list(dict.fromkeys([k for k in frame.keys if k is not None] + placed))
     if len(keys) != len(frame.keys):
         frame = selectors.extend_frame(frame, keys)
-    see_all = selectors.sees_sellers_of(viewer, tree, unit_id)
+    see_all = sees_sellers_of(viewer, tree, unit_id)
     visible = [i for i, k in enumerate(frame.keys) if see_all or k == viewer.pk]
     people = {
         m["pk"]: m

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.insights import dashboard, selectors
 from pacte.insights.models import DigestPreference
-from pacte.insights.selectors import Tree
+from pacte.org.visibility import Tree
 
 
 def alerts_of(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
 from pacte.insights import selectors
-from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.insights.selectors import PeriodChoice
 from pacte.lib.tabular import neutralise_formula
+from pacte.org.visibility import Tree
 
 FIGURE_COLUMNS = [
     ("target", "money"),

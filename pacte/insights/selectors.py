@@ -13,7 +13,6 @@ Public hooks for the sales app (period close):
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from pacte.insights.models import (
 from pacte.lib import forecast as fc
 from pacte.lib.fiscal import FiscalCalendar, Month, PeriodKind
 from pacte.org.models import Placement, Unit
+from pacte.org.visibility import Tree, leads_unit
 from pacte.sales.models import Channel, CubeCell
 
 IntArray = npt.NDArray[np.int64]
@@ -162,69 +162,6 @@ def summary_periods(choice: PeriodChoice, workspace: Workspace) -> list[tuple[st
 
 
 # ------------------------------------------------------------------ visibility
-@dataclass
-class Tree:
-    """The units of a workspace, loaded once per request."""
-
-    units: dict[int, Unit]
-    children: dict[int | None, list[int]]
-
-    @classmethod
-    def load(cls, workspace: Workspace) -> Tree:
-        units = {
-            u.pk: u
-            for u in Unit.objects.for_workspace(workspace).only(
-                "pk", "uuid", "name", "parent_id", "lead_id", "is_active"
-            )
-        }
-        children: dict[int | None, list[int]] = defaultdict(list)
-        for u in sorted(units.values(), key=lambda u: u.name):
-            children[u.parent_id].append(u.pk)
-        return cls(units, children)
-
-    @property
-    def root(self) -> Unit:
-        return self.units[self.children[None][0]]
-
-    def subtree(self, unit_id: int) -> list[int]:
-        out, stack = [], [unit_id]
-        while stack:
-            uid = stack.pop()
-            out.append(uid)
-            stack.extend(self.children.get(uid, []))
-        return out
-
-    def ancestors(self, unit_id: int | None) -> list[int]:
-        out: list[int] = []
-        while unit_id is not None and unit_id in self.units and len(out) < 1000:
-            out.append(unit_id)
-            unit_id = self.units[unit_id].parent_id
-        return out
-
-    def group_of(self, top: int) -> dict[int, int]:
-        """Map every unit under ``top`` to the child of ``top`` it sits under (or ``top``)."""
-        mapping = {top: top}
-        for child in self.children.get(top, []):
-            for uid in self.subtree(child):
-                mapping[uid] = child
-        return mapping
-
-
-def leads_unit(viewer: Membership, tree: Tree, unit_id: int | None) -> bool:
-    return viewer.is_lead and any(
-        tree.units[u].lead_id == viewer.pk for u in tree.ancestors(unit_id)
-    )
-
-
-def sees_sellers_of(viewer: Membership, tree: Tree, unit_id: int) -> bool:
-    """Whether the viewer sees the individual figures of every seller of a unit."""
-    return (
-        viewer.sees_everything
-        or viewer.workspace.leaderboard_enabled
-        or leads_unit(viewer, tree, unit_id)
-    )
-
-
 def current_unit_ids(
     workspace: Workspace,
     seller_ids: Iterable[int] | None = None,

@@ -21,8 +21,9 @@ from pacte.amounts import AmountError
 from pacte.errors import DomainError, StaleVersion
 from pacte.insights import dashboard, exports, pdf, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
-from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.insights.selectors import PeriodChoice
 from pacte.lib.fiscal import Month
+from pacte.org.visibility import Tree
 from pacte.planning.labels import month_label
 from pacte.sales.models import Channel
 

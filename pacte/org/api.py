@@ -13,11 +13,9 @@ from pacte.accounts.access import (
     ADMIN_ROLES,
     get_member_for,
     get_scoped,
-    get_unit_for,
     parse_uuid,
     require_role,
     visible_members,
-    visible_units,
 )
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
@@ -51,6 +49,7 @@ from pacte.org.schemas import (
     UnitOut,
     UnitPatch,
 )
+from pacte.org.visibility import get_unit_for, visible_units
 from pacte.uploads import read_bytes
 
 router = Router(tags=["organisation"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from django.db import models
 from django.db.models import Q
@@ -15,6 +15,11 @@ from pacte.accounts.models import Membership, Workspace, WorkspaceModel, Workspa
 
 
 class UnitQuerySet(WorkspaceQuerySet["Unit"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Every team of the workspace; inactive ones for executives and admins only."""
+        qs = self.for_workspace(member.workspace)
+        return qs if member.sees_everything else qs.filter(is_active=True)
+
     def active(self) -> UnitQuerySet:
         return self.filter(is_active=True)
 

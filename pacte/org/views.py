@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, visible_members
+from pacte.accounts.access import ADMIN_ROLES, get_member_for, visible_members
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
 from pacte.lib.dates import format_day
@@ -37,6 +37,7 @@ from pacte.org.labels import shape_value
 from pacte.org.models import Deputy, Placement, ProposalDraft
 from pacte.org.people_import import COLUMNS, import_people
 from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
+from pacte.org.visibility import get_unit_for
 from pacte.uploads import read_bytes
 
 

@@ -7,11 +7,12 @@ from ninja import File, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, require_role
+from pacte.accounts.access import ADMIN_ROLES, get_member_for, require_role
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.org.selectors import subtree_ids
+from pacte.org.visibility import get_unit_for
 from pacte.planning import selectors, services
 from pacte.planning.labels import calendar_rows
 from pacte.planning.models import CascadeRun, CascadeShare, Leave

@@ -14,6 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from pacte.org.visibility import Tree
+
 RAW = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets" / "adventureworks" / "raw"
 
 pytestmark = pytest.mark.skipif(
@@ -86,7 +88,7 @@ def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
             .values_list("name", "user__email")
         )
         assert people
-        page = client.get(f"/insights/teams/{selectors.Tree.load(ws).root.uuid}/?period={period}")
+        page = client.get(f"/insights/teams/{Tree.load(ws).root.uuid}/?period={period}")
         page_rows = {r["name"]: r for r in page.context["data"]["sellers"]["rows"]}
         for (person, y, q), (actual, quota) in expected.items():
             if (y, q) != (year, quarter) or quota == 0:
