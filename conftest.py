@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
 from django.utils import translation
 from hypothesis import settings
 
+from pacte.accounts.models import Membership
 from pacte.testing.cast import PASSWORD, Cast, build_cast
 
 # Property tests explore new examples on developers' machines; under CI they replay a fixed
@@ -45,3 +46,17 @@ def login():
         return client
 
     return _login
+
+
+def token_client(member: Membership) -> Client:
+    """A test client that calls the API with a new personal token of ``member``."""
+    from pacte.accounts.services import create_api_token
+
+    token = create_api_token(member=member, name="test")[1]
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def api_client(db: None) -> Callable[[Membership], Client]:
+    """``api_client(member)`` returns a test client calling the API as that member."""
+    return token_client

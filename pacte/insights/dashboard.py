@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.insights import selectors, sources
 from pacte.insights.selectors import Frame, PeriodChoice
-from pacte.org.visibility import Tree, sees_sellers_of
+from pacte.org.visibility import Tree, led_unit_ids, sees_every_seller, sees_sellers_of
 from pacte.sales.models import Channel
 
 RANKED = 5  # sellers shown furthest behind and ahead
@@ -200,11 +200,10 @@ def seller_ranking(
     sellers the viewer may see individually; ``None`` when they may see none."""
     ws = viewer.workspace
     scope_ids = unit_ids
-    if not (viewer.sees_everything or ws.leaderboard_enabled):
-        led = [u for u in tree.units.values() if u.lead_id == viewer.pk]
-        if not led:
+    if not sees_every_seller(viewer):
+        allowed = led_unit_ids(viewer, tree)
+        if not allowed:
             return None
-        allowed = {uid for u in led for uid in tree.subtree(u.pk)}
         scope_ids = sorted(allowed if unit_ids is None else allowed & set(unit_ids))
     cal = selectors.calendar_of(ws)
     first = cal.first_month_index(choice.fy)

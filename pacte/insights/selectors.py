@@ -38,8 +38,9 @@ from pacte.insights.models import (
 )
 from pacte.lib import forecast as fc
 from pacte.lib.fiscal import FiscalCalendar, Month, PeriodKind
+from pacte.org import visibility
 from pacte.org.models import Placement, Unit
-from pacte.org.visibility import Tree, leads_unit
+from pacte.org.visibility import Tree
 from pacte.sales.models import Channel, CubeCell
 
 IntArray = npt.NDArray[np.int64]
@@ -194,15 +195,9 @@ def get_team_for(viewer: Membership, public_id: Any) -> Unit:
 
 
 def get_seller_for(viewer: Membership, public_id: Any, tree: Tree | None = None) -> Membership:
-    """A member whose individual figures the viewer may see, else 404."""
-    seller = get_scoped(Membership.objects.for_workspace(viewer.workspace), public_id)
-    if seller.pk == viewer.pk or viewer.sees_everything or viewer.workspace.leaderboard_enabled:
-        return seller
-    tree = tree or Tree.load(viewer.workspace)
-    unit_id = current_unit_ids(viewer.workspace, [seller.pk]).get(seller.pk)
-    if not leads_unit(viewer, tree, unit_id):
-        raise Http404
-    return seller
+    """A member whose individual figures the viewer may see (teams read on the insights'
+    today), else 404."""
+    return visibility.get_seller_for(viewer, public_id, tree=tree, day=sources.today())
 
 
 def get_channel_for(viewer: Membership, public_id: Any) -> Channel:

@@ -12,7 +12,7 @@ from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.org.selectors import subtree_ids
-from pacte.org.visibility import get_unit_for
+from pacte.org.visibility import get_seller_for, get_unit_for, sees_every_seller, visible_sellers
 from pacte.planning import selectors, services
 from pacte.planning.labels import calendar_rows
 from pacte.planning.models import CascadeRun, CascadeShare, Leave
@@ -230,20 +230,9 @@ def shares(request: HttpRequest, filters: Query[ShareFilter]) -> list[dict[str, 
         unit_ids = subtree_ids(get_unit_for(member, filters.unit))
     seller_id = None
     if filters.seller:
-        seller_id = selectors.get_seller_for(member, filters.seller).pk
-    elif not (member.sees_everything or member.workspace.leaderboard_enabled):
-        led = [u for u in member.led_units.all()]
-        visible = {member.pk}
-        if led:
-            from pacte.org.selectors import members_with_unit
-
-            ids = set().union(*(subtree_ids(u) for u in led))
-            visible |= set(
-                members_with_unit(member.workspace)
-                .filter(unit_id__in=ids)  # type: ignore[misc]  # an annotation
-                .values_list("pk", flat=True)
-            )
-        qs = qs.filter(seller_id__in=visible)
+        seller_id = get_seller_for(member, filters.seller).pk
+    elif not sees_every_seller(member):
+        qs = qs.filter(seller_id__in=visible_sellers(member).values("pk"))
     qs = selectors.filter_shares(
         qs,
         months=period.month_indexes if period else None,
@@ -412,7 +401,7 @@ def compare(request: HttpRequest, run_id: str, other_id: str) -> dict[str, Any]:
 def explain(request: HttpRequest, run_id: str, member_id: str) -> dict[str, Any]:
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
-    seller = selectors.get_seller_for(member, member_id)
+    seller = get_seller_for(member, member_id)
     if run.status == "draft" and not member.sees_everything:
         raise Http404
     found = selectors.explanation(run, seller)

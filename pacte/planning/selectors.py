@@ -6,12 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.http import Http404
 
 from pacte.accounts.access import get_scoped
 from pacte.accounts.models import Membership
-from pacte.org.models import Unit
-from pacte.org.selectors import ancestor_ids, unit_of
 from pacte.planning.models import (
     CascadeRun,
     CascadeRunQuerySet,
@@ -72,37 +69,6 @@ class TargetDrift:
 
 def target_drift(viewer: Membership, fiscal_year: int) -> TargetDrift:
     return TargetDrift(company_target(viewer, fiscal_year), published_run(viewer, fiscal_year))
-
-
-def leads_seller(viewer: Membership, unit_id: int | None) -> bool:
-    """Whether ``viewer`` leads ``unit_id`` or one of the units above it."""
-    if not viewer.is_lead or unit_id is None:
-        return False
-    unit = Unit.objects.for_workspace(viewer.workspace).filter(pk=unit_id).first()
-    if unit is None:
-        return False
-    return Unit.objects.filter(pk__in=ancestor_ids(unit), lead=viewer).exists()
-
-
-def can_see_seller(viewer: Membership, seller: Membership, unit_id: int | None = None) -> bool:
-    """Seller figures: themself, their lead (any level above), executives and admins; other
-    members only when the workspace's leaderboard is on."""
-    if seller.workspace_id != viewer.workspace_id:
-        return False
-    if viewer.pk == seller.pk or viewer.sees_everything or viewer.workspace.leaderboard_enabled:
-        return True
-    if unit_id is None:
-        unit = unit_of(seller)
-        unit_id = unit.pk if unit else None
-    return leads_seller(viewer, unit_id)
-
-
-def get_seller_for(viewer: Membership, public_id: Any) -> Membership:
-    """A seller whose figures the viewer may see, else 404."""
-    seller = get_scoped(Membership.objects.for_workspace(viewer.workspace), public_id)
-    if not can_see_seller(viewer, seller):
-        raise Http404
-    return seller
 
 
 def explanation(run: CascadeRun, seller: Membership) -> SellerExplanation | None:

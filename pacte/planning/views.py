@@ -18,6 +18,7 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
+from pacte.org.visibility import get_seller_for
 from pacte.planning import selectors, services
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
@@ -383,7 +384,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     """ "Why is my share this number": the seller, their lead, executives and admins; other
     members only with the workspace's leaderboard on (else 404)."""
     member = request.member
-    subject = selectors.get_seller_for(member, uuid)
+    subject = get_seller_for(member, uuid)
     try:
         fy = _year(request)
     except DomainError as exc:
