@@ -336,20 +336,10 @@ def actual_rows(
         tuple(by),
         overlay,
         per_month,
-        cache_filters(filters),
+        cache.filters_part(filters),
     )
     opened, frozen = _cached_split(workspace, closed, parts, compute)
     return opened if frozen is None else [*opened, *frozen]
-
-
-def cache_filters(filters: dict[str, Any]) -> tuple[Any, ...]:
-    """The filters of a read as a key part (unit ids sorted: the same scope, the same key)."""
-    units = filters.get("unit_ids")
-    return (
-        None if units is None else tuple(sorted(units)),
-        filters.get("channel_id"),
-        filters.get("seller_id"),
-    )
 
 
 def open_ranges(months: range, closed: Sequence[int]) -> list[range]:
@@ -476,7 +466,7 @@ def seller_actual_totals(
 
     if filters.get("seller_id") is not None:
         return compute("both")
-    parts = ("seller_totals", months.start, months.stop, cache_filters(filters))
+    parts = ("seller_totals", months.start, months.stop, cache.filters_part(filters))
     opened, frozen = _cached_split(workspace, closed, parts, compute)
     if frozen is None or not frozen[0].size:
         return opened
@@ -504,11 +494,11 @@ def seller_target_totals(
     if filters.get("seller_id") is not None:
         return compute()
     parts = (
-        *cache.plan_part(workspace, fiscal_year),
+        *sources.plan_part(workspace, fiscal_year),
         "target_totals",
         months.start,
         months.stop,
-        cache_filters(filters),
+        cache.filters_part(filters),
     )
     return cache.cached(parts, compute)
 
@@ -544,7 +534,7 @@ def _fine_actuals(
                 return np.zeros((0, 4), np.int64)
             return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
-        parts = ("fine", months.start, months.stop, cache_filters(filters))
+        parts = ("fine", months.start, months.stop, cache.filters_part(filters))
         opened, frozen = _cached_split(workspace, closed, parts, compute)
         memo[key] = opened if frozen is None else np.concatenate([opened, frozen])
     return memo[key]

@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery, Sum
 
 from pacte.accounts.models import Workspace
+from pacte.insights import cache
 
 Row = tuple[Any, ...]
 
@@ -28,24 +29,91 @@ FIELDS = {"seller": "seller_id", "unit": "unit_id", "channel": "channel_id"}
 
 def memo(workspace: Workspace) -> dict[Any, Any]:
     """A per-request memo hung on the workspace object (a new object per request)."""
-    cache = getattr(workspace, "_insights_memo", None)
-    if cache is None:
-        cache = {}
-        workspace._insights_memo = cache  # type: ignore[attr-defined]
-    return cache
+    store = getattr(workspace, "_insights_memo", None)
+    if store is None:
+        store = {}
+        workspace._insights_memo = store  # type: ignore[attr-defined]
+    return store
 
 
 def _published_run_id(workspace: Workspace, fiscal_year: int) -> int | None:
-    cache = memo(workspace)
+    store = memo(workspace)
     key = ("run", fiscal_year)
-    if key in cache:
-        return cache[key]
+    if key in store:
+        return store[key]
     # The run every page reads a seller's reference share from (objectives.references).
     from pacte.objectives.references import published_run
 
     run = published_run(workspace, fiscal_year)
-    cache[key] = run.pk if run is not None else None
-    return cache[key]
+    store[key] = run.pk if run is not None else None
+    return store[key]
+
+
+def plan_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    """A cheap fingerprint of the targets and objectives of a fiscal year (two indexed
+    queries, memoised per request)."""
+    store = memo(workspace)
+    key = ("plan_fp", fiscal_year)
+    if key not in store:
+        store[key] = (
+            "plan",
+            workspace.pk,
+            fiscal_year,
+            str(today()),
+            *_run_fp(workspace, fiscal_year),
+            *_counts_fp(workspace, fiscal_year),
+        )
+    return store[key]
+
+
+def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    try:
+        from pacte.planning.models import CascadeRun
+    except ImportError:  # pragma: no cover - planning not installed
+        return (None,)
+    run = (
+        CascadeRun.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year, status="published")
+        .values_list("pk", "version", "published_at")
+        .first()
+    )
+    return (None,) if run is None else (run[0], run[1], str(run[2]))
+
+
+FINGERPRINTED = (
+    ("pacte.objectives.models", "ObjectiveCell", True),  # of the fiscal year only
+    ("pacte.org.models", "Placement", False),
+)
+
+
+def _counts_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    """Count and highest id of the objectives read model of the year and of the placements, in
+    one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each on its own, so that
+    both are answered from the workspace index (``COUNT(id), MAX(id)`` together make SQLite
+    visit every row)."""
+    import importlib
+
+    from django.db import connection
+
+    parts: list[str] = []
+    params: list[Any] = []
+    for module, name, by_year in FINGERPRINTED:
+        try:
+            model = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):  # pragma: no cover - app not installed
+            parts += ["NULL", "NULL"]
+            continue
+        table = connection.ops.quote_name(model._meta.db_table)
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        where = "workspace_id = %s" + (" AND fiscal_year = %s" if by_year else "")
+        args = [workspace.pk, fiscal_year] if by_year else [workspace.pk]
+        parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {where})")  # noqa: S608
+        parts.append(f"(SELECT MAX({pk}) FROM {table} WHERE {where})")  # noqa: S608
+        params += args + args
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return tuple(row)
 
 
 def _filter(qs: Any, filters: dict[str, Any]) -> Any:
@@ -82,7 +150,6 @@ def _cached(
     filters: dict[str, Any],
 ) -> list[Row]:
     """Rows of a company or team read from the insights cache (one seller's: read directly)."""
-    from pacte.insights import cache, selectors
 
     def run() -> list[Row]:
         return compute(workspace, fiscal_year, months, by, per_month=per_month, **filters)
@@ -90,13 +157,13 @@ def _cached(
     if filters.get("seller_id") is not None:
         return run()
     parts = (
-        *cache.plan_part(workspace, fiscal_year),
+        *plan_part(workspace, fiscal_year),
         name,
         months.start,
         months.stop,
         tuple(by),
         per_month,
-        selectors.cache_filters(filters),
+        cache.filters_part(filters),
     )
     return cache.cached(parts, run)
 
