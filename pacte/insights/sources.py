@@ -2,7 +2,7 @@
 
 Every function returns aggregated rows keyed like the cube — tuples of the requested ``by``
 keys (``seller``, ``unit``, ``channel`` ids) followed by the month index and the amount in
-minor units — and returns nothing when the other app has no data (or is not there yet).
+minor units — and returns nothing when the other app has no data yet.
 
 Targets: the published run of the fiscal year (``planning.CascadeShare``, by seller, unit,
 channel and month), cascaded or stated (a loaded sample's quotas); none without one.
@@ -17,10 +17,17 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import Model, OuterRef, Subquery, Sum
+from django.utils import timezone
 
 from pacte.accounts.models import Workspace
 from pacte.insights import cache
+from pacte.objectives.models import CheckIn, ObjectiveCell
+from pacte.objectives.references import published_run
+from pacte.org.models import Placement
+from pacte.planning.models import CascadeRun, CascadeShare
+from pacte.sales.models import Credit
 
 Row = tuple[Any, ...]
 
@@ -42,8 +49,6 @@ def _published_run_id(workspace: Workspace, fiscal_year: int) -> int | None:
     if key in store:
         return store[key]
     # The run every page reads a seller's reference share from (objectives.references).
-    from pacte.objectives.references import published_run
-
     run = published_run(workspace, fiscal_year)
     store[key] = run.pk if run is not None else None
     return store[key]
@@ -67,10 +72,6 @@ def plan_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
 
 
 def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    try:
-        from pacte.planning.models import CascadeRun
-    except ImportError:  # pragma: no cover - planning not installed
-        return (None,)
     run = (
         CascadeRun.objects.for_workspace(workspace)
         .filter(fiscal_year=fiscal_year, status="published")
@@ -80,9 +81,9 @@ def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
     return (None,) if run is None else (run[0], run[1], str(run[2]))
 
 
-FINGERPRINTED = (
-    ("pacte.objectives.models", "ObjectiveCell", True),  # of the fiscal year only
-    ("pacte.org.models", "Placement", False),
+FINGERPRINTED: tuple[tuple[type[Model], bool], ...] = (
+    (ObjectiveCell, True),  # of the fiscal year only
+    (Placement, False),
 )
 
 
@@ -91,20 +92,11 @@ def _counts_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
     one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each on its own, so that
     both are answered from the workspace index (``COUNT(id), MAX(id)`` together make SQLite
     visit every row)."""
-    import importlib
-
-    from django.db import connection
-
     parts: list[str] = []
     params: list[Any] = []
-    for module, name, by_year in FINGERPRINTED:
-        try:
-            model = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):  # pragma: no cover - app not installed
-            parts += ["NULL", "NULL"]
-            continue
+    for model, by_year in FINGERPRINTED:
         table = connection.ops.quote_name(model._meta.db_table)
-        pk = connection.ops.quote_name(model._meta.pk.column)
+        pk = connection.ops.quote_name(model._meta.pk.column or "id")
         where = "workspace_id = %s" + (" AND fiscal_year = %s" if by_year else "")
         args = [workspace.pk, fiscal_year] if by_year else [workspace.pk]
         parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {where})")  # noqa: S608
@@ -180,8 +172,6 @@ def _target_rows(
     run_id = _published_run_id(workspace, fiscal_year)
     if run_id is None:
         return []
-    from pacte.planning.models import CascadeShare
-
     fields = [FIELDS[b] for b in by]
     qs = _filter(
         CascadeShare.objects.for_workspace(workspace).filter(
@@ -198,12 +188,6 @@ def _target_rows(
 
 
 def _objective_cells(workspace: Workspace, fiscal_year: int, months: range) -> Any:
-    try:
-        from pacte.objectives.models import ObjectiveCell
-    except ImportError:  # pragma: no cover - objectives not installed
-        return None
-    from pacte.org.models import Placement
-
     placement = Placement.objects.filter(membership=OuterRef("seller_id")).on(today())
     return (
         ObjectiveCell.objects.for_workspace(workspace)
@@ -239,10 +223,7 @@ def _objective_rows(
     per_month: bool = True,
     **filters: Any,
 ) -> list[Row]:
-    qs = _objective_cells(workspace, fiscal_year, months)
-    if qs is None:
-        return []
-    qs = _filter(qs, filters)
+    qs = _filter(_objective_cells(workspace, fiscal_year, months), filters)
     fields = [FIELDS[b] for b in by]
     group = [*fields, "month"] if per_month else fields
     if not group:
@@ -254,10 +235,6 @@ def _objective_rows(
 
 def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[dict[str, Any]]:
     """The seller's most recent credited sales (split and overlay), newest first."""
-    try:
-        from pacte.sales.models import Credit
-    except ImportError:  # pragma: no cover
-        return []
     rows = (
         Credit.objects.for_workspace(workspace)
         .filter(seller_id=seller_id)
@@ -278,12 +255,8 @@ def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[
     ]
 
 
-def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict[str, Any]] | None:
+def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict[str, Any]]:
     """The seller's latest plan check-ins (objectives app), newest first."""
-    try:
-        from pacte.objectives.models import CheckIn
-    except ImportError:  # pragma: no cover
-        return None
     return [
         {"date": c.week, "confidence": c.confidence, "text": c.comment}
         for c in CheckIn.objects.for_workspace(workspace)
@@ -294,6 +267,4 @@ def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict
 
 
 def today() -> datetime.date:
-    from django.utils import timezone
-
     return timezone.localdate()
