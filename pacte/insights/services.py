@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record
 from pacte.errors import DomainError, StaleVersion
-from pacte.insights import selectors
+from pacte.insights import monthly, periods, selectors
 from pacte.insights.models import (
     ActualSnapshot,
     ClosedMonth,
@@ -213,15 +213,15 @@ def set_digest_preference(*, member: Membership, digest: bool, alerts: bool) -> 
 def snapshot_forecasts(*, workspace: Workspace, as_of: int | None = None) -> int:
     """Store every seller's year forecast as of ``as_of`` (default: last month), idempotent
     (a second run of the same month replaces the first)."""
-    cal = selectors.calendar_of(workspace)
+    cal = periods.calendar_of(workspace)
     if as_of is None:
         as_of = Month.of(selectors.sources.today()).index - 1
     fy = int(cal.fiscal_year_of_month_index(as_of))
-    choice = selectors.PeriodChoice(fy, "year", f"FY{fy:04d}", range(0, 12), as_of + 1)
-    frame = selectors.build_frame(workspace, choice, by="seller")
+    choice = periods.PeriodChoice(fy, "year", f"FY{fy:04d}", range(0, 12), as_of + 1)
+    frame = monthly.build_frame(workspace, choice, by="seller")
     if not frame.keys:
         return 0
-    probs = selectors.probabilities(frame, n=selectors.SNAPSHOT_SIMULATIONS)
+    probs = monthly.probabilities(frame, n=monthly.SNAPSHOT_SIMULATIONS)
     weight = selectors.settings_of(workspace).judgment_weight
     judged = selectors.judgments(workspace, fy, frame.keys)
     first = cal.first_month_index(fy)

@@ -7,7 +7,7 @@ from django.test import Client
 
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
-from pacte.insights import dashboard, selectors, services
+from pacte.insights import dashboard, periods, selectors, services
 from pacte.insights.models import ActualSnapshot
 from pacte.lib.fiscal import Month
 from pacte.sales.models import CubeCell
@@ -19,13 +19,13 @@ def test_closed_month_figures_no_longer_move(sales, quotas):
     services.close_month(workspace=sales.workspace, actor=sales.admin, month=march)
     assert ActualSnapshot.objects.for_workspace(sales.workspace).filter(month=march).count() == 3
     CubeCell.objects.for_workspace(sales.workspace).filter(month=march).update(split_amount=1)
-    choice = selectors.resolve_period(sales.workspace, "FY2026-M03")
+    choice = periods.resolve_period(sales.workspace, "FY2026-M03")
     data = dashboard.overview(sales.executive, choice)
     assert data["summary"][0]["actual"] == 1200_00 + 400_00 + 2000_00
     assert AuditEvent.objects.filter(action="period.closed").exists()
     services.reopen_month(workspace=sales.workspace, actor=sales.admin, month=march)
     data = dashboard.overview(
-        sales.executive, selectors.resolve_period(sales.workspace, "FY2026-M03")
+        sales.executive, periods.resolve_period(sales.workspace, "FY2026-M03")
     )
     assert data["summary"][0]["actual"] == 3
 
