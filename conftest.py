@@ -11,7 +11,7 @@ from django.utils import translation
 from hypothesis import settings
 
 from pacte.accounts.models import Membership
-from pacte.testing.cast import PASSWORD, Cast, build_cast
+from pacte.testing.cast import PASSWORD, Cast, build_cast, next_fiscal_year
 
 # Property tests explore new examples on developers' machines; under CI they replay a fixed
 # sequence (no flaky red build), with no deadline on a shared, loaded runner.
@@ -37,6 +37,12 @@ def cast(db: None) -> Cast:
 
 
 @pytest.fixture
+def fy(cast: Cast) -> int:
+    """The fiscal year after the current one: open, so targets and objectives can be set."""
+    return next_fiscal_year(cast)
+
+
+@pytest.fixture
 def login():
     """``login(member)`` returns a test client logged in as that member."""
 
@@ -48,15 +54,9 @@ def login():
     return _login
 
 
-def token_client(member: Membership) -> Client:
-    """A test client that calls the API with a new personal token of ``member``."""
-    from pacte.accounts.services import create_api_token
-
-    token = create_api_token(member=member, name="test")[1]
-    return Client(headers={"Authorization": f"Bearer {token}"})
-
-
 @pytest.fixture
 def api_client(db: None) -> Callable[[Membership], Client]:
     """``api_client(member)`` returns a test client calling the API as that member."""
-    return token_client
+    from pacte.testing.clients import api_client_for
+
+    return api_client_for

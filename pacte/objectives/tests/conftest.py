@@ -11,12 +11,6 @@ from pacte.objectives import references
 from pacte.testing.cast import Cast
 
 
-def next_fy(cast: Cast) -> int:
-    from django.utils import timezone
-
-    return references.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
-
-
 def publish(cast: Cast, fy: int, shares: dict[Membership, int]) -> None:
     """A published run giving each seller ``amount`` (phased evenly, one channel) and the
     units their rollups; the company target is the sum."""
@@ -67,11 +61,6 @@ def publish(cast: Cast, fy: int, shares: dict[Membership, int]) -> None:
             for (u, m), a in rollup.items()
         ]
     )
-
-
-@pytest.fixture
-def fy(cast: Cast) -> int:
-    return next_fy(cast)
 
 
 @pytest.fixture

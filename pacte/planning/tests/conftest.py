@@ -10,13 +10,6 @@ from pacte.sales.models import Channel, CubeCell
 from pacte.testing.cast import Cast
 
 
-def next_year(cast: Cast) -> int:
-    """The fiscal year after the current one (open, so it can be published)."""
-    from django.utils import timezone
-
-    return services.calendar_of(cast.workspace).year_of(timezone.localdate()) + 1
-
-
 def add_history(cast: Cast, fy: int, amounts: dict[str, int], channel: Channel | None = None):
     """Actuals spread evenly over the 12 complete months before fiscal year ``fy`` (or before
     the current month when ``fy`` starts later: the cascade's history window ends there)."""
@@ -42,11 +35,6 @@ def add_history(cast: Cast, fy: int, amounts: dict[str, int], channel: Channel |
             )
     CubeCell.objects.bulk_create(cells)
     return Month.from_index(first)
-
-
-@pytest.fixture
-def fy(cast: Cast) -> int:
-    return next_year(cast)
 
 
 @pytest.fixture

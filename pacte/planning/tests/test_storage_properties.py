@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from pacte.planning import services
 from pacte.planning.models import CascadeRun, CascadeShare, SellerExplanation, UnitShare
-from pacte.planning.tests.conftest import next_year
 from pacte.sales.models import Channel, CubeCell
+from pacte.testing.cast import next_fiscal_year
 
 
 @pytest.mark.django_db(transaction=False)
@@ -33,7 +33,7 @@ def test_stored_shares_sum_exactly_at_every_level(
     ws = cast.workspace
     ws.rounding_unit = rounding
     ws.save()
-    fy = next_year(cast)
+    fy = next_fiscal_year(cast)
     CascadeRun.objects.for_workspace(ws).delete()
     CubeCell.objects.for_workspace(ws).delete()
     if two_channels:
@@ -93,7 +93,7 @@ def test_stored_shares_sum_exactly_at_every_level(
 def test_a_stored_run_is_unique_per_cell_in_seller_order_and_summarised(cast) -> None:
     from django.db import connection
 
-    fy = next_year(cast)
+    fy = next_fiscal_year(cast)
     services.set_company_target(workspace=cast.workspace, actor=None, fiscal_year=fy, amount=12_345)
     run = services.create_run(
         workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={"method": "equal"}
