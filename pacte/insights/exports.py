@@ -162,7 +162,10 @@ def _csv_value(value: Any) -> Any:
 
 
 def to_csv(table: Table) -> bytes:
+    """UTF-8 with a byte-order mark, as the import's error file: Excel otherwise reads the
+    accents of French names as Windows-1252."""
     buf = io.StringIO()
+    buf.write("\ufeff")
     writer = csv.writer(buf)
     writer.writerow([_csv_value(v) for v in table.head])
     for r in table.rows:

@@ -35,7 +35,7 @@ def self_signed(common_name: str) -> tuple[str, str]:
 
 
 @cache
-def test_pair() -> tuple[str, str]:
+def signing_pair() -> tuple[str, str]:
     return self_signed("Pacte test IdP")
 
 

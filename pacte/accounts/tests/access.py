@@ -11,7 +11,7 @@ from pacte.testing.cast import Cast
 
 def saml_workspace(c: Cast) -> dict[str, Any]:
     from pacte.accounts.signin import save_identity_provider
-    from pacte.testing.saml import idp_metadata, test_pair
+    from pacte.testing.saml import idp_metadata, signing_pair
 
     save_identity_provider(
         workspace=c.workspace,
@@ -21,7 +21,7 @@ def saml_workspace(c: Cast) -> dict[str, Any]:
         metadata_xml=idp_metadata(
             entity_id="https://idp.acme.example/",
             sso_url="https://idp.acme.example/sso",
-            cert_pem=test_pair()[1],
+            cert_pem=signing_pair()[1],
         ),
     )
     return {"slug": c.workspace.slug}

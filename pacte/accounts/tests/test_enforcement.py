@@ -14,7 +14,7 @@ from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
 from pacte.org.services import create_member, set_member_active
 from pacte.testing.cast import PASSWORD, Cast
-from pacte.testing.saml import idp_metadata, test_pair
+from pacte.testing.saml import idp_metadata, signing_pair
 
 
 def _login(email: str) -> tuple[Client, int]:
@@ -32,7 +32,7 @@ def _require_sso(cast: Cast, break_glass: object = None) -> None:
         metadata_xml=idp_metadata(
             entity_id="https://idp.acme.example/",
             sso_url="https://idp.acme.example/sso",
-            cert_pem=test_pair()[1],
+            cert_pem=signing_pair()[1],
         ),
     )
     signin.update_sign_in_settings(

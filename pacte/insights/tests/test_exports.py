@@ -156,3 +156,9 @@ def test_xlsx_money_and_percentages_carry_number_formats(sales, quotas, login):
     assert cells
     assert {c.number_format for c in cells} == {"0.0%"}
     assert all(0 <= c.value < 10 for c in cells)  # fractions: 0.87 = 87 %
+
+
+def test_csv_starts_with_a_byte_order_mark_so_spreadsheets_read_accents() -> None:
+    content = exports.to_csv(exports.Table(["Vendeur"], [["Hélène Émery"]], ["text"]))
+    assert content.startswith("\ufeff".encode())
+    assert csv_cells(content) == ["Vendeur", "Hélène Émery"]

@@ -14,6 +14,7 @@ from pacte.lib.fiscal import Month
 from pacte.org import services as org_services
 from pacte.planning.services import publish_stated_run
 from pacte.sales.models import Channel, CubeCell
+from pacte.testing import crawl
 from pacte.testing.cast import PASSWORD, Cast, build_cast
 
 HOSTILE_SELLER = "<img src=x onerror=window.__xss=1>"
@@ -79,11 +80,7 @@ def seed(*, hostile: bool) -> Cast:
 def log_in(page: Any, live_server: Any, member: Any, language: str = "en") -> None:
     member.user.language = language
     member.user.save(update_fields=["language"])
-    page.goto(f"{live_server.url}/account/login/")
-    page.locator("input[name=username]").fill(member.user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{live_server.url}/")
+    crawl.login(page, live_server.url, member.user.email, PASSWORD)
 
 
 def wait_for_charts(page: Any) -> None:
