@@ -111,7 +111,7 @@ def get_seller_for(viewer: Membership, public_id: Any, tree: Tree | None = None)
 
 
 def get_channel_for(viewer: Membership, public_id: Any) -> Channel:
-    return get_scoped(Channel.objects.for_workspace(viewer.workspace), public_id)
+    return get_scoped(Channel.objects.visible_to(viewer), public_id)
 
 
 class UnknownFilter(DomainError):

@@ -7,6 +7,7 @@ are basis points (10 000 = 100 %) keyed by channel code.
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace, WorkspaceModel
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 
 
 class Status(models.TextChoices):
@@ -90,6 +91,31 @@ class Window(WorkspaceModel):
         return f"FY{self.fiscal_year}: {self.opens_on}..{self.closes_on}"
 
 
+class ObjectiveQuerySet(WorkspaceQuerySet["Objective"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Own objectives; those the member handles; their team's (leads); everything
+        (executives and admins). Another seller's objective is simply not found."""
+        from pacte.org.models import Placement
+        from pacte.org.selectors import led_subtree_ids
+
+        qs = self.for_workspace(member.workspace)
+        if member.sees_everything:
+            return qs
+        condition = Q(seller=member) | Q(handler=member)
+        if member.is_lead:
+            team = (
+                Placement.objects.for_workspace(member.workspace)
+                .on(timezone.localdate())
+                .filter(unit_id__in=led_subtree_ids(member))
+                .values("membership_id")
+            )
+            condition |= Q(seller_id__in=team)
+        return qs.filter(condition)
+
+
+ObjectiveManager = models.Manager.from_queryset(ObjectiveQuerySet)
+
+
 class Objective(WorkspaceModel):
     """A seller's self-set objective for one fiscal year; its fields are the current version."""
 
@@ -116,6 +142,8 @@ class Objective(WorkspaceModel):
     agreed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[ObjectiveManager] = ObjectiveManager()
 
     class Meta:
         verbose_name = _("objective")

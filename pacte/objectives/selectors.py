@@ -62,13 +62,7 @@ def team_seller_ids(viewer: Membership) -> QuerySet[Any, Any]:
 def objectives_visible_to(viewer: Membership) -> QuerySet[Objective]:
     """Own objectives; those the viewer handles; their team's (leads); everything (executives
     and admins). Another seller's objective is simply not found."""
-    qs = Objective.objects.for_workspace(viewer.workspace)
-    if viewer.sees_everything:
-        return qs
-    condition = Q(seller=viewer) | Q(handler=viewer)
-    if viewer.is_lead:
-        condition |= Q(seller_id__in=team_seller_ids(viewer))
-    return qs.filter(condition)
+    return Objective.objects.visible_to(viewer)
 
 
 def notifications_of(member: Membership) -> QuerySet[Notification]:

@@ -103,7 +103,7 @@ def channel_patch(request: HttpRequest, channel_id: str, payload: ChannelPatch) 
 def sales(request: HttpRequest, filters: Query[SaleFilter]) -> list[dict[str, Any]]:
     member = request_member(request)
     qs = selectors.filter_sales(
-        selectors.visible_sales(member).select_related("channel", "customer"),
+        Sale.objects.visible_to(member).select_related("channel", "customer"),
         q=filters.q,
         channel=filters.channel,
         date_from=filters.date_from,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import ClassVar, Self
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Workspace, WorkspaceModel
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 
 
 class Channel(WorkspaceModel):
@@ -24,6 +26,8 @@ class Channel(WorkspaceModel):
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    visible_to_every_member = True
 
     class Meta:
         verbose_name = _("channel")
@@ -191,6 +195,23 @@ class MappingProfile(WorkspaceModel):
         return self.name
 
 
+class SaleQuerySet(WorkspaceQuerySet["Sale"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Admins and executives see every sale; others the sales credited to them or, for a
+        lead, to a member of a team they lead."""
+        qs = self.for_workspace(member.workspace)
+        if member.sees_everything:
+            return qs
+        mine = Q(seller=member)
+        led = list(member.led_units.values_list("pk", flat=True))
+        if led:
+            mine |= Q(unit_id__in=led)
+        return qs.filter(Exists(Credit.objects.filter(mine, sale=OuterRef("pk"))))
+
+
+SaleManager = models.Manager.from_queryset(SaleQuerySet)
+
+
 class Sale(WorkspaceModel):
     """One transaction, in the workspace currency (minor units; credit notes are negative).
 
@@ -252,6 +273,8 @@ class Sale(WorkspaceModel):
         db_constraint=False,
     )
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[SaleManager] = SaleManager()
 
     class Meta:
         verbose_name = _("sale")

@@ -27,7 +27,7 @@ from pacte.sales.forms import (
     UploadForm,
 )
 from pacte.sales.labels import FIELD_LABELS
-from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile
+from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile, Sale
 
 
 def _form_error(form: Any, exc: DomainError) -> None:
@@ -42,7 +42,7 @@ def sales(request: MemberRequest) -> HttpResponse:
     filters = SaleFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     qs = selectors.filter_sales(
-        selectors.visible_sales(member).select_related("channel", "customer"),
+        Sale.objects.visible_to(member).select_related("channel", "customer"),
         q=cleaned.get("q") or "",
         channel=cleaned.get("channel"),
         date_from=cleaned.get("date_from"),
