@@ -8,7 +8,7 @@ PORT    ?= 8000
 HOST    ?= 127.0.0.1
 WORKERS ?= 2
 QUICK   ?=
-# Test processes for `make check` (pytest-xdist): one per core.
+# Test processes for the SQLite and PostgreSQL suites (pytest-xdist): one per core.
 JOBS    ?= auto
 
 # A Python 3.12 or newer: on PATH first, then in pyenv's versions folder (its shims may refuse a
@@ -86,10 +86,10 @@ check: static
 	@echo "make check passed."
 
 test-sqlite: install-dev locale/fr/LC_MESSAGES/django.mo
-	$(BIN)/pytest -m "not browser" -p no:randomly
+	$(BIN)/pytest -m "not browser" -p no:randomly -n $(JOBS) -q
 
 test-postgres: install-dev locale/fr/LC_MESSAGES/django.mo
-	$(BIN)/python tools/with_postgres.py -- $(BIN)/pytest -m "not browser and not sqlite_only"
+	$(BIN)/python tools/with_postgres.py -- $(BIN)/pytest -m "not browser and not sqlite_only" -n $(JOBS) -q
 
 test-browser: install-dev locale/fr/LC_MESSAGES/django.mo
 	$(BIN)/pytest -m browser

@@ -161,11 +161,12 @@ def _csv_value(value: Any) -> Any:
     return neutralise_formula(value) if isinstance(value, str) else value
 
 
-def to_csv(table: Table) -> bytes:
-    """UTF-8 with a byte-order mark, as the import's error file: Excel otherwise reads the
-    accents of French names as Windows-1252."""
+def to_csv(table: Table, *, bom: bool = False) -> bytes:
+    """UTF-8; with ``bom`` a byte-order mark first, for files people open in a spreadsheet
+    (Excel otherwise reads the accents of French names as Windows-1252)."""
     buf = io.StringIO()
-    buf.write("\ufeff")
+    if bom:
+        buf.write("\ufeff")
     writer = csv.writer(buf)
     writer.writerow([_csv_value(v) for v in table.head])
     for r in table.rows:

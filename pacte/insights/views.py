@@ -346,7 +346,9 @@ def export(request: MemberRequest) -> HttpResponse:
     rows = exports.table(table, data)
     filename = f"pacte-{table}-{data['period'].key}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            exports.to_csv(rows, bom=True), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = HttpResponse(
             exports.to_xlsx(rows, table),

@@ -122,6 +122,33 @@ def _strip_symbol(text: str, currency: str) -> str:
     return text
 
 
+def _read_number(text: object, language: str | None, currency: str | None) -> tuple[str, str]:
+    """The integer digits (no leading zeros, no separators) and the decimals of a number typed
+    in ``language``'s style (see :func:`parse_money`), with ``currency``'s code or symbol if any;
+    :class:`MoneyInputError` ``required``, ``invalid`` or ``negative`` when it is not one."""
+    if not isinstance(text, str):
+        raise MoneyInputError("invalid", repr(text))
+    raw = text
+    text = text.strip(_SPACES + "\t\r\n")
+    if not text:
+        raise MoneyInputError("required", raw)
+    negative = False
+    if text[0] in _MINUS:
+        negative, text = True, text[1:].lstrip(_SPACES)
+    if currency is not None:
+        text = _strip_symbol(text, currency)
+    if not negative and text[:1] in tuple(_MINUS):
+        negative, text = True, text[1:].lstrip(_SPACES)
+    lang = "fr" if (language or "en").lower().startswith("fr") else "en"
+    match = _number_pattern(lang).fullmatch(text)
+    if match is None:
+        raise MoneyInputError("invalid", raw)
+    if negative:
+        raise MoneyInputError("negative", raw)
+    digits = re.sub(f"[,{_SPACES}]", "", match.group("int")).lstrip("0")
+    return digits, match.group("frac") or ""
+
+
 def parse_money(text: str, currency: str, language: str | None) -> int:
     """What a person typed (``"1 234,50"`` in French, ``"1,234.50"`` in English) as minor units.
 
@@ -135,35 +162,29 @@ def parse_money(text: str, currency: str, language: str | None) -> int:
     is not 1500) is ``too_precise``; more than :data:`MAX_MINOR` is ``too_large``; nothing at
     all is ``required``. Raises :class:`MoneyInputError`; never returns a wrong number.
     """
-    if not isinstance(text, str):
-        raise MoneyInputError("invalid", repr(text))
-    raw = text
-    text = text.strip(_SPACES + "\t\r\n")
-    if not text:
-        raise MoneyInputError("required", raw)
-    negative = False
-    if text[0] in _MINUS:
-        negative, text = True, text[1:].lstrip(_SPACES)
-    text = _strip_symbol(text, currency)
-    if not negative and text[:1] in tuple(_MINUS):
-        negative, text = True, text[1:].lstrip(_SPACES)
-    lang = "fr" if (language or "en").lower().startswith("fr") else "en"
-    match = _number_pattern(lang).fullmatch(text)
-    if match is None:
-        raise MoneyInputError("invalid", raw)
-    if negative:
-        raise MoneyInputError("negative", raw)
-    digits = re.sub(f"[,{_SPACES}]", "", match.group("int")).lstrip("0")
-    fraction = match.group("frac") or ""
+    digits, fraction = _read_number(text, language, currency)
     places = exponent(currency)
     if len(fraction) > places:
-        raise MoneyInputError("too_precise", raw)
+        raise MoneyInputError("too_precise", text)
     if len(digits) + places > len(str(MAX_MINOR)):
-        raise MoneyInputError("too_large", raw)
+        raise MoneyInputError("too_large", text)
     minor = int((digits or "0") + fraction.ljust(places, "0"))
     if minor > MAX_MINOR:
-        raise MoneyInputError("too_large", raw)
+        raise MoneyInputError("too_large", text)
     return minor
+
+
+def parse_decimal(text: str, language: str | None, *, places: int) -> Decimal:
+    """A number a person typed that is not an amount (a key result's target), read as
+    :func:`parse_money` reads amounts: ``"1 250,5"`` in French and ``"1,250.5"`` in English
+    are 1250.5, ``"1,250"`` in English is 1250. At most ``places`` decimals, else
+    ``too_precise`` (nothing is rounded); the same error codes as amounts."""
+    digits, fraction = _read_number(text, language, None)
+    if len(fraction) > places:
+        raise MoneyInputError("too_precise", text)
+    if len(digits) > len(str(MAX_MINOR)):
+        raise MoneyInputError("too_large", text)
+    return Decimal(f"{digits or '0'}.{fraction or '0'}")
 
 
 def format_money_input(minor: int | None, currency: str, language: str | None) -> str:

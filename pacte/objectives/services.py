@@ -20,7 +20,7 @@ from pacte.amounts import check_amount
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, StaleVersion
 from pacte.lib.dates import format_day, parse_iso_day
-from pacte.lib.money import format_money
+from pacte.lib.money import MAX_MINOR, MoneyInputError, format_money, parse_decimal
 from pacte.objectives import maths, references
 from pacte.objectives.models import (
     Action,
@@ -892,14 +892,7 @@ def add_key_result(
     _own(objective, actor)
     if not (name or "").strip():
         raise DomainError(_("Name the key result."), code="name_required", field="name")
-    try:
-        value = Decimal(str(target).strip().replace(",", "."))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
-        raise DomainError(
-            _("The target is a number, zero or more."), code="target_invalid", field="target"
-        )
+    value = _key_result_target(target)
     kr = KeyResult.objects.create(
         workspace=objective.workspace,
         objective=objective,
@@ -917,6 +910,38 @@ def add_key_result(
         after={"name": kr.name, "measure": kr.measure, "target": kr.target, "unit": kr.unit},
     )
     return kr
+
+
+def _key_result_target(target: object) -> Decimal:
+    """A key result's target: a string is read as the person typed it, in the active language
+    (``1 250,5`` in French, ``1,250.5`` in English); a number is taken as it is. Zero or more,
+    at most two decimals (nothing is rounded)."""
+    if isinstance(target, str):
+        try:
+            return parse_decimal(target, translation.get_language(), places=2)
+        except MoneyInputError as exc:
+            if exc.code == "too_precise":
+                raise DomainError(
+                    _("The target has at most two decimals."),
+                    code="target_invalid",
+                    field="target",
+                ) from None
+            raise DomainError(
+                _("The target is a number, zero or more."), code="target_invalid", field="target"
+            ) from None
+    try:
+        value = Decimal(str(target)) if not isinstance(target, bool) else Decimal("NaN")
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0 or value > MAX_MINOR:
+        raise DomainError(
+            _("The target is a number, zero or more."), code="target_invalid", field="target"
+        )
+    if value != value.quantize(Decimal("0.01")):
+        raise DomainError(
+            _("The target has at most two decimals."), code="target_invalid", field="target"
+        )
+    return value
 
 
 @transaction.atomic

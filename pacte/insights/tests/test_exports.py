@@ -159,6 +159,8 @@ def test_xlsx_money_and_percentages_carry_number_formats(sales, quotas, login):
 
 
 def test_csv_starts_with_a_byte_order_mark_so_spreadsheets_read_accents() -> None:
-    content = exports.to_csv(exports.Table(["Vendeur"], [["Hélène Émery"]], ["text"]))
+    table = exports.Table(["Vendeur"], [["Hélène Émery"]], ["text"])
+    content = exports.to_csv(table, bom=True)
     assert content.startswith("\ufeff".encode())
+    assert not exports.to_csv(table).startswith("\ufeff".encode())  # the command line's
     assert csv_cells(content) == ["Vendeur", "Hélène Émery"]

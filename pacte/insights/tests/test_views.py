@@ -184,6 +184,7 @@ def test_exports_csv_and_xlsx_of_every_table(sales, quotas, login):
     csv = client.get(
         f"/insights/export/?table=sellers&format=csv&period=FY2026&team={sales.team.uuid}"
     ).content.decode()
+    assert csv.startswith("\ufeff")  # for spreadsheets
     assert "Sam Seller" in csv
     assert "Olga Other" not in csv
 

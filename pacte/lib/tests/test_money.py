@@ -18,6 +18,7 @@ from pacte.lib.money import (
     format_money,
     format_money_input,
     from_minor,
+    parse_decimal,
     parse_money,
 )
 
@@ -188,3 +189,39 @@ def test_any_text_is_an_error_or_the_number_it_writes(text: str, language: str) 
     mark = "," if language == "fr" else "."
     kept = "".join(c for c in text if c.isdigit() or c == mark)
     assert Decimal(kept.replace(",", ".")) * 100 == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "value"),
+    [
+        ("1 250,5", "fr", Decimal("1250.5")),
+        ("1\u202f250,50", "fr", Decimal("1250.5")),
+        ("12,5", "fr", Decimal("12.5")),
+        ("1,250.5", "en", Decimal("1250.5")),
+        ("1,250", "en", Decimal("1250")),  # a thousand and more, not 1.25
+        ("12.5", "en", Decimal("12.5")),
+        ("0", "en", Decimal("0")),
+    ],
+)
+def test_a_typed_number_reads_as_a_person_means_it(
+    text: str, language: str, value: Decimal
+) -> None:
+    assert parse_decimal(text, language, places=2) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "code"),
+    [
+        ("", "fr", "required"),
+        ("1.250,5", "fr", "invalid"),
+        ("12,5", "en", "invalid"),
+        ("1e3", "en", "invalid"),
+        ("-3", "en", "negative"),
+        ("1,250", "fr", "too_precise"),
+        ("1" * 20, "en", "too_large"),
+    ],
+)
+def test_a_typed_number_that_is_not_one_is_refused(text: str, language: str, code: str) -> None:
+    with pytest.raises(MoneyInputError) as caught:
+        parse_decimal(text, language, places=2)
+    assert caught.value.code == code

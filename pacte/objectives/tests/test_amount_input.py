@@ -275,3 +275,67 @@ def test_gap_rule_amount_reads_the_same_on_page_and_api(
     )
     assert r.status_code == 201, r.content
     assert GapRule.objects.get().amount == minor
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "target"),
+    [
+        ("fr", "1 250,5", "1250.50"),
+        ("fr", "12,5", "12.50"),
+        ("en", "1,250.5", "1250.50"),
+        ("en", "1,250", "1250.00"),  # a thousand and more, not 1.25
+        ("en", "12.5", "12.50"),
+    ],
+)
+def test_a_key_result_target_reads_as_typed_on_the_page_and_in_the_api(
+    cast: Cast, fy: int, login: Any, language: str, text: str, target: str
+) -> None:
+    from decimal import Decimal
+
+    from pacte.objectives import services
+    from pacte.objectives.models import KeyResult
+
+    objective = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
+    client = page_client(login, cast.seller, language)
+    r = client.post(
+        f"/objectives/o/{objective.uuid}/plan/",
+        {"action": "key_result", "name": "New accounts", "target": text},
+    )
+    assert r.status_code == 302, r.content.decode()
+    assert KeyResult.objects.get().target == Decimal(target)
+    KeyResult.objects.all().delete()
+
+    r = api(
+        "POST",
+        f"/{objective.uuid}/key-results",
+        cast.token(cast.seller),
+        language,
+        {"name": "New accounts", "target": text},
+    )
+    assert r.status_code == 201, r.content
+    assert KeyResult.objects.get().target == Decimal(target)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "message"),
+    [
+        ("fr", "1,250", "au plus deux décimales"),
+        ("fr", "1.250,5", "est un nombre positif ou nul"),
+        ("en", "12,5", "is a number, zero or more"),
+        ("en", "-3", "is a number, zero or more"),
+    ],
+)
+def test_a_key_result_target_that_reads_two_ways_is_refused(
+    cast: Cast, fy: int, login: Any, language: str, text: str, message: str
+) -> None:
+    from pacte.objectives import services
+    from pacte.objectives.models import KeyResult
+
+    objective = services.save_draft(seller=cast.seller, fiscal_year=fy, amount=100_000)
+    client = page_client(login, cast.seller, language)
+    r = client.post(
+        f"/objectives/o/{objective.uuid}/plan/",
+        {"action": "key_result", "name": "New accounts", "target": text},
+    )
+    assert message in html.unescape(r.content.decode())
+    assert not KeyResult.objects.exists()
