@@ -20,19 +20,31 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bench.common import Figure
 from pacte.lib.fiscal import Month
 
+if TYPE_CHECKING:
+    import http.client
+    import subprocess
+
+    from django.test import Client
+
+    from pacte.accounts.models import Membership, Workspace
+    from pacte.org.models import Unit
+
+    # workspace, executive, a seller, a team, cube cells, sales
+    Company = tuple[Workspace, Membership, Membership, Unit, int, int]
+
 TEAM_SIZE = 50
 CHANNELS = 4
 MONTHS = 24
 
 
-def _company(slug: str, sellers: int, sales_total: int, seed: int):
+def _company(slug: str, sellers: int, sales_total: int, seed: int) -> Company:
     import datetime
 
     from django.db import connection, transaction
@@ -114,7 +126,13 @@ def _company(slug: str, sellers: int, sales_total: int, seed: int):
     return ws, members[0], members[1], teams[0], int(keep.sum()), int(counts.sum())
 
 
-def _quotas(ws, seller_ids, months, monthly: float, rng) -> None:
+def _quotas(
+    ws: Workspace,
+    seller_ids: np.ndarray,
+    months: np.ndarray,
+    monthly: float,
+    rng: np.random.Generator,
+) -> None:
     """Targets: a quarterly quota per seller, spread evenly over the quarter's months on the
     first channel and published as each fiscal year's stated targets
     (``planning.services.publish_stated_run``), for every calendar quarter of the sales and
@@ -161,7 +179,7 @@ def _p(samples: list[float], q: float) -> float:
 COLD_RUNS = 3
 
 
-def _cold(client, url: str, workspace_id: int) -> float:
+def _cold(client: Client, url: str, workspace_id: int) -> float:
     """Median time of the first request after a change to the cube: the cube version is bumped
     as an import does (the cached aggregates of the page no longer match), then one request."""
     from django.db import connection
@@ -216,7 +234,7 @@ def _run(quick: bool) -> list[Figure]:
     big = _company(f"ins-big-{uuid.uuid4().hex[:6]}", sellers, sellers * 1000, 1)
     small = _company(f"ins-small-{uuid.uuid4().hex[:6]}", sellers, sellers * 100, 2)
     figures = []
-    results = {}
+    results: dict[str, dict[str, Any]] = {}
     clients = {}
     for label, (_ws, exe, _seller, _team, cells, sales) in (("10x", big), ("1x", small)):
         clients[label] = Client()
@@ -288,7 +306,7 @@ def _run(quick: bool) -> list[Figure]:
     return figures
 
 
-def _close_history(ws) -> None:
+def _close_history(ws: Workspace) -> None:
     """Close every month before the current one, as ``close_month`` does (the month's cube
     cells copied into the snapshot table), in one statement per table for speed."""
     import datetime
@@ -328,7 +346,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(port: int):
+def _serve(port: int) -> subprocess.Popen[bytes]:
     """granian serving the app on 127.0.0.1 in its own processes, exactly as ``make run`` does
     (so the load generator in this process does not share an interpreter lock with the server),
     on the benchmark's database (the environment set up by ``bench/__main__.py``)."""
@@ -366,7 +384,9 @@ def _serve(port: int):
     return proc
 
 
-def _get(port: int, path: str, cookie: str, conn=None):
+def _get(
+    port: int, path: str, cookie: str, conn: http.client.HTTPConnection | None = None
+) -> tuple[http.client.HTTPConnection, int]:
     import http.client
 
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -403,7 +423,7 @@ def _warm(port: int, paths: list[str], cookie: str, deadline: float) -> tuple[fl
     return time.perf_counter() - started, sent
 
 
-def _load_test(company, quick: bool) -> Figure:
+def _load_test(company: Company, quick: bool) -> Figure:
     import http.client
     import threading
     from collections.abc import Iterator

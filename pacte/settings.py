@@ -335,7 +335,11 @@ if PACTE_REDIS_URL:
         }
     }
 
-EMAIL_BACKEND = env_str("PACTE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": env_str("PACTE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("PACTE_FROM_EMAIL", "pacte@localhost")
 
 SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("account/", include("pacte.accounts.urls")),
     path("sso/", include("pacte.accounts.sso_urls")),
+    path("scim/v2/", include("pacte.accounts.scim_urls")),
     path("audit/", include("pacte.audit.urls")),
     path("", include("pacte.org.urls")),
     path("sales/", include("pacte.sales.urls")),

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
 from pacte.accounts.models import Membership
 from pacte.errors import PermissionDenied
@@ -17,9 +18,11 @@ View = Callable[..., HttpResponse]
 
 
 class MemberRequest(HttpRequest):
-    """A request from a logged-in user with an active membership (for type checkers)."""
+    """A request from a logged-in user with an active membership, through django-htmx's
+    middleware (for type checkers)."""
 
     member: Membership
+    htmx: HtmxDetails
 
 
 def member_required(*roles: str) -> Callable[[View], View]:

@@ -65,6 +65,14 @@ class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
 
 
+class ScimTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Where it is used, e.g. “Entra ID”."),
+    )
+
+
 class WorkspaceForm(forms.Form):
     name = forms.CharField(label=_("Company name"), max_length=200)
     language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)

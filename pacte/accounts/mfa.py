@@ -61,7 +61,11 @@ def second_factor_required(member: Membership) -> bool:
 def _audit(user: User, action: str, factor: SecondFactor) -> None:
     from pacte.audit.services import record
 
-    for member in Membership.objects.filter(user=user).select_related("workspace"):
+    # Not in workspaces the person has not joined yet (a pending invitation): nothing of
+    # their account shows there.
+    for member in Membership.objects.filter(user=user, is_pending=False).select_related(
+        "workspace"
+    ):
         record(
             workspace=member.workspace,
             actor=member,

@@ -18,7 +18,7 @@ def resolve_member(request: HttpRequest) -> Membership | None:
 
     # The signed-in person's memberships across workspaces: which workspace this request is in.
     memberships = Membership.objects.select_related("workspace", "user").filter(
-        user=user, is_active=True
+        user=user, is_active=True, is_pending=False
     )
     confined = confined_workspace_id(request)
     if confined is not None:

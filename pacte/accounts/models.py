@@ -221,6 +221,10 @@ class MembershipQuerySet(WorkspaceQuerySet["Membership"]):
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True)
 
+    def usable(self) -> MembershipQuerySet:
+        """Memberships that open their workspace: active and not waiting for an invitation."""
+        return self.filter(is_active=True, is_pending=False)
+
     def with_role(self, role: str) -> MembershipQuerySet:
         return self.filter(**{ROLE_FIELDS[role]: True})
 
@@ -240,6 +244,9 @@ class Membership(WorkspaceModel):
     is_seller = models.BooleanField(_("seller"), default=False)
     is_admin = models.BooleanField(_("admin"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # Added while they had a login in another workspace: opens nothing until they accept the
+    # invitation (``Invitation``).
+    is_pending = models.BooleanField(_("invitation pending"), default=False)
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -510,3 +517,106 @@ class SecondFactor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+
+# SCIM provisioning and invitations ---------------------------------------------------------
+
+
+class ScimToken(models.Model):
+    """The bearer token an identity provider uses to provision a workspace over SCIM.
+
+    Only a SHA-256 hash of the secret is stored; the secret is shown once, when created.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="scim_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SCIM token")
+        verbose_name_plural = _("SCIM tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ScimUser(models.Model):
+    """A member as the identity provider provisions them: its ``externalId``, ``userName`` and
+    the attributes Pacte keeps only to give them back (name parts, e-mails)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="scim_user"
+    )
+    user_name = models.CharField(max_length=300)
+    external_id = models.CharField(max_length=300, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Set by a SCIM DELETE: the member stays (deactivated, figures kept) but the provider no
+    # longer sees them; a later POST of the same person brings them back.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.user_name
+
+
+class ScimGroup(models.Model):
+    """A group of the identity provider, pushed over SCIM. Its members get the roles and team
+    of the group mapping of the same name (``GroupMapping``), as single sign-on does."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    display_name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=300, blank=True)
+    members = models.ManyToManyField(Membership, related_name="scim_groups", blank=True)
+    # The ``display`` the provider gave each member (by member id), given back as is.
+    member_display = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "display_name"], name="scimgroup_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Invitation(models.Model):
+    """A person who already has a login elsewhere, added to a workspace: until they accept,
+    their membership opens nothing (``Membership.is_pending``)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="invitation"
+    )
+    invited_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"invitation {self.membership_id}"

@@ -1,4 +1,4 @@
-"""One place where an identity from outside (single sign-on claims; SCIM later) becomes a
+"""One place where an identity from outside (single sign-on claims, SCIM groups) becomes a
 member: created when the workspace allows it, roles and team set from the group mappings,
 team changes recorded as dated placements so the organisation's history stays true.
 """
@@ -101,6 +101,7 @@ def apply_identity(
             roles=roles,
             unit=unit,
             joined_on=day,
+            invite=False,
         )
     if not member.is_active:
         raise DomainError(
@@ -108,6 +109,10 @@ def apply_identity(
             % {"workspace": workspace.name},
             code="deactivated",
         )
+    if member.is_pending and source == "sso":
+        from pacte.accounts.invitations import accept_by_own_provider
+
+        member = accept_by_own_provider(member)
     if mapped.roles and set(member.roles) != mapped.roles:
         member = update_member(member=member, actor=None, roles=sorted(mapped.roles))
     if mapped.unit is not None:

@@ -112,7 +112,7 @@ def switch_workspace(
         raise DomainError(_("You are not a member of that workspace."), code="not_found") from None
     member = (
         Membership.objects.select_related("workspace")
-        .filter(user=user, is_active=True, workspace__uuid=workspace_uuid)
+        .filter(user=user, is_active=True, is_pending=False, workspace__uuid=workspace_uuid)
         .first()
     )
     if member is not None and only_workspace_id is not None:
@@ -158,7 +158,12 @@ def member_for_token(secret: str) -> Membership | None:
         .filter(key_hash=hash_token(secret), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.membership.is_active or not token.membership.user.is_active:
+    if (
+        token is None
+        or not token.membership.is_active
+        or token.membership.is_pending
+        or not token.membership.user.is_active
+    ):
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
@@ -168,7 +173,9 @@ def member_for_token(secret: str) -> Membership | None:
 
 def active_memberships(user: User, *, only_workspace_id: int | None = None) -> list[Membership]:
     # A person's memberships across workspaces (which one to open): not a workspace's rows.
-    rows = Membership.objects.filter(user=user, is_active=True, workspace__isnull=False)
+    rows = Membership.objects.filter(
+        user=user, is_active=True, is_pending=False, workspace__isnull=False
+    )
     if only_workspace_id is not None:
         rows = rows.filter(workspace_id=only_workspace_id)
     return list(rows.select_related("workspace").order_by("workspace__name"))

@@ -66,7 +66,11 @@ def end_all_sessions(*, user: User, actor: Membership | None, reason: str) -> No
 
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
-    for member in Membership.objects.filter(user=user).select_related("workspace"):
+    # Not in workspaces the person has not joined yet (a pending invitation): nothing of
+    # their account shows there.
+    for member in Membership.objects.filter(user=user, is_pending=False).select_related(
+        "workspace"
+    ):
         record(
             workspace=member.workspace,
             actor=actor,
@@ -80,7 +84,9 @@ def limits_for(user: User) -> tuple[datetime.timedelta | None, datetime.timedelt
     """The strictest lifetime and idle timeout among the person's active workspaces."""
     # Across the person's workspaces (the strictest one wins), before any workspace is chosen.
     row = SignInSettings.objects.filter(
-        workspace__memberships__user=user, workspace__memberships__is_active=True
+        workspace__memberships__user=user,
+        workspace__memberships__is_active=True,
+        workspace__memberships__is_pending=False,
     ).aggregate(
         lifetime=Min("session_lifetime_hours"),
         idle=Min("idle_timeout_minutes", filter=Q(idle_timeout_minutes__gt=0)),

@@ -400,6 +400,7 @@ def password_login_refused(user: User) -> bool:
         sso_required=True,
         workspace__memberships__user=user,
         workspace__memberships__is_active=True,
+        workspace__memberships__is_pending=False,
     ).values_list("workspace_id", "break_glass__user_id")
     return any(glass != user.pk for _ws, glass in required)
 

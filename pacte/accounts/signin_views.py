@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pacte.accounts import signin
+from pacte.accounts import scim, signin
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
-from pacte.accounts.forms import MappingForm, PolicyForm, ProviderForm
-from pacte.accounts.models import GroupMapping, Membership, ProviderKind
+from pacte.accounts.forms import MappingForm, PolicyForm, ProviderForm, ScimTokenForm
+from pacte.accounts.models import GroupMapping, Membership, ProviderKind, ScimToken
 from pacte.errors import DomainError
 
 
@@ -86,6 +86,8 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
         },
     )
     mapping_form = MappingForm(units=units)
+    scim_form = ScimTokenForm()
+    new_scim_secret = None
     status = 200
     if request.method == "POST":
         which = request.POST.get("form")
@@ -136,6 +138,13 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
                     )
                     messages.success(request, _("Changes saved."))
                     return redirect("accounts:sign_in_settings")
+            elif which == "scim_token":
+                scim_form = ScimTokenForm(request.POST)
+                if scim_form.is_valid():
+                    _token, new_scim_secret = scim.create_scim_token(
+                        workspace=workspace, actor=member, name=scim_form.cleaned_data["name"]
+                    )
+                    scim_form = ScimTokenForm()
             elif which == "mapping":
                 mapping_form = MappingForm(request.POST, units=units)
                 if mapping_form.is_valid():
@@ -150,10 +159,15 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
                     messages.success(request, _("The mapping is saved."))
                     return redirect("accounts:sign_in_settings")
         except DomainError as exc:
-            form = {"provider": provider_form, "policy": policy_form}.get(str(which), mapping_form)
+            form = {
+                "provider": provider_form,
+                "policy": policy_form,
+                "scim_token": scim_form,
+            }.get(str(which), mapping_form)
             field = exc.field if exc.field in form.fields else None
             form.add_error(field, exc.message)
-        status = 400
+        if new_scim_secret is None:
+            status = 400
     return render(
         request,
         "accounts/sign_in_settings.html",
@@ -172,6 +186,10 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
             ),
             "acs_url": request.build_absolute_uri(reverse("sso:saml_acs", args=[workspace.slug])),
             "start_url": request.build_absolute_uri(reverse("sso:start", args=[workspace.slug])),
+            "scim_form": scim_form,
+            "new_scim_secret": new_scim_secret,
+            "scim_tokens": ScimToken.objects.filter(workspace=workspace).order_by("-created_at"),
+            "scim_url": request.build_absolute_uri("/scim/v2/").rstrip("/"),
         },
         status=status,
     )
@@ -195,4 +213,13 @@ def provider_delete(request: MemberRequest) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The identity provider is removed."))
+    return redirect("accounts:sign_in_settings")
+
+
+@require_POST
+@member_required(*ADMIN_ROLES)
+def scim_token_revoke(request: MemberRequest, uuid: str) -> HttpResponse:
+    token = get_scoped(ScimToken.objects.filter(workspace=request.member.workspace), uuid)
+    scim.revoke_scim_token(token=token, actor=request.member)
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("accounts:sign_in_settings")

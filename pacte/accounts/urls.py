@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.accounts import mfa_views, signin_views, views
+from pacte.accounts import invitation_views, mfa_views, signin_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -27,9 +27,20 @@ urlpatterns = [
     path("2fa/passkey/options/", mfa_views.passkey_add_options, name="passkey_add_options"),
     path("2fa/passkey/", mfa_views.passkey_add, name="passkey_add"),
     path("sessions/end/", views.end_sessions, name="end_sessions"),
+    path("invitations/", invitation_views.invitation_list, name="invitations"),
+    path(
+        "invitations/<uuid:uuid>/accept/",
+        invitation_views.invitation_accept,
+        name="invitation_accept",
+    ),
     path("sign-in/", signin_views.sign_in_settings, name="sign_in_settings"),
     path("sign-in/provider/delete/", signin_views.provider_delete, name="provider_delete"),
     path(
         "sign-in/mappings/<uuid:uuid>/delete/", signin_views.mapping_delete, name="mapping_delete"
+    ),
+    path(
+        "sign-in/scim-tokens/<uuid:uuid>/revoke/",
+        signin_views.scim_token_revoke,
+        name="scim_token_revoke",
     ),
 ]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte import cache_backend
-from pacte.accounts import mfa_views, services, signin, sso
+from pacte.accounts import invitations, mfa_views, services, signin, sso
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.forms import LanguageForm, ThrottledLoginForm, TokenForm, WorkspaceForm
@@ -237,6 +237,7 @@ def account(request: MemberRequest) -> HttpResponse:
             "form": form,
             "new_secret": new_secret,
             "tokens": member.tokens.order_by("-created_at"),
+            "invitations": invitations.pending_for(request.user),  # type: ignore[arg-type]
             "memberships": services.active_memberships(
                 request.user,  # type: ignore[arg-type]
                 only_workspace_id=confined_workspace_id(request),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +14,19 @@ from django.db import models, transaction
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.models import AuditEvent
+
+#: Who acts when no member does ("system" by default; "SCIM" for a provider's requests).
+_system_actor: ContextVar[str] = ContextVar("audit_system_actor", default="system")
+
+
+@contextlib.contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Events recorded without a member inside this block name ``name`` as their actor."""
+    token = _system_actor.set(name)
+    try:
+        yield
+    finally:
+        _system_actor.reset(token)
 
 
 def jsonable(value: Any) -> Any:
@@ -56,7 +71,7 @@ def _event(
     return AuditEvent(
         workspace=workspace,
         actor=actor,
-        actor_name=actor.name if actor else "system",
+        actor_name=actor.name if actor else _system_actor.get(),
         action=action,
         object_type=object_type,
         object_id=object_id,

@@ -24,7 +24,7 @@ def events(request: MemberRequest) -> HttpResponse:
     for event in page.object_list:
         event.label = action_label(event.action)  # type: ignore[attr-defined]
     people = Membership.objects.for_workspace(request.member.workspace).order_by("name")
-    template = "audit/events.html#results" if request.htmx else "audit/events.html"  # type: ignore[attr-defined]
+    template = "audit/events.html#results" if request.htmx else "audit/events.html"
     response = render(request, template, {"form": form, "page": page, "people": people})
     patch_vary_headers(response, ["HX-Request"])
     return response

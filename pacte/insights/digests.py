@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -75,7 +75,7 @@ def send_digests(
     after each e-mail goes out (the run records it)."""
     counts = {"sent": 0, "skipped": 0}
     workspaces = [workspace] if workspace else list(Workspace.objects.all())
-    connection = get_connection()
+    mailer = mailers.default
     for ws in workspaces:
         tree = Tree.load(ws)
         opted_out = set(
@@ -105,7 +105,7 @@ def send_digests(
                 subject = _("Your week in Pacte: %(workspace)s") % {"workspace": ws.name}
                 body = render_to_string("insights/digest.txt", context)
             if not dry_run:
-                EmailMessage(subject, body, to=[member.user.email], connection=connection).send()
+                mailer.send_messages([EmailMessage(subject, body, to=[member.user.email])])
                 if sent is not None:
                     sent(member)
             write(f"sent {member.name} <{member.user.email}> ({language})")

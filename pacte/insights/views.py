@@ -92,7 +92,7 @@ def overview(request: MemberRequest) -> HttpResponse:
     choice = _choice(request)
     channel = _channel(request)
     data = dashboard.overview(request.member, choice, channel=channel)
-    data = dashboard.page_of_teams(data, request.GET.get("teams"), TEAMS_PER_PAGE)
+    data = dashboard.page_of_teams(data, request.GET.get("page"), TEAMS_PER_PAGE)
     context = {
         **_common(request, choice, channel),
         "data": data,
@@ -113,7 +113,7 @@ def team(request: MemberRequest, uuid: str) -> HttpResponse:
     data = dashboard.unit_view(
         request.member, unit.pk, choice, channel=channel, tree=tree, with_sellers=True
     )
-    data = dashboard.page_of_teams(data, request.GET.get("teams"), TEAMS_PER_PAGE)
+    data = dashboard.page_of_teams(data, request.GET.get("page"), TEAMS_PER_PAGE)
     context = {
         **_common(request, choice, channel),
         "data": data,
@@ -183,7 +183,7 @@ def what_if(request: MemberRequest, uuid: str) -> HttpResponse:
         result["month_label"] = months[month - 1]
     response = render(
         request,
-        "insights/seller.html#what_if" if request.htmx else "insights/what_if.html",  # type: ignore[attr-defined]
+        "insights/seller.html#what_if" if request.htmx else "insights/what_if.html",
         {"what_if_form": form, "what_if": result, "subject": subject, "choice": choice},
         status=200 if form.is_valid() else 400,
     )

@@ -436,7 +436,7 @@ def notification_read(request: MemberRequest, uuid: str) -> HttpResponse:
     member = request.member
     notice = get_scoped(selectors.notifications_of(member), uuid)
     services.mark_read(member=member, notice=notice)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return redirect("objectives:inbox")
     notice.refresh_from_db()
     subject, body = services.render_notice(notice, member.workspace.currency)
@@ -452,7 +452,7 @@ def notifications_read(request: MemberRequest) -> HttpResponse:
     """Mark every notification of the member read; htmx gets the list back."""
     member = request.member
     count = services.mark_read(member=member)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         messages.success(
             request,
             ngettext(

@@ -218,6 +218,7 @@ def import_people(
     with transaction.atomic():
         emails = [row.email for row in rows]
         users = {u.email: u for u in User.objects.filter(email__in=emails)}
+        known_logins = {u.pk for u in users.values()}
         new_users = [
             User(email=row.email, name=row.name, password=make_password(None))
             for row in rows
@@ -327,6 +328,11 @@ def import_people(
                 )
         Unit.objects.bulk_update(changed_units, ["lead", "version"])
         record_many({"workspace": workspace, "actor": actor, **e} for e in events)
+        from pacte.accounts import invitations
+
+        for new in to_create:  # logins of other workspaces' people join once they accept
+            if new.user_id in known_logins and invitations.needs_invitation(new.user, workspace.pk):
+                invitations.invite(member=new, actor=actor)
     result.created = len(to_create)
     result.updated = len({m.pk for m in to_update})
     result.unchanged = len(rows) - result.created - result.updated

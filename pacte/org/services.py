@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pacte.accounts import invitations
 from pacte.accounts.models import ROLE_FIELDS, Membership, Role, User, Workspace
 from pacte.accounts.sessions import end_all_sessions
 from pacte.audit.services import record, record_many, snapshot
@@ -423,8 +424,14 @@ def create_member(
     unit: Unit,
     joined_on: datetime.date | None = None,
     password: str | None = None,
+    invite: bool = True,
 ) -> Membership:
-    """Add a person to the workspace (reusing their login if they belong to another one)."""
+    """Add a person to the workspace (reusing their login if they belong to another one).
+
+    A person whose login belongs to another workspace is invited (``invite``): the new
+    membership opens nothing until they accept (``pacte.accounts.invitations``). Single
+    sign-on passes ``invite=False``: the company's own provider vouches for the person.
+    """
     email = clean_email(email)
     name = name.strip()
     if not name:
@@ -441,6 +448,7 @@ def create_member(
             field="email",
         )
     user = User.objects.filter(email=email).first()
+    invited = user is not None and invite and invitations.needs_invitation(user, workspace.pk)
     if user is None:
         user = User(email=email, name=name)
         if password:
@@ -469,6 +477,8 @@ def create_member(
         obj=member,
         after={**snapshot(member, MEMBER_FIELDS), "unit": str(unit.uuid)},
     )
+    if invited:
+        invitations.invite(member=member, actor=actor)
     return member
 
 
@@ -581,8 +591,16 @@ def move_member(
 
 @transaction.atomic
 def set_member_active(
-    *, member: Membership, actor: Membership | None, active: bool, version: int | None = None
+    *,
+    member: Membership,
+    actor: Membership | None,
+    active: bool,
+    version: int | None = None,
+    provisioning: bool = False,
 ) -> Membership:
+    """Deactivate or bring back a member. ``provisioning``: the company's identity provider
+    says the person left, which ends their access even when they still lead a team (the
+    team keeps them as lead until an admin names another; the audit event says so)."""
     member = Membership.objects.select_for_update().get(pk=member.pk)
     check_version(member, version)
     if member.is_active == active:
@@ -590,7 +608,7 @@ def set_member_active(
     if actor is not None and actor.pk == member.pk and not active:
         raise DomainError(_("You cannot deactivate yourself."), code="self_deactivation")
     led = Unit.objects.filter(lead=member).first()
-    if not active and led is not None:
+    if not active and led is not None and not provisioning:
         raise DomainError(
             _("%(name)s leads “%(team)s”: name another lead first.")
             % {"name": member, "team": led},

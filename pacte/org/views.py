@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -39,6 +40,11 @@ from pacte.org.people_import import COLUMNS, import_people
 from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
 from pacte.org.visibility import get_unit_for
 from pacte.uploads import read_bytes
+
+
+def _form_page(request: MemberRequest, form: Any, title: str, cancel: str) -> HttpResponse:
+    """The one page that shows a person's or a team's form: a title, the form, Save and Cancel."""
+    return render(request, "org/form.html", {"form": form, "title": title, "cancel": cancel})
 
 
 def _form_error(form: object, exc: DomainError) -> None:
@@ -73,7 +79,7 @@ def people(request: MemberRequest) -> HttpResponse:
         .order_by("name"),
         "can_edit": member.has_role(*ADMIN_ROLES),
     }
-    template = "org/people.html#results" if request.htmx else "org/people.html"  # type: ignore[attr-defined]
+    template = "org/people.html#results" if request.htmx else "org/people.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -151,9 +157,19 @@ def person_create(request: MemberRequest) -> HttpResponse:
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("%(name)s was added.") % {"name": created})
+            if created.is_pending:
+                messages.success(
+                    request,
+                    _(
+                        "%(name)s already has a Pacte login: an invitation was sent. They see "
+                        "nothing of this workspace until they accept it."
+                    )
+                    % {"name": created},
+                )
+            else:
+                messages.success(request, _("%(name)s was added.") % {"name": created})
             return redirect("org:person", uuid=created.uuid)
-    return render(request, "org/person_form.html", {"form": form, "title": _("Add a person")})
+    return _form_page(request, form, _("Add a person"), reverse("org:people"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -176,10 +192,11 @@ def person_edit(request: MemberRequest, uuid: str) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("org:person", uuid=subject.uuid)
-    return render(
+    return _form_page(
         request,
-        "org/person_form.html",
-        {"form": form, "subject": subject, "title": _("Edit %(name)s") % {"name": subject}},
+        form,
+        _("Edit %(name)s") % {"name": subject},
+        reverse("org:person", args=[subject.uuid]),
     )
 
 
@@ -206,10 +223,11 @@ def person_move(request: MemberRequest, uuid: str) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s was moved.") % {"name": subject})
             return redirect("org:person", uuid=subject.uuid)
-    return render(
+    return _form_page(
         request,
-        "org/person_form.html",
-        {"form": form, "subject": subject, "title": _("Move %(name)s") % {"name": subject}},
+        form,
+        _("Move %(name)s") % {"name": subject},
+        reverse("org:person", args=[subject.uuid]),
     )
 
 
@@ -318,7 +336,7 @@ def team_create(request: MemberRequest) -> HttpResponse:
         else:
             messages.success(request, _("Team “%(name)s” was created.") % {"name": unit})
             return redirect("org:team", uuid=unit.uuid)
-    return render(request, "org/team_form.html", {"form": form, "title": _("New team")})
+    return _form_page(request, form, _("New team"), reverse("org:teams"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -349,10 +367,8 @@ def team_edit(request: MemberRequest, uuid: str) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("org:team", uuid=unit.uuid)
-    return render(
-        request,
-        "org/team_form.html",
-        {"form": form, "unit": unit, "title": _("Edit %(name)s") % {"name": unit}},
+    return _form_page(
+        request, form, _("Edit %(name)s") % {"name": unit}, reverse("org:team", args=[unit.uuid])
     )
 
 

@@ -290,7 +290,7 @@ def publish(request: MemberRequest, uuid: str) -> HttpResponse:
     member = request.member
     cascade = selectors.get_run_for(member, uuid)
     if request.method == "GET":
-        template = "planning/publish.html#confirm" if request.htmx else "planning/publish.html"  # type: ignore[attr-defined]
+        template = "planning/publish.html#confirm" if request.htmx else "planning/publish.html"
         diff = selectors.publish_diff(cascade)
         response = render(
             request,

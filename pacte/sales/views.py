@@ -51,17 +51,14 @@ def sales(request: MemberRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     credits = selectors.credits_of(list(page))
     rows = [(sale, credits.get(sale.pk, [])) for sale in page]
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "filters": filters,
         "page": page,
         "rows": rows,
-        "query": query.urlencode(),
         "channels": Channel.objects.for_workspace(member.workspace),
         "can_import": member.has_role(*ADMIN_ROLES),
     }
-    template = "sales/sales.html#results" if request.htmx else "sales/sales.html"  # type: ignore[attr-defined]
+    template = "sales/sales.html#results" if request.htmx else "sales/sales.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -185,7 +182,7 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
         "examples": [],
         "preview": mapping.preview(head, chosen),
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         response = render(request, "sales/import_map.html#preview", context)
         patch_vary_headers(response, ["HX-Request"])
         return response
@@ -232,7 +229,7 @@ def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
             for row in services.error_rows(job)[:200]
         ],
     }
-    template = "sales/import_job.html#progress" if request.htmx else "sales/import_job.html"  # type: ignore[attr-defined]
+    template = "sales/import_job.html#progress" if request.htmx else "sales/import_job.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

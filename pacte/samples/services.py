@@ -1,6 +1,6 @@
 """Sample companies loaded through the sales bulk path (``pacte load-sample``).
 
-AdventureWorks choices (the issue leaves them open):
+AdventureWorks choices (the sample's files leave them open):
 
 - The CEO is an executive and leads the company (the root unit). The Vice President of Sales
   is an executive too (he sets the revenue target with the CEO) and sits in the company unit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import pkgutil
 import re
 from typing import Any
@@ -100,6 +101,10 @@ def test_page_refuses_anonymous(name: str, cast: Cast) -> None:
     if route.rule == "operator":  # a bearer token from the environment, not a member's login
         assert response.status_code in (401, 404), (url, response.status_code)
         return
+    if route.rule == "scim":  # a workspace's SCIM token (test_scim_routes_need_the_scim_token)
+        assert response.status_code == 401, (url, response.status_code)
+        assert response.json()["status"] == "401"
+        return
     if response.status_code == 405:  # POST-only: the refusal shows on POST
         response = Client().post(url)
     assert response.status_code == 302, (url, response.status_code)
@@ -108,7 +113,11 @@ def test_page_refuses_anonymous(name: str, cast: Cast) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [n for n in page_names() if PAGES.get(n) and PAGES[n].obj and PAGES[n].rule != "public"],
+    [
+        n
+        for n in page_names()
+        if PAGES.get(n) and PAGES[n].obj and PAGES[n].rule not in ("public", "scim")
+    ],
 )
 def test_page_hides_other_workspace_objects(name: str, cast: Cast, login) -> None:
     route = PAGES[name]
@@ -189,3 +198,45 @@ def test_session_api_writes_need_csrf(cast: Cast) -> None:
     response = client.post("/api/v1/units", data={"name": "X"}, content_type="application/json")
     assert response.status_code in (401, 403)
     assert re.search(r"csrf|CSRF|unauthorized", response.content.decode())
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in page_names() if PAGES.get(n) and PAGES[n].rule == "scim"]
+)
+def test_scim_routes_need_the_scim_token(name: str, cast: Cast, login) -> None:
+    """The SCIM client is a role of its own: a session or a personal token is refused (401),
+    even an admin's; another workspace's SCIM token finds none of this workspace's people or
+    groups (404), whatever the method."""
+    from pacte.accounts.scim import create_scim_token
+
+    route = PAGES[name]
+    url = _url(name, route, cast)
+    assert login(cast.admin).get(url).status_code == 401, url
+    personal = cast.token(cast.admin)
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {personal}").status_code == 401, url
+    own = create_scim_token(workspace=cast.workspace, actor=None, name="own")[1]
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {own}").status_code in (200, 404, 405, 501)
+    if name in ("scim:user", "scim:group"):
+        other = create_scim_token(workspace=cast.outsider_workspace, actor=None, name="other")[1]
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {other}"}
+        patch = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": False}],
+        }
+        for method, body in (("GET", None), ("PATCH", patch), ("PUT", {}), ("DELETE", None)):
+            response = Client().generic(
+                method,
+                url,
+                data=json.dumps(body) if body else b"",
+                content_type="application/scim+json",
+                **auth,
+            )
+            assert response.status_code == 404, (method, url, response.status_code)
+        from pacte.audit.models import AuditEvent
+
+        refusals = AuditEvent.objects.filter(
+            workspace=cast.outsider_workspace, action="scim.refused"
+        )
+        assert refusals.count() == 3  # PATCH, PUT and DELETE, in the caller's workspace
+        assert not AuditEvent.objects.filter(workspace=cast.workspace, action="scim.refused")
+        assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {own}").status_code == 200

@@ -13,6 +13,7 @@ PROD = {
     "PACTE_SECRET_KEY": "k" * 20 + "-very-long-random-production-secret-value-0123456789",
     "PACTE_ALLOWED_HOSTS": "pacte.example.com",
     "PACTE_ENCRYPTION_KEYS": "m5ZoFMpr0tzbvvPn1gP6lzqe8vTNkxsCLJWEyqUIzWA=",
+    "PACTE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "DJANGO_SETTINGS_MODULE": "pacte.settings",
 }
 

@@ -27,6 +27,36 @@ def saml_workspace(c: Cast) -> dict[str, Any]:
     return {"slug": c.workspace.slug}
 
 
+def scim_token(c: Cast) -> dict[str, Any]:
+    from pacte.accounts.scim import create_scim_token
+
+    return {"uuid": create_scim_token(workspace=c.workspace, actor=None, name="probe")[0].uuid}
+
+
+def invitation(c: Cast) -> dict[str, Any]:
+    """An invitation of the workspace to someone of the outsider's workspace."""
+    from pacte.org.services import create_member
+
+    email = f"guest-{uuid.uuid4().hex[:8]}@elsewhere.example"
+    create_member(
+        workspace=c.outsider_workspace,
+        actor=None,
+        email=email,
+        name="Guest",
+        roles=["seller"],
+        unit=c.outsider_team,
+    )
+    member = create_member(
+        workspace=c.workspace,
+        actor=c.admin,
+        email=email,
+        name="Guest",
+        roles=["seller"],
+        unit=c.team,
+    )
+    return {"uuid": member.invitation.uuid}
+
+
 def mapping(c: Cast) -> dict[str, Any]:
     from pacte.accounts.signin import save_group_mapping
 
@@ -57,6 +87,9 @@ register_pages(
         "accounts:sign_in_settings": Route(ADMIN),
         "accounts:provider_delete": Route(ADMIN),
         "accounts:mapping_delete": Route(ADMIN, obj=mapping),
+        "accounts:scim_token_revoke": Route(ADMIN, obj=scim_token),
+        "accounts:invitations": Route("member"),
+        "accounts:invitation_accept": Route("member", obj=invitation),
         "sso:start": Route("public", obj=saml_workspace),
         "sso:oidc_callback": Route(
             "public", obj=saml_workspace, extra={"anonymous_statuses": (404,)}
@@ -92,5 +125,34 @@ register_api(
         ),
         ("DELETE", "/api/v1/sign-in/mappings/{mapping_id}"): Route(ADMIN, obj=api_mapping),
         ("POST", "/api/v1/sessions/end"): Route("member"),
+    }
+)
+
+
+def scim_group(c: Cast) -> dict[str, Any]:
+    from pacte.accounts.models import ScimGroup
+
+    return {"uuid": ScimGroup.objects.create(workspace=c.workspace, display_name="Sales").uuid}
+
+
+#: SCIM: a workspace's SCIM bearer token only (rule ``scim``): no session, no personal token;
+#: another workspace's SCIM token finds nothing (404).
+register_pages(
+    {
+        "scim:service_provider_config": Route("scim"),
+        "scim:resource_types": Route("scim"),
+        "scim:resource_type": Route("scim", obj=lambda c: {"name": "User"}),
+        "scim:schemas": Route("scim"),
+        "scim:schema": Route(
+            "scim", obj=lambda c: {"schema_id": "urn:ietf:params:scim:schemas:core:2.0:User"}
+        ),
+        "scim:search": Route("scim"),
+        "scim:users_search": Route("scim"),
+        "scim:groups_search": Route("scim"),
+        "scim:users": Route("scim"),
+        "scim:user": Route("scim", obj=lambda c: {"uuid": c.other_seller.uuid}),
+        "scim:groups": Route("scim"),
+        "scim:group": Route("scim", obj=scim_group),
+        "scim:not_found": Route("scim", obj=lambda c: {"rest": "Nothing"}),
     }
 )

@@ -162,6 +162,7 @@ def test_person_in_several_workspaces_chooses_after_sign_in(cast: Cast) -> None:
         name="Sam G",
         roles=["seller"],
         unit=cast.outsider_team,
+        invite=False,  # a member of both already (invitation accepted)
     )
     client = Client()
     response = client.post(

@@ -74,6 +74,7 @@ def test_switch_workspace(cast: Cast, login) -> None:
         name="Sam G",
         roles=["seller"],
         unit=cast.outsider_team,
+        invite=False,  # a member of both already (invitation accepted)
     )
     client = login(cast.seller)
     response = client.post("/account/workspace/", {"workspace": cast.outsider_workspace.uuid})

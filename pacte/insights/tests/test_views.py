@@ -221,8 +221,8 @@ def test_overview_pages_its_teams_and_every_team_stays_reachable(sales, quotas, 
     data = first.context["data"]
     assert len(data["teams"]) == TEAMS_PER_PAGE
     assert len(data["heatmap"]["rows"]) == TEAMS_PER_PAGE
-    assert "teams=2" in first.content.decode()
-    second = client.get("/insights/?period=FY2026&teams=2").context["data"]
+    assert 'href="?period=FY2026&amp;page=2#teams-title" rel="next"' in first.content.decode()
+    second = client.get("/insights/?period=FY2026&page=2").context["data"]
     names = [t["name"] for t in data["teams"] + second["teams"]]
     assert names == sorted({"North", "South", *(u.name for u in extra)})
     assert second["heatmap"]["rows"] == [t["name"] for t in second["teams"]]
@@ -276,3 +276,15 @@ def test_ranking_orders_sellers_by_attainment_with_exact_amounts(sales, cell, lo
     assert values == sorted(values)
     values = [r["attainment_target"] for r in ahead]
     assert values == sorted(values, reverse=True)
+
+
+@pytest.mark.django_db
+def test_teams_pages_keep_the_period_and_channel(sales, cast, login, monkeypatch):
+    monkeypatch.setattr("pacte.insights.views.TEAMS_PER_PAGE", 1)
+    client = login(cast.executive)
+    url = f"/insights/?period=FY2026-Q2&channel={cast.channel.uuid}"
+    body = client.get(url).content.decode()
+    link = f'href="?period=FY2026-Q2&amp;channel={cast.channel.uuid}&amp;page=2#teams-title"'
+    assert link in body
+    second = client.get(f"{url}&page=2")
+    assert "Page 2 of 2" in second.content.decode()

@@ -173,3 +173,29 @@ def test_a_job_message_reads_in_the_readers_language(cast, channels, login, tmp_
     assert "Some lines are wrong" not in page
     # The error names the field as the mapping page does, and the file's column it came from.
     assert '<td>Date <small class="muted">(colonne «\u00a0date\u00a0»)</small></td>' in page
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "€1,234.50"), ("fr", "1\u202f234,50\xa0€")])
+def test_sales_list_shows_each_sale_to_the_cent(cast, channels, login, language, shown):
+    from pacte.sales.services import ingest_records
+
+    ingest_records(
+        workspace=cast.workspace,
+        actor=None,
+        records=[
+            (
+                1,
+                {
+                    "external_id": "C1",
+                    "date": "2026-01-02",
+                    "amount": "1234.50",
+                    "channel": "field",
+                    "seller": "seller@acme.example",
+                },
+            )
+        ],
+    )
+    client = login(cast.executive)
+    client.post("/account/language/", {"language": language})
+    content = client.get(reverse("sales:list")).content.decode()
+    assert shown in content

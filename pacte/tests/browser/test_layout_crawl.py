@@ -75,7 +75,9 @@ def _load_demo() -> dict[str, str]:
     workspace = demo.load(plan)
     assert isinstance(workspace, Workspace)
     demo.load_sales(plan, workspace, seed=7)
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+    with override_settings(
+        MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    ):
         demo.load_plans(workspace)
     logins = dict(plan.logins())
     this_year = references.calendar_of(workspace).year_of(timezone.localdate())

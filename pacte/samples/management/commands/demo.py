@@ -61,7 +61,9 @@ class Command(BaseCommand):
         )
         start = time.perf_counter()
         # The demo's own proposals notify handlers; keep those e-mails out of the console.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with override_settings(
+            MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+        ):
             plans = demo.load_plans(workspace, seed=options["seed"])
         if plans["runs"]:
             self.stdout.write(
