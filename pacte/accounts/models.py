@@ -522,7 +522,7 @@ class SecondFactor(models.Model):
 # SCIM provisioning and invitations ---------------------------------------------------------
 
 
-class ScimToken(models.Model):
+class ScimToken(WorkspaceModel):
     """The bearer token an identity provider uses to provision a workspace over SCIM.
 
     Only a SHA-256 hash of the secret is stored; the secret is shown once, when created.
@@ -552,11 +552,10 @@ class ScimToken(models.Model):
         return self.revoked_at is None
 
 
-class ScimUser(models.Model):
+class ScimUser(WorkspaceModel):
     """A member as the identity provider provisions them: its ``externalId``, ``userName`` and
     the attributes Pacte keeps only to give them back (name parts, e-mails)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="scim_user"
     )
@@ -573,12 +572,11 @@ class ScimUser(models.Model):
         return self.user_name
 
 
-class ScimGroup(models.Model):
+class ScimGroup(WorkspaceModel):
     """A group of the identity provider, pushed over SCIM. Its members get the roles and team
     of the group mapping of the same name (``GroupMapping``), as single sign-on does."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     display_name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=300, blank=True)
     members = models.ManyToManyField(Membership, related_name="scim_groups", blank=True)
@@ -599,12 +597,11 @@ class ScimGroup(models.Model):
         return self.display_name
 
 
-class Invitation(models.Model):
+class Invitation(WorkspaceModel):
     """A person who already has a login elsewhere, added to a workspace: until they accept,
     their membership opens nothing (``Membership.is_pending``)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="invitation"
     )

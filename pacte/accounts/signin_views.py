@@ -188,7 +188,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
             "start_url": request.build_absolute_uri(reverse("sso:start", args=[workspace.slug])),
             "scim_form": scim_form,
             "new_scim_secret": new_scim_secret,
-            "scim_tokens": ScimToken.objects.filter(workspace=workspace).order_by("-created_at"),
+            "scim_tokens": ScimToken.objects.for_workspace(workspace).order_by("-created_at"),
             "scim_url": request.build_absolute_uri("/scim/v2/").rstrip("/"),
         },
         status=status,
@@ -219,7 +219,7 @@ def provider_delete(request: MemberRequest) -> HttpResponse:
 @require_POST
 @member_required(*ADMIN_ROLES)
 def scim_token_revoke(request: MemberRequest, uuid: str) -> HttpResponse:
-    token = get_scoped(ScimToken.objects.filter(workspace=request.member.workspace), uuid)
+    token = get_scoped(ScimToken.objects.for_workspace(request.member.workspace), uuid)
     scim.revoke_scim_token(token=token, actor=request.member)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("accounts:sign_in_settings")
