@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
 from django.utils import translation
 from hypothesis import settings
 
-from pacte.testing.cast import PASSWORD, Cast, build_cast
+from pacte.accounts.models import Membership
+from pacte.testing.cast import PASSWORD, Cast, build_cast, next_fiscal_year
 
 # Property tests explore new examples on developers' machines; under CI they replay a fixed
 # sequence (no flaky red build), with no deadline on a shared, loaded runner.
@@ -36,6 +37,12 @@ def cast(db: None) -> Cast:
 
 
 @pytest.fixture
+def fy(cast: Cast) -> int:
+    """The fiscal year after the current one: open, so targets and objectives can be set."""
+    return next_fiscal_year(cast)
+
+
+@pytest.fixture
 def login():
     """``login(member)`` returns a test client logged in as that member."""
 
@@ -45,3 +52,11 @@ def login():
         return client
 
     return _login
+
+
+@pytest.fixture
+def api_client(db: None) -> Callable[[Membership], Client]:
+    """``api_client(member)`` returns a test client calling the API as that member."""
+    from pacte.testing.clients import api_client_for
+
+    return api_client_for

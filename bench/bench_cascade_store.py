@@ -70,22 +70,19 @@ def _seed(using: str, sellers: int) -> dict[str, Any]:
             workspace=ws, fiscal_year=2030, number=1, method="equal", total=0
         )
     units = list(
-        Unit.objects.using(using).filter(workspace=ws).order_by("pk").values_list("pk", "parent_id")
+        Unit.objects.using(using).for_workspace(ws).order_by("pk").values_list("pk", "parent_id")
     )
     unit_ids = np.array([u[0] for u in units], np.int64)
     parent = np.array([0 if p else -1 for _u, p in units], np.int64)
     seller_ids = np.array(
         Membership.objects.using(using)
-        .filter(workspace=ws)
+        .for_workspace(ws)
         .order_by("pk")
         .values_list("pk", flat=True),
         np.int64,
     )
     channel_ids = np.array(
-        Channel.objects.using(using)
-        .filter(workspace=ws)
-        .order_by("pk")
-        .values_list("pk", flat=True),
+        Channel.objects.using(using).for_workspace(ws).order_by("pk").values_list("pk", flat=True),
         np.int64,
     )
     return {

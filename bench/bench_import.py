@@ -100,7 +100,7 @@ if mode == "setup":
     from pacte.org.models import Placement, Unit
     from pacte.sales.models import Channel
     ws = create_workspace(name="Bench", slug="bench")
-    root = Unit.objects.get(workspace=ws)
+    root = Unit.objects.for_workspace(ws).get()
     teams = Unit.objects.bulk_create([Unit(workspace=ws, name=f"T{i}", parent=root) for i in range(5)])
     users = User.objects.bulk_create([User(email=f"s{i}@bench.example", name=f"S{i}") for i in range(50)])
     ms = Membership.objects.bulk_create([Membership(workspace=ws, user=u, name=u.name, is_seller=True) for u in users])

@@ -141,7 +141,7 @@ def _quotas(
     from pacte.planning.runs import publish_stated_run
     from pacte.sales.models import Channel
 
-    channel = Channel.objects.filter(workspace=ws).order_by("code").values_list("pk", flat=True)[0]
+    channel = Channel.objects.for_workspace(ws).order_by("code").values_list("pk", flat=True)[0]
     first = int(months[0]) // 3 * 3
     quarters = np.arange(first, int(months[-1]) + 13, 3)
     amounts = (3 * monthly * rng.uniform(0.8, 1.3, (len(seller_ids), len(quarters)))).astype(

@@ -87,7 +87,7 @@ def _insert(org: OrgArrays, slug: str) -> object:
         Unit(workspace=ws, name=f"Unit {u}", parent=root) for u in range(1, org.n_units)
     ]
     Unit.objects.bulk_create(units[1:], batch_size=2000)
-    by_name = {u.name: u for u in Unit.objects.filter(workspace=ws)}
+    by_name = {u.name: u for u in Unit.objects.for_workspace(ws)}
     units = [root] + [by_name[f"Unit {u}"] for u in range(1, org.n_units)]
     for u in range(1, org.n_units):
         units[u].parent = units[int(org.unit_parent[u])]
@@ -112,7 +112,7 @@ def _insert(org: OrgArrays, slug: str) -> object:
         for i, user in enumerate(users)
     ]
     Membership.objects.bulk_create(members, batch_size=2000)
-    members = list(Membership.objects.filter(workspace=ws).order_by("user_id"))
+    members = list(Membership.objects.for_workspace(ws).order_by("user_id"))
     Placement.objects.bulk_create(
         [
             Placement(

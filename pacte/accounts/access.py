@@ -40,10 +40,7 @@ def get_scoped[M: Model](queryset: QuerySet[M], public_id: Any) -> M:
 
 def visible_members(viewer: Membership) -> QuerySet[Membership]:
     """The directory: every member of the viewer's workspace; inactive ones for admins only."""
-    qs = Membership.objects.for_workspace(viewer.workspace)
-    if not viewer.sees_everything:
-        qs = qs.filter(is_active=True)
-    return qs
+    return Membership.objects.visible_to(viewer)
 
 
 def get_member_for(viewer: Membership, public_id: Any, *, write: bool = False) -> Membership:
@@ -51,19 +48,3 @@ def get_member_for(viewer: Membership, public_id: Any, *, write: bool = False) -
     if write:
         require_role(viewer, *ADMIN_ROLES)
     return member
-
-
-def visible_units(viewer: Membership) -> QuerySet[Any]:
-    from pacte.org.models import Unit
-
-    qs = Unit.objects.for_workspace(viewer.workspace)
-    if not viewer.sees_everything:
-        qs = qs.filter(is_active=True)
-    return qs
-
-
-def get_unit_for(viewer: Membership, public_id: Any, *, write: bool = False) -> Any:
-    unit = get_scoped(visible_units(viewer).select_related("lead", "parent"), public_id)
-    if write:
-        require_role(viewer, *ADMIN_ROLES)
-    return unit

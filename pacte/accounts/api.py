@@ -124,7 +124,7 @@ def _sign_in_out(member: Membership) -> dict[str, object]:
                 "unit": m.unit.uuid if m.unit else None,
                 "unit_name": m.unit_name,
             }
-            for m in GroupMapping.objects.filter(workspace=workspace).select_related("unit")
+            for m in GroupMapping.objects.for_workspace(workspace).select_related("unit")
         ],
     }
 
@@ -142,7 +142,7 @@ def sign_in(request: HttpRequest) -> dict[str, object]:
 
 @router.patch("/sign-in", response=SignInOut, summary="Change the sign-in policy (admins)")
 def sign_in_patch(request: HttpRequest, payload: SignInPatch) -> dict[str, object]:
-    from pacte.accounts.access import get_unit_for
+    from pacte.org.visibility import get_unit_for
 
     member = _admin(request)
     data = payload.model_dump(exclude_none=True)
@@ -183,7 +183,7 @@ def sign_in_provider_delete(request: HttpRequest) -> tuple[int, None]:
 def sign_in_mapping_create(
     request: HttpRequest, payload: MappingIn
 ) -> tuple[int, dict[str, object]]:
-    from pacte.accounts.access import get_unit_for
+    from pacte.org.visibility import get_unit_for
 
     member = _admin(request)
     signin.save_group_mapping(
@@ -201,7 +201,7 @@ def sign_in_mapping_create(
 )
 def sign_in_mapping_delete(request: HttpRequest, mapping_id: str) -> tuple[int, None]:
     member = _admin(request)
-    mapping = get_scoped(GroupMapping.objects.filter(workspace=member.workspace), mapping_id)
+    mapping = get_scoped(GroupMapping.objects.for_workspace(member.workspace), mapping_id)
     signin.delete_group_mapping(mapping=mapping, actor=member)
     return 204, None
 

@@ -51,9 +51,11 @@ def second_factor_required(member: Membership) -> bool:
     """The workspace requires two factors of its admins and executives, and this is one."""
     if not member.sees_everything:
         return False
-    return SignInSettings.objects.filter(
-        workspace_id=member.workspace_id, mfa_required_for_admins=True
-    ).exists()
+    return (
+        SignInSettings.objects.for_workspace(member.workspace_id)
+        .filter(mfa_required_for_admins=True)
+        .exists()
+    )
 
 
 def _audit(user: User, action: str, factor: SecondFactor) -> None:

@@ -16,6 +16,7 @@ def resolve_member(request: HttpRequest) -> Membership | None:
         return None
     from pacte.accounts.sessions import confined_workspace_id
 
+    # The signed-in person's memberships across workspaces: which workspace this request is in.
     memberships = Membership.objects.select_related("workspace", "user").filter(
         user=user, is_active=True, is_pending=False
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 import zoneinfo
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -109,6 +109,46 @@ class Workspace(models.Model):
         return FiscalCalendar(self.fiscal_year_start_month)
 
 
+class WorkspaceQuerySet[M: models.Model](models.QuerySet[M]):
+    """The one scoping of workspace rows (as NetBox's ``RestrictedQuerySet``): every read of
+    a workspace's rows starts here, and a model whose rows are not all visible to every member
+    narrows ``visible_to``."""
+
+    def for_workspace(self, workspace: Workspace | int) -> Self:
+        """Every row of ``workspace`` (or of the workspace with this id): services, tasks and
+        commands, which have no viewer to restrict for."""
+        return self.filter(workspace=workspace)
+
+    def visible_to(self, member: Membership) -> Self:
+        """The rows ``member`` may see. Every row of their workspace when the model says that
+        every member sees all of them (``visible_to_every_member``); a model with a narrower
+        rule overrides this method, and one that says neither refuses rather than show all."""
+        if not getattr(self.model, "visible_to_every_member", False):
+            raise NotImplementedError(f"{self.model.__name__} does not say who sees its rows.")
+        return self.for_workspace(member.workspace)
+
+
+class WorkspaceModel(models.Model):
+    """A row that belongs to exactly one workspace, read through :class:`WorkspaceQuerySet`.
+
+    The base holds what every workspace table shares: the integer ``id`` (internal) and the
+    ``workspace`` key (no reverse accessor; a model that needs one redeclares the field). The
+    public ``uuid`` and ``created_at`` stay on the models that have them: the fact tables (cube
+    cells, credits, shares) are never addressed by a public id, and a unique id per row would
+    cost an index insert per imported row for no reader.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    #: Whether every member of the workspace sees every row (``visible_to`` needs no rule).
+    visible_to_every_member: ClassVar[bool] = False
+
+    if not TYPE_CHECKING:  # the plugin of django-stubs reads each model's manager at run time
+        objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -180,9 +220,11 @@ class Role(models.TextChoices):
 ROLE_FIELDS: dict[str, str] = {role.value: f"is_{role.value}" for role in Role}
 
 
-class MembershipQuerySet(models.QuerySet["Membership"]):
-    def for_workspace(self, workspace: Workspace) -> MembershipQuerySet:
-        return self.filter(workspace=workspace)
+class MembershipQuerySet(WorkspaceQuerySet["Membership"]):
+    def visible_to(self, member: Membership) -> Self:
+        """The directory: every member of the workspace; inactive ones for admins only."""
+        qs = self.for_workspace(member.workspace)
+        return qs if member.sees_everything else qs.filter(is_active=True)
 
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True)
@@ -195,7 +237,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         return self.filter(**{ROLE_FIELDS[role]: True})
 
 
-class Membership(models.Model):
+MembershipManager = models.Manager.from_queryset(MembershipQuerySet)
+
+
+class Membership(WorkspaceModel):
     """A person in a workspace, with one or more roles."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -214,7 +259,7 @@ class Membership(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = MembershipQuerySet.as_manager()
+    objects: ClassVar[MembershipManager] = MembershipManager()
 
     if TYPE_CHECKING:
         current_unit: Unit | None
@@ -304,7 +349,7 @@ class ProviderKind(models.TextChoices):
     SAML = "saml", _("SAML 2.0")
 
 
-class IdentityProvider(models.Model):
+class IdentityProvider(WorkspaceModel):
     """The workspace's identity provider (one per workspace).
 
     The client secret is stored encrypted (``pacte.encryption``) and never shown back.
@@ -353,7 +398,7 @@ class IdentityProvider(models.Model):
         return [d.strip().lower() for d in self.email_domains.split(",") if d.strip()]
 
 
-class SignInSettings(models.Model):
+class SignInSettings(WorkspaceModel):
     """How people of a workspace sign in (one row per workspace, audited)."""
 
     workspace = models.OneToOneField(
@@ -390,7 +435,7 @@ class SignInSettings(models.Model):
         return f"sign-in settings of {self.workspace_id}"
 
 
-class GroupMapping(models.Model):
+class GroupMapping(WorkspaceModel):
     """An identity provider's group (or claim value) → Pacte roles and, optionally, a team.
 
     Used by single sign-on and by provisioning (``pacte.accounts.provisioning.apply_identity``).
@@ -398,7 +443,6 @@ class GroupMapping(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     group = models.CharField(_("group"), max_length=200)
     roles = models.JSONField(_("roles"), default=list)
     unit = models.ForeignKey(
@@ -423,10 +467,9 @@ class GroupMapping(models.Model):
         return [str(Role(role).label) for role in self.roles if role in Role.values]
 
 
-class ExternalIdentity(models.Model):
+class ExternalIdentity(WorkspaceModel):
     """A person as their identity provider names them (OIDC ``sub``, SAML NameID)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     provider = models.ForeignKey(
         IdentityProvider, on_delete=models.CASCADE, related_name="identities"
     )
@@ -487,7 +530,7 @@ class SecondFactor(models.Model):
 # SCIM provisioning and invitations ---------------------------------------------------------
 
 
-class ScimToken(models.Model):
+class ScimToken(WorkspaceModel):
     """The bearer token an identity provider uses to provision a workspace over SCIM.
 
     Only a SHA-256 hash of the secret is stored; the secret is shown once, when created.
@@ -517,11 +560,10 @@ class ScimToken(models.Model):
         return self.revoked_at is None
 
 
-class ScimUser(models.Model):
+class ScimUser(WorkspaceModel):
     """A member as the identity provider provisions them: its ``externalId``, ``userName`` and
     the attributes Pacte keeps only to give them back (name parts, e-mails)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="scim_user"
     )
@@ -538,12 +580,11 @@ class ScimUser(models.Model):
         return self.user_name
 
 
-class ScimGroup(models.Model):
+class ScimGroup(WorkspaceModel):
     """A group of the identity provider, pushed over SCIM. Its members get the roles and team
     of the group mapping of the same name (``GroupMapping``), as single sign-on does."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     display_name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=300, blank=True)
     members = models.ManyToManyField(Membership, related_name="scim_groups", blank=True)
@@ -564,12 +605,11 @@ class ScimGroup(models.Model):
         return self.display_name
 
 
-class Invitation(models.Model):
+class Invitation(WorkspaceModel):
     """A person who already has a login elsewhere, added to a workspace: until they accept,
     their membership opens nothing (``Membership.is_pending``)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="invitation"
     )

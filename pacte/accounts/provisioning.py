@@ -36,9 +36,11 @@ def map_groups(*, workspace: Workspace, groups: Iterable[str]) -> Mapped:
     wanted = {str(g) for g in groups}
     roles: set[str] = set()
     unit = None
-    for mapping in GroupMapping.objects.filter(
-        workspace=workspace, group__in=wanted
-    ).select_related("unit"):
+    for mapping in (
+        GroupMapping.objects.for_workspace(workspace)
+        .filter(group__in=wanted)
+        .select_related("unit")
+    ):
         if mapping.unit_name and (mapping.unit is None or not mapping.unit.is_active):
             raise DomainError(
                 _(
@@ -89,7 +91,7 @@ def apply_identity(
             )
         unit = mapped.unit or policy.default_unit
         if unit is None or not unit.is_active:
-            unit = Unit.objects.get(workspace=workspace, parent__isnull=True)
+            unit = Unit.objects.for_workspace(workspace).get(parent__isnull=True)
         roles = sorted(mapped.roles) or list(policy.default_roles) or ["seller"]
         return create_member(
             workspace=workspace,

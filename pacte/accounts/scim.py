@@ -133,7 +133,7 @@ def scim_members(workspace: Workspace) -> QuerySet[Membership]:
 
 
 def scim_groups(workspace: Workspace) -> QuerySet[ScimGroup]:
-    return ScimGroup.objects.filter(workspace=workspace)
+    return ScimGroup.objects.for_workspace(workspace)
 
 
 def _scim_user(member: Membership) -> ScimUser | None:
@@ -424,7 +424,7 @@ def _default_unit(workspace: Workspace) -> Any:
 
     unit = settings_for(workspace).default_unit
     if unit is None or not unit.is_active:
-        unit = Unit.objects.get(workspace=workspace, parent__isnull=True)
+        unit = Unit.objects.for_workspace(workspace).get(parent__isnull=True)
     return unit
 
 

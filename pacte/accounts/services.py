@@ -172,6 +172,7 @@ def member_for_token(secret: str) -> Membership | None:
 
 
 def active_memberships(user: User, *, only_workspace_id: int | None = None) -> list[Membership]:
+    # A person's memberships across workspaces (which one to open): not a workspace's rows.
     rows = Membership.objects.filter(
         user=user, is_active=True, is_pending=False, workspace__isnull=False
     )

@@ -82,6 +82,7 @@ def end_all_sessions(*, user: User, actor: Membership | None, reason: str) -> No
 
 def limits_for(user: User) -> tuple[datetime.timedelta | None, datetime.timedelta | None]:
     """The strictest lifetime and idle timeout among the person's active workspaces."""
+    # Across the person's workspaces (the strictest one wins), before any workspace is chosen.
     row = SignInSettings.objects.filter(
         workspace__memberships__user=user,
         workspace__memberships__is_active=True,

@@ -61,7 +61,7 @@ def settings_for(workspace: Workspace) -> SignInSettings:
 
 
 def provider_for(workspace: Workspace) -> IdentityProvider | None:
-    return IdentityProvider.objects.filter(workspace=workspace).first()
+    return IdentityProvider.objects.for_workspace(workspace).first()
 
 
 def clean_roles(
@@ -251,7 +251,7 @@ def save_identity_provider(
             code="required",
             field="display_name",
         )
-    provider = IdentityProvider.objects.select_for_update().filter(workspace=workspace).first()
+    provider = IdentityProvider.objects.for_workspace(workspace).select_for_update().first()
     if provider is not None:
         check_version(provider, version)
         before: dict[str, Any] | None = _provider_snapshot(provider)
@@ -309,7 +309,7 @@ def save_identity_provider(
 
 @transaction.atomic
 def delete_identity_provider(*, workspace: Workspace, actor: Membership | None) -> None:
-    provider = IdentityProvider.objects.select_for_update().filter(workspace=workspace).first()
+    provider = IdentityProvider.objects.for_workspace(workspace).select_for_update().first()
     if provider is None:
         return
     if settings_for(workspace).sso_required:
@@ -347,7 +347,7 @@ def save_group_mapping(
         raise DomainError(
             _("Choose an active team of this workspace."), code="not_found", field="unit"
         )
-    clash = GroupMapping.objects.filter(workspace=workspace, group=group)
+    clash = GroupMapping.objects.for_workspace(workspace).filter(group=group)
     if mapping is not None:
         clash = clash.exclude(pk=mapping.pk)
     if clash.exists():
@@ -360,7 +360,7 @@ def save_group_mapping(
     if mapping is None:
         mapping = GroupMapping(
             workspace=workspace,
-            position=GroupMapping.objects.filter(workspace=workspace).count(),
+            position=GroupMapping.objects.for_workspace(workspace).count(),
         )
     mapping.group = group[:200]
     mapping.roles = role_list

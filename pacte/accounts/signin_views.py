@@ -40,7 +40,7 @@ def _admins(member: Membership) -> list[tuple[str, str]]:
 
 
 def _unit_or_none(member: Membership, value: str) -> Any:
-    from pacte.accounts.access import get_unit_for
+    from pacte.org.visibility import get_unit_for
 
     return get_unit_for(member, value) if value else None
 
@@ -177,7 +177,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
             "provider_form": provider_form,
             "policy_form": policy_form,
             "mapping_form": mapping_form,
-            "mappings": GroupMapping.objects.filter(workspace=workspace).select_related("unit"),
+            "mappings": GroupMapping.objects.for_workspace(workspace).select_related("unit"),
             "callback_url": request.build_absolute_uri(
                 reverse("sso:oidc_callback", args=[workspace.slug])
             ),
@@ -188,7 +188,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
             "start_url": request.build_absolute_uri(reverse("sso:start", args=[workspace.slug])),
             "scim_form": scim_form,
             "new_scim_secret": new_scim_secret,
-            "scim_tokens": ScimToken.objects.filter(workspace=workspace).order_by("-created_at"),
+            "scim_tokens": ScimToken.objects.for_workspace(workspace).order_by("-created_at"),
             "scim_url": request.build_absolute_uri("/scim/v2/").rstrip("/"),
         },
         status=status,
@@ -198,7 +198,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
 @require_POST
 @member_required(*ADMIN_ROLES)
 def mapping_delete(request: MemberRequest, uuid: str) -> HttpResponse:
-    mapping = get_scoped(GroupMapping.objects.filter(workspace=request.member.workspace), uuid)
+    mapping = get_scoped(GroupMapping.objects.for_workspace(request.member.workspace), uuid)
     signin.delete_group_mapping(mapping=mapping, actor=request.member)
     messages.success(request, _("The mapping is removed."))
     return redirect("accounts:sign_in_settings")
@@ -219,7 +219,7 @@ def provider_delete(request: MemberRequest) -> HttpResponse:
 @require_POST
 @member_required(*ADMIN_ROLES)
 def scim_token_revoke(request: MemberRequest, uuid: str) -> HttpResponse:
-    token = get_scoped(ScimToken.objects.filter(workspace=request.member.workspace), uuid)
+    token = get_scoped(ScimToken.objects.for_workspace(request.member.workspace), uuid)
     scim.revoke_scim_token(token=token, actor=request.member)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("accounts:sign_in_settings")

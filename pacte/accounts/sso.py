@@ -509,7 +509,10 @@ def complete(request: HttpRequest, provider: IdentityProvider, identity: Identit
         )
         user = link.user if link else User.objects.filter(email=identity.email).first()
         member = (
-            Membership.objects.select_related("user").filter(workspace=workspace, user=user).first()
+            Membership.objects.for_workspace(workspace)
+            .select_related("user")
+            .filter(user=user)
+            .first()
             if user
             else None
         )

@@ -17,6 +17,7 @@ NEXT = "pacte_sso_next"
 
 def _provider(slug: str, kind: str | None = None) -> IdentityProvider:
     provider = (
+        # Signing in: the workspace is only known by the slug in the address.
         IdentityProvider.objects.select_related("workspace")
         .filter(workspace__slug=slug, is_enabled=True)
         .first()

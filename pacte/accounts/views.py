@@ -109,9 +109,11 @@ def logout(request: HttpRequest) -> HttpResponse:
     target = reverse("accounts:login")
     member = getattr(request, "member", None)
     if member is not None and signed_in_with(request) == Method.SSO:
-        provider = IdentityProvider.objects.filter(
-            workspace=member.workspace, kind=ProviderKind.OIDC, is_enabled=True
-        ).first()
+        provider = (
+            IdentityProvider.objects.for_workspace(member.workspace)
+            .filter(kind=ProviderKind.OIDC, is_enabled=True)
+            .first()
+        )
         if provider is not None:
             target = (
                 sso.oidc_logout_url(request, provider, request.session.get(sso.ID_TOKEN, ""))

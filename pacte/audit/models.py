@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace
+from pacte.accounts.models import Membership, WorkspaceModel, WorkspaceQuerySet
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def for_workspace(self, workspace: Workspace) -> AuditEventQuerySet:
-        return self.filter(workspace=workspace)
-
+class AuditEventQuerySet(WorkspaceQuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Audit events are append-only.")
 
@@ -22,8 +19,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise TypeError("Audit events are append-only.")
 
 
-class AuditEvent(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+AuditEventManager = models.Manager.from_queryset(AuditEventQuerySet)
+
+
+class AuditEvent(WorkspaceModel):
     actor = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -36,7 +35,7 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=False)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects: ClassVar[AuditEventManager] = AuditEventManager()
 
     class Meta:
         verbose_name = _("audit event")

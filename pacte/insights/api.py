@@ -18,7 +18,7 @@ from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
-from pacte.insights import dashboard, pdf, selectors, services
+from pacte.insights import dashboard, pdf, periods, selectors, services
 from pacte.insights.models import ClosedMonth
 from pacte.insights.schemas import (
     AccuracyOut,
@@ -38,15 +38,15 @@ from pacte.insights.schemas import (
     WhatIfIn,
     WhatIfOut,
 )
-from pacte.insights.selectors import Tree
 from pacte.lib.fiscal import Month
+from pacte.org.visibility import Tree
 
 router = Router(tags=["insights"])
 
 
 def _screen(request: HttpRequest, filters: InsightFilter) -> tuple[str, str, dict[str, Any]]:
     member = request_member(request)
-    choice = selectors.resolve_period(member.workspace, filters.period)
+    choice = periods.resolve_period(member.workspace, filters.period)
     tree = Tree.load(member.workspace)
     unit, seller, channel = selectors.resolve_filters(
         member, team=filters.team, seller=filters.seller, channel=filters.channel, tree=tree
@@ -154,7 +154,7 @@ def accuracy(request: HttpRequest, filters: Query[InsightFilter]) -> dict[str, A
 def what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     """The seller's year figures if a deal of ``amount`` closed in fiscal month ``month``."""
     member = request_member(request)
-    choice = selectors.resolve_period(member.workspace, body.period)
+    choice = periods.resolve_period(member.workspace, body.period)
     _u, seller, _c = selectors.resolve_filters(member, seller=body.seller or None)
     if seller is None:
         raise DomainError(_("Give a seller."), code="required", field="seller")
@@ -170,7 +170,7 @@ def what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
 def judgment(request: HttpRequest, body: JudgmentIn) -> Any:
     """The caller's own committed and best-case amounts for a fiscal year."""
     member = request_member(request)
-    choice = selectors.resolve_period(member.workspace, body.period)
+    choice = periods.resolve_period(member.workspace, body.period)
     currency = member.workspace.currency
     return services.save_judgment(
         seller=member,
@@ -196,7 +196,7 @@ def closed_months(request: HttpRequest) -> list[dict[str, Any]]:
             "index": c.month,
             "closed_at": c.closed_at.isoformat(),
         }
-        for c in ClosedMonth.objects.filter(workspace=member.workspace).order_by("month")
+        for c in ClosedMonth.objects.for_workspace(member.workspace).order_by("month")
     ]
 
 

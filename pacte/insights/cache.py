@@ -10,9 +10,13 @@ Keys carry what the figures depend on, so a change never serves a stale figure:
 
 - actuals: the workspace's ``cube_version`` (bumped by the sales app in the same transaction as
   every change to the cube) and the closed months with their snapshot rows' ids;
-- targets and objectives: a fingerprint of their sources for the fiscal year (the published
-  cascade run's id and version, count and highest id of the objectives read model — agreed cells
-  are rewritten, never updated in place —, of the placements) and today.
+- targets and objectives: a fingerprint of their sources for the fiscal year
+  (``sources.plan_part``: the published cascade run's id and version, count and highest id of
+  the objectives read model — agreed cells are rewritten, never updated in place —, of the
+  placements) and today.
+
+This module imports nothing of the insights app: the sources and selectors build their keys
+with it, it never calls them.
 
 Amounts stay exact integers (int64 arrays and Python ints are pickled as they are).
 """
@@ -50,69 +54,11 @@ def cube_part(workspace: Workspace) -> tuple[Any, ...]:
     return ("cube", workspace.pk, workspace.cube_version)
 
 
-def plan_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    """A cheap fingerprint of the targets and objectives of a fiscal year (two indexed
-    queries, memoised per request)."""
-    from pacte.insights import sources
-
-    memo = sources.memo(workspace)
-    key = ("plan_fp", fiscal_year)
-    if key not in memo:
-        memo[key] = (
-            "plan",
-            workspace.pk,
-            fiscal_year,
-            str(sources.today()),
-            *_run_fp(workspace, fiscal_year),
-            *_counts_fp(workspace, fiscal_year),
-        )
-    return memo[key]
-
-
-def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    try:
-        from pacte.planning.models import CascadeRun
-    except ImportError:  # pragma: no cover - planning not installed
-        return (None,)
-    run = (
-        CascadeRun.objects.filter(workspace=workspace, fiscal_year=fiscal_year, status="published")
-        .values_list("pk", "version", "published_at")
-        .first()
+def filters_part(filters: dict[str, Any]) -> tuple[Any, ...]:
+    """The filters of a read as a key part (unit ids sorted: the same scope, the same key)."""
+    units = filters.get("unit_ids")
+    return (
+        None if units is None else tuple(sorted(units)),
+        filters.get("channel_id"),
+        filters.get("seller_id"),
     )
-    return (None,) if run is None else (run[0], run[1], str(run[2]))
-
-
-FINGERPRINTED = (
-    ("pacte.objectives.models", "ObjectiveCell", True),  # of the fiscal year only
-    ("pacte.org.models", "Placement", False),
-)
-
-
-def _counts_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
-    """Count and highest id of the objectives read model of the year and of the placements, in
-    one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each on its own, so that
-    both are answered from the workspace index (``COUNT(id), MAX(id)`` together make SQLite
-    visit every row)."""
-    import importlib
-
-    from django.db import connection
-
-    parts: list[str] = []
-    params: list[Any] = []
-    for module, name, by_year in FINGERPRINTED:
-        try:
-            model = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):  # pragma: no cover - app not installed
-            parts += ["NULL", "NULL"]
-            continue
-        table = connection.ops.quote_name(model._meta.db_table)
-        pk = connection.ops.quote_name(model._meta.pk.column)
-        where = "workspace_id = %s" + (" AND fiscal_year = %s" if by_year else "")
-        args = [workspace.pk, fiscal_year] if by_year else [workspace.pk]
-        parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {where})")  # noqa: S608
-        parts.append(f"(SELECT MAX({pk}) FROM {table} WHERE {where})")  # noqa: S608
-        params += args + args
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return tuple(row)

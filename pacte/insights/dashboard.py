@@ -13,8 +13,10 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.insights import selectors, sources
-from pacte.insights.selectors import Frame, PeriodChoice, Tree
+from pacte.insights import monthly, periods, selectors, sources
+from pacte.insights.monthly import Frame
+from pacte.insights.periods import PeriodChoice
+from pacte.org.visibility import Tree, led_unit_ids, sees_every_seller, sees_sellers_of
 from pacte.sales.models import Channel
 
 RANKED = 5  # sellers shown furthest behind and ahead
@@ -40,12 +42,12 @@ def summary(
         "ytd": _("Year to date"),
         "year": _("Year"),
     }
-    cal = selectors.calendar_of(ws)
+    cal = periods.calendar_of(ws)
     out = []
-    for code, key, positions in selectors.summary_periods(choice, ws):
+    for code, key, positions in periods.summary_periods(choice, ws):
         row = selectors.figures(frame, i, positions, forecast=year_forecast)
         # the months it covers, in words ("December 2026", "Q4 FY2026", "FY2026")
-        covering = selectors.period_label(key[:-4] if code == "ytd" else key, cal)
+        covering = periods.period_label(key[:-4] if code == "ytd" else key, cal)
         out.append(
             {"period": code, "label": labels[code], "key": key, "period_label": covering, **row}
         )
@@ -67,7 +69,7 @@ def chart(frame: Frame, i: int, ws: Workspace) -> dict[str, Any]:
     """Monthly series of one group for the line/bar chart."""
     return {
         "currency": ws.currency,
-        "months": selectors.month_labels(ws, frame.fy),
+        "months": periods.month_labels(ws, frame.fy),
         "target": [int(v) for v in frame.target[i]] if frame.has_target[i] else [],
         "objective": [int(v) for v in frame.objective[i]] if frame.has_objective[i] else [],
         "actual": [int(v) for v in frame.actual[i]],
@@ -140,7 +142,7 @@ def heatmap(frame: Frame, names: dict[Any, dict[str, Any]], ws: Workspace) -> di
         for m, v in enumerate(row)
     ]
     return {
-        "months": selectors.month_labels(ws, frame.fy),
+        "months": periods.month_labels(ws, frame.fy),
         "rows": [names[frame.keys[i]]["name"] for i in idx],
         "cells": cells,
         "pending": list(range(frame.elapsed, 12)),
@@ -167,7 +169,7 @@ def page_of_teams(data: dict[str, Any], page: Any, per_page: int) -> dict[str, A
 def channel_names(ws: Workspace) -> dict[Any, dict[str, Any]]:
     return {
         c.pk: {"key": str(c.uuid), "name": c.label, "code": c.code}
-        for c in Channel.objects.filter(workspace=ws).order_by("position", "code")
+        for c in Channel.objects.for_workspace(ws).order_by("position", "code")
     }
 
 
@@ -184,7 +186,7 @@ def channel_mix(
         if key in names:
             i = frame.index(key)
             trend.append({"name": names[key]["name"], "actual": [int(v) for v in frame.actual[i]]})
-    return {"rows": rows, "trend": trend, "months": selectors.month_labels(ws, frame.fy)}
+    return {"rows": rows, "trend": trend, "months": periods.month_labels(ws, frame.fy)}
 
 
 def seller_ranking(
@@ -199,19 +201,18 @@ def seller_ranking(
     sellers the viewer may see individually; ``None`` when they may see none."""
     ws = viewer.workspace
     scope_ids = unit_ids
-    if not (viewer.sees_everything or ws.leaderboard_enabled):
-        led = [u for u in tree.units.values() if u.lead_id == viewer.pk]
-        if not led:
+    if not sees_every_seller(viewer):
+        allowed = led_unit_ids(viewer, tree)
+        if not allowed:
             return None
-        allowed = {uid for u in led for uid in tree.subtree(u.pk)}
         scope_ids = sorted(allowed if unit_ids is None else allowed & set(unit_ids))
-    cal = selectors.calendar_of(ws)
+    cal = periods.calendar_of(ws)
     first = cal.first_month_index(choice.fy)
     months = range(first + choice.positions.start, first + choice.positions.stop)
     filters = _filters(scope_ids, channel, None)
-    closed = selectors._closed_in(ws, months)
-    t_ids, t_sum = selectors.seller_target_totals(ws, choice.fy, months, **filters)
-    a_ids, a_sum = selectors.seller_actual_totals(ws, months, closed=closed, **filters)
+    closed = monthly._closed_in(ws, months)
+    t_ids, t_sum = monthly.seller_target_totals(ws, choice.fy, months, **filters)
+    a_ids, a_sum = monthly.seller_actual_totals(ws, months, closed=closed, **filters)
     keep = t_sum > 0
     ids, target = t_ids[keep], t_sum[keep]
     if not ids.size:
@@ -231,9 +232,9 @@ def seller_ranking(
     ahead = order[n - n_ahead :][::-1].tolist()
     people = {
         m["pk"]: m
-        for m in Membership.objects.filter(
-            workspace=ws, pk__in=[int(ids[i]) for i in behind + ahead]
-        ).values("pk", "uuid", "name")
+        for m in Membership.objects.for_workspace(ws)
+        .filter(pk__in=[int(ids[i]) for i in behind + ahead])
+        .values("pk", "uuid", "name")
     }
 
     def row(i: int) -> dict[str, Any]:
@@ -287,10 +288,10 @@ def unit_view(
     top = root.pk if unit_id is None else unit_id
     unit_ids = None if unit_id is None else tree.subtree(unit_id)
     base = _filters(unit_ids, channel, None)
-    whole = selectors.build_frame(ws, choice, by=None, **base)
+    whole = monthly.build_frame(ws, choice, by=None, **base)
     children = list(tree.children.get(top, []))
     group_map = tree.group_of(top)
-    teams = selectors.build_frame(
+    teams = monthly.build_frame(
         ws, choice, by="unit", key_map=group_map, keys=[*children, top], **base
     )
     team_names = _unit_names(tree, [*children, top], top)
@@ -299,7 +300,7 @@ def unit_view(
     if not (teams.actual[i_top].any() or teams.target[i_top].any() or teams.objective[i_top].any()):
         team_names.pop(top)
     chan_names = channel_names(ws)
-    channels = selectors.build_frame(
+    channels = monthly.build_frame(
         ws, choice, by="channel", keys=list(chan_names), **_filters(unit_ids, None, None)
     )
     weight = selectors.settings_of(ws).judgment_weight if with_sellers else 50
@@ -328,7 +329,7 @@ def unit_view(
 
 
 def forecast_block(frame: Frame, i: int, year_forecast: int | None = None) -> dict[str, Any]:
-    p = selectors.probabilities(frame, [i])
+    p = monthly.probabilities(frame, [i])
     fcst = year_forecast
     if fcst is None and frame.forecast_valid[i]:
         fcst = int(frame.forecast_by_month[i].sum())
@@ -355,22 +356,22 @@ def team_sellers(
     ws = viewer.workspace
     all_ids = tree.subtree(unit_id)
     unit_ids = None if unit_id == tree.root.pk else all_ids
-    frame = selectors.build_frame(ws, choice, by="seller", **_filters(unit_ids, channel, None))
+    frame = monthly.build_frame(ws, choice, by="seller", **_filters(unit_ids, channel, None))
     in_unit = set(all_ids)
     placed = [m for m, u in selectors.current_unit_ids(ws, units=all_ids).items() if u in in_unit]
     keys = list(dict.fromkeys([k for k in frame.keys if k is not None] + placed))
     if len(keys) != len(frame.keys):
-        frame = selectors.extend_frame(frame, keys)
-    see_all = selectors.sees_sellers_of(viewer, tree, unit_id)
+        frame = monthly.extend_frame(frame, keys)
+    see_all = sees_sellers_of(viewer, tree, unit_id)
     visible = [i for i, k in enumerate(frame.keys) if see_all or k == viewer.pk]
     people = {
         m["pk"]: m
-        for m in Membership.objects.filter(
-            workspace=ws, pk__in=[frame.keys[i] for i in visible]
-        ).values("pk", "uuid", "name", "is_seller")
+        for m in Membership.objects.for_workspace(ws)
+        .filter(pk__in=[frame.keys[i] for i in visible])
+        .values("pk", "uuid", "name", "is_seller")
     }
     judged = selectors.judgments(ws, choice.fy, [frame.keys[i] for i in visible])
-    probs = selectors.probabilities(frame, visible)
+    probs = monthly.probabilities(frame, visible)
     rows = []
     for j, i in enumerate(visible):
         p = people.get(frame.keys[i])
@@ -395,11 +396,11 @@ def team_sellers(
 def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dict[str, Any]:
     """A seller's own screen: objective, progress, forecast, probability, sales, check-ins."""
     ws = viewer.workspace
-    frame = selectors.build_frame(ws, choice, by=None, seller_id=seller.pk)
+    frame = monthly.build_frame(ws, choice, by=None, seller_id=seller.pk)
     judgment = selectors.judgments(ws, choice.fy, [seller.pk]).get(seller.pk)
     weight = selectors.settings_of(ws).judgment_weight
     year_fc = selectors.blended_year_forecast(frame, 0, judgment, weight)
-    cal = selectors.calendar_of(ws)
+    cal = periods.calendar_of(ws)
     first = cal.first_month_index(choice.fy)
     final = int(frame.actual[0].sum()) if frame.elapsed == 12 else None
     team = selectors.current_team(ws, seller)
@@ -433,14 +434,14 @@ def month_names(ws: Workspace, fy: int) -> list[str]:
     """The fiscal year's months in words ("March 2026"), fiscal month 1 first."""
     from pacte.planning.labels import month_label
 
-    return [month_label(m.index) for m in selectors.calendar_of(ws).months(fy)]
+    return [month_label(m.index) for m in periods.calendar_of(ws).months(fy)]
 
 
 def what_if(frame: Frame, amount: int, position: int) -> dict[str, Any]:
     """The year figures if one deal of ``amount`` closed in fiscal month ``position``: a
     one-off deal adds to the actual and to the forecast (it does not change the run-rate)."""
     before = selectors.figures(frame, 0, range(0, 12))
-    p_before = selectors.probabilities(frame, [0])
+    p_before = monthly.probabilities(frame, [0])
     shifted = Frame(
         frame.keys,
         frame.target.copy(),
@@ -460,7 +461,7 @@ def what_if(frame: Frame, amount: int, position: int) -> dict[str, Any]:
     # P(actual + deal + simulated ≥ goal) = P(actual + simulated ≥ goal − deal).
     shifted.target[0, position] -= amount
     shifted.objective[0, position] -= amount
-    p_after = selectors.probabilities(shifted, [0])
+    p_after = monthly.probabilities(shifted, [0])
     actual = before["actual"] + amount
     after = {
         **before,

@@ -12,9 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.insights import dashboard, selectors
+from pacte.insights import dashboard, periods
 from pacte.insights.models import DigestPreference
-from pacte.insights.selectors import Tree
+from pacte.org.visibility import Tree
 
 
 def alerts_of(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:
@@ -35,12 +35,12 @@ def alerts_of(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:
 def digest_for(member: Membership, tree: Tree) -> dict[str, Any]:
     """The digest content: the member's own progress, and their scope for leads/executives."""
     ws = member.workspace
-    choice = selectors.resolve_period(ws, None)
+    choice = periods.resolve_period(ws, None)
     context: dict[str, Any] = {
         "member": member,
         "workspace": ws,
         "choice": choice,
-        "period_label": selectors.period_label(choice.key, selectors.calendar_of(ws)),
+        "period_label": periods.period_label(choice.key, periods.calendar_of(ws)),
         "alerts": [],
     }
     if member.is_seller:
@@ -79,12 +79,14 @@ def send_digests(
     for ws in workspaces:
         tree = Tree.load(ws)
         opted_out = set(
-            DigestPreference.objects.filter(workspace=ws, digest=False).values_list(
-                "member_id", flat=True
-            )
+            DigestPreference.objects.for_workspace(ws)
+            .filter(digest=False)
+            .values_list("member_id", flat=True)
         )
-        members = Membership.objects.filter(workspace=ws, is_active=True).select_related(
-            "user", "workspace"
+        members = (
+            Membership.objects.for_workspace(ws)
+            .filter(is_active=True)
+            .select_related("user", "workspace")
         )
         for member in members.order_by("name"):
             if member.pk in skip:

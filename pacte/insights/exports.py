@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
-from pacte.insights import selectors
-from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.insights import monthly, periods, selectors
+from pacte.insights.periods import PeriodChoice
 from pacte.lib.tabular.formulas import neutralise_formula
+from pacte.org.visibility import Tree
 
 FIGURE_COLUMNS = [
     ("target", "money"),
@@ -232,29 +233,29 @@ def attainment_rows(workspace: Workspace, choice: PeriodChoice, group: str, peri
     from pacte.accounts.models import Membership
     from pacte.sales.models import Channel
 
-    cal = selectors.calendar_of(workspace)
+    cal = periods.calendar_of(workspace)
     tree = Tree.load(workspace)
     names: dict[Any, str]
     if group == "company":
-        frame = selectors.build_frame(workspace, choice, by=None, history=False)
+        frame = monthly.build_frame(workspace, choice, by=None, history=False)
         names = {None: tree.root.name}
     elif group == "team":
         root = tree.root.pk
         keys = [*tree.children.get(root, []), root]
-        frame = selectors.build_frame(
+        frame = monthly.build_frame(
             workspace, choice, by="unit", key_map=tree.group_of(root), keys=keys, history=False
         )
         names = {k: tree.units[k].name for k in keys}
     elif group == "seller":
-        frame = selectors.build_frame(workspace, choice, by="seller", history=False)
+        frame = monthly.build_frame(workspace, choice, by="seller", history=False)
         names = dict(
-            Membership.objects.filter(
-                workspace=workspace, pk__in=[k for k in frame.keys if k]
-            ).values_list("pk", "name")
+            Membership.objects.for_workspace(workspace)
+            .filter(pk__in=[k for k in frame.keys if k])
+            .values_list("pk", "name")
         )
     else:
-        channels = dict(Channel.objects.filter(workspace=workspace).values_list("pk", "name_en"))
-        frame = selectors.build_frame(
+        channels = dict(Channel.objects.for_workspace(workspace).values_list("pk", "name_en"))
+        frame = monthly.build_frame(
             workspace, choice, by="channel", keys=list(channels), history=False
         )
         names = channels

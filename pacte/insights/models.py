@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel
 
 
 class LatePolicy(models.TextChoices):
@@ -14,7 +14,7 @@ class LatePolicy(models.TextChoices):
     NEXT_OPEN = "next_open", _("Book it to the next open month")
 
 
-class InsightSettings(models.Model):
+class InsightSettings(WorkspaceModel):
     """Per-workspace settings of period close and digests."""
 
     workspace = models.OneToOneField(
@@ -39,10 +39,9 @@ class InsightSettings(models.Model):
         return f"{self.workspace_id}"
 
 
-class ClosedMonth(models.Model):
+class ClosedMonth(WorkspaceModel):
     """A closed month: its actuals are frozen in :class:`ActualSnapshot`."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     month = models.IntegerField()  # pacte.lib.fiscal.Month.index
     closed_by = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -58,10 +57,9 @@ class ClosedMonth(models.Model):
         return f"{self.workspace_id}:{self.month}"
 
 
-class ActualSnapshot(models.Model):
+class ActualSnapshot(WorkspaceModel):
     """The cube cells of a closed month as they were when it was closed."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     month = models.IntegerField()
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
@@ -82,10 +80,9 @@ class ActualSnapshot(models.Model):
         return f"{self.workspace_id}:{self.month}:{self.seller_id}"
 
 
-class Judgment(models.Model):
+class Judgment(WorkspaceModel):
     """A seller's own view of where their fiscal year will land (committed / best case)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
     committed = models.BigIntegerField(_("committed"), null=True, blank=True)
@@ -105,10 +102,9 @@ class Judgment(models.Model):
         return f"{self.seller_id}:{self.fiscal_year}"
 
 
-class ForecastSnapshot(models.Model):
+class ForecastSnapshot(WorkspaceModel):
     """A seller's year forecast as it stood at the end of a month (accuracy tracking)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
     month = models.IntegerField()  # the as-of month (Month.index)
@@ -135,10 +131,9 @@ class ForecastSnapshot(models.Model):
         return f"{self.seller_id}:{self.fiscal_year}:{self.month}"
 
 
-class DigestPreference(models.Model):
+class DigestPreference(WorkspaceModel):
     """A member's choice about the weekly digest and alerts (absent row = subscribed)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     member = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
     digest = models.BooleanField(_("weekly digest"), default=True)
     alerts = models.BooleanField(_("alerts"), default=True)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record
 from pacte.errors import DomainError, StaleVersion
-from pacte.insights import selectors
+from pacte.insights import monthly, periods, selectors
 from pacte.insights.models import (
     ActualSnapshot,
     ClosedMonth,
@@ -38,7 +38,7 @@ def close_month(*, workspace: Workspace, actor: Membership | None, month: int) -
         raise DomainError(
             _("Only a month that is over can be closed."), code="month_not_over", field="month"
         )
-    if ClosedMonth.objects.filter(workspace=workspace, month=month).exists():
+    if ClosedMonth.objects.for_workspace(workspace).filter(month=month).exists():
         raise DomainError(
             _("%(month)s is already closed.") % {"month": _month_label(month)},
             code="already_closed",
@@ -46,8 +46,12 @@ def close_month(*, workspace: Workspace, actor: Membership | None, month: int) -
         )
     closed = ClosedMonth.objects.create(workspace=workspace, month=month, closed_by=actor)
     selectors.sources.memo(workspace).clear()
-    cells = CubeCell.objects.filter(workspace=workspace, month=month).values_list(
-        "seller_id", "unit_id", "channel_id", "split_amount", "overlay_amount", "sale_count"
+    cells = (
+        CubeCell.objects.for_workspace(workspace)
+        .filter(month=month)
+        .values_list(
+            "seller_id", "unit_id", "channel_id", "split_amount", "overlay_amount", "sale_count"
+        )
     )
     ActualSnapshot.objects.bulk_create(
         [
@@ -80,14 +84,14 @@ def close_month(*, workspace: Workspace, actor: Membership | None, month: int) -
 @transaction.atomic
 def reopen_month(*, workspace: Workspace, actor: Membership | None, month: int) -> None:
     """Reopen a closed month: its figures follow the cube again."""
-    deleted, _count = ClosedMonth.objects.filter(workspace=workspace, month=month).delete()
+    deleted, _count = ClosedMonth.objects.for_workspace(workspace).filter(month=month).delete()
     if not deleted:
         raise DomainError(
             _("%(month)s is not closed.") % {"month": _month_label(month)},
             code="not_closed",
             field="month",
         )
-    ActualSnapshot.objects.filter(workspace=workspace, month=month).delete()
+    ActualSnapshot.objects.for_workspace(workspace).filter(month=month).delete()
     selectors.sources.memo(workspace).clear()
     record(
         workspace=workspace,
@@ -209,15 +213,15 @@ def set_digest_preference(*, member: Membership, digest: bool, alerts: bool) -> 
 def snapshot_forecasts(*, workspace: Workspace, as_of: int | None = None) -> int:
     """Store every seller's year forecast as of ``as_of`` (default: last month), idempotent
     (a second run of the same month replaces the first)."""
-    cal = selectors.calendar_of(workspace)
+    cal = periods.calendar_of(workspace)
     if as_of is None:
         as_of = Month.of(selectors.sources.today()).index - 1
     fy = int(cal.fiscal_year_of_month_index(as_of))
-    choice = selectors.PeriodChoice(fy, "year", f"FY{fy:04d}", range(0, 12), as_of + 1)
-    frame = selectors.build_frame(workspace, choice, by="seller")
+    choice = periods.PeriodChoice(fy, "year", f"FY{fy:04d}", range(0, 12), as_of + 1)
+    frame = monthly.build_frame(workspace, choice, by="seller")
     if not frame.keys:
         return 0
-    probs = selectors.probabilities(frame, n=selectors.SNAPSHOT_SIMULATIONS)
+    probs = monthly.probabilities(frame, n=monthly.SNAPSHOT_SIMULATIONS)
     weight = selectors.settings_of(workspace).judgment_weight
     judged = selectors.judgments(workspace, fy, frame.keys)
     first = cal.first_month_index(fy)
@@ -241,7 +245,7 @@ def snapshot_forecasts(*, workspace: Workspace, as_of: int | None = None) -> int
                 p_target=_finite(probs[i, 1]),
             )
         )
-    ForecastSnapshot.objects.filter(workspace=workspace, fiscal_year=fy, month=as_of).delete()
+    ForecastSnapshot.objects.for_workspace(workspace).filter(fiscal_year=fy, month=as_of).delete()
     ForecastSnapshot.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 

@@ -2,7 +2,7 @@
 
 Every function returns aggregated rows keyed like the cube — tuples of the requested ``by``
 keys (``seller``, ``unit``, ``channel`` ids) followed by the month index and the amount in
-minor units — and returns nothing when the other app has no data (or is not there yet).
+minor units — and returns nothing when the other app has no data yet.
 
 Targets: the published run of the fiscal year (``planning.CascadeShare``, by seller, unit,
 channel and month), cascaded or stated (a loaded sample's quotas); none without one.
@@ -17,9 +17,17 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import Model, OuterRef, Subquery, Sum
+from django.utils import timezone
 
 from pacte.accounts.models import Workspace
+from pacte.insights import cache
+from pacte.objectives.models import CheckIn, ObjectiveCell
+from pacte.objectives.references import published_run
+from pacte.org.models import Placement
+from pacte.planning.models import CascadeRun, CascadeShare
+from pacte.sales.models import Credit
 
 Row = tuple[Any, ...]
 
@@ -28,24 +36,76 @@ FIELDS = {"seller": "seller_id", "unit": "unit_id", "channel": "channel_id"}
 
 def memo(workspace: Workspace) -> dict[Any, Any]:
     """A per-request memo hung on the workspace object (a new object per request)."""
-    cache = getattr(workspace, "_insights_memo", None)
-    if cache is None:
-        cache = {}
-        workspace._insights_memo = cache  # type: ignore[attr-defined]
-    return cache
+    store = getattr(workspace, "_insights_memo", None)
+    if store is None:
+        store = {}
+        workspace._insights_memo = store  # type: ignore[attr-defined]
+    return store
 
 
 def _published_run_id(workspace: Workspace, fiscal_year: int) -> int | None:
-    cache = memo(workspace)
+    store = memo(workspace)
     key = ("run", fiscal_year)
-    if key in cache:
-        return cache[key]
+    if key in store:
+        return store[key]
     # The run every page reads a seller's reference share from (objectives.references).
-    from pacte.objectives.references import published_run
-
     run = published_run(workspace, fiscal_year)
-    cache[key] = run.pk if run is not None else None
-    return cache[key]
+    store[key] = run.pk if run is not None else None
+    return store[key]
+
+
+def plan_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    """A cheap fingerprint of the targets and objectives of a fiscal year (two indexed
+    queries, memoised per request)."""
+    store = memo(workspace)
+    key = ("plan_fp", fiscal_year)
+    if key not in store:
+        store[key] = (
+            "plan",
+            workspace.pk,
+            fiscal_year,
+            str(today()),
+            *_run_fp(workspace, fiscal_year),
+            *_counts_fp(workspace, fiscal_year),
+        )
+    return store[key]
+
+
+def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    run = (
+        CascadeRun.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year, status="published")
+        .values_list("pk", "version", "published_at")
+        .first()
+    )
+    return (None,) if run is None else (run[0], run[1], str(run[2]))
+
+
+FINGERPRINTED: tuple[tuple[type[Model], bool], ...] = (
+    (ObjectiveCell, True),  # of the fiscal year only
+    (Placement, False),
+)
+
+
+def _counts_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    """Count and highest id of the objectives read model of the year and of the placements, in
+    one statement of scalar subqueries: ``COUNT(*)`` and ``MAX(id)`` each on its own, so that
+    both are answered from the workspace index (``COUNT(id), MAX(id)`` together make SQLite
+    visit every row)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for model, by_year in FINGERPRINTED:
+        table = connection.ops.quote_name(model._meta.db_table)
+        pk = connection.ops.quote_name(model._meta.pk.column or "id")
+        where = "workspace_id = %s" + (" AND fiscal_year = %s" if by_year else "")
+        args = [workspace.pk, fiscal_year] if by_year else [workspace.pk]
+        parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {where})")  # noqa: S608
+        parts.append(f"(SELECT MAX({pk}) FROM {table} WHERE {where})")  # noqa: S608
+        params += args + args
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return tuple(row)
 
 
 def _filter(qs: Any, filters: dict[str, Any]) -> Any:
@@ -82,7 +142,6 @@ def _cached(
     filters: dict[str, Any],
 ) -> list[Row]:
     """Rows of a company or team read from the insights cache (one seller's: read directly)."""
-    from pacte.insights import cache, selectors
 
     def run() -> list[Row]:
         return compute(workspace, fiscal_year, months, by, per_month=per_month, **filters)
@@ -90,13 +149,13 @@ def _cached(
     if filters.get("seller_id") is not None:
         return run()
     parts = (
-        *cache.plan_part(workspace, fiscal_year),
+        *plan_part(workspace, fiscal_year),
         name,
         months.start,
         months.stop,
         tuple(by),
         per_month,
-        selectors.cache_filters(filters),
+        cache.filters_part(filters),
     )
     return cache.cached(parts, run)
 
@@ -113,12 +172,10 @@ def _target_rows(
     run_id = _published_run_id(workspace, fiscal_year)
     if run_id is None:
         return []
-    from pacte.planning.models import CascadeShare
-
     fields = [FIELDS[b] for b in by]
     qs = _filter(
-        CascadeShare.objects.filter(
-            workspace=workspace, run_id=run_id, month__gte=months.start, month__lt=months.stop
+        CascadeShare.objects.for_workspace(workspace).filter(
+            run_id=run_id, month__gte=months.start, month__lt=months.stop
         ),
         filters,
     )
@@ -131,20 +188,14 @@ def _target_rows(
 
 
 def _objective_cells(workspace: Workspace, fiscal_year: int, months: range) -> Any:
-    try:
-        from pacte.objectives.models import ObjectiveCell
-    except ImportError:  # pragma: no cover - objectives not installed
-        return None
-    from pacte.org.models import Placement
-
     placement = Placement.objects.filter(membership=OuterRef("seller_id")).on(today())
-    return ObjectiveCell.objects.filter(
-        workspace=workspace,
-        fiscal_year=fiscal_year,
-        layer="agreed",
-        month__gte=months.start,
-        month__lt=months.stop,
-    ).annotate(unit_id=Subquery(placement.values("unit_id")[:1]))
+    return (
+        ObjectiveCell.objects.for_workspace(workspace)
+        .filter(
+            fiscal_year=fiscal_year, layer="agreed", month__gte=months.start, month__lt=months.stop
+        )
+        .annotate(unit_id=Subquery(placement.values("unit_id")[:1]))
+    )
 
 
 def objective_rows(
@@ -172,10 +223,7 @@ def _objective_rows(
     per_month: bool = True,
     **filters: Any,
 ) -> list[Row]:
-    qs = _objective_cells(workspace, fiscal_year, months)
-    if qs is None:
-        return []
-    qs = _filter(qs, filters)
+    qs = _filter(_objective_cells(workspace, fiscal_year, months), filters)
     fields = [FIELDS[b] for b in by]
     group = [*fields, "month"] if per_month else fields
     if not group:
@@ -187,12 +235,9 @@ def _objective_rows(
 
 def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[dict[str, Any]]:
     """The seller's most recent credited sales (split and overlay), newest first."""
-    try:
-        from pacte.sales.models import Credit
-    except ImportError:  # pragma: no cover
-        return []
     rows = (
-        Credit.objects.filter(workspace=workspace, seller_id=seller_id)
+        Credit.objects.for_workspace(workspace)
+        .filter(seller_id=seller_id)
         .select_related("sale", "sale__channel", "sale__customer")
         .order_by("-sale__date", "-sale_id")[:limit]
     )
@@ -210,21 +255,16 @@ def recent_sales(workspace: Workspace, seller_id: int, limit: int = 10) -> list[
     ]
 
 
-def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict[str, Any]] | None:
+def check_ins(workspace: Workspace, seller_id: int, limit: int = 5) -> list[dict[str, Any]]:
     """The seller's latest plan check-ins (objectives app), newest first."""
-    try:
-        from pacte.objectives.models import CheckIn
-    except ImportError:  # pragma: no cover
-        return None
     return [
         {"date": c.week, "confidence": c.confidence, "text": c.comment}
-        for c in CheckIn.objects.filter(workspace=workspace, objective__seller_id=seller_id)
+        for c in CheckIn.objects.for_workspace(workspace)
+        .filter(objective__seller_id=seller_id)
         .only("week", "confidence", "comment")
         .order_by("-week")[:limit]
     ]
 
 
 def today() -> datetime.date:
-    from django.utils import timezone
-
     return timezone.localdate()

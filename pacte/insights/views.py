@@ -19,10 +19,11 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.amounts import AmountError
 from pacte.errors import DomainError, StaleVersion
-from pacte.insights import dashboard, exports, pdf, selectors, services
+from pacte.insights import dashboard, exports, pdf, periods, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
-from pacte.insights.selectors import PeriodChoice, Tree
+from pacte.insights.periods import PeriodChoice
 from pacte.lib.fiscal import Month
+from pacte.org.visibility import Tree
 from pacte.planning.labels import month_label
 from pacte.sales.models import Channel
 
@@ -47,7 +48,7 @@ def bad_input(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _choice(request: MemberRequest) -> PeriodChoice:
-    return selectors.resolve_period(request.member.workspace, request.GET.get("period") or None)
+    return periods.resolve_period(request.member.workspace, request.GET.get("period") or None)
 
 
 def _channel(request: MemberRequest) -> Channel | None:
@@ -58,13 +59,13 @@ def _channel(request: MemberRequest) -> Channel | None:
 
 
 def _periods(request: MemberRequest, choice: PeriodChoice) -> list[tuple[str, str]]:
-    cal = selectors.calendar_of(request.member.workspace)
+    cal = periods.calendar_of(request.member.workspace)
     fy = choice.fy
     keys = [f"FY{fy:04d}", f"FY{fy:04d}-YTD"]
     keys += [cal.quarter(fy, q).key for q in range(1, 5)]
     keys += [cal.month(fy, m).key for m in range(1, 13)]
     keys += [f"FY{fy - 1:04d}", f"FY{fy + 1:04d}"]
-    return [(k, selectors.period_label(k, cal)) for k in keys]
+    return [(k, periods.period_label(k, cal)) for k in keys]
 
 
 def _common(
@@ -73,12 +74,12 @@ def _common(
     query = f"period={choice.key}" + (f"&channel={channel.uuid}" if channel else "")
     return {
         "choice": choice,
-        "period_label": selectors.period_label(
-            choice.key, selectors.calendar_of(request.member.workspace)
+        "period_label": periods.period_label(
+            choice.key, periods.calendar_of(request.member.workspace)
         ),
         "period_options": _periods(request, choice),
         "channel": channel,
-        "channel_options": Channel.objects.filter(workspace=request.member.workspace),
+        "channel_options": Channel.objects.for_workspace(request.member.workspace),
         "query": query,
         "chart_labels": dashboard.chart_labels(),
     }
@@ -241,7 +242,7 @@ def parse_month(workspace: Any, value: str) -> int:
     """``2026-03`` or ``FY2026-M03`` → Month.index, else a clear DomainError."""
     try:
         if value.startswith("FY"):
-            period = selectors.calendar_of(workspace).parse_period(value)
+            period = periods.calendar_of(workspace).parse_period(value)
             if period.kind.value != "month":
                 raise ValueError(value)
             return period.month_indexes.start
@@ -288,7 +289,7 @@ def close(request: MemberRequest) -> HttpResponse:
                 )
         return redirect(f"{request.path}?period=FY{choice.fy:04d}")
     closed, _policy = selectors.closed_month_policy(ws)
-    cal = selectors.calendar_of(ws)
+    cal = periods.calendar_of(ws)
     today_index = Month.of(selectors.sources.today()).index
     months = [
         {

@@ -62,7 +62,7 @@ def schedule_patch(
     request: HttpRequest, schedule_id: str, payload: SchedulePatch
 ) -> dict[str, Any]:
     member = _admin(request)
-    schedule = get_scoped(Schedule.objects.filter(workspace=member.workspace), schedule_id)
+    schedule = get_scoped(Schedule.objects.for_workspace(member.workspace), schedule_id)
     changes = payload.model_dump(exclude_none=True)
     version = changes.pop("version", None)
     services.update_schedule(

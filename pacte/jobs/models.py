@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace
+from pacte.accounts.models import Membership, WorkspaceModel
 
 
 class WorkerHeartbeat(models.Model):
@@ -70,7 +70,7 @@ class TaskStat(models.Model):
         return f"{self.task} {self.outcome}: {self.count}"
 
 
-class Schedule(models.Model):
+class Schedule(WorkspaceModel):
     """When a periodic job of a workspace runs: enabled, weekday or day of month, hour and
     minute in the workspace's time zone. ``kind`` names an entry of ``pacte.jobs.kinds.KINDS``;
     ``target`` tells apart several schedules of one kind (a data source's uuid; "" otherwise).
@@ -78,7 +78,6 @@ class Schedule(models.Model):
     ``active_since`` moves whenever the timing changes: a slot before it is never caught up."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=40)
     target = models.CharField(max_length=64, blank=True, default="")
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -127,11 +126,10 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ScheduleRun(models.Model):
+class ScheduleRun(WorkspaceModel):
     """One due slot of a schedule. The unique (workspace, kind, target, due_at) is what makes a
     slot run once, however many schedulers see it due: the first insert wins."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=40)
     target = models.CharField(max_length=64, blank=True, default="")
     due_at = models.DateTimeField()
@@ -182,7 +180,7 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class BackgroundJob(models.Model):
+class BackgroundJob(WorkspaceModel):
     """Work a member started that runs on a worker instead of in their request (a rule change
     that credits many sales again, a large cascade): the row they follow on its page.
 
@@ -192,7 +190,6 @@ class BackgroundJob(models.Model):
     started it, bound to every log line of the job."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -27,13 +27,16 @@ def schedules_of(workspace: Workspace, now: datetime | None = None) -> list[Sche
     ensure_schedules([workspace])
     schedules = {
         s.kind: s
-        for s in Schedule.objects.filter(workspace=workspace, target="").select_related("workspace")
+        for s in Schedule.objects.for_workspace(workspace)
+        .filter(target="")
+        .select_related("workspace")
     }
     rows = []
     for code, kind in KINDS.items():
         schedule = schedules[code]
         last = (
-            ScheduleRun.objects.filter(workspace=workspace, kind=code, target="")
+            ScheduleRun.objects.for_workspace(workspace)
+            .filter(kind=code, target="")
             .order_by("-due_at")
             .first()
         )

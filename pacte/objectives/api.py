@@ -139,9 +139,7 @@ def put_policy(request: HttpRequest, body: PolicyIn) -> Any:
 def list_windows(request: HttpRequest) -> Any:
     from pacte.objectives.models import Window
 
-    return Window.objects.filter(workspace=request_member(request).workspace).order_by(
-        "-fiscal_year"
-    )
+    return Window.objects.for_workspace(request_member(request).workspace).order_by("-fiscal_year")
 
 
 @router.put("/windows", response=WindowOut)
@@ -249,7 +247,7 @@ def list_gap_rules(request: HttpRequest, fiscal_year: int | None = None) -> Any:
     member = request_member(request)
     require_role(member, "executive", "admin", "lead")
     units = selectors.reconciliation_units(member)
-    qs = GapRule.objects.filter(workspace=member.workspace, unit__in=units)
+    qs = GapRule.objects.for_workspace(member.workspace).filter(unit__in=units)
     if fiscal_year:
         qs = qs.filter(fiscal_year=fiscal_year)
     return qs.order_by("-created_at", "-pk")
@@ -624,7 +622,7 @@ def delete_key_result(request: HttpRequest, objective_id: str, key_result_id: st
     member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     kr = get_scoped(
-        KeyResult.objects.filter(workspace=member.workspace, objective=objective), key_result_id
+        KeyResult.objects.for_workspace(member.workspace).filter(objective=objective), key_result_id
     )
     services.delete_key_result(key_result=kr, actor=member)
     return 204, None
@@ -644,7 +642,8 @@ def patch_initiative(
     member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     initiative = get_scoped(
-        Initiative.objects.filter(workspace=member.workspace, objective=objective), initiative_id
+        Initiative.objects.for_workspace(member.workspace).filter(objective=objective),
+        initiative_id,
     )
     return services.set_initiative_status(initiative=initiative, actor=member, status=body.status)
 

@@ -7,6 +7,7 @@ are basis points (10 000 = 100 %) keyed by channel code.
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 
 
 class Status(models.TextChoices):
@@ -35,7 +36,7 @@ class Action(models.TextChoices):
     ACCEPTED = "accepted", _("Counter-proposal accepted")
 
 
-class DelegationPolicy(models.Model):
+class DelegationPolicy(WorkspaceModel):
     """Which proposals are agreed automatically (one row per workspace, versioned, audited)."""
 
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -68,11 +69,10 @@ class DelegationPolicy(models.Model):
         return f"{self.workspace_id}: auto={self.auto_agree} tol={self.tolerance_pct}"
 
 
-class Window(models.Model):
+class Window(WorkspaceModel):
     """The objective-setting window of a fiscal year (both days inclusive)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
@@ -91,16 +91,35 @@ class Window(models.Model):
         return f"FY{self.fiscal_year}: {self.opens_on}..{self.closes_on}"
 
 
-class ObjectiveQuerySet(models.QuerySet["Objective"]):
-    def for_workspace(self, workspace: Workspace) -> ObjectiveQuerySet:
-        return self.filter(workspace=workspace)
+class ObjectiveQuerySet(WorkspaceQuerySet["Objective"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Own objectives; those the member handles; their team's (leads); everything
+        (executives and admins). Another seller's objective is simply not found."""
+        from pacte.org.models import Placement
+        from pacte.org.selectors import led_subtree_ids
+
+        qs = self.for_workspace(member.workspace)
+        if member.sees_everything:
+            return qs
+        condition = Q(seller=member) | Q(handler=member)
+        if member.is_lead:
+            team = (
+                Placement.objects.for_workspace(member.workspace)
+                .on(timezone.localdate())
+                .filter(unit_id__in=led_subtree_ids(member))
+                .values("membership_id")
+            )
+            condition |= Q(seller_id__in=team)
+        return qs.filter(condition)
 
 
-class Objective(models.Model):
+ObjectiveManager = models.Manager.from_queryset(ObjectiveQuerySet)
+
+
+class Objective(WorkspaceModel):
     """A seller's self-set objective for one fiscal year; its fields are the current version."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="objectives")
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     status = models.CharField(
@@ -124,7 +143,7 @@ class Objective(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ObjectiveQuerySet.as_manager()
+    objects: ClassVar[ObjectiveManager] = ObjectiveManager()
 
     class Meta:
         verbose_name = _("objective")
@@ -144,10 +163,9 @@ class Objective(models.Model):
         return f"FY{self.fiscal_year} {self.seller_id}"
 
 
-class ObjectiveVersion(models.Model):
+class ObjectiveVersion(WorkspaceModel):
     """A snapshot of an objective after each action; the highest number is the current one."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     action = models.CharField(max_length=12, choices=Action.choices)
@@ -180,13 +198,12 @@ class Layer(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
 
 
-class ObjectiveCell(models.Model):
+class ObjectiveCell(WorkspaceModel):
     """Read model for reconciliation: agreed and pending amounts by month and channel.
 
     ``channel`` is NULL when the seller did not split by channel.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="cells")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
@@ -214,11 +231,10 @@ class RuleKind(models.TextChoices):
     RESERVE = "reserve", _("Reserve held by the team")
 
 
-class GapRule(models.Model):
+class GapRule(WorkspaceModel):
     """An applied rule absorbing (part of) a node's gap. Never changes anyone's objective."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=10, choices=RuleKind.choices)
@@ -237,11 +253,10 @@ class GapRule(models.Model):
         return f"{self.kind} {self.amount}"
 
 
-class StretchRequest(models.Model):
+class StretchRequest(WorkspaceModel):
     """A suggested extra for a seller, from a gap rule; the seller decides what to do with it."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(GapRule, on_delete=models.CASCADE, related_name="requests")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
@@ -257,11 +272,10 @@ class StretchRequest(models.Model):
         return f"{self.seller_id}: +{self.amount}"
 
 
-class Notification(models.Model):
+class Notification(WorkspaceModel):
     """An in-app notification; ``kind`` and ``params`` are rendered in the reader's language."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     recipient = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -280,9 +294,8 @@ class Notification(models.Model):
         return f"{self.recipient_id}: {self.kind}"
 
 
-class KeyResult(models.Model):
+class KeyResult(WorkspaceModel):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
     name = models.CharField(_("name"), max_length=200)
     measure = models.CharField(_("measure"), max_length=200)
@@ -305,9 +318,8 @@ class InitiativeStatus(models.TextChoices):
     DROPPED = "dropped", _("Dropped")
 
 
-class Initiative(models.Model):
+class Initiative(WorkspaceModel):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="initiatives")
     text = models.CharField(_("initiative"), max_length=500)
     status = models.CharField(
@@ -325,11 +337,10 @@ class Initiative(models.Model):
         return self.text
 
 
-class CheckIn(models.Model):
+class CheckIn(WorkspaceModel):
     """A weekly check-in (one per ISO week, ``week`` is its Monday) with a confidence 0..10."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="check_ins")
     week = models.DateField(_("week of"))
     confidence = models.PositiveSmallIntegerField(

@@ -60,7 +60,7 @@ def references_for(
         return {}
     ids = None if seller_ids is None else list(seller_ids)
     months = fy_months(workspace, fy)
-    qs = CascadeShare.objects.filter(workspace=workspace, run=run)
+    qs = CascadeShare.objects.for_workspace(workspace).filter(run=run)
     if ids is not None:
         qs = qs.filter(seller_id__in=ids)
     out: dict[int, ReferenceShare] = {}
@@ -74,7 +74,7 @@ def references_for(
             ref.by_month[row["month"] - months.start] += amount
         ref.by_channel[row["channel__code"]] = ref.by_channel.get(row["channel__code"], 0) + amount
         ref.annual += amount
-    explanations = SellerExplanation.objects.filter(workspace=workspace, run=run)
+    explanations = SellerExplanation.objects.for_workspace(workspace).filter(run=run)
     if ids is not None:
         explanations = explanations.filter(seller_id__in=ids)
     for seller_id, data in explanations.values_list("seller_id", "data"):
@@ -99,7 +99,8 @@ def unit_targets(workspace: Workspace, fy: int, unit_id: int) -> list[dict[str, 
     if run is None:
         return []
     rows = (
-        UnitShare.objects.filter(workspace=workspace, run=run, unit_id=unit_id)
+        UnitShare.objects.for_workspace(workspace)
+        .filter(run=run, unit_id=unit_id)
         .values("month", code=F("channel__code"))
         .annotate(total=Sum("amount"))
     )
@@ -109,7 +110,7 @@ def unit_targets(workspace: Workspace, fy: int, unit_id: int) -> list[dict[str, 
 def company_target_amount(workspace: Workspace, fy: int) -> int | None:
     from pacte.planning.models import CompanyTarget
 
-    target = CompanyTarget.objects.filter(workspace=workspace, fiscal_year=fy).first()
+    target = CompanyTarget.objects.for_workspace(workspace).filter(fiscal_year=fy).first()
     return target.amount if target else None
 
 
@@ -126,12 +127,8 @@ def actuals_for(workspace: Workspace, fy: int, seller_ids: Iterable[int]) -> dic
 
     months = fy_months(workspace, fy)
     rows = (
-        CubeCell.objects.filter(
-            workspace=workspace,
-            seller_id__in=list(seller_ids),
-            month__gte=months.start,
-            month__lt=months.stop,
-        )
+        CubeCell.objects.for_workspace(workspace)
+        .filter(seller_id__in=list(seller_ids), month__gte=months.start, month__lt=months.stop)
         .values("seller_id", "month", code=F("channel__code"))
         .annotate(split=Sum("split_amount"), overlay=Sum("overlay_amount"))
     )
@@ -196,12 +193,12 @@ def sellers_under(
     from pacte.org.models import Placement, Unit
     from pacte.org.selectors import subtree_ids
 
-    unit = Unit.objects.get(pk=unit_id, workspace=workspace)
+    unit = Unit.objects.for_workspace(workspace).get(pk=unit_id)
     ids = subtree_ids(unit)
     return list(
-        Placement.objects.on(day or timezone.localdate())
+        Placement.objects.for_workspace(workspace)
+        .on(day or timezone.localdate())
         .filter(
-            workspace=workspace,
             unit_id__in=ids,
             membership__is_active=True,
             membership__is_seller=True,

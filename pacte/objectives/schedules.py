@@ -32,7 +32,8 @@ def remind_in_window(run: ScheduleRun) -> int:
 
     day = run.due_at.astimezone(zone_of(run.workspace)).date()
     window = (
-        Window.objects.filter(workspace=run.workspace, opens_on__lte=day, closes_on__gte=day)
+        Window.objects.for_workspace(run.workspace)
+        .filter(opens_on__lte=day, closes_on__gte=day)
         .order_by("fiscal_year")
         .first()
     )

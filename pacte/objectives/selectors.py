@@ -35,7 +35,8 @@ def default_fiscal_year(member: Membership) -> int:
 
     today = timezone.localdate()
     window = (
-        Window.objects.filter(workspace=member.workspace, closes_on__gte=today)
+        Window.objects.for_workspace(member.workspace)
+        .filter(closes_on__gte=today)
         .order_by("fiscal_year")
         .first()
     )
@@ -53,8 +54,9 @@ def led_unit_ids(viewer: Membership) -> list[int]:
 
 def team_seller_ids(viewer: Membership) -> QuerySet[Any, Any]:
     return (
-        Placement.objects.on(timezone.localdate())
-        .filter(workspace=viewer.workspace, unit_id__in=led_unit_ids(viewer))
+        Placement.objects.for_workspace(viewer.workspace)
+        .on(timezone.localdate())
+        .filter(unit_id__in=led_unit_ids(viewer))
         .values("membership_id")
     )
 
@@ -62,19 +64,15 @@ def team_seller_ids(viewer: Membership) -> QuerySet[Any, Any]:
 def objectives_visible_to(viewer: Membership) -> QuerySet[Objective]:
     """Own objectives; those the viewer handles; their team's (leads); everything (executives
     and admins). Another seller's objective is simply not found."""
-    qs = Objective.objects.for_workspace(viewer.workspace)
-    if viewer.sees_everything:
-        return qs
-    condition = Q(seller=viewer) | Q(handler=viewer)
-    if viewer.is_lead:
-        condition |= Q(seller_id__in=team_seller_ids(viewer))
-    return qs.filter(condition)
+    return Objective.objects.visible_to(viewer)
 
 
 def notifications_of(member: Membership) -> QuerySet[Notification]:
     """The member's own notifications, newest first; anyone else's is simply not found."""
-    return Notification.objects.filter(workspace=member.workspace, recipient=member).order_by(
-        "-created_at", "-pk"
+    return (
+        Notification.objects.for_workspace(member.workspace)
+        .filter(recipient=member)
+        .order_by("-created_at", "-pk")
     )
 
 
@@ -86,9 +84,11 @@ def get_objective_for(viewer: Membership, public_id: Any) -> Objective:
 
 
 def own_objective(seller: Membership, fy: int) -> Objective | None:
-    return Objective.objects.filter(
-        workspace=seller.workspace, seller=seller, fiscal_year=fy
-    ).first()
+    return (
+        Objective.objects.for_workspace(seller.workspace)
+        .filter(seller=seller, fiscal_year=fy)
+        .first()
+    )
 
 
 def with_references(workspace: Workspace, objectives: Iterable[Objective]) -> list[Objective]:
@@ -153,7 +153,8 @@ def team_growth(workspace: Workspace, fy: int, seller_ids: list[int]) -> Fractio
     """The team's current proposals (draft excluded) against their actuals of the year before
     (exact: 0.1 is +10 %)."""
     proposals = dict(
-        Objective.objects.filter(workspace=workspace, fiscal_year=fy, seller_id__in=seller_ids)
+        Objective.objects.for_workspace(workspace)
+        .filter(fiscal_year=fy, seller_id__in=seller_ids)
         .exclude(status=Status.DRAFT)
         .values_list("seller_id", "amount")
     )
@@ -192,7 +193,8 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
             )
     layers: dict[str, dict[str, list[int]]] = {Layer.AGREED: grid(), Layer.PROPOSED: grid()}
     cells = (
-        ObjectiveCell.objects.filter(workspace=workspace, fiscal_year=fy, seller_id__in=sellers)
+        ObjectiveCell.objects.for_workspace(workspace)
+        .filter(fiscal_year=fy, seller_id__in=sellers)
         .values("layer", "channel_id", "month")
         .annotate(total=Sum("amount"))
     )
@@ -203,9 +205,8 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
             layers[row["layer"]][code][row["month"] - months.start] += int(row["total"])
     per_seller: dict[int, dict[str, Any]] = {
         r["seller_id"]: dict(r)
-        for r in ObjectiveCell.objects.filter(
-            workspace=workspace, fiscal_year=fy, seller_id__in=sellers
-        )
+        for r in ObjectiveCell.objects.for_workspace(workspace)
+        .filter(fiscal_year=fy, seller_id__in=sellers)
         .values("seller_id")
         .annotate(
             agreed=Sum("amount", filter=Q(layer=Layer.AGREED)),
@@ -214,9 +215,9 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
     }
     objectives = {
         o["seller_id"]: o
-        for o in Objective.objects.filter(
-            workspace=workspace, fiscal_year=fy, seller_id__in=sellers
-        ).values("seller_id", "uuid", "status", "amount", "is_late")
+        for o in Objective.objects.for_workspace(workspace)
+        .filter(fiscal_year=fy, seller_id__in=sellers)
+        .values("seller_id", "uuid", "status", "amount", "is_late")
     }
     refs = references.references_for(workspace, fy, sellers)
     people = Membership.objects.filter(pk__in=sellers).order_by("name", "pk")
@@ -243,7 +244,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
             }
         )
     reserve_ids = [unit.pk, *[u for u in subtree_ids(unit) if u != unit.pk]]
-    rules = GapRule.objects.filter(workspace=workspace, fiscal_year=fy, unit_id__in=reserve_ids)
+    rules = GapRule.objects.for_workspace(workspace).filter(fiscal_year=fy, unit_id__in=reserve_ids)
     sums = rules.values("kind").annotate(total=Sum("amount"), n=Count("pk"))
     by_kind = {r["kind"]: int(r["total"] or 0) for r in sums}
 
@@ -312,7 +313,8 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
         "sellers": rows,
         "calendar": cal,
         "children": list(
-            Unit.objects.filter(workspace=workspace, parent=unit, is_active=True)
+            Unit.objects.for_workspace(workspace)
+            .filter(parent=unit, is_active=True)
             .order_by("name")
             .values("uuid", "name")
         ),
@@ -406,21 +408,22 @@ def waiting_for(member: Membership) -> Waiting:
     week = week_of(today)
     fy = default_fiscal_year(member)
     current = ws.calendar.year_of(today)
-    decisions = Objective.objects.filter(
-        workspace=ws, handler=member, status=Status.PROPOSED
-    ).count()
-    unread = Notification.objects.filter(
-        workspace=ws, recipient=member, read_at__isnull=True
-    ).count()
+    decisions = (
+        Objective.objects.for_workspace(ws).filter(handler=member, status=Status.PROPOSED).count()
+    )
+    unread = (
+        Notification.objects.for_workspace(ws)
+        .filter(recipient=member, read_at__isnull=True)
+        .count()
+    )
 
     own: dict[int, Any] = {}
     if member.is_seller:
-        checked = CheckIn.objects.filter(workspace=ws, objective=OuterRef("pk"), week=week)
+        checked = CheckIn.objects.for_workspace(ws).filter(objective=OuterRef("pk"), week=week)
         own = {
             row["fiscal_year"]: row
-            for row in Objective.objects.filter(
-                workspace=ws, seller=member, fiscal_year__in={fy, current}
-            )
+            for row in Objective.objects.for_workspace(ws)
+            .filter(seller=member, fiscal_year__in={fy, current})
             .annotate(checked=Exists(checked))
             .values("fiscal_year", "uuid", "status", "checked")
         }
@@ -435,21 +438,22 @@ def waiting_for(member: Membership) -> Waiting:
             scope = "company"
         else:
             scope = "team"
-            placed = Placement.objects.on(today).filter(
-                workspace=ws, unit_id__in=led_subtree_ids(member)
+            placed = (
+                Placement.objects.for_workspace(ws)
+                .on(today)
+                .filter(unit_id__in=led_subtree_ids(member))
             )
             sellers = sellers.filter(pk__in=placed.values("membership_id")).exclude(pk=member.pk)
-        proposed = Objective.objects.filter(
-            workspace=ws, fiscal_year=fy, seller=OuterRef("pk")
-        ).exclude(status=Status.DRAFT)
-        agreed = Objective.objects.filter(
-            workspace=ws, fiscal_year=current, seller=OuterRef("pk"), status=Status.AGREED
+        proposed = (
+            Objective.objects.for_workspace(ws)
+            .filter(fiscal_year=fy, seller=OuterRef("pk"))
+            .exclude(status=Status.DRAFT)
         )
-        checked_in = CheckIn.objects.filter(
-            workspace=ws,
-            week=week,
-            objective__fiscal_year=current,
-            objective__seller=OuterRef("pk"),
+        agreed = Objective.objects.for_workspace(ws).filter(
+            fiscal_year=current, seller=OuterRef("pk"), status=Status.AGREED
+        )
+        checked_in = CheckIn.objects.for_workspace(ws).filter(
+            week=week, objective__fiscal_year=current, objective__seller=OuterRef("pk")
         )
         counts = sellers.aggregate(
             sellers=Count("pk"),

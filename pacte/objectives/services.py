@@ -187,8 +187,9 @@ def set_window(
             _("The window closes before it opens."), code="window_range", field="closes_on"
         )
     window = (
-        Window.objects.select_for_update()
-        .filter(workspace=workspace, fiscal_year=fiscal_year)
+        Window.objects.for_workspace(workspace)
+        .select_for_update()
+        .filter(fiscal_year=fiscal_year)
         .first()
     )
     before = None
@@ -214,7 +215,7 @@ def set_window(
 
 
 def window_of(workspace: Workspace, fy: int) -> Window | None:
-    return Window.objects.filter(workspace=workspace, fiscal_year=fy).first()
+    return Window.objects.for_workspace(workspace).filter(fiscal_year=fy).first()
 
 
 # --------------------------------------------------------------------------- notifications
@@ -358,8 +359,8 @@ def notify(
 def mark_read(*, member: Membership, notice: Notification | None = None) -> int:
     """Mark ``notice`` (one of ``member``'s own notifications) read, or every unread one of
     theirs when ``notice`` is None; returns how many changed (reading twice changes nothing)."""
-    unread = Notification.objects.filter(
-        workspace=member.workspace, recipient=member, read_at__isnull=True
+    unread = Notification.objects.for_workspace(member.workspace).filter(
+        recipient=member, read_at__isnull=True
     )
     if notice is not None:
         if notice.recipient_id != member.pk or notice.workspace_id != member.workspace_id:
@@ -402,7 +403,7 @@ def _check_phasing(amount: int, months: list[int]) -> None:
 
 def _write_cells(objective: Objective) -> None:
     """Rewrite the reconciliation cells of one objective (agreed and pending layers)."""
-    ObjectiveCell.objects.filter(workspace=objective.workspace, objective=objective).delete()
+    ObjectiveCell.objects.for_workspace(objective.workspace).filter(objective=objective).delete()
     from pacte.sales.models import Channel
 
     channel_ids = dict(Channel.objects.for_workspace(objective.workspace).values_list("code", "pk"))
@@ -479,8 +480,9 @@ def _advance(
 
 def _locked(seller: Membership, fy: int) -> Objective | None:
     return (
-        Objective.objects.select_for_update()
-        .filter(workspace=seller.workspace, seller=seller, fiscal_year=fy)
+        Objective.objects.for_workspace(seller.workspace)
+        .select_for_update()
+        .filter(seller=seller, fiscal_year=fy)
         .first()
     )
 
@@ -788,9 +790,9 @@ def preview_gap_rule(
         people = list(Membership.objects.filter(pk__in=under).order_by("name", "pk"))
     refs = references.references_for(workspace, fiscal_year, [p.pk for p in people])
     agreed = dict(
-        Objective.objects.filter(
-            workspace=workspace, fiscal_year=fiscal_year, seller_id__in=[p.pk for p in people]
-        ).values_list("seller_id", "agreed_amount")
+        Objective.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year, seller_id__in=[p.pk for p in people])
+        .values_list("seller_id", "agreed_amount")
     )
     prorata = kind == RuleKind.PRORATA
     candidates = [(p, _gap_candidate(p, refs.get(p.pk), agreed.get(p.pk))) for p in people]
@@ -866,9 +868,9 @@ def apply_gap_rule(
     )
     people = {
         str(m.uuid): m
-        for m in Membership.objects.filter(
-            workspace=ws, uuid__in=[a["seller"] for a in allocations]
-        ).select_related("user", "workspace")
+        for m in Membership.objects.for_workspace(ws)
+        .filter(uuid__in=[a["seller"] for a in allocations])
+        .select_related("user", "workspace")
     }
     StretchRequest.objects.bulk_create(
         [
@@ -1054,7 +1056,8 @@ def check_in(
         )
     week = week_of(day or timezone.localdate())
     previous = (
-        CheckIn.objects.filter(workspace=objective.workspace, objective=objective, week__lt=week)
+        CheckIn.objects.for_workspace(objective.workspace)
+        .filter(objective=objective, week__lt=week)
         .order_by("-week")
         .first()
     )
@@ -1167,8 +1170,10 @@ def remind(
     ``exclude`` are member ids to leave out (already reminded by this scheduled run);
     ``notified`` receives the reminded members inside the notifications' transaction."""
     window = window_of(workspace, fiscal_year)
-    done = Objective.objects.filter(workspace=workspace, fiscal_year=fiscal_year).exclude(
-        status=Status.DRAFT
+    done = (
+        Objective.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year)
+        .exclude(status=Status.DRAFT)
     )
     pending = (
         Membership.objects.for_workspace(workspace)
@@ -1214,12 +1219,8 @@ def remind_below_objective(
     part = slice(months.start - first, months.stop - first)
     objectives = {
         o.seller_id: o
-        for o in Objective.objects.filter(
-            workspace=workspace,
-            fiscal_year=fiscal_year,
-            status=Status.AGREED,
-            seller__is_active=True,
-        )
+        for o in Objective.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year, status=Status.AGREED, seller__is_active=True)
         .exclude(seller_id__in=list(exclude))
         .select_related("seller__user", "seller__workspace")
     }

@@ -169,7 +169,8 @@ def _stretches(member: Membership, fy: int) -> list[Any]:
     from pacte.objectives.models import StretchRequest
 
     return list(
-        StretchRequest.objects.filter(workspace=member.workspace, seller=member, fiscal_year=fy)
+        StretchRequest.objects.for_workspace(member.workspace)
+        .filter(seller=member, fiscal_year=fy)
         .select_related("rule", "rule__created_by")
         .order_by("-created_at")[:10]
     )
@@ -510,15 +511,17 @@ def policy(request: MemberRequest) -> HttpResponse:
     from pacte.audit.models import AuditEvent
     from pacte.objectives.models import Window
 
-    history = AuditEvent.objects.filter(
-        workspace=ws, action__in=["delegation_policy.updated", "objective_window.set"]
-    ).order_by("-at")[:20]
+    history = (
+        AuditEvent.objects.for_workspace(ws)
+        .filter(action__in=["delegation_policy.updated", "objective_window.set"])
+        .order_by("-at")[:20]
+    )
     return render(
         request,
         "objectives/policy.html",
         {
             "policy": current,
-            "windows": Window.objects.filter(workspace=ws).order_by("-fiscal_year"),
+            "windows": Window.objects.for_workspace(ws).order_by("-fiscal_year"),
             "history": history,
             "default_fy": default_fiscal_year(member),
             "can_edit": member.is_executive,
@@ -642,7 +645,7 @@ def plan(request: MemberRequest, uuid: str) -> HttpResponse:
                 ref = forms.KeyResultRefForm(request.POST)
                 ref.is_valid()
                 kr = get_scoped(
-                    KeyResult.objects.filter(workspace=member.workspace, objective=objective),
+                    KeyResult.objects.for_workspace(member.workspace).filter(objective=objective),
                     ref.cleaned_data["key_result"] or None,
                 )
                 services.delete_key_result(key_result=kr, actor=member)
@@ -656,7 +659,7 @@ def plan(request: MemberRequest, uuid: str) -> HttpResponse:
                 status_form = forms.InitiativeStatusForm(request.POST)
                 status_form.is_valid()
                 initiative = get_scoped(
-                    Initiative.objects.filter(workspace=member.workspace, objective=objective),
+                    Initiative.objects.for_workspace(member.workspace).filter(objective=objective),
                     status_form.cleaned_data["initiative"] or None,
                 )
                 services.set_initiative_status(

@@ -13,11 +13,9 @@ from pacte.accounts.access import (
     ADMIN_ROLES,
     get_member_for,
     get_scoped,
-    get_unit_for,
     parse_uuid,
     require_role,
     visible_members,
-    visible_units,
 )
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
@@ -51,6 +49,7 @@ from pacte.org.schemas import (
     UnitOut,
     UnitPatch,
 )
+from pacte.org.visibility import get_unit_for, visible_units
 from pacte.uploads import read_bytes
 
 router = Router(tags=["organisation"])
@@ -407,7 +406,7 @@ def _deputy_out(row: Deputy) -> dict[str, Any]:
 @router.get("/org/deputies", response=list[DeputyOut], summary="Deputies of leads and executives")
 def deputies(request: HttpRequest) -> list[dict[str, Any]]:
     member = request_member(request)
-    qs = Deputy.objects.filter(workspace=member.workspace).select_related("principal", "deputy")
+    qs = Deputy.objects.for_workspace(member.workspace).select_related("principal", "deputy")
     if not member.sees_everything:
         qs = qs.filter(Q(principal=member) | Q(deputy=member))
     return [_deputy_out(d) for d in qs.order_by("starts_on", "pk")]
@@ -443,7 +442,7 @@ def deputy_create(request: HttpRequest, payload: DeputyIn) -> tuple[int, dict[st
 def deputy_delete(request: HttpRequest, deputy_id: str) -> tuple[int, None]:
     member = request_member(request)
     row = get_scoped(
-        Deputy.objects.filter(workspace=member.workspace).select_related("principal", "deputy"),
+        Deputy.objects.for_workspace(member.workspace).select_related("principal", "deputy"),
         deputy_id,
     )
     _may_name_deputy(member, row.principal)
@@ -453,7 +452,7 @@ def deputy_delete(request: HttpRequest, deputy_id: str) -> tuple[int, None]:
 
 def _proposal_qs(member: Membership) -> Any:
     require_role(member, *ADMIN_ROLES)
-    return ProposalDraft.objects.filter(workspace=member.workspace)
+    return ProposalDraft.objects.for_workspace(member.workspace)
 
 
 def _moves(specs: list[MoveSpec]) -> list[dict[str, Any]]:

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import ClassVar, Self
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 
 
-class UnitQuerySet(models.QuerySet["Unit"]):
-    def for_workspace(self, workspace: Workspace) -> UnitQuerySet:
-        return self.filter(workspace=workspace)
+class UnitQuerySet(WorkspaceQuerySet["Unit"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Every team of the workspace; inactive ones for executives and admins only."""
+        qs = self.for_workspace(member.workspace)
+        return qs if member.sees_everything else qs.filter(is_active=True)
 
     def active(self) -> UnitQuerySet:
         return self.filter(is_active=True)
 
 
-class Unit(models.Model):
+UnitManager = models.Manager.from_queryset(UnitQuerySet)
+
+
+class Unit(WorkspaceModel):
     """A node of the organisation tree: the company (root) or a team. At most one lead."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -47,7 +53,7 @@ class Unit(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = UnitQuerySet.as_manager()
+    objects: ClassVar[UnitManager] = UnitManager()
 
     class Meta:
         verbose_name = _("team")
@@ -68,7 +74,7 @@ class Unit(models.Model):
         return self.parent_id is None
 
 
-class PlacementQuerySet(models.QuerySet["Placement"]):
+class PlacementQuerySet(WorkspaceQuerySet["Placement"]):
     def on(self, day: datetime.date) -> PlacementQuerySet:
         """Placements in force on ``day`` (``valid_from`` inclusive, ``valid_to`` exclusive)."""
         return self.filter(valid_from__lte=day).filter(
@@ -76,16 +82,18 @@ class PlacementQuerySet(models.QuerySet["Placement"]):
         )
 
 
-class Placement(models.Model):
+PlacementManager = models.Manager.from_queryset(PlacementQuerySet)
+
+
+class Placement(WorkspaceModel):
     """A member's team over a date range. History is never rewritten, only closed."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="placements")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="placements")
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
 
-    objects = PlacementQuerySet.as_manager()
+    objects: ClassVar[PlacementManager] = PlacementManager()
 
     class Meta:
         constraints = [
@@ -110,7 +118,7 @@ class Placement(models.Model):
         return f"{self.membership_id} in {self.unit_id} from {self.valid_from}"
 
 
-class UnitLinkQuerySet(models.QuerySet["UnitLink"]):
+class UnitLinkQuerySet(WorkspaceQuerySet["UnitLink"]):
     def on(self, day: datetime.date) -> UnitLinkQuerySet:
         """Links in force on ``day`` (``valid_from`` NULL means since the team existed)."""
         return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
@@ -118,7 +126,10 @@ class UnitLinkQuerySet(models.QuerySet["UnitLink"]):
         )
 
 
-class UnitLink(models.Model):
+UnitLinkManager = models.Manager.from_queryset(UnitLinkQuerySet)
+
+
+class UnitLink(WorkspaceModel):
     """A team's parent and lead over a date range: the dated history of the tree.
 
     ``Unit.parent`` and ``Unit.lead`` hold the latest values (the open link, which may start
@@ -127,7 +138,6 @@ class UnitLink(models.Model):
     The first link of a team starts with ``valid_from`` NULL ("since always").
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="links")
     parent = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -138,7 +148,7 @@ class UnitLink(models.Model):
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
 
-    objects = UnitLinkQuerySet.as_manager()
+    objects: ClassVar[UnitLinkManager] = UnitLinkManager()
 
     class Meta:
         constraints = [
@@ -162,7 +172,7 @@ class UnitLink(models.Model):
         return f"{self.unit_id} under {self.parent_id} led by {self.lead_id} from {self.valid_from}"
 
 
-class OrgSettings(models.Model):
+class OrgSettings(WorkspaceModel):
     """The company's target shape and structure policy (one row per workspace, audited)."""
 
     workspace = models.OneToOneField(
@@ -192,11 +202,10 @@ class OrgSettings(models.Model):
         return f"{self.workspace_id}: {self.max_layers} / {self.span_min}..{self.span_max}"
 
 
-class Deputy(models.Model):
+class Deputy(WorkspaceModel):
     """Someone who stands in for a lead or an executive over a date range (both inclusive)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     principal = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="deputies")
     deputy = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="deputising")
     starts_on = models.DateField(_("from"))
@@ -231,7 +240,7 @@ class ProposalStatus(models.TextChoices):
     DISCARDED = "discarded", _("Discarded")
 
 
-class ProposalDraft(models.Model):
+class ProposalDraft(WorkspaceModel):
     """A delayering proposal being edited: a target shape and a list of moves (public ids).
 
     ``moves`` holds dicts ``{"kind", "person", "unit", "target", "explanation"}`` where people
@@ -240,7 +249,6 @@ class ProposalDraft(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=200)
     max_layers = models.PositiveSmallIntegerField(_("most layers"))
     span_min = models.PositiveSmallIntegerField(_("smallest span"))

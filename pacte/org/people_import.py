@@ -236,9 +236,9 @@ def import_people(
         }
         placements = {
             p.membership_id: p
-            for p in Placement.objects.filter(workspace=workspace, valid_to__isnull=True).filter(
-                membership__in=[m.pk for m in members.values()]
-            )
+            for p in Placement.objects.for_workspace(workspace)
+            .filter(valid_to__isnull=True)
+            .filter(membership__in=[m.pk for m in members.values()])
         }
         events: list[dict[str, object]] = []
         to_create: list[Membership] = []

@@ -83,7 +83,7 @@ def unit_depths(workspace: Workspace) -> dict[int, int]:
 
 
 def root_unit(workspace: Workspace) -> Unit:
-    return Unit.objects.get(workspace=workspace, parent__isnull=True)
+    return Unit.objects.for_workspace(workspace).get(parent__isnull=True)
 
 
 def current_placement_unit_id(day: datetime.date | None = None) -> Subquery:

@@ -70,7 +70,7 @@ def _check_parent(unit: Unit | None, parent: Unit | None, workspace: Workspace) 
 
 
 def _check_unique_name(workspace: Workspace, name: str, exclude: Unit | None = None) -> None:
-    qs = Unit.objects.filter(workspace=workspace, name__iexact=name)
+    qs = Unit.objects.for_workspace(workspace).filter(name__iexact=name)
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     if qs.exists():
@@ -198,7 +198,10 @@ def update_unit(
 
 
 def _check_lead_policy(workspace: Workspace, lead: Membership | None, team: object) -> None:
-    if lead is None and OrgSettings.objects.filter(workspace=workspace, require_lead=True).exists():
+    if (
+        lead is None
+        and OrgSettings.objects.for_workspace(workspace).filter(require_lead=True).exists()
+    ):
         raise DomainError(
             _("“%(team)s” would have no lead, and this workspace requires a lead in every team.")
             % {"team": team},
@@ -251,8 +254,10 @@ def _check_no_cycle_from(workspace: Workspace, day: datetime.date) -> None:
     from pacte.org.structure import tree_on
 
     dates: set[datetime.date] = {day}
-    for later in UnitLink.objects.filter(workspace=workspace, valid_from__gt=day).values_list(
-        "valid_from", flat=True
+    for later in (
+        UnitLink.objects.for_workspace(workspace)
+        .filter(valid_from__gt=day)
+        .values_list("valid_from", flat=True)
     ):
         if later is not None:
             dates.add(later)
@@ -436,7 +441,7 @@ def create_member(
         raise DomainError(
             _("Choose an active team of this workspace."), code="not_found", field="unit"
         )
-    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
+    if Membership.objects.for_workspace(workspace).filter(user__email=email).exists():
         raise DomainError(
             _("%(email)s is already a member of this workspace.") % {"email": email},
             code="duplicate_email",
@@ -665,7 +670,7 @@ def update_org_settings(
             )
         )
     if require_lead:
-        missing = Unit.objects.filter(workspace=workspace, is_active=True, lead__isnull=True)
+        missing = Unit.objects.for_workspace(workspace).filter(is_active=True, lead__isnull=True)
         first = missing.order_by("name").first()
         if first is not None:
             raise DomainError(
@@ -730,7 +735,7 @@ def add_deputy(
         raise DomainError(
             _("The period ends before it starts."), code="invalid_period", field="ends_on"
         )
-    overlap = Deputy.objects.filter(workspace=workspace, principal=principal)
+    overlap = Deputy.objects.for_workspace(workspace).filter(principal=principal)
     if ends_on is not None:
         overlap = overlap.filter(starts_on__lte=ends_on)
     clash = overlap.filter(models_q_open_or_after(starts_on)).select_related("deputy").first()
@@ -812,7 +817,7 @@ def move_members(
             _("Choose an active team of this workspace."), code="not_found", field="unit"
         )
     members = list(
-        Membership.objects.select_for_update().filter(workspace=workspace, pk__in=member_ids)
+        Membership.objects.for_workspace(workspace).select_for_update().filter(pk__in=member_ids)
     )
     late = [m for m in members if m.joined_on > effective]
     if late:
@@ -994,10 +999,10 @@ def apply_proposal(
     workspace = draft.workspace
     snap = org_snapshot(workspace, effective)
     plays, _after = proposals.replay(snap, list(draft.moves))
-    units = {u.pk: u for u in Unit.objects.filter(workspace=workspace)}
+    units = {u.pk: u for u in Unit.objects.for_workspace(workspace)}
     people = {
         m.pk: m
-        for m in Membership.objects.filter(workspace=workspace, pk__in=snap.member_pk.tolist())
+        for m in Membership.objects.for_workspace(workspace).filter(pk__in=snap.member_pk.tolist())
     }
 
     def unit_of(index: int) -> Unit:

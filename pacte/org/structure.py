@@ -30,7 +30,7 @@ from pacte.org.models import Deputy, OrgSettings, Placement, Unit, UnitLink
 
 def shape_settings(workspace: Workspace) -> OrgSettings:
     """The workspace's target shape (defaults, unsaved, until an executive sets it)."""
-    found = OrgSettings.objects.filter(workspace=workspace).first()
+    found = OrgSettings.objects.for_workspace(workspace).first()
     return found or OrgSettings(workspace=workspace)
 
 
@@ -38,12 +38,12 @@ def tree_on(workspace: Workspace, day: datetime.date) -> dict[int, tuple[int | N
     """``{unit pk: (parent pk, lead pk)}`` in force on ``day`` (two queries)."""
     tree: dict[int, tuple[int | None, int | None]] = {
         pk: (parent, lead)
-        for pk, parent, lead in Unit.objects.filter(workspace=workspace).values_list(
+        for pk, parent, lead in Unit.objects.for_workspace(workspace).values_list(
             "pk", "parent_id", "lead_id"
         )
     }
     for unit_id, parent, lead in (
-        UnitLink.objects.filter(workspace=workspace)
+        UnitLink.objects.for_workspace(workspace)
         .on(day)
         .values_list("unit_id", "parent_id", "lead_id")
     ):
@@ -144,13 +144,14 @@ def snapshot(workspace: Workspace, day: datetime.date | None = None) -> Snapshot
     """The organisation on ``day`` (today by default) in four set-based queries."""
     day = day or timezone.localdate()
     units = list(
-        Unit.objects.filter(workspace=workspace).order_by("pk").values_list("pk", "uuid", "name")
+        Unit.objects.for_workspace(workspace).order_by("pk").values_list("pk", "uuid", "name")
     )
     tree = tree_on(workspace, day)
     unit_pk = np.array([u[0] for u in units], dtype=np.int64)
     rows = list(
-        Placement.objects.on(day)
-        .filter(workspace=workspace, membership__is_active=True)
+        Placement.objects.for_workspace(workspace)
+        .on(day)
+        .filter(membership__is_active=True)
         .order_by("membership_id")
         .values_list(
             "membership_id",
@@ -318,7 +319,10 @@ def trend(
 
 def _executive_fallback(workspace: Workspace, exclude: int | None) -> Membership | None:
     root = (
-        Unit.objects.filter(workspace=workspace, parent__isnull=True).select_related("lead").first()
+        Unit.objects.for_workspace(workspace)
+        .filter(parent__isnull=True)
+        .select_related("lead")
+        .first()
     )
     if (
         root is not None
@@ -336,7 +340,8 @@ def _executive_fallback(workspace: Workspace, exclude: int | None) -> Membership
 def deputies_on(workspace: Workspace, day: datetime.date) -> dict[int, Membership]:
     """``{principal pk: deputy}`` for the deputies in force on ``day`` (active deputies only)."""
     rows = (
-        Deputy.objects.filter(workspace=workspace, starts_on__lte=day, deputy__is_active=True)
+        Deputy.objects.for_workspace(workspace)
+        .filter(starts_on__lte=day, deputy__is_active=True)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
         .select_related("deputy")
     )
@@ -449,11 +454,8 @@ def units_on_days(
     first = min(d for _m, d in pairs)
     last = max(d for _m, d in pairs)
     rows = (
-        Placement.objects.filter(
-            workspace=workspace,
-            membership_id__in={m for m, _d in pairs},
-            valid_from__lte=last,
-        )
+        Placement.objects.for_workspace(workspace)
+        .filter(membership_id__in={m for m, _d in pairs}, valid_from__lte=last)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
         .order_by("membership_id", "valid_from")
         .values_list("membership_id", "valid_from", "valid_to", "unit_id")

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, visible_members
+from pacte.accounts.access import ADMIN_ROLES, get_member_for, visible_members
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
 from pacte.lib.dates import format_day
@@ -38,6 +38,7 @@ from pacte.org.labels import shape_value
 from pacte.org.models import Deputy, Placement, ProposalDraft
 from pacte.org.people_import import COLUMNS, import_people
 from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
+from pacte.org.visibility import get_unit_for
 from pacte.uploads import read_bytes
 
 
@@ -571,7 +572,7 @@ def deputy_remove(request: MemberRequest, uuid: str) -> HttpResponse:
     from pacte.accounts.access import get_scoped
 
     row = get_scoped(
-        Deputy.objects.filter(workspace=request.member.workspace).select_related("principal"), uuid
+        Deputy.objects.for_workspace(request.member.workspace).select_related("principal"), uuid
     )
     if not _may_name_deputy(request.member, row.principal):
         return render(request, "403.html", status=403)
@@ -581,7 +582,7 @@ def deputy_remove(request: MemberRequest, uuid: str) -> HttpResponse:
 
 
 def _drafts(request: MemberRequest) -> Any:
-    return ProposalDraft.objects.filter(workspace=request.member.workspace)
+    return ProposalDraft.objects.for_workspace(request.member.workspace)
 
 
 @require_http_methods(["GET", "POST"])

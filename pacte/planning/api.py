@@ -1,18 +1,20 @@
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_unit_for, require_role
+from pacte.accounts.access import ADMIN_ROLES, get_member_for, require_role
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.jobs.schemas import JobOut
 from pacte.jobs.work import job_out
 from pacte.org.selectors import subtree_ids
+from pacte.org.visibility import get_seller_for, get_unit_for, sees_every_seller, visible_sellers
 from pacte.planning import cascade, selectors, services, work
 from pacte.planning.labels import calendar_rows
 from pacte.planning.models import CascadeRun, CascadeShare, Leave
@@ -236,26 +238,17 @@ def shares(request: HttpRequest, filters: Query[ShareFilter]) -> list[dict[str, 
         if found is None:
             return []
         run = found
-    qs = CascadeShare.objects.filter(workspace=member.workspace, run=run)
+    qs: QuerySet[CascadeShare] = CascadeShare.objects.for_workspace(member.workspace).filter(
+        run=run
+    )
     unit_ids = None
     if filters.unit:
         unit_ids = subtree_ids(get_unit_for(member, filters.unit))
     seller_id = None
     if filters.seller:
-        seller_id = selectors.get_seller_for(member, filters.seller).pk
-    elif not (member.sees_everything or member.workspace.leaderboard_enabled):
-        led = [u for u in member.led_units.all()]
-        visible = {member.pk}
-        if led:
-            from pacte.org.selectors import members_with_unit
-
-            ids = set().union(*(subtree_ids(u) for u in led))
-            visible |= set(
-                members_with_unit(member.workspace)
-                .filter(unit_id__in=ids)  # type: ignore[misc]  # an annotation
-                .values_list("pk", flat=True)
-            )
-        qs = qs.filter(seller_id__in=visible)
+        seller_id = get_seller_for(member, filters.seller).pk
+    elif not sees_every_seller(member):
+        qs = qs.filter(seller_id__in=visible_sellers(member).values("pk"))
     qs = selectors.filter_shares(
         qs,
         months=period.month_indexes if period else None,
@@ -320,7 +313,8 @@ def capacity_set(request: HttpRequest, member_id: str, payload: CapacityIn) -> d
         "seller": seller.uuid,
         "fte": str(capacity.fte),
         "leaves": list(
-            Leave.objects.filter(workspace=member.workspace, seller=seller)
+            Leave.objects.for_workspace(member.workspace)
+            .filter(seller=seller)
             .order_by("start")
             .values("start", "end")
         ),
@@ -423,7 +417,7 @@ def compare(request: HttpRequest, run_id: str, other_id: str) -> dict[str, Any]:
 def explain(request: HttpRequest, run_id: str, member_id: str) -> dict[str, Any]:
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
-    seller = selectors.get_seller_for(member, member_id)
+    seller = get_seller_for(member, member_id)
     if run.status == "draft" and not member.sees_everything:
         raise Http404
     found = selectors.explanation(run, seller)

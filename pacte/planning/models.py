@@ -7,16 +7,17 @@ Amounts are integer minor units (``BigIntegerField``). Months are ``pacte.lib.fi
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Workspace
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 
 
-class CompanyTarget(models.Model):
+class CompanyTarget(WorkspaceModel):
     """The company's revenue target for one fiscal year, optionally split by channel.
 
     ``channel_split`` maps a channel code to an amount (minor units); when present its amounts
@@ -24,7 +25,6 @@ class CompanyTarget(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     amount = models.BigIntegerField(_("amount"))
     channel_split = models.JSONField(default=dict, blank=True)
@@ -64,15 +64,15 @@ class Method(models.TextChoices):
     STATED = "stated", _("Stated (loaded as given)")
 
 
-class CascadeRunQuerySet(models.QuerySet["CascadeRun"]):
-    def for_workspace(self, workspace: Workspace) -> CascadeRunQuerySet:
-        return self.filter(workspace=workspace)
-
+class CascadeRunQuerySet(WorkspaceQuerySet["CascadeRun"]):
     def published(self) -> CascadeRunQuerySet:
         return self.filter(status=RunStatus.PUBLISHED)
 
 
-class CascadeRun(models.Model):
+CascadeRunManager = models.Manager.from_queryset(CascadeRunQuerySet)
+
+
+class CascadeRun(WorkspaceModel):
     """One cascade of a fiscal year's target: method, parameters, and its stored shares.
 
     ``effective_from`` is the fiscal month number (1..12) from which the run re-phases; months
@@ -80,7 +80,6 @@ class CascadeRun(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     number = models.PositiveIntegerField(_("number"))
     status = models.CharField(
@@ -103,7 +102,7 @@ class CascadeRun(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    objects = CascadeRunQuerySet.as_manager()
+    objects: ClassVar[CascadeRunManager] = CascadeRunManager()
 
     class Meta:
         verbose_name = _("cascade run")
@@ -126,7 +125,7 @@ class CascadeRun(models.Model):
         return f"FY{self.fiscal_year} #{self.number}"
 
 
-class CascadeShare(models.Model):
+class CascadeShare(WorkspaceModel):
     """One seller × channel × month cell of a run (only non-zero cells are stored).
 
     The hot bulk table (a run of 100,000 sellers is 6 million rows): no auto-increment column,
@@ -169,10 +168,9 @@ class CascadeShare(models.Model):
         return f"{self.run_id}/{self.seller_id}/{self.channel_id}/{self.month}"
 
 
-class UnitShare(models.Model):
+class UnitShare(WorkspaceModel):
     """A unit's subtree rollup for a run, by channel and month (sums exactly to its parts)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="unit_shares")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     channel = models.ForeignKey("sales.Channel", on_delete=models.PROTECT, related_name="+")
@@ -188,10 +186,9 @@ class UnitShare(models.Model):
         return f"{self.run_id}/{self.unit_id}/{self.channel_id}/{self.month}"
 
 
-class SellerExplanation(models.Model):
+class SellerExplanation(WorkspaceModel):
     """Why a seller's share in a run is that number (method, inputs, weights, bounds, rounding)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="explanations")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
@@ -209,10 +206,9 @@ class SellerExplanation(models.Model):
         return f"{self.run_id}/{self.seller_id}"
 
 
-class Potential(models.Model):
+class Potential(WorkspaceModel):
     """Imported potential of a seller or a team for a fiscal year (minor units)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
     seller = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -236,10 +232,9 @@ class Potential(models.Model):
         return f"FY{self.fiscal_year} {self.seller_id or self.unit_id}: {self.amount}"
 
 
-class Capacity(models.Model):
+class Capacity(WorkspaceModel):
     """A seller's working time (FTE, 1 = full time) and ramp-up, for the capacity method."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
     fte = models.DecimalField(_("FTE"), max_digits=4, decimal_places=2, default=1)
     version = models.PositiveIntegerField(default=1)
@@ -256,11 +251,10 @@ class Capacity(models.Model):
         return f"{self.seller_id}: {self.fte}"
 
 
-class Leave(models.Model):
+class Leave(WorkspaceModel):
     """A leave period of a seller (both days inclusive), removed from their capacity."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))

@@ -6,12 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.http import Http404
 
 from pacte.accounts.access import get_scoped
 from pacte.accounts.models import Membership
-from pacte.org.models import Unit
-from pacte.org.selectors import ancestor_ids, unit_of
 from pacte.planning.models import (
     CascadeRun,
     CascadeRunQuerySet,
@@ -34,7 +31,11 @@ def published_run(viewer: Membership, fiscal_year: int) -> CascadeRun | None:
 
 
 def company_target(viewer: Membership, fiscal_year: int) -> CompanyTarget | None:
-    return CompanyTarget.objects.filter(workspace=viewer.workspace, fiscal_year=fiscal_year).first()
+    return (
+        CompanyTarget.objects.for_workspace(viewer.workspace)
+        .filter(fiscal_year=fiscal_year)
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -70,40 +71,10 @@ def target_drift(viewer: Membership, fiscal_year: int) -> TargetDrift:
     return TargetDrift(company_target(viewer, fiscal_year), published_run(viewer, fiscal_year))
 
 
-def leads_seller(viewer: Membership, unit_id: int | None) -> bool:
-    """Whether ``viewer`` leads ``unit_id`` or one of the units above it."""
-    if not viewer.is_lead or unit_id is None:
-        return False
-    unit = Unit.objects.filter(pk=unit_id, workspace=viewer.workspace).first()
-    if unit is None:
-        return False
-    return Unit.objects.filter(pk__in=ancestor_ids(unit), lead=viewer).exists()
-
-
-def can_see_seller(viewer: Membership, seller: Membership, unit_id: int | None = None) -> bool:
-    """Seller figures: themself, their lead (any level above), executives and admins; other
-    members only when the workspace's leaderboard is on."""
-    if seller.workspace_id != viewer.workspace_id:
-        return False
-    if viewer.pk == seller.pk or viewer.sees_everything or viewer.workspace.leaderboard_enabled:
-        return True
-    if unit_id is None:
-        unit = unit_of(seller)
-        unit_id = unit.pk if unit else None
-    return leads_seller(viewer, unit_id)
-
-
-def get_seller_for(viewer: Membership, public_id: Any) -> Membership:
-    """A seller whose figures the viewer may see, else 404."""
-    seller = get_scoped(Membership.objects.for_workspace(viewer.workspace), public_id)
-    if not can_see_seller(viewer, seller):
-        raise Http404
-    return seller
-
-
 def explanation(run: CascadeRun, seller: Membership) -> SellerExplanation | None:
     return (
-        SellerExplanation.objects.filter(workspace_id=run.workspace_id, run=run, seller=seller)
+        SellerExplanation.objects.for_workspace(run.workspace_id)
+        .filter(run=run, seller=seller)
         .select_related("unit")
         .first()
     )
@@ -142,7 +113,8 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     ws = run.workspace
     depths = unit_depths(ws)
     unit_rows: Any = (
-        UnitShare.objects.filter(workspace=ws, run=run)
+        UnitShare.objects.for_workspace(ws)
+        .filter(run=run)
         .values("unit_id", "unit__uuid", "unit__name", "unit__parent_id")
         .annotate(total=Sum("amount"))
     )
@@ -167,7 +139,8 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     root_id: Any = next((r["unit_id"] for r in by_parent.get(None, [])), None)
     first = ws.calendar.first_month_index(run.fiscal_year)
     month_totals: dict[int, int] = dict(
-        UnitShare.objects.filter(workspace=ws, run=run, unit_id=root_id)
+        UnitShare.objects.for_workspace(ws)
+        .filter(run=run, unit_id=root_id)
         .values_list("month")
         .annotate(total=Sum("amount"))
     )
@@ -177,12 +150,15 @@ def run_summary(run: CascadeRun, *, seller_limit: int | None = 500) -> dict[str,
     ]
     channels = {
         code: int(total)
-        for code, total in UnitShare.objects.filter(workspace=ws, run=run, unit_id=root_id)
+        for code, total in UnitShare.objects.for_workspace(ws)
+        .filter(run=run, unit_id=root_id)
         .values_list("channel__code")
         .annotate(total=Sum("amount"))
     }
-    explanations = SellerExplanation.objects.filter(workspace=ws, run=run).order_by(
-        "unit__name", "seller__name", "seller_id"
+    explanations = (
+        SellerExplanation.objects.for_workspace(ws)
+        .filter(run=run)
+        .order_by("unit__name", "seller__name", "seller_id")
     )
     if seller_limit is not None:
         explanations = explanations[:seller_limit]
@@ -268,9 +244,8 @@ def publish_diff(run: CascadeRun, *, limit: int = 10) -> PublishDiff:
 
     def per_seller(*group: str) -> Any:
         return (
-            SellerExplanation.objects.filter(
-                workspace_id=run.workspace_id, run_id__in=[run.pk, ref_id]
-            )
+            SellerExplanation.objects.for_workspace(run.workspace_id)
+            .filter(run_id__in=[run.pk, ref_id])
             .values(*group)
             .annotate(
                 before=Sum(Case(When(run_id=ref_id, then=F("amount")), default=zero)),

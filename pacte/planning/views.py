@@ -18,6 +18,7 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.errors import DomainError
+from pacte.org.visibility import get_seller_for
 from pacte.planning import runs, selectors, services, work
 from pacte.planning.cascade import compute, parse_params, summarise
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
@@ -294,9 +295,9 @@ def _names_of(member: Any, public_ids: list[str]) -> dict[str, str]:
             continue
     return {
         str(u): n
-        for u, n in Membership.objects.filter(workspace=member.workspace, uuid__in=ids).values_list(
-            "uuid", "name"
-        )
+        for u, n in Membership.objects.for_workspace(member.workspace)
+        .filter(uuid__in=ids)
+        .values_list("uuid", "name")
     }
 
 
@@ -403,7 +404,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     """ "Why is my share this number": the seller, their lead, executives and admins; other
     members only with the workspace's leaderboard on (else 404)."""
     member = request.member
-    subject = selectors.get_seller_for(member, uuid)
+    subject = get_seller_for(member, uuid)
     try:
         fy = _year(request)
     except DomainError as exc:

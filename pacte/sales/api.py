@@ -105,7 +105,7 @@ def channel_patch(request: HttpRequest, channel_id: str, payload: ChannelPatch) 
 def sales(request: HttpRequest, filters: Query[SaleFilter]) -> list[dict[str, Any]]:
     member = request_member(request)
     qs = selectors.filter_sales(
-        selectors.visible_sales(member).select_related("channel", "customer"),
+        Sale.objects.visible_to(member).select_related("channel", "customer"),
         q=filters.q,
         channel=filters.channel,
         date_from=filters.date_from,
@@ -192,13 +192,13 @@ def sale_delete(request: HttpRequest, sale_id: str) -> tuple[int, None]:
 @paginate(LimitOffsetPagination)
 def imports(request: HttpRequest) -> list[dict[str, Any]]:
     member = _admin(request)
-    return [job_out(j) for j in ImportJob.objects.filter(workspace=member.workspace)[:200]]
+    return [job_out(j) for j in ImportJob.objects.for_workspace(member.workspace)[:200]]
 
 
 @router.get("/imports/{job_id}", response=ImportJobOut, summary="An import's status (admins)")
 def import_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = request_member(request)
-    job = get_scoped(ImportJob.objects.filter(workspace=member.workspace), job_id)
+    job = get_scoped(ImportJob.objects.for_workspace(member.workspace), job_id)
     require_role(member, *ADMIN_ROLES)
     return job_out(job)
 
@@ -206,7 +206,7 @@ def import_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
 @router.post("/imports/{job_id}/cancel", response=ImportJobOut, summary="Cancel an import")
 def import_cancel(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = request_member(request)
-    job = get_scoped(ImportJob.objects.filter(workspace=member.workspace), job_id)
+    job = get_scoped(ImportJob.objects.for_workspace(member.workspace), job_id)
     require_role(member, *ADMIN_ROLES)
     return job_out(import_jobs.request_cancel(job=job))
 

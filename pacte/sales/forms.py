@@ -86,7 +86,7 @@ class ProfileChoiceForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["profile"].queryset = MappingProfile.objects.filter(workspace=workspace)  # type: ignore[attr-defined]
+        self.fields["profile"].queryset = MappingProfile.objects.for_workspace(workspace)  # type: ignore[attr-defined]
 
 
 class SaleFilterForm(forms.Form):

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import ClassVar, Self
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Workspace
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 
 
-class ChannelQuerySet(models.QuerySet["Channel"]):
-    def for_workspace(self, workspace: Workspace) -> ChannelQuerySet:
-        return self.filter(workspace=workspace)
-
-
-class Channel(models.Model):
+class Channel(WorkspaceModel):
     """A route to market (field, distributors, telesales, e-commerce, partners…)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -30,7 +27,7 @@ class Channel(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = ChannelQuerySet.as_manager()
+    visible_to_every_member = True
 
     class Meta:
         verbose_name = _("channel")
@@ -48,12 +45,7 @@ class Channel(models.Model):
         return self.name_fr if (get_language() or "en").startswith("fr") else self.name_en
 
 
-class CubeCellQuerySet(models.QuerySet["CubeCell"]):
-    def for_workspace(self, workspace: Workspace) -> CubeCellQuerySet:
-        return self.filter(workspace=workspace)
-
-
-class CubeCell(models.Model):
+class CubeCell(WorkspaceModel):
     """The read model: (workspace, seller, team, channel, month) → actuals in minor units.
 
     ``month`` is ``pacte.lib.fiscal.Month.index`` (year * 12 + month - 1). ``team`` is the
@@ -62,7 +54,6 @@ class CubeCell(models.Model):
     Maintained by the sales services in the transaction of every change to sales or credits.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(
         "accounts.Membership", on_delete=models.CASCADE, related_name="cube_cells"
     )
@@ -72,8 +63,6 @@ class CubeCell(models.Model):
     split_amount = models.BigIntegerField(default=0)
     overlay_amount = models.BigIntegerField(default=0)
     sale_count = models.IntegerField(default=0)
-
-    objects = CubeCellQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -92,19 +81,13 @@ class CubeCell(models.Model):
         return f"{self.seller_id}/{self.unit_id}/{self.channel_id}/{self.month}"
 
 
-class CustomerQuerySet(models.QuerySet["Customer"]):
-    def for_workspace(self, workspace: Workspace) -> CustomerQuerySet:
-        return self.filter(workspace=workspace)
-
-
-class Customer(models.Model):
+class Customer(WorkspaceModel):
     """A customer or account, named as the import files name it (created on first sight).
 
     ``channel_manager`` is who a "to the account's channel manager" crediting rule credits.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=300)
     channel_manager = models.ForeignKey(
         "accounts.Membership",
@@ -115,8 +98,6 @@ class Customer(models.Model):
         verbose_name=_("channel manager"),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")
@@ -139,7 +120,7 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class ImportJob(models.Model):
+class ImportJob(WorkspaceModel):
     """One import (a file or an API batch): status, progress, counts and per-row errors.
 
     ``errors`` keeps the first ``MAX_KEPT_ERRORS`` row errors (``line``, ``column``, ``code``,
@@ -149,7 +130,6 @@ class ImportJob(models.Model):
     MAX_KEPT_ERRORS = 1000
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -192,11 +172,10 @@ class ImportJob(models.Model):
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED)
 
 
-class MappingProfile(models.Model):
+class MappingProfile(WorkspaceModel):
     """A saved column mapping (target field → file column), offered for the next file."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
     mapping = models.JSONField(default=dict)
     date_order = models.CharField(max_length=4, default="auto")
@@ -216,12 +195,24 @@ class MappingProfile(models.Model):
         return self.name
 
 
-class SaleQuerySet(models.QuerySet["Sale"]):
-    def for_workspace(self, workspace: Workspace) -> SaleQuerySet:
-        return self.filter(workspace=workspace)
+class SaleQuerySet(WorkspaceQuerySet["Sale"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Admins and executives see every sale; others the sales credited to them or, for a
+        lead, to a member of a team they lead."""
+        qs = self.for_workspace(member.workspace)
+        if member.sees_everything:
+            return qs
+        mine = Q(seller=member)
+        led = list(member.led_units.values_list("pk", flat=True))
+        if led:
+            mine |= Q(unit_id__in=led)
+        return qs.filter(Exists(Credit.objects.filter(mine, sale=OuterRef("pk"))))
 
 
-class Sale(models.Model):
+SaleManager = models.Manager.from_queryset(SaleQuerySet)
+
+
+class Sale(WorkspaceModel):
     """One transaction, in the workspace currency (minor units; credit notes are negative).
 
     ``row_hash`` fingerprints the normalised input row (including its credit columns): a
@@ -283,7 +274,7 @@ class Sale(models.Model):
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = SaleQuerySet.as_manager()
+    objects: ClassVar[SaleManager] = SaleManager()
 
     class Meta:
         verbose_name = _("sale")
@@ -315,7 +306,7 @@ class CreditKind(models.TextChoices):
     OVERLAY = "overlay", _("Overlay")
 
 
-class Credit(models.Model):
+class Credit(WorkspaceModel):
     """Who a sale counts for. Split shares of a sale sum to exactly 10,000 basis points and
     their ``amount``s to the sale amount (largest remainder); overlays count for their seller
     only. ``unit`` is the seller's team on the day of the sale."""
@@ -362,12 +353,7 @@ class RuleTarget(models.TextChoices):
     ACCOUNT_MANAGER = "account", _("The account's channel manager")
 
 
-class CreditRuleQuerySet(models.QuerySet["CreditRule"]):
-    def for_workspace(self, workspace: Workspace) -> CreditRuleQuerySet:
-        return self.filter(workspace=workspace)
-
-
-class CreditRule(models.Model):
+class CreditRule(WorkspaceModel):
     """Who gets a sale's credit when the row does not say, per channel and/or territory.
 
     A ``split`` rule credits 100% of the sales it matches that name no seller; an ``overlay``
@@ -376,7 +362,6 @@ class CreditRule(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(
         Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -399,8 +384,6 @@ class CreditRule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = CreditRuleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("crediting rule")

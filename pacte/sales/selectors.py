@@ -79,19 +79,6 @@ def actuals_by_month(
     return {r["month"]: (int(r["s"] or 0), int(r["o"] or 0)) for r in rows}
 
 
-def visible_sales(viewer: Membership) -> QuerySet[Sale]:
-    """Admins and executives see every sale; others the sales credited to them or, for a
-    lead, to a member of a team they lead."""
-    qs = Sale.objects.for_workspace(viewer.workspace)
-    if viewer.sees_everything:
-        return qs
-    mine = Q(seller=viewer)
-    led = list(viewer.led_units.values_list("pk", flat=True))
-    if led:
-        mine |= Q(unit_id__in=led)
-    return qs.filter(Exists(Credit.objects.filter(mine, sale=OuterRef("pk"))))
-
-
 def filter_sales(
     qs: QuerySet[Sale],
     *,

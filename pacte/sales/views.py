@@ -28,7 +28,7 @@ from pacte.sales.forms import (
     UploadForm,
 )
 from pacte.sales.labels import FIELD_LABELS
-from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile
+from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile, Sale
 
 
 def _form_error(form: Any, exc: DomainError) -> None:
@@ -43,7 +43,7 @@ def sales(request: MemberRequest) -> HttpResponse:
     filters = SaleFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     qs = selectors.filter_sales(
-        selectors.visible_sales(member).select_related("channel", "customer"),
+        Sale.objects.visible_to(member).select_related("channel", "customer"),
         q=cleaned.get("q") or "",
         channel=cleaned.get("channel"),
         date_from=cleaned.get("date_from"),
@@ -142,7 +142,7 @@ def imports(request: MemberRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             return redirect("sales:import_map", uuid=job.uuid)
-    jobs = ImportJob.objects.filter(workspace=workspace).select_related("created_by")[:20]
+    jobs = ImportJob.objects.for_workspace(workspace).select_related("created_by")[:20]
     return render(request, "sales/imports.html", {"form": form, "jobs": jobs})
 
 
@@ -152,7 +152,7 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
     """Map the file's columns, over a preview of its first rows; an htmx POST (a select
     changed) only renders the preview again for the posted mapping."""
     workspace = request.member.workspace
-    job = get_scoped(ImportJob.objects.filter(workspace=workspace), uuid)
+    job = get_scoped(ImportJob.objects.for_workspace(workspace), uuid)
     if job.status not in (ImportStatus.MAPPING, ImportStatus.FAILED) or not job.file_path:
         return redirect("sales:import_job", uuid=job.uuid)
     try:
@@ -165,7 +165,7 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
     if request.GET.get("profile") and chooser.is_valid():
         profile = chooser.cleaned_data["profile"]
     elif not job.mapping:
-        profile = MappingProfile.objects.filter(workspace=workspace).order_by("-updated_at").first()
+        profile = MappingProfile.objects.for_workspace(workspace).order_by("-updated_at").first()
         if profile is not None and not set(profile.mapping.values()) <= set(job.columns):
             profile = None
     chosen = job.mapping or mapping.guess_mapping(job.columns, profile, head.frame)
@@ -217,7 +217,7 @@ def import_map(request: MemberRequest, uuid: str) -> HttpResponse:
 @require_GET
 @member_required(*ADMIN_ROLES)
 def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
-    job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
+    job = get_scoped(ImportJob.objects.for_workspace(request.member.workspace), uuid)
     context = {
         "job": job,
         "message": import_jobs.job_message(job),
@@ -239,7 +239,7 @@ def import_job(request: MemberRequest, uuid: str) -> HttpResponse:
 @require_POST
 @member_required(*ADMIN_ROLES)
 def import_cancel(request: MemberRequest, uuid: str) -> HttpResponse:
-    job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
+    job = get_scoped(ImportJob.objects.for_workspace(request.member.workspace), uuid)
     import_jobs.request_cancel(job=job)
     messages.info(request, _("Cancelling: nothing of this file will be written."))
     return redirect("sales:import_job", uuid=job.uuid)
@@ -249,7 +249,7 @@ def import_cancel(request: MemberRequest, uuid: str) -> HttpResponse:
 @member_required(*ADMIN_ROLES)
 def import_errors(request: MemberRequest, uuid: str) -> HttpResponse:
     """The job's errors as CSV; cells a spreadsheet would run as formulas are neutralised."""
-    job = get_scoped(ImportJob.objects.filter(workspace=request.member.workspace), uuid)
+    job = get_scoped(ImportJob.objects.for_workspace(request.member.workspace), uuid)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-errors-{job.uuid}.csv"'
     response.write("\ufeff")

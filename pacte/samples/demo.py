@@ -256,7 +256,7 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
     from pacte.sales.models import Channel
 
     workspace = create_workspace(name=plan.name, slug=slug, currency="EUR", rounding_unit=100_00)
-    root = Unit.objects.get(workspace=workspace, parent__isnull=True)
+    root = Unit.objects.for_workspace(workspace).get(parent__isnull=True)
     Channel.objects.bulk_create(
         Channel(workspace=workspace, code=code, name_en=en, name_fr=fr, position=i)
         for i, (code, en, fr) in enumerate(CHANNELS)
@@ -265,7 +265,9 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
     new_units = [Unit(workspace=workspace, name=u.name, parent=root) for u in plan.units[1:]]
     Unit.objects.bulk_create(new_units, batch_size=2000)
     units.extend(
-        Unit.objects.filter(workspace=workspace, name__in=[u.name for u in new_units]).order_by()
+        Unit.objects.for_workspace(workspace)
+        .filter(name__in=[u.name for u in new_units])
+        .order_by()
     )
     by_name = {u.name: u for u in units}
     units = [by_name[u.name] for u in plan.units]
@@ -295,9 +297,7 @@ def load(plan: DemoPlan, *, slug: str = DEMO_SLUG, password: str = DEMO_PASSWORD
             setattr(m, flag, role in p.roles)
         memberships.append(m)
     Membership.objects.bulk_create(memberships, batch_size=2000)
-    member_ids = dict(
-        Membership.objects.filter(workspace=workspace).values_list("user__email", "pk")
-    )
+    member_ids = dict(Membership.objects.for_workspace(workspace).values_list("user__email", "pk"))
     Placement.objects.bulk_create(
         [
             Placement(
@@ -467,20 +467,22 @@ def load_plans(
     from pacte.planning.runs import create_run, publish_run
     from pacte.sales.models import CubeCell
 
-    if CascadeRun.objects.filter(workspace=workspace).exists():
+    if CascadeRun.objects.for_workspace(workspace).exists():
         return {"runs": 0, "objectives": 0}
     today = today or timezone.localdate()
     calendar = workspace.calendar
     fy = calendar.year_of(today)
     executive = (
-        Membership.objects.filter(workspace=workspace, is_executive=True).order_by("pk").first()
+        Membership.objects.for_workspace(workspace).filter(is_executive=True).order_by("pk").first()
     )
 
     def actual(year: int) -> int:
         months = [m.index for m in calendar.months(year)]
-        total = CubeCell.objects.filter(workspace=workspace, month__in=months).aggregate(
-            s=Sum("split_amount")
-        )["s"]
+        total = (
+            CubeCell.objects.for_workspace(workspace)
+            .filter(month__in=months)
+            .aggregate(s=Sum("split_amount"))["s"]
+        )
         return int(total or 0)
 
     unit = workspace.rounding_unit
@@ -506,9 +508,9 @@ def load_plans(
         runs += 1
     rng = random.Random(seed)
     sellers = list(
-        Membership.objects.filter(workspace=workspace, is_seller=True, is_active=True).order_by(
-            "pk"
-        )
+        Membership.objects.for_workspace(workspace)
+        .filter(is_seller=True, is_active=True)
+        .order_by("pk")
     )
     proposed = 0
     # A narrative is text a seller types: the demo's sellers write theirs in the workspace's

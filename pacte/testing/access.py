@@ -7,7 +7,9 @@ Each entry says:
 - ``rule``: ``public`` (anyone), ``operator`` (a bearer token from the environment: 401 or 404
   for anyone else), ``member`` (any member of the workspace), or a tuple of roles;
 - ``obj``: how to build the route's ids from the cast (``None`` when it has none);
-- ``body``: a valid request body for the API (so that a refusal is about access, not input).
+- ``body``: a valid request body for the API (so that a refusal is about access, not input);
+- ``extra["refused"]``: what a seller gets on a route their role may not use, 403 unless
+  set (404 where the object itself is hidden from them).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.accounts.services import create_api_token, create_workspace
+from pacte.lib.fiscal import FiscalCalendar
 from pacte.org.models import Unit
 from pacte.org.selectors import root_unit
 from pacte.org.services import create_member, create_unit
@@ -33,6 +34,14 @@ class Cast:
 
     def token(self, member: Membership) -> str:
         return create_api_token(member=member, name="test")[1]
+
+
+def next_fiscal_year(cast: Cast) -> int:
+    """The fiscal year after the current one of the cast's workspace (open: it can be set,
+    cascaded and published)."""
+    from django.utils import timezone
+
+    return FiscalCalendar(cast.workspace.fiscal_year_start_month).year_of(timezone.localdate()) + 1
 
 
 def _member(ws: Workspace, email: str, name: str, roles: set[str], unit: Unit) -> Membership:

@@ -83,14 +83,14 @@ def test_the_limit_message_is_translated(cast, login, limit):
 
 def test_people_and_potential_pages_refuse_a_file_over_the_limit(cast, login, limit):
     client = login(cast.admin)
-    people = Membership.objects.filter(workspace=cast.workspace).count()
+    people = Membership.objects.for_workspace(cast.workspace).count()
     big = SimpleUploadedFile("people.csv", _csv(2 * limit, b"email,name,unit,lead_of,roles\n"))
     r = client.post(reverse("org:people_import"), {"file": big})
     assert "The file is larger than the upload limit" in r.content.decode()
     big = SimpleUploadedFile("potential.csv", _csv(2 * limit, b"seller,potential\n"))
     r = client.post(reverse("planning:potential_import"), {"file": big})
     assert "The file is larger than the upload limit" in r.content.decode()
-    assert Membership.objects.filter(workspace=cast.workspace).count() == people
+    assert Membership.objects.for_workspace(cast.workspace).count() == people
     assert not Potential.objects.exists()
 
 

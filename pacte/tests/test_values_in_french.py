@@ -68,10 +68,10 @@ def company() -> dict[str, Membership]:
     demo.load_plans(workspace, seed=42)
     logins = dict(plan.logins())
     people = {
-        role: Membership.objects.get(workspace=workspace, user__email=email)
+        role: Membership.objects.for_workspace(workspace).get(user__email=email)
         for role, email in logins.items()
     }
-    waiting = list(Objective.objects.filter(workspace=workspace, status=Status.PROPOSED)[:2])
+    waiting = list(Objective.objects.for_workspace(workspace).filter(status=Status.PROPOSED)[:2])
     executive = people["executive"]
     if waiting:
         objectives.return_objective(
@@ -191,9 +191,7 @@ def test_demo_narrative_is_written_in_the_workspace_language():
     workspace.refresh_from_db()
     demo.load_sales(plan, workspace, seed=42)
     demo.load_plans(workspace, seed=42)
-    narratives = set(
-        Objective.objects.filter(workspace=workspace).values_list("narrative", flat=True)
-    )
+    narratives = set(Objective.objects.for_workspace(workspace).values_list("narrative", flat=True))
     assert narratives == {"Objectif fixé lors de la mise en place de la démo."}
 
 
@@ -202,7 +200,7 @@ def check_run_structure_and_audit(company):  # type: ignore[no-untyped-def]
 
     client = Client()
     client.force_login(company["executive"].user)
-    run = CascadeRun.objects.filter(workspace=company["executive"].workspace).first()
+    run = CascadeRun.objects.for_workspace(company["executive"].workspace).first()
     assert run is not None
     page = client.get(f"/targets/runs/{run.uuid}/").content.decode()
     facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html.unescape(page)))

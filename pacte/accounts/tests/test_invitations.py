@@ -54,7 +54,7 @@ def test_people_page_invites_a_login_of_another_workspace(
             },
         )
     assert response.status_code in (200, 302), response.content[:500]
-    pending = Membership.objects.get(workspace=cast.workspace, user=cast.outsider.user)
+    pending = Membership.objects.for_workspace(cast.workspace).get(user=cast.outsider.user)
     assert pending.is_pending
     assert Invitation.objects.filter(membership=pending, accepted_at__isnull=True).exists()
     assert len(mail.outbox) == 1

@@ -104,7 +104,7 @@ def test_admin_changes_workspace_settings_with_an_audit_event(cast: Cast, login)
     cast.workspace.refresh_from_db()
     assert (cast.workspace.fiscal_year_start_month, cast.workspace.rounding_unit) == (7, 100000)
     assert cast.workspace.time_zone == "America/Montreal"
-    event = AuditEvent.objects.get(workspace=cast.workspace, action="workspace.updated")
+    event = AuditEvent.objects.for_workspace(cast.workspace).get(action="workspace.updated")
     assert event.before["fiscal_year_start_month"] == 1
     assert event.after["fiscal_year_start_month"] == 7
     assert login(cast.seller).get("/account/settings/").status_code == 403

@@ -396,7 +396,7 @@ def test_sign_in_page_creates_shows_once_and_revokes_a_token(cast: Cast, login) 
     response = client.post("/account/sign-in/", {"form": "scim_token", "name": "Entra ID"})
     assert response.status_code == 200
     html = response.content.decode()
-    token = ScimToken.objects.get(workspace=cast.workspace, name="Entra ID")
+    token = ScimToken.objects.for_workspace(cast.workspace).get(name="Entra ID")
     start = html.index('id="new-scim-token">') + len('id="new-scim-token">')
     secret = html[start : html.index("<", start)]
     assert secret.startswith(token.prefix)

@@ -5,21 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.test import Client
-
 from pacte.accounts.models import IdentityProvider
 from pacte.audit.models import AuditEvent
 from pacte.testing.cast import Cast
+from pacte.testing.clients import api_client_for
 
 
 def _call(cast: Cast, method: str, path: str, body: object = None) -> Any:
-    token = cast.token(cast.admin)
-    return Client().generic(
+    return api_client_for(cast.admin).generic(
         method,
         f"/api/v1{path}",
         data=json.dumps(body) if body is not None else b"",
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
     )
 
 

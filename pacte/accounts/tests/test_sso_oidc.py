@@ -87,15 +87,17 @@ def test_first_sign_in_creates_the_member_with_mapped_roles_and_team(
     )
     assert response.status_code == 302
     assert response["Location"] == "/teams/"
-    member = Membership.objects.get(workspace=cast.workspace, user__email="nina@acme.example")
+    member = Membership.objects.for_workspace(cast.workspace).get(user__email="nina@acme.example")
     assert member.roles == ["seller"]
     assert member.name == "Nina New"
     placement = Placement.objects.get(membership=member)
     assert (placement.unit_id, placement.valid_from) == (cast.team.pk, timezone.localdate())
     assert ExternalIdentity.objects.filter(user=member.user).exists()
-    assert AuditEvent.objects.filter(
-        workspace=cast.workspace, action="sign_in.sso", actor=member
-    ).exists()
+    assert (
+        AuditEvent.objects.for_workspace(cast.workspace)
+        .filter(action="sign_in.sso", actor=member)
+        .exists()
+    )
     assert client.get("/").status_code == 200
 
 
@@ -194,7 +196,7 @@ def test_login_page_offers_the_provider_by_e_mail_domain(cast: Cast, op: OidcPro
 def test_secret_is_stored_encrypted_and_never_shown(
     cast: Cast, op: OidcProvider, login: Any
 ) -> None:
-    provider = IdentityProvider.objects.get(workspace=cast.workspace)
+    provider = IdentityProvider.objects.for_workspace(cast.workspace).get()
     assert op.client_secret not in provider.client_secret_encrypted
     page = login(cast.admin).get("/account/sign-in/").content.decode()
     assert op.client_secret not in page

@@ -88,13 +88,13 @@ def test_lockout_and_its_end_are_audited(cast: Cast) -> None:
     client = Client()
     for _ in range(6):
         _post(client, "seller@acme.example", WRONG)
-    locked = AuditEvent.objects.get(workspace=cast.workspace, action="login.locked")
+    locked = AuditEvent.objects.for_workspace(cast.workspace).get(action="login.locked")
     assert locked.after["scope"] == "pair"
     assert locked.object_id == str(cast.seller.uuid)
     LoginThrottle.objects.update(locked_until=timezone.now() - datetime.timedelta(seconds=1))
     assert _post(client, "seller@acme.example", PASSWORD) == "signed-in"
-    ended = AuditEvent.objects.get(
-        workspace=cast.workspace, action="login.lock_ended", after__scope="pair"
+    ended = AuditEvent.objects.for_workspace(cast.workspace).get(
+        action="login.lock_ended", after__scope="pair"
     )
     assert ended.object_id == str(cast.seller.uuid)
 

@@ -14,6 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from pacte.org.visibility import Tree
+
 RAW = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets" / "adventureworks" / "raw"
 
 pytestmark = pytest.mark.skipif(
@@ -50,11 +52,14 @@ def _expected() -> dict[tuple[int, int, int], tuple[int, int]]:
 def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
     call_command("load-sample", "adventureworks", "--from", str(RAW))
     from pacte.accounts.models import Membership, Workspace
-    from pacte.insights import selectors
+    from pacte.insights import periods
 
     ws = Workspace.objects.get(slug="adventureworks")
     executive = (
-        Membership.objects.filter(workspace=ws, is_executive=True).select_related("user").first()
+        Membership.objects.for_workspace(ws)
+        .filter(is_executive=True)
+        .select_related("user")
+        .first()
     )
     assert executive is not None
     from pacte.testing.cast import PASSWORD
@@ -62,7 +67,7 @@ def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
     executive.user.set_password(PASSWORD)
     executive.user.save()
     expected = _expected()
-    cal = selectors.calendar_of(ws)
+    cal = periods.calendar_of(ws)
     token = __import__("pacte.accounts.services", fromlist=["x"]).create_api_token(
         member=executive, name="t"
     )[1]
@@ -78,12 +83,12 @@ def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
         assert r.status_code == 200, r.content
         by_name = {i["name"]: i for i in r.json()["items"]}
         people = dict(
-            Membership.objects.filter(workspace=ws, name__in=list(by_name)).values_list(
-                "name", "user__email"
-            )
+            Membership.objects.for_workspace(ws)
+            .filter(name__in=list(by_name))
+            .values_list("name", "user__email")
         )
         assert people
-        page = client.get(f"/insights/teams/{selectors.Tree.load(ws).root.uuid}/?period={period}")
+        page = client.get(f"/insights/teams/{Tree.load(ws).root.uuid}/?period={period}")
         page_rows = {r["name"]: r for r in page.context["data"]["sellers"]["rows"]}
         for (person, y, q), (actual, quota) in expected.items():
             if (y, q) != (year, quarter) or quota == 0:

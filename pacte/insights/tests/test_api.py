@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from pacte.testing.clients import api_client_for
+
 
 def _get(cast, member, path):
-    return Client().get(path, HTTP_AUTHORIZATION=f"Bearer {cast.token(member)}")
+    return api_client_for(member).get(path)
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.test import Client
 
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
-from pacte.insights import dashboard, selectors, services
+from pacte.insights import dashboard, periods, selectors, services
 from pacte.insights.models import ActualSnapshot
 from pacte.lib.fiscal import Month
 from pacte.sales.models import CubeCell
@@ -17,15 +17,15 @@ from pacte.sales.models import CubeCell
 def test_closed_month_figures_no_longer_move(sales, quotas):
     march = Month(2026, 3).index
     services.close_month(workspace=sales.workspace, actor=sales.admin, month=march)
-    assert ActualSnapshot.objects.filter(workspace=sales.workspace, month=march).count() == 3
-    CubeCell.objects.filter(workspace=sales.workspace, month=march).update(split_amount=1)
-    choice = selectors.resolve_period(sales.workspace, "FY2026-M03")
+    assert ActualSnapshot.objects.for_workspace(sales.workspace).filter(month=march).count() == 3
+    CubeCell.objects.for_workspace(sales.workspace).filter(month=march).update(split_amount=1)
+    choice = periods.resolve_period(sales.workspace, "FY2026-M03")
     data = dashboard.overview(sales.executive, choice)
     assert data["summary"][0]["actual"] == 1200_00 + 400_00 + 2000_00
     assert AuditEvent.objects.filter(action="period.closed").exists()
     services.reopen_month(workspace=sales.workspace, actor=sales.admin, month=march)
     data = dashboard.overview(
-        sales.executive, selectors.resolve_period(sales.workspace, "FY2026-M03")
+        sales.executive, periods.resolve_period(sales.workspace, "FY2026-M03")
     )
     assert data["summary"][0]["actual"] == 3
 
@@ -92,7 +92,7 @@ def test_a_change_to_the_cube_rereads_only_the_open_months(sales, quotas, cell, 
     sam = {r["name"]: r for r in client.get(team).context["data"]["sellers"]["rows"]}["Sam Seller"]
     # a late correction reaches the cube of a closed month (frozen: not counted) and a new
     # sale an open one; each bumps the cube version as the sales app does
-    CubeCell.objects.filter(workspace=sales.workspace, month=Month(2026, 2).index).update(
+    CubeCell.objects.for_workspace(sales.workspace).filter(month=Month(2026, 2).index).update(
         split_amount=1
     )
     cell(sales.seller, 2026, 6, 700_00)

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from pacte.insights import selectors, services
+from pacte.insights import periods, services
 from pacte.insights.models import ForecastSnapshot
 
 
@@ -55,7 +55,7 @@ def test_snapshots_feed_forecast_accuracy(sales, quotas, login):
     call_command("snapshot-forecasts", "--workspace", "acme", "--month", "2026-03")
     call_command("snapshot-forecasts", "--workspace", "acme", "--month", "2026-04")
     call_command("snapshot-forecasts", "--workspace", "acme", "--month", "2026-04")  # idempotent
-    assert ForecastSnapshot.objects.filter(workspace=sales.workspace).count() == 6
+    assert ForecastSnapshot.objects.for_workspace(sales.workspace).count() == 6
     data = (
         login(sales.seller)
         .get(f"/insights/sellers/{sales.seller.uuid}/?period=FY2026")
@@ -81,9 +81,9 @@ def test_digests_in_member_language_skip_opted_out_and_no_email(sales, quotas, c
     assert "North" in lead_mail.body
     # The period in the member's language ("Ex. 2026"), not its key ("FY2026").
     with translation.override("fr"):
-        label = selectors.period_label(
-            selectors.resolve_period(sales.workspace, None).key,
-            selectors.calendar_of(sales.workspace),
+        label = periods.period_label(
+            periods.resolve_period(sales.workspace, None).key,
+            periods.calendar_of(sales.workspace),
         )
     assert label.startswith("Ex. ")
     assert f"Votre progression ({label})" in lead_mail.body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pacte.insights import dashboard, selectors
+from pacte.insights import dashboard, periods
 
 
 def test_a_partial_first_year_does_not_skew_the_seasonality(cast, cell) -> None:
@@ -12,7 +12,7 @@ def test_a_partial_first_year_does_not_skew_the_seasonality(cast, cell) -> None:
         cell(cast.seller, 2025, m, 1000_00)
     for m in range(1, 5):  # January–April 2026 are over (today is mid-May 2026)
         cell(cast.seller, 2026, m, 1000_00)
-    choice = selectors.resolve_period(cast.workspace, "FY2026")
+    choice = periods.resolve_period(cast.workspace, "FY2026")
     frame = dashboard.cockpit(cast.seller, cast.seller, choice)["frame"]
     december = int(frame.forecast_by_month[0][11])
     june = int(frame.forecast_by_month[0][5])

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from pacte.insights import dashboard, selectors
+from pacte.insights import dashboard, periods
 
 pytestmark = pytest.mark.django_db
 
 
 def test_heat_map_marks_months_not_over_as_pending_without_a_figure(sales, quotas):
     # today is 15 May 2026 (conftest): January to April are over, May has partial sales
-    choice = selectors.resolve_period(sales.workspace, "FY2026")
+    choice = periods.resolve_period(sales.workspace, "FY2026")
     heat = dashboard.overview(sales.executive, choice)["heatmap"]
     assert heat["pending"] == list(range(4, 12))
     cells = {(m, y): v for m, y, v in heat["cells"]}
@@ -21,7 +21,7 @@ def test_heat_map_marks_months_not_over_as_pending_without_a_figure(sales, quota
     assert cells[(3, north)] is not None  # April: a figure
     assert cells[(4, north)] is None  # May: sales so far, but the month is not over
     assert all(cells[(m, north)] is None for m in range(4, 12))
-    past = dashboard.overview(sales.executive, selectors.resolve_period(sales.workspace, "FY2025"))
+    past = dashboard.overview(sales.executive, periods.resolve_period(sales.workspace, "FY2025"))
     assert past["heatmap"]["pending"] == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pacte.insights import pdf
+from pacte.insights import pdf, periods
 
 
 def _meta(text: str) -> bytes:
@@ -44,9 +44,9 @@ def test_company_report_pdf_from_the_api(sales, quotas, client):
 
 @pytest.mark.django_db
 def test_pdf_falls_back_to_core_font_without_dejavu(sales, quotas):
-    from pacte.insights import dashboard, selectors
+    from pacte.insights import dashboard
 
-    choice = selectors.resolve_period(sales.workspace, "FY2026")
+    choice = periods.resolve_period(sales.workspace, "FY2026")
     data = dashboard.unit_view(sales.executive, sales.team.pk, choice, with_sellers=True)
     content = pdf.render(data, "Équipe “Nord”", currency="EUR", unicode_font=False)
     assert content.startswith(b"%PDF")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pacte.insights import selectors
+from pacte.insights import periods
 
 
 @pytest.mark.django_db
@@ -201,7 +201,7 @@ def test_report_is_print_ready_and_translated(sales, quotas, login):
 @pytest.mark.django_db
 def test_default_period_falls_back_to_latest_year_with_sales(cast, cell):
     cell(cast.seller, 2019, 3, 100)
-    choice = selectors.resolve_period(cast.workspace, None)
+    choice = periods.resolve_period(cast.workspace, None)
     assert choice.fy == 2019
 
 

@@ -13,7 +13,7 @@ def schedule(c: Cast) -> dict[str, Any]:
     from pacte.jobs.scheduler import ensure_schedules
 
     ensure_schedules([c.workspace])
-    return {"schedule_id": Schedule.objects.get(workspace=c.workspace, kind="digest").uuid}
+    return {"schedule_id": Schedule.objects.for_workspace(c.workspace).get(kind="digest").uuid}
 
 
 def background_job(c: Cast) -> Any:

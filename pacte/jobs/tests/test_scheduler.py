@@ -27,10 +27,10 @@ def only(
     at ``since``."""
     scheduler.ensure_schedules()
     Schedule.objects.exclude(workspace=cast.workspace, kind=kind).update(enabled=False)
-    Schedule.objects.filter(workspace=cast.workspace, kind=kind).update(
+    Schedule.objects.for_workspace(cast.workspace).filter(kind=kind).update(
         enabled=True, active_since=since, **timing
     )
-    return Schedule.objects.get(workspace=cast.workspace, kind=kind)
+    return Schedule.objects.for_workspace(cast.workspace).get(kind=kind)
 
 
 def ticks(start: dt.datetime, end: dt.datetime, every: timedelta) -> None:
@@ -42,7 +42,8 @@ def ticks(start: dt.datetime, end: dt.datetime, every: timedelta) -> None:
 
 def runs(cast, kind: str = "digest") -> list[dt.datetime]:
     return list(
-        ScheduleRun.objects.filter(workspace=cast.workspace, kind=kind)
+        ScheduleRun.objects.for_workspace(cast.workspace)
+        .filter(kind=kind)
         .order_by("due_at")
         .values_list("due_at", flat=True)
     )

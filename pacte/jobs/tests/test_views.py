@@ -51,7 +51,7 @@ def test_admin_moves_the_digest_with_an_audit_event(cast, login):
         },
     )
     assert response.status_code == 302
-    schedule = Schedule.objects.get(workspace=cast.workspace, kind="digest")
+    schedule = Schedule.objects.for_workspace(cast.workspace).get(kind="digest")
     assert (schedule.weekday, schedule.hour, schedule.minute, schedule.version) == (1, 7, 30, 2)
     event = AuditEvent.objects.get(action="schedule.updated")
     assert (event.before["weekday"], event.after["weekday"]) == (0, 1)
@@ -60,14 +60,14 @@ def test_admin_moves_the_digest_with_an_audit_event(cast, login):
 
 def test_a_stale_change_is_refused_on_the_page(cast, login):
     ensure_schedules([cast.workspace])
-    Schedule.objects.filter(workspace=cast.workspace, kind="digest").update(version=3)
+    Schedule.objects.for_workspace(cast.workspace).filter(kind="digest").update(version=3)
     response = login(cast.executive).post(
         reverse("jobs:schedules"),
         {"kind": "digest", "digest-version": "1", "digest-weekday": "1", "digest-at": "07:30"},
     )
     assert response.status_code == 200
     assert "changed by someone else" in response.content.decode()
-    assert Schedule.objects.get(workspace=cast.workspace, kind="digest").weekday == 0
+    assert Schedule.objects.for_workspace(cast.workspace).get(kind="digest").weekday == 0
 
 
 def test_api_lists_and_changes_schedules(cast):

@@ -22,7 +22,7 @@ from pacte.accounts.models import Workspace, Membership
 from pacte.sales.models import ImportJob
 from pacte.sales.import_jobs import configure_import
 ws = Workspace.objects.get(slug="acme")
-admin = Membership.objects.get(workspace=ws, user__email="admin@acme.example")
+admin = Membership.objects.for_workspace(ws).get(user__email="admin@acme.example")
 mapping = {k: k for k in ("external_id", "date", "amount", "channel", "seller", "split")}
 job = ImportJob.objects.create(
     workspace=ws, created_by=admin, file_path=sys.argv[1], file_name="sales.csv",
@@ -178,7 +178,7 @@ ensure_schedules()
 ws = Workspace.objects.get(slug="acme")
 Schedule.objects.exclude(workspace=ws, kind="digest").update(enabled=False)
 slot = (timezone.now() - datetime.timedelta(minutes=2)).astimezone(zone_of(ws))
-Schedule.objects.filter(workspace=ws, kind="digest").update(
+Schedule.objects.for_workspace(ws).filter(kind="digest").update(
     weekday=slot.weekday(), hour=slot.hour, minute=slot.minute,
     active_since=timezone.now() - datetime.timedelta(days=1),
 )

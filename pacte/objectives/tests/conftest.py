@@ -27,11 +27,11 @@ def publish(cast: Cast, fy: int, shares: dict[Membership, int]) -> None:
     ws = cast.workspace
     total = sum(shares.values())
     CompanyTarget.objects.update_or_create(workspace=ws, fiscal_year=fy, defaults={"amount": total})
-    CascadeRun.objects.filter(workspace=ws, fiscal_year=fy).update(status="superseded")
+    CascadeRun.objects.for_workspace(ws).filter(fiscal_year=fy).update(status="superseded")
     run = CascadeRun.objects.create(
         workspace=ws,
         fiscal_year=fy,
-        number=CascadeRun.objects.filter(workspace=ws, fiscal_year=fy).count() + 1,
+        number=CascadeRun.objects.for_workspace(ws).filter(fiscal_year=fy).count() + 1,
         status="published",
         method="equal",
         total=total,
@@ -67,11 +67,6 @@ def publish(cast: Cast, fy: int, shares: dict[Membership, int]) -> None:
             for (u, m), a in rollup.items()
         ]
     )
-
-
-@pytest.fixture
-def fy(cast: Cast) -> int:
-    return next_fy(cast)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pacte.objectives.tests.conftest import next_fy, publish
-from pacte.testing.cast import PASSWORD, build_cast
+from pacte.objectives.tests.conftest import publish
+from pacte.testing.cast import PASSWORD, build_cast, next_fiscal_year
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def _propose(pg: Any, url: str, fy: int, amount: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_propose_return_repropose_and_reconcile(live_server: Any, page: Any) -> None:
     cast = build_cast()
-    fy = next_fy(cast)
+    fy = next_fiscal_year(cast)
     publish(
         cast, fy, {cast.seller: 120_000_00, cast.lead: 120_000_00, cast.other_seller: 60_000_00}
     )
@@ -77,7 +77,7 @@ def test_french_seller_types_a_decimal_comma(live_server: Any, page: Any) -> Non
     cast = build_cast()
     cast.seller.user.language = "fr"
     cast.seller.user.save()
-    fy = next_fy(cast)
+    fy = next_fiscal_year(cast)
     publish(cast, fy, {cast.seller: 120_000_00, cast.lead: 120_000_00})
     url = live_server.url
     _login(page, url, cast.seller.user.email)

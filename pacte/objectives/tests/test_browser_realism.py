@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from pacte.objectives import references
-from pacte.objectives.tests.conftest import next_fy, publish
+from pacte.objectives.tests.conftest import publish
 from pacte.sales.models import CubeCell
-from pacte.testing.cast import PASSWORD, build_cast
+from pacte.testing.cast import PASSWORD, build_cast, next_fiscal_year
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def _login(pg: Any, url: str, email: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_typing_updates_the_realism(live_server: Any, page: Any) -> None:
     cast = build_cast()
-    fy = next_fy(cast)
+    fy = next_fiscal_year(cast)
     publish(cast, fy, {cast.seller: 120_000_00, cast.lead: 120_000_00})
     CubeCell.objects.bulk_create(
         CubeCell(

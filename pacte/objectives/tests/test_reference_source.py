@@ -15,16 +15,13 @@ from pacte.objectives import references, services
 from pacte.objectives.models import Status
 from pacte.objectives.tests.conftest import publish
 from pacte.testing.cast import Cast
+from pacte.testing.clients import api_client_for
 
 pytestmark = pytest.mark.usefixtures("published")
 
 
 def _api(cast: Cast, member: Any, url: str) -> Any:
-    return (
-        Client()
-        .get(f"/api/v1/objectives{url}", HTTP_AUTHORIZATION=f"Bearer {cast.token(member)}")
-        .json()
-    )
+    return api_client_for(member).get(f"/api/v1/objectives{url}").json()
 
 
 def _republish(cast: Cast, fy: int) -> None:

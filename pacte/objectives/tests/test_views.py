@@ -132,7 +132,7 @@ def test_policy_page_sets_a_window_and_refuses_bad_input(cast: Cast, login) -> N
     window = {"form": "window", "fiscal_year": "2031", "opens_on": "2030-11-01"}
     r = client.post("/objectives/policy/", {**window, "closes_on": "2030-12-15"})
     assert r.status_code == 302
-    saved = Window.objects.get(workspace=cast.workspace, fiscal_year=2031)
+    saved = Window.objects.for_workspace(cast.workspace).get(fiscal_year=2031)
     assert (saved.opens_on.isoformat(), saved.closes_on.isoformat()) == ("2030-11-01", "2030-12-15")
     r = client.post("/objectives/policy/", {**window, "closes_on": "15/12/2030"})
     assert r.status_code == 400
@@ -142,7 +142,7 @@ def test_policy_page_sets_a_window_and_refuses_bad_input(cast: Cast, login) -> N
     )
     assert r.status_code == 400
     assert "Enter the fiscal year as a number, e.g. 2027." in r.content.decode()
-    assert Window.objects.filter(workspace=cast.workspace).count() == 1
+    assert Window.objects.for_workspace(cast.workspace).count() == 1
 
 
 def test_reconciliation_page_query_count(

@@ -14,8 +14,8 @@ from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
 from pacte.objectives import services
 from pacte.objectives.models import Objective, Status
-from pacte.objectives.tests.conftest import next_fy, publish
-from pacte.testing.cast import build_cast
+from pacte.objectives.tests.conftest import publish
+from pacte.testing.cast import build_cast, next_fiscal_year
 
 LEGAL: dict[str, set[str | None]] = {
     "save": {None, Status.DRAFT, Status.RETURNED, Status.COUNTERED, Status.AGREED},
@@ -32,7 +32,7 @@ amounts = st.integers(min_value=0, max_value=300_000)
 @pytest.mark.django_db
 def test_objective_workflow_state_machine() -> None:
     cast = build_cast()
-    fy = next_fy(cast)
+    fy = next_fiscal_year(cast)
     publish(cast, fy, {cast.seller: 120_000_00, cast.lead: 1, cast.other_seller: 1})
 
     class Workflow(RuleBasedStateMachine):

@@ -27,7 +27,7 @@ def test_import_creates_updates_and_is_idempotent(cast: Cast) -> None:
     result = run(cast, GOOD)
     assert result.ok, result.errors
     assert (result.created, result.updated, result.unchanged) == (2, 1, 0)
-    bob = Membership.objects.get(workspace=cast.workspace, user__email="bob@acme.example")
+    bob = Membership.objects.for_workspace(cast.workspace).get(user__email="bob@acme.example")
     assert bob.is_admin
     assert bob.is_seller
     events = AuditEvent.objects.count()

@@ -10,6 +10,7 @@ from django.test import Client
 from pacte.audit.models import AuditEvent
 from pacte.org import services
 from pacte.org.models import Unit
+from pacte.testing.clients import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +18,11 @@ pytestmark = pytest.mark.django_db
 def api(cast, member, method, path, body=None):
     import json
 
-    return Client().generic(
+    return api_client_for(member).generic(
         method,
         f"/api/v1{path}",
         data=b"" if body is None else json.dumps(body),
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {cast.token(member)}",
     )
 
 

@@ -61,9 +61,11 @@ def test_admin_adds_a_person(cast: Cast, login) -> None:
         },
     )
     assert response.status_code == 302
-    assert Membership.objects.filter(
-        workspace=cast.workspace, user__email="nina@acme.example"
-    ).exists()
+    assert (
+        Membership.objects.for_workspace(cast.workspace)
+        .filter(user__email="nina@acme.example")
+        .exists()
+    )
 
 
 def test_duplicate_email_is_shown_on_the_form(cast: Cast, login) -> None:

@@ -10,9 +10,9 @@ from pacte.testing.cast import Cast
 
 def _run(c: Cast) -> Any:
     from pacte.planning import runs, services
-    from pacte.planning.tests.conftest import next_year
+    from pacte.testing.cast import next_fiscal_year
 
-    fy = next_year(c)
+    fy = next_fiscal_year(c)
     services.set_company_target(workspace=c.workspace, actor=None, fiscal_year=fy, amount=1000_00)
     return runs.create_run(workspace=c.workspace, actor=None, fiscal_year=fy, parameters={})
 
@@ -39,9 +39,9 @@ def other_seller(c: Cast) -> dict[str, Any]:
 
 
 def _year_body(c: Cast) -> dict[str, Any]:
-    from pacte.planning.tests.conftest import next_year
+    from pacte.testing.cast import next_fiscal_year
 
-    return {"year": f"FY{next_year(c)}"}
+    return {"year": f"FY{next_fiscal_year(c)}"}
 
 
 register_pages(

@@ -45,11 +45,6 @@ def add_history(cast: Cast, fy: int, amounts: dict[str, int], channel: Channel |
 
 
 @pytest.fixture
-def fy(cast: Cast) -> int:
-    return next_year(cast)
-
-
-@pytest.fixture
 def target(cast: Cast, fy: int):
     return services.set_company_target(
         workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, amount=1_000_000_00

@@ -9,10 +9,6 @@ from django.test import Client
 from pacte.planning.models import CascadeRun, CascadeShare, CompanyTarget
 
 
-def _client(cast, member) -> Client:
-    return Client(headers={"Authorization": f"Bearer {cast.token(member)}"})
-
-
 def _json(client: Client, method: str, url: str, body: object = None):
     import json
 
@@ -24,8 +20,8 @@ def _json(client: Client, method: str, url: str, body: object = None):
     )
 
 
-def test_calendar_lists_periods_and_rejects_unknown_keys(cast, fy) -> None:
-    client = _client(cast, cast.seller)
+def test_calendar_lists_periods_and_rejects_unknown_keys(cast, fy, api_client) -> None:
+    client = api_client(cast.seller)
     data = client.get(f"/api/v1/targets/calendar?year=FY{fy}").json()
     assert [p["key"] for p in data["periods"]][:2] == [f"FY{fy}", f"FY{fy}-Q1"]
     assert len(data["periods"]) == 17
@@ -35,8 +31,8 @@ def test_calendar_lists_periods_and_rejects_unknown_keys(cast, fy) -> None:
     assert bad.json()["field"] == "year"
 
 
-def test_target_set_and_get(cast, fy) -> None:
-    client = _client(cast, cast.executive)
+def test_target_set_and_get(cast, fy, api_client) -> None:
+    client = api_client(cast.executive)
     r = _json(client, "PUT", "/api/v1/targets/company-target", {"year": f"FY{fy}", "amount": 500})
     assert r.status_code == 200, r.content
     assert r.json()["version"] == 1
@@ -50,8 +46,8 @@ def test_target_set_and_get(cast, fy) -> None:
     assert client.get(f"/api/v1/targets/company-target?year=FY{fy}").json()["amount"] == 500
 
 
-def test_target_refuses_negative_and_non_numeric(cast, fy) -> None:
-    client = _client(cast, cast.executive)
+def test_target_refuses_negative_and_non_numeric(cast, fy, api_client) -> None:
+    client = api_client(cast.executive)
     for bad in (-1, "ten", None):
         r = _json(
             client, "PUT", "/api/v1/targets/company-target", {"year": f"FY{fy}", "amount": bad}
@@ -61,8 +57,8 @@ def test_target_refuses_negative_and_non_numeric(cast, fy) -> None:
     assert not CompanyTarget.objects.exists()
 
 
-def test_preview_stores_nothing(cast, fy, target) -> None:
-    client = _client(cast, cast.executive)
+def test_preview_stores_nothing(cast, fy, target, api_client) -> None:
+    client = api_client(cast.executive)
     r = _json(client, "POST", "/api/v1/targets/preview", {"year": f"FY{fy}"})
     assert r.status_code == 200, r.content
     data = r.json()
@@ -72,8 +68,8 @@ def test_preview_stores_nothing(cast, fy, target) -> None:
     assert not CascadeRun.objects.exists()
 
 
-def test_all_weights_zero_is_a_clear_400(cast, fy, target) -> None:
-    client = _client(cast, cast.executive)
+def test_all_weights_zero_is_a_clear_400(cast, fy, target, api_client) -> None:
+    client = api_client(cast.executive)
     r = _json(
         client,
         "POST",
@@ -85,8 +81,8 @@ def test_all_weights_zero_is_a_clear_400(cast, fy, target) -> None:
     assert not CascadeRun.objects.exists()
 
 
-def test_create_publish_compare_explain_and_shares(cast, fy, target) -> None:
-    client = _client(cast, cast.executive)
+def test_create_publish_compare_explain_and_shares(cast, fy, target, api_client) -> None:
+    client = api_client(cast.executive)
     r = _json(client, "POST", "/api/v1/targets/runs", {"year": f"FY{fy}"})
     assert r.status_code == 201, r.content
     a = r.json()
@@ -108,7 +104,7 @@ def test_create_publish_compare_explain_and_shares(cast, fy, target) -> None:
     assert olga["delta"] < 0
     assert "excluded" in olga["reasons"]
 
-    seller_client = _client(cast, cast.seller)
+    seller_client = api_client(cast.seller)
     exp = seller_client.get(f"/api/v1/targets/runs/{a['uuid']}/explain/{cast.seller.uuid}")
     assert exp.status_code == 200
     assert exp.json()["explanation"]["method"] == "equal"
@@ -133,8 +129,8 @@ def test_create_publish_compare_explain_and_shares(cast, fy, target) -> None:
     assert sum(row["amount"] for row in year_total["items"]) == target.amount
 
 
-def test_shares_reject_unknown_period_and_channel(cast, fy) -> None:
-    client = _client(cast, cast.executive)
+def test_shares_reject_unknown_period_and_channel(cast, fy, api_client) -> None:
+    client = api_client(cast.executive)
     r = client.get("/api/v1/targets/shares?period=Q2-2027")
     assert r.status_code == 400
     assert r.json()["code"] == "bad_period"
@@ -143,8 +139,8 @@ def test_shares_reject_unknown_period_and_channel(cast, fy) -> None:
     assert r.json()["field"] == "channel"
 
 
-def test_potential_import_names_unknown_sellers_with_lines(cast, fy) -> None:
-    client = _client(cast, cast.admin)
+def test_potential_import_names_unknown_sellers_with_lines(cast, fy, api_client) -> None:
+    client = api_client(cast.admin)
     data = b"seller,potential\nseller@acme.example,100\nghost@acme.example,50\n"
     r = client.post(
         f"/api/v1/targets/potential/import?year=FY{fy}",
@@ -156,8 +152,8 @@ def test_potential_import_names_unknown_sellers_with_lines(cast, fy) -> None:
     assert "ghost@acme.example" in body["errors"][0]["message"]
 
 
-def test_capacity_set(cast) -> None:
-    client = _client(cast, cast.admin)
+def test_capacity_set(cast, api_client) -> None:
+    client = api_client(cast.admin)
     r = _json(
         client,
         "PUT",

@@ -9,8 +9,7 @@ import pytest
 
 from pacte.planning import runs, services
 from pacte.planning.models import CascadeRun, RunStatus
-from pacte.planning.tests.conftest import next_year
-from pacte.testing.cast import PASSWORD, build_cast
+from pacte.testing.cast import PASSWORD, build_cast, next_fiscal_year
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +19,7 @@ def test_publish_through_the_dialog_then_rerun_for_a_new_target(
     live_server: Any, page: Any
 ) -> None:
     cast = build_cast()
-    fy = next_year(cast)
+    fy = next_fiscal_year(cast)
     services.set_company_target(
         workspace=cast.workspace, actor=None, fiscal_year=fy, amount=1_000_000_00
     )

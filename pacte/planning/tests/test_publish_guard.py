@@ -263,19 +263,15 @@ def test_rerun_is_refused_when_nothing_changed_or_for_a_draft(cast, login, runs)
 # --------------------------------------------------------------------------- API
 
 
-def _api(cast, member) -> Client:
-    return Client(headers={"Authorization": f"Bearer {cast.token(member)}"})
-
-
 def _post(client: Client, url: str, body: object = None):
     return client.post(
         url, data=json.dumps(body) if body is not None else b"", content_type="application/json"
     )
 
 
-def test_api_diff_matches_the_page_and_guards_the_publication(cast, runs, fy) -> None:
+def test_api_diff_matches_the_page_and_guards_the_publication(cast, runs, fy, api_client) -> None:
     first, second = runs
-    client = _api(cast, cast.executive)
+    client = api_client(cast.executive)
     data = client.get(f"/api/v1/targets/runs/{second.uuid}/diff").json()
     assert data["reference"] == str(first.uuid)
     assert (data["raised"], data["lowered"], data["unchanged"], data["changed"]) == (1, 1, 1, 2)
@@ -298,16 +294,18 @@ def test_api_diff_matches_the_page_and_guards_the_publication(cast, runs, fy) ->
     assert r.json()["status"] == "published"
 
 
-def test_api_publish_stays_one_call(cast, runs) -> None:
+def test_api_publish_stays_one_call(cast, runs, api_client) -> None:
     _, second = runs
-    r = _post(_api(cast, cast.executive), f"/api/v1/targets/runs/{second.uuid}/publish")
+    r = _post(api_client(cast.executive), f"/api/v1/targets/runs/{second.uuid}/publish")
     assert r.status_code == 200
     assert r.json()["status"] == "published"
 
 
-def test_api_target_says_whether_the_reference_matches_and_reruns(cast, runs, fy) -> None:
+def test_api_target_says_whether_the_reference_matches_and_reruns(
+    cast, runs, fy, api_client
+) -> None:
     first, _ = runs
-    client = _api(cast, cast.executive)
+    client = api_client(cast.executive)
     data = client.get(f"/api/v1/targets/company-target?year=FY{fy}").json()
     assert data["reference_matches"] is True
     assert data["reference"] == {"uuid": str(first.uuid), "number": 1, "total": 1_000_000_00}

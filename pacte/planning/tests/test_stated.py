@@ -108,7 +108,7 @@ def test_bad_stated_targets_are_refused_and_nothing_is_stored(cast, fy, bad) -> 
     if bad == "month":
         row[2] = first + 12
     elif bad == "channel":
-        row[1] = Channel.objects.get(workspace=cast.outsider_workspace).pk
+        row[1] = Channel.objects.for_workspace(cast.outsider_workspace).get().pk
     elif bad == "seller":
         row[0] = cast.outsider.pk
     elif bad == "negative":

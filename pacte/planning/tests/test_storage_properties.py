@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from pacte.planning import runs, services
 from pacte.planning.models import CascadeRun, CascadeShare, SellerExplanation, UnitShare
-from pacte.planning.tests.conftest import next_year
 from pacte.sales.models import Channel, CubeCell
+from pacte.testing.cast import next_fiscal_year
 
 
 @pytest.mark.django_db(transaction=False)
@@ -33,15 +33,15 @@ def test_stored_shares_sum_exactly_at_every_level(
     ws = cast.workspace
     ws.rounding_unit = rounding
     ws.save()
-    fy = next_year(cast)
-    CascadeRun.objects.filter(workspace=ws).delete()
-    CubeCell.objects.filter(workspace=ws).delete()
+    fy = next_fiscal_year(cast)
+    CascadeRun.objects.for_workspace(ws).delete()
+    CubeCell.objects.for_workspace(ws).delete()
     if two_channels:
         Channel.objects.get_or_create(
             workspace=ws, code="web", defaults={"name_en": "Web", "name_fr": "Web"}
         )
     else:
-        Channel.objects.filter(workspace=ws, code="web").delete()
+        Channel.objects.for_workspace(ws).filter(code="web").delete()
     first = ws.calendar.first_month_index(fy)
     CubeCell.objects.bulk_create(
         CubeCell(
@@ -93,7 +93,7 @@ def test_stored_shares_sum_exactly_at_every_level(
 def test_a_stored_run_is_unique_per_cell_in_seller_order_and_summarised(cast) -> None:
     from django.db import connection
 
-    fy = next_year(cast)
+    fy = next_fiscal_year(cast)
     services.set_company_target(workspace=cast.workspace, actor=None, fiscal_year=fy, amount=12_345)
     run = runs.create_run(
         workspace=cast.workspace, actor=None, fiscal_year=fy, parameters={"method": "equal"}

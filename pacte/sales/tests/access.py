@@ -48,7 +48,7 @@ def sale(c: Cast) -> dict[str, Any]:
             )
         ],
     )
-    return {"sale_id": Sale.objects.get(workspace=c.workspace, external_id="probe").uuid}
+    return {"sale_id": Sale.objects.for_workspace(c.workspace).get(external_id="probe").uuid}
 
 
 def _api(fn: Any, key: str) -> Any:

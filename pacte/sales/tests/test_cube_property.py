@@ -65,9 +65,9 @@ def _record(r: dict) -> dict:
 @given(ops=st.lists(op, min_size=1, max_size=8))
 def test_cube_equals_recomputation_after_any_sequence(cast, channels, ops):
     ws = cast.workspace
-    Sale.objects.filter(workspace=ws).delete()
-    CreditRule.objects.filter(workspace=ws).delete()
-    CubeCell.objects.filter(workspace=ws).delete()
+    Sale.objects.for_workspace(ws).delete()
+    CreditRule.objects.for_workspace(ws).delete()
+    CubeCell.objects.for_workspace(ws).delete()
     members = {m.user.email: m for m in ws.memberships.select_related("user")}
     split_rule = services.create_rule(
         workspace=ws, actor=None, channel=channels["e-commerce"], owner=cast.seller

@@ -55,7 +55,9 @@ def _run(workspace: Any, path: Path, *, chunk_rows: int, source: str = "default"
 
 def _contents(workspace: Any, source: str) -> tuple[list[tuple[Any, ...]], ...]:
     sales = sorted(
-        Sale.objects.filter(workspace=workspace, source=source).values_list(
+        Sale.objects.for_workspace(workspace)
+        .filter(source=source)
+        .values_list(
             "external_id",
             "date",
             "month",
@@ -69,7 +71,9 @@ def _contents(workspace: Any, source: str) -> tuple[list[tuple[Any, ...]], ...]:
         )
     )
     credits = sorted(
-        Credit.objects.filter(workspace=workspace, sale__source=source).values_list(
+        Credit.objects.for_workspace(workspace)
+        .filter(sale__source=source)
+        .values_list(
             "sale__external_id", "seller_id", "unit_id", "kind", "basis_points", "amount", "origin"
         )
     )

@@ -37,7 +37,7 @@ def test_french_numbers_dates_split_and_overlay_credits_reach_the_cube(cast, cha
     overlay = a2.credits.get(kind="overlay")
     assert (overlay.seller_id, overlay.amount) == (cast.lead.pk, 10001)
     month = 2026 * 12 + 10
-    company = CubeCell.objects.filter(workspace=cast.workspace, month=month)
+    company = CubeCell.objects.for_workspace(cast.workspace).filter(month=month)
     assert sum(c.split_amount for c in company) == 123456 + 10001 - 5000
     assert sum(c.overlay_amount for c in company) == 10001
     assert cube.verify(cast.workspace) == []
@@ -262,7 +262,7 @@ def test_imported_sales_get_distinct_time_ordered_uuids_after_a_deletion(cast, c
     )
     second = write_csv(rows(*(f"B{i},2026-01-06,10.00,field,{SELLER},,,," for i in range(3))))
     import_file(cast.workspace, second)
-    sales = list(Sale.objects.filter(workspace=cast.workspace).order_by("id"))
+    sales = list(Sale.objects.for_workspace(cast.workspace).order_by("id"))
     assert [s.external_id for s in sales] == ["A0", "A1", "B0", "B1", "B2"]
     assert len({s.uuid for s in sales}) == 5
     assert all(s.uuid.version == 7 for s in sales)

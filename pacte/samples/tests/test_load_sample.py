@@ -75,32 +75,32 @@ def test_adventureworks_totals_match_the_files_and_a_second_load_changes_nothing
     call_command("load-sample", "adventureworks", "--from", str(AW_DIR))
     ws = Workspace.objects.get(slug="adventureworks")
     assert ws.currency == "USD"
-    assert Sale.objects.filter(workspace=ws).count() == 31_465
+    assert Sale.objects.for_workspace(ws).count() == 31_465
 
     channel_totals, year_totals = _channel_totals(ws)
     assert channel_totals == dict(expected["channel"])
     assert year_totals == dict(expected["year"])
 
     emails = {
-        m.user.email: m.pk for m in Membership.objects.filter(workspace=ws).select_related("user")
+        m.user.email: m.pk for m in Membership.objects.for_workspace(ws).select_related("user")
     }
     from pacte.samples import adventureworks as aw
 
     sample = aw.load(AW_DIR)
     person_totals = {
-        p.business_entity_id: CubeCell.objects.filter(
-            workspace=ws, seller_id=emails[p.email]
-        ).aggregate(s=Sum("split_amount"))["s"]
+        p.business_entity_id: CubeCell.objects.for_workspace(ws)
+        .filter(seller_id=emails[p.email])
+        .aggregate(s=Sum("split_amount"))["s"]
         for p in sample.sales_people
     }
     assert person_totals == dict(expected["person"])
     _assert_quotas_are_the_published_targets(ws, AW_DIR)
     assert verify(ws) == []
 
-    events = AuditEvent.objects.filter(workspace=ws).count()
+    events = AuditEvent.objects.for_workspace(ws).count()
     call_command("load-sample", "adventureworks", "--from", str(AW_DIR))
-    assert Sale.objects.filter(workspace=ws).count() == 31_465
-    assert AuditEvent.objects.filter(workspace=ws).count() == events
+    assert Sale.objects.for_workspace(ws).count() == 31_465
+    assert AuditEvent.objects.for_workspace(ws).count() == events
     assert Workspace.objects.filter(slug="adventureworks").count() == 1
 
 
@@ -121,7 +121,7 @@ def test_without_from_the_shipped_copy_is_loaded():
 
     from pacte.planning.models import CascadeRun
 
-    CascadeRun.objects.filter(workspace=ws, fiscal_year=2013).delete()
+    CascadeRun.objects.for_workspace(ws).filter(fiscal_year=2013).delete()
     call_command("load-sample", "adventureworks", stdout=out)
     _assert_quotas_are_the_published_targets(ws, aw.SHIPPED)
 
@@ -131,7 +131,7 @@ def _assert_quotas_are_the_published_targets(ws: Workspace, directory: Path) -> 
     on the distributors channel; each fiscal year's company target is their sum."""
     from pacte.planning.models import CascadeRun, CascadeShare, CompanyTarget
 
-    people = dict(Membership.objects.filter(workspace=ws).values_list("pk", "user__email"))
+    people = dict(Membership.objects.for_workspace(ws).values_list("pk", "user__email"))
     from pacte.samples import adventureworks as aw
 
     emails = {p.business_entity_id: p.email for p in aw.load(directory).people}
@@ -143,7 +143,7 @@ def _assert_quotas_are_the_published_targets(ws: Workspace, directory: Path) -> 
             year, month = int(row[2][:4]), int(row[2][5:7])
             quotas[emails[int(row[1])], year, (month - 1) // 3] += _cents(row[3])
     assert len(quotas) == 163
-    runs = CascadeRun.objects.filter(workspace=ws, status="published")
+    runs = CascadeRun.objects.for_workspace(ws).filter(status="published")
     assert sorted(runs.values_list("fiscal_year", "method")) == [
         (year, "stated") for year in (2011, 2012, 2013, 2014)
     ]
@@ -154,9 +154,9 @@ def _assert_quotas_are_the_published_targets(ws: Workspace, directory: Path) -> 
         assert code == "distributors"
         targets[people[seller], month // 12, (month % 12) // 3] += amount
     assert dict(targets) == dict(quotas)
-    assert dict(
-        CompanyTarget.objects.filter(workspace=ws).values_list("fiscal_year", "amount")
-    ) == {run.fiscal_year: run.total for run in runs}
+    assert dict(CompanyTarget.objects.for_workspace(ws).values_list("fiscal_year", "amount")) == {
+        run.fiscal_year: run.total for run in runs
+    }
 
 
 def _file_text(directory: Path, name: str) -> str:

@@ -82,9 +82,11 @@ def _load_demo() -> dict[str, str]:
         demo.load_plans(workspace)
     logins = dict(plan.logins())
     this_year = workspace.calendar.year_of(timezone.localdate())
-    agreed = Objective.objects.filter(
-        workspace=workspace, status=Status.AGREED, fiscal_year=this_year
-    ).select_related("seller", "seller__user", "workspace")
+    agreed = (
+        Objective.objects.for_workspace(workspace)
+        .filter(status=Status.AGREED, fiscal_year=this_year)
+        .select_related("seller", "seller__user", "workspace")
+    )
     for n, objective in enumerate(agreed.order_by("pk")[:12]):
         if objective.seller.user.email == logins["seller"]:
             continue  # the demo seller's check-in of this week is due, as on Monday morning

@@ -245,7 +245,9 @@ def _executive(walk: Walk, cast: Cast, fy: int) -> None:
         page.locator("main form[action$='/targets/target/'] button[type=submit]").click()
         page.wait_for_url(f"{url}/targets/?year=FY{fy}")
         assert WORDS[walk.language]["saved"] in walk.flash(page)
-        assert CompanyTarget.objects.get(workspace=cast.workspace, fiscal_year=fy).amount == TARGET
+        assert (
+            CompanyTarget.objects.for_workspace(cast.workspace).get(fiscal_year=fy).amount == TARGET
+        )
         assert page.locator("#id_amount").input_value() == format_money_input(
             TARGET, EUR, walk.language
         )
@@ -257,7 +259,7 @@ def _executive(walk: Walk, cast: Cast, fy: int) -> None:
         page.locator("#id_holds").fill(f"{cast.other_seller.user.email} = {typed['hold']}")
         page.locator("#cascade-form button[type=submit]").click()
         page.wait_for_url(re.compile(r".*/targets/runs/[0-9a-f-]+/$"))
-        run = CascadeRun.objects.get(workspace=cast.workspace, fiscal_year=fy)
+        run = CascadeRun.objects.for_workspace(cast.workspace).get(fiscal_year=fy)
         assert (run.status, run.total) == (RunStatus.DRAFT, TARGET)
         assert run.parameters["holds"] == {str(cast.other_seller.uuid): HOLD}
         walk.check(page)
@@ -434,12 +436,12 @@ def _admin(walk: Walk, cast: Cast, noe: Membership) -> None:
 
         # Stored as the file means it: amounts, shares, and each seller's credited total.
         for sale in sales:
-            stored = Sale.objects.get(workspace=cast.workspace, external_id=sale["id"])
+            stored = Sale.objects.for_workspace(cast.workspace).get(external_id=sale["id"])
             assert stored.amount == sale["amount"]
             shares = dict(stored.credits.values_list("seller__user__email", "basis_points"))
             assert shares == sale["shares"], (sale["id"], shares)
         cube: dict[str, int] = {}
-        for email, amount in CubeCell.objects.filter(workspace=cast.workspace).values_list(
+        for email, amount in CubeCell.objects.for_workspace(cast.workspace).values_list(
             "seller__user__email", "split_amount"
         ):
             cube[email] = cube.get(email, 0) + amount
@@ -450,7 +452,7 @@ def _admin(walk: Walk, cast: Cast, noe: Membership) -> None:
         page.wait_for_url(f"{url}/sales/")
         walk.check(page)
         names = dict(
-            Membership.objects.filter(workspace=cast.workspace).values_list("user__email", "name")
+            Membership.objects.for_workspace(cast.workspace).values_list("user__email", "name")
         )
         for sale in sales:
             text = page.locator("main tbody tr").filter(has_text=sale["id"]).inner_text()

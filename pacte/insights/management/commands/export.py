@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
-from pacte.insights import exports, selectors
+from pacte.insights import exports, periods
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(f"No workspace with slug {options['workspace']!r}.")
         try:
             group, period = exports.parse_by(options["by"])
-            choice = selectors.resolve_period(ws, options["year"])
+            choice = periods.resolve_period(ws, options["year"])
         except DomainError as exc:
             raise CommandError(exc.message) from None
         if choice.kind != "year":

@@ -42,13 +42,14 @@ class Command(BaseCommand):
             fy = options["fiscal_year"]
             if fy is None:
                 window = (
-                    Window.objects.filter(workspace=ws, closes_on__gte=today)
+                    Window.objects.for_workspace(ws)
+                    .filter(closes_on__gte=today)
                     .order_by("fiscal_year")
                     .first()
                 )
                 fy = window.fiscal_year if window else ws.calendar.year_of(today) + 1
             if options["only_open"]:
-                window = Window.objects.filter(workspace=ws, fiscal_year=fy).first()
+                window = Window.objects.for_workspace(ws).filter(fiscal_year=fy).first()
                 if window is None or not window.opens_on <= today:
                     continue
             count = remind(workspace=ws, fiscal_year=fy)

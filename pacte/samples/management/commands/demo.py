@@ -34,8 +34,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 from pacte.org.models import Placement, Unit
 
-                Placement.objects.filter(workspace=existing).delete()
-                Unit.objects.filter(workspace=existing).update(lead=None, parent=None)
+                Placement.objects.for_workspace(existing).delete()
+                Unit.objects.for_workspace(existing).update(lead=None, parent=None)
                 existing.delete()
             existing = None
         plan = demo.generate(seed=options["seed"], sellers=options["sellers"])
