@@ -42,7 +42,7 @@ def summary(
         "ytd": _("Year to date"),
         "year": _("Year"),
     }
-    cal = periods.calendar_of(ws)
+    cal = ws.calendar
     out = []
     for code, key, positions in periods.summary_periods(choice, ws):
         row = selectors.figures(frame, i, positions, forecast=year_forecast)
@@ -206,7 +206,7 @@ def seller_ranking(
         if not allowed:
             return None
         scope_ids = sorted(allowed if unit_ids is None else allowed & set(unit_ids))
-    cal = periods.calendar_of(ws)
+    cal = ws.calendar
     first = cal.first_month_index(choice.fy)
     months = range(first + choice.positions.start, first + choice.positions.stop)
     filters = _filters(scope_ids, channel, None)
@@ -400,7 +400,7 @@ def cockpit(viewer: Membership, seller: Membership, choice: PeriodChoice) -> dic
     judgment = selectors.judgments(ws, choice.fy, [seller.pk]).get(seller.pk)
     weight = selectors.settings_of(ws).judgment_weight
     year_fc = selectors.blended_year_forecast(frame, 0, judgment, weight)
-    cal = periods.calendar_of(ws)
+    cal = ws.calendar
     first = cal.first_month_index(choice.fy)
     final = int(frame.actual[0].sum()) if frame.elapsed == 12 else None
     team = selectors.current_team(ws, seller)
@@ -434,7 +434,7 @@ def month_names(ws: Workspace, fy: int) -> list[str]:
     """The fiscal year's months in words ("March 2026"), fiscal month 1 first."""
     from pacte.planning.labels import month_label
 
-    return [month_label(m.index) for m in periods.calendar_of(ws).months(fy)]
+    return [month_label(m.index) for m in ws.calendar.months(fy)]
 
 
 def what_if(frame: Frame, amount: int, position: int) -> dict[str, Any]:

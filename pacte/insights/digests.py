@@ -40,7 +40,7 @@ def digest_for(member: Membership, tree: Tree) -> dict[str, Any]:
         "member": member,
         "workspace": ws,
         "choice": choice,
-        "period_label": periods.period_label(choice.key, periods.calendar_of(ws)),
+        "period_label": periods.period_label(choice.key, ws.calendar),
         "alerts": [],
     }
     if member.is_seller:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
-from pacte.insights import monthly, periods, selectors
+from pacte.insights import monthly, selectors
 from pacte.insights.periods import PeriodChoice
 from pacte.lib.tabular.formulas import neutralise_formula
 from pacte.org.visibility import Tree
@@ -233,7 +233,7 @@ def attainment_rows(workspace: Workspace, choice: PeriodChoice, group: str, peri
     from pacte.accounts.models import Membership
     from pacte.sales.models import Channel
 
-    cal = periods.calendar_of(workspace)
+    cal = workspace.calendar
     tree = Tree.load(workspace)
     names: dict[Any, str]
     if group == "company":

@@ -19,7 +19,7 @@ from pacte.insights.models import (
     ActualSnapshot,
     ClosedMonth,
 )
-from pacte.insights.periods import PeriodChoice, calendar_of
+from pacte.insights.periods import PeriodChoice
 from pacte.lib import forecast as fc
 from pacte.lib.fiscal import Month
 from pacte.sales.models import CubeCell
@@ -357,7 +357,7 @@ def build_frame(
     Sums are accumulated with NumPy (exact int64, ``np.add.at``), never a Python loop per row:
     the company, team and channel frames read the cached fine array of the cube directly.
     """
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     first = cal.first_month_index(choice.fy)
     year = range(first, first + 12)
     span = range(first - 12 * HISTORY_YEARS, first + 12) if history else year

@@ -16,10 +16,6 @@ from pacte.lib.fiscal import FiscalCalendar, Month, PeriodKind
 from pacte.sales.models import CubeCell
 
 
-def calendar_of(workspace: Workspace) -> FiscalCalendar:
-    return FiscalCalendar(workspace.fiscal_year_start_month)
-
-
 @dataclass(frozen=True)
 class PeriodChoice:
     """The period a page or an API call asked for: a fiscal year, quarter, month, or YTD."""
@@ -48,7 +44,7 @@ def resolve_period(
     """Parse ``FY2027``, ``FY2027-Q2``, ``FY2027-M03`` or ``FY2027-YTD``; default: the current
     fiscal year (or the latest year with sales when the current one has none). Unknown keys
     raise ``DomainError(code="invalid_period", field="period")``."""
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     today = today or sources.today()
     now_index = Month.of(today).index
     if not key:
@@ -82,7 +78,7 @@ def resolve_period(
 
 def summary_periods(choice: PeriodChoice, workspace: Workspace) -> list[tuple[str, str, range]]:
     """(code, key, positions) of month, quarter, year-to-date and year around the as-of month."""
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     first = cal.first_month_index(choice.fy)
     pos = min(max(choice.as_of - first, 0), 11)
     if choice.kind in ("month", "quarter") and choice.positions:
@@ -100,7 +96,7 @@ def summary_periods(choice: PeriodChoice, workspace: Workspace) -> list[tuple[st
 def month_labels(workspace: Workspace, fy: int) -> list[str]:
     from django.utils.formats import date_format
 
-    cal = calendar_of(workspace)
+    cal = workspace.calendar
     return [date_format(m.first_day, "M Y") for m in cal.months(fy)]
 
 

@@ -213,7 +213,7 @@ def set_digest_preference(*, member: Membership, digest: bool, alerts: bool) -> 
 def snapshot_forecasts(*, workspace: Workspace, as_of: int | None = None) -> int:
     """Store every seller's year forecast as of ``as_of`` (default: last month), idempotent
     (a second run of the same month replaces the first)."""
-    cal = periods.calendar_of(workspace)
+    cal = workspace.calendar
     if as_of is None:
         as_of = Month.of(selectors.sources.today()).index - 1
     fy = int(cal.fiscal_year_of_month_index(as_of))

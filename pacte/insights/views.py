@@ -59,7 +59,7 @@ def _channel(request: MemberRequest) -> Channel | None:
 
 
 def _periods(request: MemberRequest, choice: PeriodChoice) -> list[tuple[str, str]]:
-    cal = periods.calendar_of(request.member.workspace)
+    cal = request.member.workspace.calendar
     fy = choice.fy
     keys = [f"FY{fy:04d}", f"FY{fy:04d}-YTD"]
     keys += [cal.quarter(fy, q).key for q in range(1, 5)]
@@ -74,9 +74,7 @@ def _common(
     query = f"period={choice.key}" + (f"&channel={channel.uuid}" if channel else "")
     return {
         "choice": choice,
-        "period_label": periods.period_label(
-            choice.key, periods.calendar_of(request.member.workspace)
-        ),
+        "period_label": periods.period_label(choice.key, request.member.workspace.calendar),
         "period_options": _periods(request, choice),
         "channel": channel,
         "channel_options": Channel.objects.for_workspace(request.member.workspace),
@@ -242,7 +240,7 @@ def parse_month(workspace: Any, value: str) -> int:
     """``2026-03`` or ``FY2026-M03`` → Month.index, else a clear DomainError."""
     try:
         if value.startswith("FY"):
-            period = periods.calendar_of(workspace).parse_period(value)
+            period = workspace.calendar.parse_period(value)
             if period.kind.value != "month":
                 raise ValueError(value)
             return period.month_indexes.start
@@ -289,7 +287,7 @@ def close(request: MemberRequest) -> HttpResponse:
                 )
         return redirect(f"{request.path}?period=FY{choice.fy:04d}")
     closed, _policy = selectors.closed_month_policy(ws)
-    cal = periods.calendar_of(ws)
+    cal = ws.calendar
     today_index = Month.of(selectors.sources.today()).index
     months = [
         {

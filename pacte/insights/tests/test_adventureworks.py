@@ -52,7 +52,6 @@ def _expected() -> dict[tuple[int, int, int], tuple[int, int]]:
 def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
     call_command("load-sample", "adventureworks", "--from", str(RAW))
     from pacte.accounts.models import Membership, Workspace
-    from pacte.insights import periods
 
     ws = Workspace.objects.get(slug="adventureworks")
     executive = (
@@ -67,7 +66,7 @@ def test_attainment_per_sales_person_per_quarter_matches_the_files(login):
     executive.user.set_password(PASSWORD)
     executive.user.save()
     expected = _expected()
-    cal = periods.calendar_of(ws)
+    cal = ws.calendar
     token = __import__("pacte.accounts.services", fromlist=["x"]).create_api_token(
         member=executive, name="t"
     )[1]

@@ -83,7 +83,7 @@ def test_digests_in_member_language_skip_opted_out_and_no_email(sales, quotas, c
     with translation.override("fr"):
         label = periods.period_label(
             periods.resolve_period(sales.workspace, None).key,
-            periods.calendar_of(sales.workspace),
+            sales.workspace.calendar,
         )
     assert label.startswith("Ex. ")
     assert f"Votre progression ({label})" in lead_mail.body
