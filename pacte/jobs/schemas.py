@@ -47,6 +47,8 @@ class JobOut(Schema):
     label: str
     status: str
     status_label: str
+    created_by: uuid.UUID | None
+    created_by_name: str
     result: dict[str, object]
     message_code: str
     message: str
