@@ -5,6 +5,7 @@ admins' list of the workspace's background work."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -193,8 +194,8 @@ def test_the_background_work_list(cast, login, settings):
     cast.admin.user.language = "fr"
     cast.admin.user.save(update_fields=["language"])
     client = login(cast.admin)
-    page = client.get(reverse("work:list")).content.decode()
-    assert "Travail en arrière-plan" in page
+    page = html.unescape(client.get(reverse("work:list")).content.decode())
+    assert "Travaux en arrière-plan" in page
     assert "Modification d'une règle d'attribution" in page
     assert "Le processus qui l'exécutait s'est arrêté plusieurs fois." in page
     assert str(elsewhere.uuid) not in page
