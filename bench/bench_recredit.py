@@ -1,13 +1,14 @@
 """Re-crediting through a ``pacte worker`` against the same re-crediting in-process, on SQLite
 and PostgreSQL.
 
-A workspace holds N imported sales (quick: 5k; full: 200k) on four channels; a new crediting
+A workspace holds N imported sales (quick: 20k; full: 200k) on four channels; a new crediting
 rule for one channel credits that channel's sales again. In-process: ``create_rule`` timed in
 a script (what the request does below ``PACTE_BACKGROUND_RECREDIT_SALES``). Through the
 worker: the same change queued as a background job (what the request does above it) to an
 idle worker, from the job's creation to its end (so the worker's poll is included). Each on a
 fresh copy of the database, in the order in-process, worker, worker, in-process, the two runs
-of each way averaged. Target: at most 1.1× plus one poll interval.
+of each way averaged. Targets: the job's own run at most 1.1× the in-process change; from
+queueing to its end, at most that plus one poll interval (an idle worker's pick-up).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ if mode == "inproc":
     from pacte.sales import services
     start = time.perf_counter()
     services.create_rule(workspace=ws, actor=None, channel=channel, owner=owner)
-    seconds = time.perf_counter() - start
+    seconds = ran = time.perf_counter() - start
     status = "done"
 else:
     from pacte.jobs.models import BackgroundJob, WorkerHeartbeat
@@ -50,10 +51,11 @@ else:
         time.sleep(0.1)
     job.refresh_from_db()
     seconds = (job.finished_at - job.created_at).total_seconds()
+    ran = (job.finished_at - job.started_at).total_seconds()
     status = job.status
 sales = Sale.objects.filter(workspace=ws, channel=channel).count()
 credits = Credit.objects.filter(workspace=ws).count()
-print(json.dumps({"seconds": seconds, "status": status, "sales": sales, "credits": credits}))
+print(json.dumps({"seconds": seconds, "ran": ran, "status": status, "sales": sales, "credits": credits}))
 """.replace("POLL_WAIT", str(POLL))
 
 
@@ -67,7 +69,7 @@ class _Database(Database):
         _run(WORKER, self.env(self.url), "setup", "-")
 
 
-def _measure(vendor: str, csv: Path, rows: int, tmp: Path) -> Figure:
+def _measure(vendor: str, csv: Path, rows: int, tmp: Path) -> list[Figure]:
     label = "PostgreSQL" if vendor == "postgresql" else "SQLite"
     db = _Database(vendor, tmp)
     try:
@@ -89,24 +91,43 @@ def _measure(vendor: str, csv: Path, rows: int, tmp: Path) -> Figure:
             db.drop()
     base = statistics.fmean(float(r["seconds"]) for r in inprocs)  # type: ignore[arg-type]
     value = statistics.fmean(float(r["seconds"]) for r in throughs)  # type: ignore[arg-type]
-    same = inprocs[0]["credits"] == throughs[0]["credits"]
-    return Figure(
-        name=f"re-credit {rows:,} sales through a worker, {label}",
-        value=round(value, 2),
-        unit="s",
-        baseline="the same rule change in-process",
-        baseline_value=round(base, 2),
-        target="≤ 1.1× baseline + poll",
-        holds=all(r["status"] == "done" for r in throughs) and same and value <= 1.1 * base + POLL,
-        notes=f"{inprocs[0]['sales']:,} sales of the channel re-credited; from the job's "
-        "creation to its end, mean of 2 runs each (in-process "
-        f"{', '.join(str(round(float(r['seconds']), 2)) for r in inprocs)} s; worker "  # type: ignore[arg-type]
-        f"{', '.join(str(round(float(r['seconds']), 2)) for r in throughs)} s)",  # type: ignore[arg-type]
+    ran = statistics.fmean(float(r["ran"]) for r in throughs)  # type: ignore[arg-type]
+    ok = all(r["status"] == "done" for r in throughs) and all(
+        r["credits"] == inprocs[0]["credits"] for r in inprocs + throughs
     )
+    runs = (
+        f"in-process {', '.join(str(round(float(r['seconds']), 2)) for r in inprocs)} s; "  # type: ignore[arg-type]
+        f"worker {', '.join(str(round(float(r['ran']), 2)) for r in throughs)} s run, "  # type: ignore[arg-type]
+        f"{', '.join(str(round(float(r['seconds']), 2)) for r in throughs)} s from queueing"  # type: ignore[arg-type]
+    )
+    return [
+        Figure(
+            name=f"re-credit {rows:,} sales on a worker (run), {label}",
+            value=round(ran, 3),
+            unit="s",
+            baseline="the same rule change in-process",
+            baseline_value=round(base, 3),
+            target="≤ 1.1× baseline",
+            holds=ok and ran <= 1.1 * base,
+            notes=f"{inprocs[0]['sales']:,} sales of the channel re-credited; the job's start to "
+            f"its end, mean of 2 runs each ({runs})",
+        ),
+        Figure(
+            name=f"re-credit {rows:,} sales through a worker, {label}",
+            value=round(value, 3),
+            unit="s",
+            baseline="the same rule change in-process",
+            baseline_value=round(base, 3),
+            target="≤ 1.1× baseline + poll",
+            holds=ok and value <= 1.1 * base + POLL,
+            notes=f"from the job's creation to its end (pick-up by an idle worker included, "
+            f"poll {POLL} s), mean of 2 runs each",
+        ),
+    ]
 
 
 def run(quick: bool) -> list[Figure]:
-    rows = 5_000 if quick else 200_000
+    rows = 20_000 if quick else 200_000
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="pacte-bench-recredit-") as d:
         tmp = Path(d)
@@ -115,7 +136,7 @@ def run(quick: bool) -> list[Figure]:
         for vendor in ("postgresql", "sqlite"):
             start = time.perf_counter()
             try:
-                figures.append(_measure(vendor, csv, rows, tmp))
+                figures.extend(_measure(vendor, csv, rows, tmp))
             except Exception as exc:
                 figures.append(
                     Figure(
