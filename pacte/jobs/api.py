@@ -98,7 +98,7 @@ def job_list(request: HttpRequest) -> list[dict[str, Any]]:
     "/work/{job_id}",
     response=JobOut,
     url_name="job_detail",
-    summary="A queued rule change or cascade run: its status, result or failure (admins)",
+    summary="Queued work (a rule change, a run, a publication): its status and result (admins)",
 )
 def job_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = _admin(request)
