@@ -86,7 +86,7 @@ def schedule_patch(
 def job_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = _admin(request)
     job = get_scoped(
-        BackgroundJob.objects.filter(workspace=member.workspace).select_related("workspace"),
+        BackgroundJob.objects.for_workspace(member.workspace).select_related("workspace"),
         job_id,
     )
     return work.job_out(job)

@@ -81,9 +81,7 @@ def _result_link(job: BackgroundJob) -> tuple[str, str] | None:
 def job(request: MemberRequest, uuid: str) -> HttpResponse:
     """A queued rule change or cascade run: its progress (polled), then its outcome."""
     found = get_scoped(
-        BackgroundJob.objects.filter(workspace=request.member.workspace).select_related(
-            "created_by"
-        ),
+        BackgroundJob.objects.for_workspace(request.member.workspace).select_related("created_by"),
         uuid,
     )
     context = {

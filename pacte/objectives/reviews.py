@@ -79,7 +79,7 @@ class Reason:
 def reasons_of(workspace: Workspace, *, active_only: bool = False) -> list[Reason]:
     """The workspace's reasons in order (the default list until an admin edits it)."""
     rows = list(
-        ReviewReason.objects.filter(workspace=workspace)
+        ReviewReason.objects.for_workspace(workspace)
         .order_by("position", "pk")
         .values_list("code", "name_en", "name_fr", "is_active")
     )
@@ -145,7 +145,7 @@ def set_reasons(
             _("Keep at least one active reason."), code="reasons_required", field="reasons"
         )
     before = [r.__dict__ for r in reasons_of(workspace)]
-    stored = {r.code: r for r in ReviewReason.objects.filter(workspace=workspace)}
+    stored = {r.code: r for r in ReviewReason.objects.for_workspace(workspace)}
     if not stored:  # the defaults become rows, so that one left out is kept, inactive
         for position, (code, en, fr) in enumerate(DEFAULT_REASONS):
             stored[code] = ReviewReason.objects.create(
@@ -261,8 +261,8 @@ def shortfalls(
     ids = list(sellers.values_list("pk", flat=True))
     objectives = {
         o.seller_id: o
-        for o in Objective.objects.filter(
-            workspace=workspace, fiscal_year=fiscal_year, status=Status.AGREED, seller_id__in=ids
+        for o in Objective.objects.for_workspace(workspace).filter(
+            fiscal_year=fiscal_year, status=Status.AGREED, seller_id__in=ids
         )
     }
     refs = references.references_for(workspace, fiscal_year, ids if len(ids) <= 500 else None)
@@ -348,9 +348,9 @@ def request_reviews(
     found = shortfalls(workspace, fy, q)
     with transaction.atomic():
         existing = set(
-            PeriodReview.objects.filter(workspace=workspace, fiscal_year=fy, quarter=q).values_list(
-                "seller_id", flat=True
-            )
+            PeriodReview.objects.for_workspace(workspace)
+            .filter(fiscal_year=fy, quarter=q)
+            .values_list("seller_id", flat=True)
         )
         new = [s for s in found if s.seller_id not in existing and s.seller_id not in exclude]
         PeriodReview.objects.bulk_create(
@@ -372,12 +372,13 @@ def request_reviews(
             ignore_conflicts=True,
         )
         created = list(
-            PeriodReview.objects.filter(
-                workspace=workspace,
+            PeriodReview.objects.for_workspace(workspace)
+            .filter(
                 fiscal_year=fy,
                 quarter=q,
                 seller_id__in=[s.seller_id for s in new],
-            ).select_related("seller__user", "seller__workspace")
+            )
+            .select_related("seller__user", "seller__workspace")
         )
         for review in created:
             _notify(review, review.seller, "review_requested")
@@ -409,8 +410,8 @@ def remind_reviews(
     now = now or timezone.now()
     due = now - datetime.timedelta(days=REMIND_EVERY_DAYS)
     waiting = list(
-        PeriodReview.objects.filter(
-            workspace=workspace,
+        PeriodReview.objects.for_workspace(workspace)
+        .filter(
             fiscal_year=fiscal_year,
             quarter=quarter,
             status=ReviewStatus.REQUESTED,
@@ -540,9 +541,11 @@ def review_for_period(
     if seller is not None and seller.pk != actor.pk:
         raise _not_own()
     fy, q = check_period(actor.workspace, fiscal_year, quarter, today)
-    review = PeriodReview.objects.filter(
-        workspace=actor.workspace, seller=actor, fiscal_year=fy, quarter=q
-    ).first()
+    review = (
+        PeriodReview.objects.for_workspace(actor.workspace)
+        .filter(seller=actor, fiscal_year=fy, quarter=q)
+        .first()
+    )
     if review is not None:
         return review
     found = shortfalls(actor.workspace, fy, q, [actor.pk])
