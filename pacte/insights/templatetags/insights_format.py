@@ -1,6 +1,6 @@
 """``{% load insights_format %}``: the ``money`` tag and ``percent`` filter of every template,
 with the same output, for the figures tables of the insights pages (see
-:mod:`pacte.insights.formatting`)."""
+:mod:`pacte.lib.fastformat`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language
 
-from pacte.insights import formatting
+from pacte.lib import fastformat
 
 register = template.Library()
 
@@ -23,7 +23,7 @@ def money_tag(context: template.Context, minor: int | None, cents: bool = False)
         from pacte.lib import money
 
         return money.format_money(minor, currency, get_language(), cents=True)
-    return formatting.format_money(minor, currency, get_language())
+    return fastformat.format_money(minor, currency, get_language())
 
 
 @register.filter
@@ -36,4 +36,4 @@ def percent(value: Any, digits: int = 0) -> str:
         if value is None or value == "":
             return "—"
         return money.format_percent(Decimal(str(value)), get_language(), digits=int(digits))
-    return formatting.format_percent(value, get_language())
+    return fastformat.format_percent(value, get_language())
