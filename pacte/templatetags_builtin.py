@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 
-from pacte.lib import money
+from pacte.lib import fastformat, money
 
 register = template.Library()
 
@@ -24,8 +24,11 @@ def _currency(context: template.Context) -> str:
 
 @register.simple_tag(takes_context=True)
 def money_tag(context: template.Context, minor: int | None, cents: bool = False) -> str:
-    """``{% money amount %}``: minor units formatted in the workspace currency and active locale."""
-    return money.format_money(minor, _currency(context), get_language(), cents=cents)
+    """``{% money amount %}``: minor units formatted in the workspace currency and active locale
+    (whole units through the fast layouts, the same text as Babel's)."""
+    if cents or minor is None or minor != int(minor):
+        return money.format_money(minor, _currency(context), get_language(), cents=cents)
+    return fastformat.format_money(minor, _currency(context), get_language())
 
 
 register.simple_tag(money_tag, takes_context=True, name="money")
@@ -40,6 +43,8 @@ def number(value: Any, digits: int = 0) -> str:
 
 @register.filter
 def percent(value: Any, digits: int = 0) -> str:
+    if not int(digits):
+        return fastformat.format_percent(value, get_language())
     if value is None or value == "":
         return "—"
     return money.format_percent(Decimal(str(value)), get_language(), digits=int(digits))

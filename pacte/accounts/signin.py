@@ -183,6 +183,7 @@ def _clean_domains(value: str, workspace: Workspace) -> str:
                 code="invalid_domain",
                 field="email_domains",
             )
+    # Every other workspace's providers: a domain is claimed once across workspaces.
     others = IdentityProvider.objects.exclude(workspace=workspace).exclude(email_domains="")
     taken = any(set(other.domains) & set(domains) for other in others.only("email_domains"))
     if taken:

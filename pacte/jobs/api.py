@@ -103,7 +103,9 @@ def job_list(request: HttpRequest) -> list[dict[str, Any]]:
 def job_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = _admin(request)
     job = get_scoped(
-        BackgroundJob.objects.for_workspace(member.workspace).select_related("created_by"),
+        BackgroundJob.objects.for_workspace(member.workspace).select_related(
+            "workspace", "created_by"
+        ),
         job_id,
     )
     return work.job_out(job)

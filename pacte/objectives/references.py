@@ -149,8 +149,8 @@ def actuals_by_channel(
     from pacte.sales.models import CubeCell
 
     rows = (
-        CubeCell.objects.filter(
-            workspace=workspace,
+        CubeCell.objects.for_workspace(workspace)
+        .filter(
             seller_id__in=list(seller_ids),
             month__gte=months.start,
             month__lt=months.stop,

@@ -159,7 +159,7 @@ def review_detail(request: MemberRequest, uuid: str) -> HttpResponse:
 def _channel_gaps(member: Membership, review: PeriodReview) -> list[tuple[str, int]]:
     from pacte.sales.models import Channel
 
-    names = {c.code: c.label for c in Channel.objects.filter(workspace=member.workspace)}
+    names = {c.code: c.label for c in Channel.objects.for_workspace(member.workspace)}
     return [
         (names.get(code, code) or _("No channel"), int(amount))
         for code, amount in sorted(review.gap_by_channel.items(), key=lambda kv: -int(kv[1]))

@@ -261,8 +261,8 @@ def shortfalls(
     ids = list(sellers.values_list("pk", flat=True))
     objectives = {
         o.seller_id: o
-        for o in Objective.objects.filter(
-            workspace=workspace, fiscal_year=fiscal_year, status=Status.AGREED, seller_id__in=ids
+        for o in Objective.objects.for_workspace(workspace).filter(
+            fiscal_year=fiscal_year, status=Status.AGREED, seller_id__in=ids
         )
     }
     refs = references.references_for(workspace, fiscal_year, ids if len(ids) <= 500 else None)
@@ -372,12 +372,13 @@ def request_reviews(
             ignore_conflicts=True,
         )
         created = list(
-            PeriodReview.objects.filter(
-                workspace=workspace,
+            PeriodReview.objects.for_workspace(workspace)
+            .filter(
                 fiscal_year=fy,
                 quarter=q,
                 seller_id__in=[s.seller_id for s in new],
-            ).select_related("seller__user", "seller__workspace")
+            )
+            .select_related("seller__user", "seller__workspace")
         )
         for review in created:
             _notify(review, review.seller, "review_requested")
@@ -409,8 +410,8 @@ def remind_reviews(
     now = now or timezone.now()
     due = now - datetime.timedelta(days=REMIND_EVERY_DAYS)
     waiting = list(
-        PeriodReview.objects.filter(
-            workspace=workspace,
+        PeriodReview.objects.for_workspace(workspace)
+        .filter(
             fiscal_year=fiscal_year,
             quarter=quarter,
             status=ReviewStatus.REQUESTED,
@@ -540,9 +541,11 @@ def review_for_period(
     if seller is not None and seller.pk != actor.pk:
         raise _not_own()
     fy, q = check_period(actor.workspace, fiscal_year, quarter, today)
-    review = PeriodReview.objects.filter(
-        workspace=actor.workspace, seller=actor, fiscal_year=fy, quarter=q
-    ).first()
+    review = (
+        PeriodReview.objects.for_workspace(actor.workspace)
+        .filter(seller=actor, fiscal_year=fy, quarter=q)
+        .first()
+    )
     if review is not None:
         return review
     found = shortfalls(actor.workspace, fy, q, [actor.pk])

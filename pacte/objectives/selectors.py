@@ -330,8 +330,8 @@ def _team_check_ins(viewer: Membership, fy: int) -> QuerySet[CheckIn]:
         objectives = Objective.objects.for_workspace(viewer.workspace).filter(
             seller_id__in=team_seller_ids(viewer)
         )
-    return CheckIn.objects.filter(
-        workspace=viewer.workspace, objective__in=objectives.filter(fiscal_year=fy)
+    return CheckIn.objects.for_workspace(viewer.workspace).filter(
+        objective__in=objectives.filter(fiscal_year=fy)
     )
 
 
@@ -358,8 +358,8 @@ def check_ins_answerable_by(viewer: Membership) -> QuerySet[CheckIn]:
     teams they lead (the same rule as the team check-ins page), their own apart. Any other
     check-in is simply not found, executives' included unless they lead the seller's team."""
     return (
-        CheckIn.objects.filter(
-            workspace=viewer.workspace,
+        CheckIn.objects.for_workspace(viewer.workspace)
+        .filter(
             objective__seller_id__in=team_seller_ids(viewer),
         )
         .exclude(objective__seller=viewer)
@@ -495,9 +495,11 @@ def reviews_visible_to(viewer: Membership) -> QuerySet[PeriodReview]:
 def reviews_answerable_by(viewer: Membership) -> QuerySet[PeriodReview]:
     """Reviews the viewer may answer: their team's sellers' (the teams they lead and below,
     placed today), their own apart."""
-    return PeriodReview.objects.filter(
-        workspace=viewer.workspace, seller_id__in=team_seller_ids(viewer)
-    ).exclude(seller=viewer)
+    return (
+        PeriodReview.objects.for_workspace(viewer.workspace)
+        .filter(seller_id__in=team_seller_ids(viewer))
+        .exclude(seller=viewer)
+    )
 
 
 def get_review_for(viewer: Membership, public_id: Any) -> PeriodReview:
@@ -549,7 +551,7 @@ def reason_summary(
     )
     labels = reason_labels(ws)
     cal = ws.calendar
-    channels = {c.code: c.label for c in Channel.objects.filter(workspace=ws)}
+    channels = {c.code: c.label for c in Channel.objects.for_workspace(ws)}
     cells: dict[tuple[str, str], list[int]] = {}
     group_labels: dict[str, str] = {}
     for q, unit_id, unit_name, reasons, gap, by_channel in rows:

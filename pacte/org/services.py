@@ -81,19 +81,40 @@ def _check_unique_name(workspace: Workspace, name: str, exclude: Unit | None = N
         )
 
 
+def _save_recorded(
+    row: Unit | Membership,
+    *,
+    actor: Membership | None,
+    action: str,
+    before: dict[str, object],
+    fields: tuple[str, ...],
+    update_fields: list[str] | None = None,
+) -> None:
+    """Bump ``row``'s version, save it and record ``action`` from ``before`` to its snapshot
+    of ``fields`` now, in the transaction of the change."""
+    row.version += 1
+    row.save(update_fields=update_fields)
+    record(
+        workspace=row.workspace,
+        actor=actor,
+        action=action,
+        obj=row,
+        before=before,
+        after=snapshot(row, fields),
+    )
+
+
 def _grant_lead_role(lead: Membership | None, actor: Membership | None) -> None:
     if lead is not None and not lead.is_lead:
         before = snapshot(lead, MEMBER_FIELDS)
         lead.is_lead = True
-        lead.version += 1
-        lead.save(update_fields=["is_lead", "version"])
-        record(
-            workspace=lead.workspace,
+        _save_recorded(
+            lead,
             actor=actor,
             action="member.updated",
-            obj=lead,
             before=before,
-            after=snapshot(lead, MEMBER_FIELDS),
+            fields=MEMBER_FIELDS,
+            update_fields=["is_lead", "version"],
         )
 
 
@@ -308,16 +329,7 @@ def deactivate_unit(*, unit: Unit, actor: Membership | None, version: int | None
     before = snapshot(unit, UNIT_FIELDS)
     unit.is_active = False
     unit.lead = None
-    unit.version += 1
-    unit.save()
-    record(
-        workspace=unit.workspace,
-        actor=actor,
-        action="unit.deactivated",
-        obj=unit,
-        before=before,
-        after=snapshot(unit, UNIT_FIELDS),
-    )
+    _save_recorded(unit, actor=actor, action="unit.deactivated", before=before, fields=UNIT_FIELDS)
     return unit
 
 
@@ -331,16 +343,7 @@ def reactivate_unit(*, unit: Unit, actor: Membership | None) -> Unit:
             code="parent_inactive",
         )
     unit.is_active = True
-    unit.version += 1
-    unit.save()
-    record(
-        workspace=unit.workspace,
-        actor=actor,
-        action="unit.reactivated",
-        obj=unit,
-        before=before,
-        after=snapshot(unit, UNIT_FIELDS),
-    )
+    _save_recorded(unit, actor=actor, action="unit.reactivated", before=before, fields=UNIT_FIELDS)
     return unit
 
 
@@ -616,15 +619,12 @@ def set_member_active(
         )
     before = snapshot(member, MEMBER_FIELDS)
     member.is_active = active
-    member.version += 1
-    member.save()
-    record(
-        workspace=member.workspace,
+    _save_recorded(
+        member,
         actor=actor,
         action="member.reactivated" if active else "member.deactivated",
-        obj=member,
         before=before,
-        after=snapshot(member, MEMBER_FIELDS),
+        fields=MEMBER_FIELDS,
     )
     if (
         not active

@@ -231,7 +231,8 @@ def load_inputs(
     if base is not None:
         current = {r[0] for r in rows}
         extra = (
-            SellerExplanation.objects.filter(workspace=workspace, run=base)
+            SellerExplanation.objects.for_workspace(workspace)
+            .filter(run=base)
             .exclude(seller_id__in=current)
             .values_list(
                 "seller_id", "seller__uuid", "seller__name", "unit_id", "seller__joined_on"
@@ -287,9 +288,11 @@ def load_inputs(
         )
 
     fte = np.ones(n)
-    for seller_id, value in Capacity.objects.filter(
-        workspace=workspace, seller_id__in=seller_pos
-    ).values_list("seller_id", "fte"):
+    for seller_id, value in (
+        Capacity.objects.for_workspace(workspace)
+        .filter(seller_id__in=seller_pos)
+        .values_list("seller_id", "fte")
+    ):
         fte[seller_pos[seller_id]] = float(value)
 
     start = np.array(
@@ -304,9 +307,11 @@ def load_inputs(
         dtype=np.float64,
     )
     fy_start, fy_end = cal.fy_start(fiscal_year), cal.fy_end(fiscal_year)
-    leaves = Leave.objects.filter(
-        workspace=workspace, seller_id__in=seller_pos, end__gte=fy_start, start__lte=fy_end
-    ).values_list("seller_id", "start", "end")
+    leaves = (
+        Leave.objects.for_workspace(workspace)
+        .filter(seller_id__in=seller_pos, end__gte=fy_start, start__lte=fy_end)
+        .values_list("seller_id", "start", "end")
+    )
     months = cal.months(fiscal_year)
     for seller_id, begin, end in leaves:
         i = seller_pos[seller_id]
@@ -318,9 +323,11 @@ def load_inputs(
 
     potential = np.zeros(n)
     team_potential: dict[int, int] = {}
-    for seller_id, unit_id, amount in Potential.objects.filter(
-        workspace=workspace, fiscal_year=fiscal_year
-    ).values_list("seller_id", "unit_id", "amount"):
+    for seller_id, unit_id, amount in (
+        Potential.objects.for_workspace(workspace)
+        .filter(fiscal_year=fiscal_year)
+        .values_list("seller_id", "unit_id", "amount")
+    ):
         if seller_id is not None and seller_id in seller_pos:
             potential[seller_pos[seller_id]] += amount
         elif unit_id is not None:
@@ -459,11 +466,12 @@ def _past_cells(base: CascadeRun, inputs: Inputs, upto: int) -> np.ndarray:
     seller_pos = {int(pk): i for i, pk in enumerate(inputs.seller_ids)}
     channel_pos = {int(pk): i for i, pk in enumerate(inputs.channel_ids)}
     rows = list(
-        CascadeShare.objects.filter(
-            workspace_id=base.workspace_id,
+        CascadeShare.objects.for_workspace(base.workspace_id)
+        .filter(
             run=base,
             month__lt=inputs.first_month + upto,
-        ).values_list("seller_id", "channel_id", "month", "amount")
+        )
+        .values_list("seller_id", "channel_id", "month", "amount")
     )
     missing = {r[1] for r in rows} - set(channel_pos)
     if missing:
@@ -505,7 +513,7 @@ def compute(
                 code="no_published_run",
                 field="effective_from",
             )
-    target = CompanyTarget.objects.filter(workspace=workspace, fiscal_year=fiscal_year).first()
+    target = CompanyTarget.objects.for_workspace(workspace).filter(fiscal_year=fiscal_year).first()
     if total is None:
         if base is not None:
             total = base.total

@@ -132,7 +132,7 @@ class CascadeShare(WorkspaceModel):
     foreign keys without database constraint (``db_constraint=False``) and, on PostgreSQL, one
     BRIN index on (run, seller) instead of the composite primary key's b-tree
     (migration 0002), so that storing a run costs little more than a raw COPY. Rows are derived
-    data, written once per run by ``services.store_cells`` (one COPY of the non-zero cells of a
+    data, written once per run by ``storage.store_cells`` (one COPY of the non-zero cells of a
     dense array, sorted by seller: unique by construction) from ids read in the same
     transaction; deleting a run, member, team or channel still cascades through the ORM.
     """

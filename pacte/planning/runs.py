@@ -112,7 +112,8 @@ def rerun_for_target(*, run: CascadeRun, actor: Membership | None) -> CascadeRun
             code="stated_run",
         )
     target = (
-        CompanyTarget.objects.filter(workspace_id=run.workspace_id, fiscal_year=run.fiscal_year)
+        CompanyTarget.objects.for_workspace(run.workspace_id)
+        .filter(fiscal_year=run.fiscal_year)
         .select_for_update()
         .first()
     )
@@ -368,7 +369,8 @@ def _stated_units(workspace: Workspace, seller_ids: list[int], fiscal_year: int)
     missing = [pk for pk in seller_ids if pk not in on_day]
     if missing:
         latest = (
-            Placement.objects.filter(workspace=workspace, membership_id__in=missing)
+            Placement.objects.for_workspace(workspace)
+            .filter(membership_id__in=missing)
             .order_by("membership_id", "valid_from")
             .values_list("membership_id", "unit_id")
         )
@@ -396,15 +398,15 @@ def compare_runs(a: CascadeRun, b: CascadeRun) -> list[dict[str, Any]]:
     """Per seller: amount in ``a`` and ``b``, the difference and the reasons, largest first."""
     rows_a = {
         r[0]: r
-        for r in SellerExplanation.objects.filter(workspace_id=a.workspace_id, run=a).values_list(
-            "seller_id", "amount", "data", "seller__uuid", "seller__name"
-        )
+        for r in SellerExplanation.objects.for_workspace(a.workspace_id)
+        .filter(run=a)
+        .values_list("seller_id", "amount", "data", "seller__uuid", "seller__name")
     }
     rows_b = {
         r[0]: r
-        for r in SellerExplanation.objects.filter(workspace_id=b.workspace_id, run=b).values_list(
-            "seller_id", "amount", "data", "seller__uuid", "seller__name"
-        )
+        for r in SellerExplanation.objects.for_workspace(b.workspace_id)
+        .filter(run=b)
+        .values_list("seller_id", "amount", "data", "seller__uuid", "seller__name")
     }
     out: list[dict[str, Any]] = []
     for seller_id in rows_a.keys() | rows_b.keys():

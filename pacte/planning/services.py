@@ -252,7 +252,7 @@ def import_potential(
         )
     if result.errors:
         return result
-    Potential.objects.filter(workspace=workspace, fiscal_year=fiscal_year).delete()
+    Potential.objects.for_workspace(workspace).filter(fiscal_year=fiscal_year).delete()
     Potential.objects.bulk_create(rows, batch_size=2000)
     result.stored = len(rows)
     record(
@@ -295,7 +295,7 @@ def set_capacity(
     capacity.version += 1
     capacity.save()
     if leaves is not None:
-        Leave.objects.filter(workspace_id=seller.workspace_id, seller=seller).delete()
+        Leave.objects.for_workspace(seller.workspace_id).filter(seller=seller).delete()
         Leave.objects.bulk_create(
             [
                 Leave(workspace_id=seller.workspace_id, seller=seller, start=s, end=e)

@@ -221,7 +221,7 @@ class Sale(WorkspaceModel):
     rule change re-credits exactly the rule-credited sales.
     """
 
-    # Imports give ``uuid``s that grow with the sale id (``ingest.sale_uuid_sql``): each new
+    # Imports give ``uuid``s that grow with the sale id (``ingest.stage.sale_uuid_sql``): each new
     # key lands at the right edge of the index instead of a random page.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Sales and credits are the bulk fact tables (millions of rows per import): their foreign
@@ -229,7 +229,7 @@ class Sale(WorkspaceModel):
     # foreign-key check is a trigger run per inserted row and each index a b-tree insert per
     # row (measured: together more than half of an import). Integrity comes from the one
     # writer, the import, which resolves every id from the workspace's own members, channels,
-    # customers and units (``ingest.load_context``), and from Django, which still applies
+    # customers and units (``ingest.context.load_context``), and from Django, which still applies
     # ``on_delete`` (PROTECT, CASCADE) in Python.
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False

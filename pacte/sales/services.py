@@ -45,7 +45,7 @@ def create_channel(
     code = code.strip().lower()
     if not code or not name_en.strip() or not name_fr.strip():
         raise DomainError(_("A channel needs a code and a name in each language."), code="required")
-    if Channel.objects.filter(workspace=workspace, code=code).exists():
+    if Channel.objects.for_workspace(workspace).filter(code=code).exists():
         raise DomainError(
             _("A channel with the code “%(code)s” already exists.") % {"code": code},
             code="duplicate_code",

@@ -25,7 +25,7 @@ def in_background(workspace: Workspace) -> bool:
         return False
     if limit == 0:
         return True
-    return Sale.objects.filter(workspace=workspace)[: limit + 1].count() > limit
+    return Sale.objects.for_workspace(workspace)[: limit + 1].count() > limit
 
 
 def _params(fields: dict[str, Any]) -> dict[str, Any]:

@@ -6,12 +6,14 @@ import inside a function is how a lower app calls a higher one at run time witho
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1]
+DOC = PACKAGE.parent / "docs" / "development" / "architecture.md"
 
 # Each app and the apps (or single modules) it may import when it loads. The project's shared
 # modules (pacte/errors.py, env.py, amounts.py, …) are open to every app; the wiring (urls, api,
@@ -149,3 +151,24 @@ def test_no_import_cycle_when_modules_load() -> None:
     for name in sorted(graph):
         if name not in state:
             walk(name, [name])
+
+
+def test_the_module_map_names_modules_that_exist() -> None:
+    """Each module or package the map of architecture.md names is in the tree (a name alone,
+    as ``sso.py``, is beside the one before it in its row)."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split("## Where things are in an app", 1)[1].split("\n## ", 1)[0]
+    missing = []
+    for row in table.splitlines():
+        if not row.startswith("| `"):
+            continue
+        folder = PACKAGE
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", row.split(" | ")[0]):
+            path = PACKAGE / name if "/" in name.rstrip("/") else folder / name
+            if name.endswith(".py") and "/" in name:
+                folder = path.parent
+            if not path.exists():
+                missing.append(name)
+    assert missing == []
+    for name in re.findall(r"`(pacte/[\w/]+(?:\.py|/))`", text):
+        assert (PACKAGE.parent / name).exists(), name

@@ -391,8 +391,11 @@ def test_sign_in_page_creates_shows_once_and_revokes_a_token(cast: Cast, login) 
     from pacte.accounts.models import ScimToken
 
     client = login(cast.admin)
-    page = client.get("/account/sign-in/")
-    assert "http://testserver/scim/v2" in page.content.decode()
+    page = client.get("/account/sign-in/").content.decode()
+    assert "http://testserver/scim/v2" in page
+    # The section stands once, in the page's body, and the title is the page's name only.
+    assert page.count('id="scim"') == 1
+    assert "<title>Sign-in · Pacte</title>" in page
     response = client.post("/account/sign-in/", {"form": "scim_token", "name": "Entra ID"})
     assert response.status_code == 200
     html = response.content.decode()

@@ -112,7 +112,7 @@ def load_context(workspace: Any) -> Context:
         Membership.objects.for_workspace(workspace).values_list("user__email", "pk").order_by()
     )
     placements = list(
-        Placement.objects.filter(workspace=workspace).values_list(
+        Placement.objects.for_workspace(workspace).values_list(
             "membership_id", "valid_from", "valid_to", "unit_id"
         )
     )

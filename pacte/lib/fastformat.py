@@ -1,5 +1,5 @@
-"""Money and percentages of the insights tables, formatted exactly as :mod:`pacte.lib.money`
-does (Babel), but fast: a team view formats some 500 figures and Babel spends ~18 µs on each
+"""Money and percentages formatted exactly as :mod:`pacte.lib.money` does (Babel), but fast:
+an insights team view formats some 500 figures and Babel spends ~18 µs on each
 (it parses its number pattern and locale every call).
 
 For each (currency, language) the layout Babel gives (prefix, group separator, suffix, and the

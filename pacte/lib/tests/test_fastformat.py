@@ -1,4 +1,4 @@
-"""The fast formatting of the insights tables gives exactly what ``pacte.lib.money`` gives."""
+"""The fast money and percentage formatting gives exactly what ``pacte.lib.money`` gives."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pacte.insights import formatting
-from pacte.lib import money
+from pacte.lib import fastformat, money
 
 LANGUAGES = ("en", "fr", None)
 CURRENCIES = ("EUR", "JPY", "USD", "GBP", "CHF", "BHD")
@@ -22,7 +21,7 @@ CURRENCIES = ("EUR", "JPY", "USD", "GBP", "CHF", "BHD")
     language=st.sampled_from(LANGUAGES),
 )
 def test_money_is_what_babel_gives(minor: int, currency: str, language: str | None) -> None:
-    assert formatting.format_money(minor, currency, language) == money.format_money(
+    assert fastformat.format_money(minor, currency, language) == money.format_money(
         minor, currency, language
     )
 
@@ -33,19 +32,19 @@ def test_money_is_what_babel_gives(minor: int, currency: str, language: str | No
     language=st.sampled_from(LANGUAGES),
 )
 def test_percent_is_what_babel_gives(ratio: float | Decimal, language: str | None) -> None:
-    assert formatting.format_percent(ratio, language) == money.format_percent(
+    assert fastformat.format_percent(ratio, language) == money.format_percent(
         Decimal(str(ratio)), language
     )
 
 
 @pytest.mark.parametrize("value", [None, ""])
 def test_missing_values_show_a_dash(value: object) -> None:
-    assert formatting.format_money(None, "EUR", "fr") == "—"
-    assert formatting.format_percent(value, "fr") == "—"
+    assert fastformat.format_money(None, "EUR", "fr") == "—"
+    assert fastformat.format_percent(value, "fr") == "—"
 
 
 def test_a_layout_babel_disagrees_with_falls_back_to_babel(monkeypatch: pytest.MonkeyPatch) -> None:
-    formatting._money_layout.cache_clear()
+    fastformat._money_layout.cache_clear()
     real = money.format_money
 
     def odd(minor: int | None, currency: str, language: str | None, **kw: object) -> str:
@@ -53,7 +52,7 @@ def test_a_layout_babel_disagrees_with_falls_back_to_babel(monkeypatch: pytest.M
 
     monkeypatch.setattr(money, "format_money", odd)
     try:
-        assert formatting._money_layout("EUR", "en") is None
-        assert formatting.format_money(50, "EUR", "en") == "€0!"
+        assert fastformat._money_layout("EUR", "en") is None
+        assert fastformat.format_money(50, "EUR", "en") == "€0!"
     finally:
-        formatting._money_layout.cache_clear()
+        fastformat._money_layout.cache_clear()
