@@ -692,6 +692,8 @@ def saml_logout(
             raise refused("unsigned_logout") from None
         if parsed is None or parsed.sender() != idp or parsed.message.name_id is None:
             raise refused("unsigned_logout")
+        if not cache.add(f"pacte:saml:logout:{parsed.message.id}", 1, 24 * 3600):
+            raise refused("replayed")
         subject = str(parsed.message.name_id.text or "")
         link = (
             ExternalIdentity.objects.select_related("user")

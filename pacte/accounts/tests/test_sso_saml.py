@@ -256,6 +256,11 @@ def test_provider_initiated_logout_ends_the_session(cast: Cast, idp: tuple[SamlI
     event = AuditEvent.objects.filter(action="sessions.ended").last()
     assert event is not None
     assert event.after == {"reason": "saml_logout"}
+    # The same request again is refused.
+    assert Client().get(location.removeprefix("http://testserver")).status_code == 400
+    refusal = AuditEvent.objects.filter(action="sign_in.sso_refused").last()
+    assert refusal is not None
+    assert refusal.after["code"] == "replayed"
 
 
 @pytest.mark.parametrize("case", ["unsigned", "forged"])
