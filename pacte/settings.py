@@ -199,6 +199,9 @@ parse_keys(PACTE_ENCRYPTION_KEYS)
 # Single sign-on: seconds to wait for an identity provider, SAML clock skew allowed, and the
 # xmlsec1 program SAML signatures are checked with.
 PACTE_SSO_TIMEOUT_SECONDS = env_int("PACTE_SSO_TIMEOUT_SECONDS", 10)
+#: Pacte's public address (``https://pacte.example.com``): links in e-mails are absolute with
+#: it. Empty: e-mails carry paths only.
+PACTE_BASE_URL = env_str("PACTE_BASE_URL").rstrip("/")
 PACTE_SAML_CLOCK_SKEW_SECONDS = env_int("PACTE_SAML_CLOCK_SKEW_SECONDS", 120)
 PACTE_XMLSEC_BINARY = env_str("PACTE_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 

@@ -1,10 +1,18 @@
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Router
 
-from pacte.accounts import services, signin
-from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
-from pacte.accounts.models import ApiToken, GroupMapping, IdentityProvider, Membership, Workspace
+from pacte.accounts import invitations, services, signin
+from pacte.accounts.access import ADMIN_ROLES, get_scoped, parse_uuid, require_role
+from pacte.accounts.models import (
+    ApiToken,
+    GroupMapping,
+    IdentityProvider,
+    Invitation,
+    Membership,
+    Workspace,
+)
 from pacte.accounts.schemas import (
+    InvitationOut,
     MappingIn,
     MeOut,
     ProviderIn,
@@ -211,4 +219,58 @@ def sessions_end(request: HttpRequest) -> tuple[int, None]:
     """Ends every browser session of the person (API tokens stay valid: revoke them apart)."""
     member = request_member(request)
     end_all_sessions(user=member.user, actor=member, reason="signed_out_everywhere")
+    return 204, None
+
+
+def _invitation_out(invitation: Invitation) -> dict[str, object]:
+    return {
+        "uuid": invitation.uuid,
+        "workspace": invitation.workspace.name,
+        "invited_by": invitation.invited_by.name if invitation.invited_by else None,
+        "created_at": invitation.created_at,
+    }
+
+
+@router.get("/invitations", response=list[InvitationOut], summary="Your pending invitations")
+def invitation_list(request: HttpRequest) -> list[dict[str, object]]:
+    """Workspaces the person was added to and has not accepted yet (of their login, whatever
+    the workspace the request acts in)."""
+    user = request_member(request).user
+    return [_invitation_out(i) for i in invitations.pending_for(user)]
+
+
+def _own_invitation(request: HttpRequest, invitation_id: str) -> Invitation:
+    user = request_member(request).user
+    invitation = (
+        Invitation.objects.filter(
+            uuid=parse_uuid(invitation_id), membership__user=user, membership__is_active=True
+        )
+        .select_related("workspace")
+        .first()
+    )
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@router.post(
+    "/invitations/{invitation_id}/accept",
+    response=InvitationOut,
+    summary="Accept an invitation",
+)
+def invitation_accept(request: HttpRequest, invitation_id: str) -> dict[str, object]:
+    invitation = _own_invitation(request, invitation_id)
+    invitations.accept(invitation=invitation, user=request_member(request).user)
+    return _invitation_out(invitation)
+
+
+@router.post(
+    "/invitations/{invitation_id}/decline",
+    response={204: None},
+    summary="Decline an invitation",
+)
+def invitation_decline(request: HttpRequest, invitation_id: str) -> tuple[int, None]:
+    """The membership is deactivated and the workspace's admins are notified."""
+    invitation = _own_invitation(request, invitation_id)
+    invitations.decline(invitation=invitation, user=request_member(request).user)
     return 204, None

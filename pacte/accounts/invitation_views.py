@@ -1,4 +1,5 @@
-"""The invited person's page: their pending invitations, accepted after signing in."""
+"""The invited person's page: their pending invitations, accepted or declined after signing
+in."""
 
 from __future__ import annotations
 
@@ -42,3 +43,24 @@ def invitation_accept(request: HttpRequest, uuid: str) -> HttpResponse:
     if confined_workspace_id(request) is None:
         services.switch_workspace(user=user, workspace_uuid=member.workspace.uuid)
     return redirect("home")
+
+
+@require_POST
+@login_required
+def invitation_decline(request: HttpRequest, uuid: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    invitation = Invitation.objects.filter(
+        uuid=parse_uuid(uuid), membership__user=user, membership__is_active=True
+    ).first()
+    if invitation is None:  # someone else's, already declined, or a forged id
+        raise Http404
+    try:
+        member = invitations.decline(invitation=invitation, user=user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:invitations")
+    messages.success(
+        request,
+        _("You declined the invitation to %(workspace)s.") % {"workspace": member.workspace.name},
+    )
+    return redirect("accounts:invitations")

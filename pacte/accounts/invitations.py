@@ -9,12 +9,14 @@ import logging
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Invitation, Membership, User
 from pacte.audit.services import record
 from pacte.errors import DomainError
+from pacte.links import absolute
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +53,15 @@ def invite(*, member: Membership, actor: Membership | None) -> Invitation:
             }
             body = _(
                 "Hello %(name)s,\n\n%(inviter)s added you to the workspace %(workspace)s on "
-                "Pacte. You already have a Pacte login: sign in as usual, then accept the "
-                "invitation on the page Your account → Invitations (%(path)s).\n\nUntil you "
-                "accept, you see nothing of %(workspace)s. If you did not expect this, ignore "
-                "this message."
+                "Pacte. You already have a Pacte login: sign in as usual, then accept or "
+                "decline the invitation on the page Your account → Invitations:\n\n"
+                "%(link)s\n\nUntil you accept, you see nothing of %(workspace)s. If you did "
+                "not expect this, decline it there or ignore this message."
             ) % {
                 "name": member.name,
                 "inviter": inviter,
                 "workspace": workspace.name,
-                "path": ACCEPT_PATH,
+                "link": absolute(ACCEPT_PATH),
             }
         try:
             send_mail(subject, body, None, [user.email])
@@ -103,6 +105,53 @@ def accept(*, invitation: Invitation, user: User) -> Membership:
             action="member.invitation_accepted",
             obj=member,
         )
+    return member
+
+
+@transaction.atomic
+def decline(*, invitation: Invitation, user: User) -> Membership:
+    """The invited person declines: the membership is deactivated (it never opened anything;
+    the admins see the person as inactive in the directory and may invite them again by
+    reactivating them), the refusal is audited, and the workspace's admins are notified."""
+    from pacte.accounts.models import Role
+    from pacte.objectives.services import notify
+
+    invitation = (
+        Invitation.objects.select_for_update().select_related("membership").get(pk=invitation.pk)
+    )
+    member = invitation.membership
+    if member.user_id != user.pk or not member.is_active:
+        raise DomainError(_("This invitation is not yours."), code="not_found")
+    if invitation.accepted_at is not None or not member.is_pending:
+        raise DomainError(
+            _("You already accepted this invitation: leave the workspace from its admins."),
+            code="already_accepted",
+        )
+    now = timezone.now()
+    invitation.declined_at = now
+    invitation.save(update_fields=["declined_at"])
+    Membership.objects.filter(pk=member.pk).update(is_active=False, version=member.version + 1)
+    member.refresh_from_db()
+    record(
+        workspace=member.workspace,
+        actor=member,
+        action="member.invitation_declined",
+        obj=member,
+        after={"email": user.email},
+    )
+    admins = (
+        Membership.objects.for_workspace(member.workspace)
+        .filter(is_active=True, is_pending=False)
+        .select_related("user", "workspace")
+    )
+    for admin in admins:
+        if Role.ADMIN in admin.roles or admin.pk == invitation.invited_by_id:
+            notify(
+                recipient=admin,
+                kind="invitation_declined",
+                params={"name": member.name, "email": user.email},
+                url=reverse("org:person", args=[member.uuid]),
+            )
     return member
 
 

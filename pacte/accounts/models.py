@@ -379,6 +379,10 @@ class IdentityProvider(WorkspaceModel):
     groups_claim = models.CharField(
         _("groups claim or attribute"), max_length=200, default="groups"
     )
+    #: SAML: Pacte's own signing key for this workspace (encrypted) and its self-signed
+    #: certificate (published in Pacte's metadata); made at first need.
+    sp_key_encrypted = models.TextField(blank=True, editable=False)
+    sp_certificate = models.TextField(blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -618,6 +622,7 @@ class Invitation(WorkspaceModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("invitation")

@@ -131,3 +131,10 @@ class SignInPatch(Schema):
     idle_timeout_minutes: int | None = Field(None, ge=0, le=525600)
     mfa_required_for_admins: bool | None = None
     version: int | None = None
+
+
+class InvitationOut(Schema):
+    uuid: uuid.UUID
+    workspace: str
+    invited_by: str | None
+    created_at: datetime.datetime

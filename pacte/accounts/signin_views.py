@@ -185,6 +185,7 @@ def sign_in_settings(request: MemberRequest) -> HttpResponse:
                 reverse("sso:saml_metadata", args=[workspace.slug])
             ),
             "acs_url": request.build_absolute_uri(reverse("sso:saml_acs", args=[workspace.slug])),
+            "slo_url": request.build_absolute_uri(reverse("sso:saml_slo", args=[workspace.slug])),
             "start_url": request.build_absolute_uri(reverse("sso:start", args=[workspace.slug])),
             "scim_form": scim_form,
             "new_scim_secret": new_scim_secret,

@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -54,6 +59,12 @@ logger = logging.getLogger("pacte.sso")
 
 ID_TOKEN = "pacte_oidc_id_token"
 SAML_REQUESTS = "pacte_saml_requests"
+#: The SAML subject of this session (NameID, its format, the session index, the provider's
+#: entity id): what a Single Logout request names.
+SAML_SUBJECT = "pacte_saml_subject"
+#: Pacte's signing certificate for a workspace lasts ten years (self-signed: providers trust
+#: the certificate of the metadata, not a chain).
+SP_CERTIFICATE_DAYS = 3650
 METADATA_CACHE_SECONDS = 600
 
 
@@ -104,6 +115,7 @@ def _reasons() -> None:
             "issuer_mismatch": gettext_lazy("wrong issuer"),
             "no_email": gettext_lazy("no e-mail address"),
             "provider_error": gettext_lazy("the provider reported an error"),
+            "unsigned_logout": gettext_lazy("an unsigned or wrongly signed sign-out request"),
         }
     )
 
@@ -118,6 +130,7 @@ class Identity:
     name: str
     groups: list[str] = field(default_factory=list)
     id_token: str = ""
+    saml_subject: dict[str, str] = field(default_factory=dict)
 
 
 # OpenID Connect --------------------------------------------------------------------------
@@ -301,24 +314,88 @@ def sp_urls(request: HttpRequest, provider: IdentityProvider) -> tuple[str, str]
     )
 
 
-def saml_config(request: HttpRequest, provider: IdentityProvider, *, with_idp: bool = True) -> Any:
-    from saml2 import BINDING_HTTP_POST
+def new_sp_keypair(common_name: str) -> tuple[str, str]:
+    """A 2048-bit RSA key and its self-signed certificate (PEM), for signing our requests."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=SP_CERTIFICATE_DAYS))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def sp_keypair(provider: IdentityProvider) -> tuple[str, str]:
+    """The workspace's SAML signing key and certificate, made and stored (the key encrypted)
+    at first need; two concurrent first requests keep the first one stored."""
+    if not provider.sp_certificate:
+        key_pem, cert_pem = new_sp_keypair(f"Pacte {provider.workspace.slug}")
+        IdentityProvider.objects.filter(pk=provider.pk, sp_certificate="").update(
+            sp_key_encrypted=encryption.encrypt(key_pem), sp_certificate=cert_pem
+        )
+        provider.refresh_from_db(fields=["sp_key_encrypted", "sp_certificate"])
+    return encryption.decrypt(provider.sp_key_encrypted), provider.sp_certificate
+
+
+def slo_url(request: HttpRequest, provider: IdentityProvider) -> str:
+    return request.build_absolute_uri(reverse("sso:saml_slo", args=[provider.workspace.slug]))
+
+
+def saml_config(
+    request: HttpRequest,
+    provider: IdentityProvider,
+    *,
+    key_file: str,
+    cert_file: str,
+    with_idp: bool = True,
+) -> Any:
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
     from saml2.config import SPConfig
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
     entity_id, acs = sp_urls(request, provider)
+    slo = slo_url(request, provider)
     conf: dict[str, Any] = {
         "entityid": entity_id,
         "xmlsec_binary": settings.PACTE_XMLSEC_BINARY,
         "accepted_time_diff": settings.PACTE_SAML_CLOCK_SKEW_SECONDS,
         "allow_unknown_attributes": True,
+        "key_file": key_file,
+        "cert_file": cert_file,
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
         "service": {
             "sp": {
                 "name": str(provider.workspace.name),
-                "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
+                "endpoints": {
+                    "assertion_consumer_service": [(acs, BINDING_HTTP_POST)],
+                    "single_logout_service": [
+                        (slo, BINDING_HTTP_REDIRECT),
+                        (slo, BINDING_HTTP_POST),
+                    ],
+                },
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "allow_unsolicited": False,
-                "authn_requests_signed": False,
+                "authn_requests_signed": True,
+                "logout_requests_signed": True,
             }
         },
     }
@@ -338,25 +415,52 @@ def saml_config(request: HttpRequest, provider: IdentityProvider, *, with_idp: b
     return config
 
 
-def _saml_client(request: HttpRequest, provider: IdentityProvider) -> Any:
+@contextmanager
+def _sp_files(provider: IdentityProvider) -> Iterator[tuple[str, str]]:
+    """The key and certificate as files for ``xmlsec1``, readable by this process only, and
+    removed as soon as the message is signed."""
+    key_pem, cert_pem = sp_keypair(provider)
+    with tempfile.TemporaryDirectory(prefix="pacte-saml-") as tmp:
+        key_file, cert_file = Path(tmp) / "sp.key", Path(tmp) / "sp.crt"
+        key_file.touch(mode=0o600)
+        key_file.write_text(key_pem)
+        cert_file.write_text(cert_pem)
+        yield str(key_file), str(cert_file)
+
+
+@contextmanager
+def saml_client(request: HttpRequest, provider: IdentityProvider) -> Iterator[Any]:
     from saml2.client import Saml2Client
 
-    return Saml2Client(config=saml_config(request, provider))
+    with _sp_files(provider) as (key_file, cert_file):
+        yield Saml2Client(
+            config=saml_config(request, provider, key_file=key_file, cert_file=cert_file)
+        )
 
 
-def saml_start(request: HttpRequest, provider: IdentityProvider) -> str:
-    from saml2 import BINDING_HTTP_REDIRECT
-
-    client = _saml_client(request, provider)
+def _one_idp(client: Any) -> str:
     idps = list(client.metadata.identity_providers())
     if len(idps) != 1:
         raise SSOError(
             "invalid_metadata",
             _("The identity provider's metadata cannot be read. An admin must correct it."),
         )
-    request_id, info = client.prepare_for_authenticate(
-        entityid=idps[0], binding=BINDING_HTTP_REDIRECT
-    )
+    return str(idps[0])
+
+
+def saml_start(request: HttpRequest, provider: IdentityProvider) -> str:
+    """The provider's sign-in address with a signed AuthnRequest (HTTP-Redirect: the signature
+    travels in the query string, ``SigAlg`` RSA-SHA256)."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    with saml_client(request, provider) as client:
+        request_id, info = client.prepare_for_authenticate(
+            entityid=_one_idp(client),
+            binding=BINDING_HTTP_REDIRECT,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
     pending = dict(request.session.get(SAML_REQUESTS, {}))
     pending[request_id] = str(provider.uuid)
     request.session[SAML_REQUESTS] = dict(list(pending.items())[-5:])
@@ -373,7 +477,6 @@ def saml_finish(request: HttpRequest, provider: IdentityProvider, saml_response:
     from saml2.sigver import SignatureError
     from saml2.validate import ResponseLifetimeExceed, ToEarly
 
-    client = _saml_client(request, provider)
     pending = dict(request.session.get(SAML_REQUESTS, {}))
     _entity_id, acs = sp_urls(request, provider)
     outstanding = {rid: acs for rid, uuid in pending.items() if uuid == str(provider.uuid)}
@@ -382,9 +485,10 @@ def saml_finish(request: HttpRequest, provider: IdentityProvider, saml_response:
     except (binascii.Error, ValueError):
         raise refused("invalid_token") from None
     try:
-        response = client.parse_authn_request_response(
-            saml_response, BINDING_HTTP_POST, outstanding=outstanding
-        )
+        with saml_client(request, provider) as client:
+            response = client.parse_authn_request_response(
+                saml_response, BINDING_HTTP_POST, outstanding=outstanding
+            )
     except (SignatureError, IncorrectlySigned):
         raise refused("invalid_signature") from None
     except (ResponseLifetimeExceed, ToEarly):
@@ -434,8 +538,20 @@ def saml_finish(request: HttpRequest, provider: IdentityProvider, saml_response:
         name = " ".join(filter(None, [_first(ava, "givenName"), _first(ava, "sn", "surname")]))
     groups = ava.get(provider.groups_claim) or []
     subject = str(name_id.text) if name_id is not None and name_id.text else email
+    session_index = ""
+    for statement in getattr(response.assertion, "authn_statement", None) or []:
+        session_index = str(statement.session_index or "")
     return Identity(
-        subject=subject, email=email.strip().lower(), name=name, groups=_as_list(groups)
+        subject=subject,
+        email=email.strip().lower(),
+        name=name,
+        groups=_as_list(groups),
+        saml_subject={
+            "name_id": subject,
+            "format": str(getattr(name_id, "format", "") or ""),
+            "session_index": session_index,
+            "idp": str(response.issuer() or ""),
+        },
     )
 
 
@@ -469,8 +585,143 @@ def _first(ava: dict[str, Any], *names: str) -> str:
 def sp_metadata(request: HttpRequest, provider: IdentityProvider) -> str:
     from saml2.metadata import entity_descriptor
 
-    config = saml_config(request, provider, with_idp=False)
-    return str(entity_descriptor(config))
+    with _sp_files(provider) as (key_file, cert_file):
+        config = saml_config(
+            request, provider, key_file=key_file, cert_file=cert_file, with_idp=False
+        )
+        return str(entity_descriptor(config))
+
+
+# SAML Single Logout ---------------------------------------------------------------------
+
+
+def saml_logout_url(request: HttpRequest, provider: IdentityProvider) -> str | None:
+    """SP-initiated logout: the provider's Single Logout address with a signed LogoutRequest
+    naming this session's subject, when the provider's metadata has an HTTP-Redirect Single
+    Logout service; None otherwise (sign-out is then local)."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.saml import NameID
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    subject = request.session.get(SAML_SUBJECT)
+    if not subject:
+        return None
+    try:
+        with saml_client(request, provider) as client:
+            idp = _one_idp(client)
+            services = client.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
+            if not services:
+                return None
+            destination = str(services[0]["location"])
+            _request_id, message = client.create_logout_request(
+                destination,
+                idp,
+                name_id=NameID(text=subject["name_id"], format=subject.get("format") or None),
+                session_indexes=[subject["session_index"]]
+                if subject.get("session_index")
+                else None,
+                sign=False,
+                expire=None,
+            )
+            info = client.apply_binding(
+                BINDING_HTTP_REDIRECT, str(message), destination, sign=True, sigalg=SIG_RSA_SHA256
+            )
+    except SSOError:
+        return None
+    return str(dict(info["headers"])["Location"])
+
+
+@dataclass
+class LogoutOutcome:
+    """What the Single Logout endpoint did: ``redirect`` is where the browser goes next."""
+
+    redirect: str
+    user: User | None = None
+
+
+def saml_logout(
+    request: HttpRequest,
+    provider: IdentityProvider,
+    *,
+    binding: str,
+    message: str,
+    is_response: bool,
+    relay_state: str | None,
+    sigalg: str | None,
+    signature: str | None,
+) -> LogoutOutcome:
+    """A message at our Single Logout service.
+
+    - A **LogoutRequest** (IdP-initiated) must be signed by the provider (query-string
+      signature for HTTP-Redirect, XML signature for HTTP-POST), else it is refused
+      (``unsigned_logout``). Every Pacte session of the person it names ends; the answer is
+      a signed LogoutResponse sent to the provider's Single Logout service.
+    - A **LogoutResponse** answers our own request: the session already ended here, the
+      person lands on the login page.
+    """
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.request import LogoutRequest
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    login_url = reverse("accounts:login")
+    if is_response:
+        return LogoutOutcome(redirect=login_url)
+    with saml_client(request, provider) as client:
+        idp = _one_idp(client)
+        try:
+            receivers = client.config.endpoint("single_logout_service", binding, "sp")
+            parsed = LogoutRequest(
+                client.sec,
+                receivers,
+                client.config.attribute_converters,
+                timeslack=settings.PACTE_SAML_CLOCK_SKEW_SECONDS,
+            )
+            xml = client.unravel(message, binding, LogoutRequest.msgtype)
+            parsed = parsed.loads(
+                xml,
+                binding,
+                origdoc=message,
+                must=True,
+                relay_state=relay_state,
+                sigalg=sigalg,
+                signature=signature,
+            )
+            parsed.verify()
+        except Exception as exc:
+            logger.warning("SAML logout request refused: %r", exc)
+            raise refused("unsigned_logout") from None
+        if parsed is None or parsed.sender() != idp or parsed.message.name_id is None:
+            raise refused("unsigned_logout")
+        if not cache.add(f"pacte:saml:logout:{parsed.message.id}", 1, 24 * 3600):
+            raise refused("replayed")
+        subject = str(parsed.message.name_id.text or "")
+        link = (
+            ExternalIdentity.objects.select_related("user")
+            .filter(provider=provider, subject=subject)
+            .first()
+        )
+        user = link.user if link else None
+        if user is not None:
+            from pacte.accounts.sessions import end_all_sessions
+
+            end_all_sessions(user=user, actor=None, reason="saml_logout")
+        services = client.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
+        if not services:
+            return LogoutOutcome(redirect=login_url, user=user)
+        destination = str(services[0].get("response_location") or services[0]["location"])
+        answer = client.create_logout_response(
+            parsed.message, bindings=[BINDING_HTTP_REDIRECT], sign=False
+        )
+        info = client.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(answer),
+            destination,
+            relay_state=relay_state or "",
+            response=True,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+    return LogoutOutcome(redirect=str(dict(info["headers"])["Location"]), user=user)
 
 
 # Sign-in ------------------------------------------------------------------------------------
@@ -546,6 +797,8 @@ def complete(request: HttpRequest, provider: IdentityProvider, identity: Identit
     request.session[SSO_WORKSPACE] = workspace.pk
     if identity.id_token:
         request.session[ID_TOKEN] = identity.id_token
+    if identity.saml_subject:
+        request.session[SAML_SUBJECT] = identity.saml_subject
     if user.current_workspace_id != workspace.pk:
         user.current_workspace = workspace
         user.save(update_fields=["current_workspace"])

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts import sso
 from pacte.accounts.models import IdentityProvider, ProviderKind
@@ -108,3 +109,41 @@ def saml_metadata(request: HttpRequest, slug: str) -> HttpResponse:
     except sso.SSOError as error:
         return _refusal(request, provider, error)
     return HttpResponse(xml, content_type="application/samlmetadata+xml")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def saml_slo(request: HttpRequest, slug: str) -> HttpResponse:
+    """SAML Single Logout service (HTTP-Redirect and HTTP-POST): a LogoutRequest from the
+    provider ends the person's sessions and is answered; a LogoutResponse ends our own
+    sign-out. Nothing here relies on the session cookie (the provider's page sends the browser
+    from another site)."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+
+    from pacte.accounts.views import go_to
+
+    provider = _provider(slug, ProviderKind.SAML)
+    data = request.GET if request.method == "GET" else request.POST
+    binding = BINDING_HTTP_REDIRECT if request.method == "GET" else BINDING_HTTP_POST
+    is_response = "SAMLResponse" in data
+    message = data.get("SAMLResponse" if is_response else "SAMLRequest", "")
+    if not message:
+        raise Http404
+    try:
+        outcome = sso.saml_logout(
+            request,
+            provider,
+            binding=binding,
+            message=message,
+            is_response=is_response,
+            relay_state=data.get("RelayState"),
+            sigalg=data.get("SigAlg"),
+            signature=data.get("Signature"),
+        )
+    except sso.SSOError as error:
+        return _refusal(request, provider, error)
+    if outcome.redirect.startswith(("http://", "https://")):
+        if request.method == "GET":
+            return redirect(outcome.redirect)
+        return go_to(request, outcome.redirect, title=_("Signing you out"))
+    return redirect(outcome.redirect)

@@ -33,6 +33,11 @@ urlpatterns = [
         invitation_views.invitation_accept,
         name="invitation_accept",
     ),
+    path(
+        "invitations/<uuid:uuid>/decline/",
+        invitation_views.invitation_decline,
+        name="invitation_decline",
+    ),
     path("sign-in/", signin_views.sign_in_settings, name="sign_in_settings"),
     path("sign-in/provider/delete/", signin_views.provider_delete, name="provider_delete"),
     path(

@@ -104,21 +104,22 @@ def after_sign_in(
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    """Signs out here, then at the identity provider when the person came through OpenID
-    Connect and the provider offers RP-initiated logout."""
+    """Signs out here, then at the identity provider when the person came through single
+    sign-on and the provider offers it: OpenID Connect RP-initiated logout, or a signed SAML
+    LogoutRequest to the provider's Single Logout service."""
     target = reverse("accounts:login")
     member = getattr(request, "member", None)
     if member is not None and signed_in_with(request) == Method.SSO:
         provider = (
-            IdentityProvider.objects.for_workspace(member.workspace)
-            .filter(kind=ProviderKind.OIDC, is_enabled=True)
-            .first()
+            IdentityProvider.objects.for_workspace(member.workspace).filter(is_enabled=True).first()
         )
-        if provider is not None:
+        if provider is not None and provider.kind == ProviderKind.OIDC:
             target = (
                 sso.oidc_logout_url(request, provider, request.session.get(sso.ID_TOKEN, ""))
                 or target
             )
+        elif provider is not None and provider.kind == ProviderKind.SAML:
+            target = sso.saml_logout_url(request, provider) or target
     auth_logout(request)
     if target.startswith(("http://", "https://")):
         return go_to(request, target, title=_("Signing you out"))

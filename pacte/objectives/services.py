@@ -21,6 +21,7 @@ from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, StaleVersion
 from pacte.lib.dates import format_day, parse_iso_day
 from pacte.lib.money import MAX_MINOR, MoneyInputError, format_money, parse_decimal
+from pacte.links import absolute
 from pacte.objectives import maths, references
 from pacte.objectives.models import (
     Action,
@@ -305,6 +306,13 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
             _("%(actor)s answered your review"),
             _("%(actor)s answered your review of Q%(quarter)s FY%(fy)s: %(reason)s"),
         ),
+        "invitation_declined": (
+            _("%(name)s declined the invitation"),
+            _(
+                "%(name)s (%(email)s) declined the invitation to join the workspace: they are "
+                "inactive in the directory. Reactivate them to invite them again."
+            ),
+        ),
         "reminder": (
             _("Your objective is waiting"),
             _(
@@ -347,6 +355,8 @@ def notify(
     def send() -> None:
         with translation.override(user.language or workspace.language):
             subject, body = render_notice(notice, workspace.currency)
+            if notice.url:
+                body += "\n\n" + absolute(notice.url)
         try:
             send_mail(subject, body, None, [user.email])
         except OSError:  # the in-app notification stands; a mail outage never blocks a decision

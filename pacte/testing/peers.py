@@ -168,7 +168,11 @@ class SamlIdp:
 
 @contextmanager
 def saml_idp(
-    *, sp_metadata: str, accounts: dict[str, Any], port: int | None = None
+    *,
+    sp_metadata: str,
+    accounts: dict[str, Any],
+    port: int | None = None,
+    want_authn_requests_signed: bool = False,
 ) -> Iterator[SamlIdp]:
     from pacte.testing.saml import self_signed
 
@@ -188,6 +192,7 @@ def saml_idp(
             "sp_metadata": [sp_metadata],
             "accounts": accounts,
             "xmlsec_binary": xmlsec,
+            "want_authn_requests_signed": want_authn_requests_signed,
         }
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "tools" / "peers" / "saml_idp.py")],

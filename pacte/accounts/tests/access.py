@@ -90,6 +90,7 @@ register_pages(
         "accounts:scim_token_revoke": Route(ADMIN, obj=scim_token),
         "accounts:invitations": Route("member"),
         "accounts:invitation_accept": Route("member", obj=invitation),
+        "accounts:invitation_decline": Route("member", obj=invitation),
         "sso:start": Route("public", obj=saml_workspace),
         "sso:oidc_callback": Route(
             "public", obj=saml_workspace, extra={"anonymous_statuses": (404,)}
@@ -97,8 +98,13 @@ register_pages(
         "sso:saml_acs": Route("public", obj=saml_workspace),
         "sso:saml_finish": Route("public", obj=saml_workspace),
         "sso:saml_metadata": Route("public", obj=saml_workspace),
+        "sso:saml_slo": Route("public", obj=saml_workspace, extra={"anonymous_statuses": (404,)}),
     }
 )
+
+
+def api_invitation(c: Cast) -> dict[str, Any]:
+    return {"invitation_id": invitation(c)["uuid"]}
 
 
 def api_mapping(c: Cast) -> dict[str, Any]:
@@ -125,6 +131,11 @@ register_api(
         ),
         ("DELETE", "/api/v1/sign-in/mappings/{mapping_id}"): Route(ADMIN, obj=api_mapping),
         ("POST", "/api/v1/sessions/end"): Route("member"),
+        ("GET", "/api/v1/invitations"): Route("member"),
+        ("POST", "/api/v1/invitations/{invitation_id}/accept"): Route("member", obj=api_invitation),
+        ("POST", "/api/v1/invitations/{invitation_id}/decline"): Route(
+            "member", obj=api_invitation
+        ),
     }
 )
 

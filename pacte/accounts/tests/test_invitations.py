@@ -148,3 +148,87 @@ def test_invitations_page_in_french(cast: Cast) -> None:
     client.post("/account/language/", {"language": "fr"})
     html = client.get("/account/invitations/").content.decode()
     assert "Accepter" in html
+
+
+def test_invitation_mail_carries_a_full_link(
+    cast: Cast, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.PACTE_BASE_URL = "https://pacte.example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite_outsider(cast)
+    assert "https://pacte.example.com/account/invitations/" in mail.outbox[0].body
+
+
+def test_decline_on_the_page_deactivates_audits_and_notifies_the_admins(
+    cast: Cast, settings, django_capture_on_commit_callbacks
+) -> None:
+    from pacte.objectives.models import Notification
+
+    settings.PACTE_BASE_URL = "https://pacte.example.com"
+    pending = _invite_outsider(cast)
+    client = _client(cast.outsider)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/account/invitations/{pending.invitation.uuid}/decline/")
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert not pending.is_active
+    assert pending.invitation.declined_at is not None
+    assert "You declined the invitation to Acme." in client.get("/account/invitations/").text
+    assert "You have no pending invitations." in client.get("/account/invitations/").text
+    event = AuditEvent.objects.get(action="member.invitation_declined")
+    assert event.object_id == str(pending.uuid)
+    notice = Notification.objects.get(recipient=cast.admin, kind="invitation_declined")
+    assert notice.params["email"] == cast.outsider.user.email
+    assert not Notification.objects.filter(recipient=cast.seller).exists()
+    sent = [m for m in mail.outbox if m.to == [cast.admin.user.email]]
+    assert len(sent) == 1
+    assert f"https://pacte.example.com/people/{pending.uuid}/" in sent[0].body
+    # Declined: it can no longer be accepted, and the workspace stays closed.
+    url = f"/account/invitations/{pending.invitation.uuid}/accept/"
+    assert client.post(url).status_code == 404
+    assert active_memberships(cast.outsider.user) == [cast.outsider]
+
+
+def test_decline_through_the_api(cast: Cast, api_client) -> None:
+    pending = _invite_outsider(cast)
+    api = api_client(cast.outsider)
+    listed = api.get("/api/v1/invitations").json()
+    assert [i["workspace"] for i in listed] == ["Acme"]
+    assert api.post(f"/api/v1/invitations/{listed[0]['uuid']}/decline").status_code == 204
+    pending.refresh_from_db()
+    assert not pending.is_active
+    assert api.get("/api/v1/invitations").json() == []
+    assert AuditEvent.objects.filter(action="member.invitation_declined").exists()
+    # Someone else's invitation is not found.
+    other = _invite_outsider_again(cast)
+    assert (
+        api_client(cast.seller)
+        .post(f"/api/v1/invitations/{other.invitation.uuid}/decline")
+        .status_code
+        == 404
+    )
+
+
+def _invite_outsider_again(cast: Cast) -> Membership:
+    from pacte.org.services import set_member_active
+
+    member = Membership.objects.get(pk=cast.outsider.pk)
+    pending = Membership.objects.for_workspace(cast.workspace).get(user=member.user)
+    return set_member_active(member=pending, actor=cast.admin, active=True)
+
+
+def test_accept_through_the_api(cast: Cast, api_client) -> None:
+    pending = _invite_outsider(cast)
+    api = api_client(cast.outsider)
+    response = api.post(f"/api/v1/invitations/{pending.invitation.uuid}/accept")
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert not pending.is_pending
+
+
+def test_decline_page_in_french(cast: Cast) -> None:
+    _invite_outsider(cast)
+    client = _client(cast.outsider)
+    client.post("/account/language/", {"language": "fr"})
+    assert "Refuser" in client.get("/account/invitations/").content.decode()

@@ -26,6 +26,12 @@ class Command(BaseCommand):
                 provider.client_secret_encrypted = reencrypt(provider.client_secret_encrypted)
                 provider.save(update_fields=["client_secret_encrypted"])
                 count += 1
+            for provider in IdentityProvider.objects.select_for_update().exclude(
+                sp_key_encrypted=""
+            ):
+                provider.sp_key_encrypted = reencrypt(provider.sp_key_encrypted)
+                provider.save(update_fields=["sp_key_encrypted"])
+                count += 1
             for factor in SecondFactor.objects.select_for_update().exclude(secret_encrypted=""):
                 factor.secret_encrypted = reencrypt(factor.secret_encrypted)
                 factor.save(update_fields=["secret_encrypted"])
