@@ -8,6 +8,7 @@ nothing is written."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -145,6 +146,26 @@ def dispute_credit(
         "reason": text,
     }
     return _open(req, handler, params)
+
+
+def find_sale(member: Any, raw: str) -> Sale:
+    """A sale by its public id (the sales list's link) or its external id (a sale that does
+    not credit the seller yet)."""
+    raw = (raw or "").strip()
+    qs = Sale.objects.for_workspace(member.workspace)
+    found = None
+    try:
+        found = qs.filter(uuid=uuid.UUID(raw)).first()
+    except ValueError:  # not a public id: look the external id up
+        found = None
+    found = found or qs.filter(external_id=raw).order_by("pk").first()
+    if found is None:
+        raise DomainError(
+            _("No sale has this reference: copy it from the sales list or your CRM."),
+            code="not_found",
+            field="sale",
+        )
+    return found
 
 
 def _check_move(member: Membership, unit: Unit, effective: datetime.date) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any
 
 from django import forms as djforms
@@ -20,7 +19,7 @@ from pacte.errors import DomainError
 from pacte.objectives import field_requests, services
 from pacte.objectives.models import FieldRequest, RequestKind, RequestStatus
 from pacte.org.models import Unit
-from pacte.sales.models import CreditKind, Sale
+from pacte.sales.models import CreditKind
 
 FIELDS = ("sale", "credit_kind", "share", "unit", "effective", "reason")
 
@@ -39,26 +38,6 @@ class DecisionForm(djforms.Form):
     decision = djforms.ChoiceField(choices=[("accept", "accept"), ("refuse", "refuse")])
     reason = djforms.CharField(required=False, max_length=field_requests.REASON_MAX)
     version = djforms.IntegerField(required=False)
-
-
-def _find_sale(member: Any, raw: str) -> Sale:
-    """A sale by its public id (the sales list's link) or its external id (a sale that does
-    not credit the seller yet)."""
-    raw = (raw or "").strip()
-    qs = Sale.objects.for_workspace(member.workspace)
-    found = None
-    try:
-        found = qs.filter(uuid=uuid.UUID(raw)).first()
-    except ValueError:  # not a public id: look the external id up
-        found = None
-    found = found or qs.filter(external_id=raw).order_by("pk").first()
-    if found is None:
-        raise DomainError(
-            _("No sale has this reference: copy it from the sales list or your CRM."),
-            code="not_found",
-            field="sale",
-        )
-    return found
 
 
 def _teams(member: Any) -> list[Unit]:
@@ -91,7 +70,7 @@ def request_new(request: MemberRequest) -> HttpResponse:
                     raise DomainError(_("Give the share you ask for."), field="share")
                 req = field_requests.dispute_credit(
                     actor=member,
-                    sale=_find_sale(member, cd["sale"]),
+                    sale=field_requests.find_sale(member, cd["sale"]),
                     credit_kind=cd["credit_kind"],
                     share_bp=int(share * 100),
                     reason=cd["reason"],
@@ -108,8 +87,8 @@ def request_new(request: MemberRequest) -> HttpResponse:
             messages.success(request, _("Request sent to %(name)s.") % {"name": req.handler})
             return redirect("objectives:request_detail", uuid=req.uuid)
         except DomainError as exc:
-            field = "share" if exc.field == "share_bp" else exc.field
-            errors = {field if field in FIELDS else "form": exc.message}
+            where = "share" if exc.field == "share_bp" else (exc.field or "form")
+            errors = {where if where in FIELDS else "form": exc.message}
             status = exc.status
     return render(
         request,
