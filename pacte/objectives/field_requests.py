@@ -128,6 +128,18 @@ def dispute_credit(
             code="nothing_to_change",
             field="share_bp",
         )
+    if credit_kind == CreditKind.SPLIT and share_bp < 10_000:
+        others = (
+            Credit.objects.for_workspace(actor.workspace)
+            .filter(sale=sale, kind=CreditKind.SPLIT)
+            .exclude(seller=actor)
+        )
+        if not others.exists():
+            raise DomainError(
+                _("Nobody else shares this sale: ask for 100 %, or for an overlay."),
+                code="nobody_to_share",
+                field="share_bp",
+            )
     _pending_exists(actor, kind=RequestKind.CREDIT, sale=sale)
     handler = _handler(actor)
     req = FieldRequest(

@@ -250,3 +250,67 @@ def test_pages_make_and_decide(cast: Cast, login: Any) -> None:
     assert r.status_code == 302
     req.refresh_from_db()
     assert req.status == "accepted"
+
+
+def test_a_split_with_nobody_else_is_refused(cast: Cast) -> None:
+    sale = _sale(cast, 1_000_00, (cast.seller, "split", 10_000))
+    with pytest.raises(DomainError) as e:
+        fr.dispute_credit(
+            actor=cast.seller, sale=sale, credit_kind="split", share_bp=5_000, reason="x"
+        )
+    assert (e.value.code, e.value.field) == ("nobody_to_share", "share_bp")
+
+
+def test_a_month_closed_before_the_decision_refuses_the_move(cast: Cast) -> None:
+    from pacte.insights.models import ClosedMonth
+
+    day = datetime.date.today() + datetime.timedelta(days=40)
+    req = fr.ask_move(actor=cast.seller, unit=cast.other_team, effective=day)
+    ClosedMonth.objects.create(workspace=cast.workspace, month=day.year * 12 + day.month - 1)
+    with pytest.raises(DomainError) as e:
+        fr.decide(request=req, actor=cast.lead, accept=True, reason="ok", version=req.version)
+    assert e.value.code == "period_closed"
+    req.refresh_from_db()
+    assert req.status == "pending"
+    assert Placement.objects.filter(membership=cast.seller).count() == 1
+    assert not AuditEvent.objects.filter(action="member.moved").exists()
+
+
+def test_page_refusals_are_located_and_stale_is_412(cast: Cast, login: Any) -> None:
+    seller = login(cast.seller)
+    r = seller.post(
+        "/objectives/requests/new/",
+        {"kind": "move", "unit": str(cast.other_team.uuid), "effective": "2019-01-01"},
+    )
+    assert r.status_code == 400
+    assert 'id="effective-error"' in r.content.decode()
+    assert not FieldRequest.objects.exists()
+    day = datetime.date.today() + datetime.timedelta(days=5)
+    req = fr.ask_move(actor=cast.seller, unit=cast.other_team, effective=day)
+    r = login(cast.lead).post(
+        f"/objectives/requests/{req.uuid}/decide/",
+        {"decision": "accept", "reason": "ok", "version": req.version + 1},
+    )
+    assert r.status_code == 412
+    r = seller.post(
+        f"/objectives/requests/{req.uuid}/decide/",
+        {"decision": "accept", "reason": "ok", "version": req.version},
+    )
+    assert r.status_code == 404  # the seller is not the handler
+    req.refresh_from_db()
+    assert req.status == "pending"
+
+
+def test_notifications_read_in_french(cast: Cast) -> None:
+    from django.utils import translation
+
+    from pacte.objectives.services import render_notice
+
+    day = datetime.date(2031, 2, 3)
+    fr.ask_move(actor=cast.seller, unit=cast.other_team, effective=day, reason="Closer.")
+    notice = Notification.objects.get(recipient=cast.lead)
+    with translation.override("fr"):
+        subject, body = render_notice(notice, "EUR")
+    assert subject == "Sam Seller demande à changer d'équipe"
+    assert "« South »" in body
+    assert "2031" in body
