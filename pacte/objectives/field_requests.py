@@ -264,7 +264,7 @@ def decide(
     from pacte.sales.services import set_seller_credit
 
     req = (
-        FieldRequest.objects.select_for_update()
+        FieldRequest.objects.select_for_update(of=("self",))
         .select_related("seller", "seller__user", "sale", "unit")
         .get(pk=request.pk)
     )

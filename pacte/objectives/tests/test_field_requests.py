@@ -35,7 +35,8 @@ def _sale(cast: Cast, amount: int = 1_000_01, *credits: tuple[Any, str, int]) ->
     from pacte.lib.allocation import largest_remainder
 
     splits = [c for c in credits if c[1] == "split"]
-    parts = largest_remainder(amount, [bp for _m, _k, bp in splits]) if splits else []
+    sign = -1 if amount < 0 else 1
+    parts = [sign * int(p) for p in largest_remainder(abs(amount), [bp for *_x, bp in splits])]
     for (member, _kind, bp), part in zip(splits, parts, strict=True):
         unit = Placement.objects.filter(membership=member).first()
         Credit.objects.create(
@@ -314,3 +315,15 @@ def test_notifications_read_in_french(cast: Cast) -> None:
     assert subject == "Sam Seller demande à changer d'équipe"
     assert "« South »" in body
     assert "2031" in body
+
+
+def test_a_credit_note_is_recredited_exactly(cast: Cast) -> None:
+    from pacte.sales.services import set_seller_credit
+
+    sale = _sale(cast, -1_000_01, (cast.other_seller, "split", 6_000), (cast.lead, "split", 4_000))
+    set_seller_credit(sale=sale, seller=cast.seller, kind="split", basis_points=3_333, actor=None)
+    split = _split_of(sale)
+    assert sum(bp for bp, _a in split.values()) == 10_000
+    assert sum(a for _bp, a in split.values()) == sale.amount
+    assert split[cast.other_seller.pk][0] == 4_000  # 6 667 points rescaled 60:40
+    assert cube.verify(cast.workspace) == []
