@@ -2,6 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
@@ -78,15 +79,31 @@ def schedule_patch(
 
 
 @router.get(
+    "/work",
+    response=list[JobOut],
+    summary="The workspace's background work, newest first (admins)",
+)
+@paginate(LimitOffsetPagination)
+def job_list(request: HttpRequest) -> list[dict[str, Any]]:
+    member = _admin(request)
+    qs = (
+        BackgroundJob.objects.for_workspace(member.workspace)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
+    return [work.job_out(job) for job in qs]
+
+
+@router.get(
     "/work/{job_id}",
     response=JobOut,
     url_name="job_detail",
-    summary="A queued rule change or cascade run: its status, result or failure (admins)",
+    summary="Queued work (a rule change, a run, a publication): its status and result (admins)",
 )
 def job_detail(request: HttpRequest, job_id: str) -> dict[str, Any]:
     member = _admin(request)
     job = get_scoped(
-        BackgroundJob.objects.filter(workspace=member.workspace).select_related("workspace"),
+        BackgroundJob.objects.for_workspace(member.workspace).select_related("created_by"),
         job_id,
     )
     return work.job_out(job)

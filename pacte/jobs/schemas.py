@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from uuid import UUID
 
 from ninja import Field, Schema
 
@@ -40,13 +41,16 @@ class SchedulePatch(Schema):
 
 
 class JobOut(Schema):
-    """Work queued for a worker (a rule change, a cascade run); follow it at ``url``."""
+    """Work queued for a worker (a rule change, a cascade run, a publication, a re-run); follow
+    it at ``url``. ``created_by`` is the member who started it."""
 
     uuid: uuid.UUID
     kind: str
     label: str
     status: str
     status_label: str
+    created_by: UUID | None
+    created_by_name: str
     result: dict[str, object]
     message_code: str
     message: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -69,7 +70,7 @@ def _result_link(job: BackgroundJob) -> tuple[str, str] | None:
 
     if job.status != "done":
         return None
-    if job.kind == "cascade" and job.result.get("run"):
+    if job.kind in ("cascade", "publish", "rerun") and job.result.get("run"):
         return reverse("planning:run", args=[job.result["run"]]), _("See the run")
     if job.kind == "rule_change":
         return reverse("sales:rules"), _("See the rules")
@@ -81,9 +82,7 @@ def _result_link(job: BackgroundJob) -> tuple[str, str] | None:
 def job(request: MemberRequest, uuid: str) -> HttpResponse:
     """A queued rule change or cascade run: its progress (polled), then its outcome."""
     found = get_scoped(
-        BackgroundJob.objects.filter(workspace=request.member.workspace).select_related(
-            "created_by"
-        ),
+        BackgroundJob.objects.for_workspace(request.member.workspace).select_related("created_by"),
         uuid,
     )
     context = {
@@ -96,3 +95,24 @@ def job(request: MemberRequest, uuid: str) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@require_GET
+@member_required(*ADMIN_ROLES)
+def jobs(request: MemberRequest) -> HttpResponse:
+    """The workspace's background work, newest first: what, who, when, how it ended."""
+    qs = (
+        BackgroundJob.objects.for_workspace(request.member.workspace)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "job": job,
+            "label": work.WORK[job.kind].label if job.kind in work.WORK else job.kind,
+            "message": work.message_of(job) if job.status == "failed" else "",
+        }
+        for job in page
+    ]
+    return render(request, "jobs/jobs.html", {"page": page, "rows": rows})

@@ -38,6 +38,8 @@ class WorkKind:
 WORK: dict[str, WorkKind] = {
     "rule_change": WorkKind(_("Crediting rule change"), "pacte.sales.work.apply_rule_change"),
     "cascade": WorkKind(_("Cascade run"), "pacte.planning.work.create_run"),
+    "publish": WorkKind(_("Run publication"), "pacte.planning.work.publish_run"),
+    "rerun": WorkKind(_("Re-run for a new target"), "pacte.planning.work.rerun_for_target"),
 }
 
 #: Why a job failed when its runner did not say (``BackgroundJob.message_code``).
@@ -151,6 +153,8 @@ def job_out(job: BackgroundJob) -> dict[str, Any]:
         "label": str(WORK[job.kind].label) if job.kind in WORK else job.kind,
         "status": job.status,
         "status_label": str(job.get_status_display()),
+        "created_by": job.created_by.uuid if job.created_by else None,
+        "created_by_name": job.created_by.name if job.created_by else "",
         "result": job.result,
         "message_code": job.message_code,
         "message": message_of(job),

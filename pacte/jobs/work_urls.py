@@ -5,5 +5,6 @@ from pacte.jobs import views
 app_name = "work"
 
 urlpatterns = [
+    path("", views.jobs, name="list"),
     path("<str:uuid>/", views.job, name="job"),
 ]

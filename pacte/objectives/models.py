@@ -378,13 +378,12 @@ class CheckIn(WorkspaceModel):
         return self.seen_at is None
 
 
-class ReviewReason(models.Model):
+class ReviewReason(WorkspaceModel):
     """A reason a seller may give in a period review, from the workspace's list (named in both
     languages). A workspace with no rows uses ``pacte.objectives.reviews.DEFAULT_REASONS``;
     admins edit the list, a reason in use is only ever deactivated."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     code = models.SlugField(_("code"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=120)
     name_fr = models.CharField(_("name (French)"), max_length=120)
@@ -412,7 +411,7 @@ class ReviewBasis(models.TextChoices):
     TARGET = "target", _("Target")
 
 
-class PeriodReview(models.Model):
+class PeriodReview(WorkspaceModel):
     """A seller's review of a closed fiscal quarter in which they fell short: one per seller and
     quarter (the unique key makes a request happen once, however many runs ask). The figures
     are those of the close: ``committed`` (the part of the agreed objective phased into the
@@ -420,7 +419,6 @@ class PeriodReview(models.Model):
     ``gap_by_channel`` splits the gap by channel code ("" for what no channel carries)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(
         "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -79,7 +79,7 @@ class Reason:
 def reasons_of(workspace: Workspace, *, active_only: bool = False) -> list[Reason]:
     """The workspace's reasons in order (the default list until an admin edits it)."""
     rows = list(
-        ReviewReason.objects.filter(workspace=workspace)
+        ReviewReason.objects.for_workspace(workspace)
         .order_by("position", "pk")
         .values_list("code", "name_en", "name_fr", "is_active")
     )
@@ -145,7 +145,7 @@ def set_reasons(
             _("Keep at least one active reason."), code="reasons_required", field="reasons"
         )
     before = [r.__dict__ for r in reasons_of(workspace)]
-    stored = {r.code: r for r in ReviewReason.objects.filter(workspace=workspace)}
+    stored = {r.code: r for r in ReviewReason.objects.for_workspace(workspace)}
     if not stored:  # the defaults become rows, so that one left out is kept, inactive
         for position, (code, en, fr) in enumerate(DEFAULT_REASONS):
             stored[code] = ReviewReason.objects.create(
@@ -348,9 +348,9 @@ def request_reviews(
     found = shortfalls(workspace, fy, q)
     with transaction.atomic():
         existing = set(
-            PeriodReview.objects.filter(workspace=workspace, fiscal_year=fy, quarter=q).values_list(
-                "seller_id", flat=True
-            )
+            PeriodReview.objects.for_workspace(workspace)
+            .filter(fiscal_year=fy, quarter=q)
+            .values_list("seller_id", flat=True)
         )
         new = [s for s in found if s.seller_id not in existing and s.seller_id not in exclude]
         PeriodReview.objects.bulk_create(

@@ -483,7 +483,7 @@ def waiting_for(member: Membership) -> Waiting:
 def reviews_visible_to(viewer: Membership) -> QuerySet[PeriodReview]:
     """Own reviews; those of the teams a lead leads; every one for executives and admins.
     Another seller's review is simply not found."""
-    qs = PeriodReview.objects.filter(workspace=viewer.workspace)
+    qs = PeriodReview.objects.for_workspace(viewer.workspace)
     if viewer.sees_everything:
         return qs
     condition = Q(seller=viewer)
@@ -537,8 +537,10 @@ def reason_summary(
 
     require_role(viewer, *ADMIN_ROLES)
     ws = viewer.workspace
-    qs = PeriodReview.objects.filter(workspace=ws, fiscal_year=fiscal_year).exclude(
-        status=ReviewStatus.REQUESTED
+    qs = (
+        PeriodReview.objects.for_workspace(ws)
+        .filter(fiscal_year=fiscal_year)
+        .exclude(status=ReviewStatus.REQUESTED)
     )
     if quarter is not None:
         qs = qs.filter(quarter=quarter)

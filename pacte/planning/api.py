@@ -329,24 +329,29 @@ def run_detail(request: HttpRequest, run_id: str) -> dict[str, Any]:
     return _run_out(run)
 
 
-@router.post("/runs/{run_id}/publish", response=RunOut, summary="Publish a draft run")
+@router.post(
+    "/runs/{run_id}/publish",
+    response={200: RunOut, 202: JobOut},
+    summary="Publish a draft run (202 with a job when it runs in the background)",
+)
 def run_publish(
     request: HttpRequest, run_id: str, payload: PublishIn | None = None
-) -> dict[str, Any]:
+) -> tuple[int, dict[str, Any]]:
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
-    run = publish_run(
-        run=run,
-        actor=member,
-        version=payload.version if payload else None,
-        replaces=(
-            payload.replaces
-            if payload is not None and "replaces" in payload.model_fields_set
-            else ANY_REFERENCE
-        ),
+    version = payload.version if payload else None
+    replaces = (
+        payload.replaces
+        if payload is not None and "replaces" in payload.model_fields_set
+        else ANY_REFERENCE
     )
-    return _run_out(run)
+    if work.in_background(member.workspace):
+        return 202, job_out(
+            work.start_publish(run=run, actor=member, version=version, replaces=replaces)
+        )
+    run = publish_run(run=run, actor=member, version=version, replaces=replaces)
+    return 200, _run_out(run)
 
 
 @router.get(
@@ -386,13 +391,18 @@ def run_diff(request: HttpRequest, run_id: str, limit: int = 10) -> dict[str, An
 
 @router.post(
     "/runs/{run_id}/rerun",
-    response={201: RunOut},
-    summary="Re-run the published run for the company target as it is now (a new draft)",
+    response={201: RunOut, 202: JobOut},
+    summary=(
+        "Re-run the published run for the company target as it is now (a new draft; 202 "
+        "with a job when it runs in the background)"
+    ),
 )
 def run_rerun(request: HttpRequest, run_id: str) -> tuple[int, dict[str, Any]]:
     member = request_member(request)
     run = selectors.get_run_for(member, run_id)
     require_role(member, *ADMIN_ROLES)
+    if work.in_background(member.workspace):
+        return 202, job_out(work.start_rerun(run=run, actor=member))
     return 201, _run_out(rerun_for_target(run=run, actor=member))
 
 

@@ -335,6 +335,18 @@ def publish(request: MemberRequest, uuid: str) -> HttpResponse:
     if "replaces" not in request.POST:
         return redirect("planning:publish", uuid=cascade.uuid)
     version = request.POST.get("version")
+    if work.in_background(member.workspace):
+        job = work.start_publish(
+            run=cascade,
+            actor=member,
+            version=int(version) if version else None,
+            replaces=request.POST["replaces"] or None,
+        )
+        messages.info(
+            request,
+            _("The workspace has many sellers: the run is published in the background."),
+        )
+        return redirect("work:job", uuid=job.uuid)
     try:
         runs.publish_run(
             run=cascade,
@@ -361,6 +373,13 @@ def rerun(request: MemberRequest, uuid: str) -> HttpResponse:
     """A new draft from the published run's inputs and the company target as it is now."""
     member = request.member
     cascade = selectors.get_run_for(member, uuid)
+    if work.in_background(member.workspace):
+        job = work.start_rerun(run=cascade, actor=member)
+        messages.info(
+            request,
+            _("The workspace has many sellers: the new run is computed in the background."),
+        )
+        return redirect("work:job", uuid=job.uuid)
     try:
         new = runs.rerun_for_target(run=cascade, actor=member)
     except DomainError as exc:

@@ -28,6 +28,7 @@ def background_job(c: Cast) -> Any:
 register_pages(
     {
         "jobs:schedules": Route(ADMIN),
+        "work:list": Route(ADMIN),
         "work:job": Route(ADMIN, obj=lambda c: {"uuid": background_job(c)}),
     }
 )
@@ -38,6 +39,7 @@ register_api(
         ("PATCH", "/api/v1/jobs/schedules/{schedule_id}"): Route(
             ADMIN, obj=schedule, body=lambda c: {"hour": 7}
         ),
+        ("GET", "/api/v1/jobs/work"): Route(ADMIN),
         ("GET", "/api/v1/jobs/work/{job_id}"): Route(
             ADMIN, obj=lambda c: {"job_id": background_job(c)}
         ),

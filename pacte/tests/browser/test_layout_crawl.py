@@ -121,9 +121,11 @@ def _review_last_quarter(workspace: Any, logins: dict[str, str]) -> None:
     from pacte.objectives.models import PeriodReview
 
     fy, quarter = reviews.last_closed_quarter(workspace, timezone.localdate())
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+    with override_settings(
+        MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    ):
         reviews.request_reviews(workspace=workspace, fiscal_year=fy, quarter=quarter)
-        asked = PeriodReview.objects.filter(workspace=workspace).select_related("seller")
+        asked = PeriodReview.objects.for_workspace(workspace).select_related("seller")
         for n, review in enumerate(asked.order_by("pk")[:6]):
             reviews.submit_review(
                 review=review,
