@@ -12,7 +12,7 @@ from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.api_pagination import Pagination
 from pacte.errors import DomainError
-from pacte.objectives import reviews, selectors, services
+from pacte.objectives import field_requests, reviews, selectors, services
 from pacte.objectives.models import GapRule, Initiative, KeyResult, Notification, Objective
 from pacte.objectives.schemas import (
     AllocationOut,
@@ -21,6 +21,9 @@ from pacte.objectives.schemas import (
     CheckInReplyIn,
     CounterIn,
     DecisionIn,
+    FieldRequestDecisionIn,
+    FieldRequestIn,
+    FieldRequestOut,
     GapRuleIn,
     GapRuleOut,
     InitiativeIn,
@@ -501,6 +504,103 @@ def answer_review(request: HttpRequest, review_id: str, body: ReviewAnswerIn) ->
 def list_pending(request: HttpRequest) -> Any:
     member = request_member(request)
     return _objectives_out(member, selectors.pending_for(member).select_related("handler"))
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def _request_out(r: Any) -> dict[str, Any]:
+    return {
+        "uuid": r.uuid,
+        "kind": r.kind,
+        "status": r.status,
+        "seller": r.seller,
+        "handler": r.handler,
+        "summary": field_requests.summary(r),
+        "sale": r.sale.external_id if r.sale else None,
+        "credit_kind": r.credit_kind,
+        "share_bp": r.share_bp,
+        "unit": r.unit.name if r.unit else None,
+        "effective": r.effective,
+        "reason": r.reason,
+        "decision_reason": r.decision_reason,
+        "decided_by": r.decided_by,
+        "decided_at": r.decided_at,
+        "created_at": r.created_at,
+        "version": r.version,
+    }
+
+
+def _requests(member: Membership) -> Any:
+    from pacte.objectives.models import FieldRequest
+
+    return FieldRequest.objects.visible_to(member).select_related(
+        "seller", "handler", "decided_by", "sale", "unit"
+    )
+
+
+@router.get("/requests", response=list[FieldRequestOut])
+@paginate(Pagination)
+def list_requests(request: HttpRequest, pending: bool = False) -> Any:
+    """The requests the caller sees (their own, those they decide, their people's); with
+    ``pending=1`` only those waiting for the caller's decision."""
+    member = request_member(request)
+    qs = _requests(member)
+    if pending:
+        qs = qs.filter(handler=member, status="pending")
+    return [_request_out(r) for r in qs.order_by("-created_at", "pk")]
+
+
+@router.post("/requests", response={201: FieldRequestOut})
+def make_request(request: HttpRequest, body: FieldRequestIn) -> Any:
+    """Dispute a credit (``kind=credit``: sale, credit_kind, share_bp, reason) or ask to move
+    team (``kind=move``: unit, effective). The delegation map's handler is notified."""
+    from pacte.accounts.access import get_member_for
+    from pacte.org.models import Unit
+
+    member = request_member(request)
+    if body.kind == "credit":
+        seller = get_member_for(member, body.seller) if body.seller else None
+        req = field_requests.dispute_credit(
+            actor=member,
+            sale=field_requests.find_sale(member, body.sale or ""),
+            credit_kind=body.credit_kind or "",
+            share_bp=body.share_bp or 0,
+            reason=body.reason,
+            seller=seller,
+        )
+    elif body.kind == "move":
+        unit = (
+            Unit.objects.for_workspace(member.workspace).filter(uuid=body.unit).first()
+            if body.unit
+            else None
+        )
+        if unit is None:
+            raise DomainError(_("Choose a team."), code="not_found", field="unit")
+        if body.effective is None:
+            raise DomainError(_("Give the date of the move."), field="effective")
+        req = field_requests.ask_move(
+            actor=member, unit=unit, effective=body.effective, reason=body.reason
+        )
+    else:
+        raise DomainError(_("Choose credit or move."), code="kind_invalid", field="kind")
+    return 201, _request_out(get_scoped(_requests(member), req.uuid))
+
+
+@router.get("/requests/{request_id}", response=FieldRequestOut)
+def get_request(request: HttpRequest, request_id: str) -> Any:
+    return _request_out(get_scoped(_requests(request_member(request)), request_id))
+
+
+@router.post("/requests/{request_id}/decision", response=FieldRequestOut)
+def decide_request(request: HttpRequest, request_id: str, body: FieldRequestDecisionIn) -> Any:
+    """The handler accepts or refuses, with a reason (412 on a stale version)."""
+    member = request_member(request)
+    req = get_scoped(_requests(member), request_id)
+    field_requests.decide(
+        request=req, actor=member, accept=body.accept, reason=body.reason, version=body.version
+    )
+    return _request_out(get_scoped(_requests(member), request_id))
 
 
 # --------------------------------------------------------------------------- objectives

@@ -468,3 +468,91 @@ class PeriodReview(WorkspaceModel):
 
     def __str__(self) -> str:
         return f"Q{self.quarter} FY{self.fiscal_year} {self.seller_id}"
+
+
+class RequestKind(models.TextChoices):
+    CREDIT = "credit", _("Credit dispute")
+    MOVE = "move", _("Team move")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the decision")
+    ACCEPTED = "accepted", _("Accepted")
+    REFUSED = "refused", _("Refused")
+
+
+class FieldRequestQuerySet(WorkspaceQuerySet["FieldRequest"]):
+    def visible_to(self, member: Membership) -> Self:
+        """Own requests; those the member decides; their team's (leads); everything
+        (executives and admins). Anyone else's request is simply not found."""
+        from pacte.org.models import Placement
+        from pacte.org.selectors import led_subtree_ids
+
+        qs = self.for_workspace(member.workspace)
+        if member.sees_everything:
+            return qs
+        condition = Q(seller=member) | Q(handler=member)
+        if member.is_lead:
+            team = (
+                Placement.objects.for_workspace(member.workspace)
+                .on(timezone.localdate())
+                .filter(unit_id__in=led_subtree_ids(member))
+                .values("membership_id")
+            )
+            condition |= Q(seller_id__in=team)
+        return qs.filter(condition)
+
+
+FieldRequestManager = models.Manager.from_queryset(FieldRequestQuerySet)
+
+
+class FieldRequest(WorkspaceModel):
+    """A seller's request decided in one step by their handler (the delegation map), as
+    objectives are: a credit dispute (a sale's split or overlay share the seller asks for) or
+    a move to another team from a date. Accepting applies it through the sales or org
+    services; refusing changes nothing. ``version`` guards the decision against stale pages."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=6, choices=RequestKind.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    handler = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Credit disputes: the sale, the kind of credit and the share asked for (basis points).
+    sale = models.ForeignKey(
+        "sales.Sale", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    credit_kind = models.CharField(_("credit"), max_length=7, blank=True)
+    share_bp = models.IntegerField(
+        _("share asked"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+    )
+    # Moves: the team and the first day there.
+    unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    effective = models.DateField(_("from"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    decided_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    objects: ClassVar[FieldRequestManager] = FieldRequestManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "handler", "status"], name="request_ws_handler"),
+            models.Index(fields=["workspace", "seller"], name="request_ws_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.seller_id}:{self.status}"

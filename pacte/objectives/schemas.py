@@ -378,3 +378,44 @@ class ReasonSummaryOut(Schema):
     reason_label: str
     reviews: int
     gap: int = Field(..., description="The part of the reviews' gaps behind it, minor units.")
+
+
+class FieldRequestIn(Schema):
+    kind: str = Field(..., description="credit (dispute a sale's credit) or move (change team)")
+    sale: str | None = Field(None, description="credit: the sale's public id, or its external id.")
+    credit_kind: str | None = Field(None, description="credit: split or overlay")
+    share_bp: int | None = Field(
+        None, description="credit: the share asked for, in basis points (1–10000)."
+    )
+    seller: UUID | None = Field(
+        None, description="Whose credit: only yourself (another seller's is refused)."
+    )
+    unit: UUID | None = Field(None, description="move: the team's public id.")
+    effective: datetime.date | None = Field(None, description="move: the first day there.")
+    reason: str = ""
+
+
+class FieldRequestDecisionIn(Schema):
+    accept: bool
+    reason: str
+    version: int | None = Field(None, description="The version you read; a stale one gets 412.")
+
+
+class FieldRequestOut(Schema):
+    uuid: UUID
+    kind: str
+    status: str
+    seller: MemberRef
+    handler: MemberRef | None
+    summary: str
+    sale: str | None = Field(..., description="The sale's external id.")
+    credit_kind: str
+    share_bp: int | None
+    unit: str | None = Field(..., description="The team's name.")
+    effective: datetime.date | None
+    reason: str
+    decision_reason: str
+    decided_by: MemberRef | None
+    decided_at: datetime.datetime | None
+    created_at: datetime.datetime
+    version: int

@@ -27,6 +27,7 @@ from pacte.objectives.models import (
     Action,
     CheckIn,
     DelegationPolicy,
+    FieldRequest,
     GapRule,
     Initiative,
     InitiativeStatus,
@@ -313,6 +314,28 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
                 "inactive in the directory. Reactivate them to invite them again."
             ),
         ),
+        "request_credit": (
+            _("%(seller)s disputes a credit"),
+            _(
+                "%(seller)s asks for %(share)s %% of sale %(sale)s: %(reason)s. Accept or "
+                "refuse it, with a reason."
+            ),
+        ),
+        "request_move": (
+            _("%(seller)s asks to move team"),
+            _(
+                "%(seller)s asks to move to “%(team)s” from %(effective)s. %(reason)s Accept "
+                "or refuse it, with a reason."
+            ),
+        ),
+        "request_accepted": (
+            _("%(actor)s accepted your request"),
+            _("%(actor)s accepted your request (%(what)s): %(reason)s"),
+        ),
+        "request_refused": (
+            _("%(actor)s refused your request"),
+            _("%(actor)s refused your request (%(what)s): %(reason)s"),
+        ),
         "reminder": (
             _("Your objective is waiting"),
             _(
@@ -331,7 +354,7 @@ def render_notice(notice: Notification, currency: str) -> tuple[str, str]:
     for key in ("amount", "reference"):
         if key in params:
             params[key] = format_money(params[key], currency, lang)
-    for key in ("closes_on", "week"):
+    for key in ("closes_on", "week", "effective"):
         day = parse_iso_day(params.get(key))
         if day is not None:
             params[key] = format_day(day, lang)
@@ -640,9 +663,9 @@ def propose(
     return objective
 
 
-def may_decide(actor: Membership, objective: Objective) -> bool:
-    """The one person who decides: the handler the proposal was sent to, or whoever the
-    delegation map names today (a deputy standing in)."""
+def may_decide(actor: Membership, objective: Objective | FieldRequest) -> bool:
+    """The one person who decides: the handler the proposal (or request) was sent to, or
+    whoever the delegation map names today (a deputy standing in)."""
     if objective.handler_id == actor.pk:
         return True
     current = references.handler_for(objective.seller)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.objectives import review_views, views
+from pacte.objectives import request_views, review_views, views
 
 app_name = "objectives"
 urlpatterns = [
@@ -20,6 +20,10 @@ urlpatterns = [
     path("reviews/summary/export/", review_views.review_export, name="review_export"),
     path("reviews/reasons/", review_views.review_reasons, name="review_reasons"),
     path("reviews/<uuid:uuid>/", review_views.review_detail, name="review"),
+    path("requests/", request_views.request_list, name="requests"),
+    path("requests/new/", request_views.request_new, name="request_new"),
+    path("requests/<uuid:uuid>/", request_views.request_detail, name="request_detail"),
+    path("requests/<uuid:uuid>/decide/", request_views.request_decide, name="request_decide"),
     path("o/<uuid:uuid>/", views.detail, name="detail"),
     path("o/<uuid:uuid>/decide/", views.decide, name="decide"),
     path("o/<uuid:uuid>/plan/", views.plan, name="plan"),

@@ -19,7 +19,7 @@ from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Membership
 from pacte.amounts import AmountError, input_value, parse_amount
 from pacte.errors import DomainError, StaleVersion
-from pacte.objectives import forms, maths, realism, references, selectors, services
+from pacte.objectives import field_requests, forms, maths, realism, references, selectors, services
 from pacte.objectives.models import (
     Initiative,
     InitiativeStatus,
@@ -425,7 +425,11 @@ def inbox(request: MemberRequest) -> HttpResponse:
     marks nothing: the member marks a notification read, or all of them)."""
     member = request.member
     pending = selectors.with_references(member.workspace, selectors.pending_for(member))
-    context = {"pending": pending, **_notices(member)}
+    context = {
+        "pending": pending,
+        "requests_pending": field_requests.pending_for(member),
+        **_notices(member),
+    }
     return render(request, "objectives/inbox.html", context)
 
 

@@ -23,6 +23,8 @@ from pacte.sales.cube import apply_cube, drop_empty_cells
 from pacte.sales.ingest.context import active_rules
 from pacte.sales.models import (
     Channel,
+    Credit,
+    CreditKind,
     CreditRule,
     Sale,
 )
@@ -369,3 +371,116 @@ def recredit(
     workspace_id = workspace.pk
     transaction.on_commit(lambda: warm_overview.enqueue(workspace_id))
     return int(written)
+
+
+# --------------------------------------------------------------------------- one sale's credits
+
+
+def _split_exactly(amount: int, shares: list[int]) -> list[int]:
+    """``amount`` over basis-point ``shares`` by largest remainder (sign kept): sums exactly."""
+    from pacte.lib.allocation import split_rows
+
+    if not shares:
+        return []
+    parts = split_rows([abs(amount)], [shares])[0]
+    sign = -1 if amount < 0 else 1
+    return [sign * int(p) for p in parts]
+
+
+@transaction.atomic
+def set_seller_credit(
+    *,
+    sale: Sale,
+    seller: Membership,
+    kind: str,
+    basis_points: int,
+    actor: Membership | None,
+    reason: str = "",
+) -> list[Credit]:
+    """Give ``seller`` ``basis_points`` of ``sale`` as a split or overlay credit, by hand.
+
+    A split share is taken from the other split holders in proportion to their shares (the
+    sale's splits still sum to 10,000 points and to the sale amount exactly; at 10,000 they
+    leave); an overlay credit counts for its seller only. The sale's credits leave the cube,
+    are rewritten and come back in the same transaction (``apply_cube``), the sale becomes
+    credited by its row (a later rule change no longer re-credits it) and an audit event
+    records before and after. Returns the sale's credits."""
+    if kind not in CreditKind.values:
+        raise DomainError(_("Choose split or overlay."), code="credit_kind", field="credit_kind")
+    if not 0 < basis_points <= 10_000:
+        raise DomainError(
+            _("The share must be above 0 % and at most 100 %."),
+            code="share_invalid",
+            field="share_bp",
+        )
+    sale = Sale.objects.select_for_update().get(pk=sale.pk)
+    workspace = sale.workspace
+    credits = list(Credit.objects.for_workspace(workspace).filter(sale=sale).order_by("pk"))
+    before = {"credits": [str(c) for c in credits]}
+    if kind == CreditKind.SPLIT:
+        others = [c for c in credits if c.kind == CreditKind.SPLIT and c.seller_id != seller.pk]
+        rest = 10_000 - basis_points
+        if not others:
+            basis_points, rest = 10_000, 0
+        points = _split_exactly(rest, [c.basis_points for c in others]) if rest else []
+        kept = [(c, p) for c, p in zip(others, points, strict=True) if p > 0]
+        shares = [basis_points] + [p for _c, p in kept]
+        amounts = _split_exactly(sale.amount, shares)
+        rows = [(seller.pk, basis_points, amounts[0])] + [
+            (c.seller_id, p, a) for (c, p), a in zip(kept, amounts[1:], strict=True)
+        ]
+    else:
+        share = _split_exactly(sale.amount, [basis_points, 10_000 - basis_points])[0]
+        rows = [(seller.pk, basis_points, share)] + [
+            (c.seller_id, c.basis_points, c.amount)
+            for c in credits
+            if c.kind == CreditKind.OVERLAY and c.seller_id != seller.pk
+        ]
+    units = {c.seller_id: c.unit_id for c in credits}
+    with connection.cursor() as c:
+        apply_cube(c, workspace.pk, -1, "c.sale_id = %s AND c.kind = %s", [sale.pk, kind])
+    Credit.objects.for_workspace(workspace).filter(sale=sale, kind=kind).delete()
+    new = [
+        Credit(
+            workspace=workspace,
+            sale=sale,
+            seller_id=seller_id,
+            unit_id=units.get(seller_id) or _team_on(seller_id, sale, workspace),
+            kind=kind,
+            basis_points=bp,
+            amount=amount,
+            origin="row",
+        )
+        for seller_id, bp, amount in rows
+    ]
+    Credit.objects.bulk_create(new)
+    Credit.objects.for_workspace(workspace).filter(sale=sale).update(origin="row")
+    sale.credit_origin = "row"
+    sale.save(update_fields=["credit_origin"])
+    with connection.cursor() as c:
+        apply_cube(c, workspace.pk, 1, "c.sale_id = %s AND c.kind = %s", [sale.pk, kind])
+        drop_empty_cells(c, workspace.pk)
+    after = list(Credit.objects.for_workspace(workspace).filter(sale=sale).order_by("pk"))
+    record(
+        workspace=workspace,
+        actor=actor,
+        action="sale.credited",
+        obj=sale,
+        before=before,
+        after={"credits": [str(c) for c in after], "reason": reason},
+    )
+    workspace_id = workspace.pk
+    transaction.on_commit(lambda: warm_overview.enqueue(workspace_id))
+    return after
+
+
+def _team_on(seller_id: int, sale: Sale, workspace: Workspace) -> int:
+    """The seller's team on the day of the sale (as ``team_of_the_day``)."""
+    from pacte.org.models import Placement
+
+    placements = Placement.objects.for_workspace(workspace).filter(membership_id=seller_id)
+    found = (
+        placements.filter(valid_from__lte=sale.date).order_by("-valid_from").first()
+        or placements.order_by("valid_from").first()
+    )
+    return found.unit_id if found else root_unit(workspace).pk

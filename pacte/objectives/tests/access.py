@@ -102,6 +102,34 @@ def api_review(c: Cast) -> dict[str, Any]:
     return {"review_id": _review(c).uuid}
 
 
+def _request(c: Cast) -> Any:
+    """The other team's seller's move request: not visible to the probing seller or the
+    outsider (their handler is the executive)."""
+    import datetime
+
+    from pacte.objectives.models import FieldRequest
+
+    return FieldRequest.objects.get_or_create(
+        workspace=c.workspace,
+        seller=c.other_seller,
+        kind="move",
+        defaults={
+            "handler": c.executive,
+            "unit": c.team,
+            "effective": datetime.date(2031, 1, 1),
+            "reason": "Closer to home",
+        },
+    )[0]
+
+
+def field_request(c: Cast) -> dict[str, Any]:
+    return {"uuid": _request(c).uuid}
+
+
+def api_field_request(c: Cast) -> dict[str, Any]:
+    return {"request_id": _request(c).uuid}
+
+
 def _rule(c: Cast) -> dict[str, Any]:
     return {"fiscal_year": FY, "kind": "reserve", "amount": 100_00}
 
@@ -124,6 +152,10 @@ register_pages(
         "objectives:review_summary": Route(ADMIN),
         "objectives:review_export": Route(ADMIN),
         "objectives:review_reasons": Route(ADMIN),
+        "objectives:requests": Route("member"),
+        "objectives:request_new": Route("member"),
+        "objectives:request_detail": Route("member", obj=field_request),
+        "objectives:request_decide": Route("member", obj=field_request),
         "objectives:detail": Route("member", obj=objective),
         "objectives:decide": Route("member", obj=objective),
         "objectives:plan": Route("member", obj=objective),
@@ -186,6 +218,21 @@ register_api(
         ("POST", f"{P}/check-ins/{{check_in_id}}/seen"): Route("member", obj=api_check_in),
         ("POST", f"{P}/check-ins/{{check_in_id}}/reply"): Route(
             "member", obj=api_check_in, body=lambda c: {"reply": "Well done"}
+        ),
+        ("GET", f"{P}/requests"): Route("member"),
+        ("POST", f"{P}/requests"): Route(
+            "member",
+            body=lambda c: {
+                "kind": "move",
+                "unit": str(c.other_team.uuid),
+                "effective": "2031-01-01",
+            },
+        ),
+        ("GET", f"{P}/requests/{{request_id}}"): Route("member", obj=api_field_request),
+        ("POST", f"{P}/requests/{{request_id}}/decision"): Route(
+            "member",
+            obj=api_field_request,
+            body=lambda c: {"accept": False, "reason": "No", "version": 1},
         ),
         ("GET", P): Route("member"),
         ("POST", f"{P}/draft"): Route("member", body=lambda c: {"fiscal_year": FY, "amount": 1}),
