@@ -15,3 +15,7 @@ if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):  # noqa: F405
     # on its own connection, so concurrent requests contend as they do in production (the
     # login throttling test sends twenty at once). pytest-xdist gives each worker its own file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+# WhiteNoise warns on every request when the collected-static folder is missing; tests serve
+# static files from the app folders, so an empty one is enough.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
