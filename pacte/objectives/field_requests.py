@@ -181,46 +181,18 @@ def find_sale(member: Any, raw: str) -> Sale:
 
 
 def _check_move(member: Membership, unit: Unit, effective: datetime.date) -> None:
-    """The refusals of a move before anything is written (``move_member`` checks them again
-    when the move is applied)."""
+    """The refusals of a move before anything is written: those of ``move_member`` (which
+    checks them again when the move is applied), and a date in a closed month."""
     from pacte.insights.selectors import is_month_closed
-    from pacte.org.models import Placement
+    from pacte.org.services import check_move
 
-    if unit.workspace_id != member.workspace_id or not unit.is_active:
-        raise DomainError(
-            _("Choose an active team of this workspace."), code="not_found", field="unit"
-        )
-    if effective < member.joined_on:
-        raise DomainError(
-            _("The move is dated %(date)s, before %(name)s joined (%(joined)s).")
-            % {"date": effective, "name": member, "joined": member.joined_on},
-            code="before_joining",
-            field="effective",
-        )
+    check_move(member, unit, effective)
     if is_month_closed(member.workspace, effective.year * 12 + effective.month - 1):
         raise DomainError(
             _("The move is dated %(date)s, in a closed month: choose a date in an open month.")
             % {"date": effective},
             code="period_closed",
             field="effective",
-        )
-    current = (
-        Placement.objects.for_workspace(member.workspace)
-        .filter(membership=member, valid_to__isnull=True)
-        .first()
-    )
-    if current is not None and current.valid_from > effective:
-        raise DomainError(
-            _("%(name)s has a later move dated %(date)s; a move must come after it.")
-            % {"name": member, "date": current.valid_from},
-            code="before_last_move",
-            field="effective",
-        )
-    if current is not None and current.unit_id == unit.pk:
-        raise DomainError(
-            _("%(name)s is already in “%(team)s”.") % {"name": member, "team": unit},
-            code="same_unit",
-            field="unit",
         )
 
 

@@ -526,19 +526,13 @@ def update_member(
     return member
 
 
-@transaction.atomic
-def move_member(
-    *,
-    member: Membership,
-    actor: Membership | None,
-    unit: Unit,
-    effective: datetime.date | None = None,
-    version: int | None = None,
-) -> Placement:
-    """Move a person to another team from ``effective`` (today by default); history is kept."""
-    member = Membership.objects.select_for_update().get(pk=member.pk)
-    check_version(member, version)
-    effective = effective or timezone.localdate()
+def check_move(
+    member: Membership, unit: Unit, effective: datetime.date, *, lock: bool = False
+) -> Placement | None:
+    """The refusals of moving ``member`` to ``unit`` from ``effective`` (a team of another
+    workspace or closed, a date before joining or before the last move, the same team); the
+    current placement, locked with ``lock``, when the move may go ahead."""
+    placements = Placement.objects.for_workspace(member.workspace)
     if unit.workspace_id != member.workspace_id or not unit.is_active:
         raise DomainError(
             _("Choose an active team of this workspace."), code="not_found", field="unit"
@@ -551,7 +545,7 @@ def move_member(
             field="effective",
         )
     current = (
-        Placement.objects.select_for_update()
+        (placements.select_for_update() if lock else placements)
         .filter(membership=member, valid_to__isnull=True)
         .first()
     )
@@ -568,6 +562,23 @@ def move_member(
             code="same_unit",
             field="unit",
         )
+    return current
+
+
+@transaction.atomic
+def move_member(
+    *,
+    member: Membership,
+    actor: Membership | None,
+    unit: Unit,
+    effective: datetime.date | None = None,
+    version: int | None = None,
+) -> Placement:
+    """Move a person to another team from ``effective`` (today by default); history is kept."""
+    member = Membership.objects.select_for_update().get(pk=member.pk)
+    check_version(member, version)
+    effective = effective or timezone.localdate()
+    current = check_move(member, unit, effective, lock=True)
     before = {"unit": str(current.unit.uuid) if current else None}
     if current is not None and current.valid_from == effective:
         # Replaced, not edited: caches fingerprint placements by count and highest id
