@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.bench_import import PG_ADMIN, WORKER, _copy_migrated_sqlite, _pg, write_csv
@@ -279,20 +280,27 @@ def _measure(vendor: str, csv: Path, rows: int, tmp: Path) -> list[Figure]:
 
 
 def run(quick: bool) -> list[Figure]:
-    rows = 25_000 if quick else 1_000_000
+    return over_databases("jobs", 25_000 if quick else 1_000_000, _measure)
+
+
+def over_databases(
+    what: str, rows: int, measure: Callable[[str, Path, int, Path], list[Figure]]
+) -> list[Figure]:
+    """``measure(vendor, csv, rows, tmp)`` on PostgreSQL then SQLite, over one generated file
+    of ``rows`` sales; a database that cannot be measured gives an "unavailable" figure."""
     figures: list[Figure] = []
-    with tempfile.TemporaryDirectory(prefix="pacte-bench-jobs-") as d:
+    with tempfile.TemporaryDirectory(prefix=f"pacte-bench-{what}-") as d:
         tmp = Path(d)
         csv = tmp / "sales.csv"
         write_csv(csv, rows)
         for vendor in ("postgresql", "sqlite"):
             start = time.perf_counter()
             try:
-                figures.extend(_measure(vendor, csv, rows, tmp))
+                figures.extend(measure(vendor, csv, rows, tmp))
             except Exception as exc:
                 figures.append(
                     Figure(
-                        name=f"jobs, {vendor}",
+                        name=f"{what}, {vendor}",
                         value=0.0,
                         unit="s",
                         baseline="unavailable",

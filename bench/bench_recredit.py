@@ -14,12 +14,10 @@ queueing to its end, at most that plus one poll interval (an idle worker's pick-
 from __future__ import annotations
 
 import statistics
-import tempfile
-import time
 from pathlib import Path
 
-from bench.bench_import import WORKER, write_csv
-from bench.bench_jobs import POLL, Database, Workers, _run
+from bench.bench_import import WORKER
+from bench.bench_jobs import POLL, Database, Workers, _run, over_databases
 from bench.common import Figure
 
 CHANGE = r"""
@@ -127,28 +125,4 @@ def _measure(vendor: str, csv: Path, rows: int, tmp: Path) -> list[Figure]:
 
 
 def run(quick: bool) -> list[Figure]:
-    rows = 20_000 if quick else 200_000
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory(prefix="pacte-bench-recredit-") as d:
-        tmp = Path(d)
-        csv = tmp / "sales.csv"
-        write_csv(csv, rows)
-        for vendor in ("postgresql", "sqlite"):
-            start = time.perf_counter()
-            try:
-                figures.extend(_measure(vendor, csv, rows, tmp))
-            except Exception as exc:
-                figures.append(
-                    Figure(
-                        name=f"re-credit, {vendor}",
-                        value=0.0,
-                        unit="s",
-                        baseline="unavailable",
-                        baseline_value=0.0,
-                        target="",
-                        holds=False,
-                        notes=str(exc)[-300:],
-                    )
-                )
-            print(f"   {vendor}: {time.perf_counter() - start:.0f} s", flush=True)
-    return figures
+    return over_databases("re-credit", 20_000 if quick else 200_000, _measure)
