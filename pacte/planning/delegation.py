@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import FloatField, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,13 +133,27 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
             top[unit_id] = item_of(parents[unit_id])
         return top[unit_id]
 
+    # every method's inputs as numbers read by the database (no JSON decoded per row)
+    inputs_of = {
+        name: Cast(KT(f"data__inputs__{name}"), FloatField())
+        for name in ("fte", "history_annualised", "potential", "capacity")
+    }
     rows = list(
         SellerExplanation.objects.filter(
             workspace_id=workspace_id, run_id=run_id, unit_id__in=units
         )
         .order_by("seller__name", "seller_id")
+        .annotate(**{f"in_{k}": v for k, v in inputs_of.items()})
         .values_list(
-            "seller_id", "seller__uuid", "seller__name", "unit_id", "amount", "data__inputs"
+            "seller_id",
+            "seller__uuid",
+            "seller__name",
+            "unit_id",
+            "amount",
+            "in_fte",
+            "in_history_annualised",
+            "in_potential",
+            "in_capacity",
         )
     )
     direct = [r for r in rows if r[3] == split.unit_id]
@@ -153,9 +169,9 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
         np.int64,
     )
 
-    def column(name: str, default: float) -> np.ndarray:
+    def column(position: int, default: float) -> np.ndarray:
         values = np.array(
-            [float((r[5] or {}).get(name, default) or 0) for r in rows], dtype=np.float64
+            [default if r[position] is None else r[position] for r in rows], dtype=np.float64
         )
         out = np.zeros(k)
         np.add.at(out, seller_item, values)
@@ -170,10 +186,10 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
         kinds=["seller"] * k_direct + ["team"] * len(children),
         ids=np.array([r[0] for r in direct] + [c[0] for c in children], np.int64),
         current=current,
-        fte=column("fte", 1.0),
-        history=column("history_annualised", 0.0),
-        potential=column("potential", 0.0),
-        capacity=column("capacity", 0.0),
+        fte=column(5, 1.0),
+        history=column(6, 0.0),
+        potential=column(7, 0.0),
+        capacity=column(8, 0.0),
         seller_ids=seller_ids,
         seller_item=seller_item,
     )
@@ -306,17 +322,16 @@ def compute_split(
             _("The split cannot be computed with these inputs: %(reason)s") % {"reason": str(exc)},
             code="allocation_error",
         ) from None
-    explain = []
-    for i in range(k):
-        data = result.explain.for_seller(i)
-        explain.append(
-            {
-                "method": method,
-                "weight_share": data["weight_share"],
-                "held": data["held"],
-                "bound": data["bound"],
-            }
+    why = result.explain
+    explain = [
+        {"method": method, "weight_share": float(share), "held": bool(held), "bound": bound}
+        for share, held, bound in zip(
+            why.weight_share.tolist(),
+            why.held.tolist(),
+            (alloc.BOUND_LABELS[int(b)] for b in why.bound),
+            strict=True,
         )
+    ]
     return SplitResult(np.asarray(result.seller_amounts, np.int64), explain)
 
 
