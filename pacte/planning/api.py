@@ -35,11 +35,8 @@ from pacte.planning.schemas import (
     CompareOut,
     DelegationIn,
     DelegationOut,
-    LockIn,
-    SplitPreviewOut,
-    TeamSplitIn,
-    TeamSplitOut,
     ExplanationOut,
+    LockIn,
     PotentialImportOut,
     PreviewOut,
     PublishDiffOut,
@@ -47,6 +44,9 @@ from pacte.planning.schemas import (
     RunOut,
     ShareFilter,
     ShareOut,
+    SplitPreviewOut,
+    TeamSplitIn,
+    TeamSplitOut,
 )
 from pacte.sales.models import Channel
 from pacte.uploads import read_bytes
@@ -488,7 +488,11 @@ def _delegation_out(found: Delegation) -> dict[str, Any]:
         "closes_on": found.closes_on,
         "status": found.status,
         "done": sum(1 for s in splits if s.is_done),
-        "pending": sum(1 for s, o in zip(splits, outs, strict=True) if not s.is_done and not o["late"] and s.status != "waiting"),
+        "pending": sum(
+            1
+            for s, o in zip(splits, outs, strict=True)
+            if not s.is_done and not o["late"] and s.status != "waiting"
+        ),
         "late": sum(1 for o in outs if o["late"] and o["status"] != "waiting"),
         "waiting": sum(1 for s in splits if s.status == "waiting"),
         "splits": outs,
@@ -629,7 +633,9 @@ def split_save(request: HttpRequest, split_id: str, payload: TeamSplitIn) -> dic
     response=TeamSplitOut,
     summary="Lock a team: its last split stands (or the company's cascade when it has none)",
 )
-def split_lock(request: HttpRequest, split_id: str, payload: LockIn | None = None) -> dict[str, Any]:
+def split_lock(
+    request: HttpRequest, split_id: str, payload: LockIn | None = None
+) -> dict[str, Any]:
     member = request_member(request)
     split = delegation.get_split_for(member, split_id)
     require_role(member, *ADMIN_ROLES)

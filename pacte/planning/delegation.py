@@ -114,7 +114,9 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
     run_id = split.delegation.run_id
     workspace_id = split.workspace_id
     units = subtree_ids(split.unit)
-    parents = dict(Unit.objects.filter(workspace_id=workspace_id, pk__in=units).values_list("pk", "parent_id"))
+    parents = dict(
+        Unit.objects.filter(workspace_id=workspace_id, pk__in=units).values_list("pk", "parent_id")
+    )
     children = list(
         TeamSplit.objects.filter(workspace_id=workspace_id, parent=split)
         .order_by("unit__name", "pk")
@@ -134,16 +136,20 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
         return top[unit_id]
 
     # every method's inputs as numbers read by the database (no JSON decoded per row)
-    inputs_of = {
-        name: Cast(KT(f"data__inputs__{name}"), FloatField())
-        for name in ("fte", "history_annualised", "potential", "capacity")
-    }
+    def number(name: str) -> Cast:
+        return Cast(KT(f"data__inputs__{name}"), FloatField())
+
     rows = list(
         SellerExplanation.objects.filter(
             workspace_id=workspace_id, run_id=run_id, unit_id__in=units
         )
         .order_by("seller__name", "seller_id")
-        .annotate(**{f"in_{k}": v for k, v in inputs_of.items()})
+        .annotate(
+            in_fte=number("fte"),
+            in_history_annualised=number("history_annualised"),
+            in_potential=number("potential"),
+            in_capacity=number("capacity"),
+        )
         .values_list(
             "seller_id",
             "seller__uuid",
@@ -227,7 +233,9 @@ def compute_split(
     pos = inputs.position
     if method not in SPLIT_METHODS:
         raise DomainError(
-            _("Unknown method “%(method)s”.") % {"method": method}, code="bad_method", field="method"
+            _("Unknown method “%(method)s”.") % {"method": method},
+            code="bad_method",
+            field="method",
         )
     if k == 0:
         raise DomainError(_("This team has nobody to split its share among."), code="no_sellers")
@@ -413,14 +421,10 @@ def open_delegation(
             _("The window closes before it opens."), code="bad_window", field="closes_on"
         )
     if Delegation.objects.filter(run=run).exists():
-        raise DomainError(
-            _("The teams' split is already open for this run."), code="already_open"
-        )
+        raise DomainError(_("The teams' split is already open for this run."), code="already_open")
     amounts = _run_unit_amounts(run)
     units = list(
-        Unit.objects.for_workspace(run.workspace_id)
-        .order_by("pk")
-        .values_list("pk", "parent_id")
+        Unit.objects.for_workspace(run.workspace_id).order_by("pk").values_list("pk", "parent_id")
     )
     parent_of = dict(units)
     root = next(pk for pk, parent in units if parent is None)
@@ -473,19 +477,18 @@ def _check_open(split: TeamSplit, actor: Membership, today: datetime.date) -> bo
             _("The teams' split has been applied: it can no longer change."), code="applied"
         )
     if split.status in (SplitStatus.ACCEPTED, SplitStatus.LOCKED):
-        raise DomainError(
-            _("This team's split is locked."), code="locked"
-        )
+        raise DomainError(_("This team's split is locked."), code="locked")
     if split.status == SplitStatus.WAITING:
-        raise DomainError(
-            _("The team above has not split its share yet."), code="waiting"
-        )
+        raise DomainError(_("The team above has not split its share yet."), code="waiting")
     if actor.sees_everything and split.unit.lead_id != actor.pk:
         return True
     if not delegation.opens_on <= today <= delegation.closes_on:
         raise DomainError(
             _("The split window is closed (%(opens)s to %(closes)s).")
-            % {"opens": delegation.opens_on.isoformat(), "closes": delegation.closes_on.isoformat()},
+            % {
+                "opens": delegation.opens_on.isoformat(),
+                "closes": delegation.closes_on.isoformat(),
+            },
             code="window_closed",
         )
     return False
@@ -537,7 +540,9 @@ def save_split(
     before = {"status": split.status, "method": split.method, "amounts": split.amounts}
     split.method = method
     split.parameters = {k: v for k, v in dict(parameters or {}).items() if k != "method"}
-    split.amounts = {key: int(v) for key, v in zip(inputs.keys, result.amounts.tolist(), strict=True)}
+    split.amounts = {
+        key: int(v) for key, v in zip(inputs.keys, result.amounts.tolist(), strict=True)
+    }
     split.explanations = dict(zip(inputs.keys, result.explain, strict=True))
     split.status = SplitStatus.SUBMITTED if submit else SplitStatus.DRAFT
     split.taken_over = split.taken_over or taken_over
@@ -660,9 +665,7 @@ def late(split: TeamSplit, today: datetime.date | None = None) -> bool:
 
 def _apply_when_done(delegation: Delegation, actor: Membership | None) -> None:
     open_ = (
-        TeamSplit.objects.filter(delegation=delegation)
-        .exclude(status__in=DONE_STATUSES)
-        .exists()
+        TeamSplit.objects.filter(delegation=delegation).exclude(status__in=DONE_STATUSES).exists()
     )
     if not open_:
         apply_delegation(delegation=delegation, actor=actor)
@@ -677,12 +680,12 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
     """Every team done: each seller's amount is the one their lead gave them; their channel and
     month cells share their top team's profile (so every team above keeps its cells exactly);
     unit rollups and explanations follow. Returns the number of sellers written."""
-    delegation = (
-        Delegation.objects.select_for_update().select_related("run").get(pk=delegation.pk)
-    )
+    delegation = Delegation.objects.select_for_update().select_related("run").get(pk=delegation.pk)
     run = delegation.run
     splits = list(
-        TeamSplit.objects.filter(delegation=delegation).select_related("unit", "unit__lead")
+        TeamSplit.objects.filter(delegation=delegation).select_related(
+            "unit", "unit__lead", "updated_by"
+        )
     )
     if any(not s.is_done for s in splits) or delegation.status != Delegation.Status.OPEN:
         raise DomainError(_("Every team must be done first."), code="not_done")
@@ -702,11 +705,12 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
     seller_ids = np.array([e.seller_id for e in expl], np.int64)
     new_amounts = np.array([int(uuid_amount.get(str(e.seller.uuid), 0)) for e in expl], np.int64)
     # top-level team of each seller
+    by_pk = {s.pk: s for s in splits}
     top_of: dict[int, int] = {}
     for s in splits:
         t = s
         while t.parent_id is not None:
-            t = next(p for p in splits if p.pk == t.parent_id)
+            t = by_pk[t.parent_id]
         top_of[s.unit_id] = t.unit_id
     seller_top = np.array([top_of[e.unit_id] for e in expl], np.int64)
     cells_rows = list(
@@ -742,35 +746,34 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
                 _("A team's split no longer sums to its share; split it again."),
                 code="split_mismatch",
             )
-        new[rows] = alloc.split_matching(
-            wanted, profile, unit=1, keys=seller_ids[rows]
-        ).reshape(len(rows), c, m)
+        new[rows] = alloc.split_matching(wanted, profile, unit=1, keys=seller_ids[rows]).reshape(
+            len(rows), c, m
+        )
     CascadeShare.objects.filter(
         workspace_id=run.workspace_id, run=run, seller_id__in=seller_ids.tolist()
     ).delete()
     unit_ids = np.array([e.unit_id for e in expl], np.int64)
     flat = new.reshape(-1)
     cell = np.flatnonzero(flat)
-    s, ch, mm = np.unravel_index(cell, new.shape)
-    k = len(s)
+    si, ch, mm = np.unravel_index(cell, new.shape)
+    k = len(si)
     bulk_insert(
         CascadeShare._meta.db_table,
         ["workspace_id", "run_id", "seller_id", "unit_id", "channel_id", "month", "amount"],
         [
             np.full(k, run.workspace_id, np.int64),
             np.full(k, run.pk, np.int64),
-            seller_ids[s],
-            unit_ids[s],
+            seller_ids[si],
+            unit_ids[si],
             channel_ids[ch],
             months[mm],
             flat[cell],
         ],
     )
     # unit rollups of every delegated unit, from its subtree's sellers
-    parent_of = {s.unit_id: (s.parent.unit_id if s.parent_id else None) for s in splits}
-    for s in splits:
-        if s.parent_id is not None:
-            parent_of[s.unit_id] = next(p.unit_id for p in splits if p.pk == s.parent_id)
+    parent_of: dict[int, int | None] = {
+        s.unit_id: (by_pk[s.parent_id].unit_id if s.parent_id else None) for s in splits
+    }
     unit_list = list(by_unit)
     u_pos = {u: i for i, u in enumerate(unit_list)}
     unit_cells = np.zeros((len(unit_list), c, m), np.int64)
@@ -779,9 +782,7 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
         while u is not None:
             unit_cells[u_pos[u]] += new[i]
             u = parent_of.get(u)
-    UnitShare.objects.filter(
-        workspace_id=run.workspace_id, run=run, unit_id__in=unit_list
-    ).delete()
+    UnitShare.objects.filter(workspace_id=run.workspace_id, run=run, unit_id__in=unit_list).delete()
     uu, uc, um = np.nonzero(unit_cells)
     bulk_insert(
         UnitShare._meta.db_table,
@@ -857,7 +858,11 @@ def _levels(
             {
                 "by": "lead",
                 "team": s.unit.name,
-                "lead": s.unit.lead.name if s.unit.lead else "",
+                "lead": (
+                    s.updated_by.name
+                    if s.taken_over and s.updated_by
+                    else (s.unit.lead.name if s.unit.lead else "")
+                ),
                 "to": to,
                 "amount": int(s.amounts.get(key, 0)),
                 "method": s.method,

@@ -102,9 +102,7 @@ def _shown(amount: int | None, currency: str) -> str:
     return "" if amount is None else input_value(amount, currency)
 
 
-def _split_context(
-    request: MemberRequest, split: TeamSplit, data: Any = None
-) -> dict[str, Any]:
+def _split_context(request: MemberRequest, split: TeamSplit, data: Any = None) -> dict[str, Any]:
     inputs = dl.team_inputs(split)
     currency = request.member.workspace.currency
     saved = split.amounts or {}
@@ -137,7 +135,9 @@ def _split_context(
         "year_label": year_label(run.fiscal_year),
         "rows": rows,
         "methods": method_choices(),
-        "mix_methods": [(m, method_label(m)) for m in ("equal", "history", "potential", "capacity")],
+        "mix_methods": [
+            (m, method_label(m)) for m in ("equal", "history", "potential", "capacity")
+        ],
         "method": (data.get("method") if data is not None else split.method) or "equal",
         "params": split.parameters or {},
         "state": STATE_LABELS[split_state(split, timezone.localdate())],

@@ -459,9 +459,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
                 (method_label(code), m)
                 for code, m in sorted((data or {}).get("methods", {}).items())
             ],
-            "levels": level_sentences(
-                (data or {}).get("levels") or [], member.workspace.currency
-            ),
+            "levels": level_sentences((data or {}).get("levels") or [], member.workspace.currency),
         },
     )
 
