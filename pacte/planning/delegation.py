@@ -435,7 +435,19 @@ def open_delegation(
         closes_on=closes_on,
         created_by=actor,
     )
-    with_share = [pk for pk, parent in units if parent is not None and amounts.get(pk, 0) > 0]
+    # every team with a share or with sellers in the run, and the teams above them
+    placed = set(
+        SellerExplanation.objects.filter(workspace_id=run.workspace_id, run=run)
+        .values_list("unit_id", flat=True)
+        .distinct()
+    )
+    wanted: set[int] = set()
+    for start in placed | {pk for pk, amount in amounts.items() if amount > 0}:
+        node: int | None = start
+        while node is not None and node != root and node not in wanted:
+            wanted.add(node)
+            node = parent_of.get(node)
+    with_share = sorted(wanted)
 
     def depth(pk: int) -> int:
         d = 0
@@ -452,8 +464,14 @@ def open_delegation(
             delegation=delegation,
             unit_id=pk,
             parent=parent,
-            amount=amounts[pk],
-            status=SplitStatus.PENDING if parent is None else SplitStatus.WAITING,
+            amount=amounts.get(pk, 0),
+            status=(
+                SplitStatus.WAITING
+                if parent is not None
+                else SplitStatus.PENDING
+                if amounts.get(pk, 0)
+                else SplitStatus.LOCKED  # nothing to split
+            ),
         )
     record(
         workspace=run.workspace,
