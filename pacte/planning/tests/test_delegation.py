@@ -454,3 +454,13 @@ def test_api_open_preview_save_submit_with_if_match(cast, fy, api_client) -> Non
     assert (
         _json(lead, "POST", f"/api/v1/targets/runs/{run.uuid}/delegation/accept").status_code == 403
     )
+
+
+def test_sub_team_split_only_through_its_own_lead(cast, fy, login) -> None:
+    east, east_lead, _east_seller = _with_sub_team(cast)
+    found = _open(cast, fy)
+    east_split = _split(found, east)
+    north = _split(found, cast.team)
+    assert login(cast.lead).get(f"/targets/splits/{east_split.uuid}/").status_code == 404
+    assert login(east_lead).get(f"/targets/splits/{north.uuid}/").status_code == 404
+    assert login(east_lead).get(f"/targets/splits/{east_split.uuid}/").status_code == 200
