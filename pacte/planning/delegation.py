@@ -113,14 +113,21 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
     team splits, and one read of the run's explanations of the subtree's sellers."""
     run_id = split.delegation.run_id
     workspace_id = split.workspace_id
-    units = subtree_ids(split.unit)
-    parents = dict(
-        Unit.objects.filter(workspace_id=workspace_id, pk__in=units).values_list("pk", "parent_id")
-    )
     children = list(
         TeamSplit.objects.filter(workspace_id=workspace_id, parent=split)
         .order_by("unit__name", "pk")
         .values_list("unit_id", "unit__uuid", "unit__name")
+    )
+    # every placed team has a split: a team without sub-team splits has no sub-team sellers
+    units = subtree_ids(split.unit) if children else [split.unit_id]
+    parents = (
+        dict(
+            Unit.objects.filter(workspace_id=workspace_id, pk__in=units).values_list(
+                "pk", "parent_id"
+            )
+        )
+        if children
+        else {}
     )
     child_pos = {unit_id: i for i, (unit_id, _u, _n) in enumerate(children)}
     # each unit of the subtree belongs to the item of the child team above it (or the team)
