@@ -537,7 +537,7 @@ def _advance(
 
 
 #: Objective actions other tools can subscribe to (``pacte.webhooks``).
-_EVENTS = {
+_EVENTS: dict[str, str] = {
     Action.PROPOSED: "objective.proposed",
     Action.AUTO_AGREED: "objective.agreed",
     Action.AGREED: "objective.agreed",

@@ -146,5 +146,10 @@ def emit(
         ]
     )
     ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+
+    def send() -> None:
+        for pk in ids:
+            enqueue(pk)
+
+    transaction.on_commit(send)
     return len(ids)

@@ -27,7 +27,9 @@ class SubscriptionForm(forms.Form):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["events"].choices = kinds_for_choice()
+        events = self.fields["events"]
+        assert isinstance(events, forms.MultipleChoiceField)
+        events.choices = kinds_for_choice()
         if editing:
             self.fields["url"].help_text = _(
                 "Stored encrypted and never shown again: leave empty to keep it."

@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from uuid import UUID
 
 from ninja import Schema
 
@@ -48,8 +49,8 @@ class SecretOut(Schema):
 
 
 class DeliveryOut(Schema):
-    uuid: uuid.UUID
-    event_id: uuid.UUID
+    uuid: UUID
+    event_id: UUID
     event: str
     summary: str
     status: str

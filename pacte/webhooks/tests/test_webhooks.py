@@ -81,9 +81,13 @@ def test_plain_http_is_refused_where_the_settings_do_not_allow_it(cast, settings
         subscribe(cast, "http://127.0.0.1:9/hook")
 
 
+def never_built() -> dict[str, object]:
+    raise AssertionError("the data of an event nobody listens to is never built")
+
+
 def test_nobody_listening_writes_nothing(cast):
     with CaptureQueriesContext(connection) as queries:
-        assert emit(cast.workspace, "alert", lambda: 1 / 0) == 0  # data never built
+        assert emit(cast.workspace, "alert", never_built) == 0
     assert len(queries) == 1
     assert not Event.objects.exists()
 
@@ -365,3 +369,17 @@ def test_the_api_creates_shows_the_secret_once_and_logs_deliveries(
         assert bad.status_code == 400
         assert bad.json()["field"] == "events"
     assert len(rx.requests) == 1
+
+
+def test_a_digest_alert_reaches_the_channel_once_a_month(cast, django_capture_on_commit_callbacks):
+    from pacte.insights.digests import emit_alerts
+
+    with receiver() as rx:
+        subscribe(cast, rx.url, events=["alert"], format="slack")
+        with django_capture_on_commit_callbacks(execute=True):
+            emit_alerts(cast.seller, ["behind"], "FY2027")
+            emit_alerts(cast.seller, ["behind"], "FY2027")
+            emit_alerts(cast.other_seller, ["behind"], "FY2027")
+        texts = [json.loads(r.body)["text"] for r in rx.requests]
+    behind = "Your year forecast is below your objective: you are falling behind."
+    assert texts == [f"Sam Seller: {behind}", f"Olga Other: {behind}"]
