@@ -229,9 +229,7 @@ def _split(
     out: list[list[tuple[tuple[int | None, int | None, int], int]]] = [[] for _ in sources]
     if not keys:
         return out
-    parts = moving_part(
-        amounts, [k[2] for k in keys], groups, move_months, fractions
-    ).tolist()
+    parts = moving_part(amounts, [k[2] for k in keys], groups, move_months, fractions).tolist()
     for key, g, part in zip(keys, groups, parts, strict=True):
         if part:
             out[g].append((key, part))
@@ -314,18 +312,21 @@ def _plan_year(
                     planned.lines.append(
                         (pos, layer, Holder.SELLER, mover.seller_id, unit, channel, month, -part)
                     )
+                    dest: tuple[str, int | None, int | None]
                     if mover.kind == MoveKind.MOVE and outcome == MoveOutcome.PERSON:
                         dest = (Holder.SELLER, mover.seller_id, mover.to_unit_id)
                     elif outcome == MoveOutcome.POOL:
                         dest = (Holder.POOL, None, None)
                     else:  # the team's open share (a departure under "person" too)
                         dest = (Holder.OPEN, None, unit)
-                    planned.lines.append((pos, layer, dest[0], dest[1], dest[2], channel, month, part))
+                    planned.lines.append(
+                        (pos, layer, dest[0], dest[1], dest[2], channel, month, part)
+                    )
         if joining:
             _plan_joins(planned, run, layer, joining, policy, header)
-    for pos, layer, _holder, _seller, _unit, _channel, _month, amount in planned.lines:
+    for pos, line_layer, _holder, _seller, _unit, _channel, _month, amount in planned.lines:
         if amount < 0:  # what left its holder is what the carry moved
-            if layer == Layer.TARGET:
+            if line_layer == Layer.TARGET:
                 planned.moves[pos].target_amount -= amount
             else:
                 planned.moves[pos].objective_amount -= amount
@@ -457,9 +458,7 @@ def carry(
     return written
 
 
-def preview(
-    *, member: Membership, unit: Unit | None, effective: datetime.date
-) -> dict[str, Any]:
+def preview(*, member: Membership, unit: Unit | None, effective: datetime.date) -> dict[str, Any]:
     """What recording this move would carry, without writing anything: the policy, and the
     reference share and objective that would move."""
     from pacte.org.models import Placement
@@ -541,7 +540,9 @@ def assign_pool(
         )
         if unit_id is None:
             raise DomainError(
-                _("%(name)s is in no team today.") % {"name": seller}, code="no_team", field="seller"
+                _("%(name)s is in no team today.") % {"name": seller},
+                code="no_team",
+                field="seller",
             )
     else:
         assert unit is not None
@@ -580,7 +581,9 @@ def assign_pool(
             continue
         common = {"workspace": workspace, "move": move, "run": run, "layer": Layer.TARGET}
         lines.append(
-            TargetTransfer(**common, holder=Holder.POOL, channel_id=channel, month=month, amount=-part)
+            TargetTransfer(
+                **common, holder=Holder.POOL, channel_id=channel, month=month, amount=-part
+            )
         )
         lines.append(
             TargetTransfer(
@@ -665,4 +668,96 @@ def recent_moves(run: CascadeRun, limit: int = 50) -> list[TargetMove]:
         TargetMove.objects.filter(run=run)
         .select_related("seller", "from_unit", "to_unit")
         .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# words
+
+
+def _money(amount: int, currency: str) -> str:
+    from django.utils.translation import get_language
+
+    from pacte.lib.money import format_money
+
+    return format_money(amount, currency, get_language())
+
+
+def _day(day: datetime.date) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(day, "DATE_FORMAT")
+
+
+def sentence(move: TargetMove, currency: str) -> str:
+    """ "Why my number": what a carry did to the seller's target, in their words."""
+    params = {
+        "amount": _money(move.target_amount, currency),
+        "from": str(move.from_unit) if move.from_unit_id else "",
+        "to": str(move.to_unit) if move.to_unit_id else "",
+        "date": _day(move.effective),
+    }
+    if move.kind == MoveKind.ASSIGN:
+        return _("%(amount)s of the company pool was given to you on %(date)s.") % params
+    if move.kind == MoveKind.JOIN:
+        return (
+            _(
+                "You took over %(amount)s of the open share of %(to)s when you joined it on %(date)s."
+            )
+            % params
+        )
+    if move.kind == MoveKind.LEAVE:
+        if move.outcome == MoveOutcome.POOL:
+            return (
+                _(
+                    "%(amount)s of your target went to the company pool when you left %(from)s on "
+                    "%(date)s."
+                )
+                % params
+            )
+        return (
+            _(
+                "%(amount)s of your target stayed with %(from)s as an open share when you left it "
+                "on %(date)s."
+            )
+            % params
+        )
+    if move.outcome == MoveOutcome.PERSON:
+        return (
+            _("%(amount)s of your target moved with you from %(from)s to %(to)s on %(date)s.")
+            % params
+        )
+    if move.outcome == MoveOutcome.TEAM:
+        return (
+            _(
+                "%(amount)s of your target stayed with %(from)s as an open share when you moved to "
+                "%(to)s on %(date)s."
+            )
+            % params
+        )
+    return (
+        _(
+            "%(amount)s of your target went to the company pool when you moved from %(from)s to "
+            "%(to)s on %(date)s."
+        )
+        % params
+    )
+
+
+def preview_sentence(shown: dict[str, Any], currency: str) -> str:
+    """The move form's preview: what saving it would carry, by the workspace's policy."""
+    if shown["run"] is None:
+        return _("No run is published for the year of this move: no target moves.")
+    params = {
+        "amount": _money(shown["target_amount"], currency),
+        "objective": _money(shown["objective_amount"], currency),
+        "outcome": MoveOutcome(shown["outcome"]).label,
+        "proration": Proration(shown["proration"]).label,
+    }
+    return (
+        _(
+            "Saving this move carries %(amount)s of reference share and %(objective)s of agreed "
+            "objective: %(outcome)s (%(proration)s)."
+        )
+        % params
     )

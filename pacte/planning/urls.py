@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.planning import views
+from pacte.planning import moves_views, views
 
 app_name = "planning"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("runs/<uuid:uuid>/publish/", views.publish, name="publish"),
     path("runs/<uuid:uuid>/rerun/", views.rerun, name="rerun"),
     path("sellers/<uuid:uuid>/", views.seller, name="seller"),
+    path("moves/", moves_views.index, name="moves"),
+    path("moves/policy/", moves_views.policy, name="move_policy"),
+    path("moves/assign/", moves_views.assign, name="move_assign"),
 ]

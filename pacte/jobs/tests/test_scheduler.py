@@ -15,7 +15,7 @@ from pacte.jobs import scheduler
 from pacte.jobs.models import Delivery, RunStatus, Schedule, ScheduleRun
 from pacte.jobs.recurrence import last_due, next_due, slots
 from pacte.jobs.tasks import run_schedule_task
-from pacte.objectives.models import Notification, Objective, Window
+from pacte.objectives.models import Notification, Window
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 

@@ -38,7 +38,11 @@ def published(cast: Cast) -> CascadeRun:
     ws = cast.workspace
     fy = ws.calendar.year_of(timezone.localdate())
     first = ws.calendar.first_month_index(fy)
-    sellers = [(cast.seller, cast.team), (cast.lead, cast.team), (cast.other_seller, cast.other_team)]
+    sellers = [
+        (cast.seller, cast.team),
+        (cast.lead, cast.team),
+        (cast.other_seller, cast.other_team),
+    ]
     run = CascadeRun.objects.create(
         workspace=ws,
         fiscal_year=fy,
@@ -62,7 +66,11 @@ def published(cast: Cast) -> CascadeRun:
     )
     UnitShare.objects.bulk_create(
         UnitShare(workspace=ws, run=run, unit=u, channel=cast.channel, month=first + i, amount=a)
-        for u, a in ((cast.team, 2 * MONTHLY), (cast.other_team, MONTHLY), (cast.company, 3 * MONTHLY))
+        for u, a in (
+            (cast.team, 2 * MONTHLY),
+            (cast.other_team, MONTHLY),
+            (cast.company, 3 * MONTHLY),
+        )
         for i in range(12)
     )
     return run
@@ -171,7 +179,9 @@ def test_policy_is_audited_and_versioned(cast) -> None:  # type: ignore[no-untyp
             workspace=cast.workspace, actor=cast.admin, outcome="pool", proration="days", version=1
         )
     with pytest.raises(DomainError) as e:
-        moves.update_policy(workspace=cast.workspace, actor=cast.admin, outcome="x", proration="days")
+        moves.update_policy(
+            workspace=cast.workspace, actor=cast.admin, outcome="x", proration="days"
+        )
     assert e.value.field == "outcome"
 
 
@@ -209,12 +219,16 @@ def test_a_move_under_team_policy_leaves_an_open_share_pro_rata_by_days(cast) ->
 def test_pool_then_assignment_to_another_seller(cast) -> None:  # type: ignore[no-untyped-def]
     run = published(cast)
     set_policy(cast, "pool", "phasing")
-    org.move_member(member=cast.seller, actor=cast.admin, unit=cast.other_team, effective=mid_year(cast, 15))
+    org.move_member(
+        member=cast.seller, actor=cast.admin, unit=cast.other_team, effective=mid_year(cast, 15)
+    )
     pool = moves.totals(run)["pool"]
     assert pool == 8 * MONTHLY
     # Assign from the pool's first month on (a day before it is ``today`` for the pool).
     first_day = mid_year(cast, 15)
-    moves.assign_pool(run=run, actor=cast.executive, amount=pool, seller=cast.other_seller, today=first_day)
+    moves.assign_pool(
+        run=run, actor=cast.executive, amount=pool, seller=cast.other_seller, today=first_day
+    )
     assert moves.totals(run)["pool"] == 0
     assert seller_total(run, cast.other_seller) == 12 * MONTHLY + 8 * MONTHLY
     with pytest.raises(DomainError) as e:
@@ -240,7 +254,8 @@ def test_a_departure_leaves_an_open_share_and_an_arrival_takes_it(cast) -> None:
     )
     joined = TargetMove.objects.filter(kind="join").first()
     if left.target_amount:
-        assert joined is not None and joined.seller_id == newcomer.pk
+        assert joined is not None
+        assert joined.seller_id == newcomer.pk
         assert seller_total(run, newcomer) == joined.target_amount
     assert_exact(run)
 
@@ -258,7 +273,9 @@ def test_the_agreed_objective_follows_the_policy_too(cast) -> None:  # type: ign
         amount=12 * 50_00,
         months=[50_00] * 12,
     )
-    org.move_member(member=cast.seller, actor=cast.admin, unit=cast.other_team, effective=mid_year(cast, 1))
+    org.move_member(
+        member=cast.seller, actor=cast.admin, unit=cast.other_team, effective=mid_year(cast, 1)
+    )
     assert TargetMove.objects.get().objective_amount == 9 * 50_00
     assert moves.totals(run, Layer.OBJECTIVE)["pool"] == 9 * 50_00
 
@@ -309,7 +326,10 @@ def test_refusals_are_located_and_write_nothing(cast) -> None:  # type: ignore[n
         unit = cast.team if code == "same_unit" else cast.other_team
         with pytest.raises(DomainError) as e:
             org.move_member(member=cast.seller, actor=cast.admin, unit=unit, effective=effective)
-        assert (e.value.code, e.value.field) == (code, "unit" if code == "same_unit" else "effective")
+        assert (e.value.code, e.value.field) == (
+            code,
+            "unit" if code == "same_unit" else "effective",
+        )
         _nothing_written(cast)
     ClosedMonth.objects.create(workspace=cast.workspace, month=Month.of(day).index)
     with pytest.raises(DomainError) as e:
@@ -392,7 +412,9 @@ def test_any_sequence_of_moves_keeps_every_level_exact(cast, ops) -> None:  # ty
             assert unit_total(run, cast.company) == run.total
             for team in teams:  # a team is its sellers, its open share and nothing else
                 assert unit_total(run, team) >= 0
-            assert sum(seller_total(run, m) for m in _sellers(cast)) + _open_and_pool(run) == run.total
+            assert (
+                sum(seller_total(run, m) for m in _sellers(cast)) + _open_and_pool(run) == run.total
+            )
         transaction.set_rollback(True)
 
 
