@@ -25,8 +25,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pacte.lib.allocation import largest_remainder
-
 IntArray = npt.NDArray[np.int64]
 
 PRORATIONS = ("days", "month", "phasing")
@@ -68,17 +66,35 @@ def moving_part(
     at = np.flatnonzero(month == move_month[group])
     if at.size == 0:
         return part
-    # One split per mover of the move's month (a handful of rows each).
-    order = at[np.argsort(group[at], kind="stable")]
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    for rows in np.split(order, bounds):
-        num, den = fractions[int(group[rows[0]])]
-        total = int(amt[rows].sum())
+    # The move's month: a few rows per mover, split in exact Python integers (amounts times
+    # the moved part can pass 2**63).
+    rows_of: dict[int, list[int]] = {}
+    for row in at.tolist():
+        rows_of.setdefault(int(group[row]), []).append(row)
+    values = amt.tolist()
+    for g, rows in rows_of.items():
+        num, den = fractions[g]
+        total = sum(values[r] for r in rows)
         if total == 0 or num == 0:
             continue
         moved = (2 * total * num + den) // (2 * den)  # half up
-        part[rows] = largest_remainder(moved, amt[rows], keys=np.arange(rows.size))
+        for r, share in zip(
+            rows, _largest_remainder([values[r] for r in rows], moved), strict=True
+        ):
+            part[r] = share
     return part
+
+
+def _largest_remainder(weights: list[int], amount: int) -> list[int]:
+    """``amount`` (at most ``sum(weights)``) split proportionally to integer ``weights``: floors,
+    then one more to the largest remainders (ties to the first); each part at most its weight."""
+    total = sum(weights)
+    floors = [w * amount // total for w in weights]
+    left = amount - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(weights[i] * amount % total), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
 
 
 def split_evenly(amount: int, count: int) -> list[int]:

@@ -373,18 +373,40 @@ class TargetTransfer(WorkspaceModel):
     seller in a team, a team's open share, or the company pool — for a channel and month.
     A seller's, team's or the pool's part of a run is its stored cells plus these lines."""
 
-    move = models.ForeignKey(TargetMove, on_delete=models.CASCADE, related_name="lines")
-    run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="+")
+    # Foreign keys without their own index: the two indexes below serve every read, and a carry
+    # of a thousand people writes tens of thousands of lines (each index costs on every one).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    move = models.ForeignKey(
+        TargetMove, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
+    run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     layer = models.CharField(max_length=9, choices=Layer.choices)
     holder = models.CharField(max_length=6, choices=Holder.choices)
     seller = models.ForeignKey(
-        Membership, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     unit = models.ForeignKey(
-        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     channel = models.ForeignKey(
-        "sales.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "sales.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     month = models.IntegerField()
     amount = models.BigIntegerField()

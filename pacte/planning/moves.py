@@ -13,6 +13,7 @@ queries and writes its lines in one bulk insert. The maths is ``pacte.lib.carry`
 from __future__ import annotations
 
 import datetime
+import uuid as uuid_module
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.audit.services import record, record_many, snapshot
+from pacte.audit.services import record, snapshot
 from pacte.errors import DomainError, check_version
 from pacte.lib.allocation import largest_remainder
 from pacte.lib.carry import month_fraction, moving_part, split_evenly
@@ -135,11 +136,30 @@ class Mover:
 
 
 @dataclass
+class PlannedMove:
+    """A ``TargetMove`` before it is written (a thousand model instances cost more than the
+    carry itself)."""
+
+    kind: str
+    seller_id: int
+    from_unit_id: int | None
+    to_unit_id: int | None
+    effective: datetime.date
+    outcome: str
+    proration: str
+    uuid: uuid_module.UUID = field(default_factory=uuid_module.uuid4)
+    target_amount: int = 0
+    objective_amount: int = 0
+    pk: int | None = None
+
+
+@dataclass
 class Planned:
     """A carry before it is written: one header per mover that moves something, its lines."""
 
     run: CascadeRun
-    moves: list[TargetMove] = field(default_factory=list)
+    actor_id: int | None = None
+    moves: list[PlannedMove] = field(default_factory=list)
     # (move position, layer, holder, seller, unit, channel, month, amount)
     lines: list[tuple[int, str, str, int | None, int | None, int | None, int, int]] = field(
         default_factory=list
@@ -267,7 +287,7 @@ def plan(
 def _plan_year(
     run: CascadeRun, movers: list[Mover], policy: MovePolicy, actor: Membership | None
 ) -> Planned:
-    planned = Planned(run=run)
+    planned = Planned(run=run, actor_id=actor.pk if actor else None)
     outcome = policy.outcome
     leaving = [m for m in movers if m.kind != MoveKind.JOIN]
     joining = [m for m in movers if m.kind == MoveKind.JOIN and outcome == MoveOutcome.TEAM]
@@ -279,10 +299,7 @@ def _plan_year(
         if pos is None:
             pos = headers[(mover.kind, mover.seller_id)] = len(planned.moves)
             planned.moves.append(
-                TargetMove(
-                    workspace_id=run.workspace_id,
-                    run=run,
-                    fiscal_year=run.fiscal_year,
+                PlannedMove(
                     kind=mover.kind,
                     seller_id=mover.seller_id,
                     from_unit_id=mover.from_unit_id,
@@ -290,7 +307,6 @@ def _plan_year(
                     effective=mover.effective,
                     outcome=outcome,
                     proration=policy.proration,
-                    created_by=actor,
                 )
             )
         return pos
@@ -370,13 +386,45 @@ def _plan_joins(
         held.pop(unit, None)  # a second arrival day in the same batch finds it taken
 
 
-def _write(planned: Planned, actor: Membership | None) -> list[TargetMove]:
+def _write(planned: Planned, actor: Membership | None) -> list[PlannedMove]:
     if not planned.moves:
         return []
-    moves = TargetMove.objects.bulk_create(planned.moves)
+    moves = planned.moves
+    run = planned.run
+    now = timezone.now()
+    conn = connections["default"]
+    uuid_field = TargetMove._meta.get_field("uuid")
+    _insert_rows(
+        TargetMove._meta.db_table,
+        {
+            "workspace_id": [run.workspace_id] * len(moves),
+            "uuid": [uuid_field.get_db_prep_value(m.uuid, conn) for m in moves],
+            "run_id": [run.pk] * len(moves),
+            "fiscal_year": [run.fiscal_year] * len(moves),
+            "kind": [m.kind for m in moves],
+            "seller_id": [m.seller_id for m in moves],
+            "from_unit_id": [m.from_unit_id for m in moves],
+            "to_unit_id": [m.to_unit_id for m in moves],
+            "effective": [conn.ops.adapt_datefield_value(m.effective) for m in moves],
+            "outcome": [m.outcome for m in moves],
+            "proration": [m.proration for m in moves],
+            "target_amount": [m.target_amount for m in moves],
+            "objective_amount": [m.objective_amount for m in moves],
+            "created_by_id": [planned.actor_id] * len(moves),
+            "created_at": [conn.ops.adapt_datetimefield_value(now)] * len(moves),
+        },
+    )
+    ids = dict(
+        TargetMove.objects.filter(run=run, uuid__in=[m.uuid for m in moves]).values_list(
+            "uuid", "pk"
+        )
+    )
+    for m in moves:
+        m.pk = ids[m.uuid]
     if planned.lines:
         cols = list(zip(*planned.lines, strict=True))
-        _insert_lines(
+        _insert_rows(
+            TargetTransfer._meta.db_table,
             {
                 "workspace_id": [planned.run.workspace_id] * len(planned.lines),
                 "move_id": [moves[p].pk for p in cols[0]],
@@ -388,33 +436,43 @@ def _write(planned: Planned, actor: Membership | None) -> list[TargetMove]:
                 "channel_id": list(cols[5]),
                 "month": list(cols[6]),
                 "amount": list(cols[7]),
-            }
-        )
-    record_many(
-        {
-            "workspace": planned.run.workspace,
-            "actor": actor,
-            "action": "target.carried",
-            "obj": move,
-            "after": {
-                "kind": move.kind,
-                "fiscal_year": move.fiscal_year,
-                "effective": move.effective,
-                "outcome": move.outcome,
-                "proration": move.proration,
-                "target_amount": move.target_amount,
-                "objective_amount": move.objective_amount,
             },
-        }
-        for move in moves
+        )
+    # One event for the carry (a bulk move carries a thousand people in one statement), with
+    # each mover's amounts: the TargetMove rows keep the detail.
+    uuids = dict(
+        Membership.objects.filter(pk__in={m.seller_id for m in moves}).values_list("pk", "uuid")
+    )
+    first = moves[0]
+    record(
+        workspace=planned.run.workspace,
+        actor=actor,
+        action="target.carried",
+        object_type="targetmove",
+        object_id=str(first.uuid) if len(moves) == 1 else "",
+        object_repr=f"FY{planned.run.fiscal_year}: {len(moves)}",
+        after={
+            "fiscal_year": planned.run.fiscal_year,
+            "outcome": first.outcome,
+            "proration": first.proration,
+            "moves": [
+                {
+                    "seller": str(uuids.get(move.seller_id, "")),
+                    "kind": move.kind,
+                    "effective": move.effective,
+                    "target_amount": move.target_amount,
+                    "objective_amount": move.objective_amount,
+                }
+                for move in moves
+            ],
+        },
     )
     return moves
 
 
-def _insert_lines(columns: dict[str, list[Any]]) -> None:
-    """Insert carry lines in bulk: one COPY on PostgreSQL (NULLs as ``\\N``), batched
-    executemany on SQLite; ``bulk_create`` costs a second per 50,000 lines."""
-    table = TargetTransfer._meta.db_table
+def _insert_rows(table: str, columns: dict[str, list[Any]]) -> None:
+    """Insert rows in bulk: one COPY on PostgreSQL (NULLs as ``\\N``), one executemany on
+    SQLite; ``bulk_create`` costs a second per 50,000 lines, and a model instance per row."""
     names = list(columns)
     conn = connections["default"]
     with conn.cursor() as cursor:
@@ -423,7 +481,13 @@ def _insert_lines(columns: dict[str, list[Any]]) -> None:
 
             frame = pl.DataFrame(
                 {
-                    name: pl.Series(name, values, dtype=pl.String if name in TEXT else pl.Int64)
+                    name: pl.Series(
+                        name,
+                        [None if v is None else str(v) for v in values]
+                        if name not in NUMBERS
+                        else values,
+                        dtype=pl.Int64 if name in NUMBERS else pl.String,
+                    )
                     for name, values in columns.items()
                 }
             )
@@ -436,7 +500,22 @@ def _insert_lines(columns: dict[str, list[Any]]) -> None:
             conn.connection.executemany(sql, zip(*columns.values(), strict=True))
 
 
-TEXT = {"layer", "holder"}
+NUMBERS = {
+    "workspace_id",
+    "move_id",
+    "run_id",
+    "seller_id",
+    "unit_id",
+    "channel_id",
+    "month",
+    "amount",
+    "fiscal_year",
+    "from_unit_id",
+    "to_unit_id",
+    "target_amount",
+    "objective_amount",
+    "created_by_id",
+}
 
 
 def carry(
@@ -444,7 +523,7 @@ def carry(
     workspace: Workspace,
     actor: Membership | None,
     movers: Sequence[Mover],
-) -> list[TargetMove]:
+) -> list[PlannedMove]:
     """Carry the rest of the movers' targets by the workspace's policy; call it inside the
     transaction that records the moves (it refuses to run outside one)."""
     if not movers:
@@ -452,7 +531,7 @@ def carry(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("A carry is written in the transaction of the moves it follows.")
     MovePolicy.objects.select_for_update().filter(workspace=workspace).first()
-    written: list[TargetMove] = []
+    written: list[PlannedMove] = []
     for planned in plan(workspace=workspace, movers=movers, actor=actor):
         written.extend(_write(planned, actor))
     return written
