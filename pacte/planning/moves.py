@@ -99,16 +99,13 @@ def update_policy(
 
 
 def check_period(workspace: Workspace, effective: datetime.date) -> None:
-    """Refuse a move, departure or arrival dated in a closed month or fiscal year."""
+    """Refuse a move dated in a closed month (closed months are closed for every figure; a
+    past year left open still takes corrections)."""
     from pacte.insights.selectors import is_month_closed
-    from pacte.planning.services import is_closed
 
-    cal = workspace.calendar
-    if is_closed(workspace, cal.year_of(effective)) or is_month_closed(
-        workspace, Month.of(effective).index
-    ):
+    if is_month_closed(workspace, Month.of(effective).index):
         raise DomainError(
-            _("%(date)s is in a closed period: date the move in an open month.")
+            _("The move is dated %(date)s, in a closed month: choose a date in an open month.")
             % {"date": effective},
             code="period_closed",
             field="effective",
