@@ -62,15 +62,6 @@ KINDS: dict[str, Kind] = {
             hour=6,
         ),
         Kind(
-            "period_close",
-            _("Quarter-close reminders"),
-            _("After a quarter closes: sellers below their objective for it."),
-            "quarter",
-            "pacte.objectives.schedules.remind_period_close",
-            day=3,
-            hour=9,
-        ),
-        Kind(
             "period_review",
             _("Period reviews"),
             _(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.planning import split_views, views
+from pacte.planning import moves_views, split_views, views
 
 app_name = "planning"
 urlpatterns = [
@@ -24,4 +24,7 @@ urlpatterns = [
     path("splits/<uuid:uuid>/", split_views.split_page, name="split"),
     path("splits/<uuid:uuid>/preview/", split_views.split_preview, name="split_preview"),
     path("splits/<uuid:uuid>/lock/", split_views.split_lock, name="split_lock"),
+    path("moves/", moves_views.index, name="moves"),
+    path("moves/policy/", moves_views.policy, name="move_policy"),
+    path("moves/assign/", moves_views.assign, name="move_assign"),
 ]

@@ -460,8 +460,22 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
                 for code, m in sorted((data or {}).get("methods", {}).items())
             ],
             "levels": level_sentences((data or {}).get("levels") or [], member.workspace.currency),
+            **_carries(cascade, subject),
         },
     )
+
+
+def _carries(run: CascadeRun | None, subject: Membership) -> dict[str, Any]:
+    """What moves carried into or out of the seller's share (pacte.planning.moves)."""
+    from pacte.planning import moves
+
+    if run is None:
+        return {"carries": [], "carried": 0}
+    currency = subject.workspace.currency
+    return {
+        "carries": [moves.sentence(m, currency) for m in moves.moves_of(run, subject)],
+        "carried": moves.seller_adjustment(run, subject),
+    }
 
 
 @require_http_methods(["GET", "POST"])

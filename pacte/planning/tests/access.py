@@ -57,6 +57,9 @@ register_pages(
         "planning:rerun": Route(ADMIN, obj=run_obj),
         # the seller, their lead, executives and admins; others only with the leaderboard on
         "planning:seller": Route("member", obj=other_seller),
+        "planning:moves": Route(ADMIN),
+        "planning:move_policy": Route(ADMIN),
+        "planning:move_assign": Route(ADMIN),
     }
 )
 
@@ -82,6 +85,15 @@ register_api(
         ("POST", "/api/v1/targets/runs/{run_id}/rerun"): Route(ADMIN, obj=api_run),
         ("GET", "/api/v1/targets/runs/{run_id}/explain/{member_id}"): Route(
             "member", obj=api_explain
+        ),
+        ("GET", "/api/v1/targets/move-policy"): Route(ADMIN),
+        ("PUT", "/api/v1/targets/move-policy"): Route(
+            ADMIN, body=lambda c: {"outcome": "team", "proration": "days"}
+        ),
+        ("GET", "/api/v1/targets/moves"): Route(ADMIN),
+        ("GET", "/api/v1/targets/moves/preview"): Route(ADMIN),
+        ("POST", "/api/v1/targets/moves/pool/assign"): Route(
+            ADMIN, body=lambda c: {**_year_body(c), "amount": 100, "unit": str(c.team.uuid)}
         ),
     }
 )
