@@ -190,6 +190,10 @@ class Connector(abc.ABC):
 #: kind -> dotted path of the connector class. Connectors register here, one line each.
 CONNECTORS: dict[str, str] = {
     "https": "pacte.sources.connectors.generic.GenericHttpsConnector",
+    "salesforce": "pacte.sources.connectors.salesforce.SalesforceConnector",
+    "hubspot": "pacte.sources.connectors.hubspot.HubSpotConnector",
+    "pipedrive": "pacte.sources.connectors.pipedrive.PipedriveConnector",
+    "odoo": "pacte.sources.connectors.odoo.OdooConnector",
 }
 
 
