@@ -55,7 +55,9 @@ class HubSpotConnector(Connector):
             _lazy("Access token"),
             required=False,
             secret=True,
-            help_text=_lazy("The private app's token (scope crm.objects.deals.read, crm.objects.owners.read)."),
+            help_text=_lazy(
+                "The private app's token (scope crm.objects.deals.read, crm.objects.owners.read)."
+            ),
         ),
         ConfigField("client_id", _lazy("OAuth client id"), required=False),
         ConfigField("client_secret", _lazy("OAuth client secret"), required=False, secret=True),
@@ -120,7 +122,11 @@ class HubSpotConnector(Connector):
             ok_statuses=(400,),
         )
         body = decoded(response)
-        if response.status_code == 400 or not isinstance(body, dict) or not body.get("access_token"):
+        if (
+            response.status_code == 400
+            or not isinstance(body, dict)
+            or not body.get("access_token")
+        ):
             detail = body.get("message") if isinstance(body, dict) else None
             raise ConnectorError(
                 "auth",

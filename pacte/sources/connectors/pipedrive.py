@@ -118,8 +118,16 @@ class PipedriveConnector(Connector):
             ok_statuses=(400,),
         )
         body = decoded(response)
-        if response.status_code == 400 or not isinstance(body, dict) or not body.get("access_token"):
-            detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
+        if (
+            response.status_code == 400
+            or not isinstance(body, dict)
+            or not body.get("access_token")
+        ):
+            detail = (
+                body.get("error_description") or body.get("error")
+                if isinstance(body, dict)
+                else None
+            )
             raise ConnectorError(
                 "auth",
                 _("Pipedrive refused to refresh the access token: %(detail)s")
@@ -159,9 +167,7 @@ class PipedriveConnector(Connector):
             body = decoded(response)
             if response.status_code == 429:
                 limited += 1
-                wait = retry_after_seconds(
-                    response.headers.get("Retry-After"), now=self.http.now()
-                )
+                wait = retry_after_seconds(response.headers.get("Retry-After"), now=self.http.now())
                 reset = response.headers.get("x-ratelimit-reset", "")
                 longest = max(wait or 0.0, float(reset) if reset.isdigit() else 0.0)
                 wait_for_rate_limit(
@@ -179,7 +185,9 @@ class PipedriveConnector(Connector):
                     _("Pipedrive refused %(path)s (HTTP %(status)s): %(msg)s")
                     % {"path": path, "status": response.status_code, "msg": str(error)[:300]},
                 )
-            if body.get("success") is False or not isinstance(body.get("data", []), (list, type(None))):
+            if body.get("success") is False or not isinstance(
+                body.get("data", []), (list, type(None))
+            ):
                 raise ConnectorError(
                     "remote",
                     _("Pipedrive answered %(path)s without its data: %(msg)s")

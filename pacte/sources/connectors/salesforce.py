@@ -181,9 +181,7 @@ class SalesforceConnector(Connector):
                     now=time.time(),
                 ),
             }
-        response = self.http.post(
-            f"{login}/services/oauth2/token", data=data, ok_statuses=(400,)
-        )
+        response = self.http.post(f"{login}/services/oauth2/token", data=data, ok_statuses=(400,))
         body = decoded(response)
         if response.status_code == 400 or not isinstance(body, dict) or "access_token" not in body:
             detail = body.get("error_description") if isinstance(body, dict) else None
@@ -294,7 +292,9 @@ class SalesforceConnector(Connector):
         where = "IsWon = true"
         if since is not None:
             where += f" AND SystemModstamp >= {soql_datetime(since)}"
-        soql = f"SELECT {', '.join(fields)} FROM Opportunity WHERE {where} "
+        # SOQL, not SQL: field names come from the connection's settings (a wrong one is a
+        # located INVALID_FIELD), values are dates formatted here.
+        soql = f"SELECT {', '.join(fields)} FROM Opportunity WHERE {where} "  # noqa: S608
         soql += "ORDER BY SystemModstamp, Id"
         return soql + (f" LIMIT {limit}" if limit else "")
 
@@ -406,8 +406,9 @@ class SalesforceConnector(Connector):
             return out
         for start in range(0, len(ids), SPLIT_CHUNK):
             chunk = ids[start : start + SPLIT_CHUNK]
+            # SOQL, not SQL; the ids are quoted and escaped by soql_ids.
             soql = (
-                "SELECT Id, OpportunityId, SplitOwner.Email, SplitPercentage, "
+                "SELECT Id, OpportunityId, SplitOwner.Email, SplitPercentage, "  # noqa: S608
                 "SplitType.MasterLabel, SplitType.IsTotalValued FROM OpportunitySplit "
                 f"WHERE OpportunityId IN ({soql_ids(chunk)}) ORDER BY OpportunityId, Id"
             )
@@ -416,10 +417,13 @@ class SalesforceConnector(Connector):
                     for split in records:
                         self._add_split(out, split)
             except ConnectorError as error:
-                if error.code == "schema" and error.field == "OpportunitySplit":
-                    if self.setting("splits", "auto") == "auto":
-                        self._splits = False  # the org has no opportunity splits
-                        return {}
+                if (
+                    error.code == "schema"
+                    and error.field == "OpportunitySplit"
+                    and self.setting("splits", "auto") == "auto"
+                ):
+                    self._splits = False  # the org has no opportunity splits
+                    return {}
                 raise
         return out
 

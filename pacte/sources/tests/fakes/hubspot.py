@@ -94,7 +94,9 @@ class FakeHubSpot(FakeSystem):
             return self._search(req.json())
         if req.path == "/crm/v3/owners":
             return self._owners(req)
-        return json_answer({"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}, 404)
+        return json_answer(
+            {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}, 404
+        )
 
     def _token(self, req: Request) -> Answer:
         form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
@@ -103,9 +105,16 @@ class FakeHubSpot(FakeSystem):
             or form.get("refresh_token") != self.refresh_token
             or form.get("client_secret") != self.client_secret
         ):
-            return json_answer({"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token"}, 400)
+            return json_answer(
+                {"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token"}, 400
+            )
         return json_answer(
-            {"token_type": "bearer", "refresh_token": self.refresh_token, "access_token": self.issue_token(), "expires_in": 1800}
+            {
+                "token_type": "bearer",
+                "refresh_token": self.refresh_token,
+                "access_token": self.issue_token(),
+                "expires_in": 1800,
+            }
         )
 
     def _search(self, body: dict[str, Any]) -> Answer:
@@ -156,7 +165,10 @@ class FakeHubSpot(FakeSystem):
                     ok &= value in f["values"]
                 elif op == "GTE":
                     bound = datetime.fromtimestamp(int(f["value"]) / 1000, UTC)
-                    ok &= value is not None and datetime.fromisoformat(value.replace("Z", "+00:00")) >= bound
+                    ok &= (
+                        value is not None
+                        and datetime.fromisoformat(value.replace("Z", "+00:00")) >= bound
+                    )
                 else:
                     raise AssertionError(op)
             if ok:

@@ -77,10 +77,13 @@ class FakePipedrive(FakeSystem):
     def _token(self, req: Request) -> Answer:
         form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
         basic = base64.b64encode(":".join(self.client).encode()).decode()
-        if req.headers.get("authorization") != f"Basic {basic}" or form.get(
-            "refresh_token"
-        ) != self.refresh_token:
-            return json_answer({"error": "invalid_grant", "error_description": "Invalid grant"}, 400)
+        if (
+            req.headers.get("authorization") != f"Basic {basic}"
+            or form.get("refresh_token") != self.refresh_token
+        ):
+            return json_answer(
+                {"error": "invalid_grant", "error_description": "Invalid grant"}, 400
+            )
         return json_answer(
             {
                 "access_token": self.issue_token(),
@@ -101,7 +104,9 @@ class FakePipedrive(FakeSystem):
         if since:
             bound = datetime.fromisoformat(since.replace("Z", "+00:00"))
             deals = [
-                d for d in deals if datetime.fromisoformat(d["update_time"].replace("Z", "+00:00")) >= bound
+                d
+                for d in deals
+                if datetime.fromisoformat(d["update_time"].replace("Z", "+00:00")) >= bound
             ]
         key = req.param("sort_by", "id") or "id"
         deals.sort(key=lambda d: (d[key], d["id"]), reverse=req.param("sort_direction") == "desc")
@@ -114,4 +119,6 @@ class FakePipedrive(FakeSystem):
         chunk = self.page(items, start, limit)
         end = start + limit
         nxt = base64.b64encode(str(end).encode()).decode() if end < len(items) else None
-        return json_answer({"success": True, "data": chunk, "additional_data": {"next_cursor": nxt}})
+        return json_answer(
+            {"success": True, "data": chunk, "additional_data": {"next_cursor": nxt}}
+        )

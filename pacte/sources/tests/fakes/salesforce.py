@@ -86,7 +86,10 @@ def opportunity(
     oid = f"006{i:015d}"
     moment = modified or datetime(2026, 3, 1) + timedelta(minutes=i)
     return {
-        "attributes": {"type": "Opportunity", "url": f"/services/data/v62.0/sobjects/Opportunity/{oid}"},
+        "attributes": {
+            "type": "Opportunity",
+            "url": f"/services/data/v62.0/sobjects/Opportunity/{oid}",
+        },
         "Id": oid,
         "Amount": amount,
         "CloseDate": close,
@@ -126,9 +129,7 @@ class FakeSalesforce(FakeSystem):
         self.multi_currency = True
         self._locators: dict[str, list[Any]] = {}
 
-    def add_split(
-        self, opportunity_id: str, email: str, pct: Any, *, revenue: bool = True
-    ) -> None:
+    def add_split(self, opportunity_id: str, email: str, pct: Any, *, revenue: bool = True) -> None:
         self.splits.append(
             {
                 "attributes": {"type": "OpportunitySplit"},
