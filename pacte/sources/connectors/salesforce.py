@@ -137,6 +137,16 @@ class SalesforceConnector(Connector):
         ConfigField("territory_field", _lazy("Territory field"), required=False),
         ConfigField("solution_field", _lazy("Solution field"), required=False),
         ConfigField(
+            "cursor_field",
+            _lazy("Modification stamp"),
+            required=False,
+            default="SystemModstamp",
+            choices=(
+                ("SystemModstamp", _lazy("SystemModstamp (any change, automations included)")),
+                ("LastModifiedDate", _lazy("LastModifiedDate (changes made by users)")),
+            ),
+        ),
+        ConfigField(
             "splits",
             _lazy("Opportunity splits"),
             required=False,
@@ -274,6 +284,11 @@ class SalesforceConnector(Connector):
 
     # Fields ----------------------------------------------------------------------------
 
+    def _stamp(self) -> str:
+        """The modification stamp the cursor reads (a choice, never free text)."""
+        chosen = self.setting("cursor_field", "SystemModstamp")
+        return chosen if chosen in ("SystemModstamp", "LastModifiedDate") else "SystemModstamp"
+
     def _optional_fields(self) -> dict[str, str]:
         """Canonical key -> configured Opportunity field."""
         fields = {
@@ -285,17 +300,18 @@ class SalesforceConnector(Connector):
         return {key: path for key, path in fields.items() if path}
 
     def _soql(self, since: datetime | None, *, limit: int | None = None) -> str:
-        fields = ["Id", "Amount", "CloseDate", "Owner.Email", "SystemModstamp"]
+        stamp = self._stamp()
+        fields = ["Id", "Amount", "CloseDate", "Owner.Email", stamp]
         fields += [f for f in self._optional_fields().values() if f not in fields]
         if self._multi_currency is not False:
             fields.append("CurrencyIsoCode")
         where = "IsWon = true"
         if since is not None:
-            where += f" AND SystemModstamp >= {soql_datetime(since)}"
+            where += f" AND {stamp} >= {soql_datetime(since)}"
         # SOQL, not SQL: field names come from the connection's settings (a wrong one is a
         # located INVALID_FIELD), values are dates formatted here.
         soql = f"SELECT {', '.join(fields)} FROM Opportunity WHERE {where} "  # noqa: S608
-        soql += "ORDER BY SystemModstamp, Id"
+        soql += f"ORDER BY {stamp}, Id"
         return soql + (f" LIMIT {limit}" if limit else "")
 
     def _opportunity_pages(
@@ -337,8 +353,8 @@ class SalesforceConnector(Connector):
                     fresh.append(record)
             credits = self._split_credits([self._record_id(r) for r in fresh])
             rows = [self._row(r, credits) for r in fresh]
-            if rows or not records:
-                yield Batch(rows=rows, cursor=rows[-1]["modified_at"] if rows else None)
+            if rows:
+                yield Batch(rows=rows, cursor=rows[-1]["modified_at"])
 
     def all_ids(self) -> Iterator[list[str]]:
         seen = SeenOnce()
@@ -385,7 +401,7 @@ class SalesforceConnector(Connector):
             "territory": None,
             "solution": None,
             "modified_at": datetime_text(
-                get("SystemModstamp"), system=SYSTEM, record_id=rid, field="SystemModstamp"
+                get(self._stamp()), system=SYSTEM, record_id=rid, field=self._stamp()
             ),
         }
         if self._multi_currency:

@@ -72,6 +72,15 @@ def test_since_filters_on_system_modstamp(sf: FakeSalesforce) -> None:
     assert "SystemModstamp >= 2026-03-01T00:04:00Z" in (soql or "")
 
 
+def test_last_modified_date_as_the_cursor(sf: FakeSalesforce) -> None:
+    sf.opportunities = [opportunity(i) for i in range(1, 4)]
+    sf.opportunities[0]["LastModifiedDate"] = "2026-02-01T00:00:00.000+0000"
+    c = connector(sf, cursor_field="LastModifiedDate")
+    got = rows(c, datetime(2026, 3, 1, tzinfo=UTC))
+    assert [r["external_id"][-1] for r in got] == ["2", "3"]
+    assert got[0]["modified_at"] == "2026-03-01T00:02:00+00:00"
+
+
 def test_client_credentials_flow(sf: FakeSalesforce) -> None:
     sf.opportunities = [opportunity(1)]
     got = rows(connector(sf, auth_flow="client_credentials"))

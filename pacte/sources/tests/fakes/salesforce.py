@@ -263,13 +263,13 @@ class FakeSalesforce(FakeSystem):
             return rows
         if condition == "IsWon = true":
             return [r for r in rows if r.get("IsWon")]
-        since = re.match(r"^SystemModstamp >= (\S+)$", condition)
+        since = re.match(r"^(SystemModstamp|LastModifiedDate) >= (\S+)$", condition)
         if since:
-            bound = datetime.strptime(since[1], "%Y-%m-%dT%H:%M:%SZ")
+            bound = datetime.strptime(since[2], "%Y-%m-%dT%H:%M:%SZ")
             return [
                 r
                 for r in rows
-                if datetime.strptime(r["SystemModstamp"][:19], "%Y-%m-%dT%H:%M:%S") >= bound
+                if datetime.strptime(r[since[1]][:19], "%Y-%m-%dT%H:%M:%S") >= bound
             ]
         within = re.match(r"^OpportunityId IN \((.*)\)$", condition, re.S)
         if within:
