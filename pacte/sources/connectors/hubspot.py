@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from pacte.sources.connectors.base import Batch, ConfigField, Connector, ConnectorError, Row
 from pacte.sources.connectors.records import (
@@ -39,46 +39,53 @@ REQUIRED = ("amount", "closedate", "hubspot_owner_id", "hs_lastmodifieddate")
 
 class HubSpotConnector(Connector):
     kind = "hubspot"
-    label = _lazy("HubSpot")
+    label = gettext_lazy("HubSpot")
     config_fields = (
         ConfigField(
             "auth",
-            _lazy("Authentication"),
+            gettext_lazy("Authentication"),
             default="private_app",
             choices=(
-                ("private_app", _lazy("Private app access token")),
-                ("oauth", _lazy("OAuth app (refresh token)")),
+                ("private_app", gettext_lazy("Private app access token")),
+                ("oauth", gettext_lazy("OAuth app (refresh token)")),
             ),
         ),
         ConfigField(
             "access_token",
-            _lazy("Access token"),
+            gettext_lazy("Access token"),
             required=False,
             secret=True,
-            help_text=_lazy(
+            help_text=gettext_lazy(
                 "The private app's token (scope crm.objects.deals.read, crm.objects.owners.read)."
             ),
         ),
-        ConfigField("client_id", _lazy("OAuth client id"), required=False),
-        ConfigField("client_secret", _lazy("OAuth client secret"), required=False, secret=True),
-        ConfigField("refresh_token", _lazy("OAuth refresh token"), required=False, secret=True),
+        ConfigField("client_id", gettext_lazy("OAuth client id"), required=False),
+        ConfigField(
+            "client_secret", gettext_lazy("OAuth client secret"), required=False, secret=True
+        ),
+        ConfigField(
+            "refresh_token", gettext_lazy("OAuth refresh token"), required=False, secret=True
+        ),
         ConfigField(
             "won_stages",
-            _lazy("Won deal stages"),
+            gettext_lazy("Won deal stages"),
             required=False,
-            help_text=_lazy(
+            help_text=gettext_lazy(
                 "Internal ids of the deal stages that count as won, separated by commas; "
                 "empty: every closed-won stage."
             ),
         ),
         ConfigField(
-            "channel_property", _lazy("Channel property"), required=False, default="pipeline"
+            "channel_property", gettext_lazy("Channel property"), required=False, default="pipeline"
         ),
-        ConfigField("customer_property", _lazy("Customer property"), required=False),
-        ConfigField("territory_property", _lazy("Territory property"), required=False),
-        ConfigField("solution_property", _lazy("Solution property"), required=False),
+        ConfigField("customer_property", gettext_lazy("Customer property"), required=False),
+        ConfigField("territory_property", gettext_lazy("Territory property"), required=False),
+        ConfigField("solution_property", gettext_lazy("Solution property"), required=False),
         ConfigField(
-            "api_base", _lazy("API address"), required=False, default="https://api.hubapi.com"
+            "api_base",
+            gettext_lazy("API address"),
+            required=False,
+            default="https://api.hubapi.com",
         ),
     )
 

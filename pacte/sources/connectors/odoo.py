@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from pacte.sources.connectors.base import Batch, ConfigField, Connector, ConnectorError, Row
 from pacte.sources.connectors.records import (
@@ -72,38 +72,44 @@ def many2one_id(value: Any) -> int | None:
 
 class OdooConnector(Connector):
     kind = "odoo"
-    label = _lazy("Odoo")
+    label = gettext_lazy("Odoo")
     config_fields = (
-        ConfigField("url", _lazy("Odoo address"), help_text=_lazy("https://mycompany.odoo.com")),
+        ConfigField(
+            "url",
+            gettext_lazy("Odoo address"),
+            help_text=gettext_lazy("https://mycompany.odoo.com"),
+        ),
         ConfigField(
             "database",
-            _lazy("Database"),
+            gettext_lazy("Database"),
             required=False,
-            help_text=_lazy("Needed when the server hosts several databases, and for JSON-RPC."),
+            help_text=gettext_lazy(
+                "Needed when the server hosts several databases, and for JSON-RPC."
+            ),
         ),
         ConfigField(
             "protocol",
-            _lazy("API"),
+            gettext_lazy("API"),
             default="json2",
             choices=(
-                ("json2", _lazy("JSON-2 (Odoo 19 and later)")),
-                ("jsonrpc", _lazy("JSON-RPC (Odoo 18 and earlier)")),
+                ("json2", gettext_lazy("JSON-2 (Odoo 19 and later)")),
+                ("jsonrpc", gettext_lazy("JSON-RPC (Odoo 18 and earlier)")),
             ),
         ),
         ConfigField(
             "login",
-            _lazy("User login"),
+            gettext_lazy("User login"),
             required=False,
-            help_text=_lazy("For JSON-RPC: the login of the user the API key belongs to."),
+            help_text=gettext_lazy("For JSON-RPC: the login of the user the API key belongs to."),
         ),
-        ConfigField("api_key", _lazy("API key"), secret=True),
+        ConfigField("api_key", gettext_lazy("API key"), secret=True),
         ConfigField(
             "source",
-            _lazy("What counts as a sale"),
+            gettext_lazy("What counts as a sale"),
             default="orders",
             choices=(
-                ("orders", _lazy("Confirmed sale orders")),
-                ("invoices", _lazy("Posted customer invoices")),
+                ("orders", gettext_lazy("Confirmed sale orders")),
+                ("invoices", gettext_lazy("Posted customer invoices")),
             ),
         ),
     )

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from pacte.sources.connectors.base import Batch, ConfigField, Connector, ConnectorError, Row
 from pacte.sources.connectors.records import (
@@ -40,36 +40,42 @@ TOKEN_URL = "https://oauth.pipedrive.com/oauth/token"
 
 class PipedriveConnector(Connector):
     kind = "pipedrive"
-    label = _lazy("Pipedrive")
+    label = gettext_lazy("Pipedrive")
     config_fields = (
         ConfigField(
             "company_url",
-            _lazy("Company address"),
-            help_text=_lazy("https://yourcompany.pipedrive.com"),
+            gettext_lazy("Company address"),
+            help_text=gettext_lazy("https://yourcompany.pipedrive.com"),
         ),
         ConfigField(
             "auth",
-            _lazy("Authentication"),
+            gettext_lazy("Authentication"),
             default="api_token",
             choices=(
-                ("api_token", _lazy("Personal API token")),
-                ("oauth", _lazy("OAuth app (refresh token)")),
+                ("api_token", gettext_lazy("Personal API token")),
+                ("oauth", gettext_lazy("OAuth app (refresh token)")),
             ),
         ),
-        ConfigField("api_token", _lazy("API token"), required=False, secret=True),
-        ConfigField("client_id", _lazy("OAuth client id"), required=False),
-        ConfigField("client_secret", _lazy("OAuth client secret"), required=False, secret=True),
-        ConfigField("refresh_token", _lazy("OAuth refresh token"), required=False, secret=True),
+        ConfigField("api_token", gettext_lazy("API token"), required=False, secret=True),
+        ConfigField("client_id", gettext_lazy("OAuth client id"), required=False),
+        ConfigField(
+            "client_secret", gettext_lazy("OAuth client secret"), required=False, secret=True
+        ),
+        ConfigField(
+            "refresh_token", gettext_lazy("OAuth refresh token"), required=False, secret=True
+        ),
         ConfigField(
             "channel_field",
-            _lazy("Channel"),
+            gettext_lazy("Channel"),
             required=False,
             default="pipeline",
-            help_text=_lazy(
+            help_text=gettext_lazy(
                 "“pipeline” for the pipeline's name, or the key of a deal custom field."
             ),
         ),
-        ConfigField("token_url", _lazy("OAuth token address"), required=False, default=TOKEN_URL),
+        ConfigField(
+            "token_url", gettext_lazy("OAuth token address"), required=False, default=TOKEN_URL
+        ),
     )
 
     page_size = 500

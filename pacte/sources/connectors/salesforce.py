@@ -27,7 +27,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from pacte.sources.connectors.base import Batch, ConfigField, Connector, ConnectorError, Row
 from pacte.sources.connectors.records import (
@@ -88,72 +88,75 @@ def soql_ids(ids: list[str]) -> str:
 
 class SalesforceConnector(Connector):
     kind = "salesforce"
-    label = _lazy("Salesforce")
+    label = gettext_lazy("Salesforce")
     config_fields = (
         ConfigField(
             "login_url",
-            _lazy("Login URL"),
+            gettext_lazy("Login URL"),
             default="https://login.salesforce.com",
-            help_text=_lazy(
+            help_text=gettext_lazy(
                 "https://login.salesforce.com, https://test.salesforce.com for a sandbox, or "
                 "your My Domain URL (required for client credentials)."
             ),
         ),
         ConfigField(
             "auth_flow",
-            _lazy("Authentication"),
+            gettext_lazy("Authentication"),
             default="jwt",
             choices=(
-                ("jwt", _lazy("JWT bearer (connected app with a certificate)")),
-                ("client_credentials", _lazy("Client credentials")),
+                ("jwt", gettext_lazy("JWT bearer (connected app with a certificate)")),
+                ("client_credentials", gettext_lazy("Client credentials")),
             ),
         ),
-        ConfigField("client_id", _lazy("Consumer key (client id)")),
+        ConfigField("client_id", gettext_lazy("Consumer key (client id)")),
         ConfigField(
             "username",
-            _lazy("Integration user name"),
+            gettext_lazy("Integration user name"),
             required=False,
-            help_text=_lazy("The Salesforce user the JWT bearer flow signs in as."),
+            help_text=gettext_lazy("The Salesforce user the JWT bearer flow signs in as."),
         ),
         ConfigField(
             "private_key",
-            _lazy("Private key (PEM)"),
+            gettext_lazy("Private key (PEM)"),
             required=False,
             secret=True,
-            help_text=_lazy("The key of the certificate uploaded to the connected app."),
+            help_text=gettext_lazy("The key of the certificate uploaded to the connected app."),
         ),
-        ConfigField("client_secret", _lazy("Consumer secret"), required=False, secret=True),
-        ConfigField("api_version", _lazy("API version"), required=False, default="v62.0"),
+        ConfigField("client_secret", gettext_lazy("Consumer secret"), required=False, secret=True),
+        ConfigField("api_version", gettext_lazy("API version"), required=False, default="v62.0"),
         ConfigField(
             "channel_field",
-            _lazy("Channel field"),
+            gettext_lazy("Channel field"),
             required=False,
             default="RecordType.Name",
-            help_text=_lazy("An Opportunity field (or path) read as the channel."),
+            help_text=gettext_lazy("An Opportunity field (or path) read as the channel."),
         ),
         ConfigField(
-            "customer_field", _lazy("Customer field"), required=False, default="Account.Name"
+            "customer_field", gettext_lazy("Customer field"), required=False, default="Account.Name"
         ),
-        ConfigField("territory_field", _lazy("Territory field"), required=False),
-        ConfigField("solution_field", _lazy("Solution field"), required=False),
+        ConfigField("territory_field", gettext_lazy("Territory field"), required=False),
+        ConfigField("solution_field", gettext_lazy("Solution field"), required=False),
         ConfigField(
             "cursor_field",
-            _lazy("Modification stamp"),
+            gettext_lazy("Modification stamp"),
             required=False,
             default="SystemModstamp",
             choices=(
-                ("SystemModstamp", _lazy("SystemModstamp (any change, automations included)")),
-                ("LastModifiedDate", _lazy("LastModifiedDate (changes made by users)")),
+                (
+                    "SystemModstamp",
+                    gettext_lazy("SystemModstamp (any change, automations included)"),
+                ),
+                ("LastModifiedDate", gettext_lazy("LastModifiedDate (changes made by users)")),
             ),
         ),
         ConfigField(
             "splits",
-            _lazy("Opportunity splits"),
+            gettext_lazy("Opportunity splits"),
             required=False,
             default="auto",
             choices=(
-                ("auto", _lazy("Read them when the org has opportunity splits")),
-                ("off", _lazy("Ignore them")),
+                ("auto", gettext_lazy("Read them when the org has opportunity splits")),
+                ("off", gettext_lazy("Ignore them")),
             ),
         ),
     )
