@@ -129,3 +129,16 @@ def test_all_ids(odoo: FakeOdoo) -> None:
     assert [i for page in connector(odoo, page_size=2).all_ids() for i in page] == [
         str(i) for i in range(1, 20)
     ]
+
+
+def test_page_that_times_out_is_a_timeout_error(odoo: FakeOdoo) -> None:
+    odoo.models["sale.order"] = [order(1)]
+    odoo.server.delays["/json/2/sale.order/search_read"] = 0.5
+    c = OdooConnector(
+        {"url": odoo.url(), "database": odoo.database},
+        {"api_key": odoo.api_key},
+        Http(timeout=0.1, retries=1, sleep=lambda s: None),
+    )
+    with pytest.raises(ConnectorError) as err:
+        rows(c)
+    assert err.value.code == "timeout"
