@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import requests
@@ -113,7 +114,7 @@ def run(quick: bool) -> list[Figure]:
             assert count == n, (name, count)
             recorded = list(fake.requests)
             value = timed(read)
-            baseline = timed(lambda fake=fake, recorded=recorded: _replay(fake, recorded))
+            baseline = timed(partial(_replay, fake, recorded))
         figures.append(
             Figure(
                 name=f"{name}: read {n:,} changed records (connector)",
