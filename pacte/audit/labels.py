@@ -32,9 +32,10 @@ OBJECT_LABELS = {
     "membership": _("Person"),
     "unit": _("Team"),
     "apitoken": _("API token"),
+    "connection": _("Data source"),
 }
 
-_APPS = ("org", "sales", "planning", "objectives", "insights", "jobs")
+_APPS = ("org", "sales", "planning", "objectives", "insights", "jobs", "sources")
 
 
 @cache

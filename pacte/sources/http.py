@@ -168,10 +168,7 @@ class Http:
             if status == 403:
                 raise ConnectorError(
                     "auth",
-                    _(
-                        "%(where)s refused access (HTTP 403): the credentials lack a "
-                        "permission."
-                    )
+                    _("%(where)s refused access (HTTP 403): the credentials lack a permission.")
                     % {"where": where(url)},
                 )
             if status == 429:

@@ -173,7 +173,9 @@ class Connector(abc.ABC):
             )
         return value
 
-    def missing_field(self, field_name: str, *, record_id: str | None, where: str) -> ConnectorError:
+    def missing_field(
+        self, field_name: str, *, record_id: str | None, where: str
+    ) -> ConnectorError:
         """Schema drift: a field the connector reads is absent from a remote record."""
         return ConnectorError(
             "schema",

@@ -94,7 +94,9 @@ class GenericHttpsConnector(Connector):
             "records_path",
             gettext_lazy("Path to the records"),
             required=False,
-            help_text=gettext_lazy("Dotted path in the JSON answer, e.g. data.items; empty for a list."),
+            help_text=gettext_lazy(
+                "Dotted path in the JSON answer, e.g. data.items; empty for a list."
+            ),
         ),
         ConfigField(
             "next_rule",

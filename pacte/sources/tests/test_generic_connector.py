@@ -14,7 +14,12 @@ from pacte.sources.http import Http
 from pacte.sources.tests.fakeserver import FakeServer, Request, json_answer
 
 RECORDS = [
-    {"id": i, "amount": f"{i}00.00", "owner": {"email": "a@x.com"}, "updated_at": f"2026-01-0{i}T00:00:00Z"}
+    {
+        "id": i,
+        "amount": f"{i}00.00",
+        "owner": {"email": "a@x.com"},
+        "updated_at": f"2026-01-0{i}T00:00:00Z",
+    }
     for i in range(1, 6)
 ]
 
@@ -44,7 +49,9 @@ def test_next_url_field_and_bearer_token() -> None:
         return json_answer({"data": {"items": RECORDS[page * 2 : page * 2 + 2]}, "next": nxt})
 
     with FakeServer(handle) as server:
-        got = rows(connector(server, records_path="data.items", next_rule="next_field", next_field="next"))
+        got = rows(
+            connector(server, records_path="data.items", next_rule="next_field", next_field="next")
+        )
     assert [r["external_id"] for r in got] == ["1", "2", "3", "4", "5"]
     assert got[0]["owner.email"] == "a@x.com"
     assert got[0]["modified_at"] == "2026-01-01T00:00:00Z"
@@ -58,7 +65,9 @@ def test_link_header_and_custom_header_token() -> None:
         return json_answer(RECORDS[page * 2 : page * 2 + 2], **headers)
 
     with FakeServer(handle) as server:
-        got = rows(connector(server, next_rule="link_header", auth="header", header_name="X-Api-Key"))
+        got = rows(
+            connector(server, next_rule="link_header", auth="header", header_name="X-Api-Key")
+        )
     assert len(got) == 5
 
 
@@ -72,7 +81,11 @@ def test_page_and_offset_parameters(rule: str) -> None:
         return json_answer(RECORDS[start : start + 2])
 
     with FakeServer(handle) as server:
-        got = rows(connector(server, next_rule=rule, page_param=rule, page_size_param="limit", page_size="2"))
+        got = rows(
+            connector(
+                server, next_rule=rule, page_param=rule, page_size_param="limit", page_size="2"
+            )
+        )
     assert [r["external_id"] for r in got] == ["1", "2", "3", "4", "5"]
 
 
@@ -96,17 +109,22 @@ def test_csv_url() -> None:
 
 def test_renamed_id_field_is_a_located_schema_error() -> None:
     renamed = [{"deal_id": 1, "amount": "1"}]
-    with FakeServer(lambda req: json_answer(renamed)) as server:
-        with pytest.raises(ConnectorError) as caught:
-            connector(server).check()
-    assert caught.value.code == "schema" and caught.value.field == "id"
+    with (
+        FakeServer(lambda req: json_answer(renamed)) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        connector(server).check()
+    assert caught.value.code == "schema"
+    assert caught.value.field == "id"
     assert "page 1" in caught.value.message
 
 
 def test_records_path_missing_is_schema_error() -> None:
-    with FakeServer(lambda req: json_answer({"results": []})) as server:
-        with pytest.raises(ConnectorError) as caught:
-            rows(connector(server, records_path="data"))
+    with (
+        FakeServer(lambda req: json_answer({"results": []})) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        rows(connector(server, records_path="data"))
     assert caught.value.code == "schema"
 
 
@@ -115,10 +133,13 @@ def test_missing_token_is_auth_error() -> None:
         c = GenericHttpsConnector({"url": server.url("/")}, {}, Http())
         with pytest.raises(ConnectorError) as caught:
             c.check()
-    assert caught.value.code == "auth" and caught.value.field == "token"
+    assert caught.value.code == "auth"
+    assert caught.value.field == "token"
 
 
 def test_next_link_looping_back_is_refused() -> None:
-    with FakeServer(lambda req: json_answer({"items": [], "next": "/sales?p=1"})) as server:
-        with pytest.raises(ConnectorError):
-            rows(connector(server, records_path="items", next_rule="next_field", next_field="next"))
+    with (
+        FakeServer(lambda req: json_answer({"items": [], "next": "/sales?p=1"})) as server,
+        pytest.raises(ConnectorError),
+    ):
+        rows(connector(server, records_path="items", next_rule="next_field", next_field="next"))

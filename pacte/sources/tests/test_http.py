@@ -31,29 +31,37 @@ def test_5xx_is_retried_with_growing_backoff_then_succeeds() -> None:
 
 def test_5xx_beyond_the_retries_is_a_remote_error_naming_the_url() -> None:
     http, waits = quiet_http(retries=2)
-    with FakeServer(lambda req: (500, {}, "boom")) as server:
-        with pytest.raises(ConnectorError) as caught:
-            http.get(server.url("/deals?token=secret"))
+    with (
+        FakeServer(lambda req: (500, {}, "boom")) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        http.get(server.url("/deals?token=secret"))
     assert caught.value.code == "remote"
-    assert "/deals" in caught.value.message and "secret" not in caught.value.message
+    assert "/deals" in caught.value.message
+    assert "secret" not in caught.value.message
     assert len(waits) == 2
 
 
 def test_429_honours_retry_after_then_gives_up_as_rate_limit() -> None:
     http, waits = quiet_http(rate_limit_retries=2)
-    with FakeServer(lambda req: (429, {"Retry-After": "3"}, "")) as server:
-        with pytest.raises(ConnectorError) as caught:
-            http.get(server.url("/x"))
+    with (
+        FakeServer(lambda req: (429, {"Retry-After": "3"}, "")) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        http.get(server.url("/x"))
     assert caught.value.code == "rate_limit"
     assert waits == [3.0, 3.0]
 
 
 def test_429_with_a_too_long_wait_fails_at_once() -> None:
     http, waits = quiet_http(max_retry_after=10)
-    with FakeServer(lambda req: (429, {"Retry-After": "3600"}, "")) as server:
-        with pytest.raises(ConnectorError) as caught:
-            http.get(server.url("/x"))
-    assert caught.value.code == "rate_limit" and waits == []
+    with (
+        FakeServer(lambda req: (429, {"Retry-After": "3600"}, "")) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        http.get(server.url("/x"))
+    assert caught.value.code == "rate_limit"
+    assert waits == []
 
 
 def test_retry_after_as_http_date() -> None:
@@ -91,15 +99,19 @@ def test_401_is_auth_unless_a_refresh_gives_a_working_token() -> None:
 
 def test_401_after_a_refresh_is_auth() -> None:
     http, _ = quiet_http()
-    with FakeServer(lambda req: (401, {}, "revoked")) as server:
-        with pytest.raises(ConnectorError) as caught:
-            http.get(server.url("/x"), refresh=lambda: {"Authorization": "Bearer new"})
+    with (
+        FakeServer(lambda req: (401, {}, "revoked")) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        http.get(server.url("/x"), refresh=lambda: {"Authorization": "Bearer new"})
     assert caught.value.code == "auth"
 
 
 def test_a_body_that_is_not_json_is_a_remote_error() -> None:
     http, _ = quiet_http()
-    with FakeServer(lambda req: (200, {"Content-Type": "text/html"}, "<html>")) as server:
-        with pytest.raises(ConnectorError) as caught:
-            http.get_json(server.url("/x"))
+    with (
+        FakeServer(lambda req: (200, {"Content-Type": "text/html"}, "<html>")) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        http.get_json(server.url("/x"))
     assert caught.value.code == "remote"
