@@ -289,8 +289,8 @@ class SalesforceConnector(Connector):
 
     def _stamp(self) -> str:
         """The modification stamp the cursor reads (a choice, never free text)."""
-        chosen = self.setting("cursor_field", "SystemModstamp")
-        return chosen if chosen in ("SystemModstamp", "LastModifiedDate") else "SystemModstamp"
+        picked = self.setting("cursor_field", "SystemModstamp")
+        return picked if picked in ("SystemModstamp", "LastModifiedDate") else "SystemModstamp"
 
     def _optional_fields(self) -> dict[str, str]:
         """Canonical key -> configured Opportunity field."""

@@ -267,9 +267,7 @@ class FakeSalesforce(FakeSystem):
         if since:
             bound = datetime.strptime(since[2], "%Y-%m-%dT%H:%M:%SZ")
             return [
-                r
-                for r in rows
-                if datetime.strptime(r[since[1]][:19], "%Y-%m-%dT%H:%M:%S") >= bound
+                r for r in rows if datetime.strptime(r[since[1]][:19], "%Y-%m-%dT%H:%M:%S") >= bound
             ]
         within = re.match(r"^OpportunityId IN \((.*)\)$", condition, re.S)
         if within:
@@ -294,20 +292,23 @@ class FakeSalesforce(FakeSystem):
                     nested[rest] = record[head][rest]
         return out
 
-    def _answer(self, rows: list[Any], start: int) -> Answer:
+    def _answer(self, rows: list[Any], start: int, query: int | None = None) -> Answer:
         chunk = self.page(rows, start, self.page_size)
         end = start + self.page_size
         body: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows), "records": chunk}
         if end < len(rows):
-            locator = f"01gD0000002HU6KIAW-{end}"
-            self._locators[locator] = rows
+            if query is None:  # a new query: a new locator, as Salesforce's are
+                query = len(self._locators)
+                self._locators[f"01gD{query:014d}"] = rows
+            locator = f"01gD{query:014d}-{end}"
             body["nextRecordsUrl"] = f"/services/data/v62.0/query/{locator}"
         return json_answer(body)
 
     def _more(self, locator: str) -> Answer:
-        rows = self._locators.get(locator)
-        if rows is None:
+        query, _, start = locator.partition("-")
+        rows = self._locators.get(query)
+        if rows is None or not start.isdigit():
             return json_answer(
                 [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}], 400
             )
-        return self._answer(rows, int(locator.rsplit("-", 1)[1]))
+        return self._answer(rows, int(start), int(query[4:]))
