@@ -28,6 +28,7 @@ from pacte.sources.connectors.records import (
     date_text,
     datetime_text,
     decoded,
+    fingerprint,
     malformed,
     pick,
     wait_for_rate_limit,
@@ -82,9 +83,10 @@ class PipedriveConnector(Connector):
 
     def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: Any) -> None:
         super().__init__(config, secrets, http)
-        self._token: str | None = self.secrets.get("access_token") or None
+        kept = self.secrets.get("token_for") == self._fingerprint()
+        self._token: str | None = (self.secrets.get("access_token") or None) if kept else None
         self._refresh_token: str | None = self.secrets.get("refresh_token") or None
-        self._api_domain: str | None = self.secrets.get("api_domain") or None
+        self._api_domain: str | None = (self.secrets.get("api_domain") or None) if kept else None
         self._changed = False
         self._users: dict[str, str | None] | None = None
         self._pipelines: dict[str, str] | None = None
@@ -93,6 +95,9 @@ class PipedriveConnector(Connector):
 
     def _oauth(self) -> bool:
         return self.setting("auth", "api_token") == "oauth"
+
+    def _fingerprint(self) -> str:
+        return fingerprint(self.setting("company_url"), self.setting("client_id"))
 
     @property
     def base(self) -> str:
@@ -155,6 +160,7 @@ class PipedriveConnector(Connector):
             "access_token": self._token,
             "refresh_token": self._refresh_token or "",
             "api_domain": self._api_domain or "",
+            "token_for": self._fingerprint(),
         }
 
     # Requests ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the translated messages.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -38,6 +39,12 @@ def decoded(response: requests.Response) -> Any:
                 "type": response.headers.get("Content-Type", "?"),
             },
         ) from None
+
+
+def fingerprint(*parts: str) -> str:
+    """What a stored token was issued for (address, client, user): a token kept from another
+    org or account is not reused after the settings change."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
 def malformed(

@@ -37,6 +37,7 @@ from pacte.sources.connectors.records import (
     date_text,
     datetime_text,
     decoded,
+    fingerprint,
     malformed,
     missing,
     percent,
@@ -163,8 +164,9 @@ class SalesforceConnector(Connector):
 
     def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: Any) -> None:
         super().__init__(config, secrets, http)
-        self._token: str | None = self.secrets.get("access_token") or None
-        self._instance: str | None = self.secrets.get("instance_url") or None
+        kept = self.secrets.get("token_for") == self._fingerprint()
+        self._token: str | None = (self.secrets.get("access_token") or None) if kept else None
+        self._instance: str | None = (self.secrets.get("instance_url") or None) if kept else None
         self._changed = False
         #: ``None`` until a query tells whether the org has multiple currencies.
         self._multi_currency: bool | None = None
@@ -207,6 +209,14 @@ class SalesforceConnector(Connector):
         self._instance = str(body.get("instance_url") or login).rstrip("/")
         self._changed = True
 
+    def _fingerprint(self) -> str:
+        return fingerprint(
+            self.setting("login_url", "https://login.salesforce.com").rstrip("/"),
+            self.setting("auth_flow", "jwt"),
+            self.setting("client_id"),
+            self.setting("username"),
+        )
+
     def _headers(self) -> dict[str, str]:
         if not self._token or not self._instance:
             self._authenticate()
@@ -219,7 +229,11 @@ class SalesforceConnector(Connector):
     def secrets_to_store(self) -> dict[str, str] | None:
         if not self._changed or not self._token or not self._instance:
             return None
-        return {"access_token": self._token, "instance_url": self._instance}
+        return {
+            "access_token": self._token,
+            "instance_url": self._instance,
+            "token_for": self._fingerprint(),
+        }
 
     # Requests ------------------------------------------------------------------------
 

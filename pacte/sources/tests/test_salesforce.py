@@ -61,7 +61,9 @@ def test_pages_walked_with_jwt_bearer_and_rows_mapped(sf: FakeSalesforce) -> Non
     assert first["currency"] == "EUR"
     assert first["modified_at"] == "2026-03-01T00:01:00+00:00"
     assert sum(1 for r in sf.requests if "/query/" in r.path) == 2  # 7 rows, 3 a page
-    assert c.secrets_to_store() == {"access_token": "token-1", "instance_url": sf.url()}
+    stored = c.secrets_to_store()
+    assert stored is not None
+    assert (stored["access_token"], stored["instance_url"]) == ("token-1", sf.url())
 
 
 def test_since_filters_on_system_modstamp(sf: FakeSalesforce) -> None:
@@ -135,7 +137,26 @@ def test_expired_session_refreshed_once(sf: FakeSalesforce) -> None:
     rest = [row for batch in batches for row in batch.rows]
     assert len(first.rows) + len(rest) == 4
     assert sf.issued == 2
-    assert c.secrets_to_store() == {"access_token": "token-2", "instance_url": sf.url()}
+    stored = c.secrets_to_store()
+    assert stored is not None
+    assert stored["access_token"] == "token-2"
+
+
+def test_kept_token_reused_only_for_the_same_org_and_user(sf: FakeSalesforce) -> None:
+    sf.opportunities = [opportunity(1)]
+    c = connector(sf)
+    rows(c)
+    kept = {"private_key": PEM, **(c.secrets_to_store() or {})}
+    settings = {"login_url": sf.url(), "client_id": sf.client_id, "username": sf.username}
+    again = SalesforceConnector(settings, kept, Http(sleep=lambda s: None))
+    rows(again)
+    assert sf.issued == 1  # the kept token served
+    other = SalesforceConnector(
+        {**settings, "username": "someone@example.com"}, kept, Http(sleep=lambda s: None)
+    )
+    with pytest.raises(ConnectorError):
+        rows(other)  # a new token is asked for the new user (the fake refuses this one)
+    assert sf.issued == 1
 
 
 def test_session_refused_after_refresh_is_auth(sf: FakeSalesforce) -> None:
