@@ -165,8 +165,11 @@ def read(connector: Connector, connection: Connection, run: SyncRun) -> Read:
             rows.extend(batch.rows)
         if run.mode == SyncMode.FULL:
             scope = set()
-            for ids in connector.all_ids():
-                scope.update(ids)
+            if connector.scope_from_full_read:
+                scope.update(str(row.get("external_id") or "") for row in rows)
+            else:
+                for ids in connector.all_ids():
+                    scope.update(ids)
     frame, line_ids = frame_of(connection, rows)
     return Read(frame=frame, line_ids=line_ids, scope=scope)
 
