@@ -203,7 +203,8 @@ def connector_class(kind: str) -> type[Connector]:
     """The class registered for ``kind``; ``KeyError`` when none is."""
     from django.utils.module_loading import import_string
 
-    return import_string(CONNECTORS[kind])  # type: ignore[no-any-return]
+    cls: type[Connector] = import_string(CONNECTORS[kind])
+    return cls
 
 
 def kind_choices() -> list[tuple[str, str]]:
