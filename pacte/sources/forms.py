@@ -55,7 +55,7 @@ class ConnectionForm(forms.Form):
             if f.secret:
                 is_set = f.name in stored_secrets
                 self.fields[SECRET_PREFIX + f.name] = forms.CharField(
-                    label=f.label,
+                    label=str(f.label),
                     required=False,
                     widget=forms.PasswordInput(
                         render_value=False,
@@ -67,18 +67,18 @@ class ConnectionForm(forms.Form):
                 )
             elif f.choices:
                 self.fields[CONFIG_PREFIX + f.name] = forms.ChoiceField(
-                    label=f.label,
+                    label=str(f.label),
                     choices=list(f.choices),
                     initial=f.default,
                     required=f.required,
-                    help_text=f.help_text,
+                    help_text=str(f.help_text),
                 )
             else:
                 self.fields[CONFIG_PREFIX + f.name] = forms.CharField(
-                    label=f.label,
+                    label=str(f.label),
                     initial=f.default,
                     required=f.required and not f.default,
-                    help_text=f.help_text,
+                    help_text=str(f.help_text),
                     max_length=500,
                 )
         for field in FIELDS:

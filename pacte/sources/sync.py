@@ -143,8 +143,8 @@ def frame_of(connection: Connection, rows: list[Row]) -> tuple[pl.DataFrame, lis
     kept = list(by_id.values())
     data: dict[str, list[str | None]] = {}
     for field in FIELDS:
-        remote = mapping.get(field)
-        data[field] = [row.get(remote) for row in kept] if remote else [None] * len(kept)
+        key = mapping.get(field)
+        data[field] = [row.get(key) for row in kept] if key else [None] * len(kept)
     if connection.default_channel:
         data["channel"] = [v or connection.default_channel for v in data["channel"]]
     frame = pl.DataFrame(
@@ -165,8 +165,11 @@ def read(connector: Connector, connection: Connection, run: SyncRun) -> Read:
             rows.extend(batch.rows)
         if run.mode == SyncMode.FULL:
             scope = set()
-            for ids in connector.all_ids():
-                scope.update(ids)
+            if connector.scope_from_full_read:
+                scope.update(str(row.get("external_id") or "") for row in rows)
+            else:
+                for ids in connector.all_ids():
+                    scope.update(ids)
     frame, line_ids = frame_of(connection, rows)
     return Read(frame=frame, line_ids=line_ids, scope=scope)
 
@@ -198,7 +201,7 @@ def _stage_scope(ids: set[str]) -> None:
         c.execute("DROP TABLE IF EXISTS sources_scope")
         c.execute("CREATE TEMPORARY TABLE sources_scope (external_id varchar(100) PRIMARY KEY)")
         if db.vendor == "postgresql":
-            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN") as copy:
                 for chunk in _chunks(sorted(ids), 50_000):
                     copy.write("".join(_copy_text(i) + "\n" for i in chunk))
         else:

@@ -5,7 +5,7 @@ from pacte.sources import views
 app_name = "sources"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("new/<slug:kind>/", views.create, name="create"),
+    path("new/", views.create, name="create"),
     path("<uuid:uuid>/", views.detail, name="detail"),
     path("<uuid:uuid>/edit/", views.edit, name="edit"),
     path("<uuid:uuid>/delete/", views.delete, name="delete"),

@@ -44,7 +44,8 @@ def index(request: MemberRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @member_required(*ADMIN_ROLES)
-def create(request: MemberRequest, kind: str) -> HttpResponse:
+def create(request: MemberRequest) -> HttpResponse:
+    kind = request.GET.get("kind") or "https"
     if kind not in CONNECTORS:
         raise Http404
     form = ConnectionForm(request.POST or None, kind=kind)

@@ -122,6 +122,10 @@ class Connector(abc.ABC):
     kind: ClassVar[str]
     label: ClassVar[str | Promise]
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    #: True when ``changed_since(None)`` yields every record in scope and nothing else (a
+    #: generic endpoint): a full reconciliation then takes its scope from that read instead of
+    #: reading every id again through ``all_ids``.
+    scope_from_full_read: ClassVar[bool] = False
 
     def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: Http) -> None:
         self.config = dict(config)
@@ -203,7 +207,8 @@ def connector_class(kind: str) -> type[Connector]:
     """The class registered for ``kind``; ``KeyError`` when none is."""
     from django.utils.module_loading import import_string
 
-    return import_string(CONNECTORS[kind])  # type: ignore[no-any-return]
+    cls: type[Connector] = import_string(CONNECTORS[kind])
+    return cls
 
 
 def kind_choices() -> list[tuple[str, str]]:

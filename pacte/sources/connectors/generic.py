@@ -82,6 +82,7 @@ def _aware(value: str | None) -> datetime | None:
 class GenericHttpsConnector(Connector):
     kind = "https"
     label = gettext_lazy("JSON or CSV over HTTPS")
+    scope_from_full_read = True
     config_fields = (
         ConfigField("url", gettext_lazy("URL"), help_text=gettext_lazy("Of the first page.")),
         ConfigField(

@@ -53,6 +53,7 @@ def test_next_sync_asks_since_the_cursor_minus_the_overlap_and_updates(
     second = sync(source)
     assert second.status == "done", second.message
     assert (second.new_count, second.changed_count, second.unchanged_count) == (0, 1, 1)
+    assert first.started_at is not None
     assert second.since == first.started_at - engine.OVERLAP
     assert state.seen[0].param("modified_since") == second.since.isoformat()
     assert sales_of(source)["D-2"] == 25000
