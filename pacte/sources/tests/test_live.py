@@ -51,7 +51,9 @@ def _pem(value: str) -> str:
 
 @needs("SALESFORCE_CLIENT_ID", "SALESFORCE_LOGIN_URL")
 def test_salesforce_live() -> None:
-    flow = env("SALESFORCE_AUTH_FLOW") or ("jwt" if env("SALESFORCE_PRIVATE_KEY") else "client_credentials")
+    flow = env("SALESFORCE_AUTH_FLOW") or (
+        "jwt" if env("SALESFORCE_PRIVATE_KEY") else "client_credentials"
+    )
     secrets = {"client_secret": env("SALESFORCE_CLIENT_SECRET")}
     if env("SALESFORCE_PRIVATE_KEY"):
         secrets["private_key"] = _pem(env("SALESFORCE_PRIVATE_KEY"))
