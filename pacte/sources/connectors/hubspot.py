@@ -322,6 +322,8 @@ class HubSpotConnector(Connector):
     def _row(self, deal: dict[str, Any]) -> Row:
         rid = self._id(deal)
         props = pick(deal, "properties", system=SYSTEM, record_id=rid)
+        if not isinstance(props, dict):
+            raise malformed(SYSTEM, rid, "properties", props, _("an object"))
 
         def get(name: str) -> Any:
             return pick(props, name, system=SYSTEM, record_id=rid)
