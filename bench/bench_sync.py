@@ -78,11 +78,11 @@ def amounts(df, extra):
 def records(df, extra, stamp):
     return df.select("id", "date", amount=amounts(df, extra), channel="channel", seller="seller", updated_at=pl.lit(stamp))
 
-def pages(df):
+def pages(df, query=""):
     out = []
     for k, start in enumerate(range(0, max(df.height, 1), PAGE)):
         body = df.slice(start, PAGE).write_json()
-        nxt = json.dumps(f"/deals?page={k + 1}" if start + PAGE < df.height else None)
+        nxt = json.dumps(f"/deals?page={k + 1}{query}" if start + PAGE < df.height else None)
         out.append(('{"results":' + body + ',"next":' + nxt + "}").encode())
     return out
 
@@ -121,7 +121,7 @@ with FakeServer(handle) as server:
         # The sync: the same rows again with other amounts, modified after the cursor.
         now = timezone.now()
         Connection.objects.filter(pk=conn.pk).update(cursor=now)
-        served["incremental"] = pages(records(changed, 2 * i + 2, (now + datetime.timedelta(seconds=1)).isoformat()))
+        served["incremental"] = pages(records(changed, 2 * i + 2, (now + datetime.timedelta(seconds=1)).isoformat()), "&since=next")
         run = SyncRun.objects.create(workspace=ws, connection=conn, connection_name=conn.name, mode="incremental")
         t = time.perf_counter()
         run = run_sync(run.pk, http=Http())

@@ -18,6 +18,7 @@ its query string (a token may sit there).
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -217,9 +218,10 @@ class Http:
 
     @staticmethod
     def json_of(response: requests.Response) -> Any:
-        """The decoded body; a body that is not JSON is a "remote" error saying where."""
+        """The decoded body (decimals kept as their text: an amount never becomes a float); a
+        body that is not JSON is a "remote" error saying where."""
         try:
-            return response.json()
+            return json.loads(response.content, parse_float=str)
         except ValueError:
             raise ConnectorError(
                 "remote",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
@@ -70,3 +70,46 @@ def status_of(connection: Connection, *, runs: int = 10) -> Status:
     )
     next_at = next_slot(schedule, timezone.now()) if schedule else None
     return Status(connection, last, success, running, next_at, recent)
+
+
+@dataclass
+class Row:
+    connection: Connection
+    last_status: str | None
+    last_finished_at: datetime | None
+    next_at: datetime | None
+
+
+def connection_rows(member: Membership) -> list[Row]:
+    """The list page: each data source with its last sync and next one, in three queries
+    whatever their number."""
+    last = (
+        SyncRun.objects.filter(connection=OuterRef("pk"), finished_at__isnull=False)
+        .exclude(mode=SyncMode.DRY_RUN)
+        .order_by("-finished_at", "-pk")
+    )
+    connections = list(
+        connections_for(member).annotate(
+            last_status=Subquery(last.values("status")[:1]),
+            last_finished_at=Subquery(last.values("finished_at")[:1]),
+        )
+    )
+    schedules = {
+        s.target: s
+        for s in Schedule.objects.for_workspace(member.workspace)
+        .filter(target__in=[str(c.uuid) for c in connections])
+        .select_related("workspace")
+    }
+    now = timezone.now()
+    rows = []
+    for c in connections:
+        schedule = schedules.get(str(c.uuid))
+        rows.append(
+            Row(
+                connection=c,
+                last_status=c.last_status,  # type: ignore[attr-defined]
+                last_finished_at=c.last_finished_at,  # type: ignore[attr-defined]
+                next_at=next_slot(schedule, now) if schedule else None,
+            )
+        )
+    return rows

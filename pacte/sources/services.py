@@ -111,6 +111,13 @@ def _check_mapping(mapping: dict[str, Any]) -> dict[str, str]:
     return clean
 
 
+def _check_formats(date_order: str, amount_style: str) -> None:
+    if date_order not in ("auto", "dmy", "mdy", "iso"):
+        raise DomainError(_("Choose a date order."), code="invalid", field="date_order")
+    if amount_style not in ("auto", "fr", "en"):
+        raise DomainError(_("Choose an amount format."), code="invalid", field="amount_style")
+
+
 def _check_timing(every: str, hour: int, full_every_days: int) -> None:
     if every not in Every.values:
         raise DomainError(_("Choose how often it syncs."), code="invalid", field="every")
@@ -192,6 +199,7 @@ def create_connection(
     secrets = {k: str(v) for k, v in (secrets or {}).items() if v}
     _check_config(kind, config, secrets)
     _check_timing(every, hour, full_every_days)
+    _check_formats(date_order, amount_style)
     if Connection.objects.for_workspace(workspace).filter(name=name).exists():
         raise DomainError(_("Another data source has this name."), code="duplicate", field="name")
     hook_secret = token_source.token_urlsafe(32)
@@ -260,11 +268,14 @@ def update_connection(
         }
     if "mapping" in changes:
         changes["mapping"] = _check_mapping(changes["mapping"] or {})
+    if "default_channel" in changes:
+        changes["default_channel"] = str(changes["default_channel"] or "").strip()[:100]
     new_secrets = {k: str(v) for k, v in (secrets or {}).items() if v}
     _check_config(locked.kind, changes.get("config", locked.config), new_secrets)
     for name, value in changes.items():
         setattr(locked, name, value)
     _check_timing(locked.every, locked.hour, locked.full_every_days)
+    _check_formats(locked.date_order, locked.amount_style)
     if new_secrets:
         locked.secrets = seal_secrets({**read_secrets(locked), **new_secrets})
     after = _snapshot(locked)

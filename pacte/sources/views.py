@@ -23,7 +23,7 @@ from pacte.sources.connectors.base import CONNECTORS, kind_choices
 from pacte.sources.credentials import secret_names_set
 from pacte.sources.forms import ConnectionForm, SyncForm
 from pacte.sources.labels import ERROR_LABELS
-from pacte.sources.models import Connection, SyncRun
+from pacte.sources.models import Connection, SyncRun, SyncStatus
 
 
 def _form_error(form: ConnectionForm, exc: DomainError) -> None:
@@ -37,8 +37,10 @@ def _form_error(form: ConnectionForm, exc: DomainError) -> None:
 @require_GET
 @member_required(*ADMIN_ROLES)
 def index(request: MemberRequest) -> HttpResponse:
-    connections = list(selectors.connections_for(request.member))
-    rows = [selectors.status_of(c, runs=5) for c in connections]
+    rows = selectors.connection_rows(request.member)
+    labels = dict(SyncStatus.choices)
+    for row in rows:
+        row.status_label = labels.get(row.last_status or "", "")  # type: ignore[attr-defined]
     return render(request, "sources/index.html", {"rows": rows, "kinds": kind_choices()})
 
 

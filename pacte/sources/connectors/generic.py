@@ -43,20 +43,23 @@ def dig(data: Any, path: str) -> Any:
 
 def flatten(record: dict[str, Any], prefix: str = "") -> Row:
     """``{"owner": {"email": "a@x"}}`` → ``{"owner.email": "a@x"}``; lists of scalars joined
-    with ``;``; every value a string or ``None``."""
+    with ``;``; every value a string or ``None``. (The hot loop of a large sync: strings, the
+    common case, are taken as they are.)"""
     out: Row = {}
     for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{name}."))
-        elif isinstance(value, list):
-            out[name] = ";".join(str(v) for v in value if not isinstance(v, dict | list))
+        kind = type(value)
+        if kind is str:
+            out[prefix + key if prefix else key] = value
         elif value is None:
-            out[name] = None
-        elif isinstance(value, bool):
-            out[name] = "true" if value else "false"
+            out[prefix + key if prefix else key] = None
+        elif kind is dict:
+            out.update(flatten(value, f"{prefix}{key}."))
+        elif kind is list:
+            out[prefix + key] = ";".join(str(v) for v in value if not isinstance(v, dict | list))
+        elif kind is bool:
+            out[prefix + key] = "true" if value else "false"
         else:
-            out[name] = str(value)
+            out[prefix + key] = str(value)
     return out
 
 

@@ -168,3 +168,30 @@ def test_list_page_in_french(cast: Cast, login) -> None:
     client = login(cast.admin)
     response = client.get("/sources/", HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 200
+
+
+def test_list_page_queries_do_not_grow_with_the_sources(
+    cast: Cast, login, django_assert_max_num_queries
+) -> None:
+    client = login(cast.admin)
+    for n in range(5):
+        connection, _ = services.create_connection(
+            workspace=cast.workspace,
+            actor=cast.admin,
+            kind="https",
+            name=f"S{n}",
+            config={"url": "https://x.example/", "auth": "none"},
+            every="hour",
+        )
+        SyncRun.objects.create(
+            workspace=cast.workspace,
+            connection=connection,
+            connection_name=connection.name,
+            mode="incremental",
+            status="done",
+            finished_at=connection.created_at,
+        )
+    client.get("/sources/")
+    with django_assert_max_num_queries(12):
+        response = client.get("/sources/")
+    assert response.content.decode().count("/sources/") >= 5
