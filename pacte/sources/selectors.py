@@ -107,8 +107,8 @@ def connection_rows(member: Membership) -> list[Row]:
         rows.append(
             Row(
                 connection=c,
-                last_status=c.last_status,  # type: ignore[attr-defined]
-                last_finished_at=c.last_finished_at,  # type: ignore[attr-defined]
+                last_status=c.last_status,
+                last_finished_at=c.last_finished_at,
                 next_at=next_slot(schedule, now) if schedule else None,
             )
         )
