@@ -117,6 +117,7 @@ def _register() -> None:
     from pacte.planning.api import router as planning_router
     from pacte.planning.moves_api import router as moves_router
     from pacte.sales.api import router as sales_router
+    from pacte.sources.api import router as sources_router
     from pacte.webhooks.api import router as webhooks_router
 
     api.add_router("", accounts_router)
@@ -129,6 +130,7 @@ def _register() -> None:
     api.add_router("/insights", insights_router)
     api.add_router("/jobs", jobs_router)
     api.add_router("/webhooks", webhooks_router)
+    api.add_router("/sources", sources_router)
 
 
 _register()

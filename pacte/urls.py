@@ -22,6 +22,7 @@ urlpatterns = [
     path("targets/", include("pacte.planning.urls")),
     path("objectives/", include("pacte.objectives.urls")),
     path("insights/", include("pacte.insights.urls")),
+    path("sources/", include("pacte.sources.urls")),
     path("api/v1/", api.urls),
 ]
 

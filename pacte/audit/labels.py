@@ -32,6 +32,7 @@ OBJECT_LABELS = {
     "membership": _("Person"),
     "unit": _("Team"),
     "apitoken": _("API token"),
+    "connection": _("Data source"),
 }
 
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pacte.accounts.models import Workspace
-from pacte.jobs.kinds import KINDS
+from pacte.jobs.kinds import KINDS, workspace_kinds
 from pacte.jobs.models import RunStatus, Schedule, ScheduleRun
 from pacte.jobs.recurrence import last_due, next_due, slots
 
@@ -51,7 +51,7 @@ def ensure_schedules(workspaces: list[Workspace] | None = None) -> None:
             active_since=now,
         )
         for ws in workspaces
-        for kind in KINDS.values()
+        for kind in workspace_kinds().values()
         if (ws.pk, kind.code) not in have
     ]
     if missing:

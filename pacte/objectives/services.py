@@ -227,6 +227,14 @@ def window_of(workspace: Workspace, fy: int) -> Window | None:
 def _notice_texts() -> dict[str, tuple[str, str]]:
     """Subject and body of each notification kind (translated in the active language)."""
     return {
+        "sync_failed": (
+            _("The sync of data source “%(name)s” failed"),
+            _(
+                "The sync of data source “%(name)s” failed: %(message)s Nothing was written "
+                "and the next sync starts from the same point. Open the data source's status "
+                "page for each record in error."
+            ),
+        ),
         "proposed": (
             _("%(seller)s proposed an objective"),
             _(

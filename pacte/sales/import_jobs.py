@@ -534,7 +534,12 @@ def _finish(
     job.finished_at = timezone.now()
     job.cancel_requested = False
     job.save()
-    if status in (ImportStatus.DONE, ImportStatus.FAILED) and job.kind not in ("demo", "sample"):
+    # A data source's sync tells its own outcome (sync.done / sync.failed).
+    if status in (ImportStatus.DONE, ImportStatus.FAILED) and job.kind not in (
+        "demo",
+        "sample",
+        "sync",
+    ):
         _emit_finished(job)
     return job
 
