@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "pacte.planning",
     "pacte.objectives",
     "pacte.insights",
+    "pacte.partners",
     "pacte.samples",
 ]
 

@@ -21,6 +21,8 @@ urlpatterns = [
     path("targets/", include("pacte.planning.urls")),
     path("objectives/", include("pacte.objectives.urls")),
     path("insights/", include("pacte.insights.urls")),
+    path("partners/", include("pacte.partners.urls")),
+    path("partner/", include("pacte.partners.portal_urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -30,6 +30,17 @@ ALLOWED: dict[str, set[str]] = {
     "objectives": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning"},
     "insights": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "objectives"},
     "samples": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "objectives"},
+    "partners": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "insights",
+    },
 }
 WIRING = {"urls", "api", "views", "settings", "settings_test", "wsgi", "__main__"}
 # What a shared module may import besides other shared ones (pacte/api_auth.py reads tokens).
