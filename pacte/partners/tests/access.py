@@ -27,7 +27,7 @@ register_pages(
         "partners:create": Route(ADMIN),
         "partners:figures": Route(("executive",)),
         "partners:detail": Route("member", obj=partner),
-        "partners:edit": Route(ADMIN, obj=partner, extra=HIDDEN),
+        "partners:edit": Route(ADMIN, obj=partner),
         "partners:person_add": Route("member", obj=partner),
         "partner:home": Route("member"),
         "partner:propose": Route("member"),
