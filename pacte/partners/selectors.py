@@ -70,8 +70,9 @@ def figures_of(partner: Partner, fy: int, *, sales_limit: int = 50) -> PartnerFi
         else []
     )
     months = references.fy_months(workspace, fy)
-    sales = list(
-        Credit.objects.filter(workspace=workspace, seller=seat, kind="split")
+    sales: list[dict[str, Any]] = [
+        dict(row)
+        for row in Credit.objects.filter(workspace=workspace, seller=seat, kind="split")
         .filter(sale__month__gte=months.start, sale__month__lt=months.stop)
         .order_by("-sale__date", "-sale_id")
         .values(
@@ -81,7 +82,7 @@ def figures_of(partner: Partner, fy: int, *, sales_limit: int = 50) -> PartnerFi
             customer=F("sale__customer__name"),
             channel=F("sale__channel__code"),
         )[:sales_limit]
-    )
+    ]
     return PartnerFigures(
         partner=partner,
         fiscal_year=fy,

@@ -71,9 +71,7 @@ def test_partner_proposes_through_the_api_in_french_amounts(cast: Cast, fy: int)
     assert bad.status_code in (400, 422)
 
 
-def test_partner_page_proposes_and_the_channel_manager_sees_it(
-    cast: Cast, fy: int, login
-) -> None:
+def test_partner_page_proposes_and_the_channel_manager_sees_it(cast: Cast, fy: int, login) -> None:
     partner = make_partner(cast)
     person = add_person(partner, "paula@alpine.example")
     client = login(person)
@@ -82,16 +80,15 @@ def test_partner_page_proposes_and_the_channel_manager_sees_it(
     )
     assert response.status_code == 302
     objective = Objective.objects.get(seller=partner.seat)
-    assert objective.amount == 2_000_000 and objective.handler == cast.lead
+    assert objective.amount == 2_000_000
+    assert objective.handler == cast.lead
     page = login(cast.lead).get(reverse("objectives:detail", args=[objective.uuid]))
     assert page.status_code == 200
     bad = client.post(reverse("partner:propose") + f"?fy={fy}", {"amount": "douze"})
     assert bad.status_code == 400
 
 
-def test_executive_sees_partner_figures_by_channel_then_partner(
-    cast: Cast, fy: int, login
-) -> None:
+def test_executive_sees_partner_figures_by_channel_then_partner(cast: Cast, fy: int, login) -> None:
     alpine = make_partner(cast)
     make_partner(cast, code="tessin", name="Tessin Trade")
     ingest_records(
@@ -114,16 +111,19 @@ def test_executive_sees_partner_figures_by_channel_then_partner(
     page = client.get(reverse("partners:figures") + f"?fy={fy}")
     assert page.status_code == 200
     assert "Distributors" in page.content.decode()
-    drill = client.get(
-        reverse("partners:figures") + f"?fy={fy}&channel={distributors(cast).uuid}"
-    )
+    drill = client.get(reverse("partners:figures") + f"?fy={fy}&channel={distributors(cast).uuid}")
     assert "Tessin Trade" in drill.content.decode()
-    data = Client().get(
-        f"/api/v1/partners/figures?fy={fy}&channel={distributors(cast).uuid}",
-        **_bearer(cast.executive),
-    ).json()
+    data = (
+        Client()
+        .get(
+            f"/api/v1/partners/figures?fy={fy}&channel={distributors(cast).uuid}",
+            **_bearer(cast.executive),
+        )
+        .json()
+    )
     rows = {row["key"]: row for row in data["rows"]}
-    assert rows["alpine"]["actual"] == 50_000 and rows["tessin"]["actual"] == 0
+    assert rows["alpine"]["actual"] == 50_000
+    assert rows["tessin"]["actual"] == 0
     assert data["total"]["partners"] == 2
     assert login(cast.admin).get(reverse("partners:figures")).status_code == 403
     assert alpine.pk
@@ -134,7 +134,8 @@ def test_channel_manager_lists_and_invites_their_partners_only(cast: Cast, login
     other = make_partner(cast, code="tessin", name="Tessin Trade", owner=cast.executive)
     client = login(cast.lead)
     listing = client.get(reverse("partners:list")).content.decode()
-    assert "Alpine Distribution" in listing and "Tessin Trade" not in listing
+    assert "Alpine Distribution" in listing
+    assert "Tessin Trade" not in listing
     assert client.get(reverse("partners:detail", args=[other.uuid])).status_code == 404
     alpine = Partner.objects.get(code="alpine")
     response = client.post(

@@ -76,7 +76,8 @@ def test_partner_sees_its_own_figures_only(cast: Cast, partner_login) -> None:
     text = page.content.decode()
     assert "Alpine Distribution" in text
     assert "Tessin Trade" not in text
-    assert cast.seller.name not in text and cast.other_seller.name not in text
+    assert cast.seller.name not in text
+    assert cast.other_seller.name not in text
     assert client.get(reverse("home")).url == reverse("partner:home")
     token = create_api_token(member=person, name="probe")[1]
     data = Client().get("/api/v1/partner", HTTP_AUTHORIZATION=f"Bearer {token}").json()
@@ -95,7 +96,7 @@ def test_company_people_do_not_have_a_partner_page(cast: Cast, login) -> None:
 def test_partner_asking_for_another_partner_or_the_company_gets_404(
     cast: Cast, partner_login
 ) -> None:
-    person, client = partner_login
+    _person, client = partner_login
     tessin = make_partner(cast, code="tessin")
     alpine = make_partner(cast)
     for uuid in (tessin.uuid, alpine.uuid):

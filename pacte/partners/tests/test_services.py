@@ -22,8 +22,10 @@ pytestmark = pytest.mark.django_db
 def test_create_partner_makes_a_seat_handled_by_the_channel_manager(cast: Cast) -> None:
     partner = make_partner(cast)
     seat = partner.seat
-    assert seat.is_seller and not seat.is_partner
-    assert not seat.user.is_active and not seat.user.has_usable_password()
+    assert seat.is_seller
+    assert not seat.is_partner
+    assert not seat.user.is_active
+    assert not seat.user.has_usable_password()
     placement = Placement.objects.get(membership=seat, valid_to__isnull=True)
     assert placement.unit.name == "Partners"
     assert placement.unit.parent_id == cast.company.pk
@@ -75,7 +77,8 @@ def test_only_the_channel_manager_or_an_admin_invites(cast: Cast) -> None:
             partner=partner, actor=cast.seller, email="x@alpine.example", name="X"
         )
     person = add_person(partner, "paula@alpine.example")
-    assert person.is_partner and person.roles == ["partner"]
+    assert person.is_partner
+    assert person.roles == ["partner"]
     assert not Placement.objects.filter(membership=person).exists()
     assert person.partner_link.partner == partner
 

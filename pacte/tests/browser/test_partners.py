@@ -29,7 +29,7 @@ def test_partner_proposes_and_the_channel_manager_agrees(live_server, page) -> N
 
     # The partner's manager, in French: only their organisation's page.
     _sign_in(page, live_server.url, "paula@alpine.example")
-    page.wait_for_url(f"**/partner/**")
+    page.wait_for_url("**/partner/**")
     assert page.get_by_role("heading", name="Alpine Distribution").is_visible()
     assert page.get_by_role("link", name="Nos chiffres").is_visible()
     assert page.get_by_role("link", name="Équipes").count() == 0
@@ -41,7 +41,8 @@ def test_partner_proposes_and_the_channel_manager_agrees(live_server, page) -> N
     assert page.get_by_test_id("partner-pending").is_visible()
     assert "Lea Lead" in page.get_by_test_id("partner-pending").inner_text()
     response = page.goto(f"{live_server.url}/teams/")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/account/login/")
 
