@@ -221,7 +221,9 @@ class Role(models.TextChoices):
 
 
 ROLE_FIELDS: dict[str, str] = {role.value: f"is_{role.value}" for role in Role}
-#: The roles of the company's own people (the partner role is given by a partner organisation).
+#: The roles of the company's own people (the partner role is given by a partner organisation:
+#: people pages and imports, group mappings and single sign-on never give it).
+COMPANY_ROLES = frozenset(role for role in ROLE_FIELDS if role != "partner")
 COMPANY_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value != Role.PARTNER]
 
 

@@ -137,3 +137,21 @@ def test_update_partner_moves_the_seat_to_the_new_channel_manager(cast: Cast) ->
     with pytest.raises(DomainError) as exc:
         services.update_partner(partner=partner, actor=cast.admin, version=1, name="Stale")
     assert exc.value.status == 412
+
+
+def test_people_import_and_group_mappings_never_give_the_partner_role(cast: Cast) -> None:
+    from pacte.accounts.signin import clean_roles
+    from pacte.org.people_import import import_people
+
+    partner = make_partner(cast)
+    add_person(partner, "paula@alpine.example")
+    data = (
+        b"email,name,unit,lead_of,roles\n"
+        b"new@acme.example,New,North,,partner\n"
+        b"paula@alpine.example,Paula,North,,seller\n"
+    )
+    result = import_people(workspace=cast.workspace, actor=cast.admin, data=data)
+    assert not result.ok
+    assert [line for line, _ in result.errors] == [2, 3]
+    with pytest.raises(DomainError):
+        clean_roles(["partner"])
