@@ -155,3 +155,28 @@ def test_people_import_and_group_mappings_never_give_the_partner_role(cast: Cast
     assert [line for line, _ in result.errors] == [2, 3]
     with pytest.raises(DomainError):
         clean_roles(["partner"])
+
+
+def test_single_sign_on_keeps_a_partner_person_out_of_the_company_teams(cast: Cast) -> None:
+    """A partner's person signs in through the workspace's provider: whatever groups it says,
+    they keep the partner role and no team."""
+    from django.utils import timezone
+
+    from pacte.accounts.models import GroupMapping
+    from pacte.accounts.provisioning import apply_identity
+
+    GroupMapping.objects.create(
+        workspace=cast.workspace, group="sales", roles=["seller"], unit=cast.team
+    )
+    person = add_person(make_partner(cast), "paula@alpine.example")
+    signed_in = apply_identity(
+        person,
+        workspace=cast.workspace,
+        email="paula@alpine.example",
+        name="Paula",
+        groups=["sales"],
+        at=timezone.now(),
+    )
+    signed_in.refresh_from_db()
+    assert signed_in.roles == ["partner"]
+    assert not Placement.objects.filter(membership=person).exists()
