@@ -114,6 +114,8 @@ def _register() -> None:
     from pacte.jobs.api import router as jobs_router
     from pacte.objectives.api import router as objectives_router
     from pacte.org.api import router as org_router
+    from pacte.partners.api import portal as partner_router
+    from pacte.partners.api import router as partners_router
     from pacte.planning.api import router as planning_router
     from pacte.planning.moves_api import router as moves_router
     from pacte.sales.api import router as sales_router
@@ -131,6 +133,8 @@ def _register() -> None:
     api.add_router("/jobs", jobs_router)
     api.add_router("/webhooks", webhooks_router)
     api.add_router("/sources", sources_router)
+    api.add_router("/partners", partners_router)
+    api.add_router("/partner", partner_router)
 
 
 _register()

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "pacte.objectives",
     "pacte.insights",
     "pacte.sources",
+    "pacte.partners",
     "pacte.samples",
     "pacte.webhooks",
 ]

@@ -23,6 +23,8 @@ urlpatterns = [
     path("objectives/", include("pacte.objectives.urls")),
     path("insights/", include("pacte.insights.urls")),
     path("sources/", include("pacte.sources.urls")),
+    path("partners/", include("pacte.partners.urls")),
+    path("partner/", include("pacte.partners.portal_urls")),
     path("api/v1/", api.urls),
 ]
 

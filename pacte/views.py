@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_safe
 
 from pacte.accounts.decorators import MemberRequest, member_required
@@ -18,7 +19,9 @@ from pacte.objectives.selectors import waiting_for
 def home(request: MemberRequest) -> HttpResponse:
     """What waits for the member: decisions, unread notifications, their own objective and
     check-in, their team's or the company's missing proposals and check-ins (a fixed number of
-    queries, see ``waiting_for``)."""
+    queries, see ``waiting_for``). A partner's person has their partner page instead."""
+    if request.member.is_partner:
+        return HttpResponseRedirect(reverse("partner:home"))
     waiting = waiting_for(request.member)
     own_status = Status(waiting.own_status).label if waiting.own_status else None
     return render(request, "home.html", {"waiting": waiting, "own_status_label": own_status})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from pacte.accounts.models import Membership
@@ -41,7 +43,30 @@ class MemberMiddleware:
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        member = request.member  # type: ignore[attr-defined]
+        if member is not None and member.is_partner and not _partner_allowed(request):
+            response = _not_found(request)
+        else:
+            response = self.get_response(request)
         if language:
             response.headers.setdefault("Content-Language", language)
         return response
+
+
+def _partner_allowed(request: HttpRequest) -> bool:
+    """A partner's person opens their partner pages and their own login's pages only."""
+    from pacte.accounts.access import partner_may_call, partner_may_open
+
+    if partner_may_call(request.path_info):
+        return True
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return True  # not found anyway
+    return partner_may_open(match.view_name)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+    return render(request, "404.html", status=404)

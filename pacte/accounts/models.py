@@ -215,9 +215,16 @@ class Role(models.TextChoices):
     LEAD = "lead", _("Lead")
     SELLER = "seller", _("Seller")
     ADMIN = "admin", _("Admin")
+    #: A partner organisation's person (``pacte.partners``): sees and acts only on their
+    #: organisation's figures, through the partner pages; every other route answers 404.
+    PARTNER = "partner", _("Partner")
 
 
 ROLE_FIELDS: dict[str, str] = {role.value: f"is_{role.value}" for role in Role}
+#: The roles of the company's own people (the partner role is given by a partner organisation:
+#: people pages and imports, group mappings and single sign-on never give it).
+COMPANY_ROLES = frozenset(role for role in ROLE_FIELDS if role != "partner")
+COMPANY_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value != Role.PARTNER]
 
 
 class MembershipQuerySet(WorkspaceQuerySet["Membership"]):
@@ -251,10 +258,17 @@ class Membership(WorkspaceModel):
     is_lead = models.BooleanField(_("lead"), default=False)
     is_seller = models.BooleanField(_("seller"), default=False)
     is_admin = models.BooleanField(_("admin"), default=False)
+    is_partner = models.BooleanField(_("partner"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     # Added while they had a login in another workspace: opens nothing until they accept the
     # invitation (``Invitation``).
     is_pending = models.BooleanField(_("invitation pending"), default=False)
+    # Who handles this member's exceptions instead of the lead of their team: a partner
+    # organisation's seat is handled by its channel manager (``pacte.partners``). Read by the
+    # delegation map (``pacte.org.structure.handler_for``).
+    handled_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -74,7 +74,8 @@ def apply_identity(
       team, else the company), joining on ``at``'s day;
     - an existing member: roles replaced by the mapped ones when mappings matched; moved to
       the mapped team from ``at``'s day (a dated placement, history kept);
-    - a deactivated member is refused: only an admin (or SCIM) brings them back.
+    - a deactivated member is refused: only an admin (or SCIM) brings them back;
+    - a partner's person keeps the partner role and no team, whatever the groups say.
     """
     from pacte.org.models import Placement, Unit
     from pacte.org.services import create_member, move_member, update_member
@@ -113,6 +114,8 @@ def apply_identity(
         from pacte.accounts.invitations import accept_by_own_provider
 
         member = accept_by_own_provider(member)
+    if member.is_partner:  # a partner's person: their organisation, not the groups, says
+        return member
     if mapped.roles and set(member.roles) != mapped.roles:
         member = update_member(member=member, actor=None, roles=sorted(mapped.roles))
     if mapped.unit is not None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from pacte import encryption
 from pacte.accounts.models import (
-    ROLE_FIELDS,
+    COMPANY_ROLES,
     GroupMapping,
     IdentityProvider,
     Membership,
@@ -68,7 +68,7 @@ def clean_roles(
     roles: Iterable[str], *, field: str = "roles", allow_empty: bool = False
 ) -> list[str]:
     cleaned = sorted({str(r).strip().lower() for r in roles if str(r).strip()})
-    unknown = [r for r in cleaned if r not in ROLE_FIELDS]
+    unknown = [r for r in cleaned if r not in COMPANY_ROLES]
     if unknown:
         raise DomainError(
             _("Unknown role(s): %(roles)s. Use executive, lead, seller or admin.")

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, Role, Workspace
+from pacte.accounts.models import COMPANY_ROLE_CHOICES, Membership, Workspace
 from pacte.formfields import DateField
 from pacte.org.models import Unit
 from pacte.uploads import LimitedFileField
@@ -20,7 +20,7 @@ class MemberCreateForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     name = forms.CharField(label=_("Name"), max_length=200)
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Roles"), choices=COMPANY_ROLE_CHOICES, widget=forms.CheckboxSelectMultiple
     )
     unit = forms.ModelChoiceField(
         label=_("Team"), queryset=Unit.objects.none(), to_field_name="uuid"
@@ -41,7 +41,7 @@ class MemberCreateForm(forms.Form):
 class MemberEditForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Roles"), choices=COMPANY_ROLE_CHOICES, widget=forms.CheckboxSelectMultiple
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -86,7 +86,7 @@ class PeopleFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     unit = forms.UUIDField(label=_("Team"), required=False)
     role = forms.ChoiceField(
-        label=_("Role"), choices=[("", _("Any role")), *Role.choices], required=False
+        label=_("Role"), choices=[("", _("Any role")), *COMPANY_ROLE_CHOICES], required=False
     )
     status = forms.ChoiceField(
         label=_("Status"),

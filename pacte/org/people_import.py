@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from pacte.accounts.models import ROLE_FIELDS, Membership, Role, User, Workspace
+from pacte.accounts.models import COMPANY_ROLES, ROLE_FIELDS, Membership, Role, User, Workspace
 from pacte.audit.services import record_many
 from pacte.errors import DomainError
 from pacte.org.models import Placement, Unit
@@ -110,6 +110,11 @@ def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     lead_claims: dict[int, int] = {}
+    partner_people = set(
+        Membership.objects.for_workspace(workspace)
+        .filter(is_partner=True)
+        .values_list("user__email", flat=True)
+    )
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
@@ -128,6 +133,11 @@ def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int
             validate_email(email)
         except ValidationError:
             problems.append(_("“%(email)s” is not a valid e-mail address.") % {"email": email})
+        if email in partner_people:
+            problems.append(
+                _("%(email)s is a partner's person, not placed in the company's teams.")
+                % {"email": email}
+            )
         if email in seen:
             problems.append(
                 _("%(email)s already appears on line %(line)s.")
@@ -154,7 +164,7 @@ def parse(workspace: Workspace, data: bytes) -> tuple[list[_Row], list[tuple[int
             else:
                 lead_claims[lead_of.pk] = line
         roles = set(_split_roles(cell["roles"]))
-        unknown = roles - set(ROLE_FIELDS)
+        unknown = roles - COMPANY_ROLES
         if unknown:
             problems.append(
                 _("unknown role(s) %(roles)s (use executive, lead, seller, admin).")

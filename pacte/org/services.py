@@ -395,6 +395,15 @@ def normalise_roles(roles: Iterable[str]) -> set[str]:
         )
     if not cleaned:
         raise DomainError(_("Give at least one role."), code="required", field="roles")
+    if Role.PARTNER in cleaned:
+        raise DomainError(
+            _(
+                "A partner's people are not placed in the company's teams: invite them from "
+                "their partner organisation's page."
+            ),
+            code="partner_role",
+            field="roles",
+        )
     return cleaned
 
 
@@ -510,6 +519,13 @@ def update_member(
         member.name = name.strip()
     if roles is not None:
         role_set = normalise_roles(roles)
+        if member.is_partner:
+            raise DomainError(
+                _("%(name)s is a partner's person: their role is set by their organisation.")
+                % {"name": member},
+                code="partner_role",
+                field="roles",
+            )
         if Role.LEAD not in role_set and Unit.objects.filter(lead=member).exists():
             raise DomainError(
                 _("%(name)s leads a team: name another lead before removing the lead role.")
@@ -546,6 +562,13 @@ def check_move(
             % {"name": member},
             code="member_left",
             field="member",
+        )
+    if member.is_partner:
+        raise DomainError(
+            _("%(name)s is a partner's person: they are not placed in the company's teams.")
+            % {"name": member},
+            code="partner_role",
+            field="unit",
         )
     if unit.workspace_id != member.workspace_id or not unit.is_active:
         raise DomainError(

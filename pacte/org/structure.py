@@ -360,6 +360,10 @@ def handler_for(member: Membership, on: datetime.date | None = None) -> Membersh
     """
     day = on or timezone.localdate()
     workspace = member.workspace
+    if member.handled_by_id is not None:  # a partner's seat: its channel manager
+        named = Membership.objects.filter(pk=member.handled_by_id, is_active=True).first()
+        if named is not None:
+            return deputies_on(workspace, day).get(named.pk, named)
     placement = (
         Placement.objects.on(day)
         .filter(membership=member)
@@ -400,8 +404,18 @@ def handlers_on(snap: Snapshot, workspace: Workspace) -> dict[int, Membership | 
     deputies = deputies_on(workspace, snap.day)
     fallback_cache: dict[int | None, Membership | None] = {}
     out: dict[int, Membership | None] = {}
+    named = dict(
+        Membership.objects.filter(
+            pk__in=snap.member_pk.tolist(), handled_by__isnull=False, handled_by__is_active=True
+        ).values_list("pk", "handled_by_id")
+    )
+    named_people = {m.pk: m for m in Membership.objects.filter(pk__in=set(named.values()))}
     for i, pk in enumerate(snap.member_pk.tolist()):
         m = int(manager[i])
+        if pk in named:
+            chosen = named_people[named[pk]]
+            out[pk] = deputies.get(chosen.pk, chosen)
+            continue
         if m >= 0:
             handler: Membership | None = people[int(snap.member_pk[m])]
         else:

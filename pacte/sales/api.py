@@ -164,8 +164,9 @@ class _LazySales:
     description=(
         "Each object has the import fields: external_id, date (ISO), amount (a string or number "
         'in currency units, e.g. "1234.56"), channel (code or name), and optionally seller '
-        '(e-mail), split ("a@x:60;b@y:40"), overlay, currency, customer, territory, solution. '
-        "Same validation and idempotency as file imports; `errors` lists the bad lines."
+        '(e-mail), split ("a@x:60;b@y:40"), overlay, currency, customer, territory, solution, '
+        "partner (a partner's code: credited to the partner, with an overlay to its channel "
+        "manager). Same validation and idempotency as file imports; `errors` lists the bad lines."
     ),
 )
 def sales_ingest(request: HttpRequest, source: str = "api") -> dict[str, Any]:

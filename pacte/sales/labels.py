@@ -26,4 +26,5 @@ FIELD_LABELS = {
     "customer": _("Customer or account"),
     "territory": _("Territory"),
     "solution": _("Solution"),
+    "partner": _("Partner (code)"),
 }

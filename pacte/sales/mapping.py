@@ -148,6 +148,16 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "territory": ("territory", "territoire", "region", "secteur", "zone"),
     "solution": ("solution", "offre", "offer"),
+    "partner": (
+        "partner",
+        "partner_code",
+        "partenaire",
+        "code_partenaire",
+        "distributor",
+        "distributeur",
+        "reseller",
+        "revendeur",
+    ),
 }
 
 

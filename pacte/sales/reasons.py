@@ -30,6 +30,7 @@ ROW_REASONS: dict[str, Any] = {
     "required_missing": _("This value is required."),
     "unknown_channel": _("No channel has this code or name."),
     "unknown_seller": _("Nobody in the workspace has this e-mail address."),
+    "unknown_partner": _("No active partner of the workspace has this code."),
     "currency_mismatch": _("The amount is in another currency than the workspace's."),
     "period_closed": _("The sale is dated in a closed period."),
     "no_credit": _("No seller on the line and no crediting rule gives one."),

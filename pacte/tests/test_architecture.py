@@ -64,6 +64,18 @@ ALLOWED: dict[str, set[str]] = {
         "objectives",
         "webhooks",
     },
+    "partners": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "insights",
+        "webhooks",
+    },
 }
 WIRING = {"urls", "api", "views", "settings", "settings_test", "wsgi", "__main__"}
 # What a shared module may import besides other shared ones (pacte/api_auth.py reads tokens).

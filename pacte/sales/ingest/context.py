@@ -29,9 +29,16 @@ FIELDS: dict[str, bool] = {
     "customer": False,
     "territory": False,
     "solution": False,
+    "partner": False,
 }
 REQUIRED = [name for name, required in FIELDS.items() if required]
-TEXT_LIMITS = {"external_id": 100, "customer": 300, "territory": 100, "solution": 100}
+TEXT_LIMITS = {
+    "external_id": 100,
+    "customer": 300,
+    "territory": 100,
+    "solution": 100,
+    "partner": 40,
+}
 MAX_ABS_AMOUNT = 10**14  # minor units; keeps amount * basis points inside 64 bits
 
 SALE_SCHEMA: dict[str, Any] = {
@@ -77,6 +84,11 @@ class Context:
     managers: pl.DataFrame  # customer (name) → manager_id
     closed_months: frozenset[int] = frozenset()  # Month.index of closed months (insights)
     late_policy: str = "refuse"  # a sale dated in a closed month: "refuse" or "next_open"
+    # Partner code → its seat's and its channel manager's e-mails (``pacte.partners``).
+    partners: pl.DataFrame | None = None
+
+
+PARTNER_SCHEMA: dict[str, Any] = {"code": pl.String, "seat": pl.String, "owner": pl.String}
 
 
 def month_of(dates: pl.Expr | pl.Series) -> Any:
@@ -98,6 +110,7 @@ def booked_month(dates: pl.Expr, closed: frozenset[int], policy: str) -> pl.Expr
 def load_context(workspace: Any) -> Context:
     from pacte.insights.selectors import closed_month_policy
     from pacte.org.models import Placement
+    from pacte.partners.selectors import import_lookup
     from pacte.sales.models import Customer
 
     closed_months, late_policy = closed_month_policy(workspace)
@@ -151,6 +164,7 @@ def load_context(workspace: Any) -> Context:
         ),
         closed_months=closed_months,
         late_policy=late_policy,
+        partners=pl.DataFrame(import_lookup(workspace), schema=PARTNER_SCHEMA, orient="row"),
     )
 
 

@@ -17,6 +17,7 @@ from pacte.sales.ingest.context import (
     CREDIT_SCHEMA,
     FIELDS,
     MAX_ABS_AMOUNT,
+    PARTNER_SCHEMA,
     REQUIRED,
     SALE_SCHEMA,
     TEXT_LIMITS,
@@ -205,11 +206,56 @@ def allocate(credits: pl.DataFrame) -> pl.Series:
     )
 
 
+def _apply_partners(
+    ctx: Context, cols: dict[str, pl.Series], lines: pl.Series, errors: list[pl.DataFrame]
+) -> None:
+    """Partner sales: a row naming a partner by its code (and no seller nor split) is credited
+    to the partner's seat; every row credited to a seat gives its channel manager an overlay
+    credit (unless the row names them already). An unknown code is a located error."""
+    lookup = ctx.partners if ctx.partners is not None else pl.DataFrame(schema=PARTNER_SCHEMA)
+    codes = cols["partner"].str.to_lowercase()
+    named = pl.DataFrame({"code": codes}).join(lookup, on="code", how="left", maintain_order="left")
+    unknown = (codes.is_not_null() & named.get_column("seat").is_null()).fill_null(False)
+    if unknown.any():
+        errors.append(
+            _err(
+                lines.filter(unknown), "partner", "unknown_partner", cols["partner"].filter(unknown)
+            )
+        )
+    if lookup.height == 0:
+        return
+    seller, split = cols["seller"], cols["split"]
+    cols["seller"] = pl.select(
+        pl.when(seller.is_null() & split.is_null())
+        .then(named.get_column("seat"))
+        .otherwise(seller)
+        .alias("seller")
+    ).to_series()
+    owners = (
+        pl.DataFrame({"seat": cols["seller"].str.to_lowercase()})
+        .join(lookup.select("seat", "owner"), on="seat", how="left", maintain_order="left")
+        .get_column("owner")
+    )
+    overlay = cols["overlay"]
+    frame = pl.DataFrame({"overlay": overlay, "owner": owners})
+    cols["overlay"] = frame.select(
+        pl.when(pl.col("owner").is_null())
+        .then(pl.col("overlay"))
+        .when(pl.col("overlay").is_null())
+        .then(pl.col("owner"))
+        .when(pl.col("overlay").str.to_lowercase().str.contains(pl.col("owner"), literal=True))
+        .then(pl.col("overlay"))
+        .otherwise(pl.col("overlay") + pl.lit(";") + pl.col("owner"))
+        .alias("overlay")
+    ).to_series()
+
+
 def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     """Validate one chunk (``LINE`` + target field columns as strings) and resolve credits."""
     lines = frame.get_column(LINE)
     errors: list[pl.DataFrame] = []
     cols = {name: _text(frame, name) for name in FIELDS}
+    _apply_partners(ctx, cols, lines, errors)
     for name in REQUIRED:
         missing = cols[name].is_null()
         if missing.any():

@@ -1,0 +1,12 @@
+"""The partner's own pages, for its people (the only pages they may open, with their login's)."""
+
+from django.urls import path
+
+from pacte.partners import views
+
+app_name = "partner"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("commitment/", views.propose, name="propose"),
+    path("check-in/", views.check_in, name="check_in"),
+]

@@ -1,0 +1,307 @@
+"""Partner pages: the partners' list and page (admins, executives, channel managers), the
+executives' partner figures, and the partner's own page for its people (``partner:`` URLs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pacte.accounts.access import ADMIN_ROLES, get_scoped
+from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.accounts.models import Role
+from pacte.errors import DomainError
+from pacte.objectives.selectors import default_fiscal_year
+from pacte.partners import selectors, services
+from pacte.partners.forms import CheckInForm, PartnerForm, PersonForm, ProposeForm
+from pacte.partners.models import Partner, PartnerPerson
+from pacte.sales.models import Channel
+
+
+def _form_error(form: Any, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _fy(request: MemberRequest) -> int:
+    """The fiscal year of the page (``?fy=``, within five years), else the one being set."""
+    raw = request.GET.get("fy") or request.POST.get("fy")
+    if not raw:
+        return default_fiscal_year(request.member)
+    current = request.member.workspace.calendar.year_of(timezone.localdate())
+    try:
+        fy = int(raw)
+    except ValueError:
+        raise Http404 from None
+    if not current - 5 <= fy <= current + 5:
+        raise Http404
+    return fy
+
+
+# --------------------------------------------------------------------------- company side
+
+
+@require_GET
+@member_required()
+def partners(request: MemberRequest) -> HttpResponse:
+    """The partners the member may see: all of them (admins, executives), their own (a
+    channel manager), none (anyone else)."""
+    member = request.member
+    rows = list(selectors.visible_partners(member).order_by("name"))
+    return render(
+        request,
+        "partners/list.html",
+        {"partners": rows, "can_create": member.has_role(*ADMIN_ROLES)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def partner_create(request: MemberRequest) -> HttpResponse:
+    member = request.member
+    form = PartnerForm(request.POST or None, workspace=member.workspace)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            partner = services.create_partner(
+                workspace=member.workspace,
+                actor=member,
+                code=data["code"],
+                name=data["name"],
+                kind=data["kind"],
+                channel=data["channel"],
+                territory=data["territory"],
+                owner=data["owner"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Partner added."))
+            return redirect("partners:detail", uuid=partner.uuid)
+    return render(request, "partners/form.html", {"form": form, "partner": None})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def partner_edit(request: MemberRequest, uuid: str) -> HttpResponse:
+    member = request.member
+    partner = selectors.get_partner_for(member, uuid)
+    initial = {
+        "code": partner.code,
+        "name": partner.name,
+        "kind": partner.kind,
+        "channel": partner.channel.uuid,
+        "territory": partner.territory,
+        "owner": partner.owner.uuid,
+        "version": partner.version,
+    }
+    form = PartnerForm(request.POST or None, initial=initial, workspace=member.workspace)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_partner(
+                partner=partner,
+                actor=member,
+                version=data["version"],
+                name=data["name"],
+                kind=data["kind"],
+                channel=data["channel"],
+                territory=data["territory"],
+                owner=data["owner"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            context = {"form": form, "partner": partner}
+            return render(request, "partners/form.html", context, status=exc.status)
+        else:
+            messages.success(request, _("Partner saved."))
+            return redirect("partners:detail", uuid=partner.uuid)
+    return render(request, "partners/form.html", {"form": form, "partner": partner})
+
+
+@require_GET
+@member_required()
+def partner_detail(request: MemberRequest, uuid: str) -> HttpResponse:
+    """A partner's page for the company: its figures and its people (404 unless the viewer is
+    an admin, an executive or its channel manager)."""
+    member = request.member
+    partner = selectors.get_partner_for(member, uuid)
+    return _detail(request, partner, PersonForm())
+
+
+def _detail(
+    request: MemberRequest, partner: Partner, form: PersonForm, status: int = 200
+) -> HttpResponse:
+    fy = _fy(request)
+    people = (
+        PartnerPerson.objects.for_workspace(partner.workspace)
+        .filter(partner=partner)
+        .select_related("membership__user")
+        .order_by("membership__name")
+    )
+    return render(
+        request,
+        "partners/detail.html",
+        {
+            "partner": partner,
+            "figures": selectors.figures_of(partner, fy),
+            "fy": fy,
+            "people": people,
+            "form": form,
+            "can_invite": services.may_manage(request.member, partner),
+            "can_edit": request.member.has_role(*ADMIN_ROLES),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@member_required()
+def person_add(request: MemberRequest, uuid: str) -> HttpResponse:
+    member = request.member
+    partner = selectors.get_partner_for(member, uuid)
+    form = PersonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invite_person(
+                partner=partner,
+                actor=member,
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+            )
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Person added to the partner."))
+            return redirect("partners:detail", uuid=partner.uuid)
+    return _detail(request, partner, form, status=400)
+
+
+@require_GET
+@member_required(Role.EXECUTIVE)
+def figures(request: MemberRequest) -> HttpResponse:
+    """Executives: the partners' figures by channel, then (``?channel=``) by partner."""
+    member = request.member
+    fy = _fy(request)
+    channel = None
+    if request.GET.get("channel"):
+        channel = get_scoped(
+            Channel.objects.for_workspace(member.workspace), request.GET["channel"]
+        )
+    rows, total = selectors.partner_figures(member, fy, channel)
+    return render(
+        request,
+        "partners/figures.html",
+        {"rows": rows, "total": total, "channel": channel, "fy": fy},
+    )
+
+
+# --------------------------------------------------------------------------- the partner's people
+
+
+def _partner_or_404(request: MemberRequest) -> Partner:
+    try:
+        return services.partner_of(request.member)
+    except DomainError:
+        raise Http404 from None
+
+
+@require_GET
+@member_required()
+def home(request: MemberRequest) -> HttpResponse:
+    """The partner's own page: reference share, commitment, plan, check-ins, sales and
+    attainment of its organisation, nothing else."""
+    partner = _partner_or_404(request)
+    fy = _fy(request)
+    return _home(request, partner, fy)
+
+
+def _home(
+    request: MemberRequest,
+    partner: Partner,
+    fy: int,
+    *,
+    propose_form: ProposeForm | None = None,
+    check_in_form: CheckInForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    data = selectors.figures_of(partner, fy)
+    currency = partner.workspace.currency
+    if propose_form is None:
+        initial: dict[str, Any] = {}
+        if data.objective is not None:
+            initial = {
+                "amount": data.objective.amount,
+                "narrative": data.objective.narrative,
+                "version": data.objective.version,
+            }
+        elif data.reference.exists:
+            initial = {"amount": data.reference.annual}
+        propose_form = ProposeForm(initial=initial, currency=currency)
+    return render(
+        request,
+        "partners/home.html",
+        {
+            "partner": partner,
+            "figures": data,
+            "fy": fy,
+            "propose_form": propose_form,
+            "check_in_form": check_in_form or CheckInForm(),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@member_required()
+def propose(request: MemberRequest) -> HttpResponse:
+    partner = _partner_or_404(request)
+    fy = _fy(request)
+    form = ProposeForm(request.POST, currency=partner.workspace.currency)
+    if form.is_valid():
+        try:
+            objective = services.propose(
+                person=request.member,
+                fiscal_year=fy,
+                amount=form.cleaned_data["amount"],
+                narrative=form.cleaned_data["narrative"],
+                version=form.cleaned_data["version"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            return _home(request, partner, fy, propose_form=form, status=exc.status)
+        if objective.status == "agreed":
+            messages.success(request, _("Your commitment is agreed."))
+        else:
+            messages.success(request, _("Your commitment is sent to your channel manager."))
+        return redirect(reverse("partner:home") + f"?fy={fy}")
+    return _home(request, partner, fy, propose_form=form, status=400)
+
+
+@require_POST
+@member_required()
+def check_in(request: MemberRequest) -> HttpResponse:
+    partner = _partner_or_404(request)
+    fy = _fy(request)
+    form = CheckInForm(request.POST)
+    if form.is_valid():
+        try:
+            services.check_in(
+                person=request.member,
+                fiscal_year=fy,
+                confidence=form.cleaned_data["confidence"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            return _home(request, partner, fy, check_in_form=form, status=exc.status)
+        messages.success(request, _("Check-in saved."))
+        return redirect(reverse("partner:home") + f"?fy={fy}")
+    return _home(request, partner, fy, check_in_form=form, status=400)
