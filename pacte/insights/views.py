@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from pacte.sales.selectors import currency_figures
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -96,8 +97,19 @@ def overview(request: MemberRequest) -> HttpResponse:
         "data": data,
         "teams_page": data["teams_page"],
         "scope": "company",
+        "currencies": currency_figures(
+            request.member.workspace,
+            choice.fy,
+            [choice_month.index for choice_month in _months_of(request, choice)],
+            channel.pk if channel else None,
+        ),
     }
     return render(request, "insights/overview.html", context)
+
+
+def _months_of(request: MemberRequest, choice: PeriodChoice) -> list[Any]:
+    months = request.member.workspace.calendar.months(choice.fy)
+    return [months[p] for p in choice.positions]
 
 
 @require_GET
