@@ -121,7 +121,9 @@ def run(quick: bool) -> list[Figure]:
             target="≤ 1.2× baseline",
             holds=not notes and multi <= 1.2 * single,
             notes="; ".join(notes)[:300]
-            or "runs: one " + ", ".join(f"{t:.2f}" for t in times["one"])
-            + " / ten " + ", ".join(f"{t:.2f}" for t in times["ten"]),
+            or "runs: one "
+            + ", ".join(f"{t:.2f}" for t in times["one"])
+            + " / ten "
+            + ", ".join(f"{t:.2f}" for t in times["ten"]),
         )
     ]

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from pacte.sales.selectors import currency_figures
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from pacte.lib.fiscal import Month
 from pacte.org.visibility import Tree
 from pacte.planning.labels import month_label
 from pacte.sales.models import Channel
+from pacte.sales.selectors import currency_figures
 
 TEAMS_PER_PAGE = 20  # team rows (and heat-map rows) per page of the overview and team view
 

@@ -9,9 +9,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
+from pacte.errors import DomainError
 from pacte.jobs.schemas import JobOut
 from pacte.jobs.work import job_out as background_job_out
-from pacte.errors import DomainError
 from pacte.lib.currency import rate_decimal
 from pacte.sales import import_jobs, selectors, services, work
 from pacte.sales import rates as rate_services

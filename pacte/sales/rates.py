@@ -137,7 +137,9 @@ def set_rates(
         current = existing.get(next(iter(wanted)))
         if current is not None and current.version != version:
             raise StaleVersion(
-                _("This rate was changed by someone else since you opened it. Reload and try again.")
+                _(
+                    "This rate was changed by someone else since you opened it. Reload and try again."
+                )
             )
     now = timezone.now()
     created: list[ExchangeRate] = []
@@ -147,7 +149,9 @@ def set_rates(
         rate = existing.get((code, day))
         if rate is None:
             created.append(
-                ExchangeRate(workspace=workspace, currency=code, date=day, rate=units, updated_at=now)
+                ExchangeRate(
+                    workspace=workspace, currency=code, date=day, rate=units, updated_at=now
+                )
             )
         elif rate.rate != units:
             updated.append((rate, rate.rate))
@@ -210,7 +214,9 @@ def revalue(
     for code, day in since.items():
         scope |= Q(currency=code, date__gte=day)
     sales_qs = Sale.objects.for_workspace(workspace).filter(scope)
-    rows = list(sales_qs.values_list("id", "date", "month", "currency", "currency_amount", "amount"))
+    rows = list(
+        sales_qs.values_list("id", "date", "month", "currency", "currency_amount", "amount")
+    )
     if not rows:
         return 0
     sales = pl.DataFrame(
@@ -315,13 +321,17 @@ def set_missing_rate_rule(
     """What an import does with a sale whose date has no rate: take the previous known rate,
     or refuse it. Applies to the sales booked from now on."""
     if rule not in MissingRate.values:
-        raise DomainError(_("Choose one of the rules offered."), code="invalid", field="missing_rate")
+        raise DomainError(
+            _("Choose one of the rules offered."), code="invalid", field="missing_rate"
+        )
     settings, _created = CurrencySettings.objects.select_for_update().get_or_create(
         workspace=workspace
     )
     if version is not None and version != settings.version:
         raise StaleVersion(
-            _("These settings were changed by someone else since you opened them. Reload and try again.")
+            _(
+                "These settings were changed by someone else since you opened them. Reload and try again."
+            )
         )
     if settings.missing_rate == rule:
         return settings
@@ -361,7 +371,9 @@ def parse_rate_file(text: str) -> tuple[list[RateInput], list[dict[str, Any]]]:
     header = [h.strip().lower() for h in lines[0].split(sep)]
     missing = [name for name in ("currency", "date", "rate") if name not in header]
     if missing:
-        return [], [{"line": 1, "column": name, "code": "required_missing", "value": ""} for name in missing]
+        return [], [
+            {"line": 1, "column": name, "code": "required_missing", "value": ""} for name in missing
+        ]
     at = {name: header.index(name) for name in ("currency", "date", "rate")}
     raw: list[tuple[int, list[str]]] = []
     for number, line in enumerate(lines[1:], start=2):
@@ -369,7 +381,9 @@ def parse_rate_file(text: str) -> tuple[list[RateInput], list[dict[str, Any]]]:
             cells = [cell.strip() for cell in line.split(sep)]
             cells += [""] * (len(header) - len(cells))
             raw.append((number, cells))
-    dates = parse_dates(pl.Series([cells[at["date"]] for _n, cells in raw], dtype=pl.String), order="auto")
+    dates = parse_dates(
+        pl.Series([cells[at["date"]] for _n, cells in raw], dtype=pl.String), order="auto"
+    )
     problems: list[dict[str, Any]] = []
     items: list[RateInput] = []
     for (number, cells), day, reason in zip(raw, dates.values, dates.reasons, strict=True):
@@ -384,7 +398,12 @@ def parse_rate_file(text: str) -> tuple[list[RateInput], list[dict[str, Any]]]:
             continue
         if reason is not None or day is None:
             problems.append(
-                {"line": number, "column": "date", "code": "date_invalid", "value": cells[at["date"]]}
+                {
+                    "line": number,
+                    "column": "date",
+                    "code": "date_invalid",
+                    "value": cells[at["date"]],
+                }
             )
             continue
         items.append(RateInput(currency=cells[at["currency"]], date=day, rate=rate, line=number))
@@ -392,9 +411,7 @@ def parse_rate_file(text: str) -> tuple[list[RateInput], list[dict[str, Any]]]:
 
 
 @transaction.atomic
-def import_rates(
-    *, workspace: Workspace, actor: Membership | None, text: str
-) -> dict[str, int]:
+def import_rates(*, workspace: Workspace, actor: Membership | None, text: str) -> dict[str, int]:
     """A rate file, all or nothing (located errors in ``DomainError.details``)."""
     items, problems = parse_rate_file(text)
     for item in items:

@@ -32,8 +32,7 @@ ROW_REASONS: dict[str, Any] = {
     "unknown_seller": _("Nobody in the workspace has this e-mail address."),
     "unknown_currency": _("No currency has this code (ISO 4217, e.g. CHF)."),
     "no_rate": _(
-        "No exchange rate for this currency on this date: add one on the Currencies and rates "
-        "page."
+        "No exchange rate for this currency on this date: add one on the Currencies and rates page."
     ),
     "period_closed": _("The sale is dated in a closed period."),
     "no_credit": _("No seller on the line and no crediting rule gives one."),

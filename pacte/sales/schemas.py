@@ -124,10 +124,12 @@ class RateIn(Schema):
     date: datetime.date = Field(..., description="The day the rate applies from.")
     rate: str = Field(
         ...,
-        description='Units of the workspace currency one unit is worth, as text with a decimal '
+        description="Units of the workspace currency one unit is worth, as text with a decimal "
         'point (e.g. "1.0712"; at most ten decimals; never a JSON number, which would be a float).',
     )
-    version: int | None = Field(None, description="Changing one rate: the version read (412 if stale).")
+    version: int | None = Field(
+        None, description="Changing one rate: the version read (412 if stale)."
+    )
 
 
 class RateOut(Schema):

@@ -157,10 +157,12 @@ def currency_figures(
     out = []
     for row in totals:
         code = row["currency"]
-        rate = fixed.get(code, before.get(code))
+        fixed_rate = fixed.get(code, before.get(code))
         constant = (
-            convert(int(row["own"]), rate, from_digits=minor_digits(code), to_digits=to_digits)
-            if rate is not None
+            convert(
+                int(row["own"]), fixed_rate, from_digits=minor_digits(code), to_digits=to_digits
+            )
+            if fixed_rate is not None
             else None
         )
         out.append(
@@ -171,7 +173,7 @@ def currency_figures(
                 "actual": int(row["actual"]),
                 "constant": constant,
                 "effect": None if constant is None else int(row["actual"]) - constant,
-                "rate": rate,
+                "rate": fixed_rate,
             }
         )
     return out

@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils import formats
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,9 +19,9 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError, StaleVersion
 from pacte.jobs.models import BackgroundJob
-from pacte.lib.tabular.formulas import neutralise_formula
 from pacte.lib.currency import format_rate, format_rate_input
 from pacte.lib.money import MoneyInputError, parse_decimal
+from pacte.lib.tabular.formulas import neutralise_formula
 from pacte.sales import import_jobs, mapping, selectors, services, work
 from pacte.sales import rates as rate_services
 from pacte.sales.forms import (
@@ -445,7 +445,11 @@ def rates(request: MemberRequest) -> HttpResponse:
             return redirect("sales:rates")
     except StaleVersion as exc:
         messages.error(request, exc.message)
-        response = render(request, "sales/rates.html", _rates_context(request, form, file_form, rule_form, file_errors))
+        response = render(
+            request,
+            "sales/rates.html",
+            _rates_context(request, form, file_form, rule_form, file_errors),
+        )
         response.status_code = 412
         return response
     return render(
@@ -462,14 +466,18 @@ def _set_one_rate(request: MemberRequest, form: RateForm, language: str) -> Http
     except MoneyInputError as exc:
         form.add_error(
             "rate",
-            rate_services.rate_message("rate_not_positive" if exc.code == "negative" else "rate_invalid"),
+            rate_services.rate_message(
+                "rate_not_positive" if exc.code == "negative" else "rate_invalid"
+            ),
         )
         return None
     try:
         counts = rate_services.set_rates(
             workspace=request.member.workspace,
             actor=request.member,
-            rates=[rate_services.RateInput(currency=data["currency"], date=data["date"], rate=value)],
+            rates=[
+                rate_services.RateInput(currency=data["currency"], date=data["date"], rate=value)
+            ],
             version=data["version"],
         )
     except StaleVersion:

@@ -66,9 +66,7 @@ def test_a_sale_in_chf_is_converted_at_the_rate_of_its_day_half_even(cast, chann
         f"C5,2026-01-20,-100.30,CHF,field,{SELLER},",  # -105.315 → -105.32
     )
     assert job.status == "done", job.errors
-    got = {
-        s.external_id: (s.amount, s.currency, s.currency_amount) for s in Sale.objects.all()
-    }
+    got = {s.external_id: (s.amount, s.currency, s.currency_amount) for s in Sale.objects.all()}
     assert got == {
         "C1": (10510, "CHF", 10010),
         "C2": (1100, "CHF", 1000),
@@ -79,7 +77,9 @@ def test_a_sale_in_chf_is_converted_at_the_rate_of_its_day_half_even(cast, chann
     c2 = Sale.objects.get(external_id="C2")
     assert sorted(c.amount for c in c2.credits.all()) == [550, 550]
     assert cube.verify(cast.workspace) == []
-    total = sum(CubeCell.objects.for_workspace(cast.workspace).values_list("split_amount", flat=True))
+    total = sum(
+        CubeCell.objects.for_workspace(cast.workspace).values_list("split_amount", flat=True)
+    )
     assert total == sum(Sale.objects.values_list("amount", flat=True))
 
 
@@ -202,7 +202,8 @@ def test_a_rate_file_is_imported_whole_or_refused_with_located_errors(cast):
     bad = "currency,date,rate\nCHF,2026-01-02,1.1\nXYZ,2026-01-02,1\nUSD,2026-01-02,-3\n"
     with pytest.raises(DomainError) as exc:
         rate_services.import_rates(workspace=cast.workspace, actor=cast.admin, text=bad)
-    located = [(d["line"], d["column"], d["code"]) for d in exc.value.details]
+    details: list = exc.value.details  # type: ignore[assignment]
+    located = [(d["line"], d["column"], d["code"]) for d in details]
     assert located == [(3, "currency", "unknown_currency"), (4, "rate", "rate_not_positive")]
     assert ExchangeRate.objects.count() == 2
 
@@ -254,13 +255,24 @@ def test_rates_api_and_a_sale_in_chf_through_the_ingest_api(cast, channels, api_
     assert r.status_code == 400
     assert r.json()["code"] in ("rate_not_positive", "invalid_rates")
     assert client.get("/api/v1/sales/rates").json()["items"][0]["rate"] == "1.05"
-    sale = {"external_id": "X1", "date": "2026-01-05", "amount": "20.00", "currency": "CHF",
-            "channel": "field", "seller": SELLER}
-    r = client.post("/api/v1/sales/sales/ingest", json.dumps([sale]), content_type="application/json")
+    sale = {
+        "external_id": "X1",
+        "date": "2026-01-05",
+        "amount": "20.00",
+        "currency": "CHF",
+        "channel": "field",
+        "seller": SELLER,
+    }
+    r = client.post(
+        "/api/v1/sales/sales/ingest", json.dumps([sale]), content_type="application/json"
+    )
     assert r.json()["status"] == "done", r.content
     out = client.get("/api/v1/sales/sales").json()["items"][0]
     assert (out["amount"], out["currency"], out["own_amount"], out["own_currency"]) == (
-        2100, "EUR", 2000, "CHF"
+        2100,
+        "EUR",
+        2000,
+        "CHF",
     )
     r = client.put(
         "/api/v1/sales/currency-settings",
