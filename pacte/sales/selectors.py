@@ -140,7 +140,7 @@ def currency_figures(
     if not totals:
         return []
     cal = workspace.calendar
-    start, end = cal.fy_start(fy), cal.months(fy)[-1].last_day
+    start, end = cal.fy_start(fy), cal.fy_end(fy)
     fixed: dict[str, int] = {}
     before: dict[str, int] = {}
     for code, day, rate in (

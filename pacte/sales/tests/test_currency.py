@@ -281,3 +281,36 @@ def test_rates_api_and_a_sale_in_chf_through_the_ingest_api(cast, channels, api_
     )
     assert r.json()["missing_rate"] == "refuse"
     assert api_client(cast.seller).get("/api/v1/sales/rates").status_code in (403, 404)
+
+
+def test_insights_show_actual_and_constant_currency_side_by_side(cast, channels, write_csv, login):
+    from pacte.sales.selectors import currency_figures
+
+    _rate(cast, "CHF", "2025-06-01", "0.9")  # before the fiscal year: not its constant rate
+    _rate(cast, "CHF", "2026-01-01", "1")
+    _rate(cast, "CHF", "2026-02-01", "1.2")
+    job = _import(
+        cast,
+        write_csv,
+        f"I1,2026-01-10,100,CHF,field,{SELLER},",
+        f"I2,2026-02-10,100,CHF,field,{SELLER},",
+        f"I3,2026-02-10,50,EUR,field,{SELLER},",
+    )
+    assert job.status == "done", job.errors
+    cal = cast.workspace.calendar
+    fy = cal.year_of(datetime.date(2026, 1, 10))
+    months = [m.index for m in cal.months(fy)]
+    rows = currency_figures(cast.workspace, fy, months)
+    assert [(r["currency"], r["own"], r["actual"], r["constant"], r["effect"]) for r in rows] == [
+        (
+            "CHF",
+            20000,
+            22000,
+            20000 if cal.fy_start(fy) <= datetime.date(2026, 1, 1) else 18000,
+            2000 if cal.fy_start(fy) <= datetime.date(2026, 1, 1) else 4000,
+        )
+    ]
+    r = login(cast.executive).get(reverse("insights:overview") + f"?period=FY{fy:04d}")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "Sales in other currencies" in page and "At constant currency" in page
