@@ -56,7 +56,9 @@ def test_a_credit_note_converts_to_the_negative_of_its_sale():
 
 def test_minor_units_come_from_iso_4217():
     assert (minor_digits("JPY"), minor_digits("CHF"), minor_digits("BHD")) == (0, 2, 3)
-    assert is_currency("chf") and not is_currency("XYZ") and not is_currency("EURO")
+    assert is_currency("chf")
+    assert not is_currency("XYZ")
+    assert not is_currency("EURO")
 
 
 @pytest.mark.parametrize(
