@@ -19,9 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_import import PG_BENCH, ROOT, _pg, _worker, write_csv
+from bench.bench_import import ROOT, _pg, _worker, write_csv
 from bench.common import Figure
 
+#: A database of its own (``bench_import`` uses ``pacte_bench``): both may run at once.
+DATABASE = "pacte_bench_currency"
+PG_BENCH = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 CURRENCIES = ["EUR", "CHF", "USD", "GBP", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD"]
 
 WORKER = r"""
@@ -96,8 +99,8 @@ def run(quick: bool) -> list[Figure]:
             "PACTE_VAR_DIR": str(tmp),
             "DATABASE_URL": PG_BENCH,
         }
-        _pg("DROP DATABASE IF EXISTS pacte_bench WITH (FORCE)")
-        _pg("CREATE DATABASE pacte_bench")
+        _pg(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        _pg(f"CREATE DATABASE {DATABASE}")
         times: dict[str, list[float]] = {"one": [], "ten": []}
         notes: list[str] = []
         try:
@@ -109,7 +112,7 @@ def run(quick: bool) -> list[Figure]:
                     notes.append(f"{kind}: {result['status']} {result['errors']}")
                 times[kind].append(float(result["seconds"]))  # type: ignore[arg-type]
         finally:
-            _pg("DROP DATABASE IF EXISTS pacte_bench WITH (FORCE)")
+            _pg(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     single, multi = statistics.median(times["one"]), statistics.median(times["ten"])
     return [
         Figure(
