@@ -3,6 +3,7 @@ sales list and in insights."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,10 @@ def test_a_sale_in_chf_appears_converted(live_server, page, tmp_path: Path) -> N
     row = page.get_by_role("row").filter(has_text="CHF-1")
     text = row.inner_text()
     assert "€1,050.00" in text  # 1,000.00 CHF at 1.05
-    assert "CHF" in text and "1,000.00" in text
+    assert "CHF" in text
+    assert "1,000.00" in text
 
-    fy = cast.workspace.calendar.year_of(__import__("datetime").date(2026, 1, 15))
+    fy = cast.workspace.calendar.year_of(datetime.date(2026, 1, 15))
     page.goto(f"{live_server.url}/insights/?period=FY{fy:04d}")
     section = page.locator(
         "section", has=page.get_by_role("heading", name="Sales in other currencies")
