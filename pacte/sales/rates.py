@@ -27,7 +27,7 @@ from pacte.insights.tasks import warm_overview
 from pacte.lib.currency import RateError, is_currency, minor_digits, rate_decimal, rate_units
 from pacte.lib.money import MoneyInputError, exponent, parse_decimal
 from pacte.lib.tabular.dates import parse_dates
-from pacte.sales.cube import apply_cube, drop_empty_cells
+from pacte.sales.cube import CUBE_VERSION_BUMP, apply_cube, drop_empty_cells
 from pacte.sales.ingest.context import load_rates, missing_rate_rule
 from pacte.sales.ingest.prepare import allocate, convert_rows
 from pacte.sales.models import Credit, CurrencySettings, ExchangeRate, MissingRate, Sale
@@ -185,6 +185,9 @@ def set_rates(
         ]
     )
     revalued = revalue(workspace=workspace, actor=actor, since=since) if since else 0
+    if since:  # constant-currency figures depend on the rates: cached on the cube version
+        with connection.cursor() as c:
+            c.execute(CUBE_VERSION_BUMP, [workspace.pk])
     return {
         "created": len(created),
         "updated": len(updated),
