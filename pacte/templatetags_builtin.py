@@ -23,12 +23,16 @@ def _currency(context: template.Context) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def money_tag(context: template.Context, minor: int | None, cents: bool = False) -> str:
-    """``{% money amount %}``: minor units formatted in the workspace currency and active locale
-    (whole units through the fast layouts, the same text as Babel's)."""
-    if cents or minor is None or minor != int(minor):
-        return money.format_money(minor, _currency(context), get_language(), cents=cents)
-    return fastformat.format_money(minor, _currency(context), get_language())
+def money_tag(
+    context: template.Context, minor: int | None, cents: bool = False, currency: str = ""
+) -> str:
+    """``{% money amount %}``: minor units formatted in the workspace currency (or
+    ``currency=``, a sale's own) and active locale (whole units through the fast layouts, the
+    same text as Babel's)."""
+    code = currency or _currency(context)
+    if cents or currency or minor is None or minor != int(minor):
+        return money.format_money(minor, code, get_language(), cents=cents)
+    return fastformat.format_money(minor, code, get_language())
 
 
 register.simple_tag(money_tag, takes_context=True, name="money")

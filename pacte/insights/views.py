@@ -19,6 +19,7 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.amounts import AmountError
 from pacte.errors import DomainError, StaleVersion
+from pacte.insights import cache as insights_cache
 from pacte.insights import dashboard, exports, pdf, periods, selectors, services
 from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, SettingsForm, WhatIfForm
 from pacte.insights.periods import PeriodChoice
@@ -26,6 +27,7 @@ from pacte.lib.fiscal import Month
 from pacte.org.visibility import Tree
 from pacte.planning.labels import month_label
 from pacte.sales.models import Channel
+from pacte.sales.selectors import currency_figures
 
 TEAMS_PER_PAGE = 20  # team rows (and heat-map rows) per page of the overview and team view
 
@@ -96,8 +98,24 @@ def overview(request: MemberRequest) -> HttpResponse:
         "data": data,
         "teams_page": data["teams_page"],
         "scope": "company",
+        "currencies": _currencies(request, choice, channel),
     }
     return render(request, "insights/overview.html", context)
+
+
+def _currencies(
+    request: MemberRequest, choice: PeriodChoice, channel: Channel | None
+) -> list[dict[str, Any]]:
+    """Actual and constant-currency figures of the sales in other currencies, cached on the
+    cube version (every change of sales or rates bumps it)."""
+    workspace = request.member.workspace
+    all_months = workspace.calendar.months(choice.fy)
+    months = tuple(all_months[p].index for p in choice.positions)
+    channel_id = channel.pk if channel else None
+    return insights_cache.cached(
+        (*insights_cache.cube_part(workspace), "currencies", choice.fy, months, channel_id),
+        lambda: currency_figures(workspace, choice.fy, list(months), channel_id),
+    )
 
 
 @require_GET

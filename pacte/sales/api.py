@@ -1,3 +1,5 @@
+import re
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -7,15 +9,23 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
+from pacte.errors import DomainError
 from pacte.jobs.schemas import JobOut
 from pacte.jobs.work import job_out as background_job_out
+from pacte.lib.currency import rate_decimal
 from pacte.sales import import_jobs, selectors, services, work
-from pacte.sales.models import Channel, CreditRule, ImportJob, Sale
+from pacte.sales import rates as rate_services
+from pacte.sales.models import Channel, CreditRule, ExchangeRate, ImportJob, Sale
 from pacte.sales.schemas import (
     ChannelIn,
     ChannelOut,
     ChannelPatch,
+    CurrencySettingsIn,
+    CurrencySettingsOut,
     ImportJobOut,
+    RateIn,
+    RateOut,
+    RatesResult,
     RuleIn,
     RuleOut,
     RulePatch,
@@ -138,6 +148,8 @@ class _LazySales:
                 "date": s.date,
                 "amount": s.amount,
                 "currency": self.currency,
+                "own_currency": s.currency or self.currency,
+                "own_amount": s.amount if s.currency_amount is None else s.currency_amount,
                 "channel": s.channel.code,
                 "customer": s.customer.name if s.customer else None,
                 "territory": s.territory,
@@ -297,3 +309,98 @@ def rule_delete(
         return 202, background_job_out(job)
     services.delete_rule(rule=rule, actor=member, version=version)
     return 204, None
+
+
+# --------------------------------------------------------------------------- currencies
+
+
+def _rate_out(r: ExchangeRate) -> dict[str, Any]:
+    return {
+        "uuid": r.uuid,
+        "currency": r.currency,
+        "date": r.date,
+        "rate": str(rate_decimal(r.rate)),
+        "version": r.version,
+    }
+
+
+@router.get("/rates", response=list[RateOut], summary="Exchange rates (admins)")
+@paginate(LimitOffsetPagination)
+def rates(request: HttpRequest, currency: str = "") -> list[dict[str, Any]]:
+    member = _admin(request)
+    qs = ExchangeRate.objects.for_workspace(member.workspace).order_by("currency", "date", "pk")
+    if currency:
+        qs = qs.filter(currency=currency.strip().upper())
+    return [_rate_out(r) for r in qs]
+
+
+_RATE_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
+
+
+@router.post(
+    "/rates",
+    response=RatesResult,
+    summary="Add or change exchange rates (admins); all or nothing",
+    description=(
+        "A list of rates. A new or changed rate converts again the sales it covers (their "
+        "credits and the cube too). Refused with located errors (`details`: index in the list "
+        "as `line`, `column`, `code`): an unknown currency code, the workspace currency, a rate "
+        "of zero or less, a rate that would change a sale in a closed period."
+    ),
+)
+def rates_set(request: HttpRequest, payload: list[RateIn]) -> dict[str, Any]:
+    member = _admin(request)
+    items: list[rate_services.RateInput] = []
+    problems: list[dict[str, Any]] = []
+    for line, item in enumerate(payload, start=1):
+        text = item.rate.strip()
+        if not _RATE_TEXT.match(text):
+            problems.append({"line": line, "column": "rate", "code": "rate_invalid", "value": text})
+            continue
+        items.append(
+            rate_services.RateInput(
+                currency=item.currency, date=item.date, rate=Decimal(text), line=line
+            )
+        )
+    if problems:
+        raise DomainError(
+            rate_services.rate_message("rate_invalid"),
+            code="invalid_rates",
+            details=[{**p, "message": rate_services.rate_message(p["code"])} for p in problems],
+        )
+    version = payload[0].version if len(payload) == 1 else None
+    return rate_services.set_rates(
+        workspace=member.workspace, actor=member, rates=items, version=version
+    )
+
+
+def _settings_out(member: Membership) -> dict[str, Any]:
+    found = rate_services.currency_settings(member.workspace)
+    return {
+        "currency": member.workspace.currency,
+        "missing_rate": found.missing_rate,
+        "version": found.version,
+    }
+
+
+@router.get(
+    "/currency-settings", response=CurrencySettingsOut, summary="Currency settings (admins)"
+)
+def currency_settings(request: HttpRequest) -> dict[str, Any]:
+    return _settings_out(_admin(request))
+
+
+@router.put(
+    "/currency-settings",
+    response=CurrencySettingsOut,
+    summary="What an import does with a sale whose date has no rate (admins)",
+)
+def currency_settings_set(request: HttpRequest, payload: CurrencySettingsIn) -> dict[str, Any]:
+    member = _admin(request)
+    rate_services.set_missing_rate_rule(
+        workspace=member.workspace,
+        actor=member,
+        rule=payload.missing_rate,
+        version=payload.version,
+    )
+    return _settings_out(member)

@@ -9,7 +9,7 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.formfields import DateField
 from pacte.sales.ingest.context import FIELDS
 from pacte.sales.labels import FIELD_LABELS
-from pacte.sales.models import Channel, CreditKind, MappingProfile, RuleTarget
+from pacte.sales.models import Channel, CreditKind, MappingProfile, MissingRate, RuleTarget
 from pacte.uploads import LimitedFileField
 
 DATE_ORDERS = [
@@ -118,3 +118,36 @@ class RuleForm(forms.Form):
         self.fields["owner"].queryset = (  # type: ignore[attr-defined]
             Membership.objects.for_workspace(workspace).active().order_by("name")
         )
+
+
+class RateForm(forms.Form):
+    """One exchange rate: the currency's code, the day it applies from, the rate typed in the
+    reader's language (``1,0712`` in French, ``1.0712`` in English)."""
+
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        min_length=3,
+        help_text=_("ISO 4217 code, e.g. CHF"),
+    )
+    date = DateField(label=_("From"))
+    rate = forms.CharField(
+        label=_("Rate"),
+        max_length=30,
+        help_text=_("What one unit of this currency is worth in the workspace currency."),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class RateFileForm(forms.Form):
+    file = LimitedFileField(
+        label=_("CSV file of rates"),
+        help_text=_("Columns currency, date and rate; one line per currency and day."),
+    )
+
+
+class MissingRateForm(forms.Form):
+    missing_rate = forms.ChoiceField(
+        label=_("When a sale's date has no rate"), choices=MissingRate.choices
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)

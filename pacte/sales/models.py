@@ -213,7 +213,8 @@ SaleManager = models.Manager.from_queryset(SaleQuerySet)
 
 
 class Sale(WorkspaceModel):
-    """One transaction, in the workspace currency (minor units; credit notes are negative).
+    """One transaction, in the workspace currency (minor units; credit notes are negative), and
+    for a sale in another currency its own currency and amount too.
 
     ``row_hash`` fingerprints the normalised input row (including its credit columns): a
     re-import with the same hash changes nothing. ``credit_origin`` says where the split
@@ -241,6 +242,11 @@ class Sale(WorkspaceModel):
     # month when it arrived after its own month was closed (the workspace's late-sale policy).
     month = models.IntegerField()
     amount = models.BigIntegerField(_("amount"))
+    # A sale booked in another currency than the workspace's keeps it and its own amount (minor
+    # units of that currency); ``amount`` is then its conversion at the rate of its date
+    # (``pacte.lib.currency``). Empty / null: the sale is in the workspace currency.
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="")
+    currency_amount = models.BigIntegerField(_("amount in its currency"), null=True, blank=True)
     # No index of its own: the sales list filters a channel while walking ``sale_ws_date``;
     # deleting a channel (rare, refused while it has sales) scans.
     channel = models.ForeignKey(
@@ -286,6 +292,13 @@ class Sale(WorkspaceModel):
         ]
         indexes = [
             models.Index(fields=["workspace", "date"], name="sale_ws_date"),
+            # Only the sales in another currency: their re-valuation and the constant-currency
+            # figures of insights read them; the workspace-currency rows cost it nothing.
+            models.Index(
+                fields=["workspace", "currency", "month"],
+                condition=~Q(currency=""),
+                name="sale_ws_foreign",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -394,3 +407,58 @@ class CreditRule(WorkspaceModel):
     def __str__(self) -> str:
         parts = [str(self.channel) if self.channel else "", self.territory]
         return " / ".join(p for p in parts if p) or str(_("every sale"))
+
+
+class MissingRate(models.TextChoices):
+    PREVIOUS = "previous", _("Use the last rate known on or before the sale's date")
+    REFUSE = "refuse", _("Refuse the sale unless its date has a rate")
+
+
+class CurrencySettings(WorkspaceModel):
+    """How a workspace converts sales in other currencies (one row per workspace, created on
+    first change; no row means the defaults)."""
+
+    missing_rate = models.CharField(
+        _("when the sale's date has no rate"),
+        max_length=8,
+        choices=MissingRate.choices,
+        default=MissingRate.PREVIOUS,
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="currencysettings_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.missing_rate
+
+
+class ExchangeRate(WorkspaceModel):
+    """What one unit of ``currency`` is worth in the workspace currency from ``date`` on.
+
+    ``rate`` is integer ``10**-RATE_PLACES`` units (:mod:`pacte.lib.currency`): exact, never a
+    float (SQLite keeps decimals as floating point)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    currency = models.CharField(_("currency"), max_length=3)
+    date = models.DateField(_("date"))
+    rate = models.BigIntegerField(_("rate"))
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "currency", "date"], name="exchangerate_unique_day"
+            ),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.date}"

@@ -31,7 +31,10 @@ ROW_REASONS: dict[str, Any] = {
     "unknown_channel": _("No channel has this code or name."),
     "unknown_seller": _("Nobody in the workspace has this e-mail address."),
     "unknown_partner": _("No active partner of the workspace has this code."),
-    "currency_mismatch": _("The amount is in another currency than the workspace's."),
+    "unknown_currency": _("No currency has this code (ISO 4217, e.g. CHF)."),
+    "no_rate": _(
+        "No exchange rate for this currency on this date: add one on the Currencies and rates page."
+    ),
     "period_closed": _("The sale is dated in a closed period."),
     "no_credit": _("No seller on the line and no crediting rule gives one."),
     "overlay_malformed": _("Overlay credits must read email or email:percent, separated by ;."),

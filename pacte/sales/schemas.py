@@ -42,6 +42,8 @@ class SaleOut(Schema):
     date: datetime.date
     amount: int = Field(..., description="Minor units of the workspace currency.")
     currency: str
+    own_currency: str = Field(..., description="The currency the sale was booked in.")
+    own_amount: int = Field(..., description="Minor units of the currency it was booked in.")
     channel: str
     customer: str | None
     territory: str
@@ -115,3 +117,42 @@ class RulePatch(Schema):
     priority: int | None = Field(None, ge=0, le=2_147_483_647)
     is_active: bool | None = None
     version: int = Field(..., description="The version you read; a stale one gets 412.")
+
+
+class RateIn(Schema):
+    currency: str = Field(..., description="ISO 4217 code, e.g. CHF.")
+    date: datetime.date = Field(..., description="The day the rate applies from.")
+    rate: str = Field(
+        ...,
+        description="Units of the workspace currency one unit is worth, as text with a decimal "
+        'point (e.g. "1.0712"; at most ten decimals; never a JSON number, which would be a float).',
+    )
+    version: int | None = Field(
+        None, description="Changing one rate: the version read (412 if stale)."
+    )
+
+
+class RateOut(Schema):
+    uuid: UUID
+    currency: str
+    date: datetime.date
+    rate: str
+    version: int
+
+
+class RatesResult(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    revalued: int = Field(..., description="Sales converted again at the new rates.")
+
+
+class CurrencySettingsIn(Schema):
+    missing_rate: str = Field(..., description='"previous" (the last known rate) or "refuse".')
+    version: int | None = None
+
+
+class CurrencySettingsOut(Schema):
+    currency: str = Field(..., description="The workspace currency.")
+    missing_rate: str
+    version: int

@@ -7,6 +7,8 @@ Public, documented selectors (they read the cube only, never raw sales):
   (amounts in minor units; ``months`` is a range of ``Month.index``).
 - ``actuals_by_month(workspace, months, *, seller=None, unit_ids=None, channel=None)`` →
   ``{month: (split, overlay)}`` for one seller, a set of units or the company.
+- ``currency_figures(workspace, fy, months)`` → per foreign currency, actual and
+  constant-currency figures (reads the sales in other currencies, on a partial index).
 - ``channel_names(workspace)`` → ``{code: name}``, each channel's name in the active language
   (pages show names; codes are for files and the API).
 """
@@ -18,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.sales.models import Channel, Credit, CubeCell, Sale
@@ -111,4 +113,67 @@ def credits_of(sales: Sequence[Sale]) -> dict[int, list[Credit]]:
         .order_by("kind", "-basis_points")
     ):
         out.setdefault(credit.sale_id, []).append(credit)
+    return out
+
+
+def currency_figures(
+    workspace: Workspace, fy: int, months: list[int], channel_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Sales in other currencies booked in ``months`` (``Month.index``) of fiscal year ``fy``,
+    per currency: the total in its own currency, the actual figure (each sale converted at the
+    rate of its day, as the cube counts it) and the constant-currency figure (the own total
+    converted at the currency's fixed rate for the fiscal year: the first rate dated in that
+    year, else the last rate before it). Empty when every sale is in the workspace currency.
+    One grouped query on the ``sale_ws_month_foreign`` partial index, one on the rates."""
+    from pacte.lib.currency import convert, minor_digits
+    from pacte.lib.money import exponent
+    from pacte.sales.models import ExchangeRate
+
+    qs = Sale.objects.for_workspace(workspace).exclude(currency="").filter(month__in=months)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    totals = list(
+        qs.values("currency")
+        .annotate(own=Sum("currency_amount"), actual=Sum("amount"), sales=Count("id"))
+        .order_by("currency")
+    )
+    if not totals:
+        return []
+    cal = workspace.calendar
+    start, end = cal.fy_start(fy), cal.fy_end(fy)
+    fixed: dict[str, int] = {}
+    before: dict[str, int] = {}
+    for code, day, rate in (
+        ExchangeRate.objects.for_workspace(workspace)
+        .filter(currency__in=[t["currency"] for t in totals], date__lte=end)
+        .order_by("date")
+        .values_list("currency", "date", "rate")
+    ):
+        if day < start:
+            before[code] = rate
+        else:
+            fixed.setdefault(code, rate)
+    to_digits = exponent(workspace.currency)
+    out = []
+    for row in totals:
+        code = row["currency"]
+        fixed_rate = fixed.get(code, before.get(code))
+        constant = (
+            convert(
+                int(row["own"]), fixed_rate, from_digits=minor_digits(code), to_digits=to_digits
+            )
+            if fixed_rate is not None
+            else None
+        )
+        out.append(
+            {
+                "currency": code,
+                "sales": row["sales"],
+                "own": int(row["own"]),
+                "actual": int(row["actual"]),
+                "constant": constant,
+                "effect": None if constant is None else int(row["actual"]) - constant,
+                "rate": fixed_rate,
+            }
+        )
     return out

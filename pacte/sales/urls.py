@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/<uuid:uuid>/", views.import_job, name="import_job"),
     path("imports/<uuid:uuid>/cancel/", views.import_cancel, name="import_cancel"),
     path("imports/<uuid:uuid>/errors.csv", views.import_errors, name="import_errors"),
+    path("rates/", views.rates, name="rates"),
     path("rules/", views.rules, name="rules"),
     path("rules/<uuid:uuid>/", views.rule_edit, name="rule_edit"),
     path("rules/<uuid:uuid>/delete/", views.rule_delete, name="rule_delete"),

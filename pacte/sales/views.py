@@ -9,26 +9,42 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
-from pacte.errors import DomainError
+from pacte.errors import DomainError, StaleVersion
 from pacte.jobs.models import BackgroundJob
+from pacte.lib.currency import format_rate, format_rate_input
+from pacte.lib.money import MoneyInputError, parse_decimal
 from pacte.lib.tabular.formulas import neutralise_formula
 from pacte.sales import import_jobs, mapping, selectors, services, work
+from pacte.sales import rates as rate_services
 from pacte.sales.forms import (
     ChannelForm,
     MappingForm,
+    MissingRateForm,
     ProfileChoiceForm,
+    RateFileForm,
+    RateForm,
     RuleForm,
     SaleFilterForm,
     UploadForm,
 )
 from pacte.sales.labels import FIELD_LABELS
-from pacte.sales.models import Channel, CreditRule, ImportJob, ImportStatus, MappingProfile, Sale
+from pacte.sales.models import (
+    Channel,
+    CreditRule,
+    ExchangeRate,
+    ImportJob,
+    ImportStatus,
+    MappingProfile,
+    Sale,
+)
 
 
 def _form_error(form: Any, exc: DomainError) -> None:
@@ -363,3 +379,140 @@ def rule_delete(request: MemberRequest, uuid: str) -> HttpResponse:
     else:
         messages.success(request, _("Rule deleted."))
     return redirect("sales:rules")
+
+
+# --------------------------------------------------------------------------- currencies
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def rates(request: MemberRequest) -> HttpResponse:
+    """Exchange rates: the list, one rate added or changed, a file of rates, the rule for a
+    sale whose date has no rate."""
+    workspace = request.member.workspace
+    language = get_language()
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    settings = rate_services.currency_settings(workspace)
+    initial: dict[str, Any] = {}
+    editing = request.GET.get("edit")
+    if editing:
+        rate = get_scoped(ExchangeRate.objects.for_workspace(workspace), editing)
+        initial = {
+            "currency": rate.currency,
+            "date": rate.date,
+            "rate": format_rate_input(rate.rate, language),
+            "version": rate.version,
+        }
+    form = RateForm(request.POST if action == "rate" else None, initial=initial)
+    file_form = RateFileForm(
+        request.POST if action == "file" else None, request.FILES if action == "file" else None
+    )
+    rule_form = MissingRateForm(
+        request.POST if action == "rule" else None,
+        initial={"missing_rate": settings.missing_rate, "version": settings.version},
+    )
+    file_errors: list[dict[str, Any]] = []
+    try:
+        if action == "rate" and form.is_valid():
+            done = _set_one_rate(request, form, language)
+            if done is not None:
+                return done
+        elif action == "file" and file_form.is_valid():
+            upload = file_form.cleaned_data["file"]
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                file_form.add_error("file", _("The file is not valid UTF-8 text."))
+            else:
+                try:
+                    counts = rate_services.import_rates(
+                        workspace=workspace, actor=request.member, text=text
+                    )
+                except DomainError as exc:
+                    file_form.add_error("file", exc.message)
+                    file_errors = exc.details if isinstance(exc.details, list) else []
+                else:
+                    messages.success(request, _rates_saved(counts))
+                    return redirect("sales:rates")
+        elif action == "rule" and rule_form.is_valid():
+            rate_services.set_missing_rate_rule(
+                workspace=workspace,
+                actor=request.member,
+                rule=rule_form.cleaned_data["missing_rate"],
+                version=rule_form.cleaned_data["version"],
+            )
+            messages.success(request, _("Changes saved."))
+            return redirect("sales:rates")
+    except StaleVersion as exc:
+        messages.error(request, exc.message)
+        response = render(
+            request,
+            "sales/rates.html",
+            _rates_context(request, form, file_form, rule_form, file_errors),
+        )
+        response.status_code = 412
+        return response
+    return render(
+        request,
+        "sales/rates.html",
+        _rates_context(request, form, file_form, rule_form, file_errors),
+    )
+
+
+def _set_one_rate(request: MemberRequest, form: RateForm, language: str) -> HttpResponse | None:
+    data = form.cleaned_data
+    try:
+        value = parse_decimal(data["rate"], language, places=10)
+    except MoneyInputError as exc:
+        form.add_error(
+            "rate",
+            rate_services.rate_message(
+                "rate_not_positive" if exc.code == "negative" else "rate_invalid"
+            ),
+        )
+        return None
+    try:
+        counts = rate_services.set_rates(
+            workspace=request.member.workspace,
+            actor=request.member,
+            rates=[
+                rate_services.RateInput(currency=data["currency"], date=data["date"], rate=value)
+            ],
+            version=data["version"],
+        )
+    except StaleVersion:
+        raise
+    except DomainError as exc:
+        _form_error(form, exc)
+        return None
+    messages.success(request, _rates_saved(counts))
+    return redirect("sales:rates")
+
+
+def _rates_saved(counts: dict[str, int]) -> str:
+    return _(
+        "Rates saved: %(created)s added, %(updated)s changed; %(revalued)s sales converted again."
+    ) % {key: formats.number_format(value) for key, value in counts.items()}
+
+
+def _rates_context(
+    request: MemberRequest,
+    form: RateForm,
+    file_form: RateFileForm,
+    rule_form: MissingRateForm,
+    file_errors: list[dict[str, Any]],
+) -> dict[str, Any]:
+    workspace = request.member.workspace
+    language = get_language()
+    page = Paginator(
+        ExchangeRate.objects.for_workspace(workspace).order_by("currency", "-date", "pk"), 50
+    ).get_page(request.GET.get("page"))
+    return {
+        "form": form,
+        "file_form": file_form,
+        "rule_form": rule_form,
+        "file_errors": file_errors,
+        "page": page,
+        "rows": [(r, format_rate(r.rate, language)) for r in page],
+        "workspace_currency": workspace.currency,
+    }

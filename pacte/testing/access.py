@@ -27,7 +27,7 @@ ADMIN = ("admin", "executive")
 class Route:
     rule: str | tuple[str, ...]
     obj: Callable[[Cast], dict[str, Any]] | None = None
-    body: Callable[[Cast], dict[str, Any]] | None = None
+    body: Callable[[Cast], dict[str, Any] | list[Any]] | None = None
     files: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

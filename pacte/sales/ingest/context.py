@@ -48,6 +48,8 @@ SALE_SCHEMA: dict[str, Any] = {
     "date": pl.Date,
     "month": pl.Int32,
     "amount": pl.Int64,
+    "currency": pl.String,  # null: the workspace currency
+    "currency_amount": pl.Int64,
     "channel_id": pl.Int64,
     "customer": pl.String,
     "territory": pl.String,
@@ -86,9 +88,12 @@ class Context:
     late_policy: str = "refuse"  # a sale dated in a closed month: "refuse" or "next_open"
     # Partner code → its seat's and its channel manager's e-mails (``pacte.partners``).
     partners: pl.DataFrame | None = None
+    rates: pl.DataFrame | None = None  # currency, date, rate (RATE_SCHEMA), sorted by date
+    missing_rate: str = "previous"  # no rate on the sale's date: "previous" or "refuse"
 
 
 PARTNER_SCHEMA: dict[str, Any] = {"code": pl.String, "seat": pl.String, "owner": pl.String}
+RATE_SCHEMA: dict[str, Any] = {"currency": pl.String, "rate_date": pl.Date, "rate": pl.Int64}
 
 
 def month_of(dates: pl.Expr | pl.Series) -> Any:
@@ -165,7 +170,32 @@ def load_context(workspace: Any) -> Context:
         closed_months=closed_months,
         late_policy=late_policy,
         partners=pl.DataFrame(import_lookup(workspace), schema=PARTNER_SCHEMA, orient="row"),
+        rates=load_rates(workspace),
+        missing_rate=missing_rate_rule(workspace),
     )
+
+
+def load_rates(workspace: Any) -> pl.DataFrame:
+    """The workspace's exchange rates, sorted by date (for the as-of join of ``prepare``)."""
+    from pacte.sales.models import ExchangeRate
+
+    rows = list(
+        ExchangeRate.objects.for_workspace(workspace)
+        .order_by("date", "currency")
+        .values_list("currency", "date", "rate")
+    )
+    return pl.DataFrame(rows, schema=RATE_SCHEMA, orient="row")
+
+
+def missing_rate_rule(workspace: Any) -> str:
+    from pacte.sales.models import CurrencySettings, MissingRate
+
+    rule = (
+        CurrencySettings.objects.for_workspace(workspace)
+        .values_list("missing_rate", flat=True)
+        .first()
+    )
+    return rule or MissingRate.PREVIOUS
 
 
 def active_rules(workspace: Any) -> list[dict[str, Any]]:

@@ -42,7 +42,8 @@ class Direct:
 
     SALE_COLS = (
         "id, uuid, workspace_id, source, date, month, amount, channel_id, row_hash, "
-        "last_import_id, updated_at, external_id, territory, solution, credit_origin, customer_id"
+        "last_import_id, updated_at, currency_amount, external_id, territory, solution, "
+        "credit_origin, currency, customer_id"
     )
     CREDIT_COLS = "workspace_id, sale_id, seller_id, unit_id, kind, basis_points, amount, origin"
     #: Cube cells of slices kept before they are summed (then at least the summed cells'
@@ -116,10 +117,12 @@ class Direct:
                 C("int8", sales["row_hash"]),
                 C("int8", self.job_id),
                 C("timestamptz", self.now),
+                C("int8", sales["currency_amount"]),
                 C("text", sales["external_id"]),
                 C("text", sales["territory"].fill_null("")),
                 C("text", sales["solution"].fill_null("")),
                 C("text", sales["credit_origin"]),
+                C("text", sales["currency"].fill_null("")),
                 C("int8", pl.select(pl.when(has_customer).then(0)).to_series()),  # placeholder
             ],
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from pacte.lib.currency import convert_expr, is_currency, minor_digits
 from pacte.lib.tabular.amounts import parse_amounts
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
 from pacte.lib.tabular.dates import parse_dates
@@ -18,6 +19,7 @@ from pacte.sales.ingest.context import (
     FIELDS,
     MAX_ABS_AMOUNT,
     PARTNER_SCHEMA,
+    RATE_SCHEMA,
     REQUIRED,
     SALE_SCHEMA,
     TEXT_LIMITS,
@@ -250,6 +252,73 @@ def _apply_partners(
     ).to_series()
 
 
+def _convert(
+    ctx: Context,
+    amounts: pl.Series,
+    currency: pl.Series,
+    foreign: pl.Series,
+    digits: pl.Series,
+    dates: pl.Series,
+) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Rows in another currency converted at the rate of their date (:func:`convert_rows`).
+    Returns the amounts in the workspace currency, the rows without a rate, the rows whose
+    conversion is too large."""
+    rows = pl.DataFrame(
+        {
+            "i": pl.int_range(0, len(amounts), dtype=pl.Int64, eager=True),
+            "amount": amounts,
+            "currency": currency,
+            "foreign": foreign,
+            "digits": digits,
+            "date": dates,
+        }
+    )
+    wanted = rows.filter(pl.col("foreign") & pl.col("date").is_not_null())
+    found = convert_rows(
+        wanted.select("i", "amount", "currency", "digits", "date"),
+        ctx.rates if ctx.rates is not None else pl.DataFrame(schema=RATE_SCHEMA),
+        rule=ctx.missing_rate,
+        to_digits=ctx.exponent,
+    )
+    out = rows.join(found, on="i", how="left").sort("i")
+    missing = out.select(
+        pl.col("foreign") & pl.col("date").is_not_null() & pl.col("rate").is_null()
+    ).to_series()
+    too_large = out.select(
+        pl.col("rate").is_not_null() & pl.col("amount").is_not_null() & pl.col("value").is_null()
+    ).to_series()
+    value = out.select(
+        pl.when(pl.col("foreign")).then(pl.col("value")).otherwise(pl.col("amount"))
+    ).to_series()
+    return value, missing, too_large
+
+
+def convert_rows(
+    rows: pl.DataFrame, rates: pl.DataFrame, *, rule: str, to_digits: int
+) -> pl.DataFrame:
+    """Rows (i, amount, currency, digits, date) converted at the rate of their date: an as-of
+    join on (currency, date) against ``rates`` (RATE_SCHEMA): the last rate on or before the
+    date, or with the ``refuse`` rule only a rate of that very day. Returns i, rate (null when
+    none applies) and value (the converted amount, null without a rate or when too large)."""
+    found = rows.sort("date").join_asof(
+        rates.sort("rate_date"),
+        left_on="date",
+        right_on="rate_date",
+        by="currency",
+        strategy="backward",
+        check_sortedness=False,  # both sides sorted by date just above
+    )
+    if rule == "refuse":
+        found = found.with_columns(
+            rate=pl.when(pl.col("rate_date") == pl.col("date")).then(pl.col("rate"))
+        )
+    return found.select(
+        "i",
+        "rate",
+        value=convert_expr(pl.col("amount"), pl.col("rate"), pl.col("digits"), to_digits),
+    )
+
+
 def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     """Validate one chunk (``LINE`` + target field columns as strings) and resolve credits."""
     lines = frame.get_column(LINE)
@@ -265,25 +334,76 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         if long.any():
             errors.append(_err(lines.filter(long), name, "text_too_long", cols[name].filter(long)))
 
+    currency = cols["currency"].str.to_uppercase()
+    foreign = (currency.is_not_null() & (currency != ctx.currency)).fill_null(False)
+    digits: pl.Series | None = None
+    if foreign.any():
+        codes = sorted(set(currency.filter(foreign).unique().to_list()))
+        known = {code: minor_digits(code) for code in codes if is_currency(code)}
+        unknown_code = (foreign & ~currency.is_in(list(known))).fill_null(False)
+        if unknown_code.any():
+            errors.append(
+                _err(
+                    lines.filter(unknown_code),
+                    "currency",
+                    "unknown_currency",
+                    cols["currency"].filter(unknown_code),
+                )
+            )
+        foreign = foreign & ~unknown_code
+        digits = pl.select(
+            pl.when(foreign)
+            .then(currency.replace_strict(known, default=ctx.exponent, return_dtype=pl.Int64))
+            .otherwise(pl.lit(ctx.exponent, pl.Int64))
+        ).to_series()
+    # Amounts are read with the most decimals any currency of the slice has, then brought to
+    # each row's own minor units (``10.5`` JPY is refused, ``10.505`` BHD is not).
+    widest = ctx.exponent if digits is None else max(ctx.exponent, int(digits.max()))  # type: ignore[arg-type]
     amounts = parse_amounts(
         cols["amount"],
-        exponent=ctx.exponent,
+        exponent=widest,
         style=state.amount_style,  # type: ignore[arg-type]
     )
     if amounts.style and state.amount_style == "auto":
         state.amount_style = amounts.style
     amount_reason = amounts.reasons
-    huge = (amounts.values.abs() >= MAX_ABS_AMOUNT).fill_null(False)
-    amount_reason = pl.select(
-        pl.when(huge).then(pl.lit("amount_too_large")).otherwise(amount_reason)
-    ).to_series()
+    own_amounts = amounts.values
+    if digits is not None:
+        scaled = pl.DataFrame({"v": amounts.values, "d": digits}).with_columns(
+            s=pl.lit(10, pl.Int64).pow(pl.lit(widest, pl.Int64) - pl.col("d")).cast(pl.Int64)
+        )
+        extra = scaled.select((pl.col("v") % pl.col("s")) != 0).to_series().fill_null(False)
+        own_amounts = scaled.select(pl.col("v") // pl.col("s")).to_series()
+        amount_reason = pl.select(
+            pl.when(amount_reason.is_null() & extra)
+            .then(pl.lit("amount_too_many_decimals"))
+            .otherwise(amount_reason)
+        ).to_series()
     dates = parse_dates(cols["date"], order=state.date_order)  # type: ignore[arg-type]
     if dates.order and state.date_order == "auto" and dates.order != "iso":
         state.date_order = dates.order
+    converted = own_amounts
+    if digits is not None:
+        converted, rate_missing, too_large = _convert(
+            ctx, own_amounts, currency, foreign, digits, dates.values
+        )
+        amount_reason = pl.select(
+            pl.when(amount_reason.is_null() & too_large)
+            .then(pl.lit("amount_too_large"))
+            .otherwise(amount_reason)
+        ).to_series()
+        if rate_missing.any():
+            detail = currency.filter(rate_missing) + " " + cols["date"].filter(rate_missing)
+            errors.append(_err(lines.filter(rate_missing), "currency", "no_rate", detail))
+    huge = (converted.abs() >= MAX_ABS_AMOUNT).fill_null(False)
+    amount_reason = pl.select(
+        pl.when(huge).then(pl.lit("amount_too_large")).otherwise(amount_reason)
+    ).to_series()
     for name, reasons in (("amount", amount_reason), ("date", dates.reasons)):
         bad = reasons.is_not_null()
         if bad.any():
             errors.append(row_errors(pl.DataFrame({LINE: lines, name: cols[name]}), reasons, name))
+    own_currency = pl.select(pl.when(foreign).then(currency)).to_series().cast(pl.String)
 
     base = pl.DataFrame(
         {
@@ -291,7 +411,9 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
             "row": pl.Series(range(frame.height), dtype=pl.Int64),
             "external_id": cols["external_id"],
             "date": dates.values,
-            "amount": amounts.values,
+            "amount": converted,
+            "currency": own_currency,
+            "currency_amount": pl.select(pl.when(foreign).then(own_amounts)).to_series(),
             "channel_key": cols["channel"].str.to_lowercase(),
             "seller_email": cols["seller"].str.to_lowercase(),
             "customer": cols["customer"],
@@ -316,12 +438,6 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     if unknown.height:
         errors.append(
             _err(unknown[LINE], "seller", "unknown_seller", cols["seller"].gather(unknown["row"]))
-        )
-    currency = cols["currency"].str.to_uppercase()
-    wrong = (currency.is_not_null() & (currency != ctx.currency)).fill_null(False)
-    if wrong.any():
-        errors.append(
-            _err(lines.filter(wrong), "currency", "currency_mismatch", currency.filter(wrong))
         )
     if ctx.closed_months and ctx.late_policy != "next_open":
         closed = month_of(dates.values).is_in(sorted(ctx.closed_months)).fill_null(False)
@@ -429,6 +545,8 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         "date",
         month=booked_month(pl.col("date"), ctx.closed_months, ctx.late_policy),
         amount="amount",
+        currency="currency",
+        currency_amount="currency_amount",
         channel_id="channel_id",
         customer="customer",
         territory="territory",
@@ -438,7 +556,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     fingerprint = ok.select(
         "external_id",
         "date",
-        "amount",
+        pl.coalesce("currency_amount", "amount").alias("amount"),
         "channel_id",
         "customer",
         "territory",
@@ -447,9 +565,15 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         "split",
         "overlay",
     )
-    sales = sales.with_columns(
-        row_hash=fingerprint.hash_rows(seed=20261128).reinterpret(signed=True)
-    )
+    row_hash = fingerprint.hash_rows(seed=20261128)
+    if ok.get_column("currency").is_not_null().any():  # a row in another currency: its code too
+        with_code = pl.concat([fingerprint, ok.select("currency")], how="horizontal")
+        row_hash = pl.select(
+            pl.when(ok.get_column("currency").is_null())
+            .then(row_hash)
+            .otherwise(with_code.hash_rows(seed=20261128))
+        ).to_series()
+    sales = sales.with_columns(row_hash=row_hash.reinterpret(signed=True))
     credits = finish_credits(ctx, credits, sales)
     return Prepared(sales.cast(SALE_SCHEMA), credits, error_frame.sort("line"))  # type: ignore[arg-type]
 

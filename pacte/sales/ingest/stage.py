@@ -25,6 +25,8 @@ _STAGE_SALE_COLS = [
     "date",
     "month",
     "amount",
+    "currency",
+    "currency_amount",
     "channel_id",
     "customer",
     "territory",
@@ -68,7 +70,8 @@ class Stage:
                 c.execute(f"DROP TABLE IF EXISTS {table}")
             c.execute(
                 "CREATE TEMP TABLE stage_sale (k bigint PRIMARY KEY, line bigint, "
-                f"external_id {text}, date date, month integer, amount bigint, "
+                f"external_id {text}, date date, month integer, amount bigint, currency {text}, "
+                "currency_amount bigint, "
                 f"channel_id bigint, customer {text}, territory {text}, solution {text}, "
                 f"credit_origin {text}, row_hash bigint, sale_id bigint, old_hash bigint, "
                 f"customer_id bigint, state char(1))"
@@ -225,7 +228,9 @@ class Stage:
         self, c: Any, workspace_id: int, job_id: int | None, now: datetime.datetime
     ) -> None:
         sets = (
-            "date = t.date, month = t.month, amount = t.amount, channel_id = t.channel_id, "
+            "date = t.date, month = t.month, amount = t.amount, "
+            "currency = COALESCE(t.currency, ''), currency_amount = t.currency_amount, "
+            "channel_id = t.channel_id, "
             "territory = COALESCE(t.territory, ''), solution = COALESCE(t.solution, ''), "
             "credit_origin = t.credit_origin, row_hash = t.row_hash, last_import_id = %s, "
             "updated_at = %s"
@@ -249,11 +254,13 @@ class Stage:
         self, c: Any, workspace_id: int, source: str, job_id: int | None, now: datetime.datetime
     ) -> None:
         cols = (
-            "workspace_id, source, external_id, date, month, amount, channel_id, "
+            "workspace_id, source, external_id, date, month, amount, currency, currency_amount, "
+            "channel_id, "
             "customer_id, territory, solution, credit_origin, row_hash, last_import_id, updated_at"
         )
         values = (
-            "%s, %s, t.external_id, t.date, t.month, t.amount, t.channel_id, "
+            "%s, %s, t.external_id, t.date, t.month, t.amount, COALESCE(t.currency, ''), "
+            "t.currency_amount, t.channel_id, "
             "{customer}, COALESCE(t.territory, ''), COALESCE(t.solution, ''), t.credit_origin, "
             "t.row_hash, %s, %s"
         )

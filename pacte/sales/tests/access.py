@@ -68,6 +68,7 @@ register_pages(
         "sales:rules": Route(ADMIN),
         "sales:rule_edit": Route(ADMIN, obj=rule),
         "sales:rule_delete": Route(ADMIN, obj=rule),
+        "sales:rates": Route(ADMIN),
     }
 )
 
@@ -95,5 +96,13 @@ register_api(
             ADMIN, obj=_api(rule, "rule_id"), body=lambda c: {"priority": 5, "version": 1}
         ),
         ("DELETE", "/api/v1/sales/rules/{rule_id}"): Route(ADMIN, obj=_api(rule, "rule_id")),
+        ("GET", "/api/v1/sales/rates"): Route(ADMIN),
+        ("POST", "/api/v1/sales/rates"): Route(
+            ADMIN, body=lambda c: [{"currency": "CHF", "date": "2026-01-01", "rate": "1.05"}]
+        ),
+        ("GET", "/api/v1/sales/currency-settings"): Route(ADMIN),
+        ("PUT", "/api/v1/sales/currency-settings"): Route(
+            ADMIN, body=lambda c: {"missing_rate": "previous"}
+        ),
     }
 )

@@ -125,14 +125,15 @@ def test_duplicate_ids_in_a_file_are_refused_with_both_lines(cast, channels, wri
     assert not Sale.objects.exists()
 
 
-def test_a_row_in_another_currency_is_refused(cast, channels, write_csv):
+def test_a_row_in_another_currency_without_a_rate_is_refused(cast, channels, write_csv):
     path = write_csv(
         f"id,date,amount,currency,channel,seller\nE1,2026-01-01,10,USD,field,{SELLER}\n"
     )
     mapping = {k: k for k in ("date", "amount", "currency", "channel", "seller")}
     job = import_file(cast.workspace, path, {**mapping, "external_id": "id"})
-    assert job.errors[0]["code"] == "currency_mismatch"
-    assert import_jobs.error_rows(job)[0]["message"].startswith("The amount is in another currency")
+    assert (job.errors[0]["code"], job.errors[0]["line"]) == ("no_rate", 2)
+    assert job.errors[0]["column"] == "currency"
+    assert import_jobs.error_rows(job)[0]["message"].startswith("No exchange rate")
 
 
 @pytest.mark.parametrize(
