@@ -114,6 +114,7 @@ def _register() -> None:
     from pacte.jobs.api import router as jobs_router
     from pacte.objectives.api import router as objectives_router
     from pacte.org.api import router as org_router
+    from pacte.pipeline.api import router as pipeline_router
     from pacte.planning.api import router as planning_router
     from pacte.sales.api import router as sales_router
 
@@ -124,6 +125,7 @@ def _register() -> None:
     api.add_router("/targets", planning_router)
     api.add_router("/objectives", objectives_router)
     api.add_router("/insights", insights_router)
+    api.add_router("/pipeline", pipeline_router)
     api.add_router("/jobs", jobs_router)
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("targets/", include("pacte.planning.urls")),
     path("objectives/", include("pacte.objectives.urls")),
     path("insights/", include("pacte.insights.urls")),
+    path("forecast/", include("pacte.pipeline.urls")),
     path("api/v1/", api.urls),
 ]
 

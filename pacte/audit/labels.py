@@ -34,7 +34,7 @@ OBJECT_LABELS = {
     "apitoken": _("API token"),
 }
 
-_APPS = ("org", "sales", "planning", "objectives", "insights", "jobs")
+_APPS = ("org", "sales", "planning", "objectives", "pipeline", "insights", "jobs")
 
 
 @cache
