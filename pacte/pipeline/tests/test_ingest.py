@@ -26,7 +26,7 @@ def test_import_creates_deals_history_credits_and_cells(cast: Cast) -> None:
     )
     assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
     d1 = Deal.objects.for_workspace(cast.workspace).get(external_id="D1")
-    assert d1.amount == 100_000 and d1.category == "commit" and d1.probability == 40
+    assert (d1.amount, d1.category, d1.probability) == (100_000, "commit", 40)
     assert DealChange.objects.for_workspace(cast.workspace).count() == 2
     assert DealCredit.objects.for_workspace(cast.workspace).filter(kind="split").count() == 2
     cells = PipelineCell.objects.for_workspace(cast.workspace).filter(seller=cast.seller)
