@@ -499,9 +499,11 @@ def get_team_for_lead(viewer: Membership, public_id: Any | None) -> Unit:
     allowed = set(tree.units) if viewer.sees_everything else led_unit_ids(viewer, tree)
     if public_id is None:
         mine = sorted(u for u in allowed if tree.units[u].lead_id == viewer.pk)
-        if not mine:
-            raise Http404
-        return tree.units[mine[0]]
+        if mine:
+            return tree.units[mine[0]]
+        if viewer.sees_everything:
+            return tree.root
+        raise Http404
     unit = get_scoped(Unit.objects.visible_to(viewer), public_id)
     if unit.pk not in allowed:
         raise Http404

@@ -94,7 +94,7 @@ def mine(request: MemberRequest) -> HttpResponse:
                 version=_version(request),
             )
         except DomainError as exc:
-            errors[exc.field or "__all__"] = exc.message
+            errors[exc.field or "form"] = exc.message
             status = exc.status if exc.status in (412, 403) else 400
         else:
             messages.success(request, _("Your call is saved for this week."))
