@@ -39,7 +39,7 @@ def rebuild_cells(workspace: Workspace | int, seller_ids: Sequence[int] | None =
     cells = PipelineCell.objects.for_workspace(ws_id)
     if ids is not None:
         cells = cells.filter(seller_id__in=ids)
-    cells._raw_delete(cells.db)  # type: ignore[attr-defined]  # no cascade: a plain DELETE
+    cells._raw_delete(cells.db)  # no cascade: a plain DELETE
     today = timezone.localdate()
     sql = _INSERT.format(
         sellers="" if ids is None else f"AND c.seller_id IN ({', '.join(['%s'] * len(ids))})"

@@ -105,9 +105,7 @@ def messages() -> dict[str, str]:
         "unknown_status": _("Unknown status: use open, won or lost."),
         "unknown_owner": _("No member of the workspace has this email address."),
         "unknown_channel": _("Unknown channel."),
-        "bad_split": _(
-            "Split credits are written email:percent;email:percent and sum to 100 %%."
-        ).replace("%%", "%"),
+        "bad_split": _("Split credits are written email:percent;email:percent and add up to 100."),
         "bad_overlay": _("Overlay credits are email addresses separated by ;."),
         "duplicate_id": _("This external id appears twice in the batch."),
         "column_unexpected": _("Unknown field."),

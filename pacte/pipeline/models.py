@@ -8,7 +8,7 @@ of the fiscal calendar (``FY2027-Q2``). Credits are basis points (10 000 = 100 %
 from __future__ import annotations
 
 import uuid
-from typing import Self
+from typing import ClassVar, Self
 
 from django.db import models
 from django.db.models import Q
@@ -88,6 +88,9 @@ class DealQuerySet(WorkspaceQuerySet["Deal"]):
         return qs if condition is None else qs.filter(condition)
 
 
+DealManager = models.Manager.from_queryset(DealQuerySet)
+
+
 class Deal(WorkspaceModel):
     """An opportunity; its fields are the current state, every change is a :class:`DealChange`."""
 
@@ -112,7 +115,7 @@ class Deal(WorkspaceModel):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = DealQuerySet.as_manager()
+    objects: ClassVar[DealManager] = DealManager()
 
     class Meta:
         verbose_name = _("deal")
@@ -237,6 +240,9 @@ class CallQuerySet(WorkspaceQuerySet["Call"]):
         return qs.filter(condition)
 
 
+CallManager = models.Manager.from_queryset(CallQuerySet)
+
+
 class Call(WorkspaceModel):
     """A forecast for a period made in a week: a seller's own (``level=seller``, one per seller,
     period and week) or a team's (``level=team``, one per team, period and week: the gross
@@ -266,7 +272,7 @@ class Call(WorkspaceModel):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = CallQuerySet.as_manager()
+    objects: ClassVar[CallManager] = CallManager()
 
     class Meta:
         verbose_name = _("call")

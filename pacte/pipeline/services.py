@@ -4,7 +4,7 @@ adjusted team call and its submission up the delegation map."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -168,7 +168,7 @@ def major_text(minor: int, currency: str) -> str:
 
 @transaction.atomic
 def set_stage_rules(
-    *, workspace: Workspace, actor: Membership, rules: dict[str, Sequence[str]]
+    *, workspace: Workspace, actor: Membership, rules: Mapping[str, Sequence[str]]
 ) -> None:
     """Replace the workspace's stage → allowed categories rules (audited)."""
     known = set(Category.values)

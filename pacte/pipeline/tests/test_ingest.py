@@ -63,7 +63,7 @@ def test_bad_rows_refuse_the_whole_batch_with_their_lines(cast: Cast) -> None:
     ]
     with pytest.raises(ingest.Invalid) as exc:
         load(cast, rows)
-    found = {(e["line"], e["column"], e["code"]) for e in exc.value.details}  # type: ignore[union-attr]
+    found = {(e["line"], e["column"], e["code"]) for e in exc.value.details}  # type: ignore[attr-defined]
     assert found == {
         (2, "probability", "bad_probability"),
         (3, "category", "unknown_category"),
@@ -113,7 +113,7 @@ def test_split_credits_sum_to_the_deal(cast: Cast) -> None:
 def test_duplicate_ids_in_a_batch_are_refused(cast: Cast) -> None:
     with pytest.raises(ingest.Invalid) as exc:
         load(cast, [row(cast.seller, "D1"), row(cast.seller, "D1")])
-    assert {e["code"] for e in exc.value.details} == {"duplicate_id"}  # type: ignore[union-attr]
+    assert {e["code"] for e in exc.value.details} == {"duplicate_id"}  # type: ignore[attr-defined]
 
 
 def test_rebuild_equals_incremental_cells(cast: Cast) -> None:
