@@ -177,8 +177,25 @@ def team(request: MemberRequest) -> HttpResponse:
             else "",
             "adjustment_negative": bool(call and call.adjustment < 0),
             "waterfall": selectors.waterfall(member, period),
+            **_accuracy(member, period, [r.seller for r in data["rows"]]),
         },
     )
+
+
+def _accuracy(member: Any, period: Period, members: list[Any]) -> dict[str, Any]:
+    """The accuracy of the calls of the quarter before ``period`` (closed)."""
+    from pacte.lib.fiscal import PeriodKind
+    from pacte.pipeline import snapshots
+    from pacte.planning.labels import period_label
+
+    ws = member.workspace
+    previous = ws.calendar.period_of(
+        period.bounds[0] - datetime.timedelta(days=1), PeriodKind.QUARTER
+    )
+    return {
+        "accuracy": snapshots.accuracy(ws, previous, members),
+        "accuracy_period": period_label(previous),
+    }
 
 
 @require_POST
@@ -231,6 +248,7 @@ def company(request: MemberRequest) -> HttpResponse:
             **data,
             **_period_context(request, period),
             "channels": selectors.channel_coverage(member.workspace, period),
+            **_accuracy(member, period, [r.call.member for r in data["teams"] if r.call]),
         },
     )
 
