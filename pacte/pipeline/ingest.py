@@ -32,7 +32,6 @@ from pacte.pipeline.models import (
     Category,
     CreditKind,
     Deal,
-    DealChange,
     DealCredit,
     DealStatus,
     StageRule,
@@ -456,7 +455,7 @@ def _merge(
                 )
                 % {"name": existing[ext]["name"]}
             )
-    new: list[Deal] = []
+    new: list[dict[str, Any]] = []
     changed: list[Deal] = []
     touched_sellers: set[int] = set()
     credit_rows: dict[int | str, list[dict[str, Any]]] = {}
@@ -478,15 +477,7 @@ def _merge(
             "channel_id": row["channel_id"],
         }
         if old is None:
-            deal = Deal(
-                workspace=ws,
-                source=source,
-                external_id=row["external_id"],
-                created_at=now,
-                updated_at=now,
-                **values,
-            )
-            new.append(deal)
+            new.append({"external_id": row["external_id"], **values})
             credit_rows[row["external_id"]] = credits
             continue
         if (
@@ -510,7 +501,7 @@ def _merge(
         changed.append(deal)
         touched_sellers.add(old["owner_id"])
         credit_rows[old["pk"]] = credits
-    Deal.objects.bulk_create(new, batch_size=2000)
+    new_ids = _insert_deals(ws.pk, source, new, now)
     if changed:
         old_credit_sellers = DealCredit.objects.for_workspace(ws).filter(
             deal_id__in=[d.pk for d in changed]
@@ -522,29 +513,55 @@ def _merge(
             ["name", "version", "updated_at", "channel_id", "month", *TRACKED],
             batch_size=2000,
         )
-    history = [
-        DealChange(
-            workspace=ws,
-            deal_id=d.pk,
-            changed_at=now,
-            actor=actor,
-            amount=d.amount,
-            close_date=d.close_date,
-            stage=d.stage,
-            probability=d.probability,
-            category=d.category,
-            status=d.status,
-            owner_id=d.owner_id,
-        )
-        for d in [*new, *changed]
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    actor_id = actor.pk if actor else None
+    states = [(new_ids[d["external_id"]], d) for d in new] + [
+        (d.pk, {k: getattr(d, k) for k in ("amount", *TRACKED)}) for d in changed
     ]
-    DealChange.objects.bulk_create(history, batch_size=5000)
-    credit_objs: list[DealCredit] = []
+    _insert(
+        "pipeline_dealchange",
+        [
+            "workspace_id",
+            "deal_id",
+            "changed_at",
+            "actor_id",
+            "amount",
+            "close_date",
+            "stage",
+            "probability",
+            "category",
+            "status",
+            "owner_id",
+        ],
+        [
+            (
+                ws.pk,
+                pk,
+                at,
+                actor_id,
+                d["amount"],
+                ops.adapt_datefield_value(d["close_date"]),
+                d["stage"],
+                d["probability"],
+                d["category"],
+                d["status"],
+                d["owner_id"],
+            )
+            for pk, d in states
+        ],
+    )
+    credit_values: list[tuple[Any, ...]] = []
     for d in new:
-        credit_objs.extend(_credit_objs(ws, d, credit_rows[d.external_id]))
-    for d in changed:
-        credit_objs.extend(_credit_objs(ws, d, credit_rows[d.pk]))
-    DealCredit.objects.bulk_create(credit_objs, batch_size=5000)
+        pk = new_ids[d["external_id"]]
+        credit_values.extend(_credit_rows(ws.pk, pk, d["amount"], credit_rows[d["external_id"]]))
+    for c in changed:
+        credit_values.extend(_credit_rows(ws.pk, c.pk, c.amount, credit_rows[c.pk]))
+    _insert(
+        "pipeline_dealcredit",
+        ["workspace_id", "deal_id", "seller_id", "kind", "basis_points", "amount"],
+        credit_values,
+    )
     if new or changed:
         rebuild_cells(ws, sorted(touched_sellers))
         record(
@@ -556,32 +573,106 @@ def _merge(
             after={"source": source, "created": len(new), "updated": len(changed)},
         )
     result.created, result.updated = len(new), len(changed)
-    result.deals.extend(d.pk for d in [*new, *changed])
+    result.deals.extend([*new_ids.values(), *(d.pk for d in changed)])
     return result
 
 
-def _credit_objs(ws: Workspace, deal: Deal, credits: list[dict[str, Any]]) -> list[DealCredit]:
-    """Credit amounts by largest remainder per kind, so split amounts sum to the deal."""
+def _insert(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Rows appended with batched ``executemany`` (no model instance per row)."""
+    if not rows:
+        return
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 — fixed names
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with connection.cursor() as c:
+        for start in range(0, len(rows), 10_000):
+            c.executemany(sql, rows[start : start + 10_000])
+
+
+def _insert_deals(
+    ws_id: int, source: str, new: list[dict[str, Any]], now: datetime.datetime
+) -> dict[str, int]:
+    """Insert new deals; their ids by external id (one read per 5,000 deals)."""
+    import uuid
+
+    if not new:
+        return {}
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    sqlite = connection.vendor == "sqlite"
+    _insert(
+        "pipeline_deal",
+        [
+            "workspace_id",
+            "uuid",
+            "source",
+            "external_id",
+            "name",
+            "amount",
+            "close_date",
+            "month",
+            "stage",
+            "probability",
+            "category",
+            "status",
+            "owner_id",
+            "channel_id",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        [
+            (
+                ws_id,
+                uuid.uuid4().hex if sqlite else uuid.uuid4(),
+                source,
+                d["external_id"],
+                d["name"],
+                d["amount"],
+                ops.adapt_datefield_value(d["close_date"]),
+                d["month"],
+                d["stage"],
+                d["probability"],
+                d["category"],
+                d["status"],
+                d["owner_id"],
+                d["channel_id"],
+                1,
+                at,
+                at,
+            )
+            for d in new
+        ],
+    )
+    ids: dict[str, int] = {}
+    keys = [d["external_id"] for d in new]
+    for start in range(0, len(keys), 5000):
+        ids.update(
+            Deal.objects.for_workspace(ws_id)
+            .filter(source=source, external_id__in=keys[start : start + 5000])
+            .values_list("external_id", "pk")
+        )
+    return ids
+
+
+def _credit_rows(
+    ws_id: int, deal_id: int, amount: int, credits: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """Credit rows; split amounts by largest remainder, so they sum to the deal."""
     from pacte.lib.forecast import largest_remainder
 
-    out: list[DealCredit] = []
+    out: list[tuple[Any, ...]] = []
     for kind in (CreditKind.SPLIT, CreditKind.OVERLAY):
         mine = [c for c in credits if c["kind"] == kind]
         if not mine:
             continue
-        if kind == CreditKind.SPLIT:
-            shares = [int(x) for x in largest_remainder(deal.amount, [c["bp"] for c in mine])]
+        if kind == CreditKind.SPLIT and len(mine) > 1:
+            shares = [int(x) for x in largest_remainder(amount, [c["bp"] for c in mine])]
         else:
-            shares = [deal.amount * c["bp"] // 10_000 for c in mine]
+            shares = [amount * c["bp"] // 10_000 for c in mine]
         out.extend(
-            DealCredit(
-                workspace=ws,
-                deal_id=deal.pk,
-                seller_id=c["seller_id"],
-                kind=kind,
-                basis_points=c["bp"],
-                amount=share,
-            )
+            (ws_id, deal_id, c["seller_id"], str(kind), c["bp"], share)
             for c, share in zip(mine, shares, strict=True)
         )
     return out

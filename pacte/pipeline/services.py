@@ -383,7 +383,7 @@ def submit_team_call(
     """Send the team call up the delegation map (the lead's own handler)."""
     from pacte.org.structure import handler_for
 
-    call = Call.objects.select_for_update().select_related("unit").get(pk=call.pk)
+    call = Call.objects.select_for_update(of=("self",)).select_related("unit").get(pk=call.pk)
     if call.level != CallLevel.TEAM or call.unit is None or not may_adjust(actor, call.unit):
         raise PermissionDenied(
             _("Only the team's lead may submit its call."), code="not_owner_or_lead"
