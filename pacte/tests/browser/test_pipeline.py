@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from pacte.pipeline.models import Call, CallLevel, Deal
 from pacte.pipeline.tests.helpers import load, row
@@ -27,6 +28,7 @@ def _login(pg: Any, url: str, email: str) -> None:
 def test_seller_calls_lead_adjusts_executive_sees(live_server: Any, page: Any) -> None:
     cast = build_cast()
     load(cast, [row(cast.seller, "D1", name="Acme renewal", amount="12000")])
+    connection.close()  # the live server's thread reads the same SQLite file
     url = live_server.url
 
     _login(page, url, cast.seller.user.email)
