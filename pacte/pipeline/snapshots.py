@@ -127,7 +127,8 @@ def accuracy(workspace: Workspace, period: Period, members: list[Membership]) ->
         .order_by("week")
         .values_list("member_id", "level", "commit")
     ):
-        snaps[(member_id, level)].append(commit)
+        if commit is not None:
+            snaps[(member_id, level)].append(commit)
     actual = actuals_for(workspace, period, None)
     led = {
         u.lead_id: u.pk
