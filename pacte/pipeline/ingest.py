@@ -373,6 +373,9 @@ def _credits(ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, list[dict[str
             else:
                 if total != 10_000:
                     errors.append({"line": line, "column": "split", "code": "bad_split"})
+        elif not overlay:
+            out.append(None)  # the owner's 100 % split, filled in when merging
+            continue
         elif owner is not None:
             credits.append((owner, CreditKind.SPLIT, 10_000))
         if overlay:
@@ -462,7 +465,9 @@ def _merge(
     result = Result()
     for row in rows.iter_rows(named=True):
         old = existing.get(row["external_id"])
-        credits = row["credits"] or []
+        credits = row["credits"] or [
+            {"seller_id": row["owner_id"], "kind": CreditKind.SPLIT, "bp": 10_000}
+        ]
         touched_sellers.update(c["seller_id"] for c in credits)
         values = {
             "name": row["name"],
