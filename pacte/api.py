@@ -117,6 +117,7 @@ def _register() -> None:
     from pacte.pipeline.api import router as pipeline_router
     from pacte.planning.api import router as planning_router
     from pacte.sales.api import router as sales_router
+    from pacte.webhooks.api import router as webhooks_router
 
     api.add_router("", accounts_router)
     api.add_router("", org_router)
@@ -127,6 +128,7 @@ def _register() -> None:
     api.add_router("/insights", insights_router)
     api.add_router("/pipeline", pipeline_router)
     api.add_router("/jobs", jobs_router)
+    api.add_router("/webhooks", webhooks_router)
 
 
 _register()

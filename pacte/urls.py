@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("metrics", job_metrics.metrics, name="metrics"),
     path("settings/schedules/", include("pacte.jobs.urls")),
+    path("settings/webhooks/", include("pacte.webhooks.urls")),
     path("jobs/", include("pacte.jobs.work_urls")),
     path("favicon.ico", views.favicon, name="favicon"),
     path("account/", include("pacte.accounts.urls")),

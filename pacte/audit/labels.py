@@ -34,17 +34,21 @@ OBJECT_LABELS = {
     "apitoken": _("API token"),
 }
 
-_APPS = ("org", "sales", "planning", "objectives", "pipeline", "insights", "jobs")
-
 
 @cache
 def all_action_labels() -> dict[str, object]:
+    """This module's labels and those of every installed Pacte app with a ``labels`` module."""
+    from django.apps import apps
+
     labels: dict[str, object] = dict(ACTION_LABELS)
-    for app in _APPS:
+    for config in apps.get_app_configs():
+        if not config.name.startswith("pacte.") or config.name == "pacte.audit":
+            continue
         try:
-            labels.update(import_module(f"pacte.{app}.labels").ACTION_LABELS)
+            module = import_module(f"{config.name}.labels")
         except ModuleNotFoundError:
             continue
+        labels.update(getattr(module, "ACTION_LABELS", {}))
     return labels
 
 

@@ -86,6 +86,14 @@ def request_period_reviews(run: ScheduleRun) -> int:
         exclude=served,
         notified=_record(run),
     )
+    from pacte.webhooks.events import emit
+
+    emit(  # once per quarter: the first run after it closes
+        run.workspace,
+        "period.closed",
+        {"fiscal_year": fy, "quarter": quarter, "reviews": len(created), "url": "/"},
+        dedup_key=f"period.closed:{fy}:{quarter}",
+    )
     reminded = remind_reviews(
         workspace=run.workspace,
         fiscal_year=fy,

@@ -42,6 +42,7 @@ from pacte.objectives.models import (
     StretchRequest,
     Window,
 )
+from pacte.webhooks.events import emit
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +337,13 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
             _("%(actor)s refused your request"),
             _("%(actor)s refused your request (%(what)s): %(reason)s"),
         ),
+        "webhook_disabled": (
+            _("A webhook was turned off"),
+            _(
+                "The webhook “%(name)s” failed %(failures)s times in a row and was turned off. "
+                "Check its address, then turn it on again: what waited is sent then."
+            ),
+        ),
         "reminder": (
             _("Your objective is waiting"),
             _(
@@ -508,7 +516,34 @@ def _advance(
         before=before or None,
         after={**{f: getattr(objective, f) for f in FIELDS}, "version": objective.version},
     )
+    if code := _EVENTS.get(action):
+        emit(
+            objective.workspace,
+            code,
+            lambda: {
+                "objective": str(objective.uuid),
+                "seller": objective.seller.name,
+                "seller_email": objective.seller.user.email,
+                "fiscal_year": objective.fiscal_year,
+                "amount": objective.amount,
+                "currency": objective.workspace.currency,
+                "status": objective.status,
+                "reason": objective.reason,
+                "by": actor.name if actor else "",
+                "url": objective_url(objective),
+            },
+        )
     return objective
+
+
+#: Objective actions other tools can subscribe to (``pacte.webhooks``).
+_EVENTS: dict[str, str] = {
+    Action.PROPOSED: "objective.proposed",
+    Action.AUTO_AGREED: "objective.agreed",
+    Action.AGREED: "objective.agreed",
+    Action.ACCEPTED: "objective.agreed",
+    Action.RETURNED: "objective.returned",
+}
 
 
 def _locked(seller: Membership, fy: int) -> Objective | None:

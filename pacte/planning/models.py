@@ -201,6 +201,10 @@ class SellerExplanation(WorkspaceModel):
                 fields=["workspace", "run", "seller"], name="explanation_unique_seller"
             ),
         ]
+        indexes = [
+            # a team's inputs for its lead's split, read in one query (delegation.team_inputs)
+            models.Index(fields=["workspace", "run", "unit"], name="explanation_ws_run_unit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.seller_id}"
@@ -267,3 +271,100 @@ class Leave(WorkspaceModel):
 
     def __str__(self) -> str:
         return f"{self.seller_id}: {self.start}..{self.end}"
+
+
+class Delegation(WorkspaceModel):
+    """A published run stopped at teams: the company's share of each team is set, and each
+    team's lead splits it among their people (and sub-teams) between ``opens_on`` and
+    ``closes_on``. Once every team is done the splits become the run's seller shares."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        APPLIED = "applied", _("Applied")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    run = models.OneToOneField(CascadeRun, on_delete=models.CASCADE, related_name="delegation")
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("team split window")
+        verbose_name_plural = _("team split windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="delegation_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} ({self.opens_on}..{self.closes_on})"
+
+
+class SplitStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for the team above")
+    PENDING = "pending", _("Pending")
+    DRAFT = "draft", _("Draft saved")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    LOCKED = "locked", _("Locked")
+
+
+#: A team whose split counts as done.
+DONE_STATUSES = (SplitStatus.SUBMITTED, SplitStatus.ACCEPTED, SplitStatus.LOCKED)
+
+
+class TeamSplit(WorkspaceModel):
+    """One team's share in a delegation and its lead's split of it.
+
+    ``amounts`` maps the public id of each direct seller and each sub-team to its annual
+    amount (minor units); submitted, they sum exactly to ``amount``. ``method`` and
+    ``parameters`` say how they were made (a cascade method restricted to the team, or
+    ``manual``); ``explanations`` keeps the engine's reasons per public id."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="splits")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    amount = models.BigIntegerField(_("team share"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=SplitStatus.choices, default=SplitStatus.PENDING
+    )
+    method = models.CharField(_("method"), max_length=12, default="equal")
+    parameters = models.JSONField(default=dict, blank=True)
+    amounts = models.JSONField(default=dict, blank=True)
+    explanations = models.JSONField(default=dict, blank=True)
+    taken_over = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("team split")
+        verbose_name_plural = _("team splits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "delegation", "unit"], name="teamsplit_unique_unit"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="teamsplit_amount_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegation_id}/{self.unit_id}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in DONE_STATUSES

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pacte.planning import views
+from pacte.planning import split_views, views
 
 app_name = "planning"
 urlpatterns = [
@@ -14,4 +14,14 @@ urlpatterns = [
     path("runs/<uuid:uuid>/publish/", views.publish, name="publish"),
     path("runs/<uuid:uuid>/rerun/", views.rerun, name="rerun"),
     path("sellers/<uuid:uuid>/", views.seller, name="seller"),
+    path("runs/<uuid:uuid>/delegation/", split_views.delegation_page, name="delegation"),
+    path(
+        "runs/<uuid:uuid>/delegation/accept/",
+        split_views.delegation_accept,
+        name="delegation_accept",
+    ),
+    path("splits/", split_views.split_list, name="splits"),
+    path("splits/<uuid:uuid>/", split_views.split_page, name="split"),
+    path("splits/<uuid:uuid>/preview/", split_views.split_preview, name="split_preview"),
+    path("splits/<uuid:uuid>/lock/", split_views.split_lock, name="split_lock"),
 ]

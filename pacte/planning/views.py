@@ -30,6 +30,7 @@ from pacte.planning.labels import (
     year_label,
 )
 from pacte.planning.models import CascadeRun, RunStatus
+from pacte.planning.split_views import level_sentences
 from pacte.uploads import read_bytes
 
 
@@ -458,6 +459,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
                 (method_label(code), m)
                 for code, m in sorted((data or {}).get("methods", {}).items())
             ],
+            "levels": level_sentences((data or {}).get("levels") or [], member.workspace.currency),
         },
     )
 

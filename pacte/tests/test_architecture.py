@@ -23,11 +23,13 @@ ALLOWED: dict[str, set[str]] = {
     "accounts": {"audit", "jobs"},
     "audit": {"accounts"},
     "jobs": {"accounts", "audit"},
+    # Other tools' subscriptions to events: any app above may emit one.
+    "webhooks": {"lib", "accounts", "audit", "jobs"},
     "org": {"lib", "accounts", "audit", "jobs"},
     # The one upward edge: an import enqueues the warming of the insights overview on commit.
-    "sales": {"lib", "accounts", "audit", "jobs", "org", "insights.tasks"},
-    "planning": {"lib", "accounts", "audit", "jobs", "org", "sales"},
-    "objectives": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning"},
+    "sales": {"lib", "accounts", "audit", "jobs", "org", "insights.tasks", "webhooks"},
+    "planning": {"lib", "accounts", "audit", "jobs", "org", "sales", "webhooks"},
+    "objectives": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "webhooks"},
     # The deal list's export reuses the insights writers (CSV/XLSX): a second named edge up.
     "pipeline": {
         "lib",
@@ -38,10 +40,31 @@ ALLOWED: dict[str, set[str]] = {
         "sales",
         "planning",
         "objectives",
+        "webhooks",
         "insights.exports",
     },
-    "insights": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "objectives"},
-    "samples": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "objectives"},
+    "insights": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "webhooks",
+    },
+    "samples": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "webhooks",
+    },
 }
 WIRING = {"urls", "api", "views", "settings", "settings_test", "wsgi", "__main__"}
 # What a shared module may import besides other shared ones (pacte/api_auth.py reads tokens).
