@@ -116,6 +116,7 @@ def _register() -> None:
     from pacte.org.api import router as org_router
     from pacte.partners.api import portal as partner_router
     from pacte.partners.api import router as partners_router
+    from pacte.pipeline.api import router as pipeline_router
     from pacte.planning.api import router as planning_router
     from pacte.planning.moves_api import router as moves_router
     from pacte.sales.api import router as sales_router
@@ -130,6 +131,7 @@ def _register() -> None:
     api.add_router("/targets", moves_router)
     api.add_router("/objectives", objectives_router)
     api.add_router("/insights", insights_router)
+    api.add_router("/pipeline", pipeline_router)
     api.add_router("/jobs", jobs_router)
     api.add_router("/webhooks", webhooks_router)
     api.add_router("/sources", sources_router)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "pacte.sales",
     "pacte.planning",
     "pacte.objectives",
+    "pacte.pipeline",
     "pacte.insights",
     "pacte.sources",
     "pacte.partners",

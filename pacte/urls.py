@@ -25,6 +25,7 @@ urlpatterns = [
     path("sources/", include("pacte.sources.urls")),
     path("partners/", include("pacte.partners.urls")),
     path("partner/", include("pacte.partners.portal_urls")),
+    path("forecast/", include("pacte.pipeline.urls")),
     path("api/v1/", api.urls),
 ]
 

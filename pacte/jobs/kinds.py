@@ -68,6 +68,15 @@ KINDS: dict[str, Kind] = {
             hour=6,
         ),
         Kind(
+            "pipeline_snapshot",
+            _("Weekly snapshot of forecast calls"),
+            _("Every seller's and lead's call and open pipeline of the quarter, for accuracy."),
+            "week",
+            "pacte.pipeline.snapshots.snapshot_this_week",
+            weekday=6,
+            hour=22,
+        ),
+        Kind(
             "period_review",
             _("Period reviews"),
             _(

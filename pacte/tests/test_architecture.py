@@ -30,6 +30,19 @@ ALLOWED: dict[str, set[str]] = {
     "sales": {"lib", "accounts", "audit", "jobs", "org", "insights.tasks", "webhooks"},
     "planning": {"lib", "accounts", "audit", "jobs", "org", "sales", "webhooks"},
     "objectives": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "webhooks"},
+    # The deal list's export reuses the insights writers (CSV/XLSX): a second named edge up.
+    "pipeline": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "webhooks",
+        "insights.exports",
+    },
     "insights": {
         "lib",
         "accounts",

@@ -79,6 +79,7 @@ def test_api_lists_and_changes_schedules(cast):
         "digest",
         "objective_reminder",
         "forecast_snapshot",
+        "pipeline_snapshot",
         "period_review",
     ]
     digest = listed[0]

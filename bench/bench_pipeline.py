@@ -1,0 +1,217 @@
+"""Pipeline: the executive's forecast page, the weekly snapshot, and a deal import.
+
+Two generated companies (full: 10,000 sellers with 1M open deals and with 100k; quick: 500
+sellers with 20k and 2k), deals closing over the current fiscal year, all loaded through the
+deal import path (``pacte.pipeline.ingest``):
+
+- the company forecast page (``/forecast/company/``) as a logged-in executive, p95 of requests
+  alternating between the two companies; target: p95 < 50 ms and ≤ 1.2× the small company;
+- the weekly snapshot of calls and pipeline on the big company; target: < 5 s;
+- the deal import of N rows against the sales import (``ingest_frame``) of the same N rows in
+  the same run; target: ≤ 1.5×.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.common import Figure
+
+TEAM_SIZE = 50
+
+
+def _company(slug: str, sellers: int) -> tuple[Any, Any, list[Any]]:
+    from django.db import transaction
+
+    from pacte.accounts.models import Membership, User
+    from pacte.accounts.services import create_workspace
+    from pacte.org.models import Placement, Unit
+    from pacte.org.selectors import root_unit
+    from pacte.sales.models import Channel
+
+    ws = create_workspace(name=slug, slug=slug, currency="EUR")
+    root = root_unit(ws)
+    day = datetime.date(2020, 1, 1)
+    with transaction.atomic():
+        teams = Unit.objects.bulk_create(
+            [
+                Unit(workspace=ws, name=f"Team {i:04d}", parent=root)
+                for i in range((sellers + TEAM_SIZE - 1) // TEAM_SIZE)
+            ]
+        )
+        users = User.objects.bulk_create(
+            [User(email=f"{slug}-{i}@bench.example", name=f"S{i}") for i in range(sellers + 1)]
+        )
+        members = Membership.objects.bulk_create(
+            [
+                Membership(workspace=ws, user=u, name=u.name, is_seller=i > 0, is_executive=i == 0)
+                for i, u in enumerate(users)
+            ]
+        )
+        Placement.objects.bulk_create(
+            [Placement(workspace=ws, membership=members[0], unit=root, valid_from=day)]
+            + [
+                Placement(workspace=ws, membership=m, unit=teams[i // TEAM_SIZE], valid_from=day)
+                for i, m in enumerate(members[1:])
+            ]
+        )
+        Channel.objects.create(workspace=ws, code="field", name_en="Field", name_fr="Terrain")
+    return ws, members[0], [u.email for u in users[1:]]
+
+
+def _deal_frame(emails: list[str], n: int, seed: int) -> Any:
+    import polars as pl
+
+    from pacte.lib.tabular.common import LINE
+
+    rng = np.random.default_rng(seed)
+    today = datetime.date.today()
+    start = np.datetime64(today.replace(day=1))
+    cents = rng.integers(1_000, 5_000_000, size=n)
+    return pl.DataFrame(
+        {
+            LINE: pl.int_range(1, n + 1, eager=True),
+            "external_id": pl.int_range(0, n, eager=True).cast(pl.String),
+            "name": pl.select(pl.format("Deal {}", pl.int_range(0, n))).to_series(),
+            "amount": pl.Series(cents // 100).cast(pl.String)
+            + "."
+            + pl.Series(cents % 100).cast(pl.String).str.zfill(2),
+            "close_date": pl.Series(start + rng.integers(0, 365, size=n).astype("timedelta64[D]"))
+            .cast(pl.Date)
+            .cast(pl.String),
+            "stage": pl.Series(rng.choice(["Qualify", "Propose", "Negotiate"], size=n)),
+            "probability": pl.Series(rng.integers(0, 101, size=n)).cast(pl.String),
+            "category": pl.Series(rng.choice(["pipeline", "best_case", "commit"], size=n)),
+            "owner": pl.Series(np.asarray(emails)[rng.integers(0, len(emails), size=n)]),
+        }
+    ).with_columns(
+        status=pl.lit(None, pl.String),
+        channel=pl.lit("field"),
+        split=pl.lit(None, pl.String),
+        overlay=pl.lit(None, pl.String),
+    )
+
+
+def _sales_frame(deals: Any) -> Any:
+    import polars as pl
+
+    from pacte.lib.tabular.common import LINE
+
+    return deals.select(
+        pl.col(LINE),
+        pl.col("external_id"),
+        pl.col("close_date").alias("date"),
+        pl.col("amount"),
+        pl.col("channel"),
+        pl.col("owner").alias("seller"),
+        *[pl.lit(None, pl.String).alias(c) for c in ("split", "overlay", "currency")],
+        *[pl.lit(None, pl.String).alias(c) for c in ("customer", "territory", "solution")],
+    )
+
+
+def _p(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(quick: bool) -> list[Figure]:
+    from django.core.management import call_command
+    from django.test import override_settings
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    call_command("collectstatic", "--noinput", verbosity=0)
+    with override_settings(ALLOWED_HOSTS=["*"]):
+        return _run(quick)
+
+
+def _run(quick: bool) -> list[Figure]:
+    from django.test import Client
+
+    from pacte.pipeline import ingest, snapshots
+    from pacte.sales.import_jobs import ingest_frame
+
+    sellers = 500 if quick else 10_000
+    big_n, small_n = (20_000, 2_000) if quick else (1_000_000, 100_000)
+    figures: list[Figure] = []
+
+    # import: deals vs sales of the same rows, same run
+    ws_i, _exec, emails_i = _company("pipe-import", sellers)
+    frame = _deal_frame(emails_i, big_n, seed=3)
+    start = time.perf_counter()
+    ingest_frame(
+        workspace=ws_i, actor=None, frames=[_sales_frame(frame)], source="bench", kind="sample"
+    )
+    sales_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ingest.ingest(workspace=ws_i, actor=None, frames=[frame], source="bench")
+    deals_s = time.perf_counter() - start
+    figures.append(
+        Figure(
+            f"deal import, {big_n:,} rows",
+            round(deals_s, 3),
+            "s",
+            "sales import, same rows",
+            round(sales_s, 3),
+            "≤ 1.5× sales import",
+            deals_s <= 1.5 * sales_s,
+        )
+    )
+
+    companies = []
+    for slug, n, seed in (("pipe-big", big_n, 1), ("pipe-small", small_n, 2)):
+        ws, executive, emails = _company(slug, sellers)
+        ingest.ingest(
+            workspace=ws, actor=None, frames=[_deal_frame(emails, n, seed)], source="bench"
+        )
+        client = Client()
+        client.force_login(executive.user)
+        companies.append((ws, client))
+
+    start = time.perf_counter()
+    snapshots.snapshot_week(workspace=companies[0][0], day=datetime.date.today())
+    snap_s = time.perf_counter() - start
+    start = time.perf_counter()
+    snapshots.snapshot_week(workspace=companies[1][0], day=datetime.date.today())
+    snap_small = time.perf_counter() - start
+    figures.append(
+        Figure(
+            f"weekly snapshot, {big_n:,} deals",
+            round(snap_s, 3),
+            "s",
+            f"snapshot, {small_n:,} deals",
+            round(snap_small, 3),
+            "< 5 s",
+            snap_s < 5,
+        )
+    )
+
+    url = "/forecast/company/"
+    for _ws, client in companies:
+        assert client.get(url).status_code == 200  # warm
+    samples: list[list[float]] = [[], []]
+    for _ in range(10 if quick else 30):
+        for (_ws, client), out in zip(companies, samples, strict=True):
+            start = time.perf_counter()
+            response = client.get(url)
+            out.append(time.perf_counter() - start)
+            assert response.status_code == 200
+    big_p95, small_p95 = (_p(s, 0.95) * 1000 for s in samples)
+    figures.append(
+        Figure(
+            f"executive forecast page p95, {big_n:,} deals",
+            round(big_p95, 1),
+            "ms",
+            f"same page, {small_n:,} deals",
+            round(small_p95, 1),
+            "< 50 ms, ≤ 1.2×",
+            big_p95 < 50 and big_p95 <= 1.2 * small_p95,
+            notes=f"p50 {statistics.median(samples[0]) * 1000:.1f} ms",
+        )
+    )
+    return figures

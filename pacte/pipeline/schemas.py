@@ -1,0 +1,164 @@
+import datetime
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from pacte.amounts import AmountIn
+
+
+class MemberRef(Schema):
+    uuid: UUID
+    name: str
+
+
+class DealRow(Schema):
+    external_id: str
+    name: str
+    amount: AmountIn = Field(..., description="Minor units (integer) or typed text.")
+    close_date: str = Field(..., description="Expected close date (ISO 8601).")
+    stage: str
+    probability: int | str = Field(..., description="0 to 100.")
+    category: str = Field(..., description="pipeline, best_case, commit, closed or omitted.")
+    owner: str = Field(..., description="The owner's email address.")
+    status: str | None = Field(None, description="open (default), won or lost.")
+    channel: str | None = None
+    split: str | None = Field(None, description="email:percent;email:percent (sum 100).")
+    overlay: str | None = Field(None, description="email;email")
+
+
+class DealBatchIn(Schema):
+    source: str = "default"
+    deals: list[DealRow] = Field(..., max_length=100_000)
+
+
+class DealBatchOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class DealPatch(Schema):
+    name: str | None = None
+    amount: AmountIn | None = None
+    close_date: str | None = None
+    stage: str | None = None
+    probability: int | str | None = None
+    category: str | None = None
+    status: str | None = None
+    version: int | None = Field(None, description="The version you read; a stale one gets 412.")
+
+
+class DealOut(Schema):
+    uuid: UUID
+    source: str
+    external_id: str
+    name: str
+    amount: int
+    weighted: int
+    close_date: datetime.date
+    stage: str
+    probability: int
+    category: str
+    status: str
+    owner: MemberRef
+    channel: str | None
+    version: int
+
+
+class FiguresOut(Schema):
+    pipeline: int
+    best_case: int
+    commit: int
+    weighted: int
+    deals: int
+
+
+class CallIn(Schema):
+    period: str = Field(..., description="FY2027-Q2 (a quarter) or FY2027-M03 (a month).")
+    commit: AmountIn
+    best_case: AmountIn
+    note: str = ""
+    deals: list[UUID] = Field(default_factory=list, max_length=1000)
+    seller: UUID | None = Field(None, description="A lead calling for one of their sellers.")
+    version: int | None = None
+
+
+class TeamCallIn(Schema):
+    period: str
+    adjustment: int = Field(..., description="Minor units added to (or taken from) the roll-up.")
+    note: str = ""
+    version: int | None = None
+
+
+class SubmitIn(Schema):
+    version: int | None = None
+
+
+class CallOut(Schema):
+    uuid: UUID
+    level: str
+    member: MemberRef
+    team: UUID | None
+    period: str
+    week: datetime.date
+    commit: int
+    best_case: int
+    gross_commit: int
+    gross_best_case: int
+    adjustment: int
+    note: str
+    deals: list[str]
+    status: str
+    submitted_to: MemberRef | None
+    version: int
+
+
+class SellerForecastOut(Schema):
+    period: str
+    figures: FiguresOut
+    objective: int | None
+    actual: int
+    gap: int | None
+    coverage: float | None
+    call: CallOut | None
+    updated_this_week: bool
+
+
+class TeamForecastOut(Schema):
+    period: str
+    team: UUID
+    sellers: list[SellerForecastOut]
+    seller_ids: list[UUID]
+    figures: FiguresOut
+    gross_commit: int
+    gross_best_case: int
+    call: CallOut | None
+    not_updated: int
+    waterfall: dict[str, int]
+
+
+class TeamRowOut(Schema):
+    team: UUID
+    name: str
+    figures: FiguresOut
+    seller_commit: int
+    seller_best_case: int
+    call: CallOut | None
+    not_updated: int
+
+
+class CompanyForecastOut(Schema):
+    period: str
+    teams: list[TeamRowOut]
+    figures: FiguresOut
+    call_commit: int
+    objective: int | None
+    actual: int
+    gap: int | None
+    coverage: float | None
+    forecast: dict[str, Any]
+
+
+class StageRulesIn(Schema):
+    rules: dict[str, list[str]]

@@ -1,0 +1,156 @@
+"""The weekly snapshot of calls and open pipeline (schedule kind ``pipeline_snapshot``), and the
+accuracy and bias of each seller's and lead's calls once the period has closed.
+
+The snapshot is set-based: a handful of ``INSERT … SELECT`` / ``UPDATE`` statements over the
+pipeline cells and the calls, whatever the number of deals and sellers."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from pacte.accounts.models import Membership, Workspace
+from pacte.lib.fiscal import Period, PeriodKind
+from pacte.lib.forecast import ForecastAccuracy, forecast_accuracy
+from pacte.pipeline.models import CallLevel, CallSnapshot, Category
+from pacte.pipeline.services import week_of
+
+OPEN = (Category.PIPELINE, Category.BEST_CASE, Category.COMMIT)
+
+_SELLERS = """
+INSERT INTO pipeline_callsnapshot
+    (workspace_id, week, period, member_id, level, pipeline, weighted)
+SELECT workspace_id, %s, %s, seller_id, 'seller', SUM(amount), SUM(weighted)
+FROM pipeline_pipelinecell
+WHERE workspace_id = %s AND month >= %s AND month < %s AND category IN (%s, %s, %s)
+GROUP BY workspace_id, seller_id
+"""
+_CALLERS = """
+INSERT INTO pipeline_callsnapshot
+    (workspace_id, week, period, member_id, level, pipeline, weighted)
+SELECT DISTINCT c.workspace_id, %s, %s, c.member_id, 'seller', 0, 0
+FROM pipeline_call c
+WHERE c.workspace_id = %s AND c.level = 'seller' AND c.period = %s AND c.week <= %s
+  AND NOT EXISTS (
+    SELECT 1 FROM pipeline_callsnapshot s
+    WHERE s.workspace_id = c.workspace_id AND s.week = %s AND s.period = %s
+      AND s.member_id = c.member_id AND s.level = 'seller')
+"""
+_CALLS = """
+UPDATE pipeline_callsnapshot
+SET "commit" = (
+        SELECT c."commit" FROM pipeline_call c
+        WHERE c.workspace_id = pipeline_callsnapshot.workspace_id AND c.level = 'seller'
+          AND c.member_id = pipeline_callsnapshot.member_id
+          AND c.period = pipeline_callsnapshot.period AND c.week <= pipeline_callsnapshot.week
+        ORDER BY c.week DESC LIMIT 1),
+    best_case = (
+        SELECT c.best_case FROM pipeline_call c
+        WHERE c.workspace_id = pipeline_callsnapshot.workspace_id AND c.level = 'seller'
+          AND c.member_id = pipeline_callsnapshot.member_id
+          AND c.period = pipeline_callsnapshot.period AND c.week <= pipeline_callsnapshot.week
+        ORDER BY c.week DESC LIMIT 1)
+WHERE workspace_id = %s AND week = %s AND period = %s AND level = 'seller'
+"""
+_TEAMS = """
+INSERT INTO pipeline_callsnapshot
+    (workspace_id, week, period, member_id, level, "commit", best_case, pipeline, weighted)
+SELECT c.workspace_id, %s, %s, c.member_id, 'team', c."commit", c.best_case, 0, 0
+FROM pipeline_call c
+WHERE c.workspace_id = %s AND c.level = 'team' AND c.period = %s AND c.week = (
+    SELECT MAX(c2.week) FROM pipeline_call c2
+    WHERE c2.workspace_id = c.workspace_id AND c2.level = 'team' AND c2.unit_id = c.unit_id
+      AND c2.period = c.period AND c2.week <= %s)
+ON CONFLICT DO NOTHING
+"""
+
+
+@transaction.atomic
+def snapshot_week(*, workspace: Workspace, day: datetime.date) -> int:
+    """Snapshot the calls and open pipeline of the quarter holding ``day``, for its week; a
+    second run of the same week replaces the first. Returns the rows stored."""
+    period = workspace.calendar.period_of(day, PeriodKind.QUARTER)
+    week = week_of(day)
+    CallSnapshot.objects.for_workspace(workspace).filter(week=week, period=period.key).delete()
+    months = period.month_indexes
+    ws = workspace.pk
+    with connection.cursor() as c:
+        c.execute(_SELLERS, [week, period.key, ws, months.start, months.stop, *OPEN])
+        c.execute(_CALLERS, [week, period.key, ws, period.key, week, week, period.key])
+        c.execute(_CALLS, [ws, week, period.key])
+        c.execute(_TEAMS, [week, period.key, ws, period.key, week])
+    return (
+        CallSnapshot.objects.for_workspace(workspace).filter(week=week, period=period.key).count()
+    )
+
+
+def snapshot_this_week(run: Any) -> int:
+    """The schedule kind's entry point: the week of the run's slot, in the workspace's zone."""
+    from pacte.insights.schedules import zone_of
+
+    local = run.due_at.astimezone(zone_of(run.workspace)).date()
+    return snapshot_week(workspace=run.workspace, day=local)
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+@dataclass
+class AccuracyRow:
+    member: Membership
+    level: str
+    actual: int
+    last_call: int | None
+    accuracy: ForecastAccuracy
+
+
+def accuracy(workspace: Workspace, period: Period, members: list[Membership]) -> list[AccuracyRow]:
+    """For a closed period: each member's weekly commit calls (snapshots) against what they
+    sold (a lead's team calls against the team's sales). Empty while the period is open."""
+    from pacte.objectives.references import sellers_under
+    from pacte.org.models import Unit
+    from pacte.pipeline.selectors import actuals_for
+
+    if timezone.localdate() <= period.bounds[1]:
+        return []
+    ids = [m.pk for m in members]
+    snaps: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for member_id, level, commit in (
+        CallSnapshot.objects.for_workspace(workspace)
+        .filter(period=period.key, member_id__in=ids, commit__isnull=False)
+        .order_by("week")
+        .values_list("member_id", "level", "commit")
+    ):
+        if commit is not None:
+            snaps[(member_id, level)].append(commit)
+    actual = actuals_for(workspace, period, None)
+    led = {
+        u.lead_id: u.pk
+        for u in Unit.objects.for_workspace(workspace).filter(lead_id__in=ids).order_by("pk")
+    }
+    rows = []
+    for m in members:
+        for level in (CallLevel.SELLER, CallLevel.TEAM):
+            calls = snaps.get((m.pk, level))
+            if not calls:
+                continue
+            if level == CallLevel.TEAM and m.pk in led:
+                sold = sum(actual.get(s, 0) for s in sellers_under(workspace, led[m.pk]))
+            else:
+                sold = actual.get(m.pk, 0)
+            rows.append(
+                AccuracyRow(
+                    m,
+                    level,
+                    sold,
+                    calls[-1],
+                    forecast_accuracy(np.asarray(calls, dtype=np.int64), sold),
+                )
+            )
+    return rows
