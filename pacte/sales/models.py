@@ -81,6 +81,35 @@ class CubeCell(WorkspaceModel):
         return f"{self.seller_id}/{self.unit_id}/{self.channel_id}/{self.month}"
 
 
+class TeamCell(WorkspaceModel):
+    """The cube rolled up by (team, channel, month): the sum of the :class:`CubeCell` rows of
+    the same team, channel and month, so that the company and team figures read a few
+    thousand rows instead of every seller's cells.
+
+    Maintained with the cube, by the same statements' deltas (``pacte.sales.cube``), in the
+    transaction of every change; ``pacte verify`` checks it against a recomputation."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    month = models.IntegerField()
+    split_amount = models.BigIntegerField(default=0)
+    overlay_amount = models.BigIntegerField(default=0)
+    sale_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "unit", "channel", "month"], name="team_cell_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "month"], name="team_cell_ws_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.channel_id}/{self.month}"
+
+
 class Customer(WorkspaceModel):
     """A customer or account, named as the import files name it (created on first sight).
 
