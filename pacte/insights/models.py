@@ -156,10 +156,15 @@ class ForecastSnapshot(WorkspaceModel):
 class DigestPreference(WorkspaceModel):
     """A member's choice about the weekly digest and alerts (absent row = subscribed)."""
 
-    member = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     digest = models.BooleanField(_("weekly digest"), default=True)
     alerts = models.BooleanField(_("alerts"), default=True)
     last_alerts = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "member"], name="digestpreference_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id}"

@@ -24,7 +24,7 @@ class CompanyTarget(WorkspaceModel):
     sum exactly to ``amount``.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     amount = models.BigIntegerField(_("amount"))
     channel_split = models.JSONField(default=dict, blank=True)
@@ -38,6 +38,7 @@ class CompanyTarget(WorkspaceModel):
         verbose_name = _("company target")
         verbose_name_plural = _("company targets")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="companytarget_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "fiscal_year"], name="companytarget_unique_year"
             ),
@@ -79,7 +80,7 @@ class CascadeRun(WorkspaceModel):
     before it keep the shares of ``base_run`` (the run that was published when it was made).
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     number = models.PositiveIntegerField(_("number"))
     status = models.CharField(
@@ -108,6 +109,7 @@ class CascadeRun(WorkspaceModel):
         verbose_name = _("cascade run")
         verbose_name_plural = _("cascade runs")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="cascaderun_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "fiscal_year", "number"], name="cascaderun_unique_number"
             ),
@@ -235,17 +237,17 @@ class Potential(WorkspaceModel):
 class Capacity(WorkspaceModel):
     """A seller's working time (FTE, 1 = full time) and ramp-up, for the capacity method."""
 
-    seller = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fte = models.DecimalField(_("FTE"), max_digits=4, decimal_places=2, default=1)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "seller"], name="capacity_unique_seller"),
             models.CheckConstraint(
                 condition=Q(fte__gte=0) & Q(fte__lte=1), name="capacity_fte_range"
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "seller"], name="capacity_ws_seller")]
 
     def __str__(self) -> str:
         return f"{self.seller_id}: {self.fte}"
@@ -254,13 +256,14 @@ class Capacity(WorkspaceModel):
 class Leave(WorkspaceModel):
     """A leave period of a seller (both days inclusive), removed from their capacity."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="leave_unique_uuid"),
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="leave_range"),
         ]
         indexes = [models.Index(fields=["workspace", "seller", "start"], name="leave_ws_seller")]
