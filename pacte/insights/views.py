@@ -25,6 +25,7 @@ from pacte.insights.periods import PeriodChoice
 from pacte.lib.fiscal import Month
 from pacte.org.visibility import Tree
 from pacte.planning.labels import month_label
+from pacte.replica import replica_reads
 from pacte.sales.models import Channel
 
 TEAMS_PER_PAGE = 20  # team rows (and heat-map rows) per page of the overview and team view
@@ -86,6 +87,7 @@ def _common(
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def overview(request: MemberRequest) -> HttpResponse:
     choice = _choice(request)
     channel = _channel(request)
@@ -103,6 +105,7 @@ def overview(request: MemberRequest) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def team(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     channel = _channel(request)
@@ -131,6 +134,7 @@ def mine(request: MemberRequest) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     subject = selectors.get_seller_for(request.member, uuid)
@@ -334,6 +338,7 @@ def _screen(request: MemberRequest) -> tuple[dict[str, Any], str]:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def export(request: MemberRequest) -> HttpResponse:
     table, fmt = request.GET.get("table", ""), request.GET.get("format", "csv")
     if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
@@ -359,6 +364,7 @@ def export(request: MemberRequest) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def report(request: MemberRequest) -> HttpResponse:
     """The monthly report, print-ready (the browser's "Save as PDF")."""
     data, name = _screen(request)
@@ -383,6 +389,7 @@ def pdf_response(content: bytes, key: str, name: str) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def report_pdf(request: MemberRequest) -> HttpResponse:
     """The monthly report as a PDF (company, ``team=`` or ``seller=``), in the member's
     language."""
