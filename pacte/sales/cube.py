@@ -243,11 +243,11 @@ def verify(workspace: Workspace) -> list[str]:
         for t in TeamCell.objects.for_workspace(workspace)
     }
     fresh_teams = rollup(fresh)
-    for key in sorted(set(teams) | set(fresh_teams)):
-        if teams.get(key, (0, 0, 0)) != fresh_teams.get(key, (0, 0, 0)):
+    for team in sorted(set(teams) | set(fresh_teams)):
+        if teams.get(team, (0, 0, 0)) != fresh_teams.get(team, (0, 0, 0)):
             problems.append(
-                f"team cell unit={key[0]} channel={key[1]} month={key[2]}: "
-                f"roll-up {teams.get(key)} != recomputed {fresh_teams.get(key)}"
+                f"team cell unit={team[0]} channel={team[1]} month={team[2]}: "
+                f"roll-up {teams.get(team)} != recomputed {fresh_teams.get(team)}"
             )
     with connection.cursor() as c:
         c.execute(
