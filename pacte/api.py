@@ -115,16 +115,22 @@ def _register() -> None:
     from pacte.objectives.api import router as objectives_router
     from pacte.org.api import router as org_router
     from pacte.planning.api import router as planning_router
+    from pacte.planning.moves_api import router as moves_router
     from pacte.sales.api import router as sales_router
+    from pacte.sources.api import router as sources_router
+    from pacte.webhooks.api import router as webhooks_router
 
     api.add_router("", accounts_router)
     api.add_router("", org_router)
     api.add_router("/audit", audit_router)
     api.add_router("/sales", sales_router)
     api.add_router("/targets", planning_router)
+    api.add_router("/targets", moves_router)
     api.add_router("/objectives", objectives_router)
     api.add_router("/insights", insights_router)
     api.add_router("/jobs", jobs_router)
+    api.add_router("/webhooks", webhooks_router)
+    api.add_router("/sources", sources_router)
 
 
 _register()

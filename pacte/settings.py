@@ -62,7 +62,9 @@ INSTALLED_APPS = [
     "pacte.planning",
     "pacte.objectives",
     "pacte.insights",
+    "pacte.sources",
     "pacte.samples",
+    "pacte.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -319,6 +321,16 @@ PACTE_WORKER_POLL_SECONDS = env_float("PACTE_WORKER_POLL_SECONDS", 0.5)
 # wait before the first retry (doubled at each attempt, at most 10 minutes).
 PACTE_JOB_MAX_ATTEMPTS = env_int("PACTE_JOB_MAX_ATTEMPTS", 5)
 PACTE_JOB_RETRY_SECONDS = env_float("PACTE_JOB_RETRY_SECONDS", 10.0)
+
+# Outbound webhooks: a delivery is tried up to MAX_ATTEMPTS times (the first retry after
+# RETRY_SECONDS, ×4 each time, at most 6 hours apart); a webhook whose attempts fail
+# DISABLE_AFTER times in a row is turned off and the admins told. Plain http:// addresses only
+# where ALLOW_HTTP is set (a receiver on the same machine or network).
+PACTE_WEBHOOK_MAX_ATTEMPTS = env_int("PACTE_WEBHOOK_MAX_ATTEMPTS", 8)
+PACTE_WEBHOOK_RETRY_SECONDS = env_float("PACTE_WEBHOOK_RETRY_SECONDS", 60.0)
+PACTE_WEBHOOK_DISABLE_AFTER = env_int("PACTE_WEBHOOK_DISABLE_AFTER", 20)
+PACTE_WEBHOOK_TIMEOUT_SECONDS = env_float("PACTE_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+PACTE_WEBHOOK_ALLOW_HTTP = env_bool("PACTE_WEBHOOK_ALLOW_HTTP", PACTE_ENV != "production")
 # How often the scheduler looks for due schedules.
 PACTE_SCHEDULER_SECONDS = env_float("PACTE_SCHEDULER_SECONDS", 30.0)
 # Work started by a member that runs on a worker, with a page to follow it, instead of in

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("metrics", job_metrics.metrics, name="metrics"),
     path("settings/schedules/", include("pacte.jobs.urls")),
+    path("settings/webhooks/", include("pacte.webhooks.urls")),
     path("jobs/", include("pacte.jobs.work_urls")),
     path("favicon.ico", views.favicon, name="favicon"),
     path("account/", include("pacte.accounts.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("targets/", include("pacte.planning.urls")),
     path("objectives/", include("pacte.objectives.urls")),
     path("insights/", include("pacte.insights.urls")),
+    path("sources/", include("pacte.sources.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -32,19 +32,24 @@ OBJECT_LABELS = {
     "membership": _("Person"),
     "unit": _("Team"),
     "apitoken": _("API token"),
+    "connection": _("Data source"),
 }
-
-_APPS = ("org", "sales", "planning", "objectives", "insights", "jobs")
 
 
 @cache
 def all_action_labels() -> dict[str, object]:
+    """This module's labels and those of every installed Pacte app with a ``labels`` module."""
+    from django.apps import apps
+
     labels: dict[str, object] = dict(ACTION_LABELS)
-    for app in _APPS:
+    for config in apps.get_app_configs():
+        if not config.name.startswith("pacte.") or config.name == "pacte.audit":
+            continue
         try:
-            labels.update(import_module(f"pacte.{app}.labels").ACTION_LABELS)
+            module = import_module(f"{config.name}.labels")
         except ModuleNotFoundError:
             continue
+        labels.update(getattr(module, "ACTION_LABELS", {}))
     return labels
 
 

@@ -15,21 +15,57 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.insights import dashboard, periods
 from pacte.insights.models import DigestPreference
 from pacte.org.visibility import Tree
+from pacte.webhooks.events import emit
 
 
-def alerts_of(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:
-    """Objective reached; year forecast below the objective (falling behind)."""
-    out = []
+def alert_codes(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:
+    """``reached`` (objective reached for the year) or ``behind`` (year forecast below it)."""
     objective, actual = figures.get("objective"), figures.get("actual", 0)
     if objective and actual >= objective:
-        out.append(_("You have reached your objective for the year."))
-    elif (
+        return ["reached"]
+    if (
         objective
         and forecast.get("year_forecast") is not None
         and forecast["year_forecast"] < objective
     ):
-        out.append(_("Your year forecast is below your objective: you are falling behind."))
-    return out
+        return ["behind"]
+    return []
+
+
+def alert_text(code: str) -> str:
+    """An alert in the active language."""
+    if code == "reached":
+        return _("You have reached your objective for the year.")
+    return _("Your year forecast is below your objective: you are falling behind.")
+
+
+def alerts_of(figures: dict[str, Any], forecast: dict[str, Any]) -> list[str]:
+    """Objective reached; year forecast below the objective (falling behind)."""
+    return [alert_text(code) for code in alert_codes(figures, forecast)]
+
+
+def emit_alerts(member: Membership, codes: list[str], fiscal_year: object) -> None:
+    """Tell the webhooks listening to alerts, once per person and alert: ``reached`` once a
+    year, ``behind`` once a month."""
+    from django.utils import timezone
+
+    ws = member.workspace
+    for code in codes:
+        period = fiscal_year if code == "reached" else timezone.localdate().strftime("%Y-%m")
+        with translation.override(ws.language or settings.LANGUAGE_CODE):
+            text = alert_text(code)
+        emit(
+            ws,
+            "alert",
+            {
+                "member": member.name,
+                "member_email": member.user.email,
+                "alert": code,
+                "text": text,
+                "url": "/",
+            },
+            dedup_key=f"alert:{code}:{member.uuid}:{period}",
+        )
 
 
 def digest_for(member: Membership, tree: Tree) -> dict[str, Any]:
@@ -48,7 +84,8 @@ def digest_for(member: Membership, tree: Tree) -> dict[str, Any]:
         year = own["summary"][3]
         context["own"] = own["summary"]
         context["own_forecast"] = own["forecast"]
-        context["alerts"] = alerts_of(year, own["forecast"])
+        context["alert_codes"] = alert_codes(year, own["forecast"])
+        context["alerts"] = [alert_text(code) for code in context["alert_codes"]]
     scopes = []
     if member.sees_everything:
         data = dashboard.unit_view(member, None, choice, tree=tree)
@@ -106,6 +143,8 @@ def send_digests(
                 body = render_to_string("insights/digest.txt", context)
             if not dry_run:
                 mailer.send_messages([EmailMessage(subject, body, to=[member.user.email])])
+                if context.get("alert_codes"):
+                    emit_alerts(member, context["alert_codes"], context["choice"].key)
                 if sent is not None:
                     sent(member)
             write(f"sent {member.name} <{member.user.email}> ({language})")

@@ -63,7 +63,10 @@ def schedule_patch(
     request: HttpRequest, schedule_id: str, payload: SchedulePatch
 ) -> dict[str, Any]:
     member = _admin(request)
-    schedule = get_scoped(Schedule.objects.for_workspace(member.workspace), schedule_id)
+    # A data source's schedule (a target) is changed with its data source, not here.
+    schedule = get_scoped(
+        Schedule.objects.for_workspace(member.workspace).filter(target=""), schedule_id
+    )
     changes = payload.model_dump(exclude_none=True)
     version = changes.pop("version", None)
     services.update_schedule(

@@ -4,7 +4,12 @@ To add one (a data source's sync, later): an entry here whose ``run`` is the dot
 function ``(run: ScheduleRun) -> int`` (the number of things done, shown on the settings page;
 idempotent, as a run taken up again after a lost worker calls it again), and, when one
 workspace has several of that kind, schedules with a ``target`` (the data source's uuid) made
-by the app that owns them. The scheduler, the settings page and the API take it from there."""
+by the app that owns them (``per_target=True``: no workspace-wide schedule is made for it, and
+the settings page leaves it to that app's page). The scheduler, the settings page and the API
+take it from there.
+
+``every`` is "hour" (at ``minute`` past every hour), "day" (at ``hour``:``minute``), "week",
+"month" or "quarter"."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from typing import Literal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-Every = Literal["week", "month", "quarter"]
+Every = Literal["hour", "day", "week", "month", "quarter"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Kind:
     hour: int = 8
     minute: int = 0
     enabled: bool = True
+    per_target: bool = False
 
 
 KINDS: dict[str, Kind] = {
@@ -62,15 +68,6 @@ KINDS: dict[str, Kind] = {
             hour=6,
         ),
         Kind(
-            "period_close",
-            _("Quarter-close reminders"),
-            _("After a quarter closes: sellers below their objective for it."),
-            "quarter",
-            "pacte.objectives.schedules.remind_period_close",
-            day=3,
-            hour=9,
-        ),
-        Kind(
             "period_review",
             _("Period reviews"),
             _(
@@ -82,5 +79,23 @@ KINDS: dict[str, Kind] = {
             weekday=2,
             hour=9,
         ),
+        # A data source's sync (pacte.sources), one schedule per connection (target = its uuid)
+        # in the cadence the admin chose.
+        *(
+            Kind(
+                f"source_sync_{every}",
+                _("Data source sync"),
+                _("Reads what changed in a data source since its last sync."),
+                every,
+                "pacte.sources.schedules.run_scheduled_sync",
+                per_target=True,
+            )
+            for every in ("hour", "day", "week")
+        ),
     )
 }
+
+
+def workspace_kinds() -> dict[str, Kind]:
+    """The kinds every workspace has one schedule of (not the per-target ones)."""
+    return {code: kind for code, kind in KINDS.items() if not kind.per_target}

@@ -9,7 +9,6 @@ ACTION_LABELS: dict[str, object] = {
 #: Why a run did nothing, or why it failed (``ScheduleRun.message_code``).
 OUTCOME_LABELS = {
     "no_window": _("No objective-setting window was open that day."),
-    "no_quarter": _("The day is not in the month after a quarter's end."),
     "failed": _("Stopped on an unexpected error; see the worker's log."),
     "retries_exhausted": _("The database kept failing after several attempts."),
     "worker_lost": _("The process running it stopped several times."),

@@ -22,7 +22,11 @@ def slots(
     every: Every, *, weekday: int, day: int, hour: int, minute: int, fiscal_start_month: int = 1
 ) -> rrule.rrule:
     """The wall-clock slots of a schedule (naive datetimes)."""
+    if every == "hour":
+        return rrule.rrule(rrule.HOURLY, dtstart=_START, byminute=minute, bysecond=0)
     common = {"dtstart": _START, "byhour": hour, "byminute": minute, "bysecond": 0}
+    if every == "day":
+        return rrule.rrule(rrule.DAILY, **common)
     if every == "week":
         return rrule.rrule(rrule.WEEKLY, byweekday=weekday, **common)
     if every == "month":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from dateutil import rrule
@@ -18,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pacte.accounts.models import Workspace
-from pacte.jobs.kinds import KINDS
+from pacte.jobs.kinds import KINDS, workspace_kinds
 from pacte.jobs.models import RunStatus, Schedule, ScheduleRun
 from pacte.jobs.recurrence import last_due, next_due, slots
 
@@ -50,7 +51,7 @@ def ensure_schedules(workspaces: list[Workspace] | None = None) -> None:
             active_since=now,
         )
         for ws in workspaces
-        for kind in KINDS.values()
+        for kind in workspace_kinds().values()
         if (ws.pk, kind.code) not in have
     ]
     if missing:
@@ -114,7 +115,22 @@ def tick(now: datetime | None = None) -> int:
             if start(schedule, slot):
                 started += 1
     enqueue_forgotten(now)
+    for hook in _TICK_HOOKS:
+        try:
+            hook(now)
+        except Exception:
+            logger.exception("Scheduler hook %s failed", getattr(hook, "__qualname__", hook))
     return started
+
+
+#: What other apps run at every tick (the webhooks' retry sweep), registered at start-up.
+_TICK_HOOKS: list[Callable[[datetime], object]] = []
+
+
+def on_tick(hook: Callable[[datetime], object]) -> None:
+    """Run ``hook(now)`` at every scheduler tick (once per hook, however often registered)."""
+    if hook not in _TICK_HOOKS:
+        _TICK_HOOKS.append(hook)
 
 
 def start(schedule: Schedule, due_at: datetime) -> bool:

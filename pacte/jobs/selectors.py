@@ -8,7 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from pacte.accounts.models import Workspace
-from pacte.jobs.kinds import KINDS, Kind
+from pacte.jobs.kinds import Kind, workspace_kinds
 from pacte.jobs.models import Schedule, ScheduleRun
 from pacte.jobs.scheduler import ensure_schedules, next_slot
 
@@ -32,7 +32,7 @@ def schedules_of(workspace: Workspace, now: datetime | None = None) -> list[Sche
         .select_related("workspace")
     }
     rows = []
-    for code, kind in KINDS.items():
+    for code, kind in workspace_kinds().items():
         schedule = schedules[code]
         last = (
             ScheduleRun.objects.for_workspace(workspace)

@@ -47,7 +47,7 @@ def update_schedule(
 ) -> Schedule:
     """Change when a schedule runs. A change of timing, or turning it on, starts it afresh: a
     slot already past is not caught up."""
-    if kind not in KINDS:
+    if kind not in KINDS or (KINDS[kind].per_target and not target):
         raise DomainError(_("There is no such schedule."), code="not_found", field="kind")
     unknown = set(changes) - set(SCHEDULE_FIELDS)
     if unknown:

@@ -311,6 +311,37 @@ def _match_columns(
     raise AllocationError("channel totals could not be met")  # pragma: no cover
 
 
+def split_matching(
+    amounts: npt.ArrayLike,
+    columns: npt.ArrayLike,
+    *,
+    unit: int = 1,
+    keys: npt.ArrayLike | None = None,
+) -> IntArray:
+    """Spread each ``amounts[i]`` over the columns in proportion to ``columns`` ``(k,)`` so that
+    rows sum exactly to ``amounts`` and columns exactly to ``columns`` (which must sum to
+    ``amounts.sum()``): a team's channel × month profile shared among its people in
+    proportion to each person's annual amount. Never negative; a zero column stays zero."""
+    amt = _ints(amounts, "amounts")
+    cols = _ints(columns, "columns")
+    if amt.ndim != 1 or cols.ndim != 1:
+        raise AllocationError("amounts and columns must be 1-D")
+    if (amt < 0).any() or (cols < 0).any():
+        raise AllocationError("amounts and columns must not be negative")
+    if int(amt.sum()) != int(cols.sum()):
+        raise AllocationError("amounts and columns must have the same total")
+    if amt.size == 0:
+        return np.zeros((0, cols.size), dtype=np.int64)
+    if not cols.any():
+        return np.zeros((amt.size, cols.size), dtype=np.int64)
+    unit = _unit(unit)
+    w = np.broadcast_to(cols.astype(np.float64), (amt.size, cols.size))
+    x = _split_rows(amt, _scaled_rows(np.ascontiguousarray(w)), unit, _tie_codes(cols.size, None))
+    quotas = w * (amt / float(cols.sum()))[:, None]
+    key_arr = np.arange(amt.size) if keys is None else np.asarray(keys)
+    return _match_columns(x, quotas, cols, unit, key_arr)
+
+
 def largest_remainder(
     amount: int,
     weights: npt.ArrayLike,

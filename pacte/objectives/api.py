@@ -1,3 +1,4 @@
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -630,8 +631,10 @@ def propose(request: HttpRequest, body: ObjectiveIn) -> Any:
     return _one_out(member, services.propose(**_inputs(member, body)))
 
 
-@router.get("/{objective_id}", response=ObjectiveOut)
-def get_objective(request: HttpRequest, objective_id: str) -> Any:
+# A uuid in the path (not any text): ``/objectives/pending`` and the other fixed paths beside it
+# are never read as an objective's id, here or in the API's description.
+@router.get("/{uuid:objective_id}", response=ObjectiveOut)
+def get_objective(request: HttpRequest, objective_id: uuid.UUID) -> Any:
     member = request_member(request)
     return _one_out(member, selectors.get_objective_for(member, objective_id))
 

@@ -11,7 +11,7 @@ import datetime
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,21 +65,46 @@ def _own(actor: Membership, seller: Membership | None) -> None:
         )
 
 
+def _already_pending(kind: str) -> DomainError:
+    if kind == RequestKind.CREDIT:
+        return DomainError(
+            _(
+                "You already have a dispute about this sale waiting for a decision: wait for "
+                "it, or ask your handler to decide it first."
+            ),
+            code="already_pending",
+            field="sale",
+        )
+    return DomainError(
+        _(
+            "You already have a team move waiting for a decision: wait for it, or ask your "
+            "handler to decide it first."
+        ),
+        code="already_pending",
+        field="unit",
+    )
+
+
 def _pending_exists(seller: Membership, **match: Any) -> None:
+    """Refuse a second pending request of the same kind about the same subject (the sale of a
+    dispute; the seller for a move). The database's partial unique constraints
+    (``request_one_pending_credit``, ``request_one_pending_move``) hold it under races."""
     if (
         FieldRequest.objects.for_workspace(seller.workspace)
         .filter(seller=seller, status=RequestStatus.PENDING, **match)
         .exists()
     ):
-        raise DomainError(
-            _("You already have a request about this waiting for a decision."),
-            code="already_pending",
-        )
+        raise _already_pending(match["kind"])
 
 
 def _open(req: FieldRequest, handler: Membership, params: dict[str, Any]) -> FieldRequest:
     req.handler = handler
-    req.save()
+    try:
+        with transaction.atomic():
+            req.save()
+    except IntegrityError:
+        # Two requests raced past the check: the constraint kept one, this one is refused.
+        raise _already_pending(req.kind) from None
     record(
         workspace=req.workspace,
         actor=req.seller,

@@ -571,6 +571,20 @@ class FieldRequest(WorkspaceModel):
     objects: ClassVar[FieldRequestManager] = FieldRequestManager()
 
     class Meta:
+        constraints = [
+            # One pending request of a kind about one subject: the sale of a credit dispute,
+            # the seller themself for a move (field_requests refuses with a located message).
+            models.UniqueConstraint(
+                fields=["workspace", "seller", "sale"],
+                condition=Q(status="pending", kind="credit"),
+                name="request_one_pending_credit",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "seller"],
+                condition=Q(status="pending", kind="move"),
+                name="request_one_pending_move",
+            ),
+        ]
         indexes = [
             models.Index(fields=["workspace", "handler", "status"], name="request_ws_handler"),
             models.Index(fields=["workspace", "seller"], name="request_ws_seller"),

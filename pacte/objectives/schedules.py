@@ -1,5 +1,5 @@
 """What the objectives schedules run (see ``pacte.jobs.kinds``): reminders while the
-objective-setting window is open, and reminders after a quarter closes. A run taken up again
+objective-setting window is open, and the period reviews after a quarter closes. A run taken up again
 after its worker died skips the members it already reminded."""
 
 from __future__ import annotations
@@ -49,27 +49,6 @@ def remind_in_window(run: ScheduleRun) -> int:
     )
 
 
-def remind_period_close(run: ScheduleRun) -> int:
-    """Remind the sellers below their objective for the fiscal quarter that closed before the
-    slot's day."""
-    from pacte.lib.fiscal import Month
-    from pacte.objectives.services import remind_below_objective
-
-    cal = run.workspace.calendar
-    day = run.due_at.astimezone(zone_of(run.workspace)).date()
-    closed = Month.of(day).shift(-1)
-    if cal.month_number_in_year(closed) % 3:
-        run.message_code = "no_quarter"  # the schedule's day is not after a quarter's end
-        return 0
-    return remind_below_objective(
-        workspace=run.workspace,
-        fiscal_year=cal.year_of(closed),
-        quarter=cal.quarter_of(closed),
-        exclude=_served(run),
-        notified=_record(run),
-    )
-
-
 def request_period_reviews(run: ScheduleRun) -> int:
     """Each week: ask the sellers below their commitment for the fiscal quarter that closed last
     for a review (once per seller and quarter), and remind those whose review still waits.
@@ -86,6 +65,14 @@ def request_period_reviews(run: ScheduleRun) -> int:
         today=day,
         exclude=served,
         notified=_record(run),
+    )
+    from pacte.webhooks.events import emit
+
+    emit(  # once per quarter: the first run after it closes
+        run.workspace,
+        "period.closed",
+        {"fiscal_year": fy, "quarter": quarter, "reviews": len(created), "url": "/"},
+        dedup_key=f"period.closed:{fy}:{quarter}",
     )
     reminded = remind_reviews(
         workspace=run.workspace,

@@ -42,6 +42,7 @@ from pacte.objectives.models import (
     StretchRequest,
     Window,
 )
+from pacte.webhooks.events import emit
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +227,14 @@ def window_of(workspace: Workspace, fy: int) -> Window | None:
 def _notice_texts() -> dict[str, tuple[str, str]]:
     """Subject and body of each notification kind (translated in the active language)."""
     return {
+        "sync_failed": (
+            _("The sync of data source “%(name)s” failed"),
+            _(
+                "The sync of data source “%(name)s” failed: %(message)s Nothing was written "
+                "and the next sync starts from the same point. Open the data source's status "
+                "page for each record in error."
+            ),
+        ),
         "proposed": (
             _("%(seller)s proposed an objective"),
             _(
@@ -335,6 +344,13 @@ def _notice_texts() -> dict[str, tuple[str, str]]:
         "request_refused": (
             _("%(actor)s refused your request"),
             _("%(actor)s refused your request (%(what)s): %(reason)s"),
+        ),
+        "webhook_disabled": (
+            _("A webhook was turned off"),
+            _(
+                "The webhook “%(name)s” failed %(failures)s times in a row and was turned off. "
+                "Check its address, then turn it on again: what waited is sent then."
+            ),
         ),
         "reminder": (
             _("Your objective is waiting"),
@@ -508,7 +524,34 @@ def _advance(
         before=before or None,
         after={**{f: getattr(objective, f) for f in FIELDS}, "version": objective.version},
     )
+    if code := _EVENTS.get(action):
+        emit(
+            objective.workspace,
+            code,
+            lambda: {
+                "objective": str(objective.uuid),
+                "seller": objective.seller.name,
+                "seller_email": objective.seller.user.email,
+                "fiscal_year": objective.fiscal_year,
+                "amount": objective.amount,
+                "currency": objective.workspace.currency,
+                "status": objective.status,
+                "reason": objective.reason,
+                "by": actor.name if actor else "",
+                "url": objective_url(objective),
+            },
+        )
     return objective
+
+
+#: Objective actions other tools can subscribe to (``pacte.webhooks``).
+_EVENTS: dict[str, str] = {
+    Action.PROPOSED: "objective.proposed",
+    Action.AUTO_AGREED: "objective.agreed",
+    Action.AGREED: "objective.agreed",
+    Action.ACCEPTED: "objective.agreed",
+    Action.RETURNED: "objective.returned",
+}
 
 
 def _locked(seller: Membership, fy: int) -> Objective | None:
@@ -1229,54 +1272,6 @@ def remind(
                 url=reverse("objectives:mine") + f"?fy={fiscal_year}",
             )
             reminded.append(seller)
-        if notified is not None:
-            notified(reminded)
-    return len(reminded)
-
-
-def remind_below_objective(
-    *,
-    workspace: Workspace,
-    fiscal_year: int,
-    quarter: int,
-    exclude: Collection[int] = (),
-    notified: Callable[[list[Membership]], object] | None = None,
-) -> int:
-    """After a quarter closes: notify each active seller whose actual for it is below the part
-    of their agreed objective phased into it; returns how many."""
-    from pacte.objectives.references import actuals_for
-
-    cal = workspace.calendar
-    months = cal.quarter(fiscal_year, quarter).month_indexes
-    first = cal.first_month_index(fiscal_year)
-    part = slice(months.start - first, months.stop - first)
-    objectives = {
-        o.seller_id: o
-        for o in Objective.objects.for_workspace(workspace)
-        .filter(fiscal_year=fiscal_year, status=Status.AGREED, seller__is_active=True)
-        .exclude(seller_id__in=list(exclude))
-        .select_related("seller__user", "seller__workspace")
-    }
-    actuals = actuals_for(workspace, fiscal_year, objectives)
-    reminded = []
-    with transaction.atomic():
-        for seller_id, objective in objectives.items():
-            committed = sum(int(m) for m in (objective.months or [])[part])
-            actual = sum(actuals[seller_id].by_month[part]) if seller_id in actuals else 0
-            if committed <= 0 or actual >= committed:
-                continue
-            notify(
-                recipient=objective.seller,
-                kind="period_closed",
-                params={
-                    "fy": fiscal_year,
-                    "quarter": quarter,
-                    "amount": actual,
-                    "reference": committed,
-                },
-                url=reverse("objectives:mine") + f"?fy={fiscal_year}",
-            )
-            reminded.append(objective.seller)
         if notified is not None:
             notified(reminded)
     return len(reminded)

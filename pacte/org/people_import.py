@@ -245,6 +245,7 @@ def import_people(
         to_update: list[Membership] = []
         to_close: list[Placement] = []
         new_placements: list[tuple[Membership, Unit]] = []
+        carried: list[tuple[Membership, int, int]] = []  # (member, old team, new team)
         for row in rows:
             member = members.get(row.email)
             if member is None:
@@ -276,6 +277,8 @@ def import_people(
                         }
                     )
                 if moved:
+                    if placement is not None:
+                        carried.append((member, placement.unit_id, row.unit.pk))
                     if placement is not None and placement.valid_from < today:
                         placement.valid_to = today
                         to_close.append(placement)
@@ -301,6 +304,21 @@ def import_people(
                 Placement(workspace=workspace, membership=m, unit=u, valid_from=today)
                 for m, u in new_placements
             ]
+        )
+        from pacte.planning import moves as carries
+
+        fresh = {m.pk for m in to_create}
+        carries.carry(
+            workspace=workspace,
+            actor=actor,
+            movers=[
+                *(
+                    carries.Mover(m.pk, None, row_unit.pk, today)
+                    for m, row_unit in new_placements
+                    if m.pk in fresh
+                ),
+                *(carries.Mover(m.pk, old, new, today) for m, old, new in carried),
+            ],
         )
         events.extend(
             {

@@ -480,6 +480,13 @@ def create_member(
         obj=member,
         after={**snapshot(member, MEMBER_FIELDS), "unit": str(unit.uuid)},
     )
+    from pacte.planning import moves as carries
+
+    carries.carry(
+        workspace=workspace,
+        actor=actor,
+        movers=[carries.Mover(member.pk, None, unit.pk, member.joined_on)],
+    )
     if invited:
         invitations.invite(member=member, actor=actor)
     return member
@@ -533,6 +540,13 @@ def check_move(
     workspace or closed, a date before joining or before the last move, the same team); the
     current placement, locked with ``lock``, when the move may go ahead."""
     placements = Placement.objects.for_workspace(member.workspace)
+    if not member.is_active:
+        raise DomainError(
+            _("%(name)s has left the workspace: bring them back before moving them.")
+            % {"name": member},
+            code="member_left",
+            field="member",
+        )
     if unit.workspace_id != member.workspace_id or not unit.is_active:
         raise DomainError(
             _("Choose an active team of this workspace."), code="not_found", field="unit"
@@ -579,6 +593,9 @@ def move_member(
     check_version(member, version)
     effective = effective or timezone.localdate()
     current = check_move(member, unit, effective, lock=True)
+    from pacte.planning import moves as carries
+
+    carries.check_period(member.workspace, effective)
     before = {"unit": str(current.unit.uuid) if current else None}
     if current is not None and current.valid_from == effective:
         # Replaced, not edited: caches fingerprint placements by count and highest id
@@ -599,6 +616,11 @@ def move_member(
         obj=member,
         before=before,
         after={"unit": str(unit.uuid), "effective": effective},
+    )
+    carries.carry(
+        workspace=member.workspace,
+        actor=actor,
+        movers=[carries.Mover(member.pk, current.unit_id if current else None, unit.pk, effective)],
     )
     return placement
 
@@ -637,6 +659,8 @@ def set_member_active(
         before=before,
         fields=MEMBER_FIELDS,
     )
+    if not active:
+        _carry_departure(member, actor)
     if (
         not active
         and not Membership.objects.filter(user_id=member.user_id, is_active=True).exists()
@@ -644,6 +668,27 @@ def set_member_active(
         # Nothing left to open: every session of the person ends at its next request.
         end_all_sessions(user=member.user, actor=actor, reason="deactivated")
     return member
+
+
+def _carry_departure(member: Membership, actor: Membership | None) -> None:
+    """A departure (deactivation, or the identity provider's deprovisioning) carries the rest
+    of the person's target by the workspace's move policy, from today."""
+    from pacte.planning import moves as carries
+
+    today = timezone.localdate()
+    unit_id = (
+        Placement.objects.for_workspace(member.workspace)
+        .on(today)
+        .filter(membership=member)
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+    if unit_id is not None:
+        carries.carry(
+            workspace=member.workspace,
+            actor=actor,
+            movers=[carries.Mover(member.pk, unit_id, None, today)],
+        )
 
 
 # Structure settings, deputies, delayering proposals ---------------------------------------
@@ -827,9 +872,20 @@ def move_members(
         raise DomainError(
             _("Choose an active team of this workspace."), code="not_found", field="unit"
         )
+    from pacte.planning import moves as carries
+
+    carries.check_period(workspace, effective)
     members = list(
         Membership.objects.for_workspace(workspace).select_for_update().filter(pk__in=member_ids)
     )
+    gone = [m for m in members if not m.is_active]
+    if gone:
+        raise DomainError(
+            _("%(name)s has left the workspace: bring them back before moving them.")
+            % {"name": gone[0]},
+            code="member_left",
+            field="member",
+        )
     late = [m for m in members if m.joined_on > effective]
     if late:
         raise DomainError(
@@ -881,6 +937,11 @@ def move_members(
             "after": {"unit": str(unit.uuid), "effective": effective},
         }
         for p in current
+    )
+    carries.carry(
+        workspace=workspace,
+        actor=actor,
+        movers=[carries.Mover(p.membership_id, p.unit_id, unit.pk, effective) for p in current],
     )
     return len(moving)
 

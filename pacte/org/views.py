@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, visible_members
 from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.accounts.models import Membership
 from pacte.errors import DomainError
 from pacte.lib.dates import format_day
 from pacte.org import proposals, selectors, services, structure
@@ -35,16 +36,21 @@ from pacte.org.forms import (
     UnitForm,
 )
 from pacte.org.labels import shape_value
-from pacte.org.models import Deputy, Placement, ProposalDraft
+from pacte.org.models import Deputy, Placement, ProposalDraft, Unit
 from pacte.org.people_import import COLUMNS, import_people
 from pacte.org.people_import import MAX_BYTES as PEOPLE_MAX_BYTES
 from pacte.org.visibility import get_unit_for
 from pacte.uploads import read_bytes
 
 
-def _form_page(request: MemberRequest, form: Any, title: str, cancel: str) -> HttpResponse:
-    """The one page that shows a person's or a team's form: a title, the form, Save and Cancel."""
-    return render(request, "org/form.html", {"form": form, "title": title, "cancel": cancel})
+def _form_page(
+    request: MemberRequest, form: Any, title: str, cancel: str, **extra: Any
+) -> HttpResponse:
+    """The one page that shows a person's or a team's form: a title, the form, Save and Cancel
+    (and, for a move, Preview and what saving would carry)."""
+    return render(
+        request, "org/form.html", {"form": form, "title": title, "cancel": cancel, **extra}
+    )
 
 
 def _form_error(form: object, exc: DomainError) -> None:
@@ -209,7 +215,22 @@ def person_move(request: MemberRequest, uuid: str) -> HttpResponse:
         workspace=request.member.workspace,
         initial={"version": subject.version},
     )
-    if request.method == "POST" and form.is_valid():
+    preview = ""
+    if request.method == "POST" and form.is_valid() and request.POST.get("preview"):
+        from pacte.planning import moves
+
+        try:
+            services.check_move(subject, form.cleaned_data["unit"], form.cleaned_data["effective"])
+            moves.check_period(subject.workspace, form.cleaned_data["effective"])
+            shown = moves.preview(
+                member=subject,
+                unit=form.cleaned_data["unit"],
+                effective=form.cleaned_data["effective"],
+            )
+            preview = moves.preview_sentence(shown, subject.workspace.currency)
+        except DomainError as exc:
+            _form_error(form, exc)
+    elif request.method == "POST" and form.is_valid():
         try:
             services.move_member(
                 member=subject,
@@ -228,6 +249,8 @@ def person_move(request: MemberRequest, uuid: str) -> HttpResponse:
         form,
         _("Move %(name)s") % {"name": subject},
         reverse("org:person", args=[subject.uuid]),
+        can_preview=True,
+        preview=preview,
     )
 
 
@@ -313,8 +336,19 @@ def team(request: MemberRequest, uuid: str) -> HttpResponse:
             "members": members,
             "children": unit.children.filter(is_active=True).order_by("name"),
             "can_edit": request.member.has_role(*ADMIN_ROLES),
+            "open_share": _open_share(request.member, unit),
         },
     )
+
+
+def _open_share(member: Membership, unit: Unit) -> int:
+    """The team's open share in this year's published run: targets left by moves and
+    departures, waiting for a newcomer or a re-split (pacte.planning.moves)."""
+    from pacte.planning import moves
+    from pacte.planning import selectors as planning
+
+    run = planning.published_run(member, member.workspace.calendar.year_of(timezone.localdate()))
+    return moves.open_share_of(run, [unit.pk]) if run else 0
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,9 +15,9 @@ from pacte.jobs.schemas import JobOut
 from pacte.jobs.work import job_out
 from pacte.org.selectors import subtree_ids
 from pacte.org.visibility import get_seller_for, get_unit_for, sees_every_seller, visible_sellers
-from pacte.planning import cascade, selectors, services, work
+from pacte.planning import cascade, delegation, selectors, services, work
 from pacte.planning.labels import calendar_rows
-from pacte.planning.models import CascadeRun, CascadeShare, Leave
+from pacte.planning.models import CascadeRun, CascadeShare, Delegation, Leave, TeamSplit
 from pacte.planning.runs import (
     ANY_REFERENCE,
     compare_runs,
@@ -33,7 +33,10 @@ from pacte.planning.schemas import (
     CompanyTargetIn,
     CompanyTargetOut,
     CompareOut,
+    DelegationIn,
+    DelegationOut,
     ExplanationOut,
+    LockIn,
     PotentialImportOut,
     PreviewOut,
     PublishDiffOut,
@@ -41,6 +44,9 @@ from pacte.planning.schemas import (
     RunOut,
     ShareFilter,
     ShareOut,
+    SplitPreviewOut,
+    TeamSplitIn,
+    TeamSplitOut,
 )
 from pacte.sales.models import Channel
 from pacte.uploads import read_bytes
@@ -441,3 +447,202 @@ def explain(request: HttpRequest, run_id: str, member_id: str) -> dict[str, Any]
         "amount": found.amount,
         "explanation": found.data,
     }
+
+
+# ------------------------------------------------------------------------------------------
+# the leads' split of the teams' shares
+
+
+def _split_out(split: TeamSplit) -> dict[str, Any]:
+    run = split.delegation.run
+    return {
+        "uuid": split.uuid,
+        "team": split.unit.uuid,
+        "team_name": split.unit.name,
+        "parent": split.parent.uuid if split.parent_id and split.parent else None,
+        "run": run.uuid,
+        "year": f"FY{run.fiscal_year}",
+        "amount": split.amount,
+        "status": split.status,
+        "late": delegation.late(split),
+        "method": split.method,
+        "parameters": split.parameters,
+        "amounts": split.amounts,
+        "taken_over": split.taken_over,
+        "version": split.version,
+    }
+
+
+def _delegation_out(found: Delegation) -> dict[str, Any]:
+    splits = list(
+        TeamSplit.objects.for_workspace(found.workspace_id)
+        .filter(delegation=found)
+        .select_related("unit", "parent", "delegation", "delegation__run")
+        .order_by("parent_id", "unit__name")
+    )
+    outs = [_split_out(s) for s in splits]
+    return {
+        "uuid": found.uuid,
+        "run": found.run.uuid,
+        "opens_on": found.opens_on,
+        "closes_on": found.closes_on,
+        "status": found.status,
+        "done": sum(1 for s in splits if s.is_done),
+        "pending": sum(
+            1
+            for s, o in zip(splits, outs, strict=True)
+            if not s.is_done and not o["late"] and s.status != "waiting"
+        ),
+        "late": sum(1 for o in outs if o["late"] and o["status"] != "waiting"),
+        "waiting": sum(1 for s in splits if s.status == "waiting"),
+        "splits": outs,
+        "version": found.version,
+    }
+
+
+def _if_match(request: HttpRequest, version: int | None) -> int | None:
+    header = request.headers.get("If-Match")
+    if version is None and header:
+        text = header.strip().strip('W/"')
+        if text.isdigit():
+            return int(text)
+    return version
+
+
+@router.post(
+    "/runs/{run_id}/delegation",
+    response={201: DelegationOut},
+    summary="Stop a published run at teams: each lead splits their team's share in a window",
+)
+def delegation_open(
+    request: HttpRequest, run_id: str, payload: DelegationIn
+) -> tuple[int, dict[str, Any]]:
+    member = request_member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    found = delegation.open_delegation(
+        run=run, actor=member, opens_on=payload.opens_on, closes_on=payload.closes_on
+    )
+    return 201, _delegation_out(found)
+
+
+@router.get(
+    "/runs/{run_id}/delegation",
+    response=DelegationOut,
+    summary="Which teams are done, pending, late or waiting",
+)
+def delegation_get(request: HttpRequest, run_id: str) -> dict[str, Any]:
+    member = request_member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    return _delegation_out(delegation.get_delegation_for(member, run))
+
+
+@router.post(
+    "/runs/{run_id}/delegation/accept",
+    response=DelegationOut,
+    summary="Accept every submitted split (applied to the run once every team is done)",
+)
+def delegation_accept(request: HttpRequest, run_id: str) -> dict[str, Any]:
+    member = request_member(request)
+    run = selectors.get_run_for(member, run_id)
+    require_role(member, *ADMIN_ROLES)
+    found = delegation.get_delegation_for(member, run)
+    delegation.accept_all(delegation=found, actor=member)
+    found.refresh_from_db()
+    return _delegation_out(found)
+
+
+@router.get("/splits", response=list[TeamSplitOut], summary="The team splits I may work on")
+@paginate(LimitOffsetPagination)
+def split_list(request: HttpRequest) -> list[dict[str, Any]]:
+    member = request_member(request)
+    return [
+        _split_out(s)
+        for s in delegation.splits_for(member)
+        .filter(delegation__status=Delegation.Status.OPEN)
+        .order_by("unit__name")
+    ]
+
+
+@router.get("/splits/{split_id}", response=TeamSplitOut, summary="One team's split")
+def split_get(request: HttpRequest, split_id: str) -> dict[str, Any]:
+    member = request_member(request)
+    return _split_out(delegation.get_split_for(member, split_id))
+
+
+def _split_params(payload: TeamSplitIn, currency: str) -> tuple[dict[str, Any], dict[str, int]]:
+    parameters: dict[str, Any] = {
+        "holds": {
+            key: api_amount(value, currency, field=f"holds.{key}")
+            for key, value in payload.holds.items()
+        }
+    }
+    if payload.mix:
+        parameters["mix"] = payload.mix
+    if payload.bounds:
+        parameters["bounds"] = payload.bounds
+    amounts = {
+        key: api_amount(value, currency, field=f"amounts.{key}")
+        for key, value in payload.amounts.items()
+    }
+    return parameters, amounts
+
+
+@router.post(
+    "/splits/{split_id}/preview",
+    response=SplitPreviewOut,
+    summary="Compute a team's split without storing it (the live sum)",
+)
+def split_preview(request: HttpRequest, split_id: str, payload: TeamSplitIn) -> dict[str, Any]:
+    member = request_member(request)
+    split = delegation.get_split_for(member, split_id)
+    parameters, amounts = _split_params(payload, member.workspace.currency)
+    return delegation.preview(
+        split,
+        method=payload.method,
+        parameters=parameters,
+        amounts=amounts,
+        currency=member.workspace.currency,
+    )
+
+
+@router.put(
+    "/splits/{split_id}",
+    response=TeamSplitOut,
+    summary="Save a team's split as a draft, or submit it (412 on a stale version)",
+)
+def split_save(request: HttpRequest, split_id: str, payload: TeamSplitIn) -> dict[str, Any]:
+    member = request_member(request)
+    split = delegation.get_split_for(member, split_id)
+    parameters, amounts = _split_params(payload, member.workspace.currency)
+    saved = delegation.save_split(
+        split=split,
+        actor=member,
+        method=payload.method,
+        parameters=parameters,
+        amounts=amounts,
+        submit=payload.submit,
+        version=_if_match(request, payload.version),
+    )
+    return _split_out(saved)
+
+
+@router.post(
+    "/splits/{split_id}/lock",
+    response=TeamSplitOut,
+    summary="Lock a team: its last split stands (or the company's cascade when it has none)",
+)
+def split_lock(
+    request: HttpRequest, split_id: str, payload: LockIn | None = None
+) -> dict[str, Any]:
+    member = request_member(request)
+    split = delegation.get_split_for(member, split_id)
+    require_role(member, *ADMIN_ROLES)
+    return _split_out(
+        delegation.lock_split(
+            split=split,
+            actor=member,
+            version=_if_match(request, payload.version if payload else None),
+        )
+    )

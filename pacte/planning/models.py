@@ -203,6 +203,10 @@ class SellerExplanation(WorkspaceModel):
                 fields=["workspace", "run", "seller"], name="explanation_unique_seller"
             ),
         ]
+        indexes = [
+            # a team's inputs for its lead's split, read in one query (delegation.team_inputs)
+            models.Index(fields=["workspace", "run", "unit"], name="explanation_ws_run_unit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.seller_id}"
@@ -270,3 +274,260 @@ class Leave(WorkspaceModel):
 
     def __str__(self) -> str:
         return f"{self.seller_id}: {self.start}..{self.end}"
+
+
+class Delegation(WorkspaceModel):
+    """A published run stopped at teams: the company's share of each team is set, and each
+    team's lead splits it among their people (and sub-teams) between ``opens_on`` and
+    ``closes_on``. Once every team is done the splits become the run's seller shares."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        APPLIED = "applied", _("Applied")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    run = models.OneToOneField(CascadeRun, on_delete=models.CASCADE, related_name="delegation")
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("team split window")
+        verbose_name_plural = _("team split windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="delegation_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} ({self.opens_on}..{self.closes_on})"
+
+
+class SplitStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for the team above")
+    PENDING = "pending", _("Pending")
+    DRAFT = "draft", _("Draft saved")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    LOCKED = "locked", _("Locked")
+
+
+#: A team whose split counts as done.
+DONE_STATUSES = (SplitStatus.SUBMITTED, SplitStatus.ACCEPTED, SplitStatus.LOCKED)
+
+
+class TeamSplit(WorkspaceModel):
+    """One team's share in a delegation and its lead's split of it.
+
+    ``amounts`` maps the public id of each direct seller and each sub-team to its annual
+    amount (minor units); submitted, they sum exactly to ``amount``. ``method`` and
+    ``parameters`` say how they were made (a cascade method restricted to the team, or
+    ``manual``); ``explanations`` keeps the engine's reasons per public id."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="splits")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    amount = models.BigIntegerField(_("team share"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=SplitStatus.choices, default=SplitStatus.PENDING
+    )
+    method = models.CharField(_("method"), max_length=12, default="equal")
+    parameters = models.JSONField(default=dict, blank=True)
+    amounts = models.JSONField(default=dict, blank=True)
+    explanations = models.JSONField(default=dict, blank=True)
+    taken_over = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("team split")
+        verbose_name_plural = _("team splits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "delegation", "unit"], name="teamsplit_unique_unit"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="teamsplit_amount_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegation_id}/{self.unit_id}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+
+# Moves carry targets (pacte.planning.moves) ---------------------------------------------------
+
+
+class MoveOutcome(models.TextChoices):
+    PERSON = "person", _("Moves with the person")
+    TEAM = "team", _("Stays with the team as an open share")
+    POOL = "pool", _("Goes to the company pool")
+
+
+class Proration(models.TextChoices):
+    DAYS = "days", _("Pro rata by days")
+    MONTH = "month", _("By whole months")
+    PHASING = "phasing", _("By the remaining phasing")
+
+
+class MovePolicy(WorkspaceModel):
+    """Where the rest of a seller's target goes when they change team, leave or join mid-year,
+    and how the month of the move is split (one row per workspace, audited)."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(
+        _("the rest of the target"),
+        max_length=8,
+        choices=MoveOutcome.choices,
+        default=MoveOutcome.PERSON,
+    )
+    proration = models.CharField(
+        _("the month of the move"),
+        max_length=8,
+        choices=Proration.choices,
+        default=Proration.DAYS,
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("move policy")
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.outcome}/{self.proration}"
+
+
+class MoveKind(models.TextChoices):
+    MOVE = "move", _("Team move")
+    LEAVE = "leave", _("Departure")
+    JOIN = "join", _("Arrival")
+    ASSIGN = "assign", _("Pool assignment")
+
+
+class Holder(models.TextChoices):
+    SELLER = "seller", _("Seller")
+    OPEN = "open", _("Open share of a team")
+    POOL = "pool", _("Company pool")
+
+
+class Layer(models.TextChoices):
+    TARGET = "target", _("Reference share")
+    OBJECTIVE = "objective", _("Agreed objective")
+
+
+class TargetMove(WorkspaceModel):
+    """One carry of a target: a seller's move, departure or arrival, or an assignment from the
+    pool, with the amounts that moved. Its ``TargetTransfer`` lines sum to zero."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="moves")
+    fiscal_year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=MoveKind.choices)
+    seller = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    from_unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effective = models.DateField()
+    outcome = models.CharField(max_length=8, choices=MoveOutcome.choices)
+    proration = models.CharField(max_length=8, choices=Proration.choices)
+    target_amount = models.BigIntegerField(default=0)
+    objective_amount = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "run", "seller"], name="targetmove_ws_run_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.seller_id} {self.effective}"
+
+
+class TargetTransfer(WorkspaceModel):
+    """A signed line of a carry: ``amount`` added to (or, negative, taken from) a holder — a
+    seller in a team, a team's open share, or the company pool — for a channel and month.
+    A seller's, team's or the pool's part of a run is its stored cells plus these lines."""
+
+    # Foreign keys without their own index: the two indexes below serve every read, and a carry
+    # of a thousand people writes tens of thousands of lines (each index costs on every one).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    move = models.ForeignKey(
+        TargetMove, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
+    run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    layer = models.CharField(max_length=9, choices=Layer.choices)
+    holder = models.CharField(max_length=6, choices=Holder.choices)
+    seller = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    unit = models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    channel = models.ForeignKey(
+        "sales.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    month = models.IntegerField()
+    amount = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holder="pool", unit__isnull=True, seller__isnull=True)
+                | Q(holder="open", unit__isnull=False, seller__isnull=True)
+                | Q(holder="seller", unit__isnull=False, seller__isnull=False),
+                name="transfer_holder_shape",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "run", "layer", "holder"], name="transfer_ws_run"),
+            models.Index(fields=["run", "seller", "month"], name="transfer_run_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.move_id}: {self.holder} {self.amount}"

@@ -228,3 +228,85 @@ class CapacityOut(Schema):
     seller: UUID
     fte: str
     leaves: list[LeaveIn]
+
+
+class DelegationIn(Schema):
+    opens_on: datetime.date
+    closes_on: datetime.date
+
+
+class TeamSplitOut(Schema):
+    uuid: UUID
+    team: UUID
+    team_name: str
+    parent: UUID | None = Field(None, description="The split of the team above, if any.")
+    run: UUID
+    year: str
+    amount: int = Field(..., description="The team's share, minor units.")
+    status: str
+    late: bool
+    method: str
+    parameters: dict[str, Any]
+    amounts: dict[str, int] = Field(
+        ..., description="Amount per direct seller or sub-team (public id), minor units."
+    )
+    taken_over: bool
+    version: int
+
+
+class DelegationOut(Schema):
+    uuid: UUID
+    run: UUID
+    opens_on: datetime.date
+    closes_on: datetime.date
+    status: str
+    done: int
+    pending: int
+    late: int
+    waiting: int
+    splits: list[TeamSplitOut]
+    version: int
+
+
+class TeamSplitIn(Schema):
+    method: str = Field(
+        "equal",
+        description="equal, history, potential, capacity, blended (a cascade method restricted "
+        "to the team), or manual (the amounts given).",
+    )
+    mix: dict[str, Any] | None = None
+    bounds: list[Any] | None = Field(None, description="Growth bounds in percent, [low, high].")
+    holds: dict[str, AmountIn] = Field(
+        default_factory=dict, description="Amount held per seller or sub-team public id."
+    )
+    amounts: dict[str, AmountIn] = Field(
+        default_factory=dict, description="For the manual method: amount per public id."
+    )
+    submit: bool = Field(
+        False, description="Submit (the split must sum exactly to the team's share)."
+    )
+    version: int | None = Field(
+        None, description="The version read; or send it as the If-Match header. Stale: 412."
+    )
+
+
+class SplitItemOut(Schema):
+    key: str
+    name: str
+    kind: str
+    amount: int
+    current: int = Field(..., description="What the company's cascade gave, minor units.")
+    held: bool
+    bound: str
+
+
+class SplitPreviewOut(Schema):
+    items: list[SplitItemOut]
+    sum: int
+    share: int
+    difference: int
+    exact: bool
+
+
+class LockIn(Schema):
+    version: int | None = None

@@ -30,6 +30,7 @@ from pacte.planning.labels import (
     year_label,
 )
 from pacte.planning.models import CascadeRun, RunStatus
+from pacte.planning.split_views import level_sentences
 from pacte.uploads import read_bytes
 
 
@@ -458,8 +459,23 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
                 (method_label(code), m)
                 for code, m in sorted((data or {}).get("methods", {}).items())
             ],
+            "levels": level_sentences((data or {}).get("levels") or [], member.workspace.currency),
+            **_carries(cascade, subject),
         },
     )
+
+
+def _carries(run: CascadeRun | None, subject: Membership) -> dict[str, Any]:
+    """What moves carried into or out of the seller's share (pacte.planning.moves)."""
+    from pacte.planning import moves
+
+    if run is None:
+        return {"carries": [], "carried": 0}
+    currency = subject.workspace.currency
+    return {
+        "carries": [moves.sentence(m, currency) for m in moves.moves_of(run, subject)],
+        "carried": moves.seller_adjustment(run, subject),
+    }
 
 
 @require_http_methods(["GET", "POST"])

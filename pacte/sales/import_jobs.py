@@ -47,6 +47,7 @@ from pacte.sales.models import (
     MappingProfile,
 )
 from pacte.sales.reasons import FILE_REASONS, file_message, row_message
+from pacte.webhooks.events import emit
 
 #: Rows read at once from a file (at most: a chunk never spans two of the blocks the file is
 #: scanned in, ``tabular.csvfile.BLOCK_BYTES``): the sample that decides ambiguous date and number
@@ -533,7 +534,43 @@ def _finish(
     job.finished_at = timezone.now()
     job.cancel_requested = False
     job.save()
+    # A data source's sync tells its own outcome (sync.done / sync.failed).
+    if status in (ImportStatus.DONE, ImportStatus.FAILED) and job.kind not in (
+        "demo",
+        "sample",
+        "sync",
+    ):
+        _emit_finished(job)
     return job
+
+
+def _emit_finished(job: ImportJob) -> None:
+    """Tell the webhooks listening: import done or failed (in the transaction that ends it)."""
+    from django.urls import reverse
+
+    failed = job.status == ImportStatus.FAILED
+    message = job.message
+    if failed and not message:
+        with translation.override(job.workspace.language):
+            message = _("%(count)s rows were refused; nothing was stored.") % {
+                "count": job.error_count
+            }
+    emit(
+        job.workspace_id,
+        "import.failed" if failed else "import.done",
+        {
+            "import": str(job.uuid),
+            "name": str(job),
+            "kind": job.kind,
+            "source": job.source,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "unchanged": job.unchanged_count,
+            "errors": job.error_count,
+            "message": message,
+            "url": reverse("sales:import_job", args=[job.uuid]),
+        },
+    )
 
 
 def parse_records(body: bytes) -> list[tuple[int, dict[str, Any]]]:

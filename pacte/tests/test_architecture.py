@@ -23,13 +23,47 @@ ALLOWED: dict[str, set[str]] = {
     "accounts": {"audit", "jobs"},
     "audit": {"accounts"},
     "jobs": {"accounts", "audit"},
+    # Other tools' subscriptions to events: any app above may emit one.
+    "webhooks": {"lib", "accounts", "audit", "jobs"},
     "org": {"lib", "accounts", "audit", "jobs"},
     # The one upward edge: an import enqueues the warming of the insights overview on commit.
-    "sales": {"lib", "accounts", "audit", "jobs", "org", "insights.tasks"},
-    "planning": {"lib", "accounts", "audit", "jobs", "org", "sales"},
-    "objectives": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning"},
-    "insights": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "objectives"},
-    "samples": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "objectives"},
+    "sales": {"lib", "accounts", "audit", "jobs", "org", "insights.tasks", "webhooks"},
+    "planning": {"lib", "accounts", "audit", "jobs", "org", "sales", "webhooks"},
+    "objectives": {"lib", "accounts", "audit", "jobs", "org", "sales", "planning", "webhooks"},
+    "insights": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "webhooks",
+    },
+    "samples": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "webhooks",
+    },
+    # Data sources store through the sales import path and alert through objectives' notices.
+    "sources": {
+        "lib",
+        "accounts",
+        "audit",
+        "jobs",
+        "org",
+        "sales",
+        "planning",
+        "objectives",
+        "webhooks",
+    },
 }
 WIRING = {"urls", "api", "views", "settings", "settings_test", "wsgi", "__main__"}
 # What a shared module may import besides other shared ones (pacte/api_auth.py reads tokens).

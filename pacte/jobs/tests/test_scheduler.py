@@ -15,7 +15,7 @@ from pacte.jobs import scheduler
 from pacte.jobs.models import Delivery, RunStatus, Schedule, ScheduleRun
 from pacte.jobs.recurrence import last_due, next_due, slots
 from pacte.jobs.tasks import run_schedule_task
-from pacte.objectives.models import Notification, Objective, Window
+from pacte.objectives.models import Notification, Window
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -183,28 +183,6 @@ def test_reminders_run_only_while_a_window_is_open(cast, django_capture_on_commi
         set(Notification.objects.filter(kind="reminder").values_list("recipient_id", flat=True))
         == sellers
     )
-
-
-def test_quarter_close_reminds_sellers_below_their_objective(
-    cast, django_capture_on_commit_callbacks
-):
-    for seller in (cast.seller, cast.other_seller):
-        Objective.objects.create(
-            workspace=cast.workspace,
-            seller=seller,
-            fiscal_year=2026,
-            status="agreed",
-            amount=120_000,
-            months=[10_000] * 12,
-        )
-    schedule = only(cast, "period_close", day=3, hour=9, minute=0)
-    with django_capture_on_commit_callbacks(execute=True):
-        scheduler.start(schedule, dt.datetime(2026, 4, 3, 7, 0, tzinfo=UTC))
-    run = ScheduleRun.objects.get()
-    assert (run.status, run.count) == (RunStatus.DONE, 2)
-    notice = Notification.objects.filter(kind="period_closed").first()
-    assert notice is not None
-    assert notice.params == {"fy": 2026, "quarter": 1, "amount": 0, "reference": 30_000}
 
 
 def test_a_monthly_snapshot_stores_last_month(

@@ -79,7 +79,6 @@ def test_api_lists_and_changes_schedules(cast):
         "digest",
         "objective_reminder",
         "forecast_snapshot",
-        "period_close",
         "period_review",
     ]
     digest = listed[0]

@@ -209,6 +209,8 @@ def test_summary_splits_gaps_exactly_by_team_channel_period(cast: Cast, period) 
 def test_schedule_asks_then_reminds(cast: Cast, period, django_capture_on_commit_callbacks) -> None:
     from pacte.jobs.models import Delivery, ScheduleRun
     from pacte.objectives.schedules import request_period_reviews
+    from pacte.webhooks.services import create_subscription
+    from pacte.webhooks.tests.receiver import receiver
 
     fy, q = period
     end = reviews.quarter_end(cast.workspace, fy, q)
@@ -217,10 +219,19 @@ def test_schedule_asks_then_reminds(cast: Cast, period, django_capture_on_commit
         kind="period_review",
         due_at=dt.datetime.combine(end + dt.timedelta(days=2), dt.time(8), tzinfo=dt.UTC),
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        assert request_period_reviews(first) == 2
-        assert request_period_reviews(first) == 0  # taken up again: nobody twice
+    with receiver() as rx:
+        create_subscription(
+            actor=cast.admin, name="BI", url=rx.url, format="json", events=["period.closed"]
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert request_period_reviews(first) == 2
+            assert request_period_reviews(first) == 0  # taken up again: nobody twice
+        closed = [json.loads(r.body) for r in rx.requests]
     assert Delivery.objects.filter(run=first).count() == 2
+    # Other tools hear that the quarter closed, once.
+    assert [(c["type"], c["data"]["quarter"], c["data"]["reviews"]) for c in closed] == [
+        ("period.closed", q, 2)
+    ]
     later = ScheduleRun.objects.create(
         workspace=cast.workspace,
         kind="period_review",

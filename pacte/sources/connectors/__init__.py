@@ -1,0 +1,2 @@
+"""Connectors to remote systems; the interface is in ``base``, the registry is
+``base.CONNECTORS``."""

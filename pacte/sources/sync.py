@@ -1,0 +1,419 @@
+"""The sync engine: read a connection's records, store them through the file import's path,
+and move the cursor only when everything was stored.
+
+1. **Read** (no database work, no transaction): the connector's pages since the cursor minus
+   ``OVERLAP`` (or everything for a full reconciliation, with every id in scope), mapped to a
+   sale's fields with the connection's mapping; a record on two pages is kept once (the last
+   read). A connector error (credentials, rate limit, timeout, schema drift) ends the sync
+   here: nothing written, cursor kept.
+2. **Store** (ONE transaction): the connection row is locked (a deletion waits, or the sync
+   sees it gone and writes nothing), the rows go through ``pacte.sales.import_jobs.run_import``
+   (validation, crediting, idempotent by (source, external id), audited, cube updated) and,
+   for a full reconciliation, the sales of this source no longer in scope are deleted (audit
+   events and cube deltas); the cursor moves to when the read started. Refused rows (another
+   currency, an unknown seller…) fail the whole sync with each record's id.
+3. A dry run does 1 and 2 and rolls 2 back: the counts and first rows of what would change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import connection as db
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from pacte.accounts.models import Membership
+from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
+from pacte.sales.import_jobs import run_import
+from pacte.sales.ingest.context import FIELDS, REQUIRED
+from pacte.sales.models import ImportJob, ImportStatus, Sale
+from pacte.sales.reasons import row_message
+from pacte.sales.services import delete_sales
+from pacte.sources import events
+from pacte.sources.connectors.base import Connector, ConnectorError, Row, connector_class
+from pacte.sources.connectors.generic import flatten
+from pacte.sources.credentials import read_secrets, seal_secrets
+from pacte.sources.http import Http
+from pacte.sources.models import Connection, SyncMode, SyncRun, SyncStatus, WebhookEvent
+
+logger = logging.getLogger("pacte.sources")
+
+#: Records modified this long before the last successful sync started are read again: clocks
+#: differ and a record saved while the last sync read its pages may carry an earlier stamp.
+OVERLAP = timedelta(minutes=10)
+PREVIEW_ROWS = 20
+PREVIEW_FIELDS = ("external_id", "date", "amount", "currency", "seller", "channel", "customer")
+
+#: Why a sync failed, for codes that are not a connector's (those carry their own message).
+MESSAGES = {
+    "deleted": lambda: _("The data source was deleted while it synced: nothing was written."),
+    "has_errors": lambda: _(
+        "Some records were refused: nothing was written. See each record below."
+    ),
+    "unexpected": lambda: _("The sync stopped on an unexpected error; see the worker's log."),
+}
+
+
+class SyncFailed(Exception):
+    def __init__(
+        self, code: str, message: str, errors: list[dict[str, Any]] | None = None, count: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.errors = errors or []
+        self.count = max(count, len(self.errors))
+
+
+class _RollBack(Exception):
+    """Ends a dry run's transaction."""
+
+
+@dataclass
+class Read:
+    """What step 1 read: the mapped frame, the external id of each line, every id in scope
+    (full reconciliation only)."""
+
+    frame: pl.DataFrame
+    line_ids: list[str]
+    scope: set[str] | None
+
+
+# --------------------------------------------------------------------------- connectors
+
+
+def build_connector(connection: Connection, http: Http | None = None) -> Connector:
+    cls = connector_class(connection.kind)
+    return cls(dict(connection.config), read_secrets(connection), http or Http())
+
+
+def effective_mapping(connection: Connection, keys: set[str]) -> dict[str, str]:
+    """Sale field → row key: the connection's mapping, else the field's own name when rows
+    carry it (connectors that give canonical keys need no mapping)."""
+    mapping: dict[str, str] = {}
+    for field in FIELDS:
+        chosen = connection.mapping.get(field)
+        if chosen:
+            mapping[field] = chosen
+        elif chosen is None and field in keys:
+            mapping[field] = field
+    return mapping
+
+
+def frame_of(connection: Connection, rows: list[Row]) -> tuple[pl.DataFrame, list[str]]:
+    """Mapped rows as the import's frame (strings, with ``LINE``), one line per external id
+    (the last one read wins), and the external id of each line.
+
+    Raises ``ConnectorError("schema")`` when a mapped remote field is in no record (renamed or
+    removed on the remote side) or a required field has nowhere to come from."""
+    keys: set[str] = set()
+    for row in rows[:1000]:
+        keys.update(row)
+    mapping = effective_mapping(connection, keys)
+    if rows:
+        for field, remote in mapping.items():
+            if remote not in keys and not any(remote in row for row in rows):
+                raise ConnectorError(
+                    "schema",
+                    _(
+                        "The remote field “%(remote)s” (mapped to %(field)s) is in no record: "
+                        "was it renamed or removed on the remote side?"
+                    )
+                    % {"remote": remote, "field": field},
+                    field=remote,
+                )
+        for field in REQUIRED:
+            if field not in mapping and not (field == "channel" and connection.default_channel):
+                raise ConnectorError(
+                    "schema",
+                    _("No remote field gives the %(field)s of a sale: map one.") % {"field": field},
+                    field=field,
+                )
+    by_id: dict[str, Row] = {}
+    id_key = mapping.get("external_id", "external_id")
+    for row in rows:
+        by_id[str(row.get(id_key) or "")] = row
+    kept = list(by_id.values())
+    data: dict[str, list[str | None]] = {}
+    for field in FIELDS:
+        key = mapping.get(field)
+        data[field] = [row.get(key) for row in kept] if key else [None] * len(kept)
+    if connection.default_channel:
+        data["channel"] = [v or connection.default_channel for v in data["channel"]]
+    frame = pl.DataFrame(
+        {LINE: list(range(1, len(kept) + 1)), **data},
+        schema={LINE: pl.Int64, **dict.fromkeys(FIELDS, pl.String)},
+    )
+    return frame, [str(v or "") for v in data["external_id"]]
+
+
+def read(connector: Connector, connection: Connection, run: SyncRun) -> Read:
+    """Step 1, over the network only."""
+    rows: list[Row] = []
+    scope: set[str] | None = None
+    if run.mode == SyncMode.WEBHOOK:
+        rows = webhook_rows(connection, run)
+    else:
+        for batch in connector.changed_since(run.since):
+            rows.extend(batch.rows)
+        if run.mode == SyncMode.FULL:
+            scope = set()
+            if connector.scope_from_full_read:
+                scope.update(str(row.get("external_id") or "") for row in rows)
+            else:
+                for ids in connector.all_ids():
+                    scope.update(ids)
+    frame, line_ids = frame_of(connection, rows)
+    return Read(frame=frame, line_ids=line_ids, scope=scope)
+
+
+def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
+    """The records of the webhook events this run stores, flattened as the generic connector
+    flattens JSON; ``external_id`` from the connection's id field when absent."""
+    id_field = str(connection.config.get("id_field") or "id")
+    out: list[Row] = []
+    for records in (
+        WebhookEvent.objects.for_workspace(connection.workspace_id)
+        .filter(run=run)
+        .order_by("received_at", "pk")
+        .values_list("rows", flat=True)
+    ):
+        for record in records:
+            row = flatten(record) if isinstance(record, dict) else {}
+            if not row.get("external_id") and row.get(id_field):
+                row["external_id"] = row[id_field]
+            out.append(row)
+    return out
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def _stage_scope(ids: set[str]) -> None:
+    with db.cursor() as c:
+        c.execute("DROP TABLE IF EXISTS sources_scope")
+        c.execute("CREATE TEMPORARY TABLE sources_scope (external_id varchar(100) PRIMARY KEY)")
+        if db.vendor == "postgresql":
+            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN") as copy:
+                for chunk in _chunks(sorted(ids), 50_000):
+                    copy.write("".join(_copy_text(i) + "\n" for i in chunk))
+        else:
+            c.executemany(
+                "INSERT INTO sources_scope (external_id) VALUES (%s)", [(i,) for i in ids]
+            )
+
+
+def _copy_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _chunks(values: list[str], size: int) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def reconcile(connection: Connection, scope: set[str], actor: Membership | None) -> int:
+    """Delete the sales of this source whose id is no longer in scope (audited, out of the
+    cube); set-based through a temporary table of the ids. Inside the sync's transaction."""
+    _stage_scope(scope)
+    try:
+        doomed = (
+            Sale.objects.for_workspace(connection.workspace_id)
+            .filter(source=connection.source)
+            .extra(
+                where=[
+                    "NOT EXISTS (SELECT 1 FROM sources_scope s "
+                    "WHERE s.external_id = sales_sale.external_id)"
+                ]
+            )
+        )
+        return delete_sales(workspace=connection.workspace, actor=actor, sales=doomed)
+    finally:
+        with db.cursor() as c:
+            c.execute("DROP TABLE IF EXISTS sources_scope")
+
+
+def _located(job: ImportJob, line_ids: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for error in job.errors[: SyncRun.MAX_KEPT_ERRORS]:
+        line = error.get("line")
+        record = line_ids[line - 1] if isinstance(line, int) and 0 < line <= len(line_ids) else None
+        out.append(
+            {
+                "record_id": record,
+                "field": error.get("column"),
+                "code": error.get("code"),
+                "message": str(row_message(error.get("code") or "")),
+                "value": error.get("value") or error.get("detail"),
+            }
+        )
+    return out
+
+
+def _preview(connection: Connection, frame: pl.DataFrame) -> list[dict[str, Any]]:
+    head = frame.head(PREVIEW_ROWS)
+    ids = [i for i in head.get_column("external_id").to_list() if i]
+    known = set(
+        Sale.objects.for_workspace(connection.workspace_id)
+        .filter(source=connection.source, external_id__in=ids)
+        .values_list("external_id", flat=True)
+    )
+    rows = []
+    for record in head.select(PREVIEW_FIELDS).to_dicts():
+        record["state"] = "existing" if record["external_id"] in known else "new"
+        rows.append(record)
+    return rows
+
+
+def store(run: SyncRun, connection: Connection, got: Read, started: datetime) -> None:
+    """Step 2 (and the dry run's 2, rolled back). Raises ``SyncFailed``; on success the run's
+    counts are set and saved inside the transaction."""
+    dry = run.mode == SyncMode.DRY_RUN
+    try:
+        with transaction.atomic():
+            locked = Connection.objects.select_for_update().filter(pk=connection.pk).first()
+            if locked is None:
+                raise SyncFailed("deleted", MESSAGES["deleted"]())
+            job = ImportJob.objects.create(
+                workspace_id=connection.workspace_id,
+                created_by=run.created_by,
+                kind="sync",
+                source=connection.source,
+                status=ImportStatus.QUEUED,
+                mapping={name: name for name in FIELDS},
+                date_order=connection.date_order,
+                amount_style=connection.amount_style,
+            )
+            if dry:
+                run.preview = _preview(connection, got.frame)
+            empty = pl.DataFrame(schema=ERROR_SCHEMA)
+            if got.frame.height:
+                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)])
+            else:
+                job.status = ImportStatus.DONE
+                job.save(update_fields=["status"])
+            if job.status != ImportStatus.DONE:
+                errors = _located(job, got.line_ids)
+                if job.message_code == "cancelled":
+                    raise SyncFailed("deleted", MESSAGES["deleted"]())
+                message = MESSAGES["has_errors"]() if errors else job.message
+                raise SyncFailed(job.message_code or "has_errors", message, errors, job.error_count)
+            run.import_job = None if dry else job
+            run.rows_read = got.frame.height
+            run.new_count = job.created_count
+            run.changed_count = job.updated_count
+            run.unchanged_count = job.unchanged_count
+            if got.scope is not None:
+                run.deleted_count = reconcile(connection, got.scope, run.created_by)
+            if dry:
+                raise _RollBack
+            changes: dict[str, Any] = {"updated_at": timezone.now()}
+            if run.mode in (SyncMode.INCREMENTAL, SyncMode.FULL):
+                changes["cursor"] = started
+            if run.mode == SyncMode.FULL:
+                changes["last_full_at"] = started
+            Connection.objects.filter(pk=connection.pk).update(**changes)
+            _finish(run, SyncStatus.DONE)
+    except _RollBack:
+        _finish(run, SyncStatus.DONE)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _finish(run: SyncRun, status: str, code: str = "", message: str = "") -> None:
+    if run.connection_id and not Connection.objects.filter(pk=run.connection_id).exists():
+        run.connection = None  # deleted meanwhile (SET NULL happened under our feet)
+    run.status = status
+    run.message_code = code[:40]
+    run.message = message
+    run.finished_at = timezone.now()
+    run.save()
+
+
+def language_of(run: SyncRun) -> str:
+    creator = run.created_by.user.language if run.created_by else ""
+    return creator or run.workspace.language or settings.LANGUAGE_CODE
+
+
+def run_sync(run_id: int, *, http: Http | None = None) -> SyncRun:
+    """Run a queued sync to its end (idempotent: a finished run is left as it is; a run taken
+    up again after a lost worker starts over, as nothing of it was committed)."""
+    run = SyncRun.objects.select_related("workspace", "created_by__user", "connection").get(
+        pk=run_id
+    )
+    if run.is_finished:
+        return run
+    with translation.override(language_of(run)):
+        connection = run.connection
+        if connection is None:
+            _finish(run, SyncStatus.FAILED, "deleted", MESSAGES["deleted"]())
+        else:
+            _run(run, connection, http)
+    from pacte.sources.alerts import after_sync
+
+    after_sync(run)
+    events.sync_finished(
+        Connection.objects.filter(pk=run.connection_id).first() if run.connection_id else None,
+        run,
+    )
+    return run
+
+
+def _run(run: SyncRun, connection: Connection, http: Http | None) -> None:
+    started = timezone.now()
+    run.status = SyncStatus.RUNNING
+    run.started_at = started
+    if run.mode in (SyncMode.INCREMENTAL, SyncMode.DRY_RUN) and connection.cursor:
+        run.since = connection.cursor - OVERLAP
+    else:
+        run.since = None
+    run.errors, run.error_count, run.preview = [], 0, []
+    run.save()
+    own_http = http is None
+    http = http or Http()
+    try:
+        connector = build_connector(connection, http)
+        got = read(connector, connection, run)
+        store(run, connection, got, started)
+        refreshed = connector.secrets_to_store()
+        if refreshed and run.mode != SyncMode.DRY_RUN:
+            merged = {**read_secrets(connection), **refreshed}
+            Connection.objects.filter(pk=connection.pk).update(secrets=seal_secrets(merged))
+    except ConnectorError as exc:
+        run.errors = [
+            {
+                "record_id": exc.record_id,
+                "field": exc.field,
+                "code": exc.code,
+                "message": exc.message,
+                "value": None,
+            }
+        ]
+        run.error_count = 1
+        _finish(run, SyncStatus.FAILED, exc.code, exc.message)
+    except SyncFailed as exc:
+        run.errors = exc.errors
+        run.error_count = exc.count
+        _finish(run, SyncStatus.FAILED, exc.code, exc.message)
+    finally:
+        if own_http:
+            http.close()
+    logger.info(
+        "Sync %s of %s (%s): %s, %s new, %s changed, %s deleted",
+        run.uuid,
+        connection.uuid,
+        run.mode,
+        run.status,
+        run.new_count,
+        run.changed_count,
+        run.deleted_count,
+    )

@@ -1,0 +1,145 @@
+"""The generic HTTPS connector: JSON pages by next URL, Link header, page and offset; CSV;
+tokens; schema drift."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from pacte.sources.connectors.base import ConnectorError, connector_class
+from pacte.sources.connectors.generic import GenericHttpsConnector, flatten
+from pacte.sources.http import Http
+from pacte.sources.tests.fakeserver import FakeServer, Request, json_answer
+
+RECORDS = [
+    {
+        "id": i,
+        "amount": f"{i}00.00",
+        "owner": {"email": "a@x.com"},
+        "updated_at": f"2026-01-0{i}T00:00:00Z",
+    }
+    for i in range(1, 6)
+]
+
+
+def connector(server: FakeServer, **config: Any) -> GenericHttpsConnector:
+    config.setdefault("url", server.url("/sales"))
+    return GenericHttpsConnector(config, {"token": "t0k"}, Http(sleep=lambda s: None))
+
+
+def rows(c: GenericHttpsConnector, since: datetime | None = None) -> list[dict[str, Any]]:
+    return [row for batch in c.changed_since(since) for row in batch.rows]
+
+
+def test_registered_as_https() -> None:
+    assert connector_class("https") is GenericHttpsConnector
+
+
+def test_flatten_nested_objects() -> None:
+    assert flatten({"a": {"b": 1}, "c": None, "d": [1, 2]}) == {"a.b": "1", "c": None, "d": "1;2"}
+
+
+def test_next_url_field_and_bearer_token() -> None:
+    def handle(req: Request):
+        assert req.headers["authorization"] == "Bearer t0k"
+        page = int(req.param("p", "0") or 0)
+        nxt = f"/sales?p={page + 1}" if page < 2 else None
+        return json_answer({"data": {"items": RECORDS[page * 2 : page * 2 + 2]}, "next": nxt})
+
+    with FakeServer(handle) as server:
+        got = rows(
+            connector(server, records_path="data.items", next_rule="next_field", next_field="next")
+        )
+    assert [r["external_id"] for r in got] == ["1", "2", "3", "4", "5"]
+    assert got[0]["owner.email"] == "a@x.com"
+    assert got[0]["modified_at"] == "2026-01-01T00:00:00Z"
+
+
+def test_link_header_and_custom_header_token() -> None:
+    def handle(req: Request):
+        assert req.headers["x-api-key"] == "t0k"
+        page = int(req.param("p", "0") or 0)
+        headers = {"Link": f'</sales?p={page + 1}>; rel="next"'} if page < 2 else {}
+        return json_answer(RECORDS[page * 2 : page * 2 + 2], **headers)
+
+    with FakeServer(handle) as server:
+        got = rows(
+            connector(server, next_rule="link_header", auth="header", header_name="X-Api-Key")
+        )
+    assert len(got) == 5
+
+
+@pytest.mark.parametrize("rule", ["page", "offset"])
+def test_page_and_offset_parameters(rule: str) -> None:
+    def handle(req: Request):
+        if rule == "page":
+            start = (int(req.param("page") or 1) - 1) * 2
+        else:
+            start = int(req.param("offset") or 0)
+        return json_answer(RECORDS[start : start + 2])
+
+    with FakeServer(handle) as server:
+        got = rows(
+            connector(
+                server, next_rule=rule, page_param=rule, page_size_param="limit", page_size="2"
+            )
+        )
+    assert [r["external_id"] for r in got] == ["1", "2", "3", "4", "5"]
+
+
+def test_since_is_sent_and_applied() -> None:
+    with FakeServer(lambda req: json_answer(RECORDS)) as server:
+        c = connector(server, since_param="modified_since")
+        got = rows(c, datetime(2026, 1, 4, tzinfo=UTC))
+        assert server.requests[0].param("modified_since") == "2026-01-04T00:00:00+00:00"
+    assert [r["external_id"] for r in got] == ["4", "5"]
+
+
+def test_csv_url() -> None:
+    body = "id,amount,updated_at\n1,10.00,2026-01-01\n2,20.00,2026-01-02\n"
+    with FakeServer(lambda req: (200, {"Content-Type": "text/csv"}, body)) as server:
+        c = connector(server, format="csv")
+        got = rows(c)
+        ids = [i for batch in c.all_ids() for i in batch]
+    assert [r["amount"] for r in got] == ["10.00", "20.00"]
+    assert ids == ["1", "2"]
+
+
+def test_renamed_id_field_is_a_located_schema_error() -> None:
+    renamed = [{"deal_id": 1, "amount": "1"}]
+    with (
+        FakeServer(lambda req: json_answer(renamed)) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        connector(server).check()
+    assert caught.value.code == "schema"
+    assert caught.value.field == "id"
+    assert "page 1" in caught.value.message
+
+
+def test_records_path_missing_is_schema_error() -> None:
+    with (
+        FakeServer(lambda req: json_answer({"results": []})) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        rows(connector(server, records_path="data"))
+    assert caught.value.code == "schema"
+
+
+def test_missing_token_is_auth_error() -> None:
+    with FakeServer(lambda req: json_answer([])) as server:
+        c = GenericHttpsConnector({"url": server.url("/")}, {}, Http())
+        with pytest.raises(ConnectorError) as caught:
+            c.check()
+    assert caught.value.code == "auth"
+    assert caught.value.field == "token"
+
+
+def test_next_link_looping_back_is_refused() -> None:
+    with (
+        FakeServer(lambda req: json_answer({"items": [], "next": "/sales?p=1"})) as server,
+        pytest.raises(ConnectorError),
+    ):
+        rows(connector(server, records_path="items", next_rule="next_field", next_field="next"))
