@@ -37,7 +37,11 @@ TENANT_TABLE = "accounts.Workspace"
 #: membership_id)`` are the same key; a Citus deployment recreates the index with the workspace
 #: first (docs/deployment.md). Their reverse one-to-one accessors (``member.scim_user``,
 #: ``member.invitation``) are used by the SCIM and invitation code.
-ONE_TO_ONE_TO_A_MEMBER = {"accounts.ScimUser.membership", "accounts.Invitation.membership"}
+ONE_TO_ONE_TO_A_MEMBER = {
+    "accounts.ScimUser.membership",
+    "accounts.Invitation.membership",
+    "planning.Delegation.run",  # one delegation per cascade run (merged from main)
+}
 
 
 @dataclass(frozen=True)

@@ -584,13 +584,11 @@ class FieldRequest(WorkspaceModel):
                 condition=Q(status="pending", kind="move"),
                 name="request_one_pending_move",
             ),
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="fieldrequest_unique_uuid"),
         ]
         indexes = [
             models.Index(fields=["workspace", "handler", "status"], name="request_ws_handler"),
             models.Index(fields=["workspace", "seller"], name="request_ws_seller"),
-        ]
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "uuid"], name="fieldrequest_unique_uuid"),
         ]
 
     def __str__(self) -> str:

@@ -285,7 +285,7 @@ class Delegation(WorkspaceModel):
         OPEN = "open", _("Open")
         APPLIED = "applied", _("Applied")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     run = models.OneToOneField(CascadeRun, on_delete=models.CASCADE, related_name="delegation")
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
@@ -303,6 +303,7 @@ class Delegation(WorkspaceModel):
         verbose_name = _("team split window")
         verbose_name_plural = _("team split windows")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="delegation_unique_uuid"),
             models.CheckConstraint(
                 condition=Q(closes_on__gte=models.F("opens_on")), name="delegation_dates"
             ),
@@ -333,7 +334,7 @@ class TeamSplit(WorkspaceModel):
     ``parameters`` say how they were made (a cascade method restricted to the team, or
     ``manual``); ``explanations`` keeps the engine's reasons per public id."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="splits")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     parent = models.ForeignKey(
@@ -359,6 +360,7 @@ class TeamSplit(WorkspaceModel):
         verbose_name = _("team split")
         verbose_name_plural = _("team splits")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="teamsplit_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "delegation", "unit"], name="teamsplit_unique_unit"
             ),
@@ -440,7 +442,7 @@ class TargetMove(WorkspaceModel):
     """One carry of a target: a seller's move, departure or arrival, or an assignment from the
     pool, with the amounts that moved. Its ``TargetTransfer`` lines sum to zero."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="moves")
     fiscal_year = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=8, choices=MoveKind.choices)
@@ -466,6 +468,9 @@ class TargetMove(WorkspaceModel):
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "run", "seller"], name="targetmove_ws_run_seller"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="targetmove_unique_uuid"),
         ]
 
     def __str__(self) -> str:
