@@ -53,6 +53,7 @@ def _company(slug: str, sellers: int, sales_total: int, seed: int) -> Company:
     from pacte.accounts.services import create_workspace
     from pacte.org.models import Placement, Unit
     from pacte.org.selectors import root_unit
+    from pacte.sales.cube import rollup_from_cube
     from pacte.sales.models import Channel
 
     ws = create_workspace(name=slug, slug=slug, currency="EUR")
@@ -122,6 +123,7 @@ def _company(slug: str, sellers: int, sales_total: int, seed: int) -> Company:
                 batch = []
         if batch:
             cur.executemany(sql, batch)
+        rollup_from_cube(cur, ws.pk)  # the team roll-up, as the sales services keep it
     _quotas(ws, seller_ids, months, lam * CHANNELS * 2525_00, rng)
     return ws, members[0], members[1], teams[0], int(keep.sum()), int(counts.sum())
 
@@ -176,12 +178,13 @@ def _p(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-COLD_RUNS = 3
+COLD_RUNS = 7
 
 
 def _cold(client: Client, url: str, workspace_id: int) -> float:
-    """Median time of the first request after a change to the cube: the cube version is bumped
-    as an import does (the cached aggregates of the page no longer match), then one request."""
+    """p95 (of ``COLD_RUNS``) of the first request after a change to the cube: the cube
+    version is bumped as an import does (the cached aggregates of the page no longer match),
+    then one request."""
     from django.db import connection
 
     samples = []
@@ -195,11 +198,11 @@ def _cold(client: Client, url: str, workspace_id: int) -> float:
         response = client.get(url)
         samples.append(time.perf_counter() - start)
         assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(samples)
+    return _p(samples, 0.95)
 
 
 def _measure(pairs: list[tuple[Any, str, int]], n: int) -> list[tuple[float, float, float]]:
-    """(p50, p95, cold) of one page on each company. The timed requests alternate between the
+    """(p50, p95, cold p95) of one page on each company. The timed requests alternate between the
     companies (big, small, big, small, …), so that a burst of load from another process on
     this shared machine weighs on both figures alike and their ratio stays meaningful."""
     colds = [_cold(client, url, ws_id) for client, url, ws_id in pairs]  # also warms the pages
@@ -281,10 +284,11 @@ def _run(quick: bool) -> list[Figure]:
                 unit="s",
                 baseline=f"same page on {results['1x']['sales']:,} sales, cold",
                 baseline_value=b_cold,
-                target="reported (no target: the cache is warmed after an import)",
-                holds=True,
-                notes=f"median of {COLD_RUNS} first requests, each after a cube version bump "
-                "(what an import or a re-crediting does)",
+                target="p95 < 50 ms and ≤ 1.2× baseline",
+                holds=cold < 0.05 and cold <= 1.2 * b_cold,
+                notes=f"p95 of {COLD_RUNS} first requests, each after a cube version bump "
+                "(what an import or a re-crediting does), every month of the year open; the "
+                "company and team figures read the team roll-up",
             )
         )
     for page in ("overview", "team"):
@@ -298,7 +302,7 @@ def _run(quick: bool) -> list[Figure]:
                 baseline_value=results["1x"][f"{page}_closed"],
                 target="reported (frozen months stay cached across cube changes)",
                 holds=True,
-                notes=f"median of {COLD_RUNS} first requests after a cube version bump, every "
+                notes=f"p95 of {COLD_RUNS} first requests after a cube version bump, every "
                 "month before the current one closed (its actuals frozen as snapshots): only the "
                 "open months are read from the cube again",
             )
@@ -308,7 +312,7 @@ def _run(quick: bool) -> list[Figure]:
 
 def _close_history(ws: Workspace) -> None:
     """Close every month before the current one, as ``close_month`` does (the month's cube
-    cells copied into the snapshot table), in one statement per table for speed."""
+    cells and team roll-up copied into the snapshot tables), in one statement per table."""
     import datetime
 
     from django.db import connection
@@ -323,6 +327,13 @@ def _close_history(ws: Workspace) -> None:
             "channel_id, split_amount, overlay_amount, sale_count) SELECT workspace_id, month, "
             "seller_id, unit_id, channel_id, split_amount, overlay_amount, sale_count "
             "FROM sales_cubecell WHERE workspace_id = %s AND month < %s",
+            [ws.pk, current],
+        )
+        cur.execute(
+            "INSERT INTO insights_teamsnapshot (workspace_id, month, unit_id, channel_id, "
+            "split_amount, overlay_amount, sale_count) SELECT workspace_id, month, unit_id, "
+            "channel_id, split_amount, overlay_amount, sale_count "
+            "FROM sales_teamcell WHERE workspace_id = %s AND month < %s",
             [ws.pk, current],
         )
         cur.execute(

@@ -157,6 +157,20 @@ DATABASES = {
     if env_str("DATABASE_URL")
     else _sqlite(str(VAR_DIR / "pacte.sqlite3"))
 }
+# A PostgreSQL streaming replica that insights pages and exports may read from (pacte.replica):
+# used only while it holds the workspace's latest cube version and lags less than
+# PACTE_REPLICA_MAX_LAG seconds; otherwise, or when it does not answer, the primary.
+if env_str("DATABASE_REPLICA_URL"):
+    _replica = _database_from_url(env_str("DATABASE_REPLICA_URL"))
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL")
+    DATABASES["replica"] = {
+        **_replica,
+        "OPTIONS": {"connect_timeout": env_int("PACTE_REPLICA_CONNECT_TIMEOUT", 2)},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["pacte.replica.ReplicaRouter"]
+PACTE_REPLICA_MAX_LAG = env_float("PACTE_REPLICA_MAX_LAG", 5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

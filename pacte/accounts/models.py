@@ -250,7 +250,7 @@ MembershipManager = models.Manager.from_queryset(MembershipQuerySet)
 class Membership(WorkspaceModel):
     """A person in a workspace, with one or more roles."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     name = models.CharField(_("name"), max_length=200)
@@ -282,6 +282,7 @@ class Membership(WorkspaceModel):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="membership_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user"),
         ]
         indexes = [
@@ -311,14 +312,15 @@ class Membership(WorkspaceModel):
         return [str(Role(role).label) for role in self.roles]
 
 
-class ApiToken(models.Model):
-    """A personal API token. Only a SHA-256 hash of the secret is stored."""
+class ApiToken(WorkspaceModel):
+    """A personal API token. Only a SHA-256 hash of the secret is stored. The workspace is the
+    membership's (a workspace table: distributed with the member it belongs to)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64, db_index=True)  # looked up by itself
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -326,6 +328,10 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="apitoken_unique_uuid"),
+            models.UniqueConstraint(fields=["workspace", "key_hash"], name="apitoken_unique_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -369,7 +375,7 @@ class IdentityProvider(WorkspaceModel):
     The client secret is stored encrypted (``pacte.encryption``) and never shown back.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     workspace = models.OneToOneField(
         Workspace, on_delete=models.CASCADE, related_name="identity_provider"
     )
@@ -403,6 +409,11 @@ class IdentityProvider(WorkspaceModel):
     class Meta:
         verbose_name = _("identity provider")
         verbose_name_plural = _("identity providers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "uuid"], name="identityprovider_unique_uuid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -460,7 +471,7 @@ class GroupMapping(WorkspaceModel):
     ``unit_name`` keeps the team's name: a team deleted since is reported by name, not ignored.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     group = models.CharField(_("group"), max_length=200)
     roles = models.JSONField(_("roles"), default=list)
     unit = models.ForeignKey(
@@ -475,7 +486,10 @@ class GroupMapping(WorkspaceModel):
         verbose_name_plural = _("group mappings")
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "group"], name="groupmapping_unique_group")
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="groupmapping_unique_uuid"),
+            models.UniqueConstraint(
+                fields=["workspace", "group"], name="groupmapping_unique_group"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -499,7 +513,8 @@ class ExternalIdentity(WorkspaceModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "subject"], name="externalidentity_unique_subject"
+                fields=["workspace", "provider", "subject"],
+                name="externalidentity_unique_subject",
             )
         ]
 
@@ -554,11 +569,11 @@ class ScimToken(WorkspaceModel):
     Only a SHA-256 hash of the secret is stored; the secret is shown once, when created.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="scim_tokens")
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=16)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64, db_index=True)  # looked up by itself
     created_by = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -569,6 +584,10 @@ class ScimToken(WorkspaceModel):
     class Meta:
         verbose_name = _("SCIM token")
         verbose_name_plural = _("SCIM tokens")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key_hash"], name="scimtoken_unique_key"),
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="scimtoken_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -602,7 +621,7 @@ class ScimGroup(WorkspaceModel):
     """A group of the identity provider, pushed over SCIM. Its members get the roles and team
     of the group mapping of the same name (``GroupMapping``), as single sign-on does."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     display_name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=300, blank=True)
     members = models.ManyToManyField(Membership, related_name="scim_groups", blank=True)
@@ -614,9 +633,10 @@ class ScimGroup(WorkspaceModel):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="scimgroup_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "display_name"], name="scimgroup_unique_name"
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -627,7 +647,7 @@ class Invitation(WorkspaceModel):
     """A person who already has a login elsewhere, added to a workspace: until they accept,
     their membership opens nothing (``Membership.is_pending``)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="invitation"
     )
@@ -641,6 +661,9 @@ class Invitation(WorkspaceModel):
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="invitation_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return f"invitation {self.membership_id}"

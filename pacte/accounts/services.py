@@ -136,7 +136,11 @@ def create_api_token(*, member: Membership, name: str) -> tuple[ApiToken, str]:
         raise DomainError(_("Give the token a name."), code="required", field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        membership=member, name=name[:100], prefix=secret[:12], key_hash=hash_token(secret)
+        workspace=member.workspace,
+        membership=member,
+        name=name[:100],
+        prefix=secret[:12],
+        key_hash=hash_token(secret),
     )
     record(workspace=member.workspace, actor=member, action="token.created", obj=token)
     return token, secret

@@ -80,6 +80,28 @@ class ActualSnapshot(WorkspaceModel):
         return f"{self.workspace_id}:{self.month}:{self.seller_id}"
 
 
+class TeamSnapshot(WorkspaceModel):
+    """The team roll-up (``sales.TeamCell``) of a closed month as it was when it was closed:
+    the sum of the month's :class:`ActualSnapshot` rows per team and channel."""
+
+    month = models.IntegerField()
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey("sales.Channel", on_delete=models.PROTECT, related_name="+")
+    split_amount = models.BigIntegerField(default=0)
+    overlay_amount = models.BigIntegerField(default=0)
+    sale_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "month", "unit", "channel"], name="teamsnapshot_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}:{self.month}:{self.unit_id}"
+
+
 class Judgment(WorkspaceModel):
     """A seller's own view of where their fiscal year will land (committed / best case)."""
 
@@ -134,10 +156,15 @@ class ForecastSnapshot(WorkspaceModel):
 class DigestPreference(WorkspaceModel):
     """A member's choice about the weekly digest and alerts (absent row = subscribed)."""
 
-    member = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     digest = models.BooleanField(_("weekly digest"), default=True)
     alerts = models.BooleanField(_("alerts"), default=True)
     last_alerts = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "member"], name="digestpreference_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id}"

@@ -18,11 +18,12 @@ from pacte.insights import cache, sources
 from pacte.insights.models import (
     ActualSnapshot,
     ClosedMonth,
+    TeamSnapshot,
 )
 from pacte.insights.periods import PeriodChoice
 from pacte.lib import forecast as fc
 from pacte.lib.fiscal import Month
-from pacte.sales.models import CubeCell
+from pacte.sales.models import CubeCell, TeamCell
 
 IntArray = npt.NDArray[np.int64]
 HISTORY_YEARS = 2
@@ -156,6 +157,10 @@ def _actual_rows_sql(
     out: list[tuple[Any, ...]] = []
     group = [*fields, "month"] if per_month else fields
     reads: list[Any] = []
+    # No seller in the keys nor in the filters: the team roll-up holds the same sums in a
+    # fiftieth of the rows (a team's or the company's figures never sum seller cells).
+    by_team = "seller" not in by and filters.get("seller_id") is None
+    cells, snapshots = (TeamCell, TeamSnapshot) if by_team else (CubeCell, ActualSnapshot)
 
     def grouped(qs: Any) -> Any:
         qs = sources._filter(qs, filters)
@@ -166,9 +171,7 @@ def _actual_rows_sql(
         # (UNION ALL): an OR of ranges makes SQLite give up the index
         parts = [
             grouped(
-                CubeCell.objects.for_workspace(workspace).filter(
-                    month__gte=r.start, month__lt=r.stop
-                )
+                cells.objects.for_workspace(workspace).filter(month__gte=r.start, month__lt=r.stop)
             )
             for r in open_ranges(months, closed)
         ]
@@ -176,7 +179,7 @@ def _actual_rows_sql(
             reads.append(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
     if source in ("both", "snapshot") and closed:
         reads.append(
-            grouped(ActualSnapshot.objects.for_workspace(workspace).filter(month__in=list(closed)))
+            grouped(snapshots.objects.for_workspace(workspace).filter(month__in=list(closed)))
         )
     for rows in reads:
         for r in rows:

@@ -13,7 +13,7 @@ from pacte.accounts.models import Workspace
 from pacte.errors import DomainError
 from pacte.insights import cache, sources
 from pacte.lib.fiscal import FiscalCalendar, Month, PeriodKind
-from pacte.sales.models import CubeCell
+from pacte.sales.models import TeamCell
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class PeriodChoice:
 
 def latest_data_month(workspace: Workspace) -> int | None:
     def compute() -> tuple[int | None]:
-        return (CubeCell.objects.for_workspace(workspace).aggregate(m=Max("month"))["m"],)
+        return (TeamCell.objects.for_workspace(workspace).aggregate(m=Max("month"))["m"],)
 
     return cache.cached((*cache.cube_part(workspace), "latest"), compute)[0]
 

@@ -21,7 +21,9 @@ def send_weekly_digests(run: ScheduleRun) -> int:
         workspace=run.workspace,
         write=logger.debug,
         skip=served,
-        sent=lambda member: Delivery.objects.get_or_create(run=run, member=member),
+        sent=lambda member: Delivery.objects.get_or_create(
+            workspace_id=run.workspace_id, run=run, member=member
+        ),
     )
     return counts["sent"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,7 @@ from pacte.insights.models import (
     InsightSettings,
     Judgment,
     LatePolicy,
+    TeamSnapshot,
 )
 from pacte.lib.fiscal import Month
 from pacte.sales.models import CubeCell
@@ -32,7 +33,8 @@ def _month_label(index: int) -> str:
 
 @transaction.atomic
 def close_month(*, workspace: Workspace, actor: Membership | None, month: int) -> ClosedMonth:
-    """Freeze a month's actuals: copy its cube cells into the snapshot table."""
+    """Freeze a month's actuals: copy its cube cells and its team roll-up into the snapshot
+    tables."""
     today_index = Month.of(selectors.sources.today()).index
     if month >= today_index:
         raise DomainError(
@@ -69,6 +71,14 @@ def close_month(*, workspace: Workspace, actor: Membership | None, month: int) -
         ],
         batch_size=2000,
     )
+    with connection.cursor() as c:  # the team roll-up of the month, in one statement
+        c.execute(
+            "INSERT INTO insights_teamsnapshot (workspace_id, month, unit_id, channel_id, "
+            "split_amount, overlay_amount, sale_count) SELECT workspace_id, month, unit_id, "
+            "channel_id, split_amount, overlay_amount, sale_count FROM sales_teamcell "
+            "WHERE workspace_id = %s AND month = %s",
+            [workspace.pk, month],
+        )
     record(
         workspace=workspace,
         actor=actor,
@@ -92,6 +102,7 @@ def reopen_month(*, workspace: Workspace, actor: Membership | None, month: int) 
             field="month",
         )
     ActualSnapshot.objects.for_workspace(workspace).filter(month=month).delete()
+    TeamSnapshot.objects.for_workspace(workspace).filter(month=month).delete()
     selectors.sources.memo(workspace).clear()
     record(
         workspace=workspace,

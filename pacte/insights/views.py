@@ -26,6 +26,7 @@ from pacte.insights.periods import PeriodChoice
 from pacte.lib.fiscal import Month
 from pacte.org.visibility import Tree
 from pacte.planning.labels import month_label
+from pacte.replica import replica_reads
 from pacte.sales.models import Channel
 from pacte.sales.selectors import currency_figures
 
@@ -88,6 +89,7 @@ def _common(
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def overview(request: MemberRequest) -> HttpResponse:
     choice = _choice(request)
     channel = _channel(request)
@@ -121,6 +123,7 @@ def _currencies(
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def team(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     channel = _channel(request)
@@ -149,6 +152,7 @@ def mine(request: MemberRequest) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     choice = _choice(request)
     subject = selectors.get_seller_for(request.member, uuid)
@@ -352,6 +356,7 @@ def _screen(request: MemberRequest) -> tuple[dict[str, Any], str]:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def export(request: MemberRequest) -> HttpResponse:
     table, fmt = request.GET.get("table", ""), request.GET.get("format", "csv")
     if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
@@ -377,6 +382,7 @@ def export(request: MemberRequest) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def report(request: MemberRequest) -> HttpResponse:
     """The monthly report, print-ready (the browser's "Save as PDF")."""
     data, name = _screen(request)
@@ -401,6 +407,7 @@ def pdf_response(content: bytes, key: str, name: str) -> HttpResponse:
 @require_GET
 @member_required()
 @bad_input
+@replica_reads
 def report_pdf(request: MemberRequest) -> HttpResponse:
     """The monthly report as a PDF (company, ``team=`` or ``seller=``), in the member's
     language."""

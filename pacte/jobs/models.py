@@ -77,7 +77,7 @@ class Schedule(WorkspaceModel):
 
     ``active_since`` moves whenever the timing changes: a slot before it is never caught up."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     kind = models.CharField(_("kind"), max_length=40)
     target = models.CharField(max_length=64, blank=True, default="")
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -100,6 +100,7 @@ class Schedule(WorkspaceModel):
         verbose_name = _("schedule")
         verbose_name_plural = _("schedules")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="schedule_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "kind", "target"], name="schedule_unique_kind"
             ),
@@ -157,16 +158,16 @@ class ScheduleRun(WorkspaceModel):
         return f"{self.kind} {self.due_at:%Y-%m-%d %H:%M}"
 
 
-class Delivery(models.Model):
+class Delivery(WorkspaceModel):
     """A member already served by a run (a digest e-mail, a reminder): a run taken up again
-    after its worker died skips them instead of sending twice."""
+    after its worker died skips them instead of sending twice. The workspace is the run's."""
 
     run = models.ForeignKey(ScheduleRun, on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "member"], name="delivery_unique"),
+            models.UniqueConstraint(fields=["workspace", "run", "member"], name="delivery_unique"),
         ]
 
     def __str__(self) -> str:
@@ -189,7 +190,7 @@ class BackgroundJob(WorkspaceModel):
     creator's language when the job fails; ``request_id`` is the id of the request that
     started it, bound to every log line of the job."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     created_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -209,6 +210,9 @@ class BackgroundJob(WorkspaceModel):
         verbose_name_plural = _("background jobs")
         indexes = [
             models.Index(fields=["workspace", "-created_at"], name="backgroundjob_ws_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="backgroundjob_unique_uuid"),
         ]
 
     def __str__(self) -> str:

@@ -72,7 +72,7 @@ class DelegationPolicy(WorkspaceModel):
 class Window(WorkspaceModel):
     """The objective-setting window of a fiscal year (both days inclusive)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
@@ -81,6 +81,7 @@ class Window(WorkspaceModel):
     class Meta:
         verbose_name = _("objective-setting window")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="window_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "fiscal_year"], name="window_unique_fy"),
             models.CheckConstraint(
                 condition=Q(closes_on__gte=models.F("opens_on")), name="window_range_valid"
@@ -119,7 +120,7 @@ ObjectiveManager = models.Manager.from_queryset(ObjectiveQuerySet)
 class Objective(WorkspaceModel):
     """A seller's self-set objective for one fiscal year; its fields are the current version."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="objectives")
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     status = models.CharField(
@@ -149,6 +150,7 @@ class Objective(WorkspaceModel):
         verbose_name = _("objective")
         verbose_name_plural = _("objectives")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="objective_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "seller", "fiscal_year"], name="objective_unique_seller_fy"
             ),
@@ -234,7 +236,7 @@ class RuleKind(models.TextChoices):
 class GapRule(WorkspaceModel):
     """An applied rule absorbing (part of) a node's gap. Never changes anyone's objective."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=10, choices=RuleKind.choices)
@@ -248,6 +250,9 @@ class GapRule(WorkspaceModel):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "fiscal_year", "unit"], name="gaprule_ws")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="gaprule_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
@@ -256,7 +261,7 @@ class GapRule(WorkspaceModel):
 class StretchRequest(WorkspaceModel):
     """A suggested extra for a seller, from a gap rule; the seller decides what to do with it."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     rule = models.ForeignKey(GapRule, on_delete=models.CASCADE, related_name="requests")
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.PositiveSmallIntegerField()
@@ -267,6 +272,11 @@ class StretchRequest(WorkspaceModel):
         indexes = [
             models.Index(fields=["workspace", "seller", "fiscal_year"], name="stretch_ws_seller")
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "uuid"], name="stretchrequest_unique_uuid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.seller_id}: +{self.amount}"
@@ -275,7 +285,7 @@ class StretchRequest(WorkspaceModel):
 class Notification(WorkspaceModel):
     """An in-app notification; ``kind`` and ``params`` are rendered in the reader's language."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     recipient = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -289,13 +299,16 @@ class Notification(WorkspaceModel):
         indexes = [
             models.Index(fields=["workspace", "recipient", "read_at"], name="notif_ws_recipient")
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="notification_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.kind}"
 
 
 class KeyResult(WorkspaceModel):
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
     name = models.CharField(_("name"), max_length=200)
     measure = models.CharField(_("measure"), max_length=200)
@@ -306,6 +319,9 @@ class KeyResult(WorkspaceModel):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "objective"], name="kr_ws_objective")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="keyresult_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -319,7 +335,7 @@ class InitiativeStatus(models.TextChoices):
 
 
 class Initiative(WorkspaceModel):
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="initiatives")
     text = models.CharField(_("initiative"), max_length=500)
     status = models.CharField(
@@ -332,6 +348,9 @@ class Initiative(WorkspaceModel):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "objective"], name="init_ws_objective")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="initiative_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -340,7 +359,7 @@ class Initiative(WorkspaceModel):
 class CheckIn(WorkspaceModel):
     """A weekly check-in (one per ISO week, ``week`` is its Monday) with a confidence 0..10."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="check_ins")
     week = models.DateField(_("week of"))
     confidence = models.PositiveSmallIntegerField(
@@ -362,6 +381,7 @@ class CheckIn(WorkspaceModel):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="checkin_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "objective", "week"], name="checkin_unique_week"
             ),
@@ -383,7 +403,7 @@ class ReviewReason(WorkspaceModel):
     languages). A workspace with no rows uses ``pacte.objectives.reviews.DEFAULT_REASONS``;
     admins edit the list, a reason in use is only ever deactivated."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     code = models.SlugField(_("code"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=120)
     name_fr = models.CharField(_("name (French)"), max_length=120)
@@ -393,6 +413,7 @@ class ReviewReason(WorkspaceModel):
     class Meta:
         verbose_name = _("review reason")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="reviewreason_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "code"], name="reviewreason_unique_code"),
         ]
 
@@ -418,7 +439,7 @@ class PeriodReview(WorkspaceModel):
     quarter, else the reference share's), ``actual`` and ``gap`` in minor units;
     ``gap_by_channel`` splits the gap by channel code ("" for what no channel carries)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(
         "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -451,6 +472,7 @@ class PeriodReview(WorkspaceModel):
         verbose_name = _("period review")
         verbose_name_plural = _("period reviews")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="periodreview_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "seller", "fiscal_year", "quarter"],
                 name="review_unique_period",
@@ -512,7 +534,7 @@ class FieldRequest(WorkspaceModel):
     a move to another team from a date. Accepting applies it through the sales or org
     services; refusing changes nothing. ``version`` guards the decision against stale pages."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=6, choices=RequestKind.choices)
     status = models.CharField(
@@ -562,6 +584,7 @@ class FieldRequest(WorkspaceModel):
                 condition=Q(status="pending", kind="move"),
                 name="request_one_pending_move",
             ),
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="fieldrequest_unique_uuid"),
         ]
         indexes = [
             models.Index(fields=["workspace", "handler", "status"], name="request_ws_handler"),

@@ -18,7 +18,8 @@ def _served(run: ScheduleRun) -> set[int]:
 def _record(run: ScheduleRun) -> Callable[[list[Membership]], None]:
     def record(members: list[Membership]) -> None:
         Delivery.objects.bulk_create(
-            [Delivery(run=run, member=m) for m in members], ignore_conflicts=True
+            [Delivery(workspace_id=run.workspace_id, run=run, member=m) for m in members],
+            ignore_conflicts=True,
         )
 
     return record

@@ -30,7 +30,7 @@ UnitManager = models.Manager.from_queryset(UnitQuerySet)
 class Unit(WorkspaceModel):
     """A node of the organisation tree: the company (root) or a team. At most one lead."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="units")
     name = models.CharField(_("name"), max_length=200)
     parent = models.ForeignKey(
@@ -59,6 +59,7 @@ class Unit(WorkspaceModel):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="unit_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "name"], name="unit_unique_name"),
             models.UniqueConstraint(
                 fields=["workspace"], condition=Q(parent__isnull=True), name="unit_one_root"
@@ -98,7 +99,7 @@ class Placement(WorkspaceModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["membership"],
+                fields=["workspace", "membership"],
                 condition=Q(valid_to__isnull=True),
                 name="placement_one_open",
             ),
@@ -205,7 +206,7 @@ class OrgSettings(WorkspaceModel):
 class Deputy(WorkspaceModel):
     """Someone who stands in for a lead or an executive over a date range (both inclusive)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     principal = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="deputies")
     deputy = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="deputising")
     starts_on = models.DateField(_("from"))
@@ -216,6 +217,7 @@ class Deputy(WorkspaceModel):
         verbose_name = _("deputy")
         verbose_name_plural = _("deputies")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="deputy_unique_uuid"),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="deputy_range_valid",
@@ -248,7 +250,7 @@ class ProposalDraft(WorkspaceModel):
     organisation of the day it is shown or applied.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     name = models.CharField(_("name"), max_length=200)
     max_layers = models.PositiveSmallIntegerField(_("most layers"))
     span_min = models.PositiveSmallIntegerField(_("smallest span"))
@@ -269,6 +271,9 @@ class ProposalDraft(WorkspaceModel):
         verbose_name = _("delayering proposal")
         indexes = [
             models.Index(fields=["workspace", "status", "created_at"], name="proposal_ws_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="proposaldraft_unique_uuid"),
         ]
 
     def __str__(self) -> str:

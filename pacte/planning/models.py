@@ -24,7 +24,7 @@ class CompanyTarget(WorkspaceModel):
     sum exactly to ``amount``.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     amount = models.BigIntegerField(_("amount"))
     channel_split = models.JSONField(default=dict, blank=True)
@@ -38,6 +38,7 @@ class CompanyTarget(WorkspaceModel):
         verbose_name = _("company target")
         verbose_name_plural = _("company targets")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="companytarget_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "fiscal_year"], name="companytarget_unique_year"
             ),
@@ -79,7 +80,7 @@ class CascadeRun(WorkspaceModel):
     before it keep the shares of ``base_run`` (the run that was published when it was made).
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     number = models.PositiveIntegerField(_("number"))
     status = models.CharField(
@@ -108,6 +109,7 @@ class CascadeRun(WorkspaceModel):
         verbose_name = _("cascade run")
         verbose_name_plural = _("cascade runs")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="cascaderun_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "fiscal_year", "number"], name="cascaderun_unique_number"
             ),
@@ -239,17 +241,17 @@ class Potential(WorkspaceModel):
 class Capacity(WorkspaceModel):
     """A seller's working time (FTE, 1 = full time) and ramp-up, for the capacity method."""
 
-    seller = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     fte = models.DecimalField(_("FTE"), max_digits=4, decimal_places=2, default=1)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "seller"], name="capacity_unique_seller"),
             models.CheckConstraint(
                 condition=Q(fte__gte=0) & Q(fte__lte=1), name="capacity_fte_range"
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "seller"], name="capacity_ws_seller")]
 
     def __str__(self) -> str:
         return f"{self.seller_id}: {self.fte}"
@@ -258,13 +260,14 @@ class Capacity(WorkspaceModel):
 class Leave(WorkspaceModel):
     """A leave period of a seller (both days inclusive), removed from their capacity."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="leave_unique_uuid"),
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="leave_range"),
         ]
         indexes = [models.Index(fields=["workspace", "seller", "start"], name="leave_ws_seller")]
@@ -282,7 +285,7 @@ class Delegation(WorkspaceModel):
         OPEN = "open", _("Open")
         APPLIED = "applied", _("Applied")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     run = models.OneToOneField(CascadeRun, on_delete=models.CASCADE, related_name="delegation")
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
@@ -300,6 +303,7 @@ class Delegation(WorkspaceModel):
         verbose_name = _("team split window")
         verbose_name_plural = _("team split windows")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="delegation_unique_uuid"),
             models.CheckConstraint(
                 condition=Q(closes_on__gte=models.F("opens_on")), name="delegation_dates"
             ),
@@ -330,7 +334,7 @@ class TeamSplit(WorkspaceModel):
     ``parameters`` say how they were made (a cascade method restricted to the team, or
     ``manual``); ``explanations`` keeps the engine's reasons per public id."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="splits")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     parent = models.ForeignKey(
@@ -356,6 +360,7 @@ class TeamSplit(WorkspaceModel):
         verbose_name = _("team split")
         verbose_name_plural = _("team splits")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="teamsplit_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "delegation", "unit"], name="teamsplit_unique_unit"
             ),
@@ -437,7 +442,7 @@ class TargetMove(WorkspaceModel):
     """One carry of a target: a seller's move, departure or arrival, or an assignment from the
     pool, with the amounts that moved. Its ``TargetTransfer`` lines sum to zero."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     run = models.ForeignKey(CascadeRun, on_delete=models.CASCADE, related_name="moves")
     fiscal_year = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=8, choices=MoveKind.choices)
@@ -463,6 +468,9 @@ class TargetMove(WorkspaceModel):
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "run", "seller"], name="targetmove_ws_run_seller"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="targetmove_unique_uuid"),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,15 @@
-"""The cube: sales credits summed per seller, team, channel and month.
+"""The cube: sales credits summed per seller, team, channel and month, and its roll-up by
+team, channel and month (``TeamCell``), which the company and team figures read.
 
-Every write to sales or credits updates it in the same transaction by set-based deltas
-(:func:`apply_cube`, :func:`drop_empty_cells`, which bump the workspace's cube version);
-:func:`verify` and :func:`rebuild_cube` check and rebuild it from the credits."""
+Every write to sales or credits updates both in the same transaction by set-based deltas
+(:func:`apply_cube`, :func:`apply_deltas`, :func:`drop_empty_cells`, which bump the workspace's
+cube version): the deltas of a change are written once into a temporary table, then added to
+the cube and, summed per team, to the roll-up. :func:`verify` checks both against a
+recomputation from the credits and :func:`rebuild_cube` rebuilds them."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,9 +17,9 @@ import polars as pl
 from django.db import connection, transaction
 
 from pacte.accounts.models import Workspace
-from pacte.sales.models import (
-    CubeCell,
-)
+from pacte.sales.models import CubeCell, TeamCell
+
+logger = logging.getLogger("pacte.sales")
 
 # --------------------------------------------------------------------------- the cube
 
@@ -27,37 +31,118 @@ CUBE_UPSERT = (
     "overlay_amount = sales_cubecell.overlay_amount + excluded.overlay_amount, "
     "sale_count = sales_cubecell.sale_count + excluded.sale_count"
 )
+TEAM_UPSERT = (
+    "INSERT INTO sales_teamcell (workspace_id, unit_id, channel_id, month, "
+    "split_amount, overlay_amount, sale_count) {select} "
+    "ON CONFLICT (workspace_id, unit_id, channel_id, month) DO UPDATE SET "
+    "split_amount = sales_teamcell.split_amount + excluded.split_amount, "
+    "overlay_amount = sales_teamcell.overlay_amount + excluded.overlay_amount, "
+    "sale_count = sales_teamcell.sale_count + excluded.sale_count"
+)
+#: Columns of a table of cube deltas (``apply_delta_table``).
+DELTA_COLUMNS = "seller_id, unit_id, channel_id, month, split, overlay, n"
+DELTA_TABLE = "cube_delta"
 
 
 def apply_cube(
     c: Any, workspace_id: int, sign: int, where: str, params: Iterable[Any] = ()
 ) -> None:
     """Add (``sign`` = 1) or remove (-1) the credits matching ``where`` (alias ``c`` for
-    credits, ``s`` for their sales) to or from the cube, in one statement."""
+    credits, ``s`` for their sales) to or from the cube and its roll-up."""
+    apply_deltas(
+        c,
+        workspace_id,
+        f"SELECT c.seller_id, c.unit_id, s.channel_id, s.month, "  # noqa: S608
+        f"{sign} * SUM(CASE WHEN c.kind = 'split' THEN c.amount ELSE 0 END), "
+        f"{sign} * SUM(CASE WHEN c.kind = 'overlay' THEN c.amount ELSE 0 END), "
+        f"{sign} * COUNT(*) "
+        "FROM sales_credit c JOIN sales_sale s ON s.id = c.sale_id "
+        f"WHERE c.workspace_id = %s AND {where} "
+        "GROUP BY c.seller_id, c.unit_id, s.channel_id, s.month",
+        [workspace_id, *params],
+    )
+
+
+def apply_deltas(c: Any, workspace_id: int, select: str, params: Iterable[Any] = ()) -> None:
+    """Add the rows of ``select`` — (seller, unit, channel, month, split, overlay, count)
+    deltas, one row per cube cell — to the cube and to its roll-up: written once into a
+    temporary table, read by both upserts."""
+    c.execute(f"DROP TABLE IF EXISTS {DELTA_TABLE}")
+    c.execute(
+        f"CREATE TEMP TABLE {DELTA_TABLE} (seller_id bigint, unit_id bigint, "
+        "channel_id bigint, month integer, split bigint, overlay bigint, n bigint)"
+    )
+    c.execute(f"INSERT INTO {DELTA_TABLE} ({DELTA_COLUMNS}) {select}", list(params))
+    apply_delta_table(c, workspace_id, DELTA_TABLE)
+    c.execute(f"DROP TABLE {DELTA_TABLE}")
+
+
+def add_cells(workspace_id: int, cells: Iterable[tuple[int, int, int, int, int, int, int]]) -> None:
+    """Add cells given as values — (seller, unit, channel, month, split, overlay, count) — to
+    the cube and its roll-up (fixtures, generated companies)."""
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute(f"DROP TABLE IF EXISTS {DELTA_TABLE}")
+        c.execute(
+            f"CREATE TEMP TABLE {DELTA_TABLE} (seller_id bigint, unit_id bigint, "
+            "channel_id bigint, month integer, split bigint, overlay bigint, n bigint)"
+        )
+        c.executemany(
+            f"INSERT INTO {DELTA_TABLE} ({DELTA_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+            list(cells),
+        )
+        c.execute(  # one row per cell, as the upserts need
+            f"CREATE TEMP TABLE {DELTA_TABLE}_sum AS SELECT seller_id, unit_id, channel_id, "  # noqa: S608
+            f"month, SUM(split) AS split, SUM(overlay) AS overlay, SUM(n) AS n FROM {DELTA_TABLE} "
+            "GROUP BY seller_id, unit_id, channel_id, month"
+        )
+        apply_delta_table(c, workspace_id, f"{DELTA_TABLE}_sum")
+        c.execute(f"DROP TABLE {DELTA_TABLE}")
+        c.execute(f"DROP TABLE {DELTA_TABLE}_sum")
+
+
+def apply_delta_table(c: Any, workspace_id: int, table: str) -> None:
+    """Add the deltas of ``table`` (columns ``DELTA_COLUMNS``, one row per cube cell) to the
+    cube, and summed per (team, channel, month) to the roll-up; bump the cube version."""
     c.execute(
         CUBE_UPSERT.format(
-            select=f"SELECT %s, c.seller_id, c.unit_id, s.channel_id, s.month, "  # noqa: S608
-            f"{sign} * SUM(CASE WHEN c.kind = 'split' THEN c.amount ELSE 0 END), "
-            f"{sign} * SUM(CASE WHEN c.kind = 'overlay' THEN c.amount ELSE 0 END), "
-            f"{sign} * COUNT(*) "
-            "FROM sales_credit c JOIN sales_sale s ON s.id = c.sale_id "
-            f"WHERE c.workspace_id = %s AND {where} "
-            "GROUP BY c.seller_id, c.unit_id, s.channel_id, s.month"
+            select=f"SELECT %s, {DELTA_COLUMNS} FROM {table} WHERE 1 = 1"  # noqa: S608
         ),
-        [workspace_id, workspace_id, *params],
+        [workspace_id],
+    )
+    c.execute(
+        TEAM_UPSERT.format(
+            select="SELECT %s, unit_id, channel_id, month, SUM(split), SUM(overlay), SUM(n) "  # noqa: S608
+            f"FROM {table} GROUP BY unit_id, channel_id, month"
+        ),
+        [workspace_id],
     )
     c.execute(CUBE_VERSION_BUMP, [workspace_id])
 
 
 # Every change to the cube bumps the workspace's cube version in the same transaction (the
-# insights cache is keyed on it): apply_cube, and drop_empty_cells, which ends every merge.
+# insights cache is keyed on it): apply_delta_table, and drop_empty_cells, which ends every merge.
 CUBE_VERSION_BUMP = "UPDATE accounts_workspace SET cube_version = cube_version + 1 WHERE id = %s"
 
 
 def drop_empty_cells(c: Any, workspace_id: int) -> None:
+    for table in ("sales_cubecell", "sales_teamcell"):
+        c.execute(
+            f"DELETE FROM {table} WHERE workspace_id = %s AND split_amount = 0 "  # noqa: S608
+            "AND overlay_amount = 0 AND sale_count = 0",
+            [workspace_id],
+        )
+    c.execute(CUBE_VERSION_BUMP, [workspace_id])
+
+
+def rollup_from_cube(c: Any, workspace_id: int) -> None:
+    """Replace the roll-up of a workspace by the sum of its cube cells (for a cube written
+    without the deltas: a benchmark's generated cells, the migration that added the roll-up)."""
+    c.execute("DELETE FROM sales_teamcell WHERE workspace_id = %s", [workspace_id])
     c.execute(
-        "DELETE FROM sales_cubecell WHERE workspace_id = %s AND split_amount = 0 "
-        "AND overlay_amount = 0 AND sale_count = 0",
+        "INSERT INTO sales_teamcell (workspace_id, unit_id, channel_id, month, split_amount, "
+        "overlay_amount, sale_count) SELECT workspace_id, unit_id, channel_id, month, "
+        "SUM(split_amount), SUM(overlay_amount), SUM(sale_count) FROM sales_cubecell "
+        "WHERE workspace_id = %s GROUP BY workspace_id, unit_id, channel_id, month",
         [workspace_id],
     )
     c.execute(CUBE_VERSION_BUMP, [workspace_id])
@@ -114,7 +199,7 @@ def recompute_cube(workspace: Workspace) -> dict[tuple[int, int, int, int], tupl
             "SUM(CASE WHEN c.kind = 'split' THEN c.amount ELSE 0 END), "
             "SUM(CASE WHEN c.kind = 'overlay' THEN c.amount ELSE 0 END), COUNT(*) "
             "FROM sales_credit c JOIN sales_sale s ON s.id = c.sale_id "
-            f"WHERE s.workspace_id = %s GROUP BY c.seller_id, c.unit_id, s.channel_id, {month}",
+            f"WHERE s.workspace_id = %s AND c.workspace_id = s.workspace_id GROUP BY c.seller_id, c.unit_id, s.channel_id, {month}",
             [workspace.pk],
         )
         return {
@@ -122,6 +207,17 @@ def recompute_cube(workspace: Workspace) -> dict[tuple[int, int, int, int], tupl
             for a, b, ch, m, sp, ov, n in c.fetchall()
             if sp or ov or n
         }
+
+
+def rollup(
+    cells: dict[tuple[int, int, int, int], tuple[int, int, int]],
+) -> dict[tuple[int, int, int], tuple[int, int, int]]:
+    """Cube cells (seller, unit, channel, month) summed per (unit, channel, month)."""
+    out: dict[tuple[int, int, int], tuple[int, int, int]] = {}
+    for (_seller, unit, channel, month), (split, overlay, n) in cells.items():
+        a, b, k = out.get((unit, channel, month), (0, 0, 0))
+        out[(unit, channel, month)] = (a + split, b + overlay, k + n)
+    return out
 
 
 def verify(workspace: Workspace) -> list[str]:
@@ -141,6 +237,17 @@ def verify(workspace: Workspace) -> list[str]:
             problems.append(
                 f"cell seller={key[0]} unit={key[1]} channel={key[2]} month={key[3]}: "
                 f"cube {stored.get(key)} != recomputed {fresh.get(key)}"
+            )
+    teams = {
+        (t.unit_id, t.channel_id, t.month): (t.split_amount, t.overlay_amount, t.sale_count)
+        for t in TeamCell.objects.for_workspace(workspace)
+    }
+    fresh_teams = rollup(fresh)
+    for team in sorted(set(teams) | set(fresh_teams)):
+        if teams.get(team, (0, 0, 0)) != fresh_teams.get(team, (0, 0, 0)):
+            problems.append(
+                f"team cell unit={team[0]} channel={team[1]} month={team[2]}: "
+                f"roll-up {teams.get(team)} != recomputed {fresh_teams.get(team)}"
             )
     with connection.cursor() as c:
         c.execute(
@@ -195,9 +302,21 @@ ORPHAN_CHECKS = [
 ]
 
 
-@transaction.atomic
-def rebuild_cube(workspace: Workspace) -> None:
-    """Replace the cube of ``workspace`` by a recomputation (repair after ``verify``)."""
-    CubeCell.objects.for_workspace(workspace).delete()
-    with connection.cursor() as c:
-        apply_cube(c, workspace.pk, 1, "1 = 1")
+def rebuild_cube(workspace: Workspace) -> bool:
+    """Replace the cube and the roll-up of ``workspace`` by a recomputation (repair after
+    ``verify``), holding the workspace's row: a deletion of the workspace waits for the rebuild
+    and then removes its cells with it. Returns False, with a log line, when the workspace was
+    deleted before the rebuild could start (nothing to rebuild, nothing written)."""
+    with transaction.atomic():
+        if not Workspace.objects.select_for_update().filter(pk=workspace.pk).exists():
+            logger.warning(
+                "cube rebuild skipped: workspace %s (%s) was deleted",
+                workspace.pk,
+                workspace.slug,
+            )
+            return False
+        CubeCell.objects.for_workspace(workspace).delete()
+        TeamCell.objects.for_workspace(workspace).delete()
+        with connection.cursor() as c:
+            apply_cube(c, workspace.pk, 1, "1 = 1")
+        return True

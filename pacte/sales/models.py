@@ -18,7 +18,7 @@ from pacte.accounts.models import Membership, Workspace, WorkspaceModel, Workspa
 class Channel(WorkspaceModel):
     """A route to market (field, distributors, telesales, e-commerce, partners…)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="channels")
     code = models.SlugField(_("code"), max_length=40)
     name_en = models.CharField(_("name in English"), max_length=100)
@@ -34,6 +34,7 @@ class Channel(WorkspaceModel):
         verbose_name_plural = _("channels")
         ordering = ["position", "code"]
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="channel_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "code"], name="channel_unique_code"),
         ]
 
@@ -81,13 +82,42 @@ class CubeCell(WorkspaceModel):
         return f"{self.seller_id}/{self.unit_id}/{self.channel_id}/{self.month}"
 
 
+class TeamCell(WorkspaceModel):
+    """The cube rolled up by (team, channel, month): the sum of the :class:`CubeCell` rows of
+    the same team, channel and month, so that the company and team figures read a few
+    thousand rows instead of every seller's cells.
+
+    Maintained with the cube, by the same statements' deltas (``pacte.sales.cube``), in the
+    transaction of every change; ``pacte verify`` checks it against a recomputation."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    month = models.IntegerField()
+    split_amount = models.BigIntegerField(default=0)
+    overlay_amount = models.BigIntegerField(default=0)
+    sale_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "unit", "channel", "month"], name="team_cell_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "month"], name="team_cell_ws_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.channel_id}/{self.month}"
+
+
 class Customer(WorkspaceModel):
     """A customer or account, named as the import files name it (created on first sight).
 
     ``channel_manager`` is who a "to the account's channel manager" crediting rule credits.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     name = models.CharField(_("name"), max_length=300)
     channel_manager = models.ForeignKey(
         "accounts.Membership",
@@ -103,6 +133,7 @@ class Customer(WorkspaceModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="customer_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "name"], name="customer_unique_name"),
         ]
 
@@ -129,7 +160,7 @@ class ImportJob(WorkspaceModel):
 
     MAX_KEPT_ERRORS = 1000
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     created_by = models.ForeignKey(
         "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -163,6 +194,9 @@ class ImportJob(WorkspaceModel):
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workspace", "-created_at"], name="importjob_ws_created")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="importjob_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return self.file_name or f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
@@ -175,7 +209,7 @@ class ImportJob(WorkspaceModel):
 class MappingProfile(WorkspaceModel):
     """A saved column mapping (target field → file column), offered for the next file."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     name = models.CharField(_("name"), max_length=100)
     mapping = models.JSONField(default=dict)
     date_order = models.CharField(max_length=4, default="auto")
@@ -188,6 +222,9 @@ class MappingProfile(WorkspaceModel):
         verbose_name_plural = _("column mappings")
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "uuid"], name="mappingprofile_unique_uuid"
+            ),
             models.UniqueConstraint(fields=["workspace", "name"], name="mappingprofile_unique"),
         ]
 
@@ -206,7 +243,11 @@ class SaleQuerySet(WorkspaceQuerySet["Sale"]):
         led = list(member.led_units.values_list("pk", flat=True))
         if led:
             mine |= Q(unit_id__in=led)
-        return qs.filter(Exists(Credit.objects.filter(mine, sale=OuterRef("pk"))))
+        return qs.filter(
+            Exists(
+                Credit.objects.filter(mine, workspace=OuterRef("workspace"), sale=OuterRef("pk"))
+            )
+        )
 
 
 SaleManager = models.Manager.from_queryset(SaleQuerySet)
@@ -224,7 +265,7 @@ class Sale(WorkspaceModel):
 
     # Imports give ``uuid``s that grow with the sale id (``ingest.stage.sale_uuid_sql``): each new
     # key lands at the right edge of the index instead of a random page.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False)
     # Sales and credits are the bulk fact tables (millions of rows per import): their foreign
     # keys carry no database constraint and only the indexes that reads need. Each deferred
     # foreign-key check is a trigger run per inserted row and each index a b-tree insert per
@@ -286,6 +327,7 @@ class Sale(WorkspaceModel):
         verbose_name = _("sale")
         verbose_name_plural = _("sales")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="sale_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "source", "external_id"], name="sale_unique_external_id"
             ),
@@ -350,7 +392,9 @@ class Credit(WorkspaceModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["sale", "seller", "kind"], name="credit_unique_seller"),
+            models.UniqueConstraint(
+                fields=["workspace", "sale", "seller", "kind"], name="credit_unique_seller"
+            ),
             models.CheckConstraint(
                 condition=models.Q(basis_points__gt=0) & models.Q(basis_points__lte=10_000),
                 name="credit_share_valid",
@@ -374,7 +418,7 @@ class CreditRule(WorkspaceModel):
     (channel and territory > territory > channel), then the lowest ``priority``.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     channel = models.ForeignKey(
         Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -403,6 +447,9 @@ class CreditRule(WorkspaceModel):
         verbose_name_plural = _("crediting rules")
         ordering = ["priority", "id"]
         indexes = [models.Index(fields=["workspace", "is_active"], name="creditrule_ws_active")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="creditrule_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         parts = [str(self.channel) if self.channel else "", self.territory]

@@ -100,7 +100,13 @@ def filter_sales(
     if date_to:
         qs = qs.filter(date__lte=date_to)
     if seller:
-        qs = qs.filter(Exists(Credit.objects.filter(sale=OuterRef("pk"), seller__uuid=seller)))
+        qs = qs.filter(
+            Exists(
+                Credit.objects.filter(
+                    workspace=OuterRef("workspace"), sale=OuterRef("pk"), seller__uuid=seller
+                )
+            )
+        )
     return qs
 
 
@@ -108,7 +114,9 @@ def credits_of(sales: Sequence[Sale]) -> dict[int, list[Credit]]:
     """Credits of a page of sales, in one query."""
     out: dict[int, list[Credit]] = {}
     for credit in (
-        Credit.objects.filter(sale__in=[s.pk for s in sales])
+        Credit.objects.filter(
+            workspace__in={s.workspace_id for s in sales}, sale__in=[s.pk for s in sales]
+        )
         .select_related("seller")
         .order_by("kind", "-basis_points")
     ):

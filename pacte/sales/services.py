@@ -122,7 +122,10 @@ def delete_sales(*, workspace: Workspace, actor: Membership | None, sales: Query
         return 0
     with connection.cursor() as c:
         apply_cube(c, workspace.pk, -1, f"c.sale_id IN ({ids_sql})", params)
-        c.execute(f"DELETE FROM sales_credit WHERE sale_id IN ({ids_sql})", params)  # noqa: S608
+        c.execute(
+            f"DELETE FROM sales_credit WHERE workspace_id = %s AND sale_id IN ({ids_sql})",  # noqa: S608
+            [workspace.pk, *params],
+        )
         drop_empty_cells(c, workspace.pk)
     Sale.objects.filter(pk__in=[*sales.values_list("pk", flat=True)]).delete()
     record_many(

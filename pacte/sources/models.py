@@ -30,7 +30,7 @@ class Connection(WorkspaceModel):
 
     visible_to_every_member = False
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     kind = models.CharField(_("kind"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
     config = models.JSONField(default=dict, blank=True)
@@ -56,6 +56,7 @@ class Connection(WorkspaceModel):
         verbose_name_plural = _("data sources")
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="connection_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "name"], name="connection_unique_name"),
         ]
 
@@ -88,7 +89,7 @@ class SyncRun(WorkspaceModel):
 
     MAX_KEPT_ERRORS = 200
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     connection = models.ForeignKey(
         Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
@@ -126,6 +127,9 @@ class SyncRun(WorkspaceModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["workspace", "connection", "-created_at"], name="syncrun_conn"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="syncrun_unique_uuid"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pacte.lib.fiscal import Month
+from pacte.sales import cube
 from pacte.sales.models import CubeCell
 from pacte.testing.cast import Cast
 
@@ -34,15 +35,14 @@ def cell(cast: Cast) -> Callable[..., CubeCell]:
         unit: Any = None,
         channel: Any = None,
     ) -> CubeCell:
-        return CubeCell.objects.create(
-            workspace=cast.workspace,
-            seller=seller,
-            unit=unit or (cast.team if seller in (cast.seller, cast.lead) else cast.other_team),
-            channel=channel or cast.channel,
-            month=Month(year, month).index,
-            split_amount=split,
-            overlay_amount=overlay,
-            sale_count=1,
+        unit = unit or (cast.team if seller in (cast.seller, cast.lead) else cast.other_team)
+        channel = channel or cast.channel
+        index = Month(year, month).index
+        cube.add_cells(  # the cube and its team roll-up, as the sales services write them
+            cast.workspace.pk, [(seller.pk, unit.pk, channel.pk, index, split, overlay, 1)]
+        )
+        return CubeCell.objects.get(
+            workspace=cast.workspace, seller=seller, unit=unit, channel=channel, month=index
         )
 
     return _cell

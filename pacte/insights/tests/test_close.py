@@ -8,9 +8,9 @@ from django.test import Client
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
 from pacte.insights import dashboard, periods, selectors, services
-from pacte.insights.models import ActualSnapshot
+from pacte.insights.models import ActualSnapshot, TeamSnapshot
 from pacte.lib.fiscal import Month
-from pacte.sales.models import CubeCell
+from pacte.sales.models import CubeCell, TeamCell
 
 
 @pytest.mark.django_db
@@ -19,6 +19,7 @@ def test_closed_month_figures_no_longer_move(sales, quotas):
     services.close_month(workspace=sales.workspace, actor=sales.admin, month=march)
     assert ActualSnapshot.objects.for_workspace(sales.workspace).filter(month=march).count() == 3
     CubeCell.objects.for_workspace(sales.workspace).filter(month=march).update(split_amount=1)
+    TeamCell.objects.for_workspace(sales.workspace).filter(month=march).update(split_amount=1)
     choice = periods.resolve_period(sales.workspace, "FY2026-M03")
     data = dashboard.overview(sales.executive, choice)
     assert data["summary"][0]["actual"] == 1200_00 + 400_00 + 2000_00
@@ -27,7 +28,29 @@ def test_closed_month_figures_no_longer_move(sales, quotas):
     data = dashboard.overview(
         sales.executive, periods.resolve_period(sales.workspace, "FY2026-M03")
     )
-    assert data["summary"][0]["actual"] == 3
+    assert data["summary"][0]["actual"] == 2  # the two teams' roll-up cells, as tampered
+
+
+@pytest.mark.django_db
+def test_a_close_freezes_the_team_roll_up_and_a_reopen_drops_it(sales):
+    march = Month(2026, 3).index
+    services.close_month(workspace=sales.workspace, actor=sales.admin, month=march)
+    frozen = {
+        (t.unit_id, t.channel_id): (t.split_amount, t.overlay_amount, t.sale_count)
+        for t in TeamSnapshot.objects.for_workspace(sales.workspace).filter(month=march)
+    }
+    summed: dict = {}
+    for a in ActualSnapshot.objects.for_workspace(sales.workspace).filter(month=march):
+        sp, ov, n = summed.get((a.unit_id, a.channel_id), (0, 0, 0))
+        summed[(a.unit_id, a.channel_id)] = (
+            sp + a.split_amount,
+            ov + a.overlay_amount,
+            n + a.sale_count,
+        )
+    assert frozen == summed
+    assert frozen[(sales.team.pk, sales.channel.pk)] == (1200_00 + 400_00, 100_00, 2)
+    services.reopen_month(workspace=sales.workspace, actor=sales.admin, month=march)
+    assert not TeamSnapshot.objects.for_workspace(sales.workspace).exists()
 
 
 @pytest.mark.django_db
@@ -92,9 +115,10 @@ def test_a_change_to_the_cube_rereads_only_the_open_months(sales, quotas, cell, 
     sam = {r["name"]: r for r in client.get(team).context["data"]["sellers"]["rows"]}["Sam Seller"]
     # a late correction reaches the cube of a closed month (frozen: not counted) and a new
     # sale an open one; each bumps the cube version as the sales app does
-    CubeCell.objects.for_workspace(sales.workspace).filter(month=Month(2026, 2).index).update(
-        split_amount=1
-    )
+    for model in (CubeCell, TeamCell):  # the cube and its team roll-up (two team cells)
+        model.objects.for_workspace(sales.workspace).filter(month=Month(2026, 2).index).update(
+            split_amount=1
+        )
     cell(sales.seller, 2026, 6, 700_00)
     Workspace.objects.filter(pk=sales.workspace.pk).update(cube_version=999)
     with CaptureQueriesContext(connection) as queries:
@@ -105,9 +129,10 @@ def test_a_change_to_the_cube_rereads_only_the_open_months(sales, quotas, cell, 
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert "sales_cubecell" in sql
     assert "insights_actualsnapshot" not in sql  # the frozen months stayed cached
+    assert "insights_teamsnapshot" not in sql
     ranking = data["ranking"]
     assert ranking["behind"] or ranking["ahead"]
     # reopening a month makes the cube count again at once
     services.reopen_month(workspace=sales.workspace, actor=sales.admin, month=Month(2026, 2).index)
     after = client.get("/insights/?period=FY2026").context["data"]["summary"][3]["actual"]
-    assert after == before + 700_00 - (1200_00 + 400_00 + 2000_00) + 3
+    assert after == before + 700_00 - (1200_00 + 400_00 + 2000_00) + 2

@@ -14,7 +14,13 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from pacte.lib import pgcopy
-from pacte.sales.cube import CUBE_SCHEMA, CUBE_UPSERT, cube_delta, drop_empty_cells, sum_cube
+from pacte.sales.cube import (
+    CUBE_SCHEMA,
+    apply_delta_table,
+    cube_delta,
+    drop_empty_cells,
+    sum_cube,
+)
 from pacte.sales.ingest.prepare import Prepared
 
 # --------------------------------------------------------------------------- direct writes
@@ -215,13 +221,7 @@ class Direct:
                     [pgcopy.Column(kinds.get(name, "int8"), cube[name]) for name in CUBE_SCHEMA],
                 )
                 self._copy(c, "stage_cube", ", ".join(CUBE_SCHEMA), data)
-                c.execute(
-                    CUBE_UPSERT.format(
-                        select="SELECT %s, seller_id, unit_id, channel_id, month, split, "
-                        "overlay, n FROM stage_cube"
-                    ),
-                    [self.workspace_id],
-                )
+                apply_delta_table(c, self.workspace_id, "stage_cube")
                 drop_empty_cells(c, self.workspace_id)
         return {"created": self.created, "updated": 0, "unchanged": 0, "changes": []}
 

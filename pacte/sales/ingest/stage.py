@@ -11,7 +11,7 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 
-from pacte.sales.cube import CUBE_UPSERT, apply_cube, drop_empty_cells
+from pacte.sales.cube import apply_cube, apply_deltas, drop_empty_cells
 from pacte.sales.ingest.context import CREDIT_SCHEMA
 from pacte.sales.ingest.prepare import Prepared
 
@@ -133,10 +133,13 @@ class Stage:
                 c.execute("CREATE INDEX stage_sale_sale ON stage_sale (sale_id)")
             changes: list[dict[str, Any]] = []
             if counts.get("c"):
-                changes = self._before(c)
+                changes = self._before(c, workspace_id)
                 changed = f"SELECT sale_id FROM {self.cls} WHERE state = 'c'"  # noqa: S608
                 apply_cube(c, workspace_id, -1, f"c.sale_id IN ({changed})")
-                c.execute(f"DELETE FROM sales_credit WHERE sale_id IN ({changed})")  # noqa: S608
+                c.execute(
+                    f"DELETE FROM sales_credit WHERE workspace_id = %s AND sale_id IN ({changed})",  # noqa: S608
+                    [workspace_id],
+                )
                 self._update_changed(c, workspace_id, job_id, now)
             if counts.get("n"):
                 self._insert_new(c, workspace_id, source, job_id, now)
@@ -149,20 +152,19 @@ class Stage:
                 "WHERE t.state IN ('n', 'c')",
                 [workspace_id],
             )
-            c.execute(
-                CUBE_UPSERT.format(
-                    select="SELECT %s, x.seller_id, x.unit_id, t.channel_id, t.month, "  # noqa: S608
-                    "SUM(CASE WHEN x.kind = 'split' THEN x.amount ELSE 0 END), "
-                    "SUM(CASE WHEN x.kind = 'overlay' THEN x.amount ELSE 0 END), COUNT(*) "
-                    f"FROM stage_credit x JOIN {self.cls} t ON t.k = x.k "
-                    "WHERE t.state IN ('n', 'c') "
-                    "GROUP BY x.seller_id, x.unit_id, t.channel_id, t.month"
-                ),
-                [workspace_id],
+            apply_deltas(
+                c,
+                workspace_id,
+                "SELECT x.seller_id, x.unit_id, t.channel_id, t.month, "  # noqa: S608
+                "SUM(CASE WHEN x.kind = 'split' THEN x.amount ELSE 0 END), "
+                "SUM(CASE WHEN x.kind = 'overlay' THEN x.amount ELSE 0 END), COUNT(*) "
+                f"FROM stage_credit x JOIN {self.cls} t ON t.k = x.k "
+                "WHERE t.state IN ('n', 'c') "
+                "GROUP BY x.seller_id, x.unit_id, t.channel_id, t.month",
             )
             drop_empty_cells(c, workspace_id)
             if changes:
-                self._after(c, changes)
+                self._after(c, workspace_id, changes)
         return {
             "created": counts.get("n", 0),
             "updated": counts.get("c", 0),
@@ -296,7 +298,7 @@ class Stage:
             [workspace_id, source, job_id, now],
         )
 
-    def _before(self, c: Any) -> list[dict[str, Any]]:
+    def _before(self, c: Any, workspace_id: int) -> list[dict[str, Any]]:
         c.execute(
             "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "  # noqa: S608
             f"s.territory, s.solution FROM sales_sale s JOIN {self.cls} t ON t.sale_id = s.id "
@@ -309,7 +311,8 @@ class Stage:
             "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
             f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
-            "JOIN accounts_user u ON u.id = m.user_id ORDER BY x.id"
+            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s ORDER BY x.id",
+            [workspace_id],
         )
         credits: dict[int, list[str]] = {}
         for sale_id, email, kind, bp in c.fetchall():
@@ -319,7 +322,7 @@ class Stage:
             for r in rows
         ]
 
-    def _after(self, c: Any, changes: list[dict[str, Any]]) -> None:
+    def _after(self, c: Any, workspace_id: int, changes: list[dict[str, Any]]) -> None:
         c.execute(
             "SELECT s.id, s.uuid, s.external_id, s.date, s.amount, ch.code, cu.name, "  # noqa: S608
             f"s.territory, s.solution FROM sales_sale s JOIN {self.cls} t ON t.sale_id = s.id "
@@ -331,7 +334,8 @@ class Stage:
             "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
             f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
-            "JOIN accounts_user u ON u.id = m.user_id ORDER BY x.id"
+            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s ORDER BY x.id",
+            [workspace_id],
         )
         credits: dict[int, list[str]] = {}
         for sale_id, email, kind, bp in c.fetchall():

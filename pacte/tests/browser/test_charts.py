@@ -13,7 +13,8 @@ from pacte.insights import sources
 from pacte.lib.fiscal import Month
 from pacte.org import services as org_services
 from pacte.planning.runs import publish_stated_run
-from pacte.sales.models import Channel, CubeCell
+from pacte.sales import cube
+from pacte.sales.models import Channel
 from pacte.testing import crawl
 from pacte.testing.cast import PASSWORD, Cast, build_cast
 
@@ -54,14 +55,19 @@ def seed(*, hostile: bool) -> Cast:
             (cast.other_seller, cast.other_team, 1500_00),
         ):
             for channel in (cast.channel, other):
-                CubeCell.objects.create(
-                    workspace=cast.workspace,
-                    seller=seller,
-                    unit=unit,
-                    channel=channel,
-                    month=Month(today.year, month).index,
-                    split_amount=amount,
-                    sale_count=1,
+                cube.add_cells(
+                    cast.workspace.pk,
+                    [
+                        (
+                            seller.pk,
+                            unit.pk,
+                            channel.pk,
+                            Month(today.year, month).index,
+                            amount,
+                            0,
+                            1,
+                        )
+                    ],
                 )
     publish_stated_run(  # quarterly targets of 6,000.00, 2,000.00 a month
         workspace=cast.workspace,
