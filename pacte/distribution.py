@@ -41,6 +41,8 @@ ONE_TO_ONE_TO_A_MEMBER = {
     "accounts.ScimUser.membership",
     "accounts.Invitation.membership",
     "planning.Delegation.run",  # one delegation per cascade run (merged from main)
+    "partners.Partner.seat",  # a partner's one seat (``membership.partner_seat``)
+    "partners.PartnerPerson.membership",  # a partner's person belongs to one partner
 }
 
 

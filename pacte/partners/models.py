@@ -44,7 +44,7 @@ PartnerManager = models.Manager.from_queryset(PartnerQuerySet)
 class Partner(WorkspaceModel):
     """A partner organisation of the workspace and its seat (see the module's docstring)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=12, choices=PartnerKind.choices)
@@ -70,6 +70,7 @@ class Partner(WorkspaceModel):
         verbose_name_plural = _("partners")
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="partner_unique_uuid"),
             models.UniqueConstraint(fields=["workspace", "code"], name="partner_unique_code"),
         ]
         indexes = [models.Index(fields=["workspace", "owner"], name="partner_ws_owner")]

@@ -94,7 +94,7 @@ DealManager = models.Manager.from_queryset(DealQuerySet)
 class Deal(WorkspaceModel):
     """An opportunity; its fields are the current state, every change is a :class:`DealChange`."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     source = models.CharField(_("source"), max_length=60, default="default")
     external_id = models.CharField(_("external id"), max_length=100)
     name = models.CharField(_("name"), max_length=300)
@@ -121,6 +121,7 @@ class Deal(WorkspaceModel):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="deal_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "source", "external_id"], name="deal_unique_external"
             ),
@@ -249,7 +250,7 @@ class Call(WorkspaceModel):
     roll-up of the sellers' calls, kept as computed, and a lead's adjustment with a note on top
     of it; ``member`` is the lead who last adjusted it)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=8, choices=CallLevel.choices, default=CallLevel.SELLER)
     unit = models.ForeignKey(
@@ -278,6 +279,7 @@ class Call(WorkspaceModel):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="call_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "member", "period", "week"],
                 condition=Q(level="seller"),

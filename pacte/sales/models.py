@@ -488,7 +488,7 @@ class ExchangeRate(WorkspaceModel):
     ``rate`` is integer ``10**-RATE_PLACES`` units (:mod:`pacte.lib.currency`): exact, never a
     float (SQLite keeps decimals as floating point)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     currency = models.CharField(_("currency"), max_length=3)
     date = models.DateField(_("date"))
     rate = models.BigIntegerField(_("rate"))
@@ -501,6 +501,7 @@ class ExchangeRate(WorkspaceModel):
         verbose_name_plural = _("exchange rates")
         ordering = ["currency", "-date"]
         constraints = [
+            models.UniqueConstraint(fields=["workspace", "uuid"], name="exchangerate_unique_uuid"),
             models.UniqueConstraint(
                 fields=["workspace", "currency", "date"], name="exchangerate_unique_day"
             ),
