@@ -51,7 +51,7 @@ def emit_alerts(member: Membership, codes: list[str], fiscal_year: object) -> No
 
     ws = member.workspace
     for code in codes:
-        period = fiscal_year if code == "reached" else timezone.localdate().strftime("%Y-%m")
+        period = fiscal_year if code == "reached" else timezone.localdate().isoformat()[:7]
         with translation.override(ws.language or settings.LANGUAGE_CODE):
             text = alert_text(code)
         emit(

@@ -18,12 +18,12 @@ from pacte.objectives.selectors import default_fiscal_year
 from pacte.partners import selectors, services
 from pacte.partners.models import Partner, PartnerPerson
 from pacte.partners.schemas import (
-    CheckInIn,
-    CheckInOut,
     FiguresByOut,
-    FiguresOut,
-    ObjectiveOut,
+    PartnerCheckInIn,
+    PartnerCheckInOut,
+    PartnerFiguresOut,
     PartnerIn,
+    PartnerObjectiveOut,
     PartnerOut,
     PartnerPatch,
     PersonIn,
@@ -193,7 +193,7 @@ def _own_partner(request: HttpRequest) -> tuple[Membership, Partner]:
         raise Http404 from None
 
 
-@portal.get("", response=FiguresOut, summary="The partner's own figures (its people)")
+@portal.get("", response=PartnerFiguresOut, summary="The partner's own figures (its people)")
 def partner_figures(request: HttpRequest, fy: int | None = None) -> dict[str, Any]:
     member, partner = _own_partner(request)
     year = fy or default_fiscal_year(member)
@@ -213,7 +213,9 @@ def partner_figures(request: HttpRequest, fy: int | None = None) -> dict[str, An
     }
 
 
-@portal.post("/commitment", response=ObjectiveOut, summary="Propose the partner's commitment")
+@portal.post(
+    "/commitment", response=PartnerObjectiveOut, summary="Propose the partner's commitment"
+)
 def partner_propose(request: HttpRequest, payload: ProposeIn) -> dict[str, Any]:
     member, partner = _own_partner(request)
     objective = services.propose(
@@ -232,8 +234,8 @@ def partner_propose(request: HttpRequest, payload: ProposeIn) -> dict[str, Any]:
     }
 
 
-@portal.post("/check-in", response=CheckInOut, summary="This week's check-in of the partner")
-def partner_check_in(request: HttpRequest, payload: CheckInIn) -> dict[str, Any]:
+@portal.post("/check-in", response=PartnerCheckInOut, summary="This week's check-in of the partner")
+def partner_check_in(request: HttpRequest, payload: PartnerCheckInIn) -> dict[str, Any]:
     member, _partner = _own_partner(request)
     item = services.check_in(
         person=member,

@@ -59,7 +59,7 @@ class SaleLine(Schema):
     amount: int = Field(..., description="Minor units, the partner's split credit.")
 
 
-class FiguresOut(Schema):
+class PartnerFiguresOut(Schema):
     partner: PartnerOut
     fiscal_year: int
     currency: str
@@ -79,7 +79,7 @@ class ProposeIn(Schema):
     version: int | None = Field(None, description="The objective's version; stale → 412.")
 
 
-class ObjectiveOut(Schema):
+class PartnerObjectiveOut(Schema):
     uuid: UUID
     fiscal_year: int
     status: str
@@ -87,13 +87,13 @@ class ObjectiveOut(Schema):
     version: int
 
 
-class CheckInIn(Schema):
+class PartnerCheckInIn(Schema):
     fiscal_year: int
     confidence: int = Field(..., ge=0, le=10)
     comment: str = ""
 
 
-class CheckInOut(Schema):
+class PartnerCheckInOut(Schema):
     week: datetime.date
     confidence: int
     comment: str

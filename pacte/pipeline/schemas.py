@@ -7,7 +7,7 @@ from ninja import Field, Schema
 from pacte.amounts import AmountIn
 
 
-class MemberRef(Schema):
+class PipelineMemberRef(Schema):
     uuid: UUID
     name: str
 
@@ -61,12 +61,12 @@ class DealOut(Schema):
     probability: int
     category: str
     status: str
-    owner: MemberRef
+    owner: PipelineMemberRef
     channel: str | None
     version: int
 
 
-class FiguresOut(Schema):
+class PipelineFiguresOut(Schema):
     pipeline: int
     best_case: int
     commit: int
@@ -98,7 +98,7 @@ class SubmitIn(Schema):
 class CallOut(Schema):
     uuid: UUID
     level: str
-    member: MemberRef
+    member: PipelineMemberRef
     team: UUID | None
     period: str
     week: datetime.date
@@ -110,13 +110,13 @@ class CallOut(Schema):
     note: str
     deals: list[str]
     status: str
-    submitted_to: MemberRef | None
+    submitted_to: PipelineMemberRef | None
     version: int
 
 
 class SellerForecastOut(Schema):
     period: str
-    figures: FiguresOut
+    figures: PipelineFiguresOut
     objective: int | None
     actual: int
     gap: int | None
@@ -130,7 +130,7 @@ class TeamForecastOut(Schema):
     team: UUID
     sellers: list[SellerForecastOut]
     seller_ids: list[UUID]
-    figures: FiguresOut
+    figures: PipelineFiguresOut
     gross_commit: int
     gross_best_case: int
     call: CallOut | None
@@ -141,7 +141,7 @@ class TeamForecastOut(Schema):
 class TeamRowOut(Schema):
     team: UUID
     name: str
-    figures: FiguresOut
+    figures: PipelineFiguresOut
     seller_commit: int
     seller_best_case: int
     call: CallOut | None
@@ -151,7 +151,7 @@ class TeamRowOut(Schema):
 class CompanyForecastOut(Schema):
     period: str
     teams: list[TeamRowOut]
-    figures: FiguresOut
+    figures: PipelineFiguresOut
     call_commit: int
     objective: int | None
     actual: int

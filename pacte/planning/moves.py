@@ -760,9 +760,11 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _day(day: datetime.date) -> str:
-    from django.utils.formats import date_format
+    from django.utils.translation import get_language
 
-    return date_format(day, "DATE_FORMAT")
+    from pacte.lib.dates import format_day
+
+    return format_day(day, get_language())
 
 
 def sentence(move: TargetMove, currency: str) -> str:

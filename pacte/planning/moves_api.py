@@ -35,7 +35,7 @@ class MovePolicyOut(Schema):
     version: int
 
 
-class MoveOut(Schema):
+class TargetMoveOut(Schema):
     uuid: UUID
     kind: str
     seller: UUID | None
@@ -59,7 +59,7 @@ class MovesOut(Schema):
     pool: int = Field(..., description="The company pool of reference shares, minor units.")
     objective_pool: int
     open_shares: list[OpenShareOut]
-    moves: list[MoveOut]
+    moves: list[TargetMoveOut]
 
 
 class PreviewMoveOut(Schema):
@@ -173,7 +173,9 @@ def move_preview(
 
 
 @router.post(
-    "/moves/pool/assign", response={201: MoveOut}, summary="Give part of the pool (executives)"
+    "/moves/pool/assign",
+    response={201: TargetMoveOut},
+    summary="Give part of the pool (executives)",
 )
 def pool_assign(request: HttpRequest, payload: AssignIn) -> tuple[int, dict[str, Any]]:
     member = request_member(request)

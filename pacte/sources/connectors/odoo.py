@@ -54,7 +54,7 @@ SOURCES: dict[str, dict[str, Any]] = {
 
 
 def odoo_datetime(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
 def many2one_name(value: Any) -> str | None:

@@ -240,7 +240,7 @@ class PipedriveConnector(Connector):
     def _deal_params(self, since: datetime | None) -> dict[str, str]:
         params = {"status": "won", "sort_by": "update_time", "sort_direction": "asc"}
         if since is not None:
-            params["updated_since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["updated_since"] = _utc(since)
         return params
 
     # Interface -------------------------------------------------------------------------------
@@ -312,3 +312,8 @@ class PipedriveConnector(Connector):
                 value = value.get("label") or value.get("value")
             row["channel"] = None if value in (None, "") else str(value)
         return row
+
+
+def _utc(moment: datetime) -> str:
+    """``2026-01-31T09:00:00Z``, as Pipedrive's ``updated_since`` takes it."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"

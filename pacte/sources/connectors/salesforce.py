@@ -80,7 +80,7 @@ def jwt_assertion(
 
 
 def soql_datetime(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def soql_ids(ids: list[str]) -> str:

@@ -80,7 +80,7 @@ def test_record_in_another_currency_is_refused_located_nothing_written(
     run = sync(source)
     assert run.status == "failed"
     assert run.message_code == "has_errors"
-    assert [(e["record_id"], e["code"]) for e in run.errors] == [("D-2", "currency_mismatch")]
+    assert [(e["record_id"], e["code"]) for e in run.errors] == [("D-2", "no_rate")]
     assert sales_of(source) == {}
     source.refresh_from_db()
     assert source.cursor is None
