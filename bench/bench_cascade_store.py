@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import Figure
+from bench.common import Figure, drop_postgres, postgres_alias
 
 CHANNELS = 5
 MONTHS = 12
@@ -193,54 +193,12 @@ def _measure(using: str, sellers: int) -> tuple[float, float, int]:
     return min(store_times), min(base_times), len(s)
 
 
-def _postgres_alias() -> str | None:
-    """Create the benchmark database and register it as the ``bench_pg`` alias, or None."""
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-        ) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            admin.execute(f"CREATE DATABASE {PG_DB}")
-    except Exception:
-        return None
-    from django.core.management import call_command
-    from django.db import connections
-
-    settings = dict(connections.settings["default"])
-    settings.update(
-        {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": PG_DB,
-            "USER": "postgres",
-            "PASSWORD": "",
-            "HOST": "127.0.0.1",
-            "PORT": "5432",
-            "OPTIONS": {},
-            "TEST": {},
-        }
-    )
-    connections.settings["bench_pg"] = settings
-    call_command("migrate", database="bench_pg", verbosity=0)
-    return "bench_pg"
-
-
-def _drop_postgres() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections["bench_pg"].close()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-
-
 def run(quick: bool) -> list[Figure]:
     sellers = 1_000 if quick else 100_000
     size = f"{sellers:,} sellers × {CHANNELS} channels × {MONTHS} months"
     figures = []
     targets: list[tuple[str, str]] = [("default", "SQLite")]
-    alias = _postgres_alias()
+    alias = postgres_alias("bench_pg", PG_DB)
     if alias:
         targets.append((alias, "PostgreSQL"))
     try:
@@ -265,7 +223,7 @@ def run(quick: bool) -> list[Figure]:
             )
     finally:
         if alias:
-            _drop_postgres()
+            drop_postgres("bench_pg", PG_DB)
     if not alias:
         figures.append(
             Figure(

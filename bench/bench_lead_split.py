@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import Figure
+from bench.common import Figure, drop_postgres, postgres_alias
 
 TEAM = 200
 PG_DB = "pacte_bench_lead_split"
@@ -199,52 +199,11 @@ def _measure(using: str, sellers: int) -> tuple[float, float, float]:
     return value, base, median
 
 
-def _postgres_alias() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-        ) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            admin.execute(f"CREATE DATABASE {PG_DB}")
-    except Exception:
-        return None
-    from django.core.management import call_command
-    from django.db import connections
-
-    settings = dict(connections.settings["default"])
-    settings.update(
-        {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": PG_DB,
-            "USER": "postgres",
-            "PASSWORD": "",
-            "HOST": "127.0.0.1",
-            "PORT": "5432",
-            "OPTIONS": {},
-            "TEST": {},
-        }
-    )
-    connections.settings["bench_lead_pg"] = settings
-    call_command("migrate", database="bench_lead_pg", verbosity=0)
-    return "bench_lead_pg"
-
-
-def _drop_postgres() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections["bench_lead_pg"].close()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-
-
 def run(quick: bool) -> list[Figure]:
     sellers = 2_000 if quick else 100_000
     figures = []
     targets: list[tuple[str, str]] = [("default", "SQLite")]
-    alias = _postgres_alias()
+    alias = postgres_alias("bench_lead_pg", PG_DB)
     if alias:
         targets.append((alias, "PostgreSQL"))
     try:
@@ -264,7 +223,7 @@ def run(quick: bool) -> list[Figure]:
             )
     finally:
         if alias:
-            _drop_postgres()
+            drop_postgres("bench_lead_pg", PG_DB)
     return figures
 
 

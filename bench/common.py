@@ -47,3 +47,49 @@ def timed(fn: Callable[[], object], *, repeat: int = 3) -> float:
         fn()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_alias(alias: str, database: str) -> str | None:
+    """Create an empty database ``database`` on the machine's PostgreSQL, register it as the
+    connection ``alias`` and migrate it; None when no server answers (the bench runs on SQLite
+    only)."""
+    try:
+        import psycopg
+
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {database}")
+            admin.execute(f"CREATE DATABASE {database}")
+    except Exception:
+        return None
+    from django.core.management import call_command
+    from django.db import connections
+
+    settings = dict(connections.settings["default"])
+    settings.update(
+        {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": database,
+            "USER": "postgres",
+            "PASSWORD": "",
+            "HOST": "127.0.0.1",
+            "PORT": "5432",
+            "OPTIONS": {},
+            "TEST": {},
+        }
+    )
+    connections.settings[alias] = settings
+    call_command("migrate", database=alias, verbosity=0)
+    return alias
+
+
+def drop_postgres(alias: str, database: str) -> None:
+    """Close ``alias`` and drop its database (made by ``postgres_alias``)."""
+    import psycopg
+    from django.db import connections
+
+    connections[alias].close()
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {database}")
