@@ -13,7 +13,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.insights import monthly, periods, selectors, sources
+from pacte.insights import cache, monthly, periods, selectors, sources
 from pacte.insights.monthly import Frame
 from pacte.insights.periods import PeriodChoice
 from pacte.org.visibility import Tree, led_unit_ids, sees_every_seller, sees_sellers_of
@@ -339,6 +339,16 @@ def forecast_block(frame: Frame, i: int, year_forecast: int | None = None) -> di
         "p_target": _clean(p[0, 1]),
         "elapsed": frame.elapsed,
     }
+
+
+def company_forecast_block(workspace: Workspace, choice: PeriodChoice) -> dict[str, Any]:
+    """The company's run-rate year forecast and chances of reaching the objective and the
+    target (:func:`forecast_block` of the whole company): the frame and its Monte Carlo are
+    computed once per cube version, close and plan of the year, then read from the cache."""
+    return cache.cached(
+        (*monthly.frame_part(workspace, choice.fy), "company_forecast", choice.key, choice.as_of),
+        lambda: forecast_block(monthly.build_frame(workspace, choice, by=None), 0),
+    )
 
 
 def team_sellers(

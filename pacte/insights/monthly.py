@@ -70,6 +70,16 @@ def _closed_in(workspace: Workspace, months: range) -> list[int]:
     return [m for m, _pk in _closed_rows(workspace) if m in months]
 
 
+def frame_part(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
+    """What a frame of ``fiscal_year`` depends on, as a cache key part: the cube version,
+    every close, the fingerprint of the year's targets and objectives, and today."""
+    return (
+        *cache.cube_part(workspace),
+        tuple(_closed_rows(workspace)),
+        *sources.plan_part(workspace, fiscal_year),
+    )
+
+
 def _actuals_part(workspace: Workspace, closed: Sequence[int]) -> tuple[Any, ...]:
     rows = dict(_closed_rows(workspace))
     return (*cache.cube_part(workspace), tuple((m, rows.get(m)) for m in closed))
@@ -223,6 +233,12 @@ def sum_by_key(rows: Sequence[tuple[Any, ...]]) -> tuple[IntArray, IntArray]:
     sums = np.zeros(ids.size, np.int64)
     np.add.at(sums, inverse.reshape(-1), amounts)
     return ids, sums
+
+
+def seller_actuals(workspace: Workspace, months: range) -> tuple[IntArray, IntArray]:
+    """Each seller's own actual (split + overlay) over ``months`` of every team: the cube for
+    open months, the frozen snapshot for closed ones; cached (see :func:`seller_actual_totals`)."""
+    return seller_actual_totals(workspace, months, closed=_closed_in(workspace, months))
 
 
 def seller_actual_totals(

@@ -217,6 +217,31 @@ class PipelineCell(WorkspaceModel):
         return f"{self.seller_id} {self.month} {self.category}"
 
 
+class TeamPipelineCell(WorkspaceModel):
+    """The pipeline cells summed per team: (team, channel, month, category) → deals, amount and
+    weighted amount of the OPEN deals, split credits only (each deal counted once). Rebuilt
+    from :class:`PipelineCell` for the teams a write touched, in the write's transaction: the
+    company page and the channel coverage read a few thousand rows whatever the number of deals
+    and sellers."""
+
+    unit_id = models.BigIntegerField(null=True)  # the sellers' team today, as in their cells
+    channel_id = models.BigIntegerField(null=True)
+    month = models.IntegerField()
+    category = models.CharField(max_length=12, choices=Category.choices)
+    deals = models.IntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    weighted = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "month"], name="teampipecell_ws_month"),
+            models.Index(fields=["workspace", "unit_id"], name="teampipecell_ws_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month} {self.category}"
+
+
 class CallLevel(models.TextChoices):
     SELLER = "seller", _("Seller")
     TEAM = "team", _("Team")
@@ -272,6 +297,9 @@ class Call(WorkspaceModel):
     submitted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
+    #: The most recent week's call of its seller (or team) on the period: the company page sums
+    #: these without reading every week's call. Kept by ``services.mark_latest``.
+    latest = models.BooleanField(default=False)
 
     objects: ClassVar[CallManager] = CallManager()
 
@@ -294,7 +322,14 @@ class Call(WorkspaceModel):
                 condition=Q(commit__gte=0, best_case__gte=0), name="call_amounts_pos"
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "period", "week"], name="call_ws_period")]
+        indexes = [
+            models.Index(fields=["workspace", "period", "week"], name="call_ws_period"),
+            models.Index(
+                fields=["workspace", "period", "level"],
+                condition=Q(latest=True),
+                name="call_ws_period_latest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.week}"

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from pacte.pipeline.models import (
     DealChange,
     DealStatus,
     PipelineCell,
+    TeamPipelineCell,
 )
 from pacte.pipeline.services import latest_seller_calls, week_of
 
@@ -322,10 +323,60 @@ class TeamRow:
     sellers: int = 0
 
 
+def team_figures(workspace: Workspace, period: Period, key: str) -> dict[Any, Figures]:
+    """Split-credit pipeline grouped by ``unit_id`` or ``channel_id``, from the team sums of the
+    cells (a few thousand rows whatever the number of deals and sellers)."""
+    out: dict[Any, Figures] = defaultdict(Figures)
+    rows = (
+        TeamPipelineCell.objects.for_workspace(workspace)
+        .filter(month__gte=period.month_indexes.start, month__lt=period.month_indexes.stop)
+        .values(key, "category")
+        .annotate(a=Sum("amount"), w=Sum("weighted"), n=Sum("deals"))
+        .order_by()
+    )
+    for r in rows:
+        out[r[key]].add(r["category"], r["a"] or 0, r["w"] or 0, r["n"] or 0)
+    return out
+
+
+@dataclass
+class CallRollup:
+    """The latest calls of the sellers placed today in a team, summed."""
+
+    commit: int = 0
+    best_case: int = 0
+    sellers: int = 0
+    not_updated: int = 0
+
+
+def seller_calls_by_team(
+    workspace: Workspace, period: Period, today: datetime.date
+) -> dict[int | None, CallRollup]:
+    """Each team's sum of its sellers' latest calls on ``period`` (the team they are placed in
+    today; ``None``: placed nowhere), and how many of those calls predate this week: one
+    GROUP BY over the latest calls."""
+    placed = Placement.objects.filter(membership=OuterRef("member_id")).on(today)
+    rows = (
+        Call.objects.for_workspace(workspace)
+        .filter(level=CallLevel.SELLER, period=period.key, latest=True)
+        .annotate(team=Subquery(placed.values("unit_id")[:1]))
+        .values("team")
+        .annotate(
+            c=Sum("commit"),
+            b=Sum("best_case"),
+            n=Count("pk"),
+            old=Count("pk", filter=Q(week__lt=week_of(today))),
+        )
+        .order_by()
+    )
+    return {r["team"]: CallRollup(r["c"] or 0, r["b"] or 0, r["n"], r["old"]) for r in rows}
+
+
 def company_forecast(viewer: Membership, period: Period) -> dict[str, Any]:
     """The executive page: each top team's calls (sellers' roll-up, the lead's adjusted call),
     weighted pipeline and coverage, then the run-rate forecast and Monte Carlo probability of
-    the company (insights). A fixed number of queries whatever the number of deals."""
+    the company (insights). Reads the team sums of the cells, the latest calls and cached
+    company totals: a fixed number of queries and rows whatever the number of deals."""
     from pacte.org.visibility import Tree
 
     ws = viewer.workspace
@@ -336,38 +387,27 @@ def company_forecast(viewer: Membership, period: Period) -> dict[str, Any]:
     teams: dict[int, TeamRow] = {}
     for uid in [*tree.children.get(root.pk, []), root.pk]:
         teams[uid] = TeamRow(tree.units[uid], Figures())
-    by_unit = figures_by(ws, period, "unit_id")
     company = Figures()
-    for unit_id, fig in by_unit.items():
-        row = teams[group.get(unit_id, root.pk)] if unit_id in group else teams[root.pk]
-        for cat in OPEN_CATEGORIES:
-            row.figures.add(cat, getattr(fig, cat), 0, 0)
-            company.add(cat, getattr(fig, cat), 0, 0)
-        row.figures.weighted += fig.weighted
-        row.figures.deals += fig.deals
-        company.weighted += fig.weighted
-        company.deals += fig.deals
-    placed = dict(
-        Placement.objects.for_workspace(ws).on(today).values_list("membership_id", "unit_id")
-    )
-    week = week_of(today)
-    for seller_id, call in latest_seller_calls(ws, period.key).items():
-        row = teams[group.get(placed.get(seller_id, root.pk), root.pk)]
-        row.seller_commit += call.commit
-        row.seller_best_case += call.best_case
-        row.sellers += 1
-        row.not_updated += call.week < week
+    for unit_id, fig in team_figures(ws, period, "unit_id").items():
+        row = teams[group.get(unit_id, root.pk)]
+        for figures in (row.figures, company):
+            for cat in OPEN_CATEGORIES:
+                figures.add(cat, getattr(fig, cat), 0, 0)
+            figures.weighted += fig.weighted
+            figures.deals += fig.deals
+    for unit_id, calls in seller_calls_by_team(ws, period, today).items():
+        row = teams[group.get(unit_id, root.pk)] if unit_id is not None else teams[root.pk]
+        row.seller_commit += calls.commit
+        row.seller_best_case += calls.best_case
+        row.sellers += calls.sellers
+        row.not_updated += calls.not_updated
     for call in (
         Call.objects.for_workspace(ws)
-        .filter(level=CallLevel.TEAM, period=period.key, unit_id__in=list(teams))
+        .filter(level=CallLevel.TEAM, period=period.key, latest=True, unit_id__in=list(teams))
         .select_related("member")
-        .order_by("unit_id", "-week")
     ):
-        row = teams[call.unit_id]  # type: ignore[index]
-        if row.call is None:
-            row.call = call
-    objective = sum(objectives_for(ws, period, None).values())
-    actual = sum(actuals_for(ws, period, None).values())
+        teams[call.unit_id].call = call  # type: ignore[index]
+    objective, actual = company_totals(ws, period)
     gap, cov = coverage(company.total, objective or None, actual)
     rows = [r for r in teams.values() if r.unit.pk != root.pk or r.figures.deals or r.sellers]
     return {
@@ -383,16 +423,48 @@ def company_forecast(viewer: Membership, period: Period) -> dict[str, Any]:
     }
 
 
+def company_totals(workspace: Workspace, period: Period) -> tuple[int, int]:
+    """(agreed objective, actual sales: split and overlay) of every seller over the period,
+    computed once per cube version and plan of the year, then read from the insights cache."""
+    from pacte.insights import cache, sources
+    from pacte.objectives.models import Layer, ObjectiveCell
+    from pacte.sales.models import CubeCell
+
+    months = period.month_indexes
+
+    def compute() -> tuple[int, int]:
+        objective = (
+            ObjectiveCell.objects.for_workspace(workspace)
+            .filter(layer=Layer.AGREED, month__gte=months.start, month__lt=months.stop)
+            .aggregate(a=Sum("amount"))["a"]
+        )
+        actual = (
+            CubeCell.objects.for_workspace(workspace)
+            .filter(month__gte=months.start, month__lt=months.stop)
+            .aggregate(a=Sum(F("split_amount") + F("overlay_amount")))["a"]
+        )
+        return int(objective or 0), int(actual or 0)
+
+    return cache.cached(
+        (
+            *cache.cube_part(workspace),
+            *sources.plan_part(workspace, period.fy),
+            "pipeline_totals",
+            period.key,
+        ),
+        compute,
+    )
+
+
 def run_rate(viewer: Membership, period: Period) -> dict[str, Any]:
     """The company's run-rate year forecast and probability of reaching the objective and the
-    target (Monte Carlo), as on the insights overview."""
-    from pacte.insights import dashboard, monthly
+    target (Monte Carlo), as on the insights overview; cached there per cube version."""
+    from pacte.insights import dashboard
     from pacte.insights.periods import resolve_period
 
     try:
         choice = resolve_period(viewer.workspace, f"FY{period.fy:04d}")
-        frame = monthly.build_frame(viewer.workspace, choice, by=None)
-        return dashboard.forecast_block(frame, 0)
+        return dashboard.company_forecast_block(viewer.workspace, choice)
     except Exception:  # no calendar data yet: the page still shows the pipeline
         return {"year_forecast": None, "p_objective": None, "p_target": None}
 
@@ -400,8 +472,8 @@ def run_rate(viewer: Membership, period: Period) -> dict[str, Any]:
 def channel_coverage(workspace: Workspace, period: Period) -> list[tuple[Any, Figures]]:
     from pacte.sales.models import Channel
 
-    figs = figures_by(workspace, period, "channel_id")
-    names = {c.pk: c for c in Channel.objects.for_workspace(workspace)}
+    figs = team_figures(workspace, period, "channel_id")
+    names = {c.pk: c for c in Channel.objects.for_workspace(workspace).filter(pk__in=list(figs))}
     return [(names.get(k), v) for k, v in figs.items()]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -263,6 +264,7 @@ def set_call(
     call.deal_ids = uuids
     call.updated_at = timezone.now()
     _save_new_or_stale(call)
+    mark_latest(call)
     record(
         workspace=ws,
         actor=actor,
@@ -284,6 +286,24 @@ def _save_new_or_stale(call: Call) -> None:
         raise StaleVersion(
             _("This call was just made by someone else. Reload and try again.")
         ) from None
+
+
+def mark_latest(call: Call) -> None:
+    """Flag the most recent week's call of ``call``'s seller (or team) on its period as the
+    latest, and only that one (three indexed statements on a handful of rows)."""
+    same = Call.objects.for_workspace(call.workspace_id).filter(
+        level=call.level, period=call.period
+    )
+    if call.level == CallLevel.SELLER:
+        same = same.filter(member_id=call.member_id)
+    else:
+        same = same.filter(Q(unit_id=call.unit_id))
+    last = same.order_by("-week").values_list("pk", flat=True).first()
+    if last is None:
+        return
+    same.filter(latest=True).exclude(pk=last).update(latest=False)
+    same.filter(pk=last, latest=False).update(latest=True)
+    call.latest = call.pk == last
 
 
 def latest_seller_calls(
@@ -364,6 +384,7 @@ def adjust_team_call(
     call.status = CallStatus.DRAFT
     call.updated_at = timezone.now()
     _save_new_or_stale(call)
+    mark_latest(call)
     record(
         workspace=ws,
         actor=actor,

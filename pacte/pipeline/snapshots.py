@@ -112,36 +112,34 @@ class AccuracyRow:
 
 def accuracy(workspace: Workspace, period: Period, members: list[Membership]) -> list[AccuracyRow]:
     """For a closed period: each member's weekly commit calls (snapshots) against what they
-    sold (a lead's team calls against the team's sales). Empty while the period is open."""
-    from pacte.objectives.references import sellers_under
-    from pacte.org.models import Unit
-    from pacte.pipeline.selectors import actuals_for
-
-    if timezone.localdate() <= period.bounds[1]:
+    sold (a lead's team calls against the sales of the sellers placed today in the teams they
+    lead). Empty while the period is open. A fixed number of queries: the snapshots, the teams
+    and placements when a team call was snapshotted, and the sellers' actuals (cached per cube
+    version by insights)."""
+    if timezone.localdate() <= period.bounds[1] or not members:
         return []
     ids = [m.pk for m in members]
     snaps: dict[tuple[int, str], list[int]] = defaultdict(list)
     for member_id, level, commit in (
         CallSnapshot.objects.for_workspace(workspace)
         .filter(period=period.key, member_id__in=ids, commit__isnull=False)
-        .order_by("week")
+        .order_by("week", "pk")
         .values_list("member_id", "level", "commit")
     ):
         if commit is not None:
             snaps[(member_id, level)].append(commit)
-    actual = actuals_for(workspace, period, None)
-    led = {
-        u.lead_id: u.pk
-        for u in Unit.objects.for_workspace(workspace).filter(lead_id__in=ids).order_by("pk")
-    }
+    if not snaps:
+        return []
+    actual = _actuals(workspace, period)
+    teams = _sellers_of_leads(workspace, [m for (m, level) in snaps if level == CallLevel.TEAM])
     rows = []
     for m in members:
         for level in (CallLevel.SELLER, CallLevel.TEAM):
             calls = snaps.get((m.pk, level))
             if not calls:
                 continue
-            if level == CallLevel.TEAM and m.pk in led:
-                sold = sum(actual.get(s, 0) for s in sellers_under(workspace, led[m.pk]))
+            if level == CallLevel.TEAM and m.pk in teams:
+                sold = sum(actual.get(s, 0) for s in teams[m.pk])
             else:
                 sold = actual.get(m.pk, 0)
             rows.append(
@@ -154,3 +152,59 @@ def accuracy(workspace: Workspace, period: Period, members: list[Membership]) ->
                 )
             )
     return rows
+
+
+def _actuals(workspace: Workspace, period: Period) -> dict[int, int]:
+    """Each seller's actual over the period (split and overlay: their own attainment)."""
+    from pacte.insights.monthly import seller_actuals
+
+    keys, sums = seller_actuals(workspace, period.month_indexes)
+    return dict(zip(keys.tolist(), sums.tolist(), strict=True))
+
+
+def _sellers_of_leads(workspace: Workspace, lead_ids: list[int]) -> dict[int, set[int]]:
+    """The active sellers placed today under the teams each lead leads (two queries)."""
+    if not lead_ids:
+        return {}
+    from pacte.org.models import Placement
+    from pacte.org.visibility import Tree
+
+    tree = Tree.load(workspace)
+    units_of: dict[int, set[int]] = defaultdict(set)
+    for unit in tree.units.values():
+        if unit.lead_id in lead_ids:
+            units_of[unit.lead_id].update(tree.subtree(unit.pk))
+    wanted = set().union(*units_of.values()) if units_of else set()
+    by_unit: dict[int, list[int]] = defaultdict(list)
+    for member_id, unit_id in (
+        Placement.objects.for_workspace(workspace)
+        .on(timezone.localdate())
+        .filter(
+            unit_id__in=sorted(wanted), membership__is_active=True, membership__is_seller=True
+        )
+        .values_list("membership_id", "unit_id")
+    ):
+        by_unit[unit_id].append(member_id)
+    return {
+        lead: {s for u in units for s in by_unit.get(u, ())} for lead, units in units_of.items()
+    }
+
+
+def previous_quarter(workspace: Workspace, day: datetime.date) -> Period:
+    """The quarter before the one holding ``day`` (the last closed one when ``day`` is today)."""
+    start = workspace.calendar.period_of(day, PeriodKind.QUARTER).bounds[0]
+    return workspace.calendar.period_of(start - datetime.timedelta(days=1), PeriodKind.QUARTER)
+
+
+def accuracy_context(
+    workspace: Workspace, period: Period, members: list[Membership]
+) -> dict[str, Any]:
+    """The template context of ``pipeline/_accuracy.html``: the accuracy of the calls of the
+    quarter before ``period`` (closed)."""
+    from pacte.planning.labels import period_label
+
+    previous = previous_quarter(workspace, period.bounds[0])
+    return {
+        "accuracy": accuracy(workspace, previous, members),
+        "accuracy_period": period_label(previous),
+    }

@@ -184,18 +184,9 @@ def team(request: MemberRequest) -> HttpResponse:
 
 def _accuracy(member: Any, period: Period, members: list[Any]) -> dict[str, Any]:
     """The accuracy of the calls of the quarter before ``period`` (closed)."""
-    from pacte.lib.fiscal import PeriodKind
     from pacte.pipeline import snapshots
-    from pacte.planning.labels import period_label
 
-    ws = member.workspace
-    previous = ws.calendar.period_of(
-        period.bounds[0] - datetime.timedelta(days=1), PeriodKind.QUARTER
-    )
-    return {
-        "accuracy": snapshots.accuracy(ws, previous, members),
-        "accuracy_period": period_label(previous),
-    }
+    return snapshots.accuracy_context(member.workspace, period, members)
 
 
 @require_POST
