@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.decorators import MemberRequest, member_required
+from pacte.accounts.models import Membership
 from pacte.amounts import AmountError
 from pacte.errors import DomainError, StaleVersion
 from pacte.insights import cache as insights_cache
@@ -139,8 +141,31 @@ def team(request: MemberRequest, uuid: str) -> HttpResponse:
         "teams_page": data["teams_page"],
         "scope": "team",
         "team": unit,
+        **_call_accuracy(request, _team_callers(request, tree.units[unit.pk], data)),
     }
     return render(request, "insights/team.html", context)
+
+
+def _team_callers(request: MemberRequest, unit: Any, data: dict[str, Any]) -> list[Membership]:
+    """The team's sellers shown on the page and its lead (one query)."""
+    keys = [r["key"] for r in data.get("sellers", {}).get("rows", [])]
+    return list(
+        Membership.objects.for_workspace(request.member.workspace)
+        .filter(Q(uuid__in=keys) | Q(pk=unit.lead_id or 0))
+        .order_by("name", "pk")
+    )
+
+
+def _call_accuracy(request: MemberRequest, members: list[Membership]) -> dict[str, Any]:
+    """The accuracy and bias of the members' pipeline calls (their own and, for a lead, the
+    team's) on the last closed quarter, as on the pipeline's team page."""
+    from pacte.pipeline import services as pipeline_services
+    from pacte.pipeline import snapshots
+
+    ws = request.member.workspace
+    return snapshots.accuracy_context(
+        request.member, pipeline_services.parse_period(ws, None), members
+    )
 
 
 @require_GET
@@ -163,6 +188,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
         "data": data,
         "subject": subject,
         "is_self": subject.pk == request.member.pk,
+        **_call_accuracy(request, [subject]),
         "judgment_form": JudgmentForm(
             initial={
                 "committed": forecast["committed"],

@@ -335,6 +335,28 @@ class Call(WorkspaceModel):
         return f"{self.period} {self.week}"
 
 
+class CallSnapshotQuerySet(WorkspaceQuerySet["CallSnapshot"]):
+    def visible_to(self, member: Membership) -> Self:
+        """As the calls: a seller's own, a lead's sellers' and the team calls of the leads of
+        the teams they lead (or below); executives and admins all."""
+        qs = self.for_workspace(member.workspace)
+        condition = _seller_scope(member, "member_id")
+        if condition is None:
+            return qs
+        condition = (Q(level=CallLevel.SELLER) & condition) | Q(member_id=member.pk)
+        if member.is_lead:
+            from pacte.org.models import Unit
+            from pacte.org.visibility import Tree, led_unit_ids
+
+            led = led_unit_ids(member, Tree.load(member.workspace))
+            leads = Unit.objects.for_workspace(member.workspace).filter(pk__in=sorted(led))
+            condition |= Q(level=CallLevel.TEAM, member_id__in=leads.values("lead_id"))
+        return qs.filter(condition)
+
+
+CallSnapshotManager = models.Manager.from_queryset(CallSnapshotQuerySet)
+
+
 class CallSnapshot(WorkspaceModel):
     """The calls and the open pipeline of each seller and period, copied every week (the
     schedule kind ``pipeline_snapshot``): what accuracy is measured against at the close."""
@@ -347,6 +369,8 @@ class CallSnapshot(WorkspaceModel):
     best_case = models.BigIntegerField(null=True)
     pipeline = models.BigIntegerField(default=0)
     weighted = models.BigIntegerField(default=0)
+
+    objects: ClassVar[CallSnapshotManager] = CallSnapshotManager()
 
     class Meta:
         constraints = [

@@ -186,7 +186,7 @@ def _accuracy(member: Any, period: Period, members: list[Any]) -> dict[str, Any]
     """The accuracy of the calls of the quarter before ``period`` (closed)."""
     from pacte.pipeline import snapshots
 
-    return snapshots.accuracy_context(member.workspace, period, members)
+    return snapshots.accuracy_context(member, period, members)
 
 
 @require_POST

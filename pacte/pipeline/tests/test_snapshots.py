@@ -81,3 +81,32 @@ def test_accuracy_after_the_close(cast: Cast) -> None:
     assert rows[0].accuracy.bias == 0
     assert rows[0].accuracy.wape == pytest.approx(0.2)
     assert snapshots.accuracy(cast.workspace, quarter(cast), [cast.seller]) == []
+
+
+def test_a_past_weeks_snapshot_takes_the_call_of_that_week_or_before(cast: Cast) -> None:
+    period = quarter(cast)
+    first, last = period.bounds
+    load(cast, [row(cast.other_seller, "P", amount="50", probability="10")])
+    for day, commit in ((first, 1_000), (last, 3_000)):
+        services.set_call(
+            actor=cast.seller,
+            seller=cast.seller,
+            period_key=period.key,
+            commit=commit,
+            best_case=commit,
+            today=day,
+        )
+    assert snapshots.snapshot_week(workspace=cast.workspace, day=first) == 2
+    rows = {
+        s.member_id: s
+        for s in CallSnapshot.objects.for_workspace(cast.workspace).filter(
+            week=services.week_of(first)
+        )
+    }
+    assert rows[cast.seller.pk].commit == 1_000
+    assert rows[cast.seller.pk].pipeline == 0
+    assert rows[cast.other_seller.pk].commit is None
+    assert (rows[cast.other_seller.pk].pipeline, rows[cast.other_seller.pk].weighted) == (
+        5_000,
+        500,
+    )
