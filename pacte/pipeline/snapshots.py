@@ -1,8 +1,8 @@
 """The weekly snapshot of calls and open pipeline (schedule kind ``pipeline_snapshot``), and the
 accuracy and bias of each seller's and lead's calls once the period has closed.
 
-The snapshot is one ``INSERT … SELECT`` over the pipeline cells and the calls: it reads cells,
-never deals, whatever their number."""
+The snapshot is set-based: a handful of ``INSERT … SELECT`` / ``UPDATE`` statements over the
+pipeline cells and the calls (never the deals), whatever the number of deals and sellers."""
 
 from __future__ import annotations
 
@@ -23,42 +23,50 @@ from pacte.pipeline.services import week_of
 
 OPEN = (Category.PIPELINE, Category.BEST_CASE, Category.COMMIT)
 
-#: One statement: each seller with open pipeline in the quarter or a call on it (their latest
-#: call of the week or before, their pipeline from the cells), then each team's latest call as
-#: its lead's.
-_SNAPSHOT = """
+_SELLERS = """
+INSERT INTO pipeline_callsnapshot
+    (workspace_id, week, period, member_id, level, pipeline, weighted)
+SELECT workspace_id, %s, %s, seller_id, 'seller', SUM(amount), SUM(weighted)
+FROM pipeline_pipelinecell
+WHERE workspace_id = %s AND month >= %s AND month < %s AND category IN (%s, %s, %s)
+GROUP BY workspace_id, seller_id
+"""
+_CALLERS = """
+INSERT INTO pipeline_callsnapshot
+    (workspace_id, week, period, member_id, level, pipeline, weighted)
+SELECT DISTINCT c.workspace_id, %s, %s, c.member_id, 'seller', 0, 0
+FROM pipeline_call c
+WHERE c.workspace_id = %s AND c.level = 'seller' AND c.period = %s AND c.week <= %s
+  AND NOT EXISTS (
+    SELECT 1 FROM pipeline_callsnapshot s
+    WHERE s.workspace_id = c.workspace_id AND s.week = %s AND s.period = %s
+      AND s.member_id = c.member_id AND s.level = 'seller')
+"""
+_CALLS = """
+UPDATE pipeline_callsnapshot
+SET "commit" = (
+        SELECT c."commit" FROM pipeline_call c
+        WHERE c.workspace_id = pipeline_callsnapshot.workspace_id AND c.level = 'seller'
+          AND c.member_id = pipeline_callsnapshot.member_id
+          AND c.period = pipeline_callsnapshot.period AND c.week <= pipeline_callsnapshot.week
+        ORDER BY c.week DESC LIMIT 1),
+    best_case = (
+        SELECT c.best_case FROM pipeline_call c
+        WHERE c.workspace_id = pipeline_callsnapshot.workspace_id AND c.level = 'seller'
+          AND c.member_id = pipeline_callsnapshot.member_id
+          AND c.period = pipeline_callsnapshot.period AND c.week <= pipeline_callsnapshot.week
+        ORDER BY c.week DESC LIMIT 1)
+WHERE workspace_id = %s AND week = %s AND period = %s AND level = 'seller'
+"""
+_TEAMS = """
 INSERT INTO pipeline_callsnapshot
     (workspace_id, week, period, member_id, level, "commit", best_case, pipeline, weighted)
-SELECT %(ws)s, %(week)s, %(period)s, m.member_id, 'seller', c."commit", c.best_case,
-       COALESCE(p.pipeline, 0), COALESCE(p.weighted, 0)
-FROM (
-    SELECT seller_id AS member_id FROM pipeline_pipelinecell
-    WHERE workspace_id = %(ws)s AND month >= %(start)s AND month < %(stop)s
-      AND category IN (%(pipeline)s, %(best_case)s, %(commit)s)
-    UNION
-    SELECT member_id FROM pipeline_call
-    WHERE workspace_id = %(ws)s AND level = 'seller' AND period = %(period)s AND week <= %(week)s
-) m
-LEFT JOIN (
-    SELECT seller_id, SUM(amount) AS pipeline, SUM(weighted) AS weighted
-    FROM pipeline_pipelinecell
-    WHERE workspace_id = %(ws)s AND month >= %(start)s AND month < %(stop)s
-      AND category IN (%(pipeline)s, %(best_case)s, %(commit)s)
-    GROUP BY seller_id
-) p ON p.seller_id = m.member_id
-LEFT JOIN pipeline_call c
-    ON c.workspace_id = %(ws)s AND c.level = 'seller' AND c.member_id = m.member_id
-    AND c.period = %(period)s AND c.week = (
-        SELECT MAX(c2.week) FROM pipeline_call c2
-        WHERE c2.workspace_id = %(ws)s AND c2.level = 'seller' AND c2.member_id = m.member_id
-          AND c2.period = %(period)s AND c2.week <= %(week)s)
-UNION ALL
-SELECT %(ws)s, %(week)s, %(period)s, t.member_id, 'team', t."commit", t.best_case, 0, 0
-FROM pipeline_call t
-WHERE t.workspace_id = %(ws)s AND t.level = 'team' AND t.period = %(period)s AND t.week = (
-    SELECT MAX(t2.week) FROM pipeline_call t2
-    WHERE t2.workspace_id = %(ws)s AND t2.level = 'team' AND t2.unit_id = t.unit_id
-      AND t2.period = %(period)s AND t2.week <= %(week)s)
+SELECT c.workspace_id, %s, %s, c.member_id, 'team', c."commit", c.best_case, 0, 0
+FROM pipeline_call c
+WHERE c.workspace_id = %s AND c.level = 'team' AND c.period = %s AND c.week = (
+    SELECT MAX(c2.week) FROM pipeline_call c2
+    WHERE c2.workspace_id = c.workspace_id AND c2.level = 'team' AND c2.unit_id = c.unit_id
+      AND c2.period = c.period AND c2.week <= %s)
 ON CONFLICT DO NOTHING
 """
 
@@ -71,16 +79,12 @@ def snapshot_week(*, workspace: Workspace, day: datetime.date) -> int:
     week = week_of(day)
     CallSnapshot.objects.for_workspace(workspace).filter(week=week, period=period.key).delete()
     months = period.month_indexes
-    params: dict[str, Any] = {
-        "ws": workspace.pk,
-        "week": week,
-        "period": period.key,
-        "start": months.start,
-        "stop": months.stop,
-        **{str(c.value): str(c.value) for c in OPEN},
-    }
+    ws = workspace.pk
     with connection.cursor() as c:
-        c.execute(_SNAPSHOT, params)
+        c.execute(_SELLERS, [week, period.key, ws, months.start, months.stop, *OPEN])
+        c.execute(_CALLERS, [week, period.key, ws, period.key, week, week, period.key])
+        c.execute(_CALLS, [ws, week, period.key])
+        c.execute(_TEAMS, [week, period.key, ws, period.key, week])
     return (
         CallSnapshot.objects.for_workspace(workspace).filter(week=week, period=period.key).count()
     )
