@@ -111,6 +111,36 @@ class TeamCell(WorkspaceModel):
         return f"{self.unit_id}/{self.channel_id}/{self.month}"
 
 
+class SellerRunningTotal(WorkspaceModel):
+    """Each seller's credits (every team and channel) summed from their first credited month
+    through ``month``: a running total, so that a seller's actual over any span of months is
+    two rows (the total at its last month minus the total before its first), and a ranking of
+    10,000 sellers reads 20,000 rows instead of every seller's cube cells of the span.
+
+    Dense: every seller with a credit has a row for every month from their first credited month
+    to the workspace's last (a later month reads the last row). Maintained with the cube by the
+    same deltas (``pacte.sales.cube``), in the transaction of every change; ``pacte verify``
+    checks it against a recomputation."""
+
+    seller = models.ForeignKey("accounts.Membership", on_delete=models.CASCADE, related_name="+")
+    month = models.IntegerField()
+    split_amount = models.BigIntegerField(default=0)
+    overlay_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "seller", "month"], name="seller_running_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "month", "seller"], name="seller_running_ws_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id}/{self.month}"
+
+
 class Customer(WorkspaceModel):
     """A customer or account, named as the import files name it (created on first sight).
 
