@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES, require_role
@@ -305,7 +305,11 @@ def delegation_accept(request: MemberRequest, uuid: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(n)s submitted splits accepted.") % {"n": count})
+        messages.success(
+            request,
+            ngettext("%(n)s submitted split accepted.", "%(n)s submitted splits accepted.", count)
+            % {"n": count},
+        )
     return redirect("planning:delegation", uuid=run.uuid)
 
 

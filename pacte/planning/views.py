@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES
@@ -503,7 +504,13 @@ def potential_import(request: MemberRequest) -> HttpResponse:
             form.add_error("file", exc.message)
         else:
             if not result.errors:
-                messages.success(request, _("%(n)s potentials imported.") % {"n": result.stored})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s potential imported.", "%(n)s potentials imported.", result.stored
+                    )
+                    % {"n": result.stored},
+                )
                 return redirect(reverse("planning:index") + f"?year=FY{fy}")
     return render(
         request,
