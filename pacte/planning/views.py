@@ -25,13 +25,13 @@ from pacte.planning.cascade import compute, parse_params, summarise
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
     calendar_rows,
+    level_sentences,
     method_label,
     month_label,
     parameter_rows,
     year_label,
 )
 from pacte.planning.models import CascadeRun, RunStatus
-from pacte.planning.split_views import level_sentences
 from pacte.uploads import read_bytes
 
 
