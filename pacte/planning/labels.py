@@ -184,9 +184,12 @@ def parameter_rows(
     return rows
 
 
-def level_sentences(levels: list[dict[str, Any]], currency: str) -> list[str]:
+def level_sentences(
+    levels: list[dict[str, Any]], currency: str, subject: str | None = None
+) -> list[str]:
     """The explanation's levels as sentences: "the company gave your team X because …; your
-    lead gave you Y because …"."""
+    lead gave you Y because …"; about someone else (``subject``, their name): "the company
+    gave North X …; Lea, lead of North, gave Sam Y …"."""
     from pacte.planning.delegation import MANUAL
 
     def shown(v: int) -> str:
@@ -211,9 +214,13 @@ def level_sentences(levels: list[dict[str, Any]], currency: str) -> list[str]:
     out = []
     for level in levels:
         if level.get("by") == "company":
-            out.append(
+            said = (
                 gettext("The company gave your team %(team)s %(amount)s, %(how)s.")
-                % {"team": level["team"], "amount": shown(level["amount"]), "how": how(level)}
+                if subject is None
+                else gettext("The company gave %(team)s %(amount)s, %(how)s.")
+            )
+            out.append(
+                said % {"team": level["team"], "amount": shown(level["amount"]), "how": how(level)}
             )
         elif level.get("to"):
             out.append(
@@ -227,11 +234,17 @@ def level_sentences(levels: list[dict[str, Any]], currency: str) -> list[str]:
                 }
             )
         else:
-            out.append(
+            said = (
                 gettext("%(lead)s, lead of %(team)s, gave you %(amount)s, %(how)s.")
+                if subject is None
+                else gettext("%(lead)s, lead of %(team)s, gave %(name)s %(amount)s, %(how)s.")
+            )
+            out.append(
+                said
                 % {
                     "lead": level.get("lead") or gettext("The executive"),
                     "team": level["team"],
+                    "name": subject,
                     "amount": shown(level["amount"]),
                     "how": how(level),
                 }
