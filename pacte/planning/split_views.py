@@ -130,6 +130,7 @@ def _split_context(request: MemberRequest, split: TeamSplit, data: Any = None) -
     ]
     run = split.delegation.run
     return {
+        "notices": move_notices(split, currency),
         "split": split,
         "run": run,
         "year_label": year_label(run.fiscal_year),
@@ -144,6 +145,38 @@ def _split_context(request: MemberRequest, split: TeamSplit, data: Any = None) -
         "editable": split.status not in ("accepted", "locked", "waiting")
         and split.delegation.status == Delegation.Status.OPEN,
     }
+
+
+def move_notices(split: TeamSplit, currency: str) -> list[str]:
+    """What the moves of the window did to the team's share, said to its lead."""
+    from django.utils.translation import get_language
+
+    from pacte.lib.dates import format_day
+    from pacte.lib.money import format_money
+
+    language = get_language()
+    out = []
+    for notice in split.notices or []:
+        params = {
+            "name": notice.get("name", ""),
+            "team": notice.get("team", ""),
+            "date": format_day(parse_date(str(notice.get("on") or "")), language),
+            "amount": format_money(int(notice.get("amount") or 0), currency, language),
+            "share": format_money(split.amount, currency, language),
+        }
+        if notice.get("way") == "out":
+            text = _(
+                "%(name)s moved to %(team)s on %(date)s: their %(amount)s in the company's "
+                "cascade left this team's share. Your split must now sum to %(share)s."
+            )
+        else:
+            text = _(
+                "%(name)s joined this team from %(team)s on %(date)s with %(amount)s in the "
+                "company's cascade, added to this team's share. Your split must now sum to "
+                "%(share)s."
+            )
+        out.append(text % params)
+    return out
 
 
 @require_http_methods(["GET", "POST"])
