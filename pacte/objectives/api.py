@@ -707,7 +707,9 @@ def key_result_out(kr: KeyResult) -> dict[str, Any]:
 def get_plan(request: HttpRequest, objective_id: str) -> Any:
     objective = selectors.get_objective_for(request_member(request), objective_id)
     return {
-        "key_results": [key_result_out(kr) for kr in objective.key_results.order_by("due_on", "name")],
+        "key_results": [
+            key_result_out(kr) for kr in objective.key_results.order_by("due_on", "name")
+        ],
         "initiatives": list(objective.initiatives.order_by("created_at")),
     }
 

@@ -12,7 +12,7 @@ from django.db.models import F, Sum
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership, Role, Workspace
 from pacte.objectives import references
-from pacte.objectives.models import CheckIn, Objective
+from pacte.objectives.models import CheckIn, KeyResult, Objective, StretchRequest
 from pacte.partners.models import Partner
 from pacte.sales.models import Channel, Credit, CubeCell
 
@@ -91,6 +91,43 @@ def figures_of(partner: Partner, fy: int, *, sales_limit: int = 50) -> PartnerFi
         actual=actual.annual if actual else 0,
         check_ins=check_ins,
         sales=sales,
+    )
+
+
+def people_of_seat(seat: Membership) -> list[Membership]:
+    """The active people of the active partner organisation whose seat is ``seat`` (nobody for
+    any other member): who reads the seat's notifications (one query)."""
+    return list(
+        Membership.objects.for_workspace(seat.workspace)
+        .filter(
+            partner_link__partner__seat=seat,
+            partner_link__partner__is_active=True,
+            is_partner=True,
+            is_active=True,
+            is_pending=False,
+        )
+        .select_related("user", "workspace")
+        .order_by("name", "pk")
+    )
+
+
+def key_results_of(partner: Partner) -> Any:
+    """The key results of the partner's own plans (every fiscal year), nobody else's."""
+    return KeyResult.objects.for_workspace(partner.workspace).filter(objective__seller=partner.seat)
+
+
+def get_key_result_for(partner: Partner, public_id: Any) -> KeyResult:
+    """One key result of the partner's own plan, else 404 (another partner's, a seller's)."""
+    return get_scoped(key_results_of(partner).select_related("objective"), public_id)
+
+
+def stretch_requests_of(partner: Partner, fy: int) -> list[StretchRequest]:
+    """The extras the gap rules of ``fy`` asked the partner for, newest first."""
+    return list(
+        StretchRequest.objects.for_workspace(partner.workspace)
+        .filter(seller=partner.seat, fiscal_year=fy)
+        .select_related("rule__created_by")
+        .order_by("-created_at", "-pk")
     )
 
 
