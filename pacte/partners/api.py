@@ -98,20 +98,35 @@ def partner_create(request: HttpRequest, payload: PartnerIn) -> tuple[int, dict[
     return 201, partner_out(partner)
 
 
-@router.get("/figures", response=FiguresByOut, summary="Partner figures by channel (executives)")
+@router.get(
+    "/figures",
+    response=FiguresByOut,
+    summary="Partner figures by channel, by partner, or one partner's by month (executives)",
+)
 def partners_figures(
-    request: HttpRequest, fy: int | None = None, channel: str | None = None
+    request: HttpRequest,
+    fy: int | None = None,
+    channel: str | None = None,
+    partner: str | None = None,
 ) -> dict[str, Any]:
     member = request_member(request)
     require_role(member, Role.EXECUTIVE)
     year = fy or default_fiscal_year(member)
-    chosen = (
-        get_scoped(Channel.objects.for_workspace(member.workspace), channel) if channel else None
-    )
-    rows, total = selectors.partner_figures(member, year, chosen)
+    chosen_partner = selectors.get_partner_for(member, partner) if partner else None
+    if chosen_partner is not None:
+        chosen: Channel | None = chosen_partner.channel
+        rows, total = selectors.partner_months(member, year, chosen_partner)
+    else:
+        chosen = (
+            get_scoped(Channel.objects.for_workspace(member.workspace), channel)
+            if channel
+            else None
+        )
+        rows, total = selectors.partner_figures(member, year, chosen)
     return {
         "fiscal_year": year,
         "channel": chosen.uuid if chosen else None,
+        "partner": chosen_partner.uuid if chosen_partner else None,
         "rows": [_row(r) for r in rows],
         "total": _row(total),
     }

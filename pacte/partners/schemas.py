@@ -127,5 +127,8 @@ class FigureRow(Schema):
 class FiguresByOut(Schema):
     fiscal_year: int
     channel: UUID | None
+    partner: UUID | None = Field(
+        None, description="With ``partner``: its rows are fiscal months (key = month index)."
+    )
     rows: list[FigureRow]
     total: FigureRow

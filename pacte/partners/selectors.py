@@ -14,6 +14,7 @@ from pacte.accounts.models import Membership, Role, Workspace
 from pacte.objectives import references
 from pacte.objectives.models import CheckIn, KeyResult, Objective, StretchRequest
 from pacte.partners.models import Partner
+from pacte.planning.labels import month_label
 from pacte.sales.models import Channel, Credit, CubeCell
 
 
@@ -198,6 +199,48 @@ def partner_figures(
         total.actual += row.actual
         total.partners += row.partners
     return list(rows.values()), total
+
+
+def partner_months(viewer: Membership, fy: int, partner: Partner) -> tuple[list[Row], Row]:
+    """Executives: the third level of the partner figures, one partner's reference share,
+    commitment and actuals of ``fy`` by fiscal month, and the year's line (three queries)."""
+    require_role(viewer, Role.EXECUTIVE)
+    workspace = partner.workspace
+    seat = partner.seat
+    months = references.fy_months(workspace, fy)
+    reference = references.reference_for(seat, fy)
+    objective = (
+        Objective.objects.for_workspace(workspace)
+        .filter(seller=seat, fiscal_year=fy)
+        .values_list("months", flat=True)
+        .first()
+    )
+    phased = [int(v) for v in objective] if objective and len(objective) == 12 else [0] * 12
+    actual = dict(
+        CubeCell.objects.for_workspace(workspace)
+        .filter(seller=seat, month__gte=months.start, month__lt=months.stop)
+        .values("month")
+        .annotate(total=Sum("split_amount"))
+        .values_list("month", "total")
+    )
+    rows = [
+        Row(
+            key=str(month),
+            label=month_label(month),
+            uuid=None,
+            reference=reference.by_month[k] if reference.exists else 0,
+            objective=phased[k],
+            actual=int(actual.get(month) or 0),
+            partners=1,
+        )
+        for k, month in enumerate(months)
+    ]
+    total = Row(key="total", label="", uuid=None, partners=1)
+    for row in rows:
+        total.reference += row.reference
+        total.objective += row.objective
+        total.actual += row.actual
+    return rows, total
 
 
 def _actuals(workspace: Workspace, fy: int, seats: Iterable[int]) -> dict[int, int]:

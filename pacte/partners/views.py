@@ -194,19 +194,26 @@ def person_add(request: MemberRequest, uuid: str) -> HttpResponse:
 @require_GET
 @member_required(Role.EXECUTIVE)
 def figures(request: MemberRequest) -> HttpResponse:
-    """Executives: the partners' figures by channel, then (``?channel=``) by partner."""
+    """Executives: the partners' figures by channel, then (``?channel=``) by partner, then
+    (``?partner=``) one partner's by month."""
     member = request.member
     fy = _fy(request)
     channel = None
-    if request.GET.get("channel"):
-        channel = get_scoped(
-            Channel.objects.for_workspace(member.workspace), request.GET["channel"]
-        )
-    rows, total = selectors.partner_figures(member, fy, channel)
+    partner = None
+    if request.GET.get("partner"):
+        partner = selectors.get_partner_for(member, request.GET["partner"])
+        channel = partner.channel
+        rows, total = selectors.partner_months(member, fy, partner)
+    else:
+        if request.GET.get("channel"):
+            channel = get_scoped(
+                Channel.objects.for_workspace(member.workspace), request.GET["channel"]
+            )
+        rows, total = selectors.partner_figures(member, fy, channel)
     return render(
         request,
         "partners/figures.html",
-        {"rows": rows, "total": total, "channel": channel, "fy": fy},
+        {"rows": rows, "total": total, "channel": channel, "partner": partner, "fy": fy},
     )
 
 
