@@ -122,3 +122,24 @@ def test_no_objective_no_key_result(cast: Cast, fy: int) -> None:
     with pytest.raises(DomainError) as exc:
         services.add_key_result(person=paula, fiscal_year=fy, name="X", measure="", target=1)
     assert exc.value.code == "no_objective"
+
+
+def test_partner_page_queries_do_not_grow_with_the_plan(fy: int, two_partners, login) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _alpine, paula, _tessin, _tom = two_partners
+    client = login(paula)
+    url = reverse("partner:home") + f"?fy={fy}"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    services.add_key_result(person=paula, fiscal_year=fy, name="KR 0", measure="", target=1)
+    services.check_in(person=paula, fiscal_year=fy, confidence=5)
+    one = count()
+    for k in range(1, 6):
+        services.add_key_result(person=paula, fiscal_year=fy, name=f"KR {k}", measure="", target=k)
+    assert count() == one
