@@ -2,15 +2,17 @@
 and move the cursor only when everything was stored.
 
 1. **Read** (no database work, no transaction): the connector's pages since the cursor minus
-   ``OVERLAP`` (or everything for a full reconciliation, with every id in scope), mapped to a
-   sale's fields with the connection's mapping; a record on two pages is kept once (the last
-   read). A connector error (credentials, rate limit, timeout, schema drift) ends the sync
+   ``OVERLAP`` (or everything for a full reconciliation, with every id in scope), a Polars
+   frame a page (``Connector.frames_since``), mapped to a sale's fields with the connection's
+   mapping by selecting columns; a record on two pages is kept once (the last read). A connector error (credentials, rate limit, timeout, schema drift) ends the sync
    here: nothing written, cursor kept.
 2. **Store** (ONE transaction): the connection row is locked (a deletion waits, or the sync
    sees it gone and writes nothing), the rows go through ``pacte.sales.import_jobs.run_import``
    (validation, crediting, idempotent by (source, external id), audited, cube updated) and,
-   for a full reconciliation, the sales of this source no longer in scope are deleted (audit
-   events and cube deltas); the cursor moves to when the read started. Refused rows (another
+   for a full reconciliation, the ids in scope are staged with ``COPY``, the sales of this
+   source no longer in scope found by one statement and deleted (audit events and cube
+   deltas); changed records are found by the import's own classification (one statement
+   against the stored row hashes); the cursor moves to when the read started. Refused rows (another
    currency, an unknown seller…) fail the whole sync with each record's id.
 3. A dry run does 1 and 2 and rolls 2 back: the counts and first rows of what would change.
 """
@@ -26,6 +28,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -37,7 +40,13 @@ from pacte.sales.models import ImportJob, ImportStatus, Sale
 from pacte.sales.reasons import row_message
 from pacte.sales.services import delete_sales
 from pacte.sources import events
-from pacte.sources.connectors.base import Connector, ConnectorError, Row, connector_class
+from pacte.sources.connectors.base import (
+    Connector,
+    ConnectorError,
+    Row,
+    connector_class,
+    rows_frame,
+)
 from pacte.sources.connectors.generic import flatten
 from pacte.sources.credentials import read_secrets, seal_secrets
 from pacte.sources.http import Http
@@ -82,8 +91,8 @@ class Read:
     (full reconciliation only)."""
 
     frame: pl.DataFrame
-    line_ids: list[str]
-    scope: set[str] | None
+    line_ids: pl.Series
+    scope: pl.Series | None
 
 
 # --------------------------------------------------------------------------- connectors
@@ -107,19 +116,18 @@ def effective_mapping(connection: Connection, keys: set[str]) -> dict[str, str]:
     return mapping
 
 
-def frame_of(connection: Connection, rows: list[Row]) -> tuple[pl.DataFrame, list[str]]:
-    """Mapped rows as the import's frame (strings, with ``LINE``), one line per external id
-    (the last one read wins), and the external id of each line.
+def frame_of(connection: Connection, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The read records (a frame of remote fields as strings) mapped to the import's frame
+    (strings, with ``LINE``), one line per external id (the last one read wins), and the
+    external id of each line.
 
     Raises ``ConnectorError("schema")`` when a mapped remote field is in no record (renamed or
     removed on the remote side) or a required field has nowhere to come from."""
-    keys: set[str] = set()
-    for row in rows[:1000]:
-        keys.update(row)
+    keys = set(raw.columns)
     mapping = effective_mapping(connection, keys)
-    if rows:
+    if raw.height:
         for field, remote in mapping.items():
-            if remote not in keys and not any(remote in row for row in rows):
+            if remote not in keys:
                 raise ConnectorError(
                     "schema",
                     _(
@@ -136,41 +144,55 @@ def frame_of(connection: Connection, rows: list[Row]) -> tuple[pl.DataFrame, lis
                     _("No remote field gives the %(field)s of a sale: map one.") % {"field": field},
                     field=field,
                 )
-    by_id: dict[str, Row] = {}
     id_key = mapping.get("external_id", "external_id")
-    for row in rows:
-        by_id[str(row.get(id_key) or "")] = row
-    kept = list(by_id.values())
-    data: dict[str, list[str | None]] = {}
-    for field in FIELDS:
-        key = mapping.get(field)
-        data[field] = [row.get(key) for row in kept] if key else [None] * len(kept)
-    if connection.default_channel:
-        data["channel"] = [v or connection.default_channel for v in data["channel"]]
-    frame = pl.DataFrame(
-        {LINE: list(range(1, len(kept) + 1)), **data},
-        schema={LINE: pl.Int64, **dict.fromkeys(FIELDS, pl.String)},
+    key = pl.col(id_key).fill_null("") if id_key in keys else pl.lit("", pl.String)
+    kept = (
+        raw.with_columns(key.alias("__id"))
+        .unique(subset="__id", keep="last", maintain_order=True)
+        .drop("__id")
     )
-    return frame, [str(v or "") for v in data["external_id"]]
+    columns = [
+        (pl.col(mapping[field]) if field in mapping else pl.lit(None, pl.String))
+        .cast(pl.String)
+        .alias(field)
+        for field in FIELDS
+    ]
+    frame = kept.select(columns)
+    if connection.default_channel:
+        channel = pl.col("channel")
+        frame = frame.with_columns(
+            pl.when(channel.is_null() | (channel == ""))
+            .then(pl.lit(connection.default_channel))
+            .otherwise(channel)
+            .alias("channel")
+        )
+    frame = frame.select(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE), *FIELDS)
+    return frame, frame.get_column("external_id").fill_null("")
 
 
 def read(connector: Connector, connection: Connection, run: SyncRun) -> Read:
-    """Step 1, over the network only."""
-    rows: list[Row] = []
-    scope: set[str] | None = None
+    """Step 1, over the network only: a frame a page, no dict per record where the connector
+    can avoid it."""
+    frames: list[pl.DataFrame] = []
+    scope: pl.Series | None = None
     if run.mode == SyncMode.WEBHOOK:
-        rows = webhook_rows(connection, run)
+        frames = [rows_frame(webhook_rows(connection, run))]
     else:
-        for batch in connector.changed_since(run.since):
-            rows.extend(batch.rows)
+        frames = list(connector.frames_since(run.since))
         if run.mode == SyncMode.FULL:
-            scope = set()
             if connector.scope_from_full_read:
-                scope.update(str(row.get("external_id") or "") for row in rows)
+                scope = pl.concat(
+                    [f.get_column("external_id") for f in frames if "external_id" in f.columns]
+                    or [pl.Series("external_id", [], dtype=pl.String)]
+                )
             else:
-                for ids in connector.all_ids():
-                    scope.update(ids)
-    frame, line_ids = frame_of(connection, rows)
+                scope = pl.Series(
+                    "external_id",
+                    [i for ids in connector.all_ids() for i in ids],
+                    dtype=pl.String,
+                )
+    raw = pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
+    frame, line_ids = frame_of(connection, raw)
     return Read(frame=frame, line_ids=line_ids, scope=scope)
 
 
@@ -196,49 +218,45 @@ def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
 # --------------------------------------------------------------------------- storing
 
 
-def _stage_scope(ids: set[str]) -> None:
+def _stage_gone(connection: Connection, ids: pl.Series) -> None:
+    """Two temporary tables: every id in scope (``COPY`` on PostgreSQL), then, in one
+    statement, the sales of this source whose id is not among them."""
+    ids = ids.filter(ids.is_not_null() & (ids != "")).unique()
     with db.cursor() as c:
         c.execute("DROP TABLE IF EXISTS sources_scope")
+        c.execute("DROP TABLE IF EXISTS sources_gone")
         c.execute("CREATE TEMPORARY TABLE sources_scope (external_id varchar(100) PRIMARY KEY)")
         if db.vendor == "postgresql":
-            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN") as copy:
-                for chunk in _chunks(sorted(ids), 50_000):
-                    copy.write("".join(_copy_text(i) + "\n" for i in chunk))
+            body = ids.to_frame().write_csv(include_header=False, quote_style="always")
+            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(body.encode())
+            c.execute("ANALYZE sources_scope")
         else:
-            c.executemany(
-                "INSERT INTO sources_scope (external_id) VALUES (%s)", [(i,) for i in ids]
+            c.cursor.executemany(
+                "INSERT INTO sources_scope (external_id) VALUES (?)", ((i,) for i in ids)
             )
+        c.execute(
+            "CREATE TEMPORARY TABLE sources_gone AS SELECT s.id FROM sales_sale s "
+            "WHERE s.workspace_id = %s AND s.source = %s AND NOT EXISTS "
+            "(SELECT 1 FROM sources_scope x WHERE x.external_id = s.external_id)",
+            [connection.workspace_id, connection.source],
+        )
 
 
-def _copy_text(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
-def _chunks(values: list[str], size: int) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def reconcile(connection: Connection, scope: set[str], actor: Membership | None) -> int:
+def reconcile(connection: Connection, scope: pl.Series, actor: Membership | None) -> int:
     """Delete the sales of this source whose id is no longer in scope (audited, out of the
-    cube); set-based through a temporary table of the ids. Inside the sync's transaction."""
-    _stage_scope(scope)
+    cube): the ids in scope staged at once, the sales gone found by one statement, then
+    deleted through ``delete_sales``. Inside the sync's transaction."""
+    _stage_gone(connection, scope)
     try:
-        doomed = (
-            Sale.objects.for_workspace(connection.workspace_id)
-            .filter(source=connection.source)
-            .extra(
-                where=[
-                    "NOT EXISTS (SELECT 1 FROM sources_scope s "
-                    "WHERE s.external_id = sales_sale.external_id)"
-                ]
-            )
+        doomed = Sale.objects.for_workspace(connection.workspace_id).filter(
+            pk__in=RawSQL("SELECT id FROM sources_gone", [])
         )
         return delete_sales(workspace=connection.workspace, actor=actor, sales=doomed)
     finally:
         with db.cursor() as c:
             c.execute("DROP TABLE IF EXISTS sources_scope")
+            c.execute("DROP TABLE IF EXISTS sources_gone")
 
 
 def _located(job: ImportJob, line_ids: list[str]) -> list[dict[str, Any]]:
