@@ -36,6 +36,7 @@ from pacte.accounts.models import Membership
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
 from pacte.sales.import_jobs import run_import
 from pacte.sales.ingest.context import FIELDS, REQUIRED
+from pacte.sales.mapping import guess_mapping
 from pacte.sales.models import ImportJob, ImportStatus, Sale
 from pacte.sales.reasons import row_message
 from pacte.sales.services import delete_sales
@@ -103,12 +104,15 @@ def build_connector(connection: Connection, http: Http | None = None) -> Connect
     return cls(dict(connection.config), read_secrets(connection), http or Http())
 
 
-def effective_mapping(connection: Connection, keys: set[str]) -> dict[str, str]:
-    """Sale field → row key: the connection's mapping, else the field's own name when rows
-    carry it (connectors that give canonical keys need no mapping)."""
-    mapping: dict[str, str] = {}
+def effective_mapping(
+    connection: Connection, keys: set[str], mapping: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Sale field → row key: the mapping (the connection's profile's unless given), else the
+    field's own name when rows carry it (connectors that give canonical keys need none)."""
+    chosen_fields = connection.mapping if mapping is None else mapping
+    mapping = {}
     for field in FIELDS:
-        chosen = connection.mapping.get(field)
+        chosen = chosen_fields.get(field)
         if chosen:
             mapping[field] = chosen
         elif chosen is None and field in keys:
@@ -116,7 +120,9 @@ def effective_mapping(connection: Connection, keys: set[str]) -> dict[str, str]:
     return mapping
 
 
-def frame_of(connection: Connection, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def frame_of(
+    connection: Connection, raw: pl.DataFrame, mapping: dict[str, str] | None = None
+) -> tuple[pl.DataFrame, pl.Series]:
     """The read records (a frame of remote fields as strings) mapped to the import's frame
     (strings, with ``LINE``), one line per external id (the last one read wins), and the
     external id of each line.
@@ -124,7 +130,7 @@ def frame_of(connection: Connection, raw: pl.DataFrame) -> tuple[pl.DataFrame, p
     Raises ``ConnectorError("schema")`` when a mapped remote field is in no record (renamed or
     removed on the remote side) or a required field has nowhere to come from."""
     keys = set(raw.columns)
-    mapping = effective_mapping(connection, keys)
+    mapping = effective_mapping(connection, keys, mapping)
     if raw.height:
         for field, remote in mapping.items():
             if remote not in keys:
@@ -194,6 +200,41 @@ def read(connector: Connector, connection: Connection, run: SyncRun) -> Read:
     raw = pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
     frame, line_ids = frame_of(connection, raw)
     return Read(frame=frame, line_ids=line_ids, scope=scope)
+
+
+@dataclass
+class Sample:
+    """The first records of a source, for choosing its mapping: the remote fields, the file
+    import's guess from their names and values, and the first rows."""
+
+    fields: list[str]
+    guess: dict[str, str]
+    head: pl.DataFrame
+
+
+def sample(connection: Connection, *, http: Http | None = None) -> Sample:
+    """Read the source's first page (one request; nothing stored) and guess its mapping with
+    the file import's guesser (``pacte.sales.mapping.guess_mapping``). Raises
+    ``ConnectorError``."""
+    own = http is None
+    http = http or Http()
+    try:
+        first = next(iter(build_connector(connection, http).frames_since(None)), pl.DataFrame())
+    finally:
+        if own:
+            http.close()
+    head = first.head(PREVIEW_ROWS)
+    fields = sorted(head.columns)
+    return Sample(fields=fields, guess=guess_mapping(fields, sample=head), head=head)
+
+
+def mapped_preview(
+    connection: Connection, head: pl.DataFrame, mapping: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The first rows as a sale's fields with ``mapping``; a mapping that leaves a required
+    field with nowhere to come from raises ``ConnectorError("schema")``."""
+    frame, _ids = frame_of(connection, head, mapping)
+    return frame.select(PREVIEW_FIELDS).to_dicts()
 
 
 def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
