@@ -9,10 +9,11 @@ and move the cursor only when everything was stored.
 2. **Store** (ONE transaction): the connection row is locked (a deletion waits, or the sync
    sees it gone and writes nothing), the rows go through ``pacte.sales.import_jobs.run_import``
    (validation, crediting, idempotent by (source, external id), audited, cube updated) and,
-   for a full reconciliation, the ids in scope are staged with ``COPY``, the sales of this
-   source no longer in scope found by one statement and deleted (audit events and cube
-   deltas); changed records are found by the import's own classification (one statement
-   against the stored row hashes); the cursor moves to when the read started. Refused rows (another
+   for a full reconciliation, the stored (external id, row hash) pairs are read in one
+   statement: rows read as they are stored are counted unchanged without being staged, only
+   the others go through the import's merge; the ids gone from the remote are one anti-join
+   in Polars, staged with ``COPY`` and deleted (audit events and cube deltas); the cursor
+   moves to when the read started. Refused rows (another
    currency, an unknown seller…) fail the whole sync with each record's id.
 3. A dry run does 1 and 2 and rolls 2 back: the counts and first rows of what would change.
 """
@@ -259,44 +260,63 @@ def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
 # --------------------------------------------------------------------------- storing
 
 
-def _stage_gone(connection: Connection, ids: pl.Series) -> None:
-    """Two temporary tables: every id in scope (``COPY`` on PostgreSQL), then, in one
-    statement, the sales of this source whose id is not among them."""
-    ids = ids.filter(ids.is_not_null() & (ids != "")).unique()
+def stored_keys(connection: Connection) -> pl.DataFrame:
+    """``external_id`` and ``row_hash`` of every sale of this source, in one statement
+    (``COPY … TO STDOUT`` on PostgreSQL): what a full reconciliation compares the records
+    it read with."""
+    schema = {"external_id": pl.String, "row_hash": pl.Int64}
+    sql = "SELECT external_id, row_hash FROM sales_sale WHERE workspace_id = %s AND source = %s"
+    params = [connection.workspace_id, connection.source]
     with db.cursor() as c:
-        c.execute("DROP TABLE IF EXISTS sources_scope")
-        c.execute("DROP TABLE IF EXISTS sources_gone")
-        c.execute("CREATE TEMPORARY TABLE sources_scope (external_id varchar(100) PRIMARY KEY)")
         if db.vendor == "postgresql":
-            body = ids.to_frame().write_csv(include_header=False, quote_style="always")
-            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN (FORMAT csv)") as copy:
+            body = bytearray()
+            with c.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+                for block in copy:
+                    body += block
+            if not body:
+                return pl.DataFrame(schema=schema)
+            return pl.read_csv(
+                bytes(body), has_header=False, new_columns=list(schema), schema=schema
+            )
+        c.execute(sql, params)
+        return pl.DataFrame(c.fetchall(), schema=schema, orient="row")
+
+
+def gone_ids(known: pl.DataFrame, scope: pl.Series) -> pl.Series:
+    """The stored ids no longer in scope: one anti-join."""
+    return (
+        known.select("external_id")
+        .join(scope.to_frame("external_id"), on="external_id", how="anti")
+        .get_column("external_id")
+    )
+
+
+def reconcile(connection: Connection, gone: pl.Series, actor: Membership | None) -> int:
+    """Delete the sales of this source whose id is ``gone`` (no longer in scope), audited and
+    out of the cube, through ``delete_sales``: the ids staged at once in a temporary table
+    (``COPY`` on PostgreSQL). Inside the sync's transaction."""
+    if gone.len() == 0:
+        return 0
+    with db.cursor() as c:
+        c.execute("DROP TABLE IF EXISTS sources_gone")
+        c.execute("CREATE TEMPORARY TABLE sources_gone (external_id varchar(100) PRIMARY KEY)")
+        if db.vendor == "postgresql":
+            body = gone.to_frame().write_csv(include_header=False, quote_style="always")
+            with c.cursor.copy("COPY sources_gone (external_id) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(body.encode())
-            c.execute("ANALYZE sources_scope")
+            c.execute("ANALYZE sources_gone")
         else:
             c.cursor.executemany(
-                "INSERT INTO sources_scope (external_id) VALUES (?)", ((i,) for i in ids)
+                "INSERT INTO sources_gone (external_id) VALUES (?)", ((i,) for i in gone)
             )
-        c.execute(
-            "CREATE TEMPORARY TABLE sources_gone AS SELECT s.id FROM sales_sale s "
-            "WHERE s.workspace_id = %s AND s.source = %s AND NOT EXISTS "
-            "(SELECT 1 FROM sources_scope x WHERE x.external_id = s.external_id)",
-            [connection.workspace_id, connection.source],
-        )
-
-
-def reconcile(connection: Connection, scope: pl.Series, actor: Membership | None) -> int:
-    """Delete the sales of this source whose id is no longer in scope (audited, out of the
-    cube): the ids in scope staged at once, the sales gone found by one statement, then
-    deleted through ``delete_sales``. Inside the sync's transaction."""
-    _stage_gone(connection, scope)
     try:
         doomed = Sale.objects.for_workspace(connection.workspace_id).filter(
-            pk__in=RawSQL("SELECT id FROM sources_gone", [])
+            source=connection.source,
+            external_id__in=RawSQL("SELECT external_id FROM sources_gone", []),
         )
         return delete_sales(workspace=connection.workspace, actor=actor, sales=doomed)
     finally:
         with db.cursor() as c:
-            c.execute("DROP TABLE IF EXISTS sources_scope")
             c.execute("DROP TABLE IF EXISTS sources_gone")
 
 
@@ -354,8 +374,11 @@ def store(run: SyncRun, connection: Connection, got: Read, started: datetime) ->
             if dry:
                 run.preview = _preview(connection, got.frame)
             empty = pl.DataFrame(schema=ERROR_SCHEMA)
+            # A full reconciliation compares what it read with what is stored: one read of
+            # the stored (id, hash) pairs; only the rows that differ are staged.
+            known = stored_keys(connection) if got.scope is not None else None
             if got.frame.height:
-                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)])
+                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)], known=known)
             else:
                 job.status = ImportStatus.DONE
                 job.save(update_fields=["status"])
@@ -370,8 +393,9 @@ def store(run: SyncRun, connection: Connection, got: Read, started: datetime) ->
             run.new_count = job.created_count
             run.changed_count = job.updated_count
             run.unchanged_count = job.unchanged_count
-            if got.scope is not None:
-                run.deleted_count = reconcile(connection, got.scope, run.created_by)
+            if got.scope is not None and known is not None:
+                gone = gone_ids(known, got.scope)
+                run.deleted_count = reconcile(connection, gone, run.created_by)
             if dry:
                 raise _RollBack
             changes: dict[str, Any] = {"updated_at": timezone.now()}

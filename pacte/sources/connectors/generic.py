@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 from urllib.parse import urljoin
 
@@ -88,18 +89,28 @@ def records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     column at a time: a column of strings (the common case) goes to Polars as it is, with no
     dict per record; a column of other scalars is written as ``flatten`` writes them; a page
     with a nested object anywhere is flattened record by record."""
-    keys = dict.fromkeys(key for record in records[:1] for key in record)
-    keys.update(dict.fromkeys(set().union(*records)))
-    columns = []
-    for key in keys:
-        values = [record.get(key) for record in records]
+    if not records:
+        return pl.DataFrame()
+    keys = list(dict.fromkeys(records[0]))
+    every = set().union(*records)
+    if len(every) == len(keys) and all(len(r) == len(keys) for r in records):
+        # Every record has the same keys (a typical page): columns transposed in C.
+        picked = (
+            map(itemgetter(*keys), records) if len(keys) > 1 else ([r[keys[0]]] for r in records)
+        )
+        columns: list[Any] = list(zip(*picked, strict=True)) if keys else []
+    else:
+        keys += sorted(every - set(keys))
+        columns = [[r.get(key) for r in records] for key in keys]
+    series = []
+    for key, values in zip(keys, columns, strict=True):
         try:
-            columns.append(pl.Series(key, values, dtype=pl.String, strict=True))
+            series.append(pl.Series(key, values, dtype=pl.String, strict=True))
         except TypeError:
             if any(type(v) is dict for v in values):
                 return rows_frame([flatten(record) for record in records])
-            columns.append(pl.Series(key, [scalar_text(v) for v in values], dtype=pl.String))
-    return pl.DataFrame(columns, height=len(records))
+            series.append(pl.Series(key, [scalar_text(v) for v in values], dtype=pl.String))
+    return pl.DataFrame(series, height=len(records))
 
 
 def _aware(value: str | None) -> datetime | None:
