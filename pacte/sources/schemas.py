@@ -1,6 +1,7 @@
 import datetime
 import uuid
 from typing import Any
+from uuid import UUID
 
 from ninja import Field, Schema
 
@@ -45,9 +46,7 @@ class ConnectionOut(Schema):
     name: str
     config: dict[str, str]
     secrets_set: list[str]
-    profile: uuid.UUID | None = Field(
-        description="The sales import's mapping profile it reads with"
-    )
+    profile: UUID | None = Field(description="The sales import's mapping profile it reads with")
     profile_name: str
     mapping: dict[str, str]
     default_channel: str
@@ -75,7 +74,7 @@ class ConnectionIn(Schema):
     name: str = Field(..., max_length=100)
     config: dict[str, str] = {}
     secrets: dict[str, str] = Field({}, description="Write-only: stored encrypted.")
-    profile: uuid.UUID | None = Field(None, description="A mapping profile of the workspace")
+    profile: UUID | None = Field(None, description="A mapping profile of the workspace")
     mapping: dict[str, str] = Field(
         {}, description="Without a profile: a new profile named after the source maps so"
     )
@@ -94,7 +93,7 @@ class ConnectionPatch(Schema):
     secrets: dict[str, str] | None = Field(
         None, description="Write-only: a non-empty value replaces the stored one."
     )
-    profile: uuid.UUID | None = None
+    profile: UUID | None = None
     mapping: dict[str, str] | None = Field(None, description="Changes the mapping profile")
     default_channel: str | None = None
     every: str | None = None
@@ -112,12 +111,12 @@ class SourceMappingOut(Schema):
     fields: list[str]
     guess: dict[str, str]
     mapping: dict[str, str]
-    profile: uuid.UUID | None
+    profile: UUID | None
     preview: list[dict[str, Any]]
 
 
 class SourceMappingIn(Schema):
-    profile: uuid.UUID | None = Field(
+    profile: UUID | None = Field(
         None, description="A mapping profile of the workspace; none: a new one"
     )
     name: str = Field("", max_length=100, description="The new profile's name")

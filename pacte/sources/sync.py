@@ -266,7 +266,7 @@ def stored_keys(connection: Connection) -> pl.DataFrame:
     it read with."""
     schema = {"external_id": pl.String, "row_hash": pl.Int64}
     sql = "SELECT external_id, row_hash FROM sales_sale WHERE workspace_id = %s AND source = %s"
-    params = [connection.workspace_id, connection.source]
+    params: list[Any] = [connection.workspace_id, connection.source]
     with db.cursor() as c:
         if db.vendor == "postgresql":
             body = bytearray()
@@ -320,7 +320,7 @@ def reconcile(connection: Connection, gone: pl.Series, actor: Membership | None)
             c.execute("DROP TABLE IF EXISTS sources_gone")
 
 
-def _located(job: ImportJob, line_ids: list[str]) -> list[dict[str, Any]]:
+def _located(job: ImportJob, line_ids: pl.Series) -> list[dict[str, Any]]:
     out = []
     for error in job.errors[: SyncRun.MAX_KEPT_ERRORS]:
         line = error.get("line")

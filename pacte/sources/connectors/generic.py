@@ -76,7 +76,7 @@ def scalar_text(value: Any) -> str | None:
     """A value that is not an object, as ``flatten`` writes it."""
     kind = type(value)
     if kind is str or value is None:
-        return value  # type: ignore[no-any-return]
+        return value
     if kind is list:
         return ";".join(str(v) for v in value if not isinstance(v, dict | list))
     if kind is bool:
