@@ -250,7 +250,7 @@ class _Run:
     kept: list[dict[str, Any]]
     error_count: int = 0
     rows_read: int = 0
-    known: pl.DataFrame | None = None
+    known: dict[str, int] | None = None
     skipped: int = 0
 
 
@@ -302,7 +302,14 @@ def _run_import(
     job.errors, job.error_count, job.rows_read = [], 0, 0
     job.message, job.message_code = "", ""
     job.save()
-    run = _Run(job=job, kept=[], known=known)
+    # A dict: a slice is looked up in it without hashing the stored pairs again (a semi-join
+    # per slice rebuilt the hash table of a million pairs forty times).
+    pairs = (
+        dict(zip(known.get_column("external_id"), known.get_column("row_hash"), strict=True))
+        if known is not None
+        else None
+    )
+    run = _Run(job=job, kept=[], known=pairs)
     try:
         ctx = load_context(job.workspace)
         with contextlib.ExitStack() as files:
@@ -421,15 +428,26 @@ def _run_staged(
 
 def _without_known(run: _Run, prepared: Prepared) -> Prepared:
     """The slice without its rows already stored as they are (``run.known``), counted."""
-    if run.known is None or prepared.sales.height == 0:
+    if not run.known or prepared.sales.height == 0:
         return prepared
-    same = prepared.sales.join(run.known, on=["external_id", "row_hash"], how="semi")
-    if same.height == 0:
+    stored = run.known.get
+    sales = prepared.sales
+    same = pl.Series(
+        [
+            stored(i) == h
+            for i, h in zip(
+                sales.get_column("external_id"), sales.get_column("row_hash"), strict=True
+            )
+        ],
+        dtype=pl.Boolean,
+    )
+    count = int(same.sum())
+    if count == 0:
         return prepared
-    run.skipped += same.height
-    keys = same.get_column("k").implode()
+    run.skipped += count
+    keys = sales.get_column("k").filter(same).implode()
     return Prepared(
-        prepared.sales.filter(~pl.col("k").is_in(keys)),
+        sales.filter(~same),
         prepared.credits.filter(~pl.col("k").is_in(keys)),
         prepared.errors,
     )
