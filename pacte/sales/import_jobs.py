@@ -488,6 +488,7 @@ def _run_direct(
             writer = Direct(
                 workspace_id=job.workspace_id, source=job.source, job_id=job.pk, draw=side
             )
+            writer.defer_indexes()
             writer.start()  # from here until close, the writer thread owns this connection
             try:
                 _validate(run, ctx, source, writer.add, progress, cancelled)

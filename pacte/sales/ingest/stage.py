@@ -311,7 +311,7 @@ class Stage:
             "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
             f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
-            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s ORDER BY x.id",
+            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s",
             [workspace_id],
         )
         credits: dict[int, list[str]] = {}
@@ -334,7 +334,7 @@ class Stage:
             "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
             f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
-            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s ORDER BY x.id",
+            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s",
             [workspace_id],
         )
         credits: dict[int, list[str]] = {}
