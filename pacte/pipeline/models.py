@@ -98,7 +98,12 @@ class Deal(WorkspaceModel):
     source = models.CharField(_("source"), max_length=60, default="default")
     external_id = models.CharField(_("external id"), max_length=100)
     name = models.CharField(_("name"), max_length=300)
-    amount = models.BigIntegerField(_("amount"))
+    amount = models.BigIntegerField(_("amount"))  # in the workspace currency
+    # A deal in another currency than the workspace's keeps it and its own amount (minor units
+    # of that currency); ``amount`` is then its conversion (``pacte.pipeline.ingest``). Empty:
+    # the deal is in the workspace currency.
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="")
+    currency_amount = models.BigIntegerField(_("amount in its currency"), null=True, blank=True)
     close_date = models.DateField(_("expected close date"))
     month = models.IntegerField()  # Month.index of close_date
     stage = models.CharField(_("stage"), max_length=100)
@@ -112,6 +117,9 @@ class Deal(WorkspaceModel):
         Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
+    # A fingerprint of the imported row (null before it was kept): the same row again is
+    # recognised as unchanged in one comparison.
+    row_hash = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

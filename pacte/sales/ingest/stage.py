@@ -70,7 +70,9 @@ def copy_rows(table: str, cols: list[str], df: pl.DataFrame) -> None:
         if connection.vendor == "postgresql":
             buf = io.BytesIO()
             df.write_csv(buf, include_header=False, null_value="")
-            with c.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            with c.cursor.copy(
+                f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
+            ) as copy:
                 copy.write(buf.getbuffer())
         else:
             df = df.with_columns(pl.col(pl.Date).cast(pl.String))
