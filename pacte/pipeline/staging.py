@@ -209,47 +209,67 @@ class _Stage:
     def _classify(self, c: Any, workspace_id: int, source: str) -> dict[str, int]:
         """New, changed or unchanged, by one probe of the unique index per row. On PostgreSQL
         a new deal's id is drawn from the sequence right away (in file order) into a table of
-        its own (no update of the staged rows); on SQLite the staged rows take it."""
+        its own (no update of the staged rows); on SQLite the staged rows take it. A source
+        with no deal yet skips the probes: every row is new."""
+        c.execute(
+            "SELECT EXISTS (SELECT 1 FROM pipeline_deal WHERE workspace_id = %s AND source = %s)",
+            [workspace_id, source],
+        )
+        fresh = not c.fetchone()[0]
         if self.pg:
             c.execute("ANALYZE stage_deal")
             c.execute("SELECT pg_get_serial_sequence('pipeline_deal', 'id')")
             sequence = c.fetchone()[0]
-            c.execute(
-                "CREATE TEMP TABLE stage_dclass AS SELECT t.k, "
-                "CASE WHEN d.id IS NULL THEN 'n' WHEN d.row_hash = t.row_hash THEN 'u' "
-                "ELSE 'c' END AS state, COALESCE(d.id, nextval(%s::regclass)) AS deal_id "
-                "FROM stage_deal t LEFT JOIN LATERAL (SELECT d.id, d.row_hash "
-                "FROM pipeline_deal d WHERE d.workspace_id = %s AND d.source = %s "
-                "AND d.external_id = t.external_id LIMIT 1) d ON TRUE ORDER BY t.k",
-                [sequence, workspace_id, source],
-            )
+            if fresh:
+                c.execute(
+                    "CREATE TEMP TABLE stage_dclass AS SELECT t.k, 'n'::char(1) AS state, "
+                    "nextval(%s::regclass) AS deal_id FROM stage_deal t ORDER BY t.k",
+                    [sequence],
+                )
+            else:
+                c.execute(
+                    "CREATE TEMP TABLE stage_dclass AS SELECT t.k, "
+                    "CASE WHEN d.id IS NULL THEN 'n' WHEN d.row_hash = t.row_hash THEN 'u' "
+                    "ELSE 'c' END AS state, COALESCE(d.id, nextval(%s::regclass)) AS deal_id "
+                    "FROM stage_deal t LEFT JOIN LATERAL (SELECT d.id, d.row_hash "
+                    "FROM pipeline_deal d WHERE d.workspace_id = %s AND d.source = %s "
+                    "AND d.external_id = t.external_id LIMIT 1) d ON TRUE ORDER BY t.k",
+                    [sequence, workspace_id, source],
+                )
             c.execute("ALTER TABLE stage_dclass ADD PRIMARY KEY (k)")
             c.execute("CREATE INDEX stage_dclass_deal ON stage_dclass (deal_id)")
             c.execute("ANALYZE stage_dclass")
             c.execute("SELECT state, COUNT(*) FROM stage_dclass GROUP BY state")
             return dict(c.fetchall())
+        # SQLite writes one transaction at a time: the new deals take the ids after the
+        # highest one ever given (AUTOINCREMENT), in file order.
         c.execute(
-            "UPDATE stage_deal SET (deal_id, state) = (SELECT d.id, CASE WHEN d.row_hash = "
-            "stage_deal.row_hash THEN 'u' ELSE 'c' END FROM pipeline_deal d "
-            "WHERE d.workspace_id = %s AND d.source = %s AND d.external_id = stage_deal.external_id)",
-            [workspace_id, source],
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence "
+            "WHERE name = 'pipeline_deal'), 0), COALESCE((SELECT MAX(id) FROM pipeline_deal), 0))"
         )
-        c.execute("UPDATE stage_deal SET state = 'n' WHERE state IS NULL")
-        c.execute("SELECT state, COUNT(*) FROM stage_deal GROUP BY state")
-        counts = dict(c.fetchall())
-        if counts.get("n"):
-            # SQLite writes one transaction at a time: the new deals take the ids after the
-            # highest one ever given (AUTOINCREMENT), in file order.
+        top = int(c.fetchone()[0])
+        if fresh:  # k runs from 0 in file order
+            c.execute("UPDATE stage_deal SET state = 'n', deal_id = %s + 1 + k", [top])
+            c.execute("SELECT state, COUNT(*) FROM stage_deal GROUP BY state")
+            counts = dict(c.fetchall())
+        else:
             c.execute(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence "
-                "WHERE name = 'pipeline_deal'), 0), COALESCE((SELECT MAX(id) FROM pipeline_deal), 0))"
+                "UPDATE stage_deal SET (deal_id, state) = (SELECT d.id, CASE WHEN d.row_hash = "
+                "stage_deal.row_hash THEN 'u' ELSE 'c' END FROM pipeline_deal d "
+                "WHERE d.workspace_id = %s AND d.source = %s "
+                "AND d.external_id = stage_deal.external_id)",
+                [workspace_id, source],
             )
-            top = int(c.fetchone()[0])
-            c.execute(
-                "UPDATE stage_deal SET deal_id = %s + x.n FROM (SELECT k, ROW_NUMBER() OVER "
-                "(ORDER BY k) AS n FROM stage_deal WHERE state = 'n') x WHERE stage_deal.k = x.k",
-                [top],
-            )
+            c.execute("UPDATE stage_deal SET state = 'n' WHERE state IS NULL")
+            c.execute("SELECT state, COUNT(*) FROM stage_deal GROUP BY state")
+            counts = dict(c.fetchall())
+            if counts.get("n"):
+                c.execute(
+                    "UPDATE stage_deal SET deal_id = %s + x.n FROM (SELECT k, ROW_NUMBER() OVER "
+                    "(ORDER BY k) AS n FROM stage_deal WHERE state = 'n') x "
+                    "WHERE stage_deal.k = x.k",
+                    [top],
+                )
         c.execute("CREATE INDEX stage_deal_deal ON stage_deal (deal_id)")
         return counts
 
