@@ -7,6 +7,7 @@ SQLite by default; PostgreSQL in the PostgreSQL pass (``DATABASE_URL`` set by
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -103,6 +104,7 @@ class Deployment:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         self.started.append(proc)
         assert proc.stdout is not None
@@ -121,6 +123,7 @@ class Deployment:
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
         self.started.append(proc)
         return proc
@@ -129,9 +132,14 @@ class Deployment:
         return (self.logs / f"{name}.log").read_text()
 
     def stop_all(self) -> None:
+        """SIGKILL every process started here with its children: each leads a process group
+        of its own (``start_new_session``), so a granian web process's workers, which outlive
+        their parent, end with it."""
         for proc in self.started:
-            if proc.poll() is None:
-                proc.kill()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:  # the group is gone (the test killed and reaped it)
+                pass
             proc.wait(timeout=30)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

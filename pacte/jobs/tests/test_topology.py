@@ -67,6 +67,7 @@ class Web:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # Deployment.stop_all ends its workers with it
         )
         dep.started.append(self.proc)  # type: ignore[arg-type]
         self.session = requests.Session()
