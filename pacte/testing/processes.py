@@ -86,7 +86,15 @@ def test_database_copy(tmp_path: Path) -> Iterator[str]:
     connection.close()  # a template database has no other session
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-        conn.execute(f'CREATE DATABASE {db} TEMPLATE "{name}"')
+        deadline = time.monotonic() + 10
+        while True:  # a live server's thread may still be closing its connection
+            try:
+                conn.execute(f'CREATE DATABASE {db} TEMPLATE "{name}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     try:
         yield f"{base}/{db}"
     finally:
