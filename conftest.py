@@ -31,6 +31,19 @@ def default_language() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(scope="session")
+def migrated_database(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The URL of a migrated, empty database, a template for ``own_database`` in tests that
+    run Pacte in subprocesses (their module is marked ``django_db``, so that the test database
+    it copies exists)."""
+    from pacte.testing.processes import test_database_copy
+
+    with test_database_copy(tmp_path_factory.mktemp("migrated")) as url:
+        yield url
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     return build_cast()

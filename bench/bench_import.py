@@ -3,7 +3,7 @@
 For each size (quick: 25k rows; full: 1M and 10M) a CSV is generated (50 sellers, 4 channels,
 French-formatted amounts, 5% split deals). Each measurement runs in a fresh subprocess:
 
-- PostgreSQL (database ``pacte_bench``, created and dropped here): the import through
+- PostgreSQL (database ``pacte_bench`` or ``$PACTE_BENCH_IMPORT_DB``, created and dropped here): the import through
   ``pacte.sales.import_jobs.run_import`` vs a raw ``COPY`` of the same file into a bare table of
   text columns, measured in the same run. Target: at most 3×.
 - SQLite (a temporary file): the same import vs a raw ``executemany`` of the same rows (read
@@ -30,7 +30,9 @@ from bench.common import Figure
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgres://postgres@127.0.0.1:5432/pacte_bench"
+#: ``PACTE_BENCH_IMPORT_DB`` names another database (engineers benchmarking side by side).
+PG_NAME = os.environ.get("PACTE_BENCH_IMPORT_DB", "pacte_bench")
+PG_BENCH = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
 SELLERS = 50
 
 
@@ -141,27 +143,43 @@ else:
     with open("/proc/self/status") as status:
         rss = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:")) / 1024
     ok = job.status == "done" and job.created_count > 0
-    floor = None
+    floor = floor_indexed = None
     if ok and connection.vendor == "postgresql":
-        # The storage floor: a binary COPY of the rows the import stored into empty tables with
-        # the same columns and indexes (dumped to a file first, outside the timing).
-        import tempfile
+        # The storage floor: the rows the import stored (dumped to a file first, outside the
+        # timing) stored again by binary COPY into empty tables, two ways. ``floor_indexed``:
+        # into tables with all their keys and indexes (what a first import pays when the
+        # installation holds sales already). ``floor``: into tables with the sale's primary key
+        # only, then the other keys and indexes built, as the import does on empty tables.
+        import re, tempfile
         with tempfile.TemporaryDirectory() as d, connection.cursor() as c:
-            floor = 0.0
+            floor = floor_indexed = 0.0
+            c.execute("SET maintenance_work_mem = '256MB'")
             for table in ("sales_sale", "sales_credit"):
                 dump = os.path.join(d, table)
                 with open(dump, "wb") as f, c.cursor.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy:
                     for data in copy:
                         f.write(data)
-                c.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
-                begin = time.perf_counter()
-                with open(dump, "rb") as f, c.cursor.copy(f"COPY floor_{table} FROM STDIN (FORMAT binary)") as copy:
-                    while block := f.read(1 << 20):
-                        copy.write(block)
-                floor += time.perf_counter() - begin
-                c.execute(f"DROP TABLE floor_{table}")
+                c.execute("SELECT pg_get_indexdef(indexrelid), indisprimary FROM pg_index WHERE indrelid = %s::regclass", [table])
+                indexes = [(re.sub(r"INDEX \S+ ON \S+", f"INDEX floor_{table}_{i} ON floor_{table}", sql, count=1), pk) for i, (sql, pk) in enumerate(c.fetchall())]
+                for deferred in (False, True):
+                    c.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING DEFAULTS)")
+                    early = [sql for sql, pk in indexes if not deferred or (pk and table == "sales_sale")]
+                    for statement in early:
+                        c.execute(statement)
+                    begin = time.perf_counter()
+                    with open(dump, "rb") as f, c.cursor.copy(f"COPY floor_{table} FROM STDIN (FORMAT binary)") as copy:
+                        while block := f.read(1 << 20):
+                            copy.write(block)
+                    for statement in (sql for sql, _pk in indexes if sql not in early):
+                        c.execute(statement)
+                    spent = time.perf_counter() - begin
+                    if deferred:
+                        floor += spent
+                    else:
+                        floor_indexed += spent
+                    c.execute(f"DROP TABLE floor_{table}")
                 os.unlink(dump)
-    print(json.dumps({"seconds": elapsed, "rss_mb": rss, "ok": ok, "status": job.status, "errors": job.errors[:3], "floor": floor, "verify": len(verify(ws)) if ok and job.created_count <= 2_000_000 else None}))
+    print(json.dumps({"seconds": elapsed, "rss_mb": rss, "ok": ok, "status": job.status, "errors": job.errors[:3], "floor": floor, "floor_indexed": floor_indexed, "verify": len(verify(ws)) if ok and job.created_count <= 2_000_000 else None}))
 """
 
 
@@ -213,8 +231,8 @@ def _pg(sql: str) -> None:
 def _measure(vendor: str, rows: int, csv: Path, tmp: Path) -> list[Figure]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pacte.settings", "PACTE_VAR_DIR": str(tmp)}
     if vendor == "postgresql":
-        _pg("DROP DATABASE IF EXISTS pacte_bench WITH (FORCE)")
-        _pg("CREATE DATABASE pacte_bench")
+        _pg(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+        _pg(f"CREATE DATABASE {PG_NAME}")
         env["DATABASE_URL"] = PG_BENCH
         baseline_name = "raw COPY of the same file into a bare table"
     else:
@@ -229,7 +247,7 @@ def _measure(vendor: str, rows: int, csv: Path, tmp: Path) -> list[Figure]:
         result = _worker("import", csv, env)
     finally:
         if vendor == "postgresql":
-            _pg("DROP DATABASE IF EXISTS pacte_bench WITH (FORCE)")
+            _pg(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
     seconds = float(result["seconds"])  # type: ignore[arg-type]
     rss = float(result["rss_mb"])  # type: ignore[arg-type]
     label = "PostgreSQL" if vendor == "postgresql" else "SQLite"
@@ -237,16 +255,39 @@ def _measure(vendor: str, rows: int, csv: Path, tmp: Path) -> list[Figure]:
     floor = (
         [
             Figure(
+                name=f"storage floor {rows:,} rows, {label}, empty tables",
+                value=round(float(result["floor"]), 2),  # type: ignore[arg-type]
+                unit="s",
+                baseline="raw COPY of the same file into a bare table",
+                baseline_value=round(base, 2),
+                target="reported (issue 20: down from 14.5×)",
+                holds=True,
+                notes="binary COPY of the stored sales and credits into empty tables with the "
+                "sale's primary key, then their other keys and indexes built (the import's way "
+                "when the installation holds no sale)",
+            ),
+            Figure(
+                name=f"storage floor {rows:,} rows, {label}, indexed tables",
+                value=round(float(result["floor_indexed"]), 2),  # type: ignore[arg-type]
+                unit="s",
+                baseline="raw COPY of the same file into a bare table",
+                baseline_value=round(base, 2),
+                target="reported (issue 20: down from 14.5×)",
+                holds=True,
+                notes="binary COPY of the stored sales and credits into tables with all their "
+                "keys and indexes (what a first import pays when other sales are stored)",
+            ),
+            Figure(
                 name=f"sales import {rows:,} rows, {label}, against its storage floor",
                 value=round(seconds, 2),
                 unit="s",
-                baseline="binary COPY of the stored sales and credits into tables with their indexes",
+                baseline="storage floor (empty tables): binary COPY of the stored rows, keys built",
                 baseline_value=round(float(result["floor"]), 2),  # type: ignore[arg-type]
                 target="≤ 1.5× (what the import adds to storing its rows)",
                 holds=bool(result["ok"]) and seconds <= 1.5 * float(result["floor"]),  # type: ignore[arg-type]
                 notes="the floor alone is "
                 f"{float(result['floor']) / base:.1f}× the raw COPY of the file",  # type: ignore[arg-type]
-            )
+            ),
         ]
         if result.get("floor")
         else []

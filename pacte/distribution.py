@@ -95,6 +95,9 @@ def keys_without_workspace() -> list[str]:
         if not is_workspace_table(model):
             continue
         label = _label(model)
+        pk = model._meta.pk
+        if isinstance(pk, models.CompositePrimaryKey) and "workspace" not in pk.field_names:
+            out.append(f"{label} primary key {pk.field_names}")
         for field in model._meta.concrete_fields:
             if field.primary_key or not field.unique or field.name == "workspace":
                 continue

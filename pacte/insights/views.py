@@ -27,7 +27,8 @@ from pacte.insights.forms import CloseForm, JudgmentForm, PreferenceForm, Settin
 from pacte.insights.periods import PeriodChoice
 from pacte.lib.fiscal import Month
 from pacte.org.visibility import Tree
-from pacte.planning.labels import month_label
+from pacte.planning import selectors as planning_selectors
+from pacte.planning.labels import level_sentences, month_label
 from pacte.replica import replica_reads
 from pacte.sales.models import Channel
 from pacte.sales.selectors import currency_figures
@@ -183,11 +184,17 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
     subject = selectors.get_seller_for(request.member, uuid)
     data = dashboard.cockpit(request.member, subject, choice)
     forecast = data["forecast"]
+    is_self = subject.pk == request.member.pk
     context = {
         **_common(request, choice, None),
         "data": data,
         "subject": subject,
-        "is_self": subject.pk == request.member.pk,
+        "is_self": is_self,
+        "levels": level_sentences(
+            planning_selectors.levels_of(subject, choice.fy),
+            request.member.workspace.currency,
+            subject=None if is_self else subject.name,
+        ),
         **_call_accuracy(request, [subject]),
         "judgment_form": JudgmentForm(
             initial={

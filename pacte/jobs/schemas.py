@@ -5,7 +5,7 @@ from uuid import UUID
 from ninja import Field, Schema
 
 
-class RunOut(Schema):
+class ScheduleRunOut(Schema):
     due_at: datetime.datetime
     status: str
     status_label: str
@@ -27,7 +27,7 @@ class ScheduleOut(Schema):
     minute: int
     time_zone: str
     version: int
-    last_run: RunOut | None
+    last_run: ScheduleRunOut | None
     next_run: datetime.datetime | None
 
 

@@ -267,7 +267,7 @@ def apply_gap_rule(request: HttpRequest, body: GapRuleIn) -> Any:
 # --------------------------------------------------------------------------- inbox
 
 
-def _notice_out(notice: Notification, member: Membership) -> dict[str, Any]:
+def notice_out(notice: Notification, member: Membership) -> dict[str, Any]:
     subject, body = services.render_notice(notice, member.workspace.currency)
     return {
         "uuid": notice.uuid,
@@ -284,7 +284,7 @@ def _notice_out(notice: Notification, member: Membership) -> dict[str, Any]:
 @paginate(Pagination)
 def list_notifications(request: HttpRequest) -> Any:
     member = request_member(request)
-    return [_notice_out(n, member) for n in selectors.notifications_of(member)[:1000]]
+    return [notice_out(n, member) for n in selectors.notifications_of(member)[:1000]]
 
 
 @router.post("/notifications/read", response=NotificationsReadOut)
@@ -301,7 +301,7 @@ def read_notification(request: HttpRequest, notification_id: str) -> Any:
     notice = get_scoped(selectors.notifications_of(member), notification_id)
     services.mark_read(member=member, notice=notice)
     notice.refresh_from_db()
-    return _notice_out(notice, member)
+    return notice_out(notice, member)
 
 
 # --------------------------------------------------------------------------- team check-ins
@@ -692,7 +692,7 @@ def accept(request: HttpRequest, objective_id: str, body: VersionRef) -> Any:
 # --------------------------------------------------------------------------- plan
 
 
-def _kr_out(kr: KeyResult) -> dict[str, Any]:
+def key_result_out(kr: KeyResult) -> dict[str, Any]:
     return {
         "uuid": kr.uuid,
         "name": kr.name,
@@ -707,7 +707,9 @@ def _kr_out(kr: KeyResult) -> dict[str, Any]:
 def get_plan(request: HttpRequest, objective_id: str) -> Any:
     objective = selectors.get_objective_for(request_member(request), objective_id)
     return {
-        "key_results": [_kr_out(kr) for kr in objective.key_results.order_by("due_on", "name")],
+        "key_results": [
+            key_result_out(kr) for kr in objective.key_results.order_by("due_on", "name")
+        ],
         "initiatives": list(objective.initiatives.order_by("created_at")),
     }
 
@@ -717,7 +719,7 @@ def add_key_result(request: HttpRequest, objective_id: str, body: KeyResultIn) -
     member = request_member(request)
     objective = selectors.get_objective_for(member, objective_id)
     kr = services.add_key_result(objective=objective, actor=member, **body.dict())
-    return 201, _kr_out(kr)
+    return 201, key_result_out(kr)
 
 
 @router.delete("/{objective_id}/key-results/{key_result_id}", response={204: None})

@@ -33,6 +33,9 @@ class ReferenceShare:
     held: bool = False  # the run fixed this seller's amount by hand
     excluded: bool = False  # the run left this seller out
     exists: bool = True
+    #: The two levels when the teams' leads split the run (the company gave the team X, the
+    #: lead gave the seller Y): ``planning.labels.level_sentences`` says them; empty otherwise.
+    levels: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def none(cls) -> ReferenceShare:
@@ -84,6 +87,7 @@ def references_for(
             ref.upper = data.get("upper")
             ref.held = bool(data.get("held"))
             ref.excluded = bool(data.get("excluded"))
+            ref.levels = list(data.get("levels") or [])
     return out
 
 

@@ -5,11 +5,7 @@ from uuid import UUID
 from ninja import Field, FilterSchema, Schema
 
 from pacte.amounts import AmountIn
-
-
-class MemberRef(Schema):
-    uuid: UUID
-    name: str
+from pacte.org.schemas import MemberRef
 
 
 class ObjectiveIn(Schema):

@@ -234,6 +234,7 @@ def reconciliation(workspace: Workspace, unit: Unit, fy: int) -> dict[str, Any]:
                 "uuid": person["uuid"],
                 "name": person["name"],
                 "reference": ref.annual if ref else None,
+                "levels": ref.levels if ref else [],
                 "agreed": int(cell.get("agreed") or 0),
                 "proposed": int(cell.get("proposed") or 0),
                 "status": obj["status"] if obj else "",

@@ -384,11 +384,31 @@ def render_notice(notice: Notification, currency: str) -> tuple[str, str]:
 def notify(
     *, recipient: Membership, kind: str, params: dict[str, Any], url: str = ""
 ) -> Notification:
-    """An in-app notification and an e-mail in the recipient's language, sent on commit."""
+    """An in-app notification and an e-mail in the recipient's language, sent on commit.
+
+    A partner organisation's seat never signs in (its login is inactive): its notification is
+    kept, e-mailed to nobody, and delivered to each of the partner's active people, pointing to
+    their partner page (the only page they open)."""
+    notice = _deliver(recipient=recipient, kind=kind, params=params, url=url)
+    if not recipient.user.is_active:
+        # Partners sit above objectives: imported when a seat is notified, not at load.
+        from pacte.partners.selectors import people_of_seat
+
+        people = people_of_seat(recipient)
+        if people:
+            home = reverse("partner:home") + (f"?fy={params['fy']}" if "fy" in params else "")
+            for person in people:
+                _deliver(recipient=person, kind=kind, params=params, url=home)
+    return notice
+
+
+def _deliver(*, recipient: Membership, kind: str, params: dict[str, Any], url: str) -> Notification:
     notice = Notification.objects.create(
         workspace=recipient.workspace, recipient=recipient, kind=kind, params=params, url=url
     )
     user = recipient.user
+    if not user.is_active:
+        return notice
     workspace = recipient.workspace
 
     def send() -> None:

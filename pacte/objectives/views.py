@@ -29,6 +29,7 @@ from pacte.objectives.models import (
     Status,
 )
 from pacte.objectives.selectors import default_fiscal_year
+from pacte.planning.labels import level_sentences
 
 
 def _fy(request: MemberRequest) -> int:
@@ -589,6 +590,9 @@ def reconciliation(request: MemberRequest) -> HttpResponse:
             messages.error(request, exc.message)
             status = exc.status
     data = selectors.reconciliation(member.workspace, unit, fy)
+    currency = member.workspace.currency
+    for row in data["sellers"]:
+        row["level_sentences"] = level_sentences(row["levels"], currency, subject=row["name"])
     labels = _month_labels(member, fy)
     for row, label in zip(data["months"], labels, strict=True):
         row["label"] = label

@@ -14,7 +14,10 @@ from pacte.accounts.models import Membership, Role
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
-from pacte.objectives.selectors import default_fiscal_year
+from pacte.objectives import services as objective_services
+from pacte.objectives.api import key_result_out, notice_out
+from pacte.objectives.schemas import KeyResultOut, NotificationOut, NotificationsReadOut
+from pacte.objectives.selectors import default_fiscal_year, notifications_of
 from pacte.partners import selectors, services
 from pacte.partners.models import Partner, PartnerPerson
 from pacte.partners.schemas import (
@@ -23,6 +26,7 @@ from pacte.partners.schemas import (
     PartnerCheckInOut,
     PartnerFiguresOut,
     PartnerIn,
+    PartnerKeyResultIn,
     PartnerObjectiveOut,
     PartnerOut,
     PartnerPatch,
@@ -94,20 +98,35 @@ def partner_create(request: HttpRequest, payload: PartnerIn) -> tuple[int, dict[
     return 201, partner_out(partner)
 
 
-@router.get("/figures", response=FiguresByOut, summary="Partner figures by channel (executives)")
+@router.get(
+    "/figures",
+    response=FiguresByOut,
+    summary="Partner figures by channel, by partner, or one partner's by month (executives)",
+)
 def partners_figures(
-    request: HttpRequest, fy: int | None = None, channel: str | None = None
+    request: HttpRequest,
+    fy: int | None = None,
+    channel: str | None = None,
+    partner: str | None = None,
 ) -> dict[str, Any]:
     member = request_member(request)
     require_role(member, Role.EXECUTIVE)
     year = fy or default_fiscal_year(member)
-    chosen = (
-        get_scoped(Channel.objects.for_workspace(member.workspace), channel) if channel else None
-    )
-    rows, total = selectors.partner_figures(member, year, chosen)
+    chosen_partner = selectors.get_partner_for(member, partner) if partner else None
+    if chosen_partner is not None:
+        chosen: Channel | None = chosen_partner.channel
+        rows, total = selectors.partner_months(member, year, chosen_partner)
+    else:
+        chosen = (
+            get_scoped(Channel.objects.for_workspace(member.workspace), channel)
+            if channel
+            else None
+        )
+        rows, total = selectors.partner_figures(member, year, chosen)
     return {
         "fiscal_year": year,
         "channel": chosen.uuid if chosen else None,
+        "partner": chosen_partner.uuid if chosen_partner else None,
         "rows": [_row(r) for r in rows],
         "total": _row(total),
     }
@@ -210,6 +229,11 @@ def partner_figures(request: HttpRequest, fy: int | None = None) -> dict[str, An
         "actual": data.actual,
         "attainment": data.attainment,
         "sales": data.sales,
+        "key_results": [
+            key_result_out(kr) for kr in sorted(objective.key_results.all(), key=lambda k: k.name)
+        ]
+        if objective
+        else [],
     }
 
 
@@ -244,3 +268,43 @@ def partner_check_in(request: HttpRequest, payload: PartnerCheckInIn) -> dict[st
         comment=payload.comment,
     )
     return {"week": item.week, "confidence": item.confidence, "comment": item.comment}
+
+
+@portal.post(
+    "/key-results", response={201: KeyResultOut}, summary="Add a key result to the partner's plan"
+)
+def partner_add_key_result(request: HttpRequest, payload: PartnerKeyResultIn) -> Any:
+    member, _partner = _own_partner(request)
+    kr = services.add_key_result(person=member, **payload.dict())
+    return 201, key_result_out(kr)
+
+
+@portal.delete(
+    "/key-results/{key_result_id}",
+    response={204: None},
+    summary="Remove a key result of the partner's plan (another's is not found)",
+)
+def partner_delete_key_result(request: HttpRequest, key_result_id: str) -> Any:
+    member, _partner = _own_partner(request)
+    services.delete_key_result(person=member, key_result_id=key_result_id)
+    return 204, None
+
+
+@portal.get(
+    "/notifications",
+    response=list[NotificationOut],
+    summary="The person's notifications (what the partner's seat is told), newest first",
+)
+def partner_notifications(request: HttpRequest) -> Any:
+    member, _partner = _own_partner(request)
+    return [notice_out(n, member) for n in notifications_of(member)[:200]]
+
+
+@portal.post(
+    "/notifications/read",
+    response=NotificationsReadOut,
+    summary="Mark every unread notification of the person read",
+)
+def partner_read_notifications(request: HttpRequest) -> Any:
+    member, _partner = _own_partner(request)
+    return {"marked": objective_services.mark_read(member=member)}

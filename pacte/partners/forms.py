@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.amounts import AmountField, AmountFormMixin
+from pacte.formfields import DateField
+from pacte.objectives.forms import DATE_MESSAGES
 from pacte.partners.models import PartnerKind
 from pacte.sales.models import Channel
 
@@ -53,3 +55,13 @@ class ProposeForm(AmountFormMixin, forms.Form):
 class CheckInForm(forms.Form):
     confidence = forms.IntegerField(label=_("Confidence (0 to 10)"), min_value=0, max_value=10)
     comment = forms.CharField(label=_("Comment"), required=False)
+
+
+class KeyResultForm(forms.Form):
+    """A key result of the partner's plan: the target is read by the service, as typed."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    measure = forms.CharField(label=_("Measure"), max_length=200, required=False)
+    target = forms.CharField(label=_("Target"), max_length=40)
+    unit = forms.CharField(label=_("Unit"), max_length=40, required=False)
+    due_on = DateField(label=_("Due date"), required=False, error_messages=DATE_MESSAGES)

@@ -9,4 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("commitment/", views.propose, name="propose"),
     path("check-in/", views.check_in, name="check_in"),
+    path("key-results/", views.key_result_add, name="key_result_add"),
+    path("key-results/<uuid:uuid>/delete/", views.key_result_delete, name="key_result_delete"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

@@ -1,9 +1,11 @@
 import datetime
+from typing import Any
 from uuid import UUID
 
 from ninja import Field, Schema
 
 from pacte.amounts import AmountIn
+from pacte.objectives.schemas import KeyResultOut
 
 
 class PartnerOut(Schema):
@@ -70,6 +72,9 @@ class PartnerFiguresOut(Schema):
     actual: int
     attainment: float | None = Field(..., description="Actual ÷ commitment (informative).")
     sales: list[SaleLine]
+    key_results: list[KeyResultOut] = Field(
+        default_factory=list, description="The key results of the partner's plan of the year."
+    )
 
 
 class ProposeIn(Schema):
@@ -85,6 +90,15 @@ class PartnerObjectiveOut(Schema):
     status: str
     amount: int
     version: int
+
+
+class PartnerKeyResultIn(Schema):
+    fiscal_year: int
+    name: str
+    measure: str = ""
+    target: Any = Field(..., description="Zero or more, two decimals at most (or typed text).")
+    unit: str = ""
+    due_on: datetime.date | None = None
 
 
 class PartnerCheckInIn(Schema):
@@ -113,5 +127,8 @@ class FigureRow(Schema):
 class FiguresByOut(Schema):
     fiscal_year: int
     channel: UUID | None
+    partner: UUID | None = Field(
+        None, description="With ``partner``: its rows are fiscal months (key = month index)."
+    )
     rows: list[FigureRow]
     total: FigureRow

@@ -12,8 +12,9 @@ from django.db.models import F, Sum
 from pacte.accounts.access import get_scoped, require_role
 from pacte.accounts.models import Membership, Role, Workspace
 from pacte.objectives import references
-from pacte.objectives.models import CheckIn, Objective
+from pacte.objectives.models import CheckIn, KeyResult, Objective, StretchRequest
 from pacte.partners.models import Partner
+from pacte.planning.labels import month_label
 from pacte.sales.models import Channel, Credit, CubeCell
 
 
@@ -94,6 +95,43 @@ def figures_of(partner: Partner, fy: int, *, sales_limit: int = 50) -> PartnerFi
     )
 
 
+def people_of_seat(seat: Membership) -> list[Membership]:
+    """The active people of the active partner organisation whose seat is ``seat`` (nobody for
+    any other member): who reads the seat's notifications (one query)."""
+    return list(
+        Membership.objects.for_workspace(seat.workspace)
+        .filter(
+            partner_link__partner__seat=seat,
+            partner_link__partner__is_active=True,
+            is_partner=True,
+            is_active=True,
+            is_pending=False,
+        )
+        .select_related("user", "workspace")
+        .order_by("name", "pk")
+    )
+
+
+def key_results_of(partner: Partner) -> Any:
+    """The key results of the partner's own plans (every fiscal year), nobody else's."""
+    return KeyResult.objects.for_workspace(partner.workspace).filter(objective__seller=partner.seat)
+
+
+def get_key_result_for(partner: Partner, public_id: Any) -> KeyResult:
+    """One key result of the partner's own plan, else 404 (another partner's, a seller's)."""
+    return get_scoped(key_results_of(partner).select_related("objective"), public_id)
+
+
+def stretch_requests_of(partner: Partner, fy: int) -> list[StretchRequest]:
+    """The extras the gap rules of ``fy`` asked the partner for, newest first."""
+    return list(
+        StretchRequest.objects.for_workspace(partner.workspace)
+        .filter(seller=partner.seat, fiscal_year=fy)
+        .select_related("rule__created_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
 # --------------------------------------------------------------------------- insights
 
 
@@ -161,6 +199,48 @@ def partner_figures(
         total.actual += row.actual
         total.partners += row.partners
     return list(rows.values()), total
+
+
+def partner_months(viewer: Membership, fy: int, partner: Partner) -> tuple[list[Row], Row]:
+    """Executives: the third level of the partner figures, one partner's reference share,
+    commitment and actuals of ``fy`` by fiscal month, and the year's line (three queries)."""
+    require_role(viewer, Role.EXECUTIVE)
+    workspace = partner.workspace
+    seat = partner.seat
+    months = references.fy_months(workspace, fy)
+    reference = references.reference_for(seat, fy)
+    objective = (
+        Objective.objects.for_workspace(workspace)
+        .filter(seller=seat, fiscal_year=fy)
+        .values_list("months", flat=True)
+        .first()
+    )
+    phased = [int(v) for v in objective] if objective and len(objective) == 12 else [0] * 12
+    actual = dict(
+        CubeCell.objects.for_workspace(workspace)
+        .filter(seller=seat, month__gte=months.start, month__lt=months.stop)
+        .values("month")
+        .annotate(total=Sum("split_amount"))
+        .values_list("month", "total")
+    )
+    rows = [
+        Row(
+            key=str(month),
+            label=month_label(month),
+            uuid=None,
+            reference=reference.by_month[k] if reference.exists else 0,
+            objective=phased[k],
+            actual=int(actual.get(month) or 0),
+            partners=1,
+        )
+        for k, month in enumerate(months)
+    ]
+    total = Row(key="total", label="", uuid=None, partners=1)
+    for row in rows:
+        total.reference += row.reference
+        total.objective += row.objective
+        total.actual += row.actual
+    return rows, total
 
 
 def _actuals(workspace: Workspace, fy: int, seats: Iterable[int]) -> dict[int, int]:

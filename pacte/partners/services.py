@@ -20,10 +20,11 @@ from pacte.accounts.models import Membership, User, Workspace
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, check_version
 from pacte.objectives import services as objective_services
-from pacte.objectives.models import CheckIn, Objective
+from pacte.objectives.models import CheckIn, KeyResult, Objective
 from pacte.org.models import Placement, Unit
 from pacte.org.selectors import root_unit
 from pacte.org.services import clean_email, create_unit
+from pacte.partners import selectors
 from pacte.partners.models import Partner, PartnerKind, PartnerPerson
 from pacte.sales.models import Channel
 
@@ -387,3 +388,67 @@ def check_in(
         after={"confidence": item.confidence, "partner": partner.code},
     )
     return item
+
+
+def _objective_of(partner: Partner, fiscal_year: int) -> Objective:
+    objective = (
+        Objective.objects.for_workspace(partner.workspace)
+        .filter(seller=partner.seat, fiscal_year=fiscal_year)
+        .first()
+    )
+    if objective is None:
+        raise DomainError(
+            _("Propose the commitment before writing its plan."), code="no_objective", field="fy"
+        )
+    return objective
+
+
+@transaction.atomic
+def add_key_result(
+    *,
+    person: Membership,
+    fiscal_year: int,
+    name: str,
+    measure: str,
+    target: object,
+    unit: str = "",
+    due_on: datetime.date | None = None,
+) -> KeyResult:
+    """A key result in the partner's plan of ``fiscal_year``, written by one of its people (the
+    seller's rules: a name, a target of zero or more with two decimals at most)."""
+    partner = partner_of(person)
+    objective = _objective_of(partner, fiscal_year)
+    kr = objective_services.add_key_result(
+        objective=objective,
+        actor=partner.seat,
+        name=name,
+        measure=measure,
+        target=target,
+        unit=unit,
+        due_on=due_on,
+    )
+    record(
+        workspace=partner.workspace,
+        actor=person,
+        action="partner.key_result_added",
+        obj=kr,
+        object_repr=f"{partner.name} FY{fiscal_year}",
+        after={"name": kr.name, "target": kr.target, "partner": partner.code},
+    )
+    return kr
+
+
+@transaction.atomic
+def delete_key_result(*, person: Membership, key_result_id: object) -> None:
+    """Remove a key result of the partner's own plan (another's answers 404)."""
+    partner = partner_of(person)
+    kr = selectors.get_key_result_for(partner, key_result_id)
+    record(
+        workspace=partner.workspace,
+        actor=person,
+        action="partner.key_result_removed",
+        obj=kr,
+        object_repr=f"{partner.name} FY{kr.objective.fiscal_year}",
+        before={"name": kr.name, "target": kr.target, "partner": partner.code},
+    )
+    objective_services.delete_key_result(key_result=kr, actor=partner.seat)

@@ -17,9 +17,16 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.accounts.models import Role
 from pacte.errors import DomainError
-from pacte.objectives.selectors import default_fiscal_year
+from pacte.objectives import services as objective_services
+from pacte.objectives.selectors import default_fiscal_year, notifications_of
 from pacte.partners import selectors, services
-from pacte.partners.forms import CheckInForm, PartnerForm, PersonForm, ProposeForm
+from pacte.partners.forms import (
+    CheckInForm,
+    KeyResultForm,
+    PartnerForm,
+    PersonForm,
+    ProposeForm,
+)
 from pacte.partners.models import Partner, PartnerPerson
 from pacte.sales.models import Channel
 
@@ -187,19 +194,26 @@ def person_add(request: MemberRequest, uuid: str) -> HttpResponse:
 @require_GET
 @member_required(Role.EXECUTIVE)
 def figures(request: MemberRequest) -> HttpResponse:
-    """Executives: the partners' figures by channel, then (``?channel=``) by partner."""
+    """Executives: the partners' figures by channel, then (``?channel=``) by partner, then
+    (``?partner=``) one partner's by month."""
     member = request.member
     fy = _fy(request)
     channel = None
-    if request.GET.get("channel"):
-        channel = get_scoped(
-            Channel.objects.for_workspace(member.workspace), request.GET["channel"]
-        )
-    rows, total = selectors.partner_figures(member, fy, channel)
+    partner = None
+    if request.GET.get("partner"):
+        partner = selectors.get_partner_for(member, request.GET["partner"])
+        channel = partner.channel
+        rows, total = selectors.partner_months(member, fy, partner)
+    else:
+        if request.GET.get("channel"):
+            channel = get_scoped(
+                Channel.objects.for_workspace(member.workspace), request.GET["channel"]
+            )
+        rows, total = selectors.partner_figures(member, fy, channel)
     return render(
         request,
         "partners/figures.html",
-        {"rows": rows, "total": total, "channel": channel, "fy": fy},
+        {"rows": rows, "total": total, "channel": channel, "partner": partner, "fy": fy},
     )
 
 
@@ -230,6 +244,7 @@ def _home(
     *,
     propose_form: ProposeForm | None = None,
     check_in_form: CheckInForm | None = None,
+    key_result_form: KeyResultForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     data = selectors.figures_of(partner, fy)
@@ -254,9 +269,24 @@ def _home(
             "fy": fy,
             "propose_form": propose_form,
             "check_in_form": check_in_form or CheckInForm(),
+            "key_result_form": key_result_form or KeyResultForm(),
+            "stretch_requests": selectors.stretch_requests_of(partner, fy),
+            "notices": _notices(request),
         },
         status=status,
     )
+
+
+def _notices(request: MemberRequest) -> list[dict[str, Any]]:
+    """The person's unread notifications (what their seat was told), newest first."""
+    member = request.member
+    unread = notifications_of(member).filter(read_at__isnull=True)[:20]
+    currency = member.workspace.currency
+    return [
+        dict(zip(("subject", "body"), objective_services.render_notice(n, currency), strict=True))
+        | {"created_at": n.created_at}
+        for n in unread
+    ]
 
 
 @require_POST
@@ -305,3 +335,51 @@ def check_in(request: MemberRequest) -> HttpResponse:
         messages.success(request, _("Check-in saved."))
         return redirect(reverse("partner:home") + f"?fy={fy}")
     return _home(request, partner, fy, check_in_form=form, status=400)
+
+
+@require_POST
+@member_required()
+def key_result_add(request: MemberRequest) -> HttpResponse:
+    """A key result in the partner's plan of the year."""
+    partner = _partner_or_404(request)
+    fy = _fy(request)
+    form = KeyResultForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_key_result(
+                person=request.member,
+                fiscal_year=fy,
+                name=data["name"],
+                measure=data["measure"],
+                target=data["target"],
+                unit=data["unit"],
+                due_on=data["due_on"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            return _home(request, partner, fy, key_result_form=form, status=exc.status)
+        messages.success(request, _("Key result added."))
+        return redirect(reverse("partner:home") + f"?fy={fy}#plan")
+    return _home(request, partner, fy, key_result_form=form, status=400)
+
+
+@require_POST
+@member_required()
+def key_result_delete(request: MemberRequest, uuid: str) -> HttpResponse:
+    """Remove a key result of the partner's own plan (anyone else's is not found)."""
+    _partner_or_404(request)
+    fy = _fy(request)
+    services.delete_key_result(person=request.member, key_result_id=uuid)
+    messages.success(request, _("Key result removed."))
+    return redirect(reverse("partner:home") + f"?fy={fy}#plan")
+
+
+@require_POST
+@member_required()
+def notifications_read(request: MemberRequest) -> HttpResponse:
+    """Mark every unread notification of the person read."""
+    _partner_or_404(request)
+    fy = _fy(request)
+    objective_services.mark_read(member=request.member)
+    return redirect(reverse("partner:home") + f"?fy={fy}")

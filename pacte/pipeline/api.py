@@ -41,7 +41,8 @@ class DealFilterIn(Schema):
     as_of: datetime.date | None = None
 
 
-def _deal_out(d: Deal) -> dict[str, Any]:
+def _deal_out(d: Deal, currency: str) -> dict[str, Any]:
+    """A deal for the API (``currency``: the workspace's, passed in: no query per deal)."""
     v = selectors.deal_values(d)
     return {
         "uuid": d.uuid,
@@ -49,6 +50,9 @@ def _deal_out(d: Deal) -> dict[str, Any]:
         "external_id": d.external_id,
         "name": d.name,
         **v,
+        "currency": currency,
+        "own_currency": d.currency or currency,
+        "own_amount": v["amount"] if d.currency_amount is None else d.currency_amount,
         "owner": d.owner,
         "channel": d.channel.code if d.channel else None,
         "version": d.version,
@@ -120,7 +124,8 @@ def deals_list(request: HttpRequest, filters: Query[DealFilterIn]) -> Any:
         from pacte.org.visibility import get_seller_for
 
         f.owner = get_seller_for(member, filters.owner)
-    return [_deal_out(d) for d in selectors.filter_deals(member, f)]
+    currency = member.workspace.currency
+    return [_deal_out(d, currency) for d in selectors.filter_deals(member, f)]
 
 
 @router.post("/deals/bulk", response=DealBatchOut)
@@ -129,11 +134,11 @@ def deals_bulk(request: HttpRequest, body: DealBatchIn) -> Any:
     (``details``: line = position in ``deals``, from 1)."""
     member = request_member(request)
     require_role(member, *ADMIN_ROLES)
-    currency = member.workspace.currency
     records = []
     for i, row in enumerate(body.deals, start=1):
         data = row.dict()
         if isinstance(data["amount"], int) and not isinstance(data["amount"], bool):
+            currency = services.amount_currency(member.workspace, data.get("currency"))
             data["amount"] = services.major_text(
                 api_amount(data["amount"], currency, field=f"deals[{i}].amount"), currency
             )
@@ -149,7 +154,8 @@ def deals_bulk(request: HttpRequest, body: DealBatchIn) -> Any:
 
 @router.get("/deals/{deal_id}", response=DealOut)
 def deal_get(request: HttpRequest, deal_id: str) -> Any:
-    return _deal_out(selectors.get_deal_for(request_member(request), deal_id))
+    member = request_member(request)
+    return _deal_out(selectors.get_deal_for(member, deal_id), member.workspace.currency)
 
 
 @router.patch("/deals/{deal_id}", response=DealOut)
@@ -159,10 +165,12 @@ def deal_patch(request: HttpRequest, deal_id: str, body: DealPatch) -> Any:
     changes = body.dict(exclude_unset=True, exclude_none=True)
     version = changes.pop("version", None)
     if isinstance(changes.get("amount"), int):
-        currency = member.workspace.currency
+        currency = services.amount_currency(
+            member.workspace, changes.get("currency") or deal.currency
+        )
         changes["amount"] = services.major_text(api_amount(changes["amount"], currency), currency)
     deal = services.update_deal(deal=deal, actor=member, version=version, **changes)
-    return _deal_out(deal)
+    return _deal_out(deal, member.workspace.currency)
 
 
 # --------------------------------------------------------------------------- calls

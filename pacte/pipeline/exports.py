@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from pacte.insights.exports import Table, money_value, to_csv, to_xlsx
 from pacte.pipeline.models import Category, Deal, DealStatus
 from pacte.pipeline.selectors import deal_values
+from pacte.pipeline.services import major_text
 
 #: The most rows an export holds (the list page paginates; an export is for a spreadsheet).
 MAX_ROWS = 100_000
@@ -30,8 +31,10 @@ def deal_table(deals: QuerySet[Deal]) -> Table:
         _("Amount"),
         _("Weighted amount"),
         _("Channel"),
+        _("Currency"),
+        _("Amount in its currency"),
     ]
-    kinds = ["text"] * 7 + ["text", "money", "money", "text"]
+    kinds = ["text"] * 7 + ["text", "money", "money", "text", "text", "text"]
     rows = []
     for deal in deals[:MAX_ROWS]:
         v = deal_values(deal)
@@ -48,6 +51,10 @@ def deal_table(deals: QuerySet[Deal]) -> Table:
                 money_value(v["amount"]),
                 money_value(v["weighted"]),
                 deal.channel.label if deal.channel else "",
+                deal.currency,
+                ""
+                if deal.currency_amount is None
+                else major_text(deal.currency_amount, deal.currency),
             ]
         )
     return Table(head, rows, kinds)

@@ -1,28 +1,41 @@
 """The one path of every deal that enters or changes in Pacte: a file, a bulk API batch, a
-deal edited on a page. Rows are validated together (Polars, with their line numbers), then
-merged in ONE transaction: new deals inserted, changed ones updated, each change kept as a
-history row, credits replaced and the pipeline cells of the sellers touched rebuilt.
+deal edited on a page. The sales import's bulk path, for deals:
+
+1. ``validate`` (Polars, vectorised, per frame): parse and check the rows with their line
+   numbers, convert a deal in another currency into the workspace currency (the sales rates
+   and rules, integer arithmetic: ``pacte.lib.currency``), and shape the credits (the owner's
+   100 % split unless the row says otherwise; split amounts by largest remainder, so they sum
+   exactly to the deal).
+2. ``pacte.pipeline.staging``: the rows go to temporary tables (binary ``COPY`` on PostgreSQL,
+   batched inserts on SQLite) and ONE transaction merges them set-based: new deals inserted,
+   changed ones updated, a history row for every creation and every change of stage, amount,
+   close date, probability, category, status or owner (the pipeline as of any date), credits
+   replaced and the pipeline cells of the sellers touched rebuilt.
 
 The import's guarantees (as for sales): all or nothing (one bad row refuses the batch with every
-bad row located), idempotent by (source, external id): the same rows again change nothing.
+bad row located), idempotent by (source, external id): the same rows again change nothing (a
+fingerprint of each row is kept on its deal).
+
+A deal in another currency keeps its currency and its own amount; its ``amount`` is the
+conversion at the rate of its expected close date, or of the import's day when the close date is
+still to come (no rate is known for a future day); the workspace's missing-rate rule applies to
+that day. Half-to-even rounding to the workspace's minor unit (``pacte.lib.currency``).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
-from pacte.audit.services import record
 from pacte.errors import DomainError
-from pacte.lib.fiscal import Month
+from pacte.lib.currency import is_currency, minor_digits
 from pacte.lib.money import exponent as currency_exponent
 from pacte.lib.tabular.amounts import parse_amounts
 from pacte.lib.tabular.common import LINE, Ambiguous, TabularError
@@ -31,11 +44,11 @@ from pacte.lib.tabular.reading import iter_chunks
 from pacte.pipeline.models import (
     Category,
     CreditKind,
-    Deal,
-    DealCredit,
     DealStatus,
     StageRule,
 )
+from pacte.sales.ingest.context import RATE_SCHEMA, load_rates, missing_rate_rule
+from pacte.sales.ingest.prepare import allocate, convert_rows
 from pacte.sales.mapping import column_key
 from pacte.sales.models import Channel
 
@@ -53,6 +66,7 @@ FIELDS: dict[str, bool] = {
     "channel": False,
     "split": False,
     "overlay": False,
+    "currency": False,
 }
 TEXT_LIMITS = {"external_id": 100, "name": 300, "stage": 100}
 MAX_AMOUNT = 10**14
@@ -81,8 +95,35 @@ STATUS_WORDS: dict[str, str] = {
     "lost": DealStatus.LOST,
     "perdu": DealStatus.LOST,
 }
-#: Compared to tell a changed deal from an unchanged one (and kept in its history).
+#: Kept in a deal's history when one of them changes.
 TRACKED = ["amount", "close_date", "stage", "probability", "category", "status", "owner_id"]
+#: The rows of a batch, typed, as they are staged (``pacte.pipeline.staging``).
+DEAL_SCHEMA: dict[str, Any] = {
+    "k": pl.Int64,
+    "line": pl.Int64,
+    "external_id": pl.String,
+    "name": pl.String,
+    "amount": pl.Int64,
+    "currency": pl.String,  # null: the workspace currency
+    "currency_amount": pl.Int64,
+    "close_date": pl.Date,
+    "month": pl.Int32,
+    "stage": pl.String,
+    "probability": pl.Int32,
+    "category": pl.String,
+    "status": pl.String,
+    "owner_id": pl.Int64,
+    "channel_id": pl.Int64,
+    "row_hash": pl.Int64,
+}
+CREDIT_SCHEMA: dict[str, Any] = {
+    "k": pl.Int64,
+    "seller_id": pl.Int64,
+    "kind": pl.String,
+    "basis_points": pl.Int32,
+    "amount": pl.Int64,
+}
+_HASH_SEED = 20261206
 
 
 def messages() -> dict[str, str]:
@@ -92,6 +133,8 @@ def messages() -> dict[str, str]:
         "too_long": _("The text is too long."),
         "bad_amount": _("Not an amount."),
         "negative_amount": _("An amount cannot be negative."),
+        "amount_too_many_decimals": _("More decimals than the currency has."),
+        "amount_too_large": _("Amount too large."),
         "bad_date": _("Not a date."),
         "closed_period": _("The close date falls in a closed period."),
         "bad_probability": _("The probability is a whole number from 0 to 100."),
@@ -104,6 +147,10 @@ def messages() -> dict[str, str]:
         "unknown_status": _("Unknown status: use open, won or lost."),
         "unknown_owner": _("No member of the workspace has this email address."),
         "unknown_channel": _("Unknown channel."),
+        "unknown_currency": _("No currency has this code (ISO 4217, e.g. CHF)."),
+        "no_rate": _(
+            "No exchange rate for this currency on this date: add one on the Currencies and rates page."
+        ),
         "bad_split": _("Split credits are written email:percent;email:percent and add up to 100."),
         "bad_overlay": _("Overlay credits are email addresses separated by ;."),
         "duplicate_id": _("This external id appears twice in the batch."),
@@ -121,6 +168,10 @@ class Context:
     channels: dict[str, int]
     rules: dict[str, frozenset[str]]
     closed_months: frozenset[int]
+    currency: str = ""
+    rates: pl.DataFrame | None = None  # RATE_SCHEMA, the sales' rates
+    missing_rate: str = "previous"
+    today: datetime.date | None = None
 
     @classmethod
     def load(cls, workspace: Workspace) -> Context:
@@ -156,6 +207,10 @@ class Context:
             channels,
             rules,
             closed,
+            currency=workspace.currency.upper(),
+            rates=load_rates(workspace),
+            missing_rate=missing_rate_rule(workspace),
+            today=timezone.localdate(),
         )
 
 
@@ -164,7 +219,6 @@ class Result:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    deals: list[int] = field(default_factory=list)
 
 
 class Invalid(DomainError):
@@ -262,19 +316,31 @@ def _lookup(series: pl.Series, table: dict[str, Any], dtype: Any) -> pl.Series:
     return keys.replace_strict(table, default=None, return_dtype=dtype)
 
 
-def validate(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Typed rows (Polars, vectorised) and the row errors ``{line, column, code}``."""
-    errs: list[pl.DataFrame] = []
+class _Flags:
+    """Row errors of a frame, gathered as small frames (line, column, code)."""
 
-    def flag(mask: pl.Series, column: str, code: str) -> None:
-        lines = frame[LINE].filter(mask.fill_null(False))
+    def __init__(self, lines: pl.Series) -> None:
+        self.lines = lines
+        self.found: list[pl.DataFrame] = []
+
+    def __call__(self, mask: pl.Series, column: str, code: str) -> None:
+        lines = self.lines.filter(mask.fill_null(False))
         if lines.len():
-            errs.append(
-                pl.DataFrame(
-                    {"line": lines, "column": [column] * lines.len(), "code": [code] * lines.len()}
-                )
+            n = lines.len()
+            self.found.append(
+                pl.DataFrame({"line": lines, "column": [column] * n, "code": [code] * n})
             )
 
+    def rows(self) -> list[dict[str, Any]]:
+        return pl.concat(self.found).to_dicts() if self.found else []
+
+
+def validate(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Typed rows (Polars, vectorised) and the row errors ``{line, column, code}``."""
+    absent = [name for name in FIELDS if name not in frame.columns]
+    if absent:  # an optional field no row has
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
+    flag = _Flags(frame[LINE])
     for name, required in FIELDS.items():
         col = frame[name]
         if required:
@@ -282,17 +348,11 @@ def validate(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
         if name in TEXT_LIMITS:
             flag(col.str.len_chars() > TEXT_LIMITS[name], name, "too_long")
     try:
-        amounts = parse_amounts(frame["amount"], exponent=ctx.exponent, style="auto")
-    except Ambiguous:
-        amounts = parse_amounts(frame["amount"], exponent=ctx.exponent, style="en")
-    flag(amounts.reasons.is_not_null() & frame["amount"].is_not_null(), "amount", "bad_amount")
-    flag(amounts.values < 0, "amount", "negative_amount")
-    flag(amounts.values.abs() > MAX_AMOUNT, "amount", "bad_amount")
-    try:
         dates = parse_dates(frame["close_date"], order="auto")
     except Ambiguous:
         dates = parse_dates(frame["close_date"], order="iso")
     flag(dates.reasons.is_not_null() & frame["close_date"].is_not_null(), "close_date", "bad_date")
+    money = _amounts(ctx, frame, dates.values, flag)
     month = dates.values.dt.year().cast(pl.Int32) * 12 + dates.values.dt.month().cast(pl.Int32) - 1
     if ctx.closed_months:
         flag(month.is_in(sorted(ctx.closed_months)), "close_date", "closed_period")
@@ -307,15 +367,7 @@ def validate(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
     category = _lookup(frame["category"], CATEGORY_WORDS, pl.String)
     flag(frame["category"].is_not_null() & category.is_null(), "category", "unknown_category")
     if ctx.rules:
-        stage_key = frame["stage"].str.strip_chars().str.to_lowercase()
-        allowed = pl.Series(
-            [
-                None if s is None or c is None or s not in ctx.rules else c in ctx.rules[s]
-                for s, c in zip(stage_key.to_list(), category.to_list(), strict=True)
-            ],
-            dtype=pl.Boolean,
-        )
-        flag(allowed == False, "category", "category_not_allowed")  # noqa: E712
+        flag(_not_allowed(ctx, frame["stage"], category), "category", "category_not_allowed")
     status = _lookup(frame["status"].fill_null("open"), STATUS_WORDS, pl.String)
     flag(status.is_null(), "status", "unknown_status")
     owner = _lookup(frame["owner"], ctx.members, pl.Int64)
@@ -329,11 +381,13 @@ def validate(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
             "line": frame[LINE],
             "external_id": ext,
             "name": frame["name"].str.strip_chars(),
-            "amount": amounts.values,
+            "amount": money["amount"],
+            "currency": money["currency"],
+            "currency_amount": money["currency_amount"],
             "close_date": dates.values,
             "month": month,
             "stage": frame["stage"].str.strip_chars(),
-            "probability": probability,
+            "probability": probability.cast(pl.Int32, strict=False),
             "category": category,
             "status": status,
             "owner_id": owner,
@@ -342,18 +396,114 @@ def validate(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
             "overlay": frame["overlay"],
         }
     )
-    credits, credit_errors = _credits(ctx, rows)
-    errors = (pl.concat(errs).to_dicts() if errs else []) + credit_errors
-    return rows.with_columns(credits=credits), errors
+    credits, credit_errors = _explicit_credits(ctx, rows)
+    return rows.with_columns(credits=credits), flag.rows() + credit_errors
 
 
-def _credits(ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, list[dict[str, Any]]]:
-    """``[(seller, kind, basis points), …]`` per row: the owner's 100 % split unless the row
-    says otherwise. Only rows with a split or overlay column go through Python (no query)."""
-    out: list[list[tuple[int, str, int]] | None] = []
+def _not_allowed(ctx: Context, stage: pl.Series, category: pl.Series) -> pl.Series:
+    """True where the workspace's rule for the row's stage does not allow its category (a
+    stage without a rule allows every category), by joins: no Python per row."""
+    allowed = pl.DataFrame(
+        [(s, c) for s, cats in ctx.rules.items() for c in cats],
+        schema={"stage_key": pl.String, "category": pl.String},
+        orient="row",
+    ).with_columns(ok=pl.lit(True))
+    rows = pl.DataFrame(
+        {"stage_key": stage.str.strip_chars().str.to_lowercase(), "category": category}
+    )
+    ruled = rows["stage_key"].is_in(list(ctx.rules))
+    joined = rows.join(allowed, on=["stage_key", "category"], how="left", maintain_order="left")
+    return ruled & category.is_not_null() & joined["ok"].is_null()
+
+
+def _amounts(
+    ctx: Context, frame: pl.DataFrame, close: pl.Series, flag: _Flags
+) -> dict[str, pl.Series]:
+    """The amount of each row in the workspace currency, and for a row in another currency
+    its code and its own amount (null otherwise), as the sales import reads them: the amount
+    read with the most decimals any currency of the frame has, then brought to the row's own
+    minor units; converted at the rate of the close date, or of today for a close date still to
+    come (``pacte.sales.ingest.prepare.convert_rows``: the workspace's missing-rate rule)."""
+    code = frame["currency"].str.strip_chars().str.to_uppercase()
+    code = pl.select(pl.when(code == "").then(None).otherwise(code)).to_series()
+    foreign = (code.is_not_null() & (code != ctx.currency)).fill_null(False)
+    digits: pl.Series | None = None
+    if foreign.any():
+        known = {
+            c: minor_digits(c) for c in code.filter(foreign).unique().to_list() if is_currency(c)
+        }
+        unknown = foreign & ~code.is_in(list(known))
+        flag(unknown, "currency", "unknown_currency")
+        foreign = foreign & ~unknown
+        digits = pl.select(
+            pl.when(foreign)
+            .then(code.replace_strict(known, default=ctx.exponent, return_dtype=pl.Int64))
+            .otherwise(pl.lit(ctx.exponent, pl.Int64))
+        ).to_series()
+    widest = ctx.exponent if digits is None else max(ctx.exponent, int(digits.max()))  # type: ignore[arg-type]
+    try:
+        parsed = parse_amounts(frame["amount"], exponent=widest, style="auto")
+    except Ambiguous:
+        parsed = parse_amounts(frame["amount"], exponent=widest, style="en")
+    flag(parsed.reasons.is_not_null() & frame["amount"].is_not_null(), "amount", "bad_amount")
+    flag(parsed.values < 0, "amount", "negative_amount")
+    own = parsed.values
+    if digits is not None:  # each row to its own currency's minor units
+        scale = pl.lit(10, pl.Int64).pow(pl.lit(widest, pl.Int64) - pl.col("d")).cast(pl.Int64)
+        scaled = pl.DataFrame({"v": own, "d": digits}).select(
+            extra=(pl.col("v") % scale) != 0, v=pl.col("v") // scale
+        )
+        flag(scaled["extra"], "amount", "amount_too_many_decimals")
+        own = scaled["v"]
+    converted = own
+    if digits is not None:
+        day = pl.select(
+            pl.min_horizontal(close, pl.lit(ctx.today or timezone.localdate(), pl.Date))
+        ).to_series()
+        table = pl.DataFrame(
+            {
+                "i": pl.int_range(0, len(own), eager=True),
+                "amount": own,
+                "currency": code,
+                "digits": digits,
+                "date": day,
+            }
+        )
+        wanted = table.filter(foreign & day.is_not_null() & own.is_not_null())
+        found = convert_rows(
+            wanted,
+            ctx.rates if ctx.rates is not None else pl.DataFrame(schema=RATE_SCHEMA),
+            rule=ctx.missing_rate,
+            to_digits=ctx.exponent,
+        )
+        out = table.join(found, on="i", how="left", maintain_order="left")
+        asked = foreign & day.is_not_null() & own.is_not_null()
+        flag(asked & out["rate"].is_null(), "currency", "no_rate")
+        flag(out["rate"].is_not_null() & out["value"].is_null(), "amount", "amount_too_large")
+        converted = pl.select(pl.when(foreign).then(out["value"]).otherwise(own)).to_series()
+    flag(converted.abs() > MAX_AMOUNT, "amount", "amount_too_large")
+    return {
+        "amount": converted,
+        "currency": pl.select(pl.when(foreign).then(code)).to_series().cast(pl.String),
+        "currency_amount": pl.select(pl.when(foreign).then(own)).to_series().cast(pl.Int64),
+    }
+
+
+_CREDITS = pl.List(pl.Struct({"seller_id": pl.Int64, "kind": pl.String, "bp": pl.Int64}))
+
+
+def _explicit_credits(ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, list[dict[str, Any]]]:
+    """``[(seller, kind, basis points), …]`` of the rows with a split or overlay column (null
+    for the others: the owner's 100 % split, shaped in ``shape``). Only those rows go through
+    Python (no query)."""
+    special = (rows["split"].is_not_null() | rows["overlay"].is_not_null()).fill_null(False)
+    if not special.any():
+        return pl.Series("credits", [None] * rows.height, dtype=_CREDITS), []
+    out: dict[int, list[tuple[int, str, int]]] = {}
     errors: list[dict[str, Any]] = []
-    for line, owner, split, overlay in rows.select(
-        "line", "owner_id", "split", "overlay"
+    picked = rows.with_row_index("i").filter(special)
+    for i, line, owner, split, overlay in picked.select(
+        "i", "line", "owner_id", "split", "overlay"
     ).iter_rows():
         credits: list[tuple[int, str, int]] = []
         if split:
@@ -361,10 +511,7 @@ def _credits(ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, list[dict[str
             for part in split.split(";"):
                 email, _sep, pct = part.strip().rpartition(":")
                 seller = ctx.members.get(email.strip().lower())
-                try:
-                    bp = round(float(pct.replace(",", ".")) * 100)
-                except ValueError:
-                    bp = -1
+                bp = _basis_points(pct)
                 if seller is None or bp <= 0:
                     errors.append({"line": line, "column": "split", "code": "bad_split"})
                     break
@@ -373,9 +520,6 @@ def _credits(ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, list[dict[str
             else:
                 if total != 10_000:
                     errors.append({"line": line, "column": "split", "code": "bad_split"})
-        elif not overlay:
-            out.append(None)  # the owner's 100 % split, filled in when merging
-            continue
         elif owner is not None:
             credits.append((owner, CreditKind.SPLIT, 10_000))
         if overlay:
@@ -385,14 +529,65 @@ def _credits(ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, list[dict[str
                     errors.append({"line": line, "column": "overlay", "code": "bad_overlay"})
                     break
                 credits.append((seller, CreditKind.OVERLAY, 10_000))
-        out.append(credits)
-    return pl.Series(
-        out,
-        dtype=pl.List(pl.Struct({"seller_id": pl.Int64, "kind": pl.String, "bp": pl.Int64})),
-    ), errors
+        out[i] = credits
+    return pl.Series("credits", [out.get(i) for i in range(rows.height)], dtype=_CREDITS), errors
 
 
-# --------------------------------------------------------------------------- merge
+def _basis_points(pct: str) -> int:
+    """``"33.5"`` / ``"33,5"`` → 3350; -1 when not a percentage with at most two decimals."""
+    whole, _sep, frac = pct.strip().replace(",", ".").partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        return -1
+    return int(whole) * 100 + int(frac.ljust(2, "0") or 0)
+
+
+def shape(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Valid rows → the deals to stage (DEAL_SCHEMA, with their fingerprint) and their credits
+    (CREDIT_SCHEMA: split amounts by largest remainder, overlays the deal's amount)."""
+    rows = rows.with_columns(k=pl.int_range(0, rows.height, dtype=pl.Int64))
+    fingerprint = rows.select(
+        "external_id",
+        "name",
+        pl.coalesce("currency_amount", "amount"),
+        "currency",
+        "close_date",
+        "stage",
+        "probability",
+        "category",
+        "status",
+        "owner_id",
+        "channel_id",
+        "split",
+        "overlay",
+    )
+    deals = rows.with_columns(
+        row_hash=fingerprint.hash_rows(seed=_HASH_SEED).reinterpret(signed=True)
+    )
+    plain = rows.filter(pl.col("credits").is_null()).select(
+        "k",
+        seller_id="owner_id",
+        kind=pl.lit(str(CreditKind.SPLIT)),
+        basis_points=pl.lit(10_000, pl.Int64),
+    )
+    explicit = (
+        rows.filter(pl.col("credits").is_not_null())
+        .select("k", "credits")
+        .explode("credits")
+        .unnest("credits")
+        .select("k", "seller_id", "kind", basis_points="bp")
+    )
+    credits = pl.concat([plain, explicit]).sort("k", maintain_order=True)
+    credits = credits.join(
+        rows.select("k", sale_amount="amount"), on="k", how="left", maintain_order="left"
+    )
+    credits = credits.with_columns(amount=allocate(credits))
+    return (
+        deals.select(list(DEAL_SCHEMA)).cast(DEAL_SCHEMA),  # type: ignore[arg-type]
+        credits.select(list(CREDIT_SCHEMA)).cast(CREDIT_SCHEMA),  # type: ignore[arg-type]
+    )
+
+
+# --------------------------------------------------------------------------- import
 
 
 def ingest(
@@ -405,6 +600,8 @@ def ingest(
     origin: str = "api",
 ) -> Result:
     """Validate every frame, then merge the whole batch in one transaction (see the module)."""
+    from pacte.pipeline.staging import merge
+
     source = (source or "default").strip()[:60] or "default"
     ctx = Context.load(workspace)
     parts: list[pl.DataFrame] = []
@@ -414,7 +611,7 @@ def ingest(
         parts.append(rows)
         errors.extend(errs)
     rows = pl.concat(parts) if parts else pl.DataFrame()
-    if rows.height and rows["external_id"].is_duplicated().any() and not errors:
+    if rows.height and not errors and rows["external_id"].is_duplicated().any():
         dup = rows.filter(rows["external_id"].is_duplicated())["line"].to_list()
         errors.extend({"line": x, "column": "external_id", "code": "duplicate_id"} for x in dup)
     if errors:
@@ -422,270 +619,15 @@ def ingest(
         _raise([{**e, "message": text[e["code"]]} for e in errors])
     if not rows.height:
         return Result()
-    return _merge(ctx, rows, source=source, actor=actor, versions=versions or {}, origin=origin)
-
-
-@transaction.atomic
-def _merge(
-    ctx: Context,
-    rows: pl.DataFrame,
-    *,
-    source: str,
-    actor: Membership | None,
-    versions: dict[str, int],
-    origin: str,
-) -> Result:
-    from pacte.errors import StaleVersion
-    from pacte.pipeline.cells import rebuild_cells
-
-    ws = ctx.workspace
-    now = timezone.now()
-    existing: dict[str, dict[str, Any]] = {}
-    ids = rows["external_id"].to_list()
-    for start in range(0, len(ids), 5000):
-        qs = Deal.objects.for_workspace(ws).filter(
-            source=source, external_id__in=ids[start : start + 5000]
-        )
-        if versions:
-            qs = qs.select_for_update()
-        for row in qs.values("pk", "external_id", "name", "channel_id", "version", *TRACKED):
-            existing[row["external_id"]] = row
-    for ext, version in versions.items():
-        if ext in existing and existing[ext]["version"] != version:
-            raise StaleVersion(
-                _(
-                    "“%(name)s” was changed by someone else since you opened it. Reload and try again."
-                )
-                % {"name": existing[ext]["name"]}
-            )
-    new: list[dict[str, Any]] = []
-    changed: list[Deal] = []
-    touched_sellers: set[int] = set()
-    credit_rows: dict[int | str, list[dict[str, Any]]] = {}
-    result = Result()
-    for row in rows.iter_rows(named=True):
-        old = existing.get(row["external_id"])
-        credits = row["credits"] or [
-            {"seller_id": row["owner_id"], "kind": CreditKind.SPLIT, "bp": 10_000}
-        ]
-        touched_sellers.update(c["seller_id"] for c in credits)
-        values = {
-            "name": row["name"],
-            "amount": row["amount"],
-            "close_date": row["close_date"],
-            "month": row["month"],
-            "stage": row["stage"],
-            "probability": row["probability"],
-            "category": row["category"],
-            "status": row["status"],
-            "owner_id": row["owner_id"],
-            "channel_id": row["channel_id"],
-        }
-        if old is None:
-            new.append({"external_id": row["external_id"], **values})
-            credit_rows[row["external_id"]] = credits
-            continue
-        if (
-            all(old[k] == values[k] for k in TRACKED)
-            and old["name"] == values["name"]
-            and old["channel_id"] == values["channel_id"]
-        ):
-            result.unchanged += 1
-            result.deals.append(old["pk"])
-            # credits may still differ: replaced below only for changed deals
-            continue
-        deal = Deal(
-            pk=old["pk"],
-            workspace=ws,
-            source=source,
-            external_id=row["external_id"],
-            version=old["version"] + 1,
-            updated_at=now,
-            **values,
-        )
-        changed.append(deal)
-        touched_sellers.add(old["owner_id"])
-        credit_rows[old["pk"]] = credits
-    new_ids = _insert_deals(ws.pk, source, new, now)
-    if changed:
-        old_credit_sellers = DealCredit.objects.for_workspace(ws).filter(
-            deal_id__in=[d.pk for d in changed]
-        )
-        touched_sellers.update(old_credit_sellers.values_list("seller_id", flat=True))
-        old_credit_sellers.delete()
-        Deal.objects.bulk_update(
-            changed,
-            ["name", "version", "updated_at", "channel_id", "month", *TRACKED],
-            batch_size=2000,
-        )
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value(now)
-    actor_id = actor.pk if actor else None
-    states = [(new_ids[d["external_id"]], d) for d in new] + [
-        (d.pk, {k: getattr(d, k) for k in ("amount", *TRACKED)}) for d in changed
-    ]
-    _insert(
-        "pipeline_dealchange",
-        [
-            "workspace_id",
-            "deal_id",
-            "changed_at",
-            "actor_id",
-            "amount",
-            "close_date",
-            "stage",
-            "probability",
-            "category",
-            "status",
-            "owner_id",
-        ],
-        [
-            (
-                ws.pk,
-                pk,
-                at,
-                actor_id,
-                d["amount"],
-                ops.adapt_datefield_value(d["close_date"]),
-                d["stage"],
-                d["probability"],
-                d["category"],
-                d["status"],
-                d["owner_id"],
-            )
-            for pk, d in states
-        ],
+    deals, credits = shape(rows)
+    del rows, parts
+    counts = merge(
+        workspace=workspace,
+        deals=deals,
+        credits=credits,
+        source=source,
+        actor=actor,
+        versions=versions or {},
+        origin=origin,
     )
-    credit_values: list[tuple[Any, ...]] = []
-    for d in new:
-        pk = new_ids[d["external_id"]]
-        credit_values.extend(_credit_rows(ws.pk, pk, d["amount"], credit_rows[d["external_id"]]))
-    for c in changed:
-        credit_values.extend(_credit_rows(ws.pk, c.pk, c.amount, credit_rows[c.pk]))
-    _insert(
-        "pipeline_dealcredit",
-        ["workspace_id", "deal_id", "seller_id", "kind", "basis_points", "amount"],
-        credit_values,
-    )
-    if new or changed:
-        rebuild_cells(ws, sorted(touched_sellers))
-        record(
-            workspace=ws,
-            actor=actor,
-            action="pipeline.deals_imported" if origin != "page" else "pipeline.deal_changed",
-            obj=changed[0] if origin == "page" and changed else None,
-            object_type="deal",
-            after={"source": source, "created": len(new), "updated": len(changed)},
-        )
-    result.created, result.updated = len(new), len(changed)
-    result.deals.extend([*new_ids.values(), *(d.pk for d in changed)])
-    return result
-
-
-def _insert(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Rows appended with batched ``executemany`` (no model instance per row)."""
-    if not rows:
-        return
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 — fixed names
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    with connection.cursor() as c:
-        for start in range(0, len(rows), 10_000):
-            c.executemany(sql, rows[start : start + 10_000])
-
-
-def _insert_deals(
-    ws_id: int, source: str, new: list[dict[str, Any]], now: datetime.datetime
-) -> dict[str, int]:
-    """Insert new deals; their ids by external id (one read per 5,000 deals)."""
-    import uuid
-
-    if not new:
-        return {}
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value(now)
-    sqlite = connection.vendor == "sqlite"
-    _insert(
-        "pipeline_deal",
-        [
-            "workspace_id",
-            "uuid",
-            "source",
-            "external_id",
-            "name",
-            "amount",
-            "close_date",
-            "month",
-            "stage",
-            "probability",
-            "category",
-            "status",
-            "owner_id",
-            "channel_id",
-            "version",
-            "created_at",
-            "updated_at",
-        ],
-        [
-            (
-                ws_id,
-                uuid.uuid4().hex if sqlite else uuid.uuid4(),
-                source,
-                d["external_id"],
-                d["name"],
-                d["amount"],
-                ops.adapt_datefield_value(d["close_date"]),
-                d["month"],
-                d["stage"],
-                d["probability"],
-                d["category"],
-                d["status"],
-                d["owner_id"],
-                d["channel_id"],
-                1,
-                at,
-                at,
-            )
-            for d in new
-        ],
-    )
-    ids: dict[str, int] = {}
-    keys = [d["external_id"] for d in new]
-    for start in range(0, len(keys), 5000):
-        ids.update(
-            Deal.objects.for_workspace(ws_id)
-            .filter(source=source, external_id__in=keys[start : start + 5000])
-            .values_list("external_id", "pk")
-        )
-    return ids
-
-
-def _credit_rows(
-    ws_id: int, deal_id: int, amount: int, credits: list[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    """Credit rows; split amounts by largest remainder, so they sum to the deal."""
-    from pacte.lib.forecast import largest_remainder
-
-    out: list[tuple[Any, ...]] = []
-    for kind in (CreditKind.SPLIT, CreditKind.OVERLAY):
-        mine = [c for c in credits if c["kind"] == kind]
-        if not mine:
-            continue
-        if kind == CreditKind.SPLIT and len(mine) > 1:
-            shares = [int(x) for x in largest_remainder(amount, [c["bp"] for c in mine])]
-        else:
-            shares = [amount * c["bp"] // 10_000 for c in mine]
-        out.extend(
-            (ws_id, deal_id, c["seller_id"], str(kind), c["bp"], share)
-            for c, share in zip(mine, shares, strict=True)
-        )
-    return out
-
-
-def month_of(day: datetime.date) -> int:
-    return Month.of(day).index
-
-
-def vendor() -> str:
-    return connection.vendor
+    return Result(created=counts["n"], updated=counts["c"], unchanged=counts["u"])

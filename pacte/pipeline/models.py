@@ -8,14 +8,14 @@ of the fiscal calendar (``FY2027-Q2``). Credits are basis points (10 000 = 100 %
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pacte.accounts.models import Membership, WorkspaceModel, WorkspaceQuerySet
+from pacte.accounts.models import Membership, Workspace, WorkspaceModel, WorkspaceQuerySet
 from pacte.sales.models import Channel
 
 
@@ -91,14 +91,30 @@ class DealQuerySet(WorkspaceQuerySet["Deal"]):
 DealManager = models.Manager.from_queryset(DealQuerySet)
 
 
+#: Deals, their credits and their history are bulk tables (a million rows per import), as sales
+#: and credits are (``pacte.sales.models.Sale``): their foreign keys carry no database
+#: constraint and only the indexes reads need. Each deferred foreign-key check is a trigger run
+#: per inserted row at commit, each index a b-tree insert per row (measured on PostgreSQL, 50k
+#: deals: the commit alone, i.e. the deferred checks, was 40 % of the import). Integrity comes
+#: from the one writer, the import, which resolves every id from the workspace's own members
+#: and channels (``ingest.Context``), and from Django, which still applies ``on_delete``.
+_BULK_FK: dict[str, Any] = {"db_constraint": False, "db_index": False}
+
+
 class Deal(WorkspaceModel):
     """An opportunity; its fields are the current state, every change is a :class:`DealChange`."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", **_BULK_FK)
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     source = models.CharField(_("source"), max_length=60, default="default")
     external_id = models.CharField(_("external id"), max_length=100)
     name = models.CharField(_("name"), max_length=300)
-    amount = models.BigIntegerField(_("amount"))
+    amount = models.BigIntegerField(_("amount"))  # in the workspace currency
+    # A deal in another currency than the workspace's keeps it and its own amount (minor units
+    # of that currency); ``amount`` is then its conversion (``pacte.pipeline.ingest``). Empty:
+    # the deal is in the workspace currency.
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="")
+    currency_amount = models.BigIntegerField(_("amount in its currency"), null=True, blank=True)
     close_date = models.DateField(_("expected close date"))
     month = models.IntegerField()  # Month.index of close_date
     stage = models.CharField(_("stage"), max_length=100)
@@ -107,11 +123,16 @@ class Deal(WorkspaceModel):
     status = models.CharField(
         _("status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN
     )
-    owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    # ``deal_ws_owner_month`` serves the owner's deals; deleting a member or a channel (refused
+    # while they have deals) scans.
+    owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", **_BULK_FK)
     channel = models.ForeignKey(
-        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **_BULK_FK
     )
     version = models.PositiveIntegerField(default=1)
+    # A fingerprint of the imported row (null before it was kept): the same row again is
+    # recognised as unchanged in one comparison.
+    row_hash = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -147,8 +168,11 @@ class DealCredit(WorkspaceModel):
     """Who a deal counts for: split credits sum to 100 % (team and company totals), overlay
     credits count for the person only."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="credits")
-    seller = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", **_BULK_FK)
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="credits", db_constraint=False
+    )
+    seller = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", **_BULK_FK)
     kind = models.CharField(max_length=8, choices=CreditKind.choices)
     basis_points = models.PositiveIntegerField()
     amount = models.BigIntegerField()
@@ -169,7 +193,10 @@ class DealChange(WorkspaceModel):
     """The state of a deal from ``changed_at`` on (one row at creation, one per change of
     stage, amount, close date, category, probability or status): the pipeline as of any day."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="changes")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", **_BULK_FK)
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="changes", db_constraint=False
+    )
     changed_at = models.DateTimeField()
     amount = models.BigIntegerField()
     close_date = models.DateField()
@@ -177,9 +204,9 @@ class DealChange(WorkspaceModel):
     probability = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=12, choices=Category.choices)
     status = models.CharField(max_length=8, choices=DealStatus.choices)
-    owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", **_BULK_FK)
     actor = models.ForeignKey(
-        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", **_BULK_FK
     )
 
     class Meta:

@@ -25,6 +25,11 @@ class DealRow(Schema):
     channel: str | None = None
     split: str | None = Field(None, description="email:percent;email:percent (sum 100).")
     overlay: str | None = Field(None, description="email;email")
+    currency: str | None = Field(
+        None,
+        description="ISO 4217 code of the amount (default: the workspace currency); converted "
+        "at the workspace's rates.",
+    )
 
 
 class DealBatchIn(Schema):
@@ -46,6 +51,7 @@ class DealPatch(Schema):
     probability: int | str | None = None
     category: str | None = None
     status: str | None = None
+    currency: str | None = Field(None, description="ISO 4217 code of the amount.")
     version: int | None = Field(None, description="The version you read; a stale one gets 412.")
 
 
@@ -54,8 +60,11 @@ class DealOut(Schema):
     source: str
     external_id: str
     name: str
-    amount: int
+    amount: int = Field(..., description="Minor units of the workspace currency.")
     weighted: int
+    currency: str = Field(..., description="The workspace currency (of amount and weighted).")
+    own_currency: str = Field(..., description="The deal's own currency.")
+    own_amount: int = Field(..., description="The deal's amount in its own currency.")
     close_date: datetime.date
     stage: str
     probability: int

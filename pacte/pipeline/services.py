@@ -121,7 +121,10 @@ def update_deal(
     current = {
         "external_id": deal.external_id,
         "name": deal.name,
-        "amount": major_text(deal.amount, deal.workspace.currency),
+        "amount": major_text(deal.amount, deal.workspace.currency)
+        if deal.currency_amount is None
+        else major_text(deal.currency_amount, deal.currency),
+        "currency": deal.currency or None,
         "close_date": deal.close_date.isoformat(),
         "stage": deal.stage,
         "probability": str(deal.probability),
@@ -155,6 +158,15 @@ def update_deal(
         .select_related("owner", "channel")
         .get(pk=deal.pk)
     )
+
+
+def amount_currency(workspace: Workspace, code: str | None) -> str:
+    """The currency an amount given in minor units is read in: the row's own when it is a
+    known code (an unknown one is refused, located, by the import), else the workspace's."""
+    from pacte.lib.currency import is_currency
+
+    code = (code or "").strip().upper()
+    return code if is_currency(code) else workspace.currency
 
 
 def major_text(minor: int, currency: str) -> str:

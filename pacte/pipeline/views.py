@@ -131,12 +131,13 @@ def deal_update(request: MemberRequest, uuid: str) -> HttpResponse:
         if request.POST.get(name):
             changes[name] = request.POST[name]
     if request.POST.get("amount"):
+        currency = deal.currency or member.workspace.currency  # typed in the deal's own
         try:
-            minor = parse_amount(request.POST["amount"], member.workspace.currency)
+            minor = parse_amount(request.POST["amount"], currency)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect(request.POST.get("next") or reverse("pipeline:mine"))
-        changes["amount"] = services.major_text(minor, member.workspace.currency)
+        changes["amount"] = services.major_text(minor, currency)
     try:
         services.update_deal(deal=deal, actor=member, version=_version(request), **changes)
     except ingest.Invalid as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import FloatField, Sum
+from django.db.models import FloatField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -146,10 +146,14 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
     def number(name: str) -> Cast:
         return Cast(KT(f"data__inputs__{name}"), FloatField())
 
+    # sellers moved while the window is open are in the team their line followed them to
+    moved = {key: int(u) for key, u in (split.delegation.moved or {}).items()}
+    moved_in = [key for key, u in moved.items() if u in set(units)]
+    placed = (
+        Q(unit_id__in=units) | Q(seller__uuid__in=moved_in) if moved_in else Q(unit_id__in=units)
+    )
     rows = list(
-        SellerExplanation.objects.filter(
-            workspace_id=workspace_id, run_id=run_id, unit_id__in=units
-        )
+        SellerExplanation.objects.filter(placed, workspace_id=workspace_id, run_id=run_id)
         .order_by("seller__name", "seller_id")
         .annotate(
             in_fte=number("fte"),
@@ -169,6 +173,13 @@ def team_inputs(split: TeamSplit) -> TeamInputs:
             "in_capacity",
         )
     )
+    if moved:
+        unit_set = set(units)
+        rows = [
+            (r[0], r[1], r[2], moved.get(str(r[1]), r[3]), *r[4:])
+            for r in rows
+            if moved.get(str(r[1]), r[3]) in unit_set
+        ]
     direct = [r for r in rows if r[3] == split.unit_id]
     k_direct = len(direct)
     k = k_direct + len(children)
@@ -575,6 +586,7 @@ def save_split(
     split.updated_at = timezone.now()
     if submit:
         split.submitted_at = split.updated_at
+        split.notices = []
     split.version += 1
     split.save()
     if submit:
@@ -595,6 +607,143 @@ def save_split(
     )
     _apply_when_done(split.delegation, actor)
     return split
+
+
+def follow_moves(*, workspace: Any, actor: Membership | None, movers: Any) -> int:
+    """People moved while a teams' split is open: each one's line follows them from the split
+    that held it to the split of their new team (the nearest team above it with one). The old
+    team's share loses their amount in the company's run and the new team's gains it, on every
+    level up to the team both are in, so each share still sums exactly and the company total
+    never changes; the old draft forgets their amount and hold; a split whose share changed
+    is open again (a submitted, accepted or locked one goes back to draft), and both leads get
+    a notice. Departures and arrivals are left to the moves' carry. Returns the lines moved."""
+    from pacte.planning.moves import Mover
+
+    wanted: list[Mover] = [m for m in movers if m.from_unit_id and m.to_unit_id]
+    if not wanted:
+        return 0
+    delegations = list(
+        Delegation.objects.select_for_update()
+        .filter(workspace_id=workspace.pk, status=Delegation.Status.OPEN)
+        .select_related("run")
+    )
+    cal = workspace.calendar
+    followed = 0
+    for delegation in delegations:
+        mine = [m for m in wanted if cal.year_of(m.effective) <= delegation.run.fiscal_year]
+        if mine:
+            followed += _follow(delegation, actor, mine)
+    return followed
+
+
+def _follow(delegation: Delegation, actor: Membership | None, movers: list[Any]) -> int:
+    splits = {
+        s.unit_id: s
+        for s in TeamSplit.objects.select_for_update()
+        .filter(delegation=delegation)
+        .select_related("unit")
+    }
+    parent_of = dict(
+        Unit.objects.filter(workspace_id=delegation.workspace_id).values_list("pk", "parent_id")
+    )
+    placed = {
+        seller_id: (str(uuid), name, int(amount), unit_id)
+        for seller_id, uuid, name, amount, unit_id in SellerExplanation.objects.filter(
+            workspace_id=delegation.workspace_id,
+            run_id=delegation.run_id,
+            seller_id__in=[m.seller_id for m in movers],
+        ).values_list("seller_id", "seller__uuid", "seller__name", "amount", "unit_id")
+    }
+
+    def chain(unit_id: int | None) -> list[int]:
+        """The units with a split from ``unit_id`` up (the first is the team's own)."""
+        out = []
+        while unit_id is not None:
+            if unit_id in splits:
+                out.append(unit_id)
+            unit_id = parent_of.get(unit_id)
+        return out
+
+    moved = dict(delegation.moved or {})
+    changed: dict[int, TeamSplit] = {}  # their share changed: open again
+    touched: dict[int, TeamSplit] = {}  # the share of one of their sub-teams changed
+    followed = 0
+    for mover in movers:
+        if mover.seller_id not in placed:
+            continue
+        key, name, amount, run_unit = placed[mover.seller_id]
+        old, new = chain(int(moved.get(key, run_unit))), chain(mover.to_unit_id)
+        if not old or not new or old[0] == new[0]:
+            continue
+        common = set(old) & set(new)
+        for units, sign in ((old, -1), (new, 1)):
+            below: TeamSplit | None = None
+            for unit_id in units:
+                split = splits[unit_id]
+                if below is not None and str(below.unit.uuid) in split.amounts:
+                    split.amounts[str(below.unit.uuid)] += sign * amount
+                    touched[unit_id] = split
+                if unit_id in common:
+                    break
+                split.amount += sign * amount
+                changed[unit_id] = split
+                below = split
+        first = splits[old[0]]
+        first.amounts.pop(key, None)
+        first.explanations.pop(key, None)
+        (first.parameters.get("holds") or {}).pop(key, None)
+        day = mover.effective.isoformat()
+        first.notices = [
+            *first.notices,
+            {
+                "way": "out",
+                "name": name,
+                "team": splits[new[0]].unit.name,
+                "amount": amount,
+                "on": day,
+            },
+        ]
+        splits[new[0]].notices = [
+            *splits[new[0]].notices,
+            {"way": "in", "name": name, "team": first.unit.name, "amount": amount, "on": day},
+        ]
+        changed[new[0]] = splits[new[0]]
+        if new[0] == run_unit:
+            moved.pop(key, None)
+        else:
+            moved[key] = new[0]
+        followed += 1
+    for split in {**touched, **changed}.values():
+        if split.amount < 0:  # the run's amounts of a team's people always sum to its share
+            raise DomainError(
+                _("A team's share would fall below zero: split it again."), code="split_mismatch"
+            )
+        if split.status in DONE_STATUSES and split.unit_id in changed:
+            split.status = SplitStatus.DRAFT
+        split.version += 1
+        split.save(
+            update_fields=[
+                "amount",
+                "amounts",
+                "explanations",
+                "parameters",
+                "notices",
+                "status",
+                "version",
+            ]
+        )
+    if followed:
+        delegation.moved = moved
+        delegation.version += 1
+        delegation.save(update_fields=["moved", "version"])
+        record(
+            workspace=delegation.run.workspace,
+            actor=actor,
+            action="delegation.moves_followed",
+            obj=delegation.run,
+            after={"moved": moved, "teams": sorted(s.unit.name for s in changed.values())},
+        )
+    return followed
 
 
 def _release_children(split: TeamSplit) -> None:
@@ -737,7 +886,13 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
         while t.parent_id is not None:
             t = by_pk[t.parent_id]
         top_of[s.unit_id] = t.unit_id
-    seller_top = np.array([top_of[e.unit_id] for e in expl], np.int64)
+    moved = {key: int(u) for key, u in (delegation.moved or {}).items()}
+
+    def split_unit(e: SellerExplanation) -> int:
+        """The unit of the split that holds the seller's line (moved with them)."""
+        return moved.get(str(e.seller.uuid), e.unit_id)
+
+    seller_top = np.array([top_of[split_unit(e)] for e in expl], np.int64)
     cells_rows = list(
         CascadeShare.objects.filter(
             workspace_id=run.workspace_id, run=run, seller_id__in=seller_ids.tolist()
@@ -829,7 +984,7 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
     first = run.workspace.calendar.first_month_index(run.fiscal_year)
     for i, e in enumerate(expl):
         data = dict(e.data or {})
-        data["levels"] = _levels(e, by_unit, run)
+        data["levels"] = _levels(e, by_unit, run, split_unit(e))
         data["channels"] = {
             codes[int(cid)]: int(v) for cid, v in zip(channel_ids, new[i].sum(axis=1), strict=True)
         }
@@ -858,11 +1013,12 @@ def apply_delegation(*, delegation: Delegation, actor: Membership | None) -> int
 
 
 def _levels(
-    expl: SellerExplanation, by_unit: dict[int, TeamSplit], run: CascadeRun
+    expl: SellerExplanation, by_unit: dict[int, TeamSplit], run: CascadeRun, unit_id: int
 ) -> list[dict[str, Any]]:
-    """From the company down to the seller: who gave what to whom, and how."""
+    """From the company down to the seller: who gave what to whom, and how (``unit_id``: the
+    unit of the split that holds the seller's line)."""
     chain: list[TeamSplit] = []
-    split: TeamSplit | None = by_unit.get(expl.unit_id)
+    split: TeamSplit | None = by_unit.get(unit_id)
     while split is not None:
         chain.append(split)
         split = by_unit.get(split.parent.unit_id) if split.parent_id and split.parent else None

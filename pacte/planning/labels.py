@@ -182,3 +182,71 @@ def parameter_rows(
         first = calendar.months(fiscal_year)[start - 1]
         rows.append((gettext("Re-phased from"), month_label(first.index)))
     return rows
+
+
+def level_sentences(
+    levels: list[dict[str, Any]], currency: str, subject: str | None = None
+) -> list[str]:
+    """The explanation's levels as sentences: "the company gave your team X because …; your
+    lead gave you Y because …"; about someone else (``subject``, their name): "the company
+    gave North X …; Lea, lead of North, gave Sam Y …"."""
+    from pacte.planning.delegation import MANUAL
+
+    def shown(v: int) -> str:
+        return money.format_money(v, currency, get_language())
+
+    def how(level: dict[str, Any]) -> str:
+        method = level.get("method") or ""
+        if method == MANUAL:
+            text = gettext("typed by hand")
+        elif method == "run":
+            text = gettext("kept as the company's cascade gave it")
+        else:
+            text = gettext("by the method “%(method)s”") % {"method": method_label(method)}
+        if level.get("held"):
+            text += ", " + gettext("held at that amount")
+        elif level.get("bound") == "lower":
+            text += ", " + gettext("raised to the lower growth bound")
+        elif level.get("bound") == "upper":
+            text += ", " + gettext("capped at the upper growth bound")
+        return text
+
+    out = []
+    for level in levels:
+        if level.get("by") == "company":
+            said = (
+                gettext("The company gave your team %(team)s %(amount)s, %(how)s.")
+                if subject is None
+                else gettext("The company gave %(team)s %(amount)s, %(how)s.")
+            )
+            out.append(
+                said % {"team": level["team"], "amount": shown(level["amount"]), "how": how(level)}
+            )
+        elif level.get("to"):
+            out.append(
+                gettext("%(lead)s, lead of %(team)s, gave the team %(to)s %(amount)s, %(how)s.")
+                % {
+                    "lead": level.get("lead") or gettext("The executive"),
+                    "team": level["team"],
+                    "to": level["to"],
+                    "amount": shown(level["amount"]),
+                    "how": how(level),
+                }
+            )
+        else:
+            said = (
+                gettext("%(lead)s, lead of %(team)s, gave you %(amount)s, %(how)s.")
+                if subject is None
+                else gettext("%(lead)s, lead of %(team)s, gave %(name)s %(amount)s, %(how)s.")
+            )
+            out.append(
+                said
+                % {
+                    "lead": level.get("lead") or gettext("The executive"),
+                    "team": level["team"],
+                    "name": subject,
+                    "amount": shown(level["amount"]),
+                    "how": how(level),
+                }
+            )
+    return out

@@ -297,6 +297,9 @@ class Delegation(WorkspaceModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
     applied_at = models.DateTimeField(null=True, blank=True)
+    #: Sellers moved while the window is open: public id -> the unit of the split that now
+    #: holds their line (their run placement is kept; moves carry the rest of the target).
+    moved = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -348,6 +351,9 @@ class TeamSplit(WorkspaceModel):
     parameters = models.JSONField(default=dict, blank=True)
     amounts = models.JSONField(default=dict, blank=True)
     explanations = models.JSONField(default=dict, blank=True)
+    #: People who moved out of or into the team while the window was open, for the lead:
+    #: ``{"way": "out"|"in", "name", "team", "amount", "on"}``; cleared when it is submitted.
+    notices = models.JSONField(default=list, blank=True)
     taken_over = models.BooleanField(default=False)
     updated_by = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -531,6 +531,9 @@ def carry(
     written: list[PlannedMove] = []
     for planned in plan(workspace=workspace, movers=movers, actor=actor):
         written.extend(_write(planned, actor))
+    from pacte.planning.delegation import follow_moves
+
+    follow_moves(workspace=workspace, actor=actor, movers=movers)
     return written
 
 

@@ -203,7 +203,7 @@ class ShareFilter(Schema):
     channel: str | None = Field(None, description="Channel code.")
 
 
-class ImportErrorOut(Schema):
+class PotentialImportErrorOut(Schema):
     line: int
     message: str
 
@@ -211,7 +211,7 @@ class ImportErrorOut(Schema):
 class PotentialImportOut(Schema):
     ok: bool
     stored: int
-    errors: list[ImportErrorOut]
+    errors: list[PotentialImportErrorOut]
 
 
 class LeaveIn(Schema):

@@ -14,6 +14,7 @@ from pacte.planning.models import (
     CascadeRunQuerySet,
     CascadeShare,
     CompanyTarget,
+    RunStatus,
     SellerExplanation,
 )
 
@@ -78,6 +79,19 @@ def explanation(run: CascadeRun, seller: Membership) -> SellerExplanation | None
         .select_related("unit")
         .first()
     )
+
+
+def levels_of(seller: Membership, fiscal_year: int) -> list[dict[str, Any]]:
+    """The two levels of the seller's share in the published run of the year (who gave what
+    to whom, from the company down): empty when the leads did not split it. One query."""
+    found = (
+        SellerExplanation.objects.for_workspace(seller.workspace_id)
+        .filter(seller=seller, run__fiscal_year=fiscal_year, run__status=RunStatus.PUBLISHED)
+        .values_list("data", flat=True)
+        .first()
+    )
+    levels = found.get("levels") if isinstance(found, dict) else None
+    return list(levels) if isinstance(levels, list) else []
 
 
 def filter_shares(

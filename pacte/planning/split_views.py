@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES, require_role
@@ -130,6 +130,7 @@ def _split_context(request: MemberRequest, split: TeamSplit, data: Any = None) -
     ]
     run = split.delegation.run
     return {
+        "notices": move_notices(split, currency),
         "split": split,
         "run": run,
         "year_label": year_label(run.fiscal_year),
@@ -144,6 +145,38 @@ def _split_context(request: MemberRequest, split: TeamSplit, data: Any = None) -
         "editable": split.status not in ("accepted", "locked", "waiting")
         and split.delegation.status == Delegation.Status.OPEN,
     }
+
+
+def move_notices(split: TeamSplit, currency: str) -> list[str]:
+    """What the moves of the window did to the team's share, said to its lead."""
+    from django.utils.translation import get_language
+
+    from pacte.lib.dates import format_day
+    from pacte.lib.money import format_money
+
+    language = get_language()
+    out = []
+    for notice in split.notices or []:
+        params = {
+            "name": notice.get("name", ""),
+            "team": notice.get("team", ""),
+            "date": format_day(parse_date(str(notice.get("on") or "")), language),
+            "amount": format_money(int(notice.get("amount") or 0), currency, language),
+            "share": format_money(split.amount, currency, language),
+        }
+        if notice.get("way") == "out":
+            text = _(
+                "%(name)s moved to %(team)s on %(date)s: their %(amount)s in the company's "
+                "cascade left this team's share. Your split must now sum to %(share)s."
+            )
+        else:
+            text = _(
+                "%(name)s joined this team from %(team)s on %(date)s with %(amount)s in the "
+                "company's cascade, added to this team's share. Your split must now sum to "
+                "%(share)s."
+            )
+        out.append(text % params)
+    return out
 
 
 @require_http_methods(["GET", "POST"])
@@ -305,62 +338,9 @@ def delegation_accept(request: MemberRequest, uuid: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(n)s submitted splits accepted.") % {"n": count})
+        messages.success(
+            request,
+            ngettext("%(n)s submitted split accepted.", "%(n)s submitted splits accepted.", count)
+            % {"n": count},
+        )
     return redirect("planning:delegation", uuid=run.uuid)
-
-
-def level_sentences(levels: list[dict[str, Any]], currency: str) -> list[str]:
-    """The explanation's levels as sentences: "the company gave your team X because …; your
-    lead gave you Y because …"."""
-    from django.utils.translation import get_language
-
-    from pacte.lib.money import format_money
-
-    def money(v: int) -> str:
-        return format_money(v, currency, get_language())
-
-    def how(level: dict[str, Any]) -> str:
-        method = level.get("method") or ""
-        if method == dl.MANUAL:
-            text = _("typed by hand")
-        elif method == "run":
-            text = _("kept as the company's cascade gave it")
-        else:
-            text = _("by the method “%(method)s”") % {"method": method_label(method)}
-        if level.get("held"):
-            text += ", " + _("held at that amount")
-        elif level.get("bound") == "lower":
-            text += ", " + _("raised to the lower growth bound")
-        elif level.get("bound") == "upper":
-            text += ", " + _("capped at the upper growth bound")
-        return text
-
-    out = []
-    for level in levels:
-        if level.get("by") == "company":
-            out.append(
-                _("The company gave your team %(team)s %(amount)s, %(how)s.")
-                % {"team": level["team"], "amount": money(level["amount"]), "how": how(level)}
-            )
-        elif level.get("to"):
-            out.append(
-                _("%(lead)s, lead of %(team)s, gave the team %(to)s %(amount)s, %(how)s.")
-                % {
-                    "lead": level.get("lead") or _("The executive"),
-                    "team": level["team"],
-                    "to": level["to"],
-                    "amount": money(level["amount"]),
-                    "how": how(level),
-                }
-            )
-        else:
-            out.append(
-                _("%(lead)s, lead of %(team)s, gave you %(amount)s, %(how)s.")
-                % {
-                    "lead": level.get("lead") or _("The executive"),
-                    "team": level["team"],
-                    "amount": money(level["amount"]),
-                    "how": how(level),
-                }
-            )
-    return out

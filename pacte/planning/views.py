@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pacte.accounts.access import ADMIN_ROLES
@@ -24,13 +25,13 @@ from pacte.planning.cascade import compute, parse_params, summarise
 from pacte.planning.forms import CascadeForm, PotentialImportForm, TargetForm
 from pacte.planning.labels import (
     calendar_rows,
+    level_sentences,
     method_label,
     month_label,
     parameter_rows,
     year_label,
 )
 from pacte.planning.models import CascadeRun, RunStatus
-from pacte.planning.split_views import level_sentences
 from pacte.uploads import read_bytes
 
 
@@ -503,7 +504,13 @@ def potential_import(request: MemberRequest) -> HttpResponse:
             form.add_error("file", exc.message)
         else:
             if not result.errors:
-                messages.success(request, _("%(n)s potentials imported.") % {"n": result.stored})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s potential imported.", "%(n)s potentials imported.", result.stored
+                    )
+                    % {"n": result.stored},
+                )
                 return redirect(reverse("planning:index") + f"?year=FY{fy}")
     return render(
         request,

@@ -1,11 +1,13 @@
-"""The cube: sales credits summed per seller, team, channel and month, and its roll-up by
-team, channel and month (``TeamCell``), which the company and team figures read.
+"""The cube: sales credits summed per seller, team, channel and month; its roll-up by team,
+channel and month (``TeamCell``), which the company and team figures read; and each seller's
+running total by month (``SellerRunningTotal``), which the rankings of sellers read.
 
-Every write to sales or credits updates both in the same transaction by set-based deltas
+Every write to sales or credits updates all three in the same transaction by set-based deltas
 (:func:`apply_cube`, :func:`apply_deltas`, :func:`drop_empty_cells`, which bump the workspace's
 cube version): the deltas of a change are written once into a temporary table, then added to
-the cube and, summed per team, to the roll-up. :func:`verify` checks both against a
-recomputation from the credits and :func:`rebuild_cube` rebuilds them."""
+the cube, summed per team to the roll-up, and summed per seller and month into the running
+totals. :func:`verify` checks them against a recomputation from the credits and
+:func:`rebuild_cube` rebuilds them."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import polars as pl
 from django.db import connection, transaction
 
 from pacte.accounts.models import Workspace
-from pacte.sales.models import CubeCell, TeamCell
+from pacte.sales.models import CubeCell, SellerRunningTotal, TeamCell
 
 logger = logging.getLogger("pacte.sales")
 
@@ -116,7 +118,71 @@ def apply_delta_table(c: Any, workspace_id: int, table: str) -> None:
         ),
         [workspace_id],
     )
+    apply_running(c, workspace_id, table)
     c.execute(CUBE_VERSION_BUMP, [workspace_id])
+
+
+RUNNING_DELTA = "running_delta"
+RUNNING_MONTHS = "running_months"
+
+
+def apply_running(c: Any, workspace_id: int, table: str) -> None:
+    """Add the deltas of ``table`` to the sellers' running totals, keeping them dense: a new
+    last month of the workspace extends every seller's totals to it, a seller's first credit
+    (or an earlier one) opens their rows at zero, then every row at or after a delta's month
+    gains the sum of the seller's deltas up to its month. Four statements whatever the size."""
+    c.execute(f"DROP TABLE IF EXISTS {RUNNING_DELTA}")
+    c.execute(
+        f"CREATE TEMP TABLE {RUNNING_DELTA} AS SELECT seller_id, month, "  # noqa: S608
+        f"SUM(split) AS split, SUM(overlay) AS overlay FROM {table} GROUP BY seller_id, month"
+    )
+    c.execute(f"CREATE INDEX {RUNNING_DELTA}_key ON {RUNNING_DELTA} (seller_id, month)")
+    c.execute(f"SELECT MIN(month), MAX(month) FROM {RUNNING_DELTA}")  # noqa: S608
+    low, high = c.fetchone()
+    if low is None:
+        c.execute(f"DROP TABLE {RUNNING_DELTA}")
+        return
+    c.execute(
+        "SELECT MAX(month) FROM sales_sellerrunningtotal WHERE workspace_id = %s", [workspace_id]
+    )
+    last = c.fetchone()[0]
+    end = int(high) if last is None else max(int(last), int(high))
+    start = int(low) if last is None else min(int(low), int(last) + 1)
+    c.execute(f"DROP TABLE IF EXISTS {RUNNING_MONTHS}")
+    c.execute(f"CREATE TEMP TABLE {RUNNING_MONTHS} (month integer)")
+    c.executemany(
+        f"INSERT INTO {RUNNING_MONTHS} (month) VALUES (%s)",  # noqa: S608
+        [(m,) for m in range(start, end + 1)],
+    )
+    if last is not None and end > last:  # a new last month: every seller's total carried on
+        c.execute(
+            "INSERT INTO sales_sellerrunningtotal (workspace_id, seller_id, month, split_amount, "  # noqa: S608
+            "overlay_amount) SELECT r.workspace_id, r.seller_id, m.month, r.split_amount, "
+            f"r.overlay_amount FROM sales_sellerrunningtotal r JOIN {RUNNING_MONTHS} m "
+            "ON m.month > %s WHERE r.workspace_id = %s AND r.month = %s",
+            [last, workspace_id, last],
+        )
+    c.execute(  # months before a seller's first row (or a new seller's): zero so far
+        "INSERT INTO sales_sellerrunningtotal (workspace_id, seller_id, month, split_amount, "  # noqa: S608
+        "overlay_amount) SELECT %s, d.seller_id, m.month, 0, 0 FROM (SELECT seller_id, "
+        f"MIN(month) AS first FROM {RUNNING_DELTA} GROUP BY seller_id) d JOIN {RUNNING_MONTHS} m "
+        "ON m.month >= d.first WHERE NOT EXISTS (SELECT 1 FROM sales_sellerrunningtotal r "
+        "WHERE r.workspace_id = %s AND r.seller_id = d.seller_id AND r.month = m.month)",
+        [workspace_id, workspace_id],
+    )
+    c.execute(
+        "UPDATE sales_sellerrunningtotal SET (split_amount, overlay_amount) = (SELECT "  # noqa: S608
+        "sales_sellerrunningtotal.split_amount + COALESCE(SUM(d.split), 0), "
+        "sales_sellerrunningtotal.overlay_amount + COALESCE(SUM(d.overlay), 0) "
+        f"FROM {RUNNING_DELTA} d WHERE d.seller_id = sales_sellerrunningtotal.seller_id "
+        "AND d.month <= sales_sellerrunningtotal.month) WHERE workspace_id = %s "
+        f"AND seller_id IN (SELECT seller_id FROM {RUNNING_DELTA}) "
+        f"AND month >= (SELECT MIN(d.month) FROM {RUNNING_DELTA} d "
+        "WHERE d.seller_id = sales_sellerrunningtotal.seller_id)",
+        [workspace_id],
+    )
+    c.execute(f"DROP TABLE {RUNNING_DELTA}")
+    c.execute(f"DROP TABLE {RUNNING_MONTHS}")
 
 
 # Every change to the cube bumps the workspace's cube version in the same transaction (the
@@ -135,8 +201,18 @@ def drop_empty_cells(c: Any, workspace_id: int) -> None:
 
 
 def rollup_from_cube(c: Any, workspace_id: int) -> None:
-    """Replace the roll-up of a workspace by the sum of its cube cells (for a cube written
-    without the deltas: a benchmark's generated cells, the migration that added the roll-up)."""
+    """Replace the roll-up and the running totals of a workspace by sums of its cube cells (for
+    a cube written without the deltas: a benchmark's generated cells)."""
+    c.execute("DELETE FROM sales_sellerrunningtotal WHERE workspace_id = %s", [workspace_id])
+    c.execute(f"DROP TABLE IF EXISTS {DELTA_TABLE}")
+    c.execute(
+        f"CREATE TEMP TABLE {DELTA_TABLE} AS SELECT seller_id, unit_id, channel_id, month, "  # noqa: S608
+        "split_amount AS split, overlay_amount AS overlay, sale_count AS n FROM sales_cubecell "
+        "WHERE workspace_id = %s",
+        [workspace_id],
+    )
+    apply_running(c, workspace_id, DELTA_TABLE)
+    c.execute(f"DROP TABLE {DELTA_TABLE}")
     c.execute("DELETE FROM sales_teamcell WHERE workspace_id = %s", [workspace_id])
     c.execute(
         "INSERT INTO sales_teamcell (workspace_id, unit_id, channel_id, month, split_amount, "
@@ -249,6 +325,7 @@ def verify(workspace: Workspace) -> list[str]:
                 f"team cell unit={team[0]} channel={team[1]} month={team[2]}: "
                 f"roll-up {teams.get(team)} != recomputed {fresh_teams.get(team)}"
             )
+    problems.extend(_verify_running(workspace, fresh))
     with connection.cursor() as c:
         c.execute(
             "SELECT s.external_id, s.amount, COALESCE(SUM(c.basis_points), 0), "
@@ -269,6 +346,50 @@ def verify(workspace: Workspace) -> list[str]:
             count = int(c.fetchone()[0])
             if count:
                 problems.append(f"{count} {label}")
+    return problems
+
+
+def running(
+    cells: dict[tuple[int, int, int, int], tuple[int, int, int]], last: int | None = None
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Cube cells summed per seller and month, then accumulated: each seller's running total
+    for every month from their first credited month to ``last`` (default: the last month)."""
+    per: dict[int, dict[int, tuple[int, int]]] = {}
+    for (seller, _unit, _channel, month), (split, overlay, _n) in cells.items():
+        a, b = per.setdefault(seller, {}).get(month, (0, 0))
+        per[seller][month] = (a + split, b + overlay)
+    if not per:
+        return {}
+    end = max(max(months) for months in per.values()) if last is None else last
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for seller, months in per.items():
+        a = b = 0
+        for month in range(min(months), end + 1):
+            da, db = months.get(month, (0, 0))
+            a, b = a + da, b + db
+            out[(seller, month)] = (a, b)
+    return out
+
+
+def _verify_running(
+    workspace: Workspace, fresh: dict[tuple[int, int, int, int], tuple[int, int, int]]
+) -> list[str]:
+    """The sellers' running totals against the recomputed cube: every stored row equal to the
+    recomputed total (zero before a seller's first credit), no recomputed total missing."""
+    stored = {
+        (r.seller_id, r.month): (r.split_amount, r.overlay_amount)
+        for r in SellerRunningTotal.objects.for_workspace(workspace)
+    }
+    months = [m for _s, m in stored] + [k[3] for k in fresh]
+    expected = running(fresh, max(months) if months else None)
+    problems = []
+    for key in sorted(set(stored) | set(expected)):
+        want = expected.get(key, (0, 0))
+        if stored.get(key, None if want != (0, 0) else want) != want:
+            problems.append(
+                f"running total seller={key[0]} month={key[1]}: "
+                f"stored {stored.get(key)} != recomputed {expected.get(key, (0, 0))}"
+            )
     return problems
 
 
@@ -317,6 +438,7 @@ def rebuild_cube(workspace: Workspace) -> bool:
             return False
         CubeCell.objects.for_workspace(workspace).delete()
         TeamCell.objects.for_workspace(workspace).delete()
+        SellerRunningTotal.objects.for_workspace(workspace).delete()
         with connection.cursor() as c:
             apply_cube(c, workspace.pk, 1, "1 = 1")
         return True

@@ -66,6 +66,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "date_commande",
         "date_de_facture",
         "date_facture",
+        # What CRMs and data sources call it (a nested field's dots read as "_").
+        "close_date",
+        "closedate",
+        "closed_on",
+        "won_time",
     ),
     "amount": (
         "amount",
@@ -98,6 +103,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "commercial",
         "courriel",
         "email_vendeur",
+        "owner_email",
+        "user_email",
     ),
     "split": (
         "split",

@@ -254,20 +254,33 @@ def revalue(
     closed = _closed_months(workspace)
     if closed and changed.get_column("month").is_in(sorted(closed)).any():
         raise DomainError(rate_message("period_closed"), code="period_closed", field="date")
+    # Credits are keyed by (workspace, sale, seller, kind): that order breaks the ties of the
+    # largest remainder, the same at every revaluation.
     credit_rows = list(
         Credit.objects.filter(workspace=workspace, sale__in=sales_qs)
-        .order_by("id")
-        .values_list("id", "sale_id", "kind", "basis_points")
+        .order_by("sale_id", "seller_id", "kind")
+        .values_list("seller_id", "sale_id", "kind", "basis_points")
     )
     credits = pl.DataFrame(
         credit_rows,
-        schema={"id": pl.Int64, "k": pl.Int64, "kind": pl.String, "basis_points": pl.Int64},
+        schema={
+            "seller_id": pl.Int64,
+            "k": pl.Int64,
+            "kind": pl.String,
+            "basis_points": pl.Int64,
+        },
         orient="row",
     ).join(changed.select(pl.col("i").alias("k"), sale_amount="new"), on="k", how="inner")
     credits = credits.with_columns(amount=allocate(credits))
     with connection.cursor() as c:
         _temp(c, "reval_sale", ["sale_id", "amount"], changed.select("i", "new"))
-        _temp(c, "reval_credit", ["credit_id", "amount"], credits.select("id", "amount"))
+        _temp(
+            c,
+            "reval_credit",
+            ["sale_id", "seller_id", "kind", "amount"],
+            credits.select("k", "seller_id", "kind", "amount"),
+            {"kind": "text"},
+        )
         where = "c.sale_id IN (SELECT sale_id FROM reval_sale)"
         apply_cube(c, workspace.pk, -1, where)
         c.execute(
@@ -277,7 +290,9 @@ def revalue(
         )
         c.execute(
             "UPDATE sales_credit SET amount = r.amount FROM reval_credit r "
-            "WHERE sales_credit.id = r.credit_id"
+            "WHERE sales_credit.workspace_id = %s AND sales_credit.sale_id = r.sale_id "
+            "AND sales_credit.seller_id = r.seller_id AND sales_credit.kind = r.kind",
+            [workspace.pk],
         )
         apply_cube(c, workspace.pk, 1, where)
         drop_empty_cells(c, workspace.pk)
@@ -296,10 +311,16 @@ def revalue(
     return changed.height
 
 
-def _temp(c: Any, table: str, cols: list[str], df: pl.DataFrame) -> None:
-    """A temporary two-column table holding ``df`` (``COPY`` on PostgreSQL)."""
+def _temp(
+    c: Any, table: str, cols: list[str], df: pl.DataFrame, types: dict[str, str] | None = None
+) -> None:
+    """A temporary table holding ``df`` (``COPY`` on PostgreSQL); every column a ``bigint``
+    unless ``types`` says otherwise, the first one the primary key unless the table has more
+    than two columns (then all but the last)."""
     c.execute(f"DROP TABLE IF EXISTS {table}")
-    c.execute(f"CREATE TEMP TABLE {table} ({cols[0]} bigint PRIMARY KEY, {cols[1]} bigint)")
+    key = cols[:1] if len(cols) == 2 else cols[:-1]
+    columns = ", ".join(f"{col} {(types or {}).get(col, 'bigint')}" for col in cols)
+    c.execute(f"CREATE TEMP TABLE {table} ({columns}, PRIMARY KEY ({', '.join(key)}))")
     if df.height == 0:
         return
     if connection.vendor == "postgresql":
@@ -309,7 +330,7 @@ def _temp(c: Any, table: str, cols: list[str], df: pl.DataFrame) -> None:
             cp.write(buf.getbuffer())
     else:
         c.cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES (?, ?)",  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",  # noqa: S608
             df.iter_rows(),
         )
 

@@ -8,9 +8,10 @@ from ninja import Router
 
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
-from pacte.errors import check_version
+from pacte.errors import DomainError, check_version
 from pacte.links import absolute
 from pacte.sources import selectors, services
+from pacte.sources.connectors.base import ConnectorError
 from pacte.sources.credentials import secret_names_set
 from pacte.sources.models import Connection, SyncRun
 from pacte.sources.schemas import (
@@ -19,9 +20,12 @@ from pacte.sources.schemas import (
     ConnectionIn,
     ConnectionOut,
     ConnectionPatch,
+    SourceMappingIn,
+    SourceMappingOut,
     SyncIn,
     SyncRunOut,
 )
+from pacte.sources.sync import mapped_preview, sample
 
 router = Router(tags=["data sources"])
 
@@ -59,6 +63,8 @@ def connection_out(connection: Connection) -> dict[str, Any]:
         "name": connection.name,
         "config": {k: str(v) for k, v in connection.config.items()},
         "secrets_set": secret_names_set(connection),
+        "profile": connection.profile.uuid if connection.profile else None,
+        "profile_name": connection.profile.name if connection.profile else "",
         "mapping": connection.mapping,
         "default_channel": connection.default_channel,
         "every": connection.every,
@@ -92,8 +98,13 @@ def connection_list(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def connection_create(request: HttpRequest, payload: ConnectionIn) -> tuple[int, dict[str, Any]]:
     member = _member(request)
+    data = payload.model_dump()
+    chosen = data.pop("profile")
     connection, secret = services.create_connection(
-        workspace=member.workspace, actor=member, **payload.model_dump()
+        workspace=member.workspace,
+        actor=member,
+        profile=selectors.get_profile_for(member, chosen) if chosen else None,
+        **data,
     )
     return 201, {**connection_out(connection), "webhook_secret": secret}
 
@@ -113,6 +124,8 @@ def connection_patch(
     changes = payload.model_dump(exclude_none=True)
     version = changes.pop("version", None)
     secrets = changes.pop("secrets", None)
+    if "profile" in changes:
+        changes["profile"] = selectors.get_profile_for(member, changes["profile"])
     updated = services.update_connection(
         connection=connection, actor=member, version=version, secrets=secrets, **changes
     )
@@ -140,6 +153,51 @@ def connection_test(request: HttpRequest, connection_id: str) -> dict[str, Any]:
     if error is None:
         return {"ok": True, "code": "", "message": "", "field": None}
     return {"ok": False, "code": error.code, "message": error.message, "field": error.field}
+
+
+@router.get(
+    "/{connection_id}/mapping",
+    response=SourceMappingOut,
+    summary="The source's fields, a guessed mapping and the first rows (reads one page)",
+)
+def mapping_detail(request: HttpRequest, connection_id: str) -> Any:
+    """A source that cannot be read answers 400 with the connector's code (``auth``,
+    ``schema``…) and message."""
+    member = _member(request)
+    connection = selectors.get_connection_for(member, connection_id)
+    try:
+        got = sample(connection)
+        mapping = connection.mapping or got.guess
+        preview = mapped_preview(connection, got.head, mapping)
+    except ConnectorError as exc:
+        raise DomainError(exc.message, code=exc.code, field=exc.field) from exc
+    return {
+        "fields": got.fields,
+        "guess": got.guess,
+        "mapping": mapping,
+        "profile": connection.profile.uuid if connection.profile else None,
+        "preview": preview,
+    }
+
+
+@router.put(
+    "/{connection_id}/mapping",
+    response=ConnectionOut,
+    summary="Read the source with a mapping profile (chosen, or a new one) and this mapping",
+)
+def mapping_save(request: HttpRequest, connection_id: str, payload: SourceMappingIn) -> Any:
+    member = _member(request)
+    connection = selectors.get_connection_for(member, connection_id)
+    saved = services.save_mapping(
+        connection=connection,
+        actor=member,
+        mapping=payload.mapping,
+        date_order=payload.date_order,
+        amount_style=payload.amount_style,
+        profile=selectors.get_profile_for(member, payload.profile) if payload.profile else None,
+        new_name=payload.name,
+    )
+    return connection_out(saved)
 
 
 @router.get(

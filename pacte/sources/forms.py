@@ -1,5 +1,6 @@
-"""The data source form: name, the connector's settings (secret ones write-only), mapping,
-default channel, schedule. Built from the connector's ``config_fields``."""
+"""The data source form: name, the connector's settings (secret ones write-only), default
+channel, schedule, built from the connector's ``config_fields``; and the mapping form: which
+mapping profile of the sales import the source reads with, and its fields."""
 
 from __future__ import annotations
 
@@ -33,10 +34,6 @@ class ConnectionForm(forms.Form):
     )
     full_every_days = forms.IntegerField(
         label=_("Full reconciliation every (days)"), min_value=1, max_value=90, initial=7
-    )
-    date_order = forms.ChoiceField(label=_("Date order"), choices=DATE_ORDERS, initial="auto")
-    amount_style = forms.ChoiceField(
-        label=_("Amount format"), choices=AMOUNT_STYLES, initial="auto"
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -81,13 +78,6 @@ class ConnectionForm(forms.Form):
                     help_text=str(f.help_text),
                     max_length=500,
                 )
-        for field in FIELDS:
-            self.fields[MAP_PREFIX + field] = forms.CharField(
-                label=FIELD_LABELS[field],
-                required=False,
-                max_length=200,
-                help_text=_("Remote field; empty: the field of the same name."),
-            )
         if connection is not None:
             self.initial.update(
                 {
@@ -96,19 +86,13 @@ class ConnectionForm(forms.Form):
                     "every": connection.every,
                     "hour": connection.hour,
                     "full_every_days": connection.full_every_days,
-                    "date_order": connection.date_order,
-                    "amount_style": connection.amount_style,
                     "version": connection.version,
                     **{CONFIG_PREFIX + k: v for k, v in connection.config.items()},
-                    **{MAP_PREFIX + k: v for k, v in connection.mapping.items()},
                 }
             )
 
     def config_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.fields if n.startswith((CONFIG_PREFIX, SECRET_PREFIX))]
-
-    def mapping_fields(self) -> list[forms.BoundField]:
-        return [self[n] for n in self.fields if n.startswith(MAP_PREFIX)]
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -124,18 +108,55 @@ class ConnectionForm(forms.Form):
                 for n, v in data.items()
                 if n.startswith(SECRET_PREFIX) and v
             },
-            "mapping": {
-                n.removeprefix(MAP_PREFIX): v.strip()
-                for n, v in data.items()
-                if n.startswith(MAP_PREFIX) and v and v.strip()
-            },
             "default_channel": data.get("default_channel") or "",
             "every": data["every"],
             "hour": data["hour"] if data.get("hour") is not None else 2,
             "full_every_days": data.get("full_every_days") or 7,
-            "date_order": data["date_order"],
-            "amount_style": data["amount_style"],
         }
+
+
+NEW_PROFILE = ""
+
+
+class MappingForm(forms.Form):
+    """Which mapping profile the source reads with (one of the sales import's, or a new one)
+    and, for each field of a sale, the remote field that gives it (among those of the
+    source's first records, and any the profile already names)."""
+
+    profile = forms.ChoiceField(label=_("Column mapping"), required=False)
+    name = forms.CharField(
+        label=_("Name of the new mapping"),
+        max_length=100,
+        required=False,
+        help_text=_("Saved with the file import's mappings; empty: the data source's name."),
+    )
+    date_order = forms.ChoiceField(label=_("Date order"), choices=DATE_ORDERS, initial="auto")
+    amount_style = forms.ChoiceField(
+        label=_("Amount format"), choices=AMOUNT_STYLES, initial="auto"
+    )
+
+    def __init__(
+        self, *args: Any, profiles: list[tuple[str, str]], remote: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        profile_field = self.fields["profile"]
+        assert isinstance(profile_field, forms.ChoiceField)
+        profile_field.choices = [(NEW_PROFILE, _("A new mapping")), *profiles]
+        named = {str(v) for k, v in self.initial.items() if k.startswith(MAP_PREFIX) and v}
+        options = [("", _("(none)")), *((f, f) for f in sorted({*remote, *named}))]
+        for field in FIELDS:
+            self.fields[MAP_PREFIX + field] = forms.ChoiceField(
+                label=FIELD_LABELS[field], choices=options, required=False
+            )
+
+    def mapping_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.fields if n.startswith(MAP_PREFIX)]
+
+    def mapping(self) -> dict[str, str]:
+        """Every field of a sale: its remote field, or ``""`` (none, even when a remote field
+        has the field's own name)."""
+        data = self.cleaned_data
+        return {field: data.get(MAP_PREFIX + field) or "" for field in FIELDS}
 
 
 class SyncForm(forms.Form):

@@ -24,8 +24,10 @@ class Connection(WorkspaceModel):
 
     ``config`` holds the connector's plain settings; ``secrets`` the secret ones as one
     encrypted JSON object (``pacte.encryption``), never shown back; ``webhook_secret`` signs
-    inbound webhooks (encrypted too). ``mapping`` is sale field → remote field, as a file
-    import's; ``cursor`` is when the last successful sync started (the next one asks for
+    inbound webhooks (encrypted too). ``profile`` is the sales import's mapping profile the
+    records are read with (sale field → remote field, date order, amount format), as a file's
+    columns are; none: the fields the connector names as a sale's are taken as they are.
+    ``cursor`` is when the last successful sync started (the next one asks for
     records modified since then, minus the overlap window)."""
 
     visible_to_every_member = False
@@ -36,9 +38,14 @@ class Connection(WorkspaceModel):
     config = models.JSONField(default=dict, blank=True)
     secrets = models.TextField(blank=True, default="")
     webhook_secret = models.TextField(blank=True, default="")
-    mapping = models.JSONField(default=dict, blank=True)
-    date_order = models.CharField(max_length=4, default="auto")
-    amount_style = models.CharField(max_length=4, default="auto")
+    profile = models.ForeignKey(
+        "sales.MappingProfile",
+        verbose_name=_("column mapping"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     default_channel = models.CharField(_("default channel"), max_length=100, blank=True)
     every = models.CharField(_("schedule"), max_length=5, choices=Every.choices, default=Every.DAY)
     hour = models.PositiveSmallIntegerField(_("hour"), default=2)
@@ -62,6 +69,19 @@ class Connection(WorkspaceModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Sale field → remote field, from the mapping profile (empty without one)."""
+        return dict(self.profile.mapping) if self.profile is not None else {}
+
+    @property
+    def date_order(self) -> str:
+        return self.profile.date_order if self.profile is not None else "auto"
+
+    @property
+    def amount_style(self) -> str:
+        return self.profile.amount_style if self.profile is not None else "auto"
 
     @property
     def source(self) -> str:

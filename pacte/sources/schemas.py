@@ -1,6 +1,7 @@
 import datetime
 import uuid
 from typing import Any
+from uuid import UUID
 
 from ninja import Field, Schema
 
@@ -45,6 +46,8 @@ class ConnectionOut(Schema):
     name: str
     config: dict[str, str]
     secrets_set: list[str]
+    profile: UUID | None = Field(description="The sales import's mapping profile it reads with")
+    profile_name: str
     mapping: dict[str, str]
     default_channel: str
     every: str
@@ -71,7 +74,10 @@ class ConnectionIn(Schema):
     name: str = Field(..., max_length=100)
     config: dict[str, str] = {}
     secrets: dict[str, str] = Field({}, description="Write-only: stored encrypted.")
-    mapping: dict[str, str] = {}
+    profile: UUID | None = Field(None, description="A mapping profile of the workspace")
+    mapping: dict[str, str] = Field(
+        {}, description="Without a profile: a new profile named after the source maps so"
+    )
     default_channel: str = ""
     every: str = "day"
     hour: int = Field(2, ge=0, le=23)
@@ -87,13 +93,36 @@ class ConnectionPatch(Schema):
     secrets: dict[str, str] | None = Field(
         None, description="Write-only: a non-empty value replaces the stored one."
     )
-    mapping: dict[str, str] | None = None
+    profile: UUID | None = None
+    mapping: dict[str, str] | None = Field(None, description="Changes the mapping profile")
     default_channel: str | None = None
     every: str | None = None
     hour: int | None = Field(None, ge=0, le=23)
     full_every_days: int | None = Field(None, ge=1, le=90)
     date_order: str | None = None
     amount_style: str | None = None
+
+
+class SourceMappingOut(Schema):
+    """What the first page of a data source holds and how its fields would map: the remote
+    fields, the guess (the file import's guesser) and the first rows mapped with ``mapping``
+    (the profile's, else the guess)."""
+
+    fields: list[str]
+    guess: dict[str, str]
+    mapping: dict[str, str]
+    profile: UUID | None
+    preview: list[dict[str, Any]]
+
+
+class SourceMappingIn(Schema):
+    profile: UUID | None = Field(
+        None, description="A mapping profile of the workspace; none: a new one"
+    )
+    name: str = Field("", max_length=100, description="The new profile's name")
+    mapping: dict[str, str]
+    date_order: str = "auto"
+    amount_style: str = "auto"
 
 
 class SyncIn(Schema):

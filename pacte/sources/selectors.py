@@ -14,6 +14,7 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.jobs.models import Schedule
 from pacte.jobs.scheduler import next_slot
+from pacte.sales.models import MappingProfile
 from pacte.sources.models import Connection, SyncMode, SyncRun, SyncStatus
 
 
@@ -24,7 +25,17 @@ def connections_for(member: Membership) -> QuerySet[Connection]:
 
 
 def get_connection_for(member: Membership, public_id: Any) -> Connection:
-    return get_scoped(connections_for(member).select_related("workspace"), public_id)
+    return get_scoped(connections_for(member).select_related("workspace", "profile"), public_id)
+
+
+def profiles_for(member: Membership) -> QuerySet[MappingProfile]:
+    """The workspace's mapping profiles a data source may read with (the sales import's)."""
+    require_role(member, *ADMIN_ROLES)
+    return MappingProfile.objects.for_workspace(member.workspace).order_by("name")
+
+
+def get_profile_for(member: Membership, public_id: Any) -> MappingProfile:
+    return get_scoped(profiles_for(member), public_id)
 
 
 def get_run_for(member: Membership, connection: Connection, public_id: Any) -> SyncRun:

@@ -21,6 +21,7 @@ from pacte.errors import DomainError, check_version
 from pacte.jobs.kinds import KINDS
 from pacte.jobs.models import Schedule
 from pacte.sales.ingest.context import FIELDS
+from pacte.sales.models import MappingProfile
 from pacte.sources.connectors.base import CONNECTORS, ConnectorError, connector_class
 from pacte.sources.credentials import read_secrets, read_webhook_secret, seal_secrets
 from pacte.sources.http import Http
@@ -43,6 +44,8 @@ AUDITED = (
     "name",
     "config",
     "mapping",
+    "date_order",
+    "amount_style",
     "default_channel",
     "every",
     "hour",
@@ -50,8 +53,13 @@ AUDITED = (
 )
 
 
+#: What goes to the connection's mapping profile rather than to the connection.
+PROFILE_FIELDS = ("mapping", "date_order", "amount_style")
+
+
 def _snapshot(connection: Connection) -> dict[str, Any]:
     data = {name: getattr(connection, name) for name in AUDITED}
+    data["profile"] = str(connection.profile.uuid) if connection.profile else None
     data["secrets_set"] = sorted(read_secrets(connection))  # names only, never values
     return data
 
@@ -189,8 +197,13 @@ def create_connection(
     full_every_days: int = 7,
     date_order: str = "auto",
     amount_style: str = "auto",
+    profile: MappingProfile | None = None,
 ) -> tuple[Connection, str]:
-    """A new data source and the secret its webhooks are signed with (shown this once)."""
+    """A new data source and the secret its webhooks are signed with (shown this once).
+
+    Its records are read with ``profile`` (a mapping profile of the workspace) when given,
+    else with a new profile named after it when ``mapping`` maps a field or a format is
+    chosen, else with the field names the connector gives."""
     _check_kind(kind)
     name = (name or "").strip()
     if not name:
@@ -200,6 +213,11 @@ def create_connection(
     _check_config(kind, config, secrets)
     _check_timing(every, hour, full_every_days)
     _check_formats(date_order, amount_style)
+    mapping = _check_mapping(mapping or {})
+    if profile is not None and profile.workspace_id != workspace.pk:
+        raise DomainError(
+            _("This column mapping is not in the workspace."), code="not_found", field="profile"
+        )
     if Connection.objects.for_workspace(workspace).filter(name=name).exists():
         raise DomainError(_("Another data source has this name."), code="duplicate", field="name")
     hook_secret = token_source.token_urlsafe(32)
@@ -210,14 +228,17 @@ def create_connection(
         config=config,
         secrets=seal_secrets(secrets),
         webhook_secret=encryption.encrypt(hook_secret),
-        mapping=_check_mapping(mapping or {}),
         default_channel=(default_channel or "").strip()[:100],
         every=every,
         hour=hour,
         full_every_days=full_every_days,
-        date_order=date_order,
-        amount_style=amount_style,
+        profile=profile,
     )
+    if profile is None and (mapping or date_order != "auto" or amount_style != "auto"):
+        connection.profile = _new_profile(
+            connection, connection.name, mapping, date_order, amount_style
+        )
+        connection.save(update_fields=["profile"])
     sync_schedule(connection)
     record(
         workspace=workspace,
@@ -227,6 +248,96 @@ def create_connection(
         after=_snapshot(connection),
     )
     return connection, hook_secret
+
+
+def _new_profile(
+    connection: Connection, name: str, mapping: dict[str, str], date_order: str, amount_style: str
+) -> MappingProfile:
+    """A mapping profile of the connection's workspace for it, named ``name`` (made unique)."""
+    taken = set(
+        MappingProfile.objects.for_workspace(connection.workspace_id).values_list("name", flat=True)
+    )
+    base = (name or connection.name).strip()[:100] or connection.name
+    unique, n = base, 2
+    while unique in taken:
+        suffix = f" ({n})"
+        unique, n = base[: 100 - len(suffix)] + suffix, n + 1
+    return MappingProfile.objects.create(
+        workspace_id=connection.workspace_id,
+        name=unique,
+        mapping=mapping,
+        date_order=date_order,
+        amount_style=amount_style,
+        source=connection.source[:60],
+        updated_at=timezone.now(),
+    )
+
+
+def _write_profile(connection: Connection, **values: Any) -> None:
+    """Change the connection's mapping profile (a new one when it has none). A profile shared
+    with file imports or other sources changes for them too: it is one mapping."""
+    if connection.profile is None:
+        connection.profile = _new_profile(
+            connection,
+            connection.name,
+            values.get("mapping", {}),
+            values.get("date_order", "auto"),
+            values.get("amount_style", "auto"),
+        )
+        return
+    profile = connection.profile
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.updated_at = timezone.now()
+    profile.save()
+
+
+@transaction.atomic
+def save_mapping(
+    *,
+    connection: Connection,
+    actor: Membership | None,
+    mapping: dict[str, Any],
+    date_order: str = "auto",
+    amount_style: str = "auto",
+    profile: MappingProfile | None = None,
+    new_name: str = "",
+) -> Connection:
+    """Read the connection's records with a mapping profile: ``profile`` (one of the
+    workspace's, its mapping set to ``mapping``) or, without one, a new profile named
+    ``new_name`` (the source's name by default). Audited as a change of the source."""
+    locked = (
+        Connection.objects.select_for_update(of=("self",))
+        .select_related("profile")
+        .get(pk=connection.pk)
+    )
+    before = _snapshot(locked)
+    mapping = _check_mapping(mapping)
+    _check_formats(date_order, amount_style)
+    if profile is not None and profile.workspace_id != locked.workspace_id:
+        raise DomainError(
+            _("This column mapping is not in the workspace."), code="not_found", field="profile"
+        )
+    if profile is None:
+        locked.profile = _new_profile(
+            locked, new_name or locked.name, mapping, date_order, amount_style
+        )
+    else:
+        locked.profile = profile
+        _write_profile(locked, mapping=mapping, date_order=date_order, amount_style=amount_style)
+    after = _snapshot(locked)
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save()
+    record(
+        workspace=locked.workspace,
+        actor=actor,
+        action="source.updated",
+        obj=locked,
+        before=before,
+        after=after,
+    )
+    return locked
 
 
 @transaction.atomic
@@ -243,7 +354,7 @@ def update_connection(
     locked = Connection.objects.select_for_update().get(pk=connection.pk)
     check_version(locked, version)
     before = _snapshot(locked)
-    unknown = set(changes) - {*AUDITED, "date_order", "amount_style"} | ({"kind"} & set(changes))
+    unknown = set(changes) - {*AUDITED, "profile"} | ({"kind"} & set(changes))
     if unknown:
         raise DomainError(
             _("These settings cannot be changed here."), code="invalid", field=sorted(unknown)[0]
@@ -266,8 +377,18 @@ def update_connection(
         changes["config"] = {
             k: str(v).strip() for k, v in (changes["config"] or {}).items() if v not in (None, "")
         }
-    if "mapping" in changes:
-        changes["mapping"] = _check_mapping(changes["mapping"] or {})
+    profiled = {name: changes.pop(name) for name in PROFILE_FIELDS if name in changes}
+    if "mapping" in profiled:
+        profiled["mapping"] = _check_mapping(profiled["mapping"] or {})
+    if "profile" in changes:
+        chosen = changes.pop("profile")
+        if chosen is not None and chosen.workspace_id != locked.workspace_id:
+            raise DomainError(
+                _("This column mapping is not in the workspace."),
+                code="not_found",
+                field="profile",
+            )
+        locked.profile = chosen
     if "default_channel" in changes:
         changes["default_channel"] = str(changes["default_channel"] or "").strip()[:100]
     new_secrets = {k: str(v) for k, v in (secrets or {}).items() if v}
@@ -275,7 +396,12 @@ def update_connection(
     for name, value in changes.items():
         setattr(locked, name, value)
     _check_timing(locked.every, locked.hour, locked.full_every_days)
-    _check_formats(locked.date_order, locked.amount_style)
+    _check_formats(
+        profiled.get("date_order", locked.date_order),
+        profiled.get("amount_style", locked.amount_style),
+    )
+    if profiled:
+        _write_profile(locked, **profiled)
     if new_secrets:
         locked.secrets = seal_secrets({**read_secrets(locked), **new_secrets})
     after = _snapshot(locked)

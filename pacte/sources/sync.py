@@ -2,15 +2,18 @@
 and move the cursor only when everything was stored.
 
 1. **Read** (no database work, no transaction): the connector's pages since the cursor minus
-   ``OVERLAP`` (or everything for a full reconciliation, with every id in scope), mapped to a
-   sale's fields with the connection's mapping; a record on two pages is kept once (the last
-   read). A connector error (credentials, rate limit, timeout, schema drift) ends the sync
+   ``OVERLAP`` (or everything for a full reconciliation, with every id in scope), a Polars
+   frame a page (``Connector.frames_since``), mapped to a sale's fields with the connection's
+   mapping by selecting columns; a record on two pages is kept once (the last read). A connector error (credentials, rate limit, timeout, schema drift) ends the sync
    here: nothing written, cursor kept.
 2. **Store** (ONE transaction): the connection row is locked (a deletion waits, or the sync
    sees it gone and writes nothing), the rows go through ``pacte.sales.import_jobs.run_import``
    (validation, crediting, idempotent by (source, external id), audited, cube updated) and,
-   for a full reconciliation, the sales of this source no longer in scope are deleted (audit
-   events and cube deltas); the cursor moves to when the read started. Refused rows (another
+   for a full reconciliation, the stored (external id, row hash) pairs are read in one
+   statement: rows read as they are stored are counted unchanged without being staged, only
+   the others go through the import's merge; the ids gone from the remote are one anti-join
+   in Polars, staged with ``COPY`` and deleted (audit events and cube deltas); the cursor
+   moves to when the read started. Refused rows (another
    currency, an unknown seller…) fail the whole sync with each record's id.
 3. A dry run does 1 and 2 and rolls 2 back: the counts and first rows of what would change.
 """
@@ -26,6 +29,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,11 +37,18 @@ from pacte.accounts.models import Membership
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
 from pacte.sales.import_jobs import run_import
 from pacte.sales.ingest.context import FIELDS, REQUIRED
+from pacte.sales.mapping import guess_mapping
 from pacte.sales.models import ImportJob, ImportStatus, Sale
 from pacte.sales.reasons import row_message
 from pacte.sales.services import delete_sales
 from pacte.sources import events
-from pacte.sources.connectors.base import Connector, ConnectorError, Row, connector_class
+from pacte.sources.connectors.base import (
+    Connector,
+    ConnectorError,
+    Row,
+    connector_class,
+    rows_frame,
+)
 from pacte.sources.connectors.generic import flatten
 from pacte.sources.credentials import read_secrets, seal_secrets
 from pacte.sources.http import Http
@@ -82,8 +93,8 @@ class Read:
     (full reconciliation only)."""
 
     frame: pl.DataFrame
-    line_ids: list[str]
-    scope: set[str] | None
+    line_ids: pl.Series
+    scope: pl.Series | None
 
 
 # --------------------------------------------------------------------------- connectors
@@ -94,12 +105,15 @@ def build_connector(connection: Connection, http: Http | None = None) -> Connect
     return cls(dict(connection.config), read_secrets(connection), http or Http())
 
 
-def effective_mapping(connection: Connection, keys: set[str]) -> dict[str, str]:
-    """Sale field → row key: the connection's mapping, else the field's own name when rows
-    carry it (connectors that give canonical keys need no mapping)."""
-    mapping: dict[str, str] = {}
+def effective_mapping(
+    connection: Connection, keys: set[str], mapping: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Sale field → row key: the mapping (the connection's profile's unless given), else the
+    field's own name when rows carry it (connectors that give canonical keys need none)."""
+    chosen_fields = connection.mapping if mapping is None else mapping
+    mapping = {}
     for field in FIELDS:
-        chosen = connection.mapping.get(field)
+        chosen = chosen_fields.get(field)
         if chosen:
             mapping[field] = chosen
         elif chosen is None and field in keys:
@@ -107,19 +121,20 @@ def effective_mapping(connection: Connection, keys: set[str]) -> dict[str, str]:
     return mapping
 
 
-def frame_of(connection: Connection, rows: list[Row]) -> tuple[pl.DataFrame, list[str]]:
-    """Mapped rows as the import's frame (strings, with ``LINE``), one line per external id
-    (the last one read wins), and the external id of each line.
+def frame_of(
+    connection: Connection, raw: pl.DataFrame, mapping: dict[str, str] | None = None
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The read records (a frame of remote fields as strings) mapped to the import's frame
+    (strings, with ``LINE``), one line per external id (the last one read wins), and the
+    external id of each line.
 
     Raises ``ConnectorError("schema")`` when a mapped remote field is in no record (renamed or
     removed on the remote side) or a required field has nowhere to come from."""
-    keys: set[str] = set()
-    for row in rows[:1000]:
-        keys.update(row)
-    mapping = effective_mapping(connection, keys)
-    if rows:
+    keys = set(raw.columns)
+    mapping = effective_mapping(connection, keys, mapping)
+    if raw.height:
         for field, remote in mapping.items():
-            if remote not in keys and not any(remote in row for row in rows):
+            if remote not in keys:
                 raise ConnectorError(
                     "schema",
                     _(
@@ -136,42 +151,91 @@ def frame_of(connection: Connection, rows: list[Row]) -> tuple[pl.DataFrame, lis
                     _("No remote field gives the %(field)s of a sale: map one.") % {"field": field},
                     field=field,
                 )
-    by_id: dict[str, Row] = {}
     id_key = mapping.get("external_id", "external_id")
-    for row in rows:
-        by_id[str(row.get(id_key) or "")] = row
-    kept = list(by_id.values())
-    data: dict[str, list[str | None]] = {}
-    for field in FIELDS:
-        key = mapping.get(field)
-        data[field] = [row.get(key) for row in kept] if key else [None] * len(kept)
-    if connection.default_channel:
-        data["channel"] = [v or connection.default_channel for v in data["channel"]]
-    frame = pl.DataFrame(
-        {LINE: list(range(1, len(kept) + 1)), **data},
-        schema={LINE: pl.Int64, **dict.fromkeys(FIELDS, pl.String)},
+    key = pl.col(id_key).fill_null("") if id_key in keys else pl.lit("", pl.String)
+    kept = (
+        raw.with_columns(key.alias("__id"))
+        .unique(subset="__id", keep="last", maintain_order=True)
+        .drop("__id")
     )
-    return frame, [str(v or "") for v in data["external_id"]]
+    columns = [
+        (pl.col(mapping[field]) if field in mapping else pl.lit(None, pl.String))
+        .cast(pl.String)
+        .alias(field)
+        for field in FIELDS
+    ]
+    frame = kept.select(columns)
+    if connection.default_channel:
+        channel = pl.col("channel")
+        frame = frame.with_columns(
+            pl.when(channel.is_null() | (channel == ""))
+            .then(pl.lit(connection.default_channel))
+            .otherwise(channel)
+            .alias("channel")
+        )
+    frame = frame.select(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE), *FIELDS)
+    return frame, frame.get_column("external_id").fill_null("")
 
 
 def read(connector: Connector, connection: Connection, run: SyncRun) -> Read:
-    """Step 1, over the network only."""
-    rows: list[Row] = []
-    scope: set[str] | None = None
+    """Step 1, over the network only: a frame a page, no dict per record where the connector
+    can avoid it."""
+    frames: list[pl.DataFrame] = []
+    scope: pl.Series | None = None
     if run.mode == SyncMode.WEBHOOK:
-        rows = webhook_rows(connection, run)
+        frames = [rows_frame(webhook_rows(connection, run))]
     else:
-        for batch in connector.changed_since(run.since):
-            rows.extend(batch.rows)
+        frames = list(connector.frames_since(run.since))
         if run.mode == SyncMode.FULL:
-            scope = set()
             if connector.scope_from_full_read:
-                scope.update(str(row.get("external_id") or "") for row in rows)
+                scope = pl.concat(
+                    [f.get_column("external_id") for f in frames if "external_id" in f.columns]
+                    or [pl.Series("external_id", [], dtype=pl.String)]
+                )
             else:
-                for ids in connector.all_ids():
-                    scope.update(ids)
-    frame, line_ids = frame_of(connection, rows)
+                scope = pl.Series(
+                    "external_id",
+                    [i for ids in connector.all_ids() for i in ids],
+                    dtype=pl.String,
+                )
+    raw = pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
+    frame, line_ids = frame_of(connection, raw)
     return Read(frame=frame, line_ids=line_ids, scope=scope)
+
+
+@dataclass
+class Sample:
+    """The first records of a source, for choosing its mapping: the remote fields, the file
+    import's guess from their names and values, and the first rows."""
+
+    fields: list[str]
+    guess: dict[str, str]
+    head: pl.DataFrame
+
+
+def sample(connection: Connection, *, http: Http | None = None) -> Sample:
+    """Read the source's first page (one request; nothing stored) and guess its mapping with
+    the file import's guesser (``pacte.sales.mapping.guess_mapping``). Raises
+    ``ConnectorError``."""
+    own = http is None
+    http = http or Http()
+    try:
+        first = next(iter(build_connector(connection, http).frames_since(None)), pl.DataFrame())
+    finally:
+        if own:
+            http.close()
+    head = first.head(PREVIEW_ROWS)
+    fields = sorted(head.columns)
+    return Sample(fields=fields, guess=guess_mapping(fields, sample=head), head=head)
+
+
+def mapped_preview(
+    connection: Connection, head: pl.DataFrame, mapping: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The first rows as a sale's fields with ``mapping``; a mapping that leaves a required
+    field with nowhere to come from raises ``ConnectorError("schema")``."""
+    frame, _ids = frame_of(connection, head, mapping)
+    return frame.select(PREVIEW_FIELDS).to_dicts()
 
 
 def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
@@ -196,52 +260,67 @@ def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
 # --------------------------------------------------------------------------- storing
 
 
-def _stage_scope(ids: set[str]) -> None:
+def stored_keys(connection: Connection) -> pl.DataFrame:
+    """``external_id`` and ``row_hash`` of every sale of this source, in one statement
+    (``COPY … TO STDOUT`` on PostgreSQL): what a full reconciliation compares the records
+    it read with."""
+    schema = {"external_id": pl.String, "row_hash": pl.Int64}
+    sql = "SELECT external_id, row_hash FROM sales_sale WHERE workspace_id = %s AND source = %s"
+    params: list[Any] = [connection.workspace_id, connection.source]
     with db.cursor() as c:
-        c.execute("DROP TABLE IF EXISTS sources_scope")
-        c.execute("CREATE TEMPORARY TABLE sources_scope (external_id varchar(100) PRIMARY KEY)")
         if db.vendor == "postgresql":
-            with c.cursor.copy("COPY sources_scope (external_id) FROM STDIN") as copy:
-                for chunk in _chunks(sorted(ids), 50_000):
-                    copy.write("".join(_copy_text(i) + "\n" for i in chunk))
-        else:
-            c.executemany(
-                "INSERT INTO sources_scope (external_id) VALUES (%s)", [(i,) for i in ids]
+            body = bytearray()
+            with c.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+                for block in copy:
+                    body += block
+            if not body:
+                return pl.DataFrame(schema=schema)
+            return pl.read_csv(
+                bytes(body), has_header=False, new_columns=list(schema), schema=schema
             )
+        c.execute(sql, params)
+        return pl.DataFrame(c.fetchall(), schema=schema, orient="row")
 
 
-def _copy_text(value: str) -> str:
+def gone_ids(known: pl.DataFrame, scope: pl.Series) -> pl.Series:
+    """The stored ids no longer in scope: one anti-join."""
     return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        known.select("external_id")
+        .join(scope.to_frame("external_id"), on="external_id", how="anti")
+        .get_column("external_id")
     )
 
 
-def _chunks(values: list[str], size: int) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def reconcile(connection: Connection, scope: set[str], actor: Membership | None) -> int:
-    """Delete the sales of this source whose id is no longer in scope (audited, out of the
-    cube); set-based through a temporary table of the ids. Inside the sync's transaction."""
-    _stage_scope(scope)
-    try:
-        doomed = (
-            Sale.objects.for_workspace(connection.workspace_id)
-            .filter(source=connection.source)
-            .extra(
-                where=[
-                    "NOT EXISTS (SELECT 1 FROM sources_scope s "
-                    "WHERE s.external_id = sales_sale.external_id)"
-                ]
+def reconcile(connection: Connection, gone: pl.Series, actor: Membership | None) -> int:
+    """Delete the sales of this source whose id is ``gone`` (no longer in scope), audited and
+    out of the cube, through ``delete_sales``: the ids staged at once in a temporary table
+    (``COPY`` on PostgreSQL). Inside the sync's transaction."""
+    if gone.len() == 0:
+        return 0
+    with db.cursor() as c:
+        c.execute("DROP TABLE IF EXISTS sources_gone")
+        c.execute("CREATE TEMPORARY TABLE sources_gone (external_id varchar(100) PRIMARY KEY)")
+        if db.vendor == "postgresql":
+            body = gone.to_frame().write_csv(include_header=False, quote_style="always")
+            with c.cursor.copy("COPY sources_gone (external_id) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(body.encode())
+            c.execute("ANALYZE sources_gone")
+        else:
+            c.cursor.executemany(
+                "INSERT INTO sources_gone (external_id) VALUES (?)", ((i,) for i in gone)
             )
+    try:
+        doomed = Sale.objects.for_workspace(connection.workspace_id).filter(
+            source=connection.source,
+            external_id__in=RawSQL("SELECT external_id FROM sources_gone", []),
         )
         return delete_sales(workspace=connection.workspace, actor=actor, sales=doomed)
     finally:
         with db.cursor() as c:
-            c.execute("DROP TABLE IF EXISTS sources_scope")
+            c.execute("DROP TABLE IF EXISTS sources_gone")
 
 
-def _located(job: ImportJob, line_ids: list[str]) -> list[dict[str, Any]]:
+def _located(job: ImportJob, line_ids: pl.Series) -> list[dict[str, Any]]:
     out = []
     for error in job.errors[: SyncRun.MAX_KEPT_ERRORS]:
         line = error.get("line")
@@ -295,8 +374,11 @@ def store(run: SyncRun, connection: Connection, got: Read, started: datetime) ->
             if dry:
                 run.preview = _preview(connection, got.frame)
             empty = pl.DataFrame(schema=ERROR_SCHEMA)
+            # A full reconciliation compares what it read with what is stored: one read of
+            # the stored (id, hash) pairs; only the rows that differ are staged.
+            known = stored_keys(connection) if got.scope is not None else None
             if got.frame.height:
-                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)])
+                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)], known=known)
             else:
                 job.status = ImportStatus.DONE
                 job.save(update_fields=["status"])
@@ -311,8 +393,9 @@ def store(run: SyncRun, connection: Connection, got: Read, started: datetime) ->
             run.new_count = job.created_count
             run.changed_count = job.updated_count
             run.unchanged_count = job.unchanged_count
-            if got.scope is not None:
-                run.deleted_count = reconcile(connection, got.scope, run.created_by)
+            if got.scope is not None and known is not None:
+                gone = gone_ids(known, got.scope)
+                run.deleted_count = reconcile(connection, gone, run.created_by)
             if dry:
                 raise _RollBack
             changes: dict[str, Any] = {"updated_at": timezone.now()}

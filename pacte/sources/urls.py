@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<uuid:uuid>/", views.detail, name="detail"),
     path("<uuid:uuid>/edit/", views.edit, name="edit"),
+    path("<uuid:uuid>/mapping/", views.mapping, name="mapping"),
     path("<uuid:uuid>/delete/", views.delete, name="delete"),
     path("<uuid:uuid>/sync/", views.sync_now, name="sync"),
     path("<uuid:uuid>/test/", views.check, name="test"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,16 +19,18 @@ from pacte.accounts.access import ADMIN_ROLES, parse_uuid
 from pacte.accounts.decorators import MemberRequest, member_required
 from pacte.errors import DomainError
 from pacte.links import absolute
+from pacte.sales.labels import FIELD_LABELS
 from pacte.sources import selectors, services
-from pacte.sources.connectors.base import CONNECTORS, kind_choices
+from pacte.sources.connectors.base import CONNECTORS, ConnectorError, kind_choices
 from pacte.sources.credentials import secret_names_set
-from pacte.sources.forms import ConnectionForm, SyncForm
+from pacte.sources.forms import MAP_PREFIX, NEW_PROFILE, ConnectionForm, MappingForm, SyncForm
 from pacte.sources.labels import ERROR_LABELS
 from pacte.sources.models import Connection, SyncRun, SyncStatus
+from pacte.sources.sync import PREVIEW_FIELDS, Sample, effective_mapping, mapped_preview, sample
 
 
 def _form_error(form: ConnectionForm, exc: DomainError) -> None:
-    for prefix in ("", "config_", "secret_", "map_"):
+    for prefix in ("", "config_", "secret_"):
         if exc.field and prefix + exc.field in form.fields:
             form.add_error(prefix + exc.field, exc.message)
             return
@@ -64,9 +67,11 @@ def create(request: MemberRequest) -> HttpResponse:
         else:
             request.session[f"hook-secret-{connection.uuid}"] = secret
             messages.success(
-                request, _("Data source “%(name)s” was added.") % {"name": connection.name}
+                request,
+                _("Data source “%(name)s” was added: check how its fields map.")
+                % {"name": connection.name},
             )
-            return redirect("sources:detail", connection.uuid)
+            return redirect("sources:mapping", connection.uuid)
     label = dict(kind_choices())[kind]
     return render(
         request, "sources/form.html", {"form": form, "kind_label": label, "connection": None}
@@ -101,6 +106,84 @@ def edit(request: MemberRequest, uuid: str) -> HttpResponse:
         request,
         "sources/form.html",
         {"form": form, "kind_label": label, "connection": connection},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(*ADMIN_ROLES)
+def mapping(request: MemberRequest, uuid: str) -> HttpResponse:
+    """Which mapping profile the source reads with: its first records read (one page), the
+    file import's guess when it has no profile yet, the first rows previewed with the mapping
+    shown; "Preview" shows another mapping's rows, "Save" keeps it."""
+    connection = selectors.get_connection_for(request.member, uuid)
+    profiles = list(selectors.profiles_for(request.member))
+    read_error = ""
+    try:
+        got = sample(connection)
+    except ConnectorError as exc:
+        got = Sample(fields=[], guess={}, head=pl.DataFrame())
+        read_error = exc.message
+    chosen = connection.profile
+    asked = request.GET.get("profile")
+    if asked:
+        chosen = selectors.get_profile_for(request.member, asked)
+    if chosen is not None:
+        current = effective_mapping(connection, set(got.fields), chosen.mapping)
+    else:
+        current = got.guess
+    form = MappingForm(
+        request.POST or None,
+        profiles=[(str(p.uuid), p.name) for p in profiles],
+        remote=got.fields,
+        initial={
+            "profile": str(chosen.uuid) if chosen else NEW_PROFILE,
+            "name": "" if chosen else connection.name,
+            "date_order": chosen.date_order if chosen else "auto",
+            "amount_style": chosen.amount_style if chosen else "auto",
+            **{MAP_PREFIX + k: v for k, v in current.items()},
+        },
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        current = form.mapping()
+        picked = form.cleaned_data["profile"]
+        if request.POST.get("action") != "preview":
+            try:
+                services.save_mapping(
+                    connection=connection,
+                    actor=request.member,
+                    mapping=current,
+                    date_order=form.cleaned_data["date_order"],
+                    amount_style=form.cleaned_data["amount_style"],
+                    profile=selectors.get_profile_for(request.member, picked) if picked else None,
+                    new_name=form.cleaned_data["name"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, _("The fields' mapping was saved."))
+                return redirect("sources:detail", connection.uuid)
+    preview: list[dict[str, Any]] = []
+    preview_error = ""
+    if got.head.height:
+        try:
+            preview = mapped_preview(connection, got.head, current)
+        except ConnectorError as exc:
+            preview_error = exc.message
+    return render(
+        request,
+        "sources/mapping.html",
+        {
+            "connection": connection,
+            "form": form,
+            "read_error": read_error,
+            "guessed": chosen is None and bool(got.guess),
+            "columns": [(f, FIELD_LABELS[f]) for f in PREVIEW_FIELDS],
+            "preview": [[row[f] for f in PREVIEW_FIELDS] for row in preview],
+            "preview_error": preview_error,
+        },
         status=status,
     )
 

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,34 @@ def start_pair(bindir: Path) -> Pair:
     return pair
 
 
+def copy_database(pair: Pair, source: Mapping[str, Any]) -> None:
+    """``pg_dump`` the database of ``source`` (a Django ``settings_dict``) into the primary's
+    ``pacte`` database, which the replica follows: seconds, where running the migrations on an
+    empty database takes minutes (the migration state is rendered anew for every operation).
+    Raises ``CalledProcessError`` when the dump is refused (a server newer than these
+    binaries)."""
+    bindir = pair.bindir
+    dump = [str(bindir / "pg_dump"), "--no-owner", "--no-privileges", "-d", str(source["NAME"])]
+    for flag, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+        if source.get(key):
+            dump += [flag, str(source[key])]
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    if source.get("PASSWORD"):
+        env["PGPASSWORD"] = str(source["PASSWORD"])
+    dumped = subprocess.run(dump, check=True, capture_output=True, env=env)
+    subprocess.run(
+        [
+            str(bindir / "psql"),
+            *("-h", "127.0.0.1", "-p", str(pair.primary_port), "-U", "postgres", "-d", "pacte"),
+            *("-q", "-v", "ON_ERROR_STOP=1"),
+        ],
+        input=dumped.stdout,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
+
+
 # --------------------------------------------------------------------------- the scenario
 
 
@@ -232,6 +261,7 @@ def down_scenario() -> dict[str, Any]:
     django.setup()
     from pacte import replica
     from pacte.accounts.models import Workspace
+    from pacte.accounts.services import create_workspace
 
     lines: list[str] = []
 
@@ -240,7 +270,9 @@ def down_scenario() -> dict[str, Any]:
             lines.append(record.getMessage())
 
     logging.getLogger("pacte.replica").addHandler(Keep())
-    ws = Workspace.objects.get(slug="replica")
+    ws = Workspace.objects.filter(slug="replica").first() or create_workspace(
+        name="Replica", slug="replica", currency="EUR"
+    )
     with replica.reads_from_replica(ws) as used:
         name = Workspace.objects.get(pk=ws.pk).name
     return {"used": used, "name": name, "lines": lines}

@@ -73,3 +73,24 @@ def test_operation_ids_are_short_stable_and_unique() -> None:
         assert "api" not in operation_id.split("_"), operation_id
     # Clients generated from the document depend on these: a rename is a breaking change.
     assert {"insights_attainment", "sales_import_cancel", "objectives_propose"} <= set(ids)
+
+
+def test_every_schema_name_is_unique() -> None:
+    """Ninja names OpenAPI components by class name: two schemas of one name overwrite each other."""
+    from ninja import Schema
+
+    seen: dict[str, str] = {}
+    clashes = []
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("pacte.") and ".tests" not in sub.__module__:
+                where = f"{sub.__module__}.{sub.__qualname__}"
+                if sub.__name__ in seen and seen[sub.__name__] != where:
+                    clashes.append((seen[sub.__name__], where))
+                seen.setdefault(sub.__name__, where)
+            walk(sub)
+
+    api.get_openapi_schema()
+    walk(Schema)
+    assert not clashes, clashes

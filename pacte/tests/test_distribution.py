@@ -41,7 +41,9 @@ def test_the_keys_widened_for_distribution_are_in_place():
     sale = {c.name: getattr(c, "fields", ()) for c in _model("sales.Sale")._meta.constraints}
     credit = {c.name: getattr(c, "fields", ()) for c in _model("sales.Credit")._meta.constraints}
     assert sale["sale_unique_uuid"] == ("workspace", "uuid")
-    assert credit["credit_unique_seller"] == ("workspace", "sale", "seller", "kind")
+    assert "credit_unique_seller" not in credit  # now the primary key
+    credit_pk = _model("sales.Credit")._meta.pk
+    assert credit_pk.field_names == ("workspace", "sale", "seller", "kind")
     assert not _model("sales.Sale")._meta.get_field("uuid").unique
 
 
@@ -60,3 +62,11 @@ def _model(label: str):
     from django.apps import apps
 
     return apps.get_model(label)
+
+
+def test_a_composite_primary_key_without_the_workspace_is_caught(monkeypatch):
+    pk = _model("sales.Credit")._meta.pk
+    monkeypatch.setattr(pk, "field_names", ("sale", "seller", "kind"))
+    assert distribution.keys_without_workspace() == [
+        "sales.Credit primary key ('sale', 'seller', 'kind')"
+    ]

@@ -17,6 +17,7 @@ from django.test import RequestFactory
 
 from pacte import logs
 from pacte.testing import redis_server
+from pacte.testing.processes import own_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +39,9 @@ except ZeroDivisionError:
 """
 
 
-def _run_json_process(tmp_path: Path) -> tuple[str, list[dict[str, Any]]]:
+def _run_json_process(tmp_path: Path, database_url: str) -> tuple[str, list[dict[str, Any]]]:
     env = {
+        "DATABASE_URL": database_url,
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "pacte.settings",
         "PACTE_VAR_DIR": str(tmp_path),
@@ -61,8 +63,12 @@ def _run_json_process(tmp_path: Path) -> tuple[str, list[dict[str, Any]]]:
     return done.stdout, [json.loads(line) for line in lines]  # every line is JSON
 
 
-def test_json_logs_carry_the_request_id_and_the_request(tmp_path: Path) -> None:
-    stdout, records = _run_json_process(tmp_path)
+@pytest.mark.django_db  # the test database migrated_database copies
+def test_json_logs_carry_the_request_id_and_the_request(
+    tmp_path: Path, migrated_database: str
+) -> None:
+    with own_database(tmp_path, "logs", template=migrated_database) as url:
+        stdout, records = _run_json_process(tmp_path, url)
     assert "ECHO req-from-proxy.1" in stdout
     for record in records:
         assert {"time", "level", "logger", "message", "request_id"} <= record.keys()

@@ -25,7 +25,9 @@ import requests
 from pacte.jobs.tests.test_worker_processes import DUE_DIGEST, write_sales
 from pacte.testing.processes import ROOT, SETUP, Deployment, own_database
 
-pytestmark = pytest.mark.postgres
+# The subprocesses start from a copy of the test database (``migrated_database``), which
+# pytest-django creates only for the tests marked as using it.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 ROWS = 20_000
 PASSWORD = "correct-horse-battery-staple"
@@ -67,6 +69,7 @@ class Web:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # Deployment.stop_all ends its workers with it
         )
         dep.started.append(self.proc)  # type: ignore[arg-type]
         self.session = requests.Session()
@@ -129,10 +132,10 @@ class Web:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path, migrated_database: str) -> Iterator[Deployment]:
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         pytest.skip("the PostgreSQL pass runs the topology (tools/with_postgres.py)")
-    with own_database(tmp_path, "topology") as url:
+    with own_database(tmp_path, "topology", template=migrated_database) as url:
         # PACTE_ENV=test: static files without a manifest, quick password hashes.
         dep = Deployment(
             url,

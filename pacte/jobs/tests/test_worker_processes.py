@@ -13,6 +13,10 @@ import pytest
 
 from pacte.testing.processes import Deployment, own_database
 
+# The subprocesses start from a copy of the test database (``migrated_database``), which
+# pytest-django creates only for the tests marked as using it.
+pytestmark = pytest.mark.django_db
+
 ROWS = 60_000
 
 QUEUE_IMPORT = """
@@ -67,10 +71,10 @@ def write_sales(path: Path, rows: int = ROWS) -> Path:
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def migrated(tmp_path_factory: pytest.TempPathFactory, migrated_database: str) -> Iterator[str]:
     """One migrated database with the cast, copied for each test (migrating takes long)."""
     tmp = tmp_path_factory.mktemp("template")
-    with own_database(tmp, "jobs_template") as url:
+    with own_database(tmp, "jobs_template", template=migrated_database) as url:
         Deployment(url, tmp).setup()
         yield url
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import polars as pl
@@ -14,6 +15,7 @@ from pacte.lib.currency import (
     RATE_PLACES,
     RateError,
     convert,
+    convert_column,
     convert_expr,
     format_rate,
     format_rate_input,
@@ -21,6 +23,7 @@ from pacte.lib.currency import (
     minor_digits,
     rate_decimal,
     rate_units,
+    with_rates,
 )
 
 amounts = st.integers(min_value=-(10**14), max_value=10**14)
@@ -82,3 +85,49 @@ def test_rates_read_and_write_back_in_each_language():
     assert format_rate(units, "fr") == "1\u202f234,0712"
     assert format_rate(units, "en") == "1,234.0712"
     assert format_rate_input(units, "fr") == "1234,0712"
+
+
+@settings(max_examples=50)
+@given(st.lists(st.tuples(amounts, rates, digits), min_size=1, max_size=40), digits)
+def test_the_staged_conversion_equals_the_expression(rows, target):
+    frame = pl.DataFrame(rows, schema={"a": pl.Int64, "r": pl.Int64, "d": pl.Int64}, orient="row")
+    staged = convert_column(frame, amount="a", rate="r", digits="d", to_digits=target, out="v")
+    assert staged.columns == ["a", "r", "d", "v"]
+    expected = frame.select(convert_expr(pl.col("a"), pl.col("r"), pl.col("d"), target))
+    assert staged.get_column("v").to_list() == expected.to_series().to_list()
+
+
+def _rates(items):
+    return pl.DataFrame(
+        items,
+        schema={"currency": pl.String, "rate_date": pl.Date, "rate": pl.Int64},
+        orient="row",
+    )
+
+
+day = dt.date(2026, 3, 10)
+days = st.integers(min_value=-5, max_value=40).map(lambda k: day + dt.timedelta(days=k))
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.tuples(st.sampled_from(["CHF", "USD"]), days, rates), max_size=12),
+    st.lists(
+        st.tuples(st.sampled_from(["CHF", "USD", "GBP", None]), st.none() | days), max_size=30
+    ),
+    st.sampled_from(["previous", "refuse"]),
+)
+def test_with_rates_is_the_as_of_lookup_in_the_rows_order(table, rows, rule):
+    known = {(c, d): r for c, d, r in table}  # the last of a (currency, day) wins, as the dict
+    frame = pl.DataFrame(rows, schema={"currency": pl.String, "date": pl.Date}, orient="row")
+    got = with_rates(frame, _rates([(c, d, r) for (c, d), r in known.items()]), rule=rule)
+    assert got.select("currency", "date").equals(frame)
+    for (currency, date), rate in zip(rows, got.get_column("rate").to_list(), strict=True):
+        if currency is None or date is None:
+            expected = None
+        elif rule == "refuse":
+            expected = known.get((currency, date))
+        else:
+            before = [d for c, d in known if c == currency and d <= date]
+            expected = known[(currency, max(before))] if before else None
+        assert rate == expected, (currency, date, rule)

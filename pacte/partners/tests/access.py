@@ -4,6 +4,7 @@ partner role itself is walked by ``test_partner_walker.py``."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 from pacte.testing.access import ADMIN, Route, register_api, register_pages
 from pacte.testing.cast import Cast
@@ -32,6 +33,9 @@ register_pages(
         "partner:home": Route("member"),
         "partner:propose": Route("member"),
         "partner:check_in": Route("member"),
+        "partner:key_result_add": Route("member"),
+        "partner:key_result_delete": Route("member", obj=lambda c: {"uuid": uuid4()}),
+        "partner:notifications_read": Route("member"),
     }
 )
 
@@ -70,5 +74,13 @@ register_api(
         ("POST", "/api/v1/partner/check-in"): Route(
             "member", body=lambda c: {"fiscal_year": 2027, "confidence": 5}
         ),
+        ("POST", "/api/v1/partner/key-results"): Route(
+            "member", body=lambda c: {"fiscal_year": 2027, "name": "Demos", "target": 10}
+        ),
+        ("DELETE", "/api/v1/partner/key-results/{key_result_id}"): Route(
+            "member", obj=lambda c: {"key_result_id": uuid4()}
+        ),
+        ("GET", "/api/v1/partner/notifications"): Route("member"),
+        ("POST", "/api/v1/partner/notifications/read"): Route("member"),
     }
 )

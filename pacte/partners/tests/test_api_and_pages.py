@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from pacte.accounts.services import create_api_token
 from pacte.objectives.models import Objective, Status
+from pacte.partners import services as partner_services
 from pacte.partners.models import Partner
 from pacte.partners.tests.helpers import add_person, distributors, make_partner
 from pacte.sales.import_jobs import ingest_records
@@ -153,3 +154,64 @@ def test_partner_page_in_french(cast: Cast, login) -> None:
     person.user.save()
     text = login(person).get(reverse("partner:home")).content.decode()
     assert "Notre engagement" in text
+
+
+def test_executive_drills_down_to_one_partner_by_month(cast: Cast, fy: int, login) -> None:
+    alpine = make_partner(cast)
+    tessin = make_partner(cast, code="tessin", name="Tessin Trade")
+    person = add_person(alpine, "paula@alpine.example")
+    partner_services.propose(person=person, fiscal_year=fy, amount=120_000_00)
+    ingest_records(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        records=[
+            (
+                1,
+                {
+                    "external_id": "S1",
+                    "date": f"{fy}-02-01",
+                    "amount": "500",
+                    "channel": "distributors",
+                    "partner": "alpine",
+                },
+            ),
+            (
+                2,
+                {
+                    "external_id": "S2",
+                    "date": f"{fy}-02-03",
+                    "amount": "700",
+                    "channel": "distributors",
+                    "partner": "tessin",
+                },
+            ),
+        ],
+    )
+    client = login(cast.executive)
+    by_partner = client.get(
+        reverse("partners:figures") + f"?fy={fy}&channel={distributors(cast).uuid}"
+    ).content.decode()
+    assert f"partner={alpine.uuid}" in by_partner
+    page = client.get(reverse("partners:figures") + f"?fy={fy}&partner={alpine.uuid}")
+    assert page.status_code == 200
+    assert "Tessin Trade" not in page.content.decode()
+    data = (
+        Client()
+        .get(f"/api/v1/partners/figures?fy={fy}&partner={alpine.uuid}", **_bearer(cast.executive))
+        .json()
+    )
+    assert data["partner"] == str(alpine.uuid)
+    assert len(data["rows"]) == 12
+    assert sum(row["actual"] for row in data["rows"]) == data["total"]["actual"] == 50_000
+    assert [row["actual"] for row in data["rows"] if row["actual"]] == [50_000]
+    assert sum(row["objective"] for row in data["rows"]) == 120_000_00
+    assert tessin.pk
+    # A forged partner id, or one of another workspace: not found.
+    forged = client.get(reverse("partners:figures") + f"?fy={fy}&partner={cast.seller.uuid}")
+    assert forged.status_code == 404
+    assert (
+        login(cast.seller)
+        .get(reverse("partners:figures") + f"?fy={fy}&partner={alpine.uuid}")
+        .status_code
+        == 403
+    )

@@ -41,3 +41,43 @@ def test_cascade_holds_the_partner_share_and_the_partner_commits_to_it(cast: Cas
     )
     assert objective.status == Status.PROPOSED
     assert objective.handler == cast.lead
+
+
+def test_growth_bounds_hold_for_the_partner_share(cast: Cast, fy: int) -> None:
+    """The cascade's bounds apply to the partner as to any seller: an equal split would give
+    it more than twice its history; the bound keeps it within +30 %."""
+    from pacte.org.models import Placement
+    from pacte.planning.tests.conftest import add_history
+    from pacte.sales.models import CubeCell
+
+    partner = make_partner(cast)
+    first = add_history(
+        cast, fy, {"seller": 300_000_00, "lead": 300_000_00, "other_seller": 300_000_00}
+    )
+    team = Placement.objects.get(membership=partner.seat, valid_to__isnull=True).unit
+    CubeCell.objects.bulk_create(
+        CubeCell(
+            workspace=cast.workspace,
+            seller=partner.seat,
+            unit=team,
+            channel=cast.channel,
+            month=first.index - 12 + k,
+            split_amount=100_000_00 // 12,
+        )
+        for k in range(12)
+    )
+    history = 100_000_00 // 12 * 12
+    set_company_target(
+        workspace=cast.workspace, actor=cast.executive, fiscal_year=fy, amount=1_100_000_00
+    )
+    run = create_run(
+        workspace=cast.workspace,
+        actor=cast.executive,
+        fiscal_year=fy,
+        parameters={"method": "equal", "bounds": [-10, 30]},
+    )
+    publish_run(run=run, actor=cast.executive)
+    reference = references.reference_for(partner.seat, fy)
+    assert reference.exists
+    assert history * 9 // 10 <= reference.annual <= history * 13 // 10 + 1_000_00
+    assert reference.upper is not None

@@ -148,3 +148,29 @@ def test_file_import(cast: Cast, tmp_path) -> None:  # type: ignore[no-untyped-d
     )
     assert result.created == 1
     assert Deal.objects.for_workspace(cast.workspace).get(external_id="F1").amount == 150_000
+
+
+def test_a_batch_of_new_changed_and_unchanged_deals(cast: Cast) -> None:
+    load(cast, [row(cast.seller, "D1"), row(cast.seller, "D2")])
+    result = load(
+        cast,
+        [
+            row(cast.seller, "D1"),
+            row(cast.seller, "D2", stage="Negotiation"),
+            row(cast.lead, "D3"),
+        ],
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    deals = Deal.objects.for_workspace(cast.workspace)
+    assert deals.count() == 3
+    assert len(set(deals.values_list("uuid", flat=True))) == 3
+    assert dict(deals.values_list("external_id", "version")) == {"D1": 1, "D2": 2, "D3": 1}
+    d2 = deals.get(external_id="D2")
+    assert list(d2.changes.order_by("pk").values_list("stage", flat=True)) == [
+        "Proposal",
+        "Negotiation",
+    ]
+    assert d2.changes.order_by("pk").last().actor_id == cast.admin.pk  # type: ignore[union-attr]
+    assert DealCredit.objects.for_workspace(cast.workspace).count() == 3
+    lead_cells = PipelineCell.objects.for_workspace(cast.workspace).filter(seller=cast.lead)
+    assert lead_cells.aggregate(a=Sum("amount"))["a"] == 100_000

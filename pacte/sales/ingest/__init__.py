@@ -11,7 +11,10 @@ Never one query per row:
    - ``Direct`` (PostgreSQL, a source with no sale in the workspace yet, so every row is new):
      each valid slice is copied straight into ``sales_sale`` and ``sales_credit`` by a writer
      thread while the next slice is validated, inside ONE transaction that spans the import;
-     the cube delta is summed in Polars and applied once at the end.
+     the cube delta is summed in Polars and applied once at the end. When the installation
+     holds no sale at all, the tables' keys and indexes (but the sale's primary key) are
+     dropped first and built again after the rows, in the same transaction
+     (``Direct.defer_indexes``).
    - ``Stage`` (otherwise, and always on SQLite): valid rows go to two temporary tables
      (``COPY`` / batched ``executemany``) outside any transaction, then ``Stage.merge`` — ONE
      transaction: set-based insert of new sales, update of changed ones (with audit events),

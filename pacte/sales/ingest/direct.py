@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 
 from pacte.lib import pgcopy
@@ -78,11 +78,88 @@ class Direct:
         self.queue: queue.Queue[_Encoded | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
+        self.rebuild: list[str] = []  # statements building the indexes deferred
         with self.conn.cursor() as c:
             c.execute("SELECT pg_get_serial_sequence('sales_sale', 'id')")
             self.sequence = c.fetchone()[0]
             c.execute("SELECT (EXTRACT(EPOCH FROM now()) * 1000)::bigint")
             self.millis = int(c.fetchone()[0])
+
+    def defer_indexes(self) -> bool:
+        """When ``sales_sale`` and ``sales_credit`` hold no row at all (an installation's first
+        import), drop their indexes and keys but the sale's primary key (other tables point at
+        it) and build them again in ``finish``, in the same transaction: one sorted build of
+        each instead of an index insert per row. Both tables stay locked (``ACCESS EXCLUSIVE``)
+        until the import ends; they hold nothing for another reader anyway. Returns True when
+        deferred. Call before ``start``."""
+        with self.conn.cursor() as c:
+            c.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM sales_sale) "
+                "AND NOT EXISTS (SELECT 1 FROM sales_credit)"
+            )
+            if not c.fetchone()[0]:
+                return False
+            c.execute("SAVEPOINT pacte_defer")  # undoing it releases the lock again
+            try:
+                keys, indexes = self._drop_indexes(c)
+            except DatabaseError:  # e.g. a database role that does not own the tables
+                keys = indexes = None
+            if keys is None or indexes is None:
+                c.execute("ROLLBACK TO SAVEPOINT pacte_defer")
+                return False
+            c.execute("RELEASE SAVEPOINT pacte_defer")
+        self.rebuild = [
+            *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {d}' for table, name, d in keys),
+            *(definition for _name, definition in indexes),
+        ]
+        return True
+
+    @staticmethod
+    def _drop_indexes(c: Any) -> tuple[list[Any] | None, list[Any] | None]:
+        """Lock both tables, check they are still empty, drop their keys and indexes: the keys
+        (table, name, definition) and indexes (name, definition) dropped, or Nones when
+        another import stored rows meanwhile."""
+        c.execute("LOCK TABLE sales_sale, sales_credit IN ACCESS EXCLUSIVE MODE")
+        c.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM sales_sale) "
+            "AND NOT EXISTS (SELECT 1 FROM sales_credit)"
+        )
+        if not c.fetchone()[0]:
+            return None, None
+        # Primary and unique keys but one a foreign key depends on (the sale's primary key),
+        # then the plain indexes.
+        c.execute(
+            "SELECT cl.relname, con.conname, pg_get_constraintdef(con.oid) "
+            "FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid "
+            "WHERE cl.relname IN ('sales_sale', 'sales_credit') "
+            "AND con.contype IN ('p', 'u') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+            "AND f.conindid = con.conindid) ORDER BY 1, 2"
+        )
+        keys = c.fetchall()
+        c.execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE t.relname IN ('sales_sale', 'sales_credit') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid) "
+            "ORDER BY 1"
+        )
+        indexes = c.fetchall()
+        for table, name, _definition in keys:
+            c.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            c.execute(f'DROP INDEX "{name}"')
+        return keys, indexes
+
+    def _build_indexes(self, c: Any) -> None:
+        """Build what ``defer_indexes`` dropped (a unique key still refuses duplicates here:
+        the import then fails whole, as a failed insert would have)."""
+        if not self.rebuild:
+            return
+        c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts in memory
+        for statement in self.rebuild:
+            c.execute(statement)
+        self.rebuild = []
 
     def start(self) -> None:
         self.conn.inc_thread_sharing()
@@ -205,6 +282,8 @@ class Direct:
     def finish(self) -> dict[str, Any]:
         """Apply the summed cube delta (one upsert) and return the counts, as ``Stage.merge``."""
         self.close()
+        with self.conn.cursor() as c:
+            self._build_indexes(c)
         if self.created:
             with self.conn.cursor() as c:
                 c.execute("DROP TABLE IF EXISTS stage_cube")

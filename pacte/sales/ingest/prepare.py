@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pacte.lib.currency import convert_expr, is_currency, minor_digits
+from pacte.lib.currency import convert_column, is_currency, minor_digits, with_rates
 from pacte.lib.tabular.amounts import parse_amounts
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
 from pacte.lib.tabular.dates import parse_dates
@@ -262,61 +262,50 @@ def _convert(
 ) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Rows in another currency converted at the rate of their date (:func:`convert_rows`).
     Returns the amounts in the workspace currency, the rows without a rate, the rows whose
-    conversion is too large."""
+    conversion is too large. Rows stay in their order: no sort, no join back."""
     rows = pl.DataFrame(
         {
-            "i": pl.int_range(0, len(amounts), dtype=pl.Int64, eager=True),
             "amount": amounts,
-            "currency": currency,
+            "currency": pl.select(pl.when(foreign).then(currency)).to_series(),
             "foreign": foreign,
             "digits": digits,
             "date": dates,
         }
     )
-    wanted = rows.filter(pl.col("foreign") & pl.col("date").is_not_null())
-    found = convert_rows(
-        wanted.select("i", "amount", "currency", "digits", "date"),
+    out = _converted(
+        rows,
         ctx.rates if ctx.rates is not None else pl.DataFrame(schema=RATE_SCHEMA),
         rule=ctx.missing_rate,
         to_digits=ctx.exponent,
     )
-    out = rows.join(found, on="i", how="left").sort("i")
-    missing = out.select(
-        pl.col("foreign") & pl.col("date").is_not_null() & pl.col("rate").is_null()
-    ).to_series()
-    too_large = out.select(
-        pl.col("rate").is_not_null() & pl.col("amount").is_not_null() & pl.col("value").is_null()
-    ).to_series()
-    value = out.select(
-        pl.when(pl.col("foreign")).then(pl.col("value")).otherwise(pl.col("amount"))
-    ).to_series()
-    return value, missing, too_large
+    flags = out.select(
+        missing=pl.col("foreign") & pl.col("date").is_not_null() & pl.col("rate").is_null(),
+        too_large=pl.col("rate").is_not_null()
+        & pl.col("amount").is_not_null()
+        & pl.col("value").is_null(),
+        value=pl.when(pl.col("foreign")).then(pl.col("value")).otherwise(pl.col("amount")),
+    )
+    return flags.get_column("value"), flags.get_column("missing"), flags.get_column("too_large")
+
+
+def _converted(
+    rows: pl.DataFrame, rates: pl.DataFrame, *, rule: str, to_digits: int
+) -> pl.DataFrame:
+    found = with_rates(rows, rates, rule=rule)
+    return convert_column(
+        found, amount="amount", rate="rate", digits="digits", to_digits=to_digits, out="value"
+    )
 
 
 def convert_rows(
     rows: pl.DataFrame, rates: pl.DataFrame, *, rule: str, to_digits: int
 ) -> pl.DataFrame:
-    """Rows (i, amount, currency, digits, date) converted at the rate of their date: an as-of
-    join on (currency, date) against ``rates`` (RATE_SCHEMA): the last rate on or before the
-    date, or with the ``refuse`` rule only a rate of that very day. Returns i, rate (null when
-    none applies) and value (the converted amount, null without a rate or when too large)."""
-    found = rows.sort("date").join_asof(
-        rates.sort("rate_date"),
-        left_on="date",
-        right_on="rate_date",
-        by="currency",
-        strategy="backward",
-        check_sortedness=False,  # both sides sorted by date just above
-    )
-    if rule == "refuse":
-        found = found.with_columns(
-            rate=pl.when(pl.col("rate_date") == pl.col("date")).then(pl.col("rate"))
-        )
-    return found.select(
-        "i",
-        "rate",
-        value=convert_expr(pl.col("amount"), pl.col("rate"), pl.col("digits"), to_digits),
-    )
+    """Rows (i, amount, currency, digits, date) converted at the rate of their date against
+    ``rates`` (RATE_SCHEMA): the last rate on or before the date, or with the ``refuse`` rule
+    only a rate of that very day (:func:`pacte.lib.currency.with_rates`). Returns i, rate (null
+    when none applies) and value (the converted amount, null without a rate or when too large),
+    in the rows' order."""
+    return _converted(rows, rates, rule=rule, to_digits=to_digits).select("i", "rate", "value")
 
 
 def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:

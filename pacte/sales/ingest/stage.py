@@ -43,20 +43,44 @@ def _uuid_sql() -> str:
     return "lower(hex(randomblob(16)))"
 
 
-def sale_uuid_sql(sale_id: str) -> str:
+def sale_uuid_sql(sale_id: str, *, tag: str = "000") -> str:
     """A UUID (version 7 layout) for the sale whose id is the SQL expression ``sale_id``: the
     milliseconds of the transaction's start, then the id. Unique because the id is; growing
     with the id, so an import appends to the right edge of the uuid index instead of writing
-    one random page per row (a third of the cost of storing a sale, measured)."""
+    one random page per row (a third of the cost of storing a sale, measured). ``tag`` (three
+    hex digits after the version) tells another table's rows apart (deals: ``d00``)."""
     if connection.vendor == "postgresql":
         return (
-            "(lpad(to_hex((EXTRACT(EPOCH FROM now()) * 1000)::bigint), 12, '0') || '7000' "
+            f"(lpad(to_hex((EXTRACT(EPOCH FROM now()) * 1000)::bigint), 12, '0') || '7{tag}' "
             f"|| '8' || lpad(to_hex({sale_id}), 15, '0'))::uuid"
         )
     return (  # Django keeps a UUIDField as 32 hex digits on SQLite
-        "printf('%%012x7000' || '8' || '%%015x', "
+        f"printf('%%012x7{tag}' || '8' || '%%015x', "
         f"CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), {sale_id})"
     )
+
+
+def copy_rows(table: str, cols: list[str], df: pl.DataFrame) -> None:
+    """Append ``df``'s ``cols`` to ``table`` on the current connection: ``COPY`` on PostgreSQL,
+    batched ``executemany`` of the sqlite3 cursor on SQLite (no placeholder rewriting)."""
+    if df.height == 0:
+        return
+    df = df.select(cols)
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            buf = io.BytesIO()
+            df.write_csv(buf, include_header=False, null_value="")
+            with c.cursor.copy(
+                f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
+            ) as copy:
+                copy.write(buf.getbuffer())
+        else:
+            df = df.with_columns(pl.col(pl.Date).cast(pl.String))
+            marks = ", ".join(["?"] * len(cols))
+            raw = c.cursor
+            sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+            for part in df.iter_slices(50_000):
+                raw.executemany(sql, part.iter_rows())
 
 
 class Stage:
@@ -91,24 +115,7 @@ class Stage:
         self._load("stage_credit", _STAGE_CREDIT_COLS, prepared.credits)
 
     def _load(self, table: str, cols: list[str], df: pl.DataFrame) -> None:
-        if df.height == 0:
-            return
-        df = df.select(cols)
-        with connection.cursor() as c:
-            if self.pg:
-                buf = io.BytesIO()
-                df.write_csv(buf, include_header=False, null_value="")
-                with c.cursor.copy(
-                    f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
-                ) as copy:
-                    copy.write(buf.getbuffer())
-            else:
-                df = df.with_columns(pl.col(pl.Date).cast(pl.String))
-                marks = ", ".join(["?"] * len(cols))
-                raw = c.cursor  # the sqlite3 cursor: no placeholder rewriting per batch
-                sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
-                for part in df.iter_slices(50_000):
-                    raw.executemany(sql, part.iter_rows())
+        copy_rows(table, cols, df)
 
     def merge(self, *, workspace_id: int, source: str, job_id: int | None) -> dict[str, Any]:
         """Write the staged rows into the real tables; call inside ``transaction.atomic``.
@@ -311,7 +318,7 @@ class Stage:
             "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
             f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
-            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s ORDER BY x.id",
+            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s",
             [workspace_id],
         )
         credits: dict[int, list[str]] = {}
@@ -334,7 +341,7 @@ class Stage:
             "SELECT x.sale_id, u.email, x.kind, x.basis_points FROM sales_credit x "  # noqa: S608
             f"JOIN {self.cls} t ON t.sale_id = x.sale_id AND t.state = 'c' "
             "JOIN accounts_membership m ON m.id = x.seller_id "
-            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s ORDER BY x.id",
+            "JOIN accounts_user u ON u.id = m.user_id WHERE x.workspace_id = %s",
             [workspace_id],
         )
         credits: dict[int, list[str]] = {}

@@ -1,6 +1,6 @@
 """Any sequence of imports, re-imports, rule changes and deletions leaves the cube equal to a
-recomputation from raw sales, and its team roll-up equal to the recomputation summed per team
-(Hypothesis)."""
+recomputation from raw sales, its team roll-up equal to the recomputation summed per team, and
+each seller's running totals equal to the recomputation accumulated per month (Hypothesis)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pacte.sales import cube, import_jobs, services
-from pacte.sales.models import CreditRule, CubeCell, Sale, TeamCell
+from pacte.sales.models import CreditRule, CubeCell, Sale, SellerRunningTotal, TeamCell
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,7 @@ def test_cube_equals_recomputation_after_any_sequence(cast, channels, ops):
     CreditRule.objects.for_workspace(ws).delete()
     CubeCell.objects.for_workspace(ws).delete()
     TeamCell.objects.for_workspace(ws).delete()
+    SellerRunningTotal.objects.for_workspace(ws).delete()
     members = {m.user.email: m for m in ws.memberships.select_related("user")}
     split_rule = services.create_rule(
         workspace=ws, actor=None, channel=channels["e-commerce"], owner=cast.seller

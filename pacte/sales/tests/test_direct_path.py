@@ -196,3 +196,85 @@ def test_progress_shows_and_a_cancel_stops_a_direct_import_midway(cast, channels
     assert seen == [45]  # 90 × 2/4, committed by the import while its own data was not
     assert not Sale.objects.exists()
     assert not CubeCell.objects.exists()
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_bulk_tables_carry_the_lean_keys(cast, channels, write_csv):
+    """Credits keyed by their natural key (no ``id``, no second unique index); the external id
+    key compares bytes, and a re-import still finds each sale through it."""
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT a.attname, co.collname FROM pg_attribute a "
+            "JOIN pg_collation co ON co.oid = a.attcollation "
+            "WHERE a.attrelid = 'sales_sale'::regclass AND a.attname IN ('source', 'external_id') "
+            "ORDER BY a.attname"
+        )
+        assert c.fetchall() == [("external_id", "C"), ("source", "C")]
+        c.execute(
+            "SELECT indisprimary, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = 'sales_credit'::regclass ORDER BY 1"
+        )
+        indexes = c.fetchall()
+        assert [unique for unique, _ in indexes] == [False, True]  # the seller's, the key
+        assert "(workspace_id, sale_id, seller_id, kind)" in indexes[1][1]
+        c.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'sales_credit' AND column_name = 'id'"
+        )
+        assert c.fetchone() is None
+    path = write_csv(rows(*_lines(30)))
+    first = _run(cast.workspace, path, chunk_rows=10)
+    again = _run(cast.workspace, path, chunk_rows=10)
+    assert (first.created_count, again.created_count, again.unchanged_count) == (30, 0, 30)
+    assert cube.verify(cast.workspace) == []
+
+
+def _keys_and_indexes() -> list[tuple[Any, ...]]:
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT 'index', pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid IN ('sales_sale'::regclass, 'sales_credit'::regclass) "
+            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid IN ('sales_sale'::regclass, 'sales_credit'::regclass) ORDER BY 1, 2"
+        )
+        return c.fetchall()
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_first_import_into_empty_tables_builds_their_indexes_after(
+    cast, channels, write_csv, monkeypatch
+):
+    """No sale anywhere: the keys and indexes are dropped, the rows copied, the same keys and
+    indexes built again; a failed import gets them back by its rollback; once the tables hold
+    sales, the next first import of a source writes through the indexes."""
+    before = _keys_and_indexes()
+    assert len(before) > 8
+    deferred: list[bool] = []
+    defer = Direct.defer_indexes
+
+    def spy(self: Direct) -> bool:
+        deferred.append(defer(self))
+        return deferred[-1]
+
+    monkeypatch.setattr(Direct, "defer_indexes", spy)
+    write = Direct._write
+
+    def failing(self: Direct, encoded: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Direct, "_write", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _run(cast.workspace, write_csv(rows(*_lines(30))), chunk_rows=10)
+    assert _keys_and_indexes() == before
+    monkeypatch.setattr(Direct, "_write", write)
+    job = _run(cast.workspace, write_csv(rows(*_lines(30))), chunk_rows=10)
+    assert (job.status, job.created_count) == ("done", 30)
+    assert _keys_and_indexes() == before
+    other = _run(cast.workspace, write_csv(rows(*_lines(20, 100))), chunk_rows=10, source="crm")
+    assert (other.status, other.created_count) == ("done", 20)
+    assert deferred == [True, True, False]
+    again = _run(cast.workspace, write_csv(rows(*_lines(30))), chunk_rows=10)
+    assert (again.created_count, again.unchanged_count) == (0, 30)  # found by external id
+    assert cube.verify(cast.workspace) == []

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from pacte.testing.processes import own_database
+
 ROOT = Path(__file__).resolve().parents[3]
 ROWS = 4000
 
@@ -64,27 +66,13 @@ def _state(url: str) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of the test's own: SQLite, or PostgreSQL in the PostgreSQL pass."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'fault.sqlite3'}"
-        return
-    import psycopg
-
-    base, _, _name = url.rpartition("/")
-    admin = f"{base}/postgres".replace("postgres://", "postgresql://", 1)
-    name = f"pacte_fault_{os.getpid()}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+def database_url(tmp_path: Path, migrated_database: str) -> Iterator[str]:
+    """A migrated database of the test's own: SQLite, or PostgreSQL in the PostgreSQL pass."""
+    with own_database(tmp_path, "fault", template=migrated_database) as url:
+        yield url
 
 
+@pytest.mark.django_db  # the test database migrated_database copies
 def test_killed_imports_leave_nothing_or_everything(tmp_path: Path, database_url: str) -> None:
     db = database_url
     env = {

@@ -142,15 +142,19 @@ def test_a_rule_change_recredits_only_the_sales_of_its_channel(cast, channels, w
         ),
     )
     assert job.status == "done", job.errors
-    untouched = dict(
-        Credit.objects.exclude(sale__channel=channels["e-commerce"]).values_list("id", "seller_id")
+    untouched = sorted(
+        Credit.objects.exclude(sale__channel=channels["e-commerce"]).values_list(
+            "sale_id", "seller_id", "kind", "amount"
+        )
     )
     assert len(untouched) == 3  # D1's rule credit, F1's row credit and rule overlay
     services.update_rule(rule=ecom, actor=cast.admin, version=ecom.version, owner=cast.lead)
-    after = dict(
-        Credit.objects.exclude(sale__channel=channels["e-commerce"]).values_list("id", "seller_id")
+    after = sorted(
+        Credit.objects.exclude(sale__channel=channels["e-commerce"]).values_list(
+            "sale_id", "seller_id", "kind", "amount"
+        )
     )
-    assert after == untouched  # same credits, same ids
+    assert after == untouched  # same credits (keyed by sale, seller and kind)
     ecom_credits = Credit.objects.filter(sale__channel=channels["e-commerce"])
     assert sorted(ecom_credits.values_list("sale__external_id", "seller_id", "amount")) == [
         ("E1", cast.lead.pk, 1000),

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import polars as pl
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -142,6 +143,14 @@ class Connector(abc.ABC):
         """Every in-scope record modified at or after ``since`` (all of them when ``None``),
         page by page, as canonical rows."""
 
+    def frames_since(self, since: datetime | None) -> Iterator[pl.DataFrame]:
+        """``changed_since`` as frames of strings (one per page, a column per key): what the
+        sync engine reads. Connectors that can build a page's columns without a dict per
+        record override it (the generic one does)."""
+        for batch in self.changed_since(since):
+            if batch.rows:
+                yield rows_frame(batch.rows)
+
     @abc.abstractmethod
     def all_ids(self) -> Iterator[list[str]]:
         """Every external id currently in scope (for the full reconciliation), page by page."""
@@ -191,6 +200,17 @@ class Connector(abc.ABC):
             record_id=record_id,
             field=field_name,
         )
+
+
+def rows_frame(rows: list[Row]) -> pl.DataFrame:
+    """Rows (string or ``None`` values, keys may differ from row to row) as a frame of string
+    columns, one per key seen; a key a row lacks is null in that row."""
+    keys = dict.fromkeys(key for row in rows[:1] for key in row)
+    keys.update(dict.fromkeys(set().union(*rows)))
+    return pl.DataFrame(
+        [pl.Series(key, [row.get(key) for row in rows], dtype=pl.String) for key in keys],
+        height=len(rows),
+    )
 
 
 #: kind -> dotted path of the connector class. Connectors register here, one line each.

@@ -6,6 +6,10 @@
   ``user_id``; invoices: ``account.move`` of type ``out_invoice`` in state ``posted``, dated by
   ``invoice_date``, salesperson ``invoice_user_id``. Amount: ``amount_untaxed`` in the
   document's currency; channel: the sales team (``team_id``); customer: ``partner_id``.
+- Credit notes (invoices only): posted ``out_refund`` moves are negative sales dated by their
+  own ``invoice_date``, credited as the invoice they reverse (``reversed_entry_id``: its
+  salesperson and sales team), so the refund takes back the credit the invoice gave; a credit
+  note that reverses no invoice keeps its own salesperson and team.
 - ``write_date`` is the cursor; pages are read by ascending id (``id > last``), which neither
   skips nor repeats a record when others change while paging.
 - Salespeople's e-mails come from ``res.users`` (archived users included), once per user.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -46,7 +51,7 @@ SOURCES: dict[str, dict[str, Any]] = {
     },
     "invoices": {
         "model": "account.move",
-        "domain": [["move_type", "=", "out_invoice"], ["state", "=", "posted"]],
+        "domain": [["move_type", "in", ["out_invoice", "out_refund"]], ["state", "=", "posted"]],
         "date": "invoice_date",
         "user": "invoice_user_id",
     },
@@ -68,6 +73,12 @@ def many2one_id(value: Any) -> int | None:
     if isinstance(value, list) and value and isinstance(value[0], int):
         return value[0]
     return None
+
+
+def refunded(amount: str) -> str:
+    """A credit note's amount as a negative sale: ``"120.50"`` -> ``"-120.50"`` (Odoo gives a
+    credit note's ``amount_untaxed`` unsigned; a signed one stays negative). Exact decimals."""
+    return format(-abs(Decimal(amount)), "f")
 
 
 class OdooConnector(Connector):
@@ -120,6 +131,8 @@ class OdooConnector(Connector):
         super().__init__(config, secrets, http)
         self._uid: int | None = None
         self._emails: dict[int, str | None] = {}
+        #: Reversed invoices' id -> (salesperson id, sales team) for credit notes.
+        self._reversed: dict[int, tuple[int | None, str | None]] = {}
         self._rpc_id = 0
 
     # Transport ---------------------------------------------------------------------------
@@ -230,9 +243,13 @@ class OdooConnector(Connector):
 
     # Reading -------------------------------------------------------------------------------
 
+    @property
+    def reads_invoices(self) -> bool:
+        return self.source["model"] == "account.move"
+
     def _fields(self) -> list[str]:
         src = self.source
-        return [
+        fields = [
             "id",
             "name",
             src["date"],
@@ -243,6 +260,9 @@ class OdooConnector(Connector):
             "partner_id",
             "write_date",
         ]
+        if self.reads_invoices:
+            fields += ["move_type", "reversed_entry_id"]
+        return fields
 
     def _domain(self, since: datetime | None) -> list[Any]:
         domain = list(self.source["domain"])
@@ -282,13 +302,41 @@ class OdooConnector(Connector):
             if len(page) < limit:
                 return
 
+    @staticmethod
+    def _is_refund(record: dict[str, Any]) -> bool:
+        return record.get("move_type") == "out_refund"
+
+    def _load_reversed(self, records: list[dict[str, Any]]) -> None:
+        """The salesperson and team of the invoices this page's credit notes reverse (one
+        request per page, each invoice once)."""
+        wanted = {
+            rid
+            for r in records
+            if isinstance(r, dict)
+            and self._is_refund(r)
+            and (rid := many2one_id(r.get("reversed_entry_id"))) is not None
+        } - set(self._reversed)
+        if not wanted:
+            return
+        user_field = self.source["user"]
+        originals = self._call(
+            "account.move",
+            "search_read",
+            domain=[["id", "in", sorted(wanted)]],
+            fields=[user_field, "team_id"],
+        )
+        for original in originals if isinstance(originals, list) else []:
+            if isinstance(original, dict) and isinstance(original.get("id"), int):
+                self._reversed[original["id"]] = (
+                    many2one_id(original.get(user_field)),
+                    many2one_name(original.get("team_id")),
+                )
+
     def _load_emails(self, records: list[dict[str, Any]]) -> None:
         field = self.source["user"]
-        wanted = {
-            uid
-            for r in records
-            if isinstance(r, dict) and (uid := many2one_id(r.get(field))) is not None
-        } - set(self._emails)
+        users = [r.get(field) for r in records if isinstance(r, dict)]
+        users += [[uid, ""] for uid, _team in self._reversed.values() if uid is not None]
+        wanted = {uid for u in users if (uid := many2one_id(u)) is not None} - set(self._emails)
         if not wanted:
             return
         users = self._call(
@@ -307,6 +355,7 @@ class OdooConnector(Connector):
 
     def check(self) -> None:
         for page in self._pages(None, fields=self._fields(), limit=1):
+            self._load_reversed(page)
             self._load_emails(page)
             for record in page:
                 self._row(record)
@@ -316,6 +365,7 @@ class OdooConnector(Connector):
         seen = SeenOnce()
         newest: str | None = None
         for page in self._pages(since, fields=self._fields(), limit=self.page_size):
+            self._load_reversed(page)
             self._load_emails(page)
             rows = [self._row(r) for r in page if seen.first_time(self._id(r))]
             for row in rows:
@@ -352,6 +402,12 @@ class OdooConnector(Connector):
         if day is None:
             raise malformed(SYSTEM, rid, src["date"], None, _("a date"))
         user = many2one_id(get(src["user"]))
+        team = many2one_name(get("team_id"))
+        if self.reads_invoices and get("move_type") == "out_refund":
+            amount = refunded(amount)
+            original = many2one_id(get("reversed_entry_id"))
+            if original is not None and original in self._reversed:
+                user, team = self._reversed[original]
         return {
             "external_id": rid,
             "date": day,
@@ -360,7 +416,7 @@ class OdooConnector(Connector):
             "seller": self._emails.get(user) if user is not None else None,
             "split": None,
             "overlay": None,
-            "channel": many2one_name(get("team_id")),
+            "channel": team,
             "customer": many2one_name(get("partner_id")),
             "territory": None,
             "solution": None,

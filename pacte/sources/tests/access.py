@@ -53,6 +53,7 @@ register_pages(
         "sources:create": Route(ADMIN),
         "sources:detail": Route(ADMIN, obj=page_obj),
         "sources:edit": Route(ADMIN, obj=page_obj),
+        "sources:mapping": Route(ADMIN, obj=page_obj),
         "sources:delete": Route(ADMIN, obj=page_obj),
         "sources:sync": Route(ADMIN, obj=page_obj),
         "sources:test": Route(ADMIN, obj=page_obj),
@@ -81,6 +82,10 @@ register_api(
         ),
         ("DELETE", "/api/v1/sources/{connection_id}"): Route(ADMIN, obj=api_obj),
         ("POST", "/api/v1/sources/{connection_id}/test"): Route(ADMIN, obj=api_obj),
+        ("GET", "/api/v1/sources/{connection_id}/mapping"): Route(ADMIN, obj=api_obj),
+        ("PUT", "/api/v1/sources/{connection_id}/mapping"): Route(
+            ADMIN, obj=api_obj, body=lambda c: {"name": "Probe fields", "mapping": {"amount": "x"}}
+        ),
         ("GET", "/api/v1/sources/{connection_id}/syncs"): Route(ADMIN, obj=api_obj),
         ("POST", "/api/v1/sources/{connection_id}/syncs"): Route(
             ADMIN, obj=api_obj, body=lambda c: {"mode": "dry_run"}

@@ -154,3 +154,28 @@ def test_odoo_syncs_confirmed_orders_and_refuses_drift(cast: Cast, sync: Sync) -
         assert (failed.status, failed.message_code) == ("failed", "schema")
         assert failed.errors[0]["field"] == "team_id"
         assert len(sales_of(connection)) == 3
+
+
+def test_odoo_credit_note_takes_back_the_invoice_credit(cast: Cast, sync: Sync) -> None:
+    with oo.FakeOdoo() as fake:
+        assert isinstance(fake, oo.FakeOdoo)
+        fake.models["res.users"][0]["email"] = SELLER
+        fake.models["account.move"] = [
+            {**oo.invoice(1, amount=Decimal("1000.00"), team="Field"), "currency_id": [1, "EUR"]},
+            {
+                **oo.refund(2, reverses=1, amount=Decimal("250.50"), user=3, team="Nobody"),
+                "currency_id": [1, "EUR"],
+            },
+        ]
+        connection = connect(
+            cast,
+            "odoo",
+            {"url": fake.url(), "database": fake.database, "source": "invoices"},
+            {"api_key": fake.api_key},
+        )
+        run = sync(connection)
+        assert run.status == "done", (run.message, run.errors)
+        assert sales_of(connection) == {"1": 100000, "2": -25050}
+        assert credits_of(connection, "2") == credits_of(connection, "1")
+        assert {c[0] for c in credits_of(connection, "2")} == {SELLER}
+        assert verify(cast.workspace) == []

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 import pytest
 
-from pacte.sources.connectors.base import ConnectorError, connector_class
-from pacte.sources.connectors.generic import GenericHttpsConnector, flatten
+from pacte.sources.connectors.base import ConnectorError, connector_class, rows_frame
+from pacte.sources.connectors.generic import GenericHttpsConnector, flatten, records_frame
 from pacte.sources.http import Http
 from pacte.sources.tests.fakeserver import FakeServer, Request, json_answer
 
@@ -143,3 +144,66 @@ def test_next_link_looping_back_is_refused() -> None:
         pytest.raises(ConnectorError),
     ):
         rows(connector(server, records_path="items", next_rule="next_field", next_field="next"))
+
+
+FRAME_CASES = [
+    # Strings only: the column-at-a-time path.
+    [{"id": "A", "amount": "1.50", "seller": "a@x.com"}, {"id": "B", "amount": None}],
+    # Other scalars (numbers as their JSON text, booleans, lists), keys missing in a record.
+    [
+        {"id": 7, "amount": "12.30", "won": True, "tags": ["x", 2, {"no": 1}], "n": None},
+        {"id": "8", "won": False, "tags": [], "extra": "e"},
+        {"id": 10**20, "amount": "3"},
+    ],
+    # A nested object: flattened record by record, with dots.
+    [
+        {"id": "1", "owner": {"email": "a@x.com", "team": {"name": "T"}}},
+        {"id": "2", "owner": None},
+        {"id": "3", "owner": "plain"},
+    ],
+    [],
+]
+
+
+@pytest.mark.parametrize("records", FRAME_CASES)
+def test_records_frame_is_flatten_as_a_frame(records: list[dict[str, Any]]) -> None:
+    frame = records_frame(records)
+    expected = rows_frame([flatten(r) for r in records])
+    assert frame.height == len(records)
+    assert set(frame.columns) == set(expected.columns)
+    assert all(dtype == pl.String for dtype in frame.dtypes)
+    assert (
+        frame.select(sorted(frame.columns)).to_dicts()
+        == expected.select(sorted(expected.columns)).to_dicts()
+    )
+
+
+def test_frames_since_matches_changed_since() -> None:
+    pages = {
+        "1": {"data": RECORDS[:3], "next": "/sales?p=2"},
+        "2": {"data": RECORDS[3:], "next": None},
+    }
+
+    def handle(req: Request) -> Any:
+        return json_answer(pages[req.param("p", "1") or "1"])
+
+    with FakeServer(handle) as server:
+        c = connector(
+            server, records_path="data", next_rule="next_field", next_field="next", auth="none"
+        )
+        since = datetime(2026, 1, 3, tzinfo=UTC)
+        for moment in (None, since):
+            framed = pl.concat(list(c.frames_since(moment)), how="diagonal")
+            assert (
+                framed.to_dicts() == rows_frame(rows(c, moment)).select(framed.columns).to_dicts()
+            )
+        assert framed.get_column("external_id").to_list() == ["3", "4", "5"]
+
+
+def test_frames_since_refuses_a_record_without_id() -> None:
+    with (
+        FakeServer(lambda req: json_answer([{"id": "1"}, {"amount": "2"}])) as server,
+        pytest.raises(ConnectorError) as err,
+    ):
+        list(connector(server, auth="none").frames_since(None))
+    assert (err.value.code, err.value.field) == ("schema", "id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from pacte.sources.connectors.base import ConnectorError, connector_class
 from pacte.sources.connectors.odoo import OdooConnector
 from pacte.sources.http import Http
-from pacte.sources.tests.fakes.odoo import FakeOdoo, invoice, order
+from pacte.sources.tests.fakes.odoo import FakeOdoo, invoice, order, refund
 
 
 @pytest.fixture
@@ -142,3 +143,44 @@ def test_page_that_times_out_is_a_timeout_error(odoo: FakeOdoo) -> None:
     with pytest.raises(ConnectorError) as err:
         rows(c)
     assert err.value.code == "timeout"
+
+
+def test_credit_notes_are_negative_and_credited_as_the_invoice_they_reverse(
+    odoo: FakeOdoo,
+) -> None:
+    odoo.models["account.move"] = [
+        invoice(1, amount=Decimal("1200.50"), user=2, team="Americas"),
+        refund(2, reverses=1, amount=Decimal("200.25"), user=3, team="Support"),
+        refund(3, reverses=None, amount=Decimal("50"), user=3, team="Support"),
+        refund(4, reverses=1, state="draft"),
+    ]
+    got = rows(connector(odoo, source="invoices"))
+    assert [(r["external_id"], r["date"], r["amount"], r["seller"], r["channel"]) for r in got] == [
+        ("1", "2026-03-20", "1200.50", "ann@example.com", "Americas"),
+        ("2", "2026-04-02", "-200.25", "ann@example.com", "Americas"),
+        ("3", "2026-04-02", "-50", "bob@example.com", "Support"),
+    ]
+    moves = [r.json() for r in odoo.requests if r.path == "/json/2/account.move/search_read"]
+    assert ["move_type", "in", ["out_invoice", "out_refund"]] in moves[0]["domain"]
+    assert moves[1]["domain"] == [["id", "in", [1]]]  # the reversed invoice, read once
+
+
+def test_credit_note_whose_invoice_is_on_an_earlier_page(odoo: FakeOdoo) -> None:
+    odoo.models["account.move"] = [
+        invoice(1, user=2),
+        invoice(2, user=2),
+        refund(3, reverses=1, amount=Decimal("10.10"), user=3),
+    ]
+    got = rows(connector(odoo, source="invoices", page_size=2))
+    assert (got[2]["amount"], got[2]["seller"], got[2]["channel"]) == (
+        "-10.10",
+        "ann@example.com",
+        "Americas",
+    )
+
+
+def test_orders_read_no_credit_note_fields(odoo: FakeOdoo) -> None:
+    odoo.models["sale.order"] = [order(1)]
+    rows(connector(odoo))
+    body = next(r.json() for r in odoo.requests if r.path.endswith("/search_read"))
+    assert "reversed_entry_id" not in body["fields"]

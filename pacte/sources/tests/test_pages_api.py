@@ -30,20 +30,18 @@ def test_create_page_stores_the_token_encrypted_and_never_shows_it(cast: Cast, l
             "config_id_field": "id",
             "config_modified_field": "updated_at",
             "secret_token": "tok-123456",
-            "map_amount": "total",
             "every": "hour",
             "hour": "2",
             "full_every_days": "7",
-            "date_order": "auto",
-            "amount_style": "auto",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     connection = Connection.objects.get(name="ERP")
+    assert response["Location"] == f"/sources/{connection.uuid}/mapping/"
     assert "tok-123456" not in connection.secrets
     assert read_secrets(connection) == {"token": "tok-123456"}
-    assert connection.mapping == {"amount": "total"}
-    page = client.get(response["Location"]).content.decode()
+    assert connection.profile is None
+    page = client.get(f"/sources/{connection.uuid}/").content.decode()
     assert "tok-123456" not in page
     assert "••• set" in page
     edit = client.get(f"/sources/{connection.uuid}/edit/").content.decode()

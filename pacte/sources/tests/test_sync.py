@@ -141,16 +141,16 @@ def test_full_reconciliation_removes_sales_no_longer_in_scope(
     state, _server = remote
     state.pages = [[record(1), record(2), record(3)]]
     sync(source)
-    state.pages = [[record(1), record(3, total="333.00")]]
+    state.pages = [[record(1), record(3, total="333.00"), record(4)]]
     run = sync(source, SyncMode.FULL)
     assert run.status == "done", run.message
     assert (run.new_count, run.changed_count, run.deleted_count, run.unchanged_count) == (
-        0,
+        1,
         1,
         1,
         1,
     )
-    assert sales_of(source) == {"D-1": 10000, "D-3": 33300}
+    assert sales_of(source) == {"D-1": 10000, "D-3": 33300, "D-4": 40000}
     assert AuditEvent.objects.filter(action="sale.deleted", object_repr="D-2").exists()
     source.refresh_from_db()
     assert source.last_full_at == run.started_at

@@ -38,6 +38,7 @@ INVOICE_FIELDS = {
     "write_date",
     "state",
     "move_type",
+    "reversed_entry_id",
 }
 USER_FIELDS = {"id", "login", "email", "name", "active"}
 
@@ -68,7 +69,12 @@ def order(
 
 
 def invoice(
-    i: int, *, amount: Any = 500.0, user: int | None = 2, state: str = "posted"
+    i: int,
+    *,
+    amount: Any = 500.0,
+    user: int | None = 2,
+    state: str = "posted",
+    team: str = "Americas",
 ) -> dict[str, Any]:
     return {
         "id": i,
@@ -78,11 +84,32 @@ def invoice(
         "amount_total": amount,
         "currency_id": [2, "USD"],
         "invoice_user_id": [user, f"User {user}"] if user else False,
-        "team_id": [4, "Americas"],
+        "team_id": [4, team],
         "partner_id": [60 + i, f"Client {i}"],
         "write_date": (datetime(2026, 3, 1) + timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S"),
         "state": state,
         "move_type": "out_invoice",
+        "reversed_entry_id": False,
+    }
+
+
+def refund(
+    i: int,
+    *,
+    reverses: int | None,
+    amount: Any = 200.0,
+    user: int | None = 3,
+    state: str = "posted",
+    team: str = "Support",
+) -> dict[str, Any]:
+    """A customer credit note (``out_refund``): Odoo keeps its ``amount_untaxed`` unsigned and
+    points at the invoice it reverses with ``reversed_entry_id``."""
+    return {
+        **invoice(i, amount=amount, user=user, state=state, team=team),
+        "name": f"RINV/2026/{i:05d}",
+        "invoice_date": "2026-04-02",
+        "move_type": "out_refund",
+        "reversed_entry_id": [reverses, f"INV/2026/{reverses:05d}"] if reverses else False,
     }
 
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0010_merge_0009_membership_partner_0009_workspace_keys"),
         ("org", "0003_workspace_keys"),
-        ("pipeline", "0002_alter_call_uuid_alter_deal_uuid_and_more"),
+        ("pipeline", "0004_bulk_tables_lean"),
     ]
 
     operations = [
