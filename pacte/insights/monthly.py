@@ -243,12 +243,6 @@ def sum_by_key(rows: Sequence[tuple[Any, ...]]) -> tuple[IntArray, IntArray]:
     return ids, sums
 
 
-def seller_actuals(workspace: Workspace, months: range) -> tuple[IntArray, IntArray]:
-    """Each seller's own actual (split + overlay) over ``months`` of every team: the cube for
-    open months, the frozen snapshot for closed ones; cached (see :func:`seller_actual_totals`)."""
-    return seller_actual_totals(workspace, months, closed=_closed_in(workspace, months))
-
-
 def seller_actual_totals(
     workspace: Workspace, months: range, *, closed: Sequence[int], **filters: Any
 ) -> tuple[IntArray, IntArray]:

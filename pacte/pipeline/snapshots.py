@@ -120,8 +120,7 @@ def accuracy(
     """For a closed period: each member's weekly commit calls (snapshots) against what they
     sold (a lead's team calls against the sales of the sellers placed today in the teams they
     lead). Empty while the period is open. A fixed number of queries: the snapshots, the teams
-    and placements when a team call was snapshotted, and the sellers' actuals (cached per cube
-    version by insights). With ``viewer``, only the calls the viewer may see."""
+    and placements when a team call was snapshotted, and the actuals of those sellers. With ``viewer``, only the calls the viewer may see."""
     if timezone.localdate() <= period.bounds[1] or not members:
         return []
     ids = [m.pk for m in members]
@@ -140,8 +139,8 @@ def accuracy(
             snaps[(member_id, level)].append(commit)
     if not snaps:
         return []
-    actual = _actuals(workspace, period)
     teams = _sellers_of_leads(workspace, [m for (m, level) in snaps if level == CallLevel.TEAM])
+    actual = _actuals(workspace, period, {m for (m, _level) in snaps}.union(*teams.values()))
     rows = []
     for m in members:
         for level in (CallLevel.SELLER, CallLevel.TEAM):
@@ -164,12 +163,12 @@ def accuracy(
     return rows
 
 
-def _actuals(workspace: Workspace, period: Period) -> dict[int, int]:
-    """Each seller's actual over the period (split and overlay: their own attainment)."""
-    from pacte.insights.monthly import seller_actuals
+def _actuals(workspace: Workspace, period: Period, seller_ids: set[int]) -> dict[int, int]:
+    """The actual over the period (split and overlay: their own attainment) of ``seller_ids``
+    (one query over the cube)."""
+    from pacte.pipeline.selectors import actuals_for
 
-    keys, sums = seller_actuals(workspace, period.month_indexes)
-    return dict(zip(keys.tolist(), sums.tolist(), strict=True))
+    return actuals_for(workspace, period, sorted(seller_ids))
 
 
 def _sellers_of_leads(workspace: Workspace, lead_ids: list[int]) -> dict[int, set[int]]:
