@@ -24,6 +24,12 @@ with the same pages requested with no import, before and after it. Target: ≤ 1
 The measurement runs in a subprocess whose ``default`` database is *many* (the import process
 shares it); the request-by-request switch to *one* swaps the thread's ``default`` connection.
 Ids in *one* start at 10⁹, so no cache key of one database meets the other's.
+
+``PACTE_BENCH_KEEP=1`` keeps both databases (named ``PACTE_BENCH_TENANTS_DB`` + ``_one``, ``_many``;
+default ``pacte_bench_tenants``) to EXPLAIN the pages' queries, and ``python -m
+bench.bench_tenants pages`` (with ``DATABASE_URL`` on *many*) measures them again without
+generating (``PACTE_BENCH_ROUNDS`` requests of each page, 40 by default): before and after an
+index, on the same data.
 """
 
 from __future__ import annotations
@@ -471,7 +477,7 @@ def _measure(quick: bool, *, generate: bool = True) -> dict[str, Any]:
     settings["NAME"] = ONE_DB
     connections.settings["one"] = settings
     count, big = (50, 1_000) if quick else (1_000, 10_000)
-    rounds = 10 if quick else 40
+    rounds = int(os.environ.get("PACTE_BENCH_ROUNDS", 10 if quick else 40))
     started = time.perf_counter()
     if generate:
         _generate(count, big)
