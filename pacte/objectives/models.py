@@ -221,6 +221,8 @@ class ObjectiveCell(WorkspaceModel):
             models.Index(
                 fields=["workspace", "fiscal_year", "layer", "seller"], name="objcell_ws_fy"
             ),
+            # MAX(id) of a workspace's year (insights.sources fingerprint), as placement_ws_id
+            models.Index(fields=["workspace", "fiscal_year", "id"], name="objcell_ws_fy_id"),
         ]
 
     def __str__(self) -> str:

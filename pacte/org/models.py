@@ -113,6 +113,10 @@ class Placement(WorkspaceModel):
             models.Index(
                 fields=["workspace", "membership", "valid_from"], name="placement_ws_member"
             ),
+            # the placements' fingerprint (insights.sources) reads MAX(id) of a workspace: with
+            # the workspace alone PostgreSQL walks the primary key down through every other
+            # workspace's newer placements
+            models.Index(fields=["workspace", "id"], name="placement_ws_id"),
         ]
 
     def __str__(self) -> str:

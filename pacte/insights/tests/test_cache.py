@@ -87,3 +87,48 @@ def test_an_agreed_objective_refreshes_the_overview_objectives(cast):
     )
     objectives.agree(objective=objective, actor=cast.lead, version=objective.version)
     assert _year(cast, fy)["objective"] == 120_000_00
+
+
+def test_another_workspaces_import_keeps_this_workspaces_cache(sales, quotas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _year(sales, 2026)  # cached
+    version = _cube_version(sales)
+    job = import_jobs.ingest_records(
+        workspace=sales.outsider_workspace,
+        actor=None,
+        records=[
+            (
+                1,
+                {
+                    "external_id": "other-1",
+                    "date": "2026-03-05",
+                    "amount": "990",
+                    "channel": "field",
+                    "seller": sales.outsider.user.email,
+                },
+            )
+        ],
+    )
+    assert job.status == "done", job.errors
+    assert _cube_version(sales) == version
+    with CaptureQueriesContext(connection) as ctx:
+        _year(sales, 2026)
+    cube_reads = [q["sql"] for q in ctx.captured_queries if "sales_teamcell" in q["sql"]]
+    assert cube_reads == []  # still served from this workspace's cached aggregates
+    Workspace.objects.filter(pk=sales.workspace.pk).update(cube_version=version + 1)
+    with CaptureQueriesContext(connection) as ctx:
+        _year(sales, 2026)
+    assert any("sales_teamcell" in q["sql"] for q in ctx.captured_queries)  # its own change
+
+
+def test_every_fingerprinted_table_has_its_workspace_id_index():
+    """``sources._counts_fp`` reads MAX(id) of a workspace (and year): without an index led by
+    those columns and ending with the id, PostgreSQL walks the primary key down through every
+    other workspace's newer rows (found by ``bench/bench_tenants.py``)."""
+    from pacte.insights.sources import FINGERPRINTED
+
+    for model, by_year in FINGERPRINTED:
+        expected = ["workspace", "fiscal_year", "id"] if by_year else ["workspace", "id"]
+        assert any(list(index.fields) == expected for index in model._meta.indexes), model
