@@ -7,6 +7,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
+from pacte.api_pagination import Mapped
 from pacte.jobs import selectors, services, work
 from pacte.jobs.labels import outcome_label
 from pacte.jobs.models import BackgroundJob, Schedule
@@ -94,7 +95,7 @@ def job_list(request: HttpRequest) -> list[dict[str, Any]]:
         .select_related("created_by")
         .order_by("-created_at", "-pk")
     )
-    return [work.job_out(job) for job in qs]
+    return Mapped(qs, work.job_out)  # type: ignore[return-value]
 
 
 @router.get(

@@ -11,7 +11,7 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
-from pacte.api_pagination import Pagination
+from pacte.api_pagination import Mapped, Pagination
 from pacte.errors import DomainError
 from pacte.objectives import field_requests, reviews, selectors, services
 from pacte.objectives.models import GapRule, Initiative, KeyResult, Notification, Objective
@@ -549,7 +549,7 @@ def list_requests(request: HttpRequest, pending: bool = False) -> Any:
     qs = _requests(member)
     if pending:
         qs = qs.filter(handler=member, status="pending")
-    return [_request_out(r) for r in qs.order_by("-created_at", "pk")]
+    return Mapped(qs.order_by("-created_at", "pk"), _request_out)
 
 
 @router.post("/requests", response={201: FieldRequestOut})

@@ -9,7 +9,7 @@ from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
-from pacte.api_pagination import Pagination
+from pacte.api_pagination import Mapped, Pagination
 from pacte.errors import DomainError
 from pacte.pipeline import ingest, selectors, services
 from pacte.pipeline.models import Call, Category, Deal, DealStatus, StageRule
@@ -125,7 +125,7 @@ def deals_list(request: HttpRequest, filters: Query[DealFilterIn]) -> Any:
 
         f.owner = get_seller_for(member, filters.owner)
     currency = member.workspace.currency
-    return [_deal_out(d, currency) for d in selectors.filter_deals(member, f)]
+    return Mapped(selectors.filter_deals(member, f), lambda d: _deal_out(d, currency))
 
 
 @router.post("/deals/bulk", response=DealBatchOut)
@@ -211,7 +211,7 @@ def calls_list(request: HttpRequest, period: str | None = None) -> Any:
     qs = Call.objects.visible_to(member).select_related("member", "unit", "submitted_to")
     if period:
         qs = qs.filter(period=period)
-    return [_call_out(c) for c in qs.order_by("-week", "pk")]
+    return Mapped(qs.order_by("-week", "pk"), _call_out)
 
 
 @router.get("/teams/{unit_id}/forecast", response=TeamForecastOut)

@@ -9,6 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pacte.accounts.access import ADMIN_ROLES, get_member_for, get_scoped, require_role
 from pacte.accounts.models import Membership
 from pacte.api_auth import request_member
+from pacte.api_pagination import Mapped
 from pacte.errors import DomainError
 from pacte.jobs.schemas import JobOut
 from pacte.jobs.work import job_out as background_job_out
@@ -331,7 +332,7 @@ def rates(request: HttpRequest, currency: str = "") -> list[dict[str, Any]]:
     qs = ExchangeRate.objects.for_workspace(member.workspace).order_by("currency", "date", "pk")
     if currency:
         qs = qs.filter(currency=currency.strip().upper())
-    return [_rate_out(r) for r in qs]
+    return Mapped(qs, _rate_out)  # type: ignore[return-value]
 
 
 _RATE_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")

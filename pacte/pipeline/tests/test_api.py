@@ -145,3 +145,27 @@ def test_a_float_amount_is_refused(cast: Cast, api_client) -> None:  # type: ign
         {"period": quarter(cast).key, "commit": 1.5, "best_case": 2},
     )
     assert response.status_code in (400, 422)
+
+
+def test_the_deal_list_shapes_only_the_page_it_returns(cast: Cast, api_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pacte.pipeline import api
+
+    deals = [row(cast.seller, f"D{i:02d}") for i in range(30)]
+    _json(api_client(cast.admin), "POST", f"{P}/deals/bulk", {"deals": deals})
+    shaped = []
+    real = api._deal_out
+
+    def counted(d, c):  # type: ignore[no-untyped-def]
+        shaped.append(d.pk)
+        return real(d, c)
+
+    monkeypatch.setattr(api, "_deal_out", counted)
+    page = api_client(cast.admin).get(f"{P}/deals?limit=5&offset=10").json()
+    assert page["count"] == 30
+    assert [d["external_id"] for d in page["items"]] == sorted(
+        d["external_id"] for d in page["items"]
+    )
+    assert len(page["items"]) == 5
+    assert len(shaped) == 5  # not the 30 deals the executive may see
+    everything = api_client(cast.admin).get(f"{P}/deals?limit=100").json()["items"]
+    assert [d["uuid"] for d in everything[10:15]] == [d["uuid"] for d in page["items"]]
