@@ -169,6 +169,15 @@ def _call_accuracy(request: MemberRequest, members: list[Membership]) -> dict[st
     )
 
 
+def _managed_partners(viewer: Membership, subject: Membership, fy: int) -> dict[str, Any] | None:
+    """The year's figures of the partners ``subject`` is the channel manager of, as the viewer
+    may read them (their own; every one for executives and admins), else None (one query)."""
+    from pacte.partners.selectors import managed_figures  # partners sit above insights
+
+    rows, total = managed_figures(viewer, subject, fy)
+    return {"rows": rows, "total": total} if rows else None
+
+
 @require_GET
 @member_required()
 def mine(request: MemberRequest) -> HttpResponse:
@@ -196,6 +205,7 @@ def seller(request: MemberRequest, uuid: str) -> HttpResponse:
             subject=None if is_self else subject.name,
         ),
         **_call_accuracy(request, [subject]),
+        "partners": _managed_partners(request.member, subject, choice.fy),
         "judgment_form": JudgmentForm(
             initial={
                 "committed": forecast["committed"],

@@ -355,7 +355,7 @@ def reply_to_check_in(request: HttpRequest, check_in_id: str, body: CheckInReply
 # --------------------------------------------------------------------------- period reviews
 
 
-def _review_out(r: Any) -> dict[str, Any]:
+def review_out(r: Any) -> dict[str, Any]:
     return {
         "uuid": r.uuid,
         "seller": r.seller,
@@ -414,7 +414,7 @@ def list_reviews(request: HttpRequest, filters: Query[ReviewFilter]) -> Any:
     items = qs.select_related("seller", "unit", "answered_by").order_by(
         "-fiscal_year", "-quarter", "seller__name"
     )
-    return [_review_out(r) for r in items]
+    return [review_out(r) for r in items]
 
 
 @router.post("/reviews", response=ReviewOut)
@@ -438,7 +438,7 @@ def submit_review_for_period(request: HttpRequest, body: ReviewForPeriodIn) -> A
             next_change=body.next_change,
             version=body.version,
         )
-    return _review_out(selectors.get_review_for(member, review.uuid))
+    return review_out(selectors.get_review_for(member, review.uuid))
 
 
 @router.post("/reviews/request", response=ReviewRequestOut)
@@ -479,7 +479,7 @@ def review_reasons_summary(
 
 @router.get("/reviews/{review_id}", response=ReviewOut)
 def get_review(request: HttpRequest, review_id: str) -> Any:
-    return _review_out(selectors.get_review_for(request_member(request), review_id))
+    return review_out(selectors.get_review_for(request_member(request), review_id))
 
 
 @router.post("/reviews/{review_id}/submit", response=ReviewOut)
@@ -488,7 +488,7 @@ def submit_review(request: HttpRequest, review_id: str, body: ReviewIn) -> Any:
     member = request_member(request)
     review = selectors.get_review_for(member, review_id)
     reviews.submit_review(review=review, actor=member, **body.dict())
-    return _review_out(selectors.get_review_for(member, review_id))
+    return review_out(selectors.get_review_for(member, review_id))
 
 
 @router.post("/reviews/{review_id}/answer", response=ReviewOut)
@@ -497,7 +497,7 @@ def answer_review(request: HttpRequest, review_id: str, body: ReviewAnswerIn) ->
     member = request_member(request)
     review = get_scoped(selectors.reviews_answerable_by(member), review_id)
     reviews.answer_review(review=review, actor=member, answer=body.answer, version=body.version)
-    return _review_out(selectors.get_review_for(member, review_id))
+    return review_out(selectors.get_review_for(member, review_id))
 
 
 @router.get("/pending", response=list[ObjectiveOut])

@@ -13,6 +13,9 @@ Rules:
   split, else the reference share's), exactly; what no channel carries is under "".
 - A review is written by its seller only, answered by the seller's lead only (the teams they
   lead and below, as for check-ins); once answered it is closed for the seller.
+- A partner organisation's seat is asked like any seller: its people write the review through
+  their partner pages (``pacte.partners``), its channel manager answers it, and the gap no
+  channel carries is its partner's channel's.
 """
 
 from __future__ import annotations
@@ -268,6 +271,7 @@ def shortfalls(
     refs = references.references_for(workspace, fiscal_year, ids if len(ids) <= 500 else None)
     actual_by = references.actuals_by_channel(workspace, months, ids)
     units = references.placed_units(workspace, ids, quarter_end(workspace, fiscal_year, quarter))
+    seat_channels = _seat_channels(workspace, ids)
     out = []
     for seller_id in ids:
         objective, ref = objectives.get(seller_id), refs.get(seller_id)
@@ -287,6 +291,10 @@ def shortfalls(
             committed_by = _split(committed, {c or "": v for c, v in ref.by_channel.items()})
         else:
             continue
+        own_channel = seat_channels.get(seller_id)
+        if own_channel is not None and "" in committed_by:
+            # A partner sells through its own channel: what no channel carries is that one's.
+            committed_by[own_channel] = committed_by.get(own_channel, 0) + committed_by.pop("")
         actuals = actual_by.get(seller_id, {})
         actual = sum(actuals.values())
         if committed <= 0 or actual >= committed:
@@ -305,11 +313,28 @@ def shortfalls(
     return out
 
 
+def _seat_channels(workspace: Workspace, seller_ids: Collection[int]) -> dict[int, str]:
+    """Partner seats among ``seller_ids`` → the code of their partner's channel (one query over
+    the workspace's seats, a few, rather than a list of every seller)."""
+    wanted = set(seller_ids)
+    seats = (
+        Membership.objects.for_workspace(workspace)
+        .filter(partner_seat__isnull=False)
+        .values_list("pk", "partner_seat__channel__code")
+    )
+    return {pk: code for pk, code in seats if pk in wanted}
+
+
 # --------------------------------------------------------------------------- requests
 
 
 def review_url(review: PeriodReview) -> str:
     return reverse("objectives:review", kwargs={"uuid": review.uuid})
+
+
+def partner_review_url(review: PeriodReview) -> str:
+    """The review as a partner's people open it (their own page of it)."""
+    return reverse("partner:review", kwargs={"uuid": review.uuid})
 
 
 def _notify(review: PeriodReview, recipient: Membership, kind: str, **extra: Any) -> None:
@@ -327,6 +352,7 @@ def _notify(review: PeriodReview, recipient: Membership, kind: str, **extra: Any
             **extra,
         },
         url=review_url(review),
+        partner_url=partner_review_url(review),
     )
 
 

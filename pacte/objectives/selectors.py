@@ -481,13 +481,19 @@ def waiting_for(member: Membership) -> Waiting:
 # --------------------------------------------------------------------------- period reviews
 
 
+def _managed_seats(viewer: Membership) -> Q:
+    """The seats of the active partner organisations the viewer is the channel manager of (a
+    partner's review goes to its channel manager as a seller's to their lead)."""
+    return Q(seller__partner_seat__owner=viewer, seller__partner_seat__is_active=True)
+
+
 def reviews_visible_to(viewer: Membership) -> QuerySet[PeriodReview]:
-    """Own reviews; those of the teams a lead leads; every one for executives and admins.
-    Another seller's review is simply not found."""
+    """Own reviews; those of the teams a lead leads and of the partners a channel manager
+    manages; every one for executives and admins. Another seller's review is simply not found."""
     qs = PeriodReview.objects.for_workspace(viewer.workspace)
     if viewer.sees_everything:
         return qs
-    condition = Q(seller=viewer)
+    condition = Q(seller=viewer) | _managed_seats(viewer)
     if viewer.is_lead:
         condition |= Q(seller_id__in=team_seller_ids(viewer))
     return qs.filter(condition)
@@ -495,10 +501,10 @@ def reviews_visible_to(viewer: Membership) -> QuerySet[PeriodReview]:
 
 def reviews_answerable_by(viewer: Membership) -> QuerySet[PeriodReview]:
     """Reviews the viewer may answer: their team's sellers' (the teams they lead and below,
-    placed today), their own apart."""
+    placed today) and their partners' (as channel manager), their own apart."""
     return (
         PeriodReview.objects.for_workspace(viewer.workspace)
-        .filter(seller_id__in=team_seller_ids(viewer))
+        .filter(Q(seller_id__in=team_seller_ids(viewer)) | _managed_seats(viewer))
         .exclude(seller=viewer)
     )
 

@@ -382,13 +382,19 @@ def render_notice(notice: Notification, currency: str) -> tuple[str, str]:
 
 
 def notify(
-    *, recipient: Membership, kind: str, params: dict[str, Any], url: str = ""
+    *,
+    recipient: Membership,
+    kind: str,
+    params: dict[str, Any],
+    url: str = "",
+    partner_url: str = "",
 ) -> Notification:
     """An in-app notification and an e-mail in the recipient's language, sent on commit.
 
     A partner organisation's seat never signs in (its login is inactive): its notification is
     kept, e-mailed to nobody, and delivered to each of the partner's active people, pointing to
-    their partner page (the only page they open)."""
+    ``partner_url`` (one of their partner pages, the only pages they open), else their
+    partner page."""
     notice = _deliver(recipient=recipient, kind=kind, params=params, url=url)
     if not recipient.user.is_active:
         # Partners sit above objectives: imported when a seat is notified, not at load.
@@ -396,7 +402,9 @@ def notify(
 
         people = people_of_seat(recipient)
         if people:
-            home = reverse("partner:home") + (f"?fy={params['fy']}" if "fy" in params else "")
+            home = partner_url or (
+                reverse("partner:home") + (f"?fy={params['fy']}" if "fy" in params else "")
+            )
             for person in people:
                 _deliver(recipient=person, kind=kind, params=params, url=home)
     return notice

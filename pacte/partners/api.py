@@ -10,13 +10,19 @@ from django.http import Http404, HttpRequest
 from ninja import Router
 
 from pacte.accounts.access import ADMIN_ROLES, get_scoped, require_role
-from pacte.accounts.models import Membership, Role
+from pacte.accounts.models import Membership
 from pacte.amounts import api_amount
 from pacte.api_auth import request_member
 from pacte.errors import DomainError
 from pacte.objectives import services as objective_services
-from pacte.objectives.api import key_result_out, notice_out
-from pacte.objectives.schemas import KeyResultOut, NotificationOut, NotificationsReadOut
+from pacte.objectives.api import key_result_out, notice_out, review_out
+from pacte.objectives.schemas import (
+    KeyResultOut,
+    NotificationOut,
+    NotificationsReadOut,
+    ReviewIn,
+    ReviewOut,
+)
 from pacte.objectives.selectors import default_fiscal_year, notifications_of
 from pacte.partners import selectors, services
 from pacte.partners.models import Partner, PartnerPerson
@@ -101,7 +107,8 @@ def partner_create(request: HttpRequest, payload: PartnerIn) -> tuple[int, dict[
 @router.get(
     "/figures",
     response=FiguresByOut,
-    summary="Partner figures by channel, by partner, or one partner's by month (executives)",
+    summary="Partner figures by channel, by partner, or one partner's by month (executives, "
+    "admins; a channel manager their own partners')",
 )
 def partners_figures(
     request: HttpRequest,
@@ -110,7 +117,6 @@ def partners_figures(
     partner: str | None = None,
 ) -> dict[str, Any]:
     member = request_member(request)
-    require_role(member, Role.EXECUTIVE)
     year = fy or default_fiscal_year(member)
     chosen_partner = selectors.get_partner_for(member, partner) if partner else None
     if chosen_partner is not None:
@@ -308,3 +314,34 @@ def partner_notifications(request: HttpRequest) -> Any:
 def partner_read_notifications(request: HttpRequest) -> Any:
     member, _partner = _own_partner(request)
     return {"marked": objective_services.mark_read(member=member)}
+
+
+@portal.get(
+    "/reviews",
+    response=list[ReviewOut],
+    summary="The partner's period reviews (asked when it fell short of a closed quarter)",
+)
+def partner_reviews(request: HttpRequest, fiscal_year: int | None = None) -> Any:
+    _member, partner = _own_partner(request)
+    qs = selectors.reviews_of(partner)
+    if fiscal_year:
+        qs = qs.filter(fiscal_year=fiscal_year)
+    items = qs.select_related("seller", "unit", "answered_by").order_by("-fiscal_year", "-quarter")
+    return [review_out(r) for r in items[:200]]
+
+
+@portal.get("/reviews/{review_id}", response=ReviewOut, summary="One of the partner's reviews")
+def partner_review(request: HttpRequest, review_id: str) -> Any:
+    _member, partner = _own_partner(request)
+    return review_out(selectors.get_review_for(partner, review_id))
+
+
+@portal.post(
+    "/reviews/{review_id}/submit",
+    response=ReviewOut,
+    summary="Write the partner's review (until its channel manager answers)",
+)
+def partner_submit_review(request: HttpRequest, review_id: str, body: ReviewIn) -> Any:
+    member, partner = _own_partner(request)
+    services.submit_review(person=member, review_id=review_id, **body.dict())
+    return review_out(selectors.get_review_for(partner, review_id))

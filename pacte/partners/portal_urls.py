@@ -12,4 +12,5 @@ urlpatterns = [
     path("key-results/", views.key_result_add, name="key_result_add"),
     path("key-results/<uuid:uuid>/delete/", views.key_result_delete, name="key_result_delete"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("reviews/<uuid:uuid>/", views.review, name="review"),
 ]

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.db.models import F, Sum
 
-from pacte.accounts.access import get_scoped, require_role
-from pacte.accounts.models import Membership, Role, Workspace
+from pacte.accounts.access import get_scoped
+from pacte.accounts.models import Membership, Workspace
 from pacte.objectives import references
-from pacte.objectives.models import CheckIn, KeyResult, Objective, StretchRequest
+from pacte.objectives.models import CheckIn, KeyResult, Objective, PeriodReview, StretchRequest
 from pacte.partners.models import Partner
 from pacte.planning.labels import month_label
 from pacte.sales.models import Channel, Credit, CubeCell
@@ -132,6 +132,18 @@ def stretch_requests_of(partner: Partner, fy: int) -> list[StretchRequest]:
     )
 
 
+def reviews_of(partner: Partner) -> Any:
+    """The period reviews asked of the partner (its seat), nobody else's."""
+    return PeriodReview.objects.for_workspace(partner.workspace).filter(seller=partner.seat)
+
+
+def get_review_for(partner: Partner, public_id: Any) -> PeriodReview:
+    """One of the partner's own reviews, else 404 (another partner's, a seller's)."""
+    return get_scoped(
+        reviews_of(partner).select_related("seller", "unit", "answered_by"), public_id
+    )
+
+
 # --------------------------------------------------------------------------- insights
 
 
@@ -155,23 +167,26 @@ class Row:
     def gap(self) -> int:
         return self.objective - self.reference
 
+    @property
+    def remaining(self) -> int:
+        """What is still to sell to reach the commitment (zero once reached)."""
+        return max(self.objective - self.actual, 0)
 
-def partner_figures(
-    viewer: Membership, fy: int, channel: Channel | None = None
+
+def _figure_partners(viewer: Membership) -> Any:
+    """The active partners whose figures the viewer reads: every one for executives and
+    admins, the ones they manage for a channel manager, none for anyone else."""
+    qs = Partner.objects.for_workspace(viewer.workspace).filter(is_active=True)
+    return qs if viewer.sees_everything else qs.filter(owner=viewer)
+
+
+def _rows(
+    workspace: Workspace, fy: int, partners: list[Partner], *, by_channel: bool
 ) -> tuple[list[Row], Row]:
-    """Executives only: the partners' reference shares, commitments and actuals of ``fy`` by
-    channel, or with ``channel`` by partner of that channel; and the total line. Four queries
-    whatever the number of partners (shares, objectives and cube cells summed in SQL)."""
-    require_role(viewer, Role.EXECUTIVE)
-    workspace = viewer.workspace
-    partners = list(
-        Partner.objects.for_workspace(workspace)
-        .filter(is_active=True)
-        .select_related("channel")
-        .order_by("channel__position", "channel__code", "name")
-    )
-    if channel is not None:
-        partners = [p for p in partners if p.channel_id == channel.pk]
+    """The partners' reference shares, commitments and actuals of ``fy``, one row per channel
+    (``by_channel``) or per partner, and the total line (three queries, sums in SQL)."""
+    if not partners:
+        return [], Row(key="total", label="", uuid=None)
     seats = [p.seat_id for p in partners]
     refs = references.references_for(workspace, fy, seats)
     objectives = dict(
@@ -182,7 +197,7 @@ def partner_figures(
     actuals = _actuals(workspace, fy, seats)
     rows: dict[str, Row] = {}
     for p in partners:
-        if channel is None:
+        if by_channel:
             key, label, public = p.channel.code, p.channel.label, str(p.channel.uuid)
         else:
             key, label, public = p.code, p.name, str(p.uuid)
@@ -201,10 +216,37 @@ def partner_figures(
     return list(rows.values()), total
 
 
+def partner_figures(
+    viewer: Membership, fy: int, channel: Channel | None = None
+) -> tuple[list[Row], Row]:
+    """The partners' reference shares, commitments and actuals of ``fy`` by channel, or with
+    ``channel`` by partner of that channel; and the total line. Executives and admins read
+    every partner, a channel manager the partners they manage. Four queries whatever the
+    number of partners (shares, objectives and cube cells summed in SQL)."""
+    qs = _figure_partners(viewer).select_related("channel")
+    if channel is not None:
+        qs = qs.filter(channel=channel)
+    partners = list(qs.order_by("channel__position", "channel__code", "name"))
+    return _rows(viewer.workspace, fy, partners, by_channel=channel is None)
+
+
+def managed_figures(viewer: Membership, manager: Membership, fy: int) -> tuple[list[Row], Row]:
+    """The figures of ``fy`` of the partners ``manager`` is the channel manager of, one row a
+    partner, as the viewer may read them (their own; every one for executives and admins;
+    none for anyone else): the partners' part of a channel manager's cockpit (four queries)."""
+    partners = list(
+        _figure_partners(viewer)
+        .filter(owner=manager)
+        .select_related("channel")
+        .order_by("channel__position", "channel__code", "name")
+    )
+    return _rows(viewer.workspace, fy, partners, by_channel=False)
+
+
 def partner_months(viewer: Membership, fy: int, partner: Partner) -> tuple[list[Row], Row]:
-    """Executives: the third level of the partner figures, one partner's reference share,
-    commitment and actuals of ``fy`` by fiscal month, and the year's line (three queries)."""
-    require_role(viewer, Role.EXECUTIVE)
+    """The third level of the partner figures, one partner's reference share, commitment and
+    actuals of ``fy`` by fiscal month, and the year's line (three queries); ``partner`` comes
+    from :func:`get_partner_for` (executives, admins, its channel manager)."""
     workspace = partner.workspace
     seat = partner.seat
     months = references.fy_months(workspace, fy)

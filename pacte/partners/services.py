@@ -19,8 +19,9 @@ from pacte.accounts.access import ADMIN_ROLES
 from pacte.accounts.models import Membership, User, Workspace
 from pacte.audit.services import record
 from pacte.errors import DomainError, PermissionDenied, check_version
+from pacte.objectives import reviews as objective_reviews
 from pacte.objectives import services as objective_services
-from pacte.objectives.models import CheckIn, KeyResult, Objective
+from pacte.objectives.models import CheckIn, KeyResult, Objective, PeriodReview
 from pacte.org.models import Placement, Unit
 from pacte.org.selectors import root_unit
 from pacte.org.services import clean_email, create_unit
@@ -452,3 +453,37 @@ def delete_key_result(*, person: Membership, key_result_id: object) -> None:
         before={"name": kr.name, "target": kr.target, "partner": partner.code},
     )
     objective_services.delete_key_result(key_result=kr, actor=partner.seat)
+
+
+@transaction.atomic
+def submit_review(
+    *,
+    person: Membership,
+    review_id: object,
+    reasons: object,
+    text: object = "",
+    next_change: object = "",
+    version: int | None = None,
+) -> PeriodReview:
+    """The partner's review of a closed quarter, written by one of its people for the seat (the
+    seller's rules: reasons from the list, text for "other", what changes next quarter, until
+    the channel manager answers); the channel manager is notified. Another's review is 404."""
+    partner = partner_of(person)
+    review = selectors.get_review_for(partner, review_id)
+    review = objective_reviews.submit_review(
+        review=review,
+        actor=partner.seat,
+        reasons=reasons,
+        text=text,
+        next_change=next_change,
+        version=version,
+    )
+    record(
+        workspace=partner.workspace,
+        actor=person,
+        action="partner.review_submitted",
+        obj=review,
+        object_repr=f"{partner.name} Q{review.quarter} FY{review.fiscal_year}",
+        after={"reasons": review.reasons, "partner": partner.code},
+    )
+    return review

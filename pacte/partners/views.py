@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pacte.accounts.access import ADMIN_ROLES, get_scoped
 from pacte.accounts.decorators import MemberRequest, member_required
-from pacte.accounts.models import Role
 from pacte.errors import DomainError
+from pacte.objectives import reviews as objective_reviews
 from pacte.objectives import services as objective_services
+from pacte.objectives.forms import ReviewForm
+from pacte.objectives.models import ReviewStatus
 from pacte.objectives.selectors import default_fiscal_year, notifications_of
 from pacte.partners import selectors, services
 from pacte.partners.forms import (
@@ -192,10 +194,11 @@ def person_add(request: MemberRequest, uuid: str) -> HttpResponse:
 
 
 @require_GET
-@member_required(Role.EXECUTIVE)
+@member_required()
 def figures(request: MemberRequest) -> HttpResponse:
-    """Executives: the partners' figures by channel, then (``?channel=``) by partner, then
-    (``?partner=``) one partner's by month."""
+    """The partners' figures by channel, then (``?channel=``) by partner, then (``?partner=``)
+    one partner's by month: every partner for executives and admins, their own for a channel
+    manager (another's partner is not found), none for anyone else."""
     member = request.member
     fy = _fy(request)
     channel = None
@@ -271,6 +274,11 @@ def _home(
             "check_in_form": check_in_form or CheckInForm(),
             "key_result_form": key_result_form or KeyResultForm(),
             "stretch_requests": selectors.stretch_requests_of(partner, fy),
+            "reviews": list(
+                selectors.reviews_of(partner)
+                .filter(fiscal_year__in=(fy - 1, fy))
+                .order_by("-fiscal_year", "-quarter")
+            ),
             "notices": _notices(request),
         },
         status=status,
@@ -383,3 +391,55 @@ def notifications_read(request: MemberRequest) -> HttpResponse:
     fy = _fy(request)
     objective_services.mark_read(member=request.member)
     return redirect(reverse("partner:home") + f"?fy={fy}")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required()
+def review(request: MemberRequest, uuid: str) -> HttpResponse:
+    """One of the partner's period reviews: its people write it (until the channel manager
+    answers) and read the answer; any other review is not found."""
+    partner = _partner_or_404(request)
+    item = selectors.get_review_for(partner, uuid)
+    status, errors, posted = 200, {}, {}
+    if request.method == "POST":
+        form = ReviewForm(request.POST)
+        form.is_valid()
+        posted = form.cleaned_data
+        try:
+            services.submit_review(
+                person=request.member,
+                review_id=item.uuid,
+                reasons=form.cleaned_data["reasons"] or [],
+                text=form.cleaned_data["text"],
+                next_change=form.cleaned_data["next_change"],
+                version=form.cleaned_data["version"],
+            )
+        except DomainError as exc:
+            shown = exc.field if exc.field in ("reasons", "text", "next_change") else None
+            errors = {shown or "form": exc.message}
+            status = exc.status
+            item.refresh_from_db()
+        else:
+            messages.success(request, _("Review sent to your channel manager."))
+            return redirect("partner:review", uuid=item.uuid)
+    workspace = partner.workspace
+    labels = objective_reviews.reason_labels(workspace)
+    chosen = posted.get("reasons") if posted.get("reasons") is not None else item.reasons
+    return render(
+        request,
+        "partners/review.html",
+        {
+            "partner": partner,
+            "review": item,
+            "reason_labels": [labels.get(c, c) for c in item.reasons],
+            "can_write": item.status != ReviewStatus.ANSWERED,
+            "reasons": [
+                (r, r.code in (chosen or []))
+                for r in objective_reviews.reasons_of(workspace)
+                if r.is_active or r.code in item.reasons
+            ],
+            "errors": errors,
+            "posted": posted,
+        },
+        status=status,
+    )

@@ -26,7 +26,7 @@ register_pages(
     {
         "partners:list": Route("member"),
         "partners:create": Route(ADMIN),
-        "partners:figures": Route(("executive",)),
+        "partners:figures": Route("member"),
         "partners:detail": Route("member", obj=partner),
         "partners:edit": Route(ADMIN, obj=partner),
         "partners:person_add": Route("member", obj=partner),
@@ -36,6 +36,7 @@ register_pages(
         "partner:key_result_add": Route("member"),
         "partner:key_result_delete": Route("member", obj=lambda c: {"uuid": uuid4()}),
         "partner:notifications_read": Route("member"),
+        "partner:review": Route("member", obj=lambda c: {"uuid": uuid4()}),
     }
 )
 
@@ -56,7 +57,7 @@ register_api(
     {
         ("GET", "/api/v1/partners"): Route("member"),
         ("POST", "/api/v1/partners"): Route(ADMIN, body=_partner_body),
-        ("GET", "/api/v1/partners/figures"): Route(("executive",)),
+        ("GET", "/api/v1/partners/figures"): Route("member"),
         ("GET", "/api/v1/partners/{partner_id}"): Route("member", obj=api_partner),
         ("PATCH", "/api/v1/partners/{partner_id}"): Route(
             ADMIN, obj=api_partner, body=lambda c: {"name": "Alpine"}, extra=HIDDEN
@@ -82,5 +83,14 @@ register_api(
         ),
         ("GET", "/api/v1/partner/notifications"): Route("member"),
         ("POST", "/api/v1/partner/notifications/read"): Route("member"),
+        ("GET", "/api/v1/partner/reviews"): Route("member"),
+        ("GET", "/api/v1/partner/reviews/{review_id}"): Route(
+            "member", obj=lambda c: {"review_id": uuid4()}
+        ),
+        ("POST", "/api/v1/partner/reviews/{review_id}/submit"): Route(
+            "member",
+            obj=lambda c: {"review_id": uuid4()},
+            body=lambda c: {"reasons": ["pricing"], "next_change": "More demos"},
+        ),
     }
 )
