@@ -96,6 +96,7 @@ def test_channel_manager_drills_down_their_partners_only(
 ) -> None:
     alpine, tessin = partners
     client = login(cast.lead)
+    assert reverse("partners:figures") in client.get(reverse("partners:list")).content.decode()
     by_channel = client.get(reverse("partners:figures") + f"?fy={fy}")
     assert by_channel.status_code == 200
     channel = distributors(cast)
