@@ -172,6 +172,6 @@ def _plain(s: pl.Series, exponent: int, style: AmountStyle) -> ParsedAmounts | N
     )
     return ParsedAmounts(
         df.select(value).to_series().alias(s.name),
-        pl.Series(s.name, [None] * len(s), dtype=pl.String),
+        pl.repeat(None, len(s), dtype=pl.String, eager=True).alias(s.name),
         style,
     )

@@ -120,6 +120,6 @@ def _plain_iso(s: pl.Series, order: str) -> ParsedDates | None:
         chosen = order  # type: ignore[assignment]
     return ParsedDates(
         pl.select(pl.when(present).then(values)).to_series().alias(s.name),
-        pl.Series(s.name, [None] * len(s), dtype=pl.String),
+        pl.repeat(None, len(s), dtype=pl.String, eager=True).alias(s.name),
         chosen,
     )

@@ -69,7 +69,7 @@ def text_column(frame: pl.DataFrame, name: str) -> pl.Series:
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Series:
     if name not in frame.columns:
-        return pl.Series(name, [None] * frame.height, dtype=pl.String)
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(name)
     s = frame.get_column(name).cast(pl.String).str.strip_chars()
     return pl.select(pl.when(s == "").then(None).otherwise(s).alias(name)).to_series()
 
