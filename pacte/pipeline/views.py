@@ -239,7 +239,9 @@ def company(request: MemberRequest) -> HttpResponse:
         {
             **data,
             **_period_context(request, period),
-            "channels": selectors.channel_coverage(member.workspace, period),
+            "channels": selectors.channel_coverage(
+                member.workspace, period, data["channel_figures"]
+            ),
             **_accuracy(member, period, [r.call.member for r in data["teams"] if r.call]),
         },
     )
