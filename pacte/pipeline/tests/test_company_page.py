@@ -4,70 +4,21 @@ never served stale (a call saved, a seller moved)."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from pacte.accounts.models import Membership, User
-from pacte.org.models import Placement, Unit
+from pacte.accounts.models import Membership
 from pacte.org.services import move_member
 from pacte.pipeline import selectors, services
-from pacte.pipeline.models import Call, CallLevel
-from pacte.pipeline.tests.helpers import load, quarter, row
+from pacte.pipeline.models import Call
+from pacte.pipeline.tests.helpers import many_teams, quarter
 from pacte.pipeline.views import TEAMS_PER_PAGE
 from pacte.testing.cast import Cast
 
 pytestmark = pytest.mark.django_db
 
 URL = "/forecast/company/"
-
-
-def _teams(cast: Cast, count: int, sellers: int, prefix: str) -> list[Membership]:
-    """``count`` teams under the company of ``sellers`` sellers each, every seller with a call on
-    the quarter (stored as the services leave it: the latest) and a deal."""
-    ws = cast.workspace
-    root = cast.team.parent
-    day = datetime.date(2020, 1, 1)
-    teams = Unit.objects.bulk_create(
-        [Unit(workspace=ws, name=f"{prefix} {i:03d}", parent=root) for i in range(count)]
-    )
-    users = User.objects.bulk_create(
-        [
-            User(email=f"{prefix}-{i}@acme.example", name=f"{prefix} {i}")
-            for i in range(count * sellers)
-        ]
-    )
-    members = Membership.objects.bulk_create(
-        [Membership(workspace=ws, user=u, name=u.name, is_seller=True) for u in users]
-    )
-    Placement.objects.bulk_create(
-        [
-            Placement(workspace=ws, membership=m, unit=teams[i // sellers], valid_from=day)
-            for i, m in enumerate(members)
-        ]
-    )
-    period = quarter(cast)
-    Call.objects.bulk_create(
-        [
-            Call(
-                workspace=ws,
-                member=m,
-                level=CallLevel.SELLER,
-                period=period.key,
-                week=services.week_of(timezone.localdate()),
-                commit=100,
-                best_case=200,
-                latest=True,
-            )
-            for m in members
-        ]
-    )
-    services.touch_calls(ws.pk)
-    load(cast, [row(m, f"{prefix}-{m.pk}") for m in members], source=prefix)
-    return members
 
 
 def _count(client) -> int:  # type: ignore[no-untyped-def]
@@ -80,15 +31,15 @@ def _count(client) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_page_reads_as_many_queries_whatever_the_teams_and_sellers(cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
     client = login(cast.executive)
-    _teams(cast, 2, 2, "Few")
+    many_teams(cast, 2, 2, "Few")
     few = _count(client)
-    _teams(cast, TEAMS_PER_PAGE + 10, 4, "Many")
+    many_teams(cast, TEAMS_PER_PAGE + 10, 4, "Many")
     assert _count(client) == few
     assert _count(client) == few
 
 
 def test_the_teams_are_paged_by_name_with_their_count(cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
-    _teams(cast, TEAMS_PER_PAGE + 3, 1, "Zone")  # with North and South: 30 teams
+    many_teams(cast, TEAMS_PER_PAGE + 3, 1, "Zone")  # with North and South: 30 teams
     client = login(cast.executive)
     first = client.get(URL).content.decode()
     second = client.get(URL + "?page=2").content.decode()
@@ -110,7 +61,7 @@ def test_the_teams_are_paged_by_name_with_their_count(cast: Cast, login) -> None
 
 
 def test_the_count_is_in_french(cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
-    _teams(cast, TEAMS_PER_PAGE, 1, "Zone")
+    many_teams(cast, TEAMS_PER_PAGE, 1, "Zone")
     cast.executive.user.language = "fr"
     cast.executive.user.save(update_fields=["language"])
     html = login(cast.executive).get(URL).content.decode()
