@@ -82,6 +82,17 @@ class Heartbeat(threading.Thread):
             db_connection.close()
 
 
+def lower_priority() -> int:
+    """Lower this process's CPU priority by ``PACTE_WORKER_NICE`` and return its niceness.
+
+    A worker on a machine it shares with web processes (or with the database) then takes the
+    processor only when they leave it: an import slows other companies' pages less. Call it
+    before the process starts threads (the heartbeat, Polars' pool): on Linux a thread inherits
+    the niceness of the thread that starts it, and ``nice`` changes the calling thread's."""
+    step = settings.PACTE_WORKER_NICE
+    return os.nice(step) if step else os.nice(0)
+
+
 def register(worker_id: str, *, task_id: Any = None) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
@@ -139,10 +150,11 @@ class Worker(DatabaseWorker):
         self._wait_for_database(lambda: register(self.worker_id))
         self.heartbeat.start()
         logger.info(
-            "Worker %s started (lease %ss, heartbeat %ss%s)",
+            "Worker %s started (lease %ss, heartbeat %ss, niceness %s%s)",
             self.worker_id,
             settings.PACTE_JOB_LEASE_SECONDS,
             settings.PACTE_WORKER_HEARTBEAT_SECONDS,
+            os.nice(0),
             ", scheduler" if self.scheduler else "",
         )
         failures = 0
