@@ -411,9 +411,41 @@ def build_frame(
     ``key_map`` maps the SQL key (e.g. a unit id) to a group key (its team); rows whose key is
     not in it are dropped. ``keys`` fixes the groups and their order (others are dropped).
 
-    Sums are accumulated with NumPy (exact int64, ``np.add.at``), never a Python loop per row:
-    the company, team and channel frames read the cached fine array of the cube directly.
+    The frame, forecast included, is computed once per cube version, close and plan of the
+    year (:func:`frame_part`) and then read back from the insights cache: a warm page neither
+    unpickles the rows of its targets and objectives nor projects and forecasts them again.
     """
+    parts = (
+        *frame_part(workspace, choice.fy),
+        "frame",
+        choice.as_of,
+        by,
+        None if keys is None else tuple(keys),
+        None if key_map is None else tuple(sorted(key_map.items())),
+        history,
+        cache.filters_part(filters),
+    )
+    return cache.cached(
+        parts,
+        lambda: _build_frame(
+            workspace, choice, by=by, keys=keys, key_map=key_map, history=history, **filters
+        ),
+    )
+
+
+def _build_frame(
+    workspace: Workspace,
+    choice: PeriodChoice,
+    *,
+    by: str | None,
+    keys: Sequence[Any] | None,
+    key_map: dict[Any, Any] | None,
+    history: bool,
+    **filters: Any,
+) -> Frame:
+    """:func:`build_frame` computed. Sums are accumulated with NumPy (exact int64,
+    ``np.add.at``), never a Python loop per row: the company, team and channel frames read the
+    cached fine arrays of the team roll-up directly."""
     cal = workspace.calendar
     first = cal.first_month_index(choice.fy)
     year = range(first, first + 12)
