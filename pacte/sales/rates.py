@@ -3,7 +3,7 @@ a sale whose date has no rate, and the re-valuation of the sales a new or change
 
 Every change is one transaction: the rates, the sales' converted amounts and their credits, the
 cube deltas and the audit events. The conversion itself is :mod:`pacte.lib.currency`, applied
-by the same Polars as-of join the imports use (``ingest.prepare.convert_rows``)."""
+by the same Polars as-of join the imports use (``ingest.currencies.convert_rows``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from pacte.lib.money import MoneyInputError, exponent, parse_decimal
 from pacte.lib.tabular.dates import parse_dates
 from pacte.sales.cube import CUBE_VERSION_BUMP, apply_cube, drop_empty_cells
 from pacte.sales.ingest.context import load_rates, missing_rate_rule
-from pacte.sales.ingest.prepare import allocate, convert_rows
+from pacte.sales.ingest.currencies import convert_rows
+from pacte.sales.ingest.prepare import allocate
 from pacte.sales.models import Credit, CurrencySettings, ExchangeRate, MissingRate, Sale
 
 RATE_REASONS: dict[str, Any] = {
