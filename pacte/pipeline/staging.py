@@ -28,6 +28,8 @@ from pacte.pipeline.ingest import CREDIT_SCHEMA, DEAL_SCHEMA, TRACKED
 from pacte.pipeline.models import Deal
 from pacte.sales.ingest.stage import copy_rows, sale_uuid_sql
 
+#: A batch of at least this many new or changed deals refreshes the deal tables' statistics.
+_ANALYZE_ROWS = 10_000
 _TABLES = ("stage_deal", "stage_dealcredit", "stage_dclass")
 #: Columns a new or changed deal takes from its staged row.
 _VALUES = [
@@ -201,6 +203,10 @@ class _Stage:
                 f"ON t.k = y.k WHERE {x}.state IN ('n', 'c')",
                 [workspace_id],
             )
+            if self.pg and counts["n"] + counts["c"] >= _ANALYZE_ROWS:
+                # The cells are rebuilt from these tables just below: statistics that still
+                # describe them before this batch (empty, say) would plan a nested loop.
+                c.execute("ANALYZE pipeline_deal, pipeline_dealcredit")
         from pacte.pipeline.cells import rebuild_cells
 
         rebuild_cells(workspace_id, sellers)
