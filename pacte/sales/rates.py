@@ -109,7 +109,8 @@ def set_rates(
     ``version`` (one rate only) refuses a stale edit of an existing rate (412). Refused: an
     unknown currency code, the workspace's own currency, a rate of zero or less, a rate whose
     month is closed or that would change a sale booked in a closed month. Returns the counts
-    ``created``, ``updated``, ``unchanged``, ``revalued`` (sales)."""
+    ``created``, ``updated``, ``unchanged``, ``revalued`` (sales) and ``deals_revalued`` (open
+    deals, ``pacte.pipeline.revalue``)."""
     problems: list[dict[str, Any]] = []
     wanted: dict[tuple[str, datetime.date], tuple[int, RateInput]] = {}
     for item in rates:
@@ -186,6 +187,11 @@ def set_rates(
         ]
     )
     revalued = revalue(workspace=workspace, actor=actor, since=since) if since else 0
+    deals = 0
+    if since:  # the open deals too (the pipeline sits above sales: called, not imported)
+        from pacte.pipeline.revalue import revalue_deals
+
+        deals = revalue_deals(workspace=workspace, actor=actor, since=since, closed_months=closed)
     if since:  # constant-currency figures depend on the rates: cached on the cube version
         with connection.cursor() as c:
             c.execute(CUBE_VERSION_BUMP, [workspace.pk])
@@ -194,6 +200,7 @@ def set_rates(
         "updated": len(updated),
         "unchanged": len(wanted) - len(created) - len(updated),
         "revalued": revalued,
+        "deals_revalued": deals,
     }
 
 
