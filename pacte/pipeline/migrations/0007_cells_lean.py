@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0010_merge_0009_membership_partner_0009_workspace_keys'),
-        ('pipeline', '0005_team_cells_latest_calls'),
+        ('pipeline', '0006_call_stamp'),
     ]
 
     operations = [
