@@ -38,10 +38,7 @@ INSERT INTO pipeline_callsnapshot
 SELECT DISTINCT c.workspace_id, %s, %s, c.member_id, 'seller', 0, 0
 FROM pipeline_call c
 WHERE c.workspace_id = %s AND c.level = 'seller' AND c.period = %s AND c.week <= %s
-  AND NOT EXISTS (
-    SELECT 1 FROM pipeline_callsnapshot s
-    WHERE s.workspace_id = c.workspace_id AND s.week = %s AND s.period = %s
-      AND s.member_id = c.member_id AND s.level = 'seller')
+ON CONFLICT DO NOTHING
 """
 _CALLS = """
 UPDATE pipeline_callsnapshot
@@ -83,7 +80,7 @@ def snapshot_week(*, workspace: Workspace, day: datetime.date) -> int:
     ws = workspace.pk
     with connection.cursor() as c:
         c.execute(_SELLERS, [week, period.key, ws, months.start, months.stop, *OPEN])
-        c.execute(_CALLERS, [week, period.key, ws, period.key, week, week, period.key])
+        c.execute(_CALLERS, [week, period.key, ws, period.key, week])
         c.execute(_CALLS, [ws, week, period.key])
         c.execute(_TEAMS, [week, period.key, ws, period.key, week])
     return (
