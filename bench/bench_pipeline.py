@@ -10,7 +10,8 @@ deal import path (``pacte.pipeline.ingest``):
 - the weekly snapshot of calls and pipeline on the big company; target: < 5 s;
 - the deal import of N rows against the sales import (``ingest_frame``) of the same N rows in
   the same run, on SQLite (in this process) and on PostgreSQL (a subprocess on a database of
-  its own, ``pacte_bench_pipeline``, created and dropped here); target: ≤ 1.5×.
+  its own, ``pacte_bench_pipeline`` or ``$PACTE_BENCH_PIPELINE_DB``, created and dropped here);
+  target: ≤ 1.5×.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bench.common import Figure
 TEAM_SIZE = 50
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "pacte_bench_pipeline"
+PG_DB = os.environ.get("PACTE_BENCH_PIPELINE_DB", "pacte_bench_pipeline")
 
 
 def _company(slug: str, sellers: int) -> tuple[Any, Any, list[Any]]:

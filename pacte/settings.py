@@ -319,6 +319,11 @@ PACTE_WORKER_HEARTBEAT_SECONDS = env_float("PACTE_WORKER_HEARTBEAT_SECONDS", 10.
 PACTE_JOB_LEASE_SECONDS = env_float("PACTE_JOB_LEASE_SECONDS", 120.0)
 # How often an idle worker looks for a new job.
 PACTE_WORKER_POLL_SECONDS = env_float("PACTE_WORKER_POLL_SECONDS", 0.5)
+# How much a worker lowers its CPU priority (Unix niceness, 0-19; 0 leaves it): on a machine it
+# shares with web processes an import yields the processor to page requests.
+PACTE_WORKER_NICE = env_int("PACTE_WORKER_NICE", 10)
+if not 0 <= PACTE_WORKER_NICE <= 19:
+    raise ImproperlyConfigured(f"PACTE_WORKER_NICE must be 0 to 19, got {PACTE_WORKER_NICE}")
 # Attempts of a job (first run included) through transient errors and lost workers, and the
 # wait before the first retry (doubled at each attempt, at most 10 minutes).
 PACTE_JOB_MAX_ATTEMPTS = env_int("PACTE_JOB_MAX_ATTEMPTS", 5)

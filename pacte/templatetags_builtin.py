@@ -3,6 +3,7 @@ values in words (channel names, JSON of audit details)."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,37 @@ def money_tag(
 
 
 register.simple_tag(money_tag, takes_context=True, name="money")
+
+FIGURES = (  # the columns of ``insights/_figures_head.html``, in order
+    ("target", "money"),
+    ("objective", "money"),
+    ("actual", "money"),
+    ("attainment_target", "percent"),
+    ("attainment_objective", "percent"),
+    ("gap_target", "money"),
+    ("forecast", "money"),
+)
+
+
+@register.simple_tag(takes_context=True)
+def figures_cells(context: template.Context, row: Any) -> str:
+    """``{% figures_cells r %}``: the seven figure cells of a row of figures (target, objective,
+    actual, against target and objective, gap to target, forecast) as ``{% money %}`` and
+    ``|percent`` write them, in one tag: a table of 50 rows no longer includes a template per
+    row."""
+    code = _currency(context)
+    language = get_language()
+    cells = []
+    for name, kind in FIGURES:
+        value = row.get(name)
+        if kind == "percent":
+            text = fastformat.format_percent(value, language)
+        elif value is None or value != int(value):
+            text = money.format_money(value, code, language)
+        else:
+            text = fastformat.format_money(value, code, language)
+        cells.append(f'<td class="num">{html.escape(text)}</td>')  # Django's escape, unwrapped
+    return mark_safe("".join(cells))  # noqa: S308 (every value escaped above)
 
 
 @register.filter

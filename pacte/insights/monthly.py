@@ -5,6 +5,7 @@ and actual of a scope's groups, read from the cube, closed-month snapshots and t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,11 +98,17 @@ def actual_rows(
 ) -> list[tuple[Any, ...]]:
     """Actuals per ``by`` keys and month: the cube for open months, the frozen snapshot for
     closed ones. ``overlay`` adds overlay credits (a seller's own attainment)."""
-    if not overlay and "seller" not in by and filters.get("seller_id") is None:
+    if _from_rollup(by, overlay=overlay, **filters):
         return _project(
-            _fine_actuals(workspace, months, closed, filters.get("unit_ids")),
-            by,
-            channel_id=filters.get("channel_id"),
+            _fine_actuals(
+                workspace,
+                months,
+                closed,
+                filters.get("unit_ids"),
+                by=by[0] if by else "channel",
+                channel_id=filters.get("channel_id"),
+            ),
+            keyed=bool(by),
             per_month=per_month,
         )
 
@@ -339,14 +346,31 @@ def seller_target_totals(
     return cache.cached(parts, compute)
 
 
+def _from_rollup(by: Sequence[str], *, overlay: bool, **filters: Any) -> bool:
+    """Whether actuals by ``by`` are sums of the team roll-up (split credits only, by unit or
+    channel or nothing, no seller): then they are read pre-aggregated by the database."""
+    return not overlay and len(by) <= 1 and "seller" not in by and filters.get("seller_id") is None
+
+
 def _fine_actuals(
-    workspace: Workspace, months: range, closed: Sequence[int], unit_ids: Sequence[int] | None
+    workspace: Workspace,
+    months: range,
+    closed: Sequence[int],
+    unit_ids: Sequence[int] | None,
+    *,
+    by: str,
+    channel_id: int | None,
 ) -> IntArray:
-    """Split actuals per (unit, channel, month) of a span, as an ``(n, 4)`` int array, read
-    once per request: the company, team and channel frames of a page are projections of it
-    (one scan of the cube instead of one per frame)."""
+    """Split actuals per (``by`` key, month) of a span — ``by`` a unit (summed over channels)
+    or a channel (summed over units) — as an ``(n, 3)`` int array (key, month, amount), summed
+    by the database from the team roll-up and read once per cube version (and once per request:
+    the company and channel frames of a page share the one by channel). A company of 200
+    teams reads 4,800 rows by team and 96 by channel over two years instead of every
+    (team, channel, month) cell."""
     key = (
         "fine",
+        by,
+        channel_id,
         months.start,
         months.stop,
         tuple(closed),
@@ -355,41 +379,35 @@ def _fine_actuals(
     memo = sources.memo(workspace)
     if key not in memo:
         filters: dict[str, Any] = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
+        if channel_id is not None:
+            filters["channel_id"] = channel_id
 
         def compute(source: str) -> IntArray:
             rows = _actual_rows_sql(
-                workspace,
-                months,
-                ["unit", "channel"],
-                overlay=False,
-                closed=closed,
-                source=source,
-                **filters,
+                workspace, months, [by], overlay=False, closed=closed, source=source, **filters
             )
             if not rows:
-                return np.zeros((0, 4), np.int64)
-            return np.array(rows, dtype=np.int64).reshape(-1, 4)
+                return np.zeros((0, 3), np.int64)
+            flat = itertools.chain.from_iterable(rows)
+            return np.fromiter(flat, np.int64, 3 * len(rows)).reshape(-1, 3)
 
-        parts = ("fine", months.start, months.stop, cache.filters_part(filters))
+        parts = ("fine", by, months.start, months.stop, cache.filters_part(filters))
         opened, frozen = _cached_split(workspace, closed, parts, compute)
         memo[key] = opened if frozen is None else np.concatenate([opened, frozen])
     return memo[key]
 
 
-def _project(
-    fine: IntArray, by: Sequence[str], *, channel_id: int | None, per_month: bool
-) -> list[tuple[Any, ...]]:
-    """Rows like :func:`actual_rows` summed exactly (int64) from the fine array."""
-    if channel_id is not None:
-        fine = fine[fine[:, 1] == channel_id]
-    cols = [{"unit": 0, "channel": 1}[b] for b in by] + ([2] if per_month else [])
+def _project(fine: IntArray, *, keyed: bool, per_month: bool) -> list[tuple[Any, ...]]:
+    """Rows like :func:`actual_rows` summed exactly (int64) from a fine array (key, month,
+    amount): by key or not, by month or not."""
+    cols = ([0] if keyed else []) + ([1] if per_month else [])
     if fine.shape[0] == 0:
         return []
     if not cols:
-        return [(None, int(fine[:, 3].sum()))]
+        return [(None, int(fine[:, 2].sum()))]
     keys, inverse = np.unique(fine[:, cols], axis=0, return_inverse=True)
     sums = np.zeros(keys.shape[0], np.int64)
-    np.add.at(sums, inverse.reshape(-1), fine[:, 3])
+    np.add.at(sums, inverse.reshape(-1), fine[:, 2])
     out = []
     for k, amount in zip(keys.tolist(), sums.tolist(), strict=True):
         out.append((*k, amount) if per_month else (*k, None, amount))
@@ -411,9 +429,41 @@ def build_frame(
     ``key_map`` maps the SQL key (e.g. a unit id) to a group key (its team); rows whose key is
     not in it are dropped. ``keys`` fixes the groups and their order (others are dropped).
 
-    Sums are accumulated with NumPy (exact int64, ``np.add.at``), never a Python loop per row:
-    the company, team and channel frames read the cached fine array of the cube directly.
+    The frame, forecast included, is computed once per cube version, close and plan of the
+    year (:func:`frame_part`) and then read back from the insights cache: a warm page neither
+    unpickles the rows of its targets and objectives nor projects and forecasts them again.
     """
+    parts = (
+        *frame_part(workspace, choice.fy),
+        "frame",
+        choice.as_of,
+        by,
+        None if keys is None else tuple(keys),
+        None if key_map is None else tuple(sorted(key_map.items())),
+        history,
+        cache.filters_part(filters),
+    )
+    return cache.cached(
+        parts,
+        lambda: _build_frame(
+            workspace, choice, by=by, keys=keys, key_map=key_map, history=history, **filters
+        ),
+    )
+
+
+def _build_frame(
+    workspace: Workspace,
+    choice: PeriodChoice,
+    *,
+    by: str | None,
+    keys: Sequence[Any] | None,
+    key_map: dict[Any, Any] | None,
+    history: bool,
+    **filters: Any,
+) -> Frame:
+    """:func:`build_frame` computed. Sums are accumulated with NumPy (exact int64,
+    ``np.add.at``), never a Python loop per row: the company, team and channel frames read the
+    cached fine arrays of the team roll-up directly."""
     cal = workspace.calendar
     first = cal.first_month_index(choice.fy)
     year = range(first, first + 12)
@@ -536,14 +586,18 @@ def _actual_source(
     closed: Sequence[int],
     **filters: Any,
 ) -> _Source:
-    """Actuals of a frame: company, team and channel frames straight from the fine array of
-    the cube (no rows built), a seller's or per-seller frame from their own rows."""
-    if not overlay and "seller" not in by and filters.get("seller_id") is None:
-        fine = _fine_actuals(workspace, months, closed, filters.get("unit_ids"))
-        if filters.get("channel_id") is not None:
-            fine = fine[fine[:, 1] == filters["channel_id"]]
-        col = {"unit": 0, "channel": 1}[by[0]] if by else 0
-        return _Source(fine[:, col], fine[:, 2], fine[:, 3])
+    """Actuals of a frame: company, team and channel frames straight from the fine arrays of
+    the team roll-up (no rows built), a seller's or per-seller frame from their own rows."""
+    if _from_rollup(by, overlay=overlay, **filters):
+        fine = _fine_actuals(
+            workspace,
+            months,
+            closed,
+            filters.get("unit_ids"),
+            by=by[0] if by else "channel",  # the company's: the fewest rows
+            channel_id=filters.get("channel_id"),
+        )
+        return _Source(fine[:, 0], fine[:, 1], fine[:, 2])
     return _rows_source(
         actual_rows(workspace, months, by, overlay=overlay, closed=closed, **filters)
     )

@@ -78,6 +78,7 @@ def _run_fp(workspace: Workspace, fiscal_year: int) -> tuple[Any, ...]:
         .values_list("pk", "version", "published_at")
         .first()
     )
+    memo(workspace)[("run", fiscal_year)] = None if run is None else run[0]  # the same run
     return (None,) if run is None else (run[0], run[1], str(run[2]))
 
 

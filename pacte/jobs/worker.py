@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -80,6 +81,61 @@ class Heartbeat(threading.Thread):
         except DatabaseError as exc:
             logger.warning("Worker %s: heartbeat not written (%s)", self.worker_id, exc)
             db_connection.close()
+
+
+def lower_priority() -> int:
+    """Lower this process's CPU priority by ``PACTE_WORKER_NICE`` and return its niceness.
+
+    A worker on a machine it shares with web processes (or with the database) then takes the
+    processor only when they leave it: an import slows other companies' pages less. Call it
+    before the process starts threads (the heartbeat, Polars' pool): on Linux a thread inherits
+    the niceness of the thread that starts it, and ``nice`` changes the calling thread's."""
+    step = settings.PACTE_WORKER_NICE
+    return os.nice(step) if step else os.nice(0)
+
+
+#: Hosts that mean "the database server runs on this machine" (a path is a Unix socket).
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+_reniced: dict[int, bool] = {}  # backend pid → reniced
+
+
+def lower_database_priority() -> bool:
+    """Give this process's PostgreSQL backend the niceness ``PACTE_WORKER_NICE`` too, when the
+    server runs on this machine: an import's SQL (its COPY, its merges) then yields the CPU to
+    the backends serving page requests, as the worker's own Python does. Needs the right to
+    renice another user's process (root, the server's OS user, or ``CAP_SYS_NICE``, e.g.
+    systemd's ``AmbientCapabilities=CAP_SYS_NICE``); without it, or with the database on
+    another machine, nothing changes. Returns whether the backend runs at that niceness."""
+    step = settings.PACTE_WORKER_NICE
+    if not step or db_connection.vendor != "postgresql":
+        return False
+    host = str(db_connection.settings_dict.get("HOST") or "")
+    if host not in LOCAL_HOSTS and not host.startswith("/"):
+        return False
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    if pid not in _reniced:  # once per connection: a refusal is logged once
+        _reniced[pid] = renice_backend(pid, step)
+    return _reniced[pid]
+
+
+def renice_backend(pid: int, niceness: int) -> bool:
+    """Set process ``pid``'s niceness to at least ``niceness`` if it is a PostgreSQL backend of
+    this machine (a server in a container of its own shows pids of another namespace: its
+    ``pid`` may be anything here, hence the check of the process's name)."""
+    try:
+        name = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    if not name.startswith(b"postgres"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, max(niceness, os.getpriority(os.PRIO_PROCESS, pid)))
+    except OSError as exc:  # not allowed (no CAP_SYS_NICE), or the backend is gone
+        logger.info("Database backend %s keeps its priority (%s)", pid, exc)
+        return False
+    return True
 
 
 def register(worker_id: str, *, task_id: Any = None) -> None:
@@ -139,10 +195,11 @@ class Worker(DatabaseWorker):
         self._wait_for_database(lambda: register(self.worker_id))
         self.heartbeat.start()
         logger.info(
-            "Worker %s started (lease %ss, heartbeat %ss%s)",
+            "Worker %s started (lease %ss, heartbeat %ss, niceness %s%s)",
             self.worker_id,
             settings.PACTE_JOB_LEASE_SECONDS,
             settings.PACTE_WORKER_HEARTBEAT_SECONDS,
+            os.nice(0),
             ", scheduler" if self.scheduler else "",
         )
         failures = 0
@@ -252,6 +309,8 @@ class Worker(DatabaseWorker):
         self.running_task = True
         started = time.monotonic()
         try:
+            with contextlib.suppress(DatabaseError):
+                lower_database_priority()
             value = self._call(result)
         except (KeyboardInterrupt, SystemExit):
             # A forced stop: leave the job to another worker at once.

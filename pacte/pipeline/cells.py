@@ -20,15 +20,20 @@ WHOLE_WORKSPACE = 500
 _INSERT = """
 INSERT INTO pipeline_pipelinecell
     (workspace_id, seller_id, unit_id, channel_id, month, category, kind, deals, amount, weighted)
-SELECT d.workspace_id, c.seller_id, p.unit_id, d.channel_id, d.month, d.category, c.kind,
-       COUNT(*), SUM(c.amount), SUM(c.amount * d.probability / 100)
-FROM pipeline_dealcredit c
-JOIN pipeline_deal d ON d.id = c.deal_id
+SELECT %s, a.seller_id, p.unit_id, a.channel_id, a.month, a.category, a.kind,
+       a.deals, a.amount, a.weighted
+FROM (
+    SELECT c.seller_id, d.channel_id, d.month, d.category, c.kind,
+           COUNT(*) AS deals, SUM(c.amount) AS amount,
+           SUM(c.amount * d.probability / 100) AS weighted
+    FROM pipeline_dealcredit c
+    JOIN pipeline_deal d ON d.id = c.deal_id
+    WHERE c.workspace_id = %s AND d.status = %s {sellers}
+    GROUP BY c.seller_id, d.channel_id, d.month, d.category, c.kind
+) a
 LEFT JOIN org_placement p
-    ON p.membership_id = c.seller_id AND p.workspace_id = c.workspace_id
+    ON p.membership_id = a.seller_id AND p.workspace_id = %s
     AND p.valid_from <= %s AND (p.valid_to IS NULL OR p.valid_to > %s)
-WHERE c.workspace_id = %s AND d.status = %s {sellers}
-GROUP BY d.workspace_id, c.seller_id, p.unit_id, d.channel_id, d.month, d.category, c.kind
 """
 
 _INSERT_TEAMS = """
@@ -59,7 +64,7 @@ def rebuild_cells(workspace: Workspace | int, seller_ids: Sequence[int] | None =
         sellers="" if ids is None else f"AND c.seller_id IN ({', '.join(['%s'] * len(ids))})"
     )
     with connection.cursor() as c:
-        c.execute(sql, [today, today, ws_id, DealStatus.OPEN, *(ids or [])])
+        c.execute(sql, [ws_id, ws_id, DealStatus.OPEN, *(ids or []), ws_id, today, today])
     _rebuild_teams(ws_id, None if ids is None else units | _units_of(cells))
 
 

@@ -35,7 +35,6 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.errors import DomainError
-from pacte.lib.currency import is_currency, minor_digits
 from pacte.lib.money import exponent as currency_exponent
 from pacte.lib.tabular.amounts import parse_amounts
 from pacte.lib.tabular.common import LINE, Ambiguous, TabularError
@@ -47,8 +46,9 @@ from pacte.pipeline.models import (
     DealStatus,
     StageRule,
 )
-from pacte.sales.ingest.context import RATE_SCHEMA, load_rates, missing_rate_rule
-from pacte.sales.ingest.prepare import allocate, convert_rows
+from pacte.sales.ingest.context import load_rates, missing_rate_rule
+from pacte.sales.ingest.currencies import convert, own_units, read_codes
+from pacte.sales.ingest.prepare import allocate
 from pacte.sales.mapping import column_key
 from pacte.sales.models import Channel
 
@@ -420,71 +420,39 @@ def _amounts(
     ctx: Context, frame: pl.DataFrame, close: pl.Series, flag: _Flags
 ) -> dict[str, pl.Series]:
     """The amount of each row in the workspace currency, and for a row in another currency
-    its code and its own amount (null otherwise), as the sales import reads them: the amount
-    read with the most decimals any currency of the frame has, then brought to the row's own
-    minor units; converted at the rate of the close date, or of today for a close date still to
-    come (``pacte.sales.ingest.prepare.convert_rows``: the workspace's missing-rate rule)."""
-    code = frame["currency"].str.strip_chars().str.to_uppercase()
-    code = pl.select(pl.when(code == "").then(None).otherwise(code)).to_series()
-    foreign = (code.is_not_null() & (code != ctx.currency)).fill_null(False)
-    digits: pl.Series | None = None
-    if foreign.any():
-        known = {
-            c: minor_digits(c) for c in code.filter(foreign).unique().to_list() if is_currency(c)
-        }
-        unknown = foreign & ~code.is_in(list(known))
-        flag(unknown, "currency", "unknown_currency")
-        foreign = foreign & ~unknown
-        digits = pl.select(
-            pl.when(foreign)
-            .then(code.replace_strict(known, default=ctx.exponent, return_dtype=pl.Int64))
-            .otherwise(pl.lit(ctx.exponent, pl.Int64))
-        ).to_series()
-    widest = ctx.exponent if digits is None else max(ctx.exponent, int(digits.max()))  # type: ignore[arg-type]
+    its code and its own amount (null otherwise), as the sales import reads them
+    (``pacte.sales.ingest.currencies``): converted at the rate of the close date, or of today
+    for a close date still to come (the workspace's missing-rate rule)."""
+    codes = read_codes(frame["currency"], currency=ctx.currency, exponent=ctx.exponent)
+    flag(codes.unknown, "currency", "unknown_currency")
     try:
-        parsed = parse_amounts(frame["amount"], exponent=widest, style="auto")
+        parsed = parse_amounts(frame["amount"], exponent=codes.widest, style="auto")
     except Ambiguous:
-        parsed = parse_amounts(frame["amount"], exponent=widest, style="en")
+        parsed = parse_amounts(frame["amount"], exponent=codes.widest, style="en")
     flag(parsed.reasons.is_not_null() & frame["amount"].is_not_null(), "amount", "bad_amount")
     flag(parsed.values < 0, "amount", "negative_amount")
-    own = parsed.values
-    if digits is not None:  # each row to its own currency's minor units
-        scale = pl.lit(10, pl.Int64).pow(pl.lit(widest, pl.Int64) - pl.col("d")).cast(pl.Int64)
-        scaled = pl.DataFrame({"v": own, "d": digits}).select(
-            extra=(pl.col("v") % scale) != 0, v=pl.col("v") // scale
-        )
-        flag(scaled["extra"], "amount", "amount_too_many_decimals")
-        own = scaled["v"]
+    own, extra = own_units(parsed.values, codes)
+    flag(extra, "amount", "amount_too_many_decimals")
     converted = own
-    if digits is not None:
+    if codes.digits is not None:
         day = pl.select(
             pl.min_horizontal(close, pl.lit(ctx.today or timezone.localdate(), pl.Date))
         ).to_series()
-        table = pl.DataFrame(
-            {
-                "i": pl.int_range(0, len(own), eager=True),
-                "amount": own,
-                "currency": code,
-                "digits": digits,
-                "date": day,
-            }
-        )
-        wanted = table.filter(foreign & day.is_not_null() & own.is_not_null())
-        found = convert_rows(
-            wanted,
-            ctx.rates if ctx.rates is not None else pl.DataFrame(schema=RATE_SCHEMA),
+        converted, missing, too_large = convert(
+            own,
+            codes,
+            day,
+            rates=ctx.rates,
             rule=ctx.missing_rate,
             to_digits=ctx.exponent,
         )
-        out = table.join(found, on="i", how="left", maintain_order="left")
-        asked = foreign & day.is_not_null() & own.is_not_null()
-        flag(asked & out["rate"].is_null(), "currency", "no_rate")
-        flag(out["rate"].is_not_null() & out["value"].is_null(), "amount", "amount_too_large")
-        converted = pl.select(pl.when(foreign).then(out["value"]).otherwise(own)).to_series()
+        flag(missing & own.is_not_null(), "currency", "no_rate")
+        flag(too_large, "amount", "amount_too_large")
     flag(converted.abs() > MAX_AMOUNT, "amount", "amount_too_large")
+    foreign = codes.foreign
     return {
         "amount": converted,
-        "currency": pl.select(pl.when(foreign).then(code)).to_series().cast(pl.String),
+        "currency": pl.select(pl.when(foreign).then(codes.code)).to_series().cast(pl.String),
         "currency_amount": pl.select(pl.when(foreign).then(own)).to_series().cast(pl.Int64),
     }
 

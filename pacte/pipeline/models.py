@@ -222,9 +222,12 @@ class DealChange(WorkspaceModel):
 class PipelineCell(WorkspaceModel):
     """The read model of the forecast pages: (seller, month, category, credit kind) → deals,
     amount and weighted amount of the OPEN deals credited to the seller. Rebuilt set-based for
-    the sellers a write touches, in the write's transaction; pages never scan deals."""
+    the sellers a write touches, in the write's transaction; pages never scan deals. A bulk
+    table as the deals' (``_BULK_FK``): a large import rebuilds hundreds of thousands of
+    cells."""
 
-    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", **_BULK_FK)
+    seller = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+", **_BULK_FK)
     unit_id = models.BigIntegerField(null=True)  # the seller's team today
     channel_id = models.BigIntegerField(null=True)
     month = models.IntegerField()
@@ -360,6 +363,23 @@ class Call(WorkspaceModel):
 
     def __str__(self) -> str:
         return f"{self.period} {self.week}"
+
+
+class CallStamp(WorkspaceModel):
+    """A counter of the changes to a workspace's calls, bumped in the transaction of every call
+    the services write (``services.touch_calls``): the team roll-ups of the calls are cached
+    under it (``selectors.seller_calls_by_team``), so a change is never served stale by any
+    web process."""
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="callstamp_unique_workspace"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} v{self.version}"
 
 
 class CallSnapshotQuerySet(WorkspaceQuerySet["CallSnapshot"]):

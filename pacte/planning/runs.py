@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.amounts import check_amount
-from pacte.audit.services import record
+from pacte.audit.services import record, record_many
 from pacte.errors import DomainError, check_version
 from pacte.lib import allocation as alloc
 from pacte.lib.money import MAX_MINOR
@@ -28,7 +29,12 @@ from pacte.planning.models import (
     SellerExplanation,
 )
 from pacte.planning.services import is_closed
-from pacte.planning.storage import store_cells, store_explanations, store_shares
+from pacte.planning.storage import (
+    RunCells,
+    store_explanations,
+    store_runs_cells,
+    store_shares,
+)
 from pacte.sales.models import Channel
 
 #: ``publish_run(replaces=...)`` default: publish whatever run is the reference now.
@@ -229,9 +235,170 @@ def publish_stated_run(
     any, is superseded; a closed year's published reference never changes, so there only a
     first reference may be stated. ``source`` names where the amounts come from.
     """
+    item = StatedTargets(workspace=workspace, fiscal_year=fiscal_year, shares=shares)
+    return _publish_stated([item], actor=actor, source=source)[0]
+
+
+@dataclass(frozen=True)
+class StatedTargets:
+    """One workspace's stated targets of a fiscal year (see :func:`publish_stated_run`)."""
+
+    workspace: Workspace
+    fiscal_year: int
+    shares: Iterable[tuple[int, int, int, int]]
+
+
+@transaction.atomic
+def publish_stated_runs(*, items: Sequence[StatedTargets], source: str) -> list[CascadeRun]:
+    """:func:`publish_stated_run` for many workspaces (or years) at once, with no actor (a
+    provisioning or a load of many companies): the same runs, cells, explanations and audit
+    events as one call per item, in one transaction, with one insert a table for them all
+    instead of a dozen statements a run. Any item refused refuses them all."""
+    return _publish_stated(items, actor=None, source=source)
+
+
+@dataclass
+class _Stated:
+    """An item validated and summed into cells, before it is stored."""
+
+    item: StatedTargets
+    seller_ids: np.ndarray
+    channel_ids: np.ndarray
+    codes: list[str]
+    cells: np.ndarray
+    seller_unit_ids: np.ndarray
+    unit_ids: np.ndarray
+    unit_cells: np.ndarray
+    first: int
+
+
+def _publish_stated(
+    items: Sequence[StatedTargets], *, actor: Membership | None, source: str
+) -> list[CascadeRun]:
+    keys = [(item.workspace.pk, item.fiscal_year) for item in items]
+    if len(set(keys)) != len(keys):
+        raise ValueError("one item per workspace and fiscal year")
+    workspace_ids = sorted({pk for pk, _fy in keys})
+    channels = _channels_of(workspace_ids)
+    units = _units_of(workspace_ids)
+    prepared = [_prepare_stated(item, channels, units) for item in items]
+    # Every run of the years concerned, locked: the published one is superseded, the next
+    # number follows the highest.
+    existing = list(
+        CascadeRun.objects.select_for_update()
+        .filter(workspace_id__in=workspace_ids, fiscal_year__in={fy for _pk, fy in keys})
+        .order_by("pk")
+    )
+    numbers: dict[tuple[int, int], int] = {}
+    current: dict[tuple[int, int], CascadeRun] = {}
+    for run in existing:
+        key = (run.workspace_id, run.fiscal_year)
+        numbers[key] = max(numbers.get(key, 0), run.number)
+        if run.status == RunStatus.PUBLISHED:
+            current[key] = run
+    for item in items:
+        if (item.workspace.pk, item.fiscal_year) in current and is_closed(
+            item.workspace, item.fiscal_year
+        ):
+            raise DomainError(
+                _(
+                    "FY%(year)s is closed (its last day is past): its reference can no longer change."
+                )
+                % {"year": item.fiscal_year},
+                code="closed_year",
+            )
+    superseded = [current[key] for key in keys if key in current]
+    for old in superseded:
+        old.status = RunStatus.SUPERSEDED
+        old.version += 1
+    CascadeRun.objects.bulk_update(superseded, ["status", "version"])
+    now = timezone.now()
+    runs = CascadeRun.objects.bulk_create(
+        [
+            CascadeRun(
+                workspace=p.item.workspace,
+                fiscal_year=p.item.fiscal_year,
+                number=numbers.get(key, 0) + 1,
+                status=RunStatus.PUBLISHED,
+                method=Method.STATED,
+                parameters={"method": Method.STATED, "source": source},
+                total=int(p.cells.sum()),
+                rounding_unit=1,
+                channel_codes=p.codes,
+                seller_count=int(p.seller_ids.size),
+                created_by=actor,
+                published_at=now,
+            )
+            for key, p in zip(keys, prepared, strict=True)
+        ]
+    )
+    store_runs_cells(
+        [
+            RunCells(
+                run=run,
+                seller_ids=p.seller_ids,
+                seller_unit_ids=p.seller_unit_ids,
+                channel_ids=p.channel_ids,
+                first_month=p.first,
+                cells=p.cells,
+                unit_ids=p.unit_ids,
+                unit_cells=p.unit_cells,
+            )
+            for run, p in zip(runs, prepared, strict=True)
+        ]
+    )
+    _explain_stated(runs, prepared, source)
+    record_many(
+        {
+            "workspace": run.workspace,
+            "actor": actor,
+            "action": "cascade.stated",
+            "obj": run,
+            "before": {"reference": str(current[key].uuid) if key in current else None},
+            "after": {
+                "reference": str(run.uuid),
+                "total": run.total,
+                "sellers": run.seller_count,
+                "source": source,
+            },
+        }
+        for key, run in zip(keys, runs, strict=True)
+    )
+    return runs
+
+
+def _channels_of(workspace_ids: list[int]) -> dict[int, Any]:
+    """Channel id → (workspace id, code) of the workspaces' channels."""
+    return {
+        pk: (ws, code)
+        for pk, ws, code in Channel.objects.filter(workspace_id__in=workspace_ids).values_list(
+            "pk", "workspace_id", "code"
+        )
+    }
+
+
+def _units_of(workspace_ids: list[int]) -> dict[int, list[tuple[int, int | None]]]:
+    """Each workspace's units (id, parent id) in id order."""
+    out: dict[int, list[tuple[int, int | None]]] = {pk: [] for pk in workspace_ids}
+    for ws, pk, parent in (
+        Unit.objects.filter(workspace_id__in=workspace_ids)
+        .order_by("pk")
+        .values_list("workspace_id", "pk", "parent_id")
+    ):
+        out[ws].append((pk, parent))
+    return out
+
+
+def _prepare_stated(
+    item: StatedTargets,
+    channels_by_id: dict[int, Any],
+    units_by_workspace: dict[int, list[tuple[int, int | None]]],
+) -> _Stated:
+    """Validate an item's rows and sum them into seller cells and their roll-up to every unit."""
+    workspace, fiscal_year = item.workspace, item.fiscal_year
     cal = workspace.calendar
     first = cal.first_month_index(fiscal_year)
-    rows = np.array(list(shares), dtype=np.int64).reshape(-1, 4)
+    rows = np.array(list(item.shares), dtype=np.int64).reshape(-1, 4)
     if not rows.size:
         raise DomainError(_("There are no stated targets to publish."), code="no_shares")
     if ((rows[:, 2] < first) | (rows[:, 2] >= first + MONTHS)).any():
@@ -244,16 +411,14 @@ def publish_stated_run(
         check_amount(int(bad[0]), workspace.currency)  # raises, with the message of the first
     seller_ids, seller_pos = np.unique(rows[:, 0], return_inverse=True)
     channel_ids, channel_pos = np.unique(rows[:, 1], return_inverse=True)
-    channels = dict(
-        Channel.objects.for_workspace(workspace)
-        .filter(pk__in=channel_ids.tolist())
-        .values_list("pk", "code")
-    )
+    channels = {
+        pk: channels_by_id[pk][1]
+        for pk in channel_ids.tolist()
+        if pk in channels_by_id and channels_by_id[pk][0] == workspace.pk
+    }
     if len(channels) != channel_ids.size:
         raise DomainError(_("A stated target names an unknown channel."), code="unknown_channel")
-    units = list(
-        Unit.objects.for_workspace(workspace).order_by("pk").values_list("pk", "parent_id")
-    )
+    units = units_by_workspace[workspace.pk]
     unit_pos = {pk: i for i, (pk, _parent) in enumerate(units)}
     seller_units = _stated_units(workspace, seller_ids.tolist(), fiscal_year)
     unknown = [pk for pk in seller_ids.tolist() if seller_units.get(pk) not in unit_pos]
@@ -270,88 +435,44 @@ def publish_stated_run(
     unit_cells = alloc.rollup(
         np.array([unit_pos[u] for u in seller_unit_ids.tolist()], np.int64), cells, unit_parent
     )
-    current = (
-        CascadeRun.objects.select_for_update()
-        .filter(workspace=workspace, fiscal_year=fiscal_year, status=RunStatus.PUBLISHED)
-        .first()
-    )
-    if current is not None and is_closed(workspace, fiscal_year):
-        raise DomainError(
-            _("FY%(year)s is closed (its last day is past): its reference can no longer change.")
-            % {"year": fiscal_year},
-            code="closed_year",
-        )
-    number = (
-        CascadeRun.objects.for_workspace(workspace)
-        .filter(fiscal_year=fiscal_year)
-        .select_for_update()
-        .aggregate(n=Max("number"))["n"]
-        or 0
-    ) + 1
-    if current is not None:
-        current.status = RunStatus.SUPERSEDED
-        current.version += 1
-        current.save(update_fields=["status", "version"])
-    codes = [channels[pk] for pk in channel_ids.tolist()]
-    run = CascadeRun.objects.create(
-        workspace=workspace,
-        fiscal_year=fiscal_year,
-        number=number,
-        status=RunStatus.PUBLISHED,
-        method=Method.STATED,
-        parameters={"method": Method.STATED, "source": source},
-        total=int(cells.sum()),
-        rounding_unit=1,
-        channel_codes=codes,
-        seller_count=int(seller_ids.size),
-        created_by=actor,
-        published_at=timezone.now(),
-    )
-    store_cells(
-        run=run,
+    return _Stated(
+        item=item,
         seller_ids=seller_ids,
-        seller_unit_ids=seller_unit_ids,
         channel_ids=channel_ids,
-        first_month=first,
+        codes=[channels[pk] for pk in channel_ids.tolist()],
         cells=cells,
+        seller_unit_ids=seller_unit_ids,
         unit_ids=unit_ids,
         unit_cells=unit_cells,
+        first=first,
     )
-    uuids = dict(Membership.objects.filter(pk__in=seller_ids.tolist()).values_list("pk", "uuid"))
+
+
+def _explain_stated(runs: list[CascadeRun], prepared: list[_Stated], source: str) -> None:
+    """Each seller's explanation of each stated run: its source, channels and months."""
+    seller_ids = [pk for p in prepared for pk in p.seller_ids.tolist()]
+    uuids = dict(Membership.objects.filter(pk__in=seller_ids).values_list("pk", "uuid"))
     SellerExplanation.objects.bulk_create(
         [
             SellerExplanation(
-                workspace=workspace,
+                workspace_id=run.workspace_id,
                 run=run,
                 seller_id=pk,
-                unit_id=int(seller_unit_ids[i]),
-                amount=int(cells[i].sum()),
+                unit_id=int(p.seller_unit_ids[i]),
+                amount=int(p.cells[i].sum()),
                 data={
                     "key": str(uuids[pk]),
                     "method": Method.STATED,
                     "source": source,
-                    "channels": dict(zip(codes, cells[i].sum(axis=1).tolist(), strict=True)),
-                    "months": cells[i].sum(axis=0).tolist(),
+                    "channels": dict(zip(p.codes, p.cells[i].sum(axis=1).tolist(), strict=True)),
+                    "months": p.cells[i].sum(axis=0).tolist(),
                 },
             )
-            for i, pk in enumerate(seller_ids.tolist())
+            for run, p in zip(runs, prepared, strict=True)
+            for i, pk in enumerate(p.seller_ids.tolist())
         ],
         batch_size=2000,
     )
-    record(
-        workspace=workspace,
-        actor=actor,
-        action="cascade.stated",
-        obj=run,
-        before={"reference": str(current.uuid) if current else None},
-        after={
-            "reference": str(run.uuid),
-            "total": run.total,
-            "sellers": run.seller_count,
-            "source": source,
-        },
-    )
-    return run
 
 
 def _stated_units(workspace: Workspace, seller_ids: list[int], fiscal_year: int) -> dict[int, Any]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 from django.db import connections
 
@@ -34,40 +37,59 @@ def store_cells(
 
     Cells are written in seller-id order: on PostgreSQL a run's cells are found through a BRIN
     index on (run, seller) (migration 0002), summarised here before returning."""
-    order = np.argsort(seller_ids, kind="stable")
-    if (order != np.arange(order.size)).any():
-        seller_ids, seller_unit_ids, cells = seller_ids[order], seller_unit_ids[order], cells[order]
-    flat = np.ascontiguousarray(cells).reshape(-1)
-    cell = np.flatnonzero(flat)  # one pass; the 3-D indices are derived from it
-    s, ch, m = np.unravel_index(cell, cells.shape)
-    n = len(s)
-    stored = bulk_insert(
-        CascadeShare._meta.db_table,
-        ["workspace_id", "run_id", "seller_id", "unit_id", "channel_id", "month", "amount"],
+    return store_runs_cells(
         [
-            np.full(n, run.workspace_id, np.int64),
-            np.full(n, run.pk, np.int64),
-            seller_ids[s],
-            seller_unit_ids[s],
-            channel_ids[ch],
-            m + first_month,
-            flat[cell],
+            RunCells(
+                run=run,
+                seller_ids=seller_ids,
+                seller_unit_ids=seller_unit_ids,
+                channel_ids=channel_ids,
+                first_month=first_month,
+                cells=cells,
+                unit_ids=unit_ids,
+                unit_cells=unit_cells,
+            )
         ],
         using=using,
     )
-    u, ch, m = np.nonzero(unit_cells)
-    k = len(u)
+
+
+@dataclass(frozen=True)
+class RunCells:
+    """One run's cells, as :func:`store_cells` takes them."""
+
+    run: CascadeRun
+    seller_ids: np.ndarray
+    seller_unit_ids: np.ndarray
+    channel_ids: np.ndarray
+    first_month: int
+    cells: np.ndarray
+    unit_ids: np.ndarray
+    unit_cells: np.ndarray
+
+
+SHARE_COLUMNS = ["workspace_id", "run_id", "seller_id", "unit_id", "channel_id", "month", "amount"]
+UNIT_SHARE_COLUMNS = ["workspace_id", "run_id", "unit_id", "channel_id", "month", "amount"]
+
+
+def store_runs_cells(batch: Sequence[RunCells], *, using: str = "default") -> int:
+    """:func:`store_cells` of several runs at once: one COPY a table for them all (runs in the
+    order given, each in seller-id order; give them in run-id order to keep the BRIN ranges
+    tight), one summarising of the BRIN index. Returns the number of seller cells."""
+    if not batch:
+        return 0
+    shares = [_share_columns(part) for part in batch]
+    units = [_unit_share_columns(part) for part in batch]
+    stored = bulk_insert(
+        CascadeShare._meta.db_table,
+        SHARE_COLUMNS,
+        [np.concatenate([cols[i] for cols in shares]) for i in range(len(SHARE_COLUMNS))],
+        using=using,
+    )
     bulk_insert(
         UnitShare._meta.db_table,
-        ["workspace_id", "run_id", "unit_id", "channel_id", "month", "amount"],
-        [
-            np.full(k, run.workspace_id, np.int64),
-            np.full(k, run.pk, np.int64),
-            unit_ids[u],
-            channel_ids[ch],
-            m + first_month,
-            unit_cells[u, ch, m],
-        ],
+        UNIT_SHARE_COLUMNS,
+        [np.concatenate([cols[i] for cols in units]) for i in range(len(UNIT_SHARE_COLUMNS))],
         using=using,
     )
     if connections[using].vendor == "postgresql":
@@ -80,6 +102,41 @@ def store_cells(
                 "FROM pg_class c WHERE c.oid = 'planning_cascadeshare'::regclass"
             )
     return stored
+
+
+def _share_columns(part: RunCells) -> list[np.ndarray]:
+    """A run's non-zero seller cells as the columns of ``SHARE_COLUMNS``, in seller-id order."""
+    seller_ids, seller_unit_ids, cells = part.seller_ids, part.seller_unit_ids, part.cells
+    order = np.argsort(seller_ids, kind="stable")
+    if (order != np.arange(order.size)).any():
+        seller_ids, seller_unit_ids, cells = seller_ids[order], seller_unit_ids[order], cells[order]
+    flat = np.ascontiguousarray(cells).reshape(-1)
+    cell = np.flatnonzero(flat)  # one pass; the 3-D indices are derived from it
+    s, ch, m = np.unravel_index(cell, cells.shape)
+    n = len(s)
+    return [
+        np.full(n, part.run.workspace_id, np.int64),
+        np.full(n, part.run.pk, np.int64),
+        np.asarray(seller_ids[s], np.int64),
+        np.asarray(seller_unit_ids[s], np.int64),
+        np.asarray(part.channel_ids[ch], np.int64),
+        (m + part.first_month).astype(np.int64),
+        np.asarray(flat[cell], np.int64),
+    ]
+
+
+def _unit_share_columns(part: RunCells) -> list[np.ndarray]:
+    """A run's non-zero unit rollups as the columns of ``UNIT_SHARE_COLUMNS``."""
+    u, ch, m = np.nonzero(part.unit_cells)
+    k = len(u)
+    return [
+        np.full(k, part.run.workspace_id, np.int64),
+        np.full(k, part.run.pk, np.int64),
+        np.asarray(part.unit_ids[u], np.int64),
+        np.asarray(part.channel_ids[ch], np.int64),
+        (m + part.first_month).astype(np.int64),
+        np.asarray(part.unit_cells[u, ch, m], np.int64),
+    ]
 
 
 COPY_SLICE_ROWS = 250_000

@@ -3,7 +3,7 @@ a sale whose date has no rate, and the re-valuation of the sales a new or change
 
 Every change is one transaction: the rates, the sales' converted amounts and their credits, the
 cube deltas and the audit events. The conversion itself is :mod:`pacte.lib.currency`, applied
-by the same Polars as-of join the imports use (``ingest.prepare.convert_rows``)."""
+by the same Polars as-of join the imports use (``ingest.currencies.convert_rows``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from pacte.lib.money import MoneyInputError, exponent, parse_decimal
 from pacte.lib.tabular.dates import parse_dates
 from pacte.sales.cube import CUBE_VERSION_BUMP, apply_cube, drop_empty_cells
 from pacte.sales.ingest.context import load_rates, missing_rate_rule
-from pacte.sales.ingest.prepare import allocate, convert_rows
+from pacte.sales.ingest.currencies import convert_rows
+from pacte.sales.ingest.prepare import allocate
 from pacte.sales.models import Credit, CurrencySettings, ExchangeRate, MissingRate, Sale
 
 RATE_REASONS: dict[str, Any] = {
@@ -108,7 +109,8 @@ def set_rates(
     ``version`` (one rate only) refuses a stale edit of an existing rate (412). Refused: an
     unknown currency code, the workspace's own currency, a rate of zero or less, a rate whose
     month is closed or that would change a sale booked in a closed month. Returns the counts
-    ``created``, ``updated``, ``unchanged``, ``revalued`` (sales)."""
+    ``created``, ``updated``, ``unchanged``, ``revalued`` (sales) and ``deals_revalued`` (open
+    deals, ``pacte.pipeline.revalue``)."""
     problems: list[dict[str, Any]] = []
     wanted: dict[tuple[str, datetime.date], tuple[int, RateInput]] = {}
     for item in rates:
@@ -185,6 +187,11 @@ def set_rates(
         ]
     )
     revalued = revalue(workspace=workspace, actor=actor, since=since) if since else 0
+    deals = 0
+    if since:  # the open deals too (the pipeline sits above sales: called, not imported)
+        from pacte.pipeline.revalue import revalue_deals
+
+        deals = revalue_deals(workspace=workspace, actor=actor, since=since, closed_months=closed)
     if since:  # constant-currency figures depend on the rates: cached on the cube version
         with connection.cursor() as c:
             c.execute(CUBE_VERSION_BUMP, [workspace.pk])
@@ -193,6 +200,7 @@ def set_rates(
         "updated": len(updated),
         "unchanged": len(wanted) - len(created) - len(updated),
         "revalued": revalued,
+        "deals_revalued": deals,
     }
 
 

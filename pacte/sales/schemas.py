@@ -145,6 +145,7 @@ class RatesResult(Schema):
     updated: int
     unchanged: int
     revalued: int = Field(..., description="Sales converted again at the new rates.")
+    deals_revalued: int = Field(0, description="Open deals converted again at the new rates.")
 
 
 class CurrencySettingsIn(Schema):

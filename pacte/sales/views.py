@@ -491,7 +491,8 @@ def _set_one_rate(request: MemberRequest, form: RateForm, language: str) -> Http
 
 def _rates_saved(counts: dict[str, int]) -> str:
     return _(
-        "Rates saved: %(created)s added, %(updated)s changed; %(revalued)s sales converted again."
+        "Rates saved: %(created)s added, %(updated)s changed; %(revalued)s sales and "
+        "%(deals_revalued)s open deals converted again."
     ) % {key: formats.number_format(value) for key, value in counts.items()}
 
 

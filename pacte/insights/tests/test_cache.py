@@ -132,3 +132,45 @@ def test_every_fingerprinted_table_has_its_workspace_id_index():
     for model, by_year in FINGERPRINTED:
         expected = ["workspace", "fiscal_year", "id"] if by_year else ["workspace", "id"]
         assert any(list(index.fields) == expected for index in model._meta.indexes), model
+
+
+def test_a_sellers_cached_frame_follows_an_import_and_an_agreed_objective(sales, quotas, login):
+    """The cockpit's frame is cached under the cube version and the plan of the year: a new
+    sale and a newly agreed objective show on the next request."""
+    from pacte.objectives import services as objectives
+
+    client = login(sales.seller)
+    url = f"/insights/sellers/{sales.seller.uuid}/?period=FY2026"
+
+    def year() -> dict:
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.context["data"]["summary"][3]
+
+    before = year()
+    assert year() == before  # served from the cache
+    job = import_jobs.ingest_records(
+        workspace=sales.workspace,
+        actor=None,
+        records=[
+            (
+                1,
+                {
+                    "external_id": "cache-seller-1",
+                    "date": "2026-03-05",
+                    "amount": "250",
+                    "channel": "field",
+                    "seller": sales.seller.user.email,
+                },
+            )
+        ],
+    )
+    assert job.status == "done", job.errors
+    assert year()["actual"] == before["actual"] + 250_00
+    objective = objectives.save_draft(seller=sales.seller, fiscal_year=2026, amount=12_000_000)
+    objective = objectives.propose(
+        seller=sales.seller, fiscal_year=2026, amount=12_000_000, version=objective.version
+    )
+    if objective.status == "proposed":  # not agreed by the delegation policy on its own
+        objectives.agree(objective=objective, actor=sales.lead, version=objective.version)
+    assert year()["objective"] == 120_000_00

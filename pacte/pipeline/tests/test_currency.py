@@ -4,6 +4,7 @@ with a located error without a rate or with an unknown code, shown in their own 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
@@ -20,8 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 def _rate(cast: Cast, code: str, day: datetime.date, rate: str) -> int:
-    from decimal import Decimal
-
     units = rate_units(Decimal(rate))
     ExchangeRate.objects.create(workspace=cast.workspace, currency=code, date=day, rate=units)
     return units
@@ -178,3 +177,96 @@ def test_deal_list_shows_the_own_currency(cast: Cast, login) -> None:  # type: i
     page = login(cast.executive).get("/forecast/deals/")
     assert page.status_code == 200
     assert "CHF" in page.content.decode()
+
+
+# --------------------------------------------------------------------------- rate changes
+
+
+def _set_rate(cast: Cast, code: str, day: datetime.date, rate: str) -> dict[str, int]:
+    from pacte.sales.rates import RateInput, set_rates
+
+    return set_rates(
+        workspace=cast.workspace,
+        actor=cast.admin,
+        rates=[RateInput(currency=code, date=day, rate=Decimal(rate))],
+    )
+
+
+def _cells_total(cast: Cast) -> tuple[int, int]:
+    from pacte.pipeline.models import TeamPipelineCell
+
+    split = PipelineCell.objects.for_workspace(cast.workspace).filter(kind="split")
+    teams = TeamPipelineCell.objects.for_workspace(cast.workspace)
+    return split.aggregate(a=Sum("amount"))["a"], teams.aggregate(a=Sum("amount"))["a"]
+
+
+def test_a_new_or_changed_rate_revalues_the_open_deals_it_covers(cast: Cast) -> None:
+    from pacte.audit.models import AuditEvent
+
+    _rate(cast, "CHF", _past(60), "1.05")
+    load(
+        cast,
+        [
+            row(cast.seller, "OPEN", amount="1000.01", currency="CHF"),
+            row(
+                cast.seller,
+                "SPLIT",
+                amount="333.33",
+                currency="CHF",
+                split=f"{cast.seller.email}:50;{cast.lead.email}:50",
+            ),
+            row(cast.seller, "BEFORE", amount="100", currency="CHF", close_date=_past(40)),
+            row(cast.seller, "WON", amount="100", currency="CHF", status="won"),
+            row(cast.seller, "EUR", amount="100"),
+        ],
+    )
+    deals = Deal.objects.for_workspace(cast.workspace)
+    before = dict(deals.values_list("external_id", "amount"))
+
+    counts = _set_rate(cast, "CHF", _past(10), "1.10")  # a new rate
+
+    units = rate_units(Decimal("1.10"))
+    after = dict(deals.values_list("external_id", "amount"))
+    assert counts["deals_revalued"] == 2
+    assert after["OPEN"] == convert(100_001, units, from_digits=2, to_digits=2)
+    assert after["SPLIT"] == convert(33_333, units, from_digits=2, to_digits=2)
+    for ext in ("BEFORE", "WON", "EUR"):  # before the rate's day, not open, not foreign
+        assert after[ext] == before[ext]
+    opened = deals.get(external_id="OPEN")
+    assert opened.version == 2
+    assert opened.changes.order_by("pk").last().amount == after["OPEN"]  # type: ignore[union-attr]
+    split = DealCredit.objects.for_workspace(cast.workspace).filter(
+        deal__external_id="SPLIT", kind="split"
+    )
+    assert sorted(split.values_list("amount", flat=True)) == [
+        after["SPLIT"] // 2,
+        after["SPLIT"] - after["SPLIT"] // 2,
+    ]
+    open_total = after["OPEN"] + after["SPLIT"] + after["BEFORE"] + after["EUR"]
+    assert _cells_total(cast) == (open_total, open_total)
+    event = AuditEvent.objects.filter(
+        workspace=cast.workspace, action="pipeline.deals_revalued"
+    ).get()
+    assert event.after["total"] == after["OPEN"] + after["SPLIT"]  # type: ignore[index]
+
+    counts = _set_rate(cast, "CHF", _past(10), "1.20")  # the same rate changed
+    assert counts["deals_revalued"] == 2
+    units = rate_units(Decimal("1.20"))
+    assert deals.get(external_id="OPEN").amount == convert(
+        100_001, units, from_digits=2, to_digits=2
+    )
+    open_total = sum(deals.filter(status="open").values_list("amount", flat=True))
+    assert _cells_total(cast) == (open_total, open_total)
+
+
+def test_a_rate_no_open_deal_depends_on_changes_no_deal(cast: Cast) -> None:
+    CurrencySettings.objects.create(workspace=cast.workspace, missing_rate=MissingRate.REFUSE)
+    day = _past(40)
+    _rate(cast, "USD", day, "0.9")
+    load(cast, [row(cast.seller, "D", amount="100", currency="USD", close_date=day)])
+    # A later rate: under the refuse rule the deal's own day still has only its own rate.
+    counts = _set_rate(cast, "USD", _past(30), "0.8")
+    assert counts["deals_revalued"] == 0
+    counts = _set_rate(cast, "USD", timezone.localdate() + datetime.timedelta(days=3), "0.7")
+    assert counts["deals_revalued"] == 0
+    assert Deal.objects.for_workspace(cast.workspace).get().amount == 9_000

@@ -174,3 +174,51 @@ def test_a_batch_of_new_changed_and_unchanged_deals(cast: Cast) -> None:
     assert DealCredit.objects.for_workspace(cast.workspace).count() == 3
     lead_cells = PipelineCell.objects.for_workspace(cast.workspace).filter(seller=cast.lead)
     assert lead_cells.aggregate(a=Sum("amount"))["a"] == 100_000
+
+
+def _deal_keys_and_indexes() -> list[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE t.relname IN ('pipeline_deal', 'pipeline_dealcredit', 'pipeline_dealchange') "
+            "ORDER BY 1"
+        )
+        return c.fetchall()
+
+
+def test_a_first_large_import_builds_the_deal_indexes_after_the_rows(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, tables empty: keys and indexes dropped, rows written, the same keys and
+    indexes built again in the transaction; a later import writes through them."""
+    from django.db import connection
+
+    from pacte.pipeline import staging
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's deferred indexes")
+    monkeypatch.setattr(staging, "_ANALYZE_ROWS", 2)  # "large": two rows
+    deferred: list[list[str]] = []
+    defer = staging.defer_indexes
+
+    def spy(c, tables):  # type: ignore[no-untyped-def]
+        deferred.append(defer(c, tables))
+        return deferred[-1]
+
+    monkeypatch.setattr(staging, "defer_indexes", spy)
+    before = _deal_keys_and_indexes()
+    assert len(before) > 8
+    load(cast, [row(cast.seller, "D1"), row(cast.seller, "D2", amount="10.00")])
+    assert _deal_keys_and_indexes() == before
+    assert len(deferred) == 1
+    assert len(deferred[0]) > 5
+    assert Deal.objects.for_workspace(cast.workspace).count() == 2
+    load(cast, [row(cast.seller, "D3"), row(cast.seller, "D4")], source="other")
+    assert deferred[1:] == [[]]  # the tables hold deals: written through the indexes
+    with pytest.raises(ingest.Invalid):  # still unique by (source, external id) in a batch
+        load(cast, [row(cast.seller, "D5"), row(cast.seller, "D5")], source="third")
+    cells = PipelineCell.objects.for_workspace(cast.workspace).aggregate(a=Sum("amount"))
+    assert cells["a"] == 301_000

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import Q, Sum
 
 from pacte.audit.models import AuditEvent
 from pacte.errors import DomainError
@@ -169,3 +170,120 @@ def test_the_seller_page_says_a_stated_share_was_loaded_not_cascaded(cast, fy, l
     assert "loaded as stated in “Quota file”, not computed by a cascade" in text
     assert "Your weight" not in text
     assert page.context["data"]["months"][:3] == [1000_01, 1000_00, 1050_00]
+
+
+RUN_FIELDS = (
+    "fiscal_year",
+    "number",
+    "status",
+    "method",
+    "parameters",
+    "total",
+    "rounding_unit",
+    "channel_codes",
+    "seller_count",
+    "version",
+    "created_by",
+)
+
+
+def _stored(workspaces) -> list[object]:
+    """Everything a stated publication stores for ``workspaces``, with run uuids, ids and
+    timestamps replaced by what they stand for (run numbers), to compare two publications."""
+    out: list[object] = []
+    for ws in workspaces:
+        numbers = {r.pk: r.number for r in CascadeRun.objects.filter(workspace=ws)}
+        by_uuid = {str(r.uuid): r.number for r in CascadeRun.objects.filter(workspace=ws)}
+
+        def run_of(ref, by_uuid=by_uuid):
+            return None if ref is None else by_uuid[ref]
+
+        out.append(
+            [
+                list(
+                    CascadeRun.objects.filter(workspace=ws)
+                    .order_by("number")
+                    .values_list(*RUN_FIELDS, Q(published_at__isnull=False))
+                ),
+                sorted(
+                    (numbers[run], *rest)
+                    for run, *rest in CascadeShare.objects.filter(workspace=ws).values_list(
+                        "run", "seller", "unit", "channel", "month", "amount"
+                    )
+                ),
+                sorted(
+                    (numbers[run], *rest)
+                    for run, *rest in UnitShare.objects.filter(workspace=ws).values_list(
+                        "run", "unit", "channel", "month", "amount"
+                    )
+                ),
+                sorted(
+                    (numbers[e.run_id], e.seller_id, e.unit_id, e.amount, repr(e.data))
+                    for e in SellerExplanation.objects.filter(workspace=ws)
+                ),
+                [
+                    (
+                        e.action,
+                        e.actor_id,
+                        run_of(e.before.get("reference")),
+                        run_of(e.after.get("reference")),
+                        {k: v for k, v in e.after.items() if k != "reference"},
+                    )
+                    for e in AuditEvent.objects.filter(
+                        workspace=ws, action="cascade.stated"
+                    ).order_by("pk")
+                ],
+            ]
+        )
+    return out
+
+
+def test_publishing_many_at_once_stores_what_one_publish_each_stores(cast, fy) -> None:
+    shares = _shares(cast, fy)
+    _publish(cast, fy, shares=shares[:2])  # a reference the new one supersedes
+    other = cast.outsider_workspace
+    first = other.calendar.first_month_index(fy)
+    channel = Channel.objects.for_workspace(other).get()
+    items = [
+        runs.StatedTargets(workspace=cast.workspace, fiscal_year=fy, shares=shares),
+        runs.StatedTargets(
+            workspace=other,
+            fiscal_year=fy,
+            shares=[(cast.outsider.pk, channel.pk, first + m, 100_00 * (m + 1)) for m in range(12)],
+        ),
+    ]
+    workspaces = [cast.workspace, other]
+    with transaction.atomic():
+        published = runs.publish_stated_runs(items=items, source="Quota file")
+        assert [r.number for r in published] == [2, 1]
+        at_once = _stored(workspaces)
+        transaction.set_rollback(True)
+    for item in items:
+        runs.publish_stated_run(
+            workspace=item.workspace,
+            actor=None,
+            fiscal_year=item.fiscal_year,
+            shares=item.shares,
+            source="Quota file",
+        )
+    assert _stored(workspaces) == at_once
+    assert at_once[0][1]  # cells stored for both
+    assert at_once[1][1]
+
+
+def test_one_refused_item_refuses_the_whole_publication(cast, fy) -> None:
+    other = cast.outsider_workspace
+    first = other.calendar.first_month_index(fy)
+    items = [
+        runs.StatedTargets(workspace=cast.workspace, fiscal_year=fy, shares=_shares(cast, fy)),
+        runs.StatedTargets(  # the other workspace's member on this workspace's channel
+            workspace=other,
+            fiscal_year=fy,
+            shares=[(cast.outsider.pk, cast.channel.pk, first, 100_00)],
+        ),
+    ]
+    with pytest.raises(DomainError) as err:
+        runs.publish_stated_runs(items=items, source="Quota file")
+    assert err.value.code == "unknown_channel"
+    assert not CascadeRun.objects.exists()
+    assert not CascadeShare.objects.exists()

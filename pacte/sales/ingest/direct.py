@@ -33,6 +33,80 @@ def lock_source(c: Any, workspace_id: int, source: str) -> None:
         c.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [workspace_id, source])
 
 
+def defer_indexes(c: Any, tables: tuple[str, ...]) -> list[str]:
+    """When ``tables`` hold no row at all (an installation's first import), drop their keys
+    and indexes but a key a foreign key depends on, so that ``build_indexes`` builds them again
+    after the rows, in the same transaction: one sorted build of each instead of an index
+    insert per row. The tables stay locked (``ACCESS EXCLUSIVE``) until the transaction ends;
+    they hold nothing for another reader anyway. Returns the statements that build them again
+    (empty: nothing deferred, the tables hold rows or the role may not alter them)."""
+    empty = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table})" for table in tables)  # noqa: S608
+    c.execute(f"SELECT {empty}")
+    if not c.fetchone()[0]:
+        return []
+    c.execute("SAVEPOINT pacte_defer")  # undoing it releases the lock again
+    try:
+        keys, indexes = _drop_indexes(c, tables, empty)
+    except DatabaseError:  # e.g. a database role that does not own the tables
+        keys = indexes = None
+    if keys is None or indexes is None:
+        c.execute("ROLLBACK TO SAVEPOINT pacte_defer")
+        return []
+    c.execute("RELEASE SAVEPOINT pacte_defer")
+    return [
+        *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {d}' for table, name, d in keys),
+        *(definition for _name, definition in indexes),
+    ]
+
+
+def _drop_indexes(
+    c: Any, tables: tuple[str, ...], empty: str
+) -> tuple[list[Any] | None, list[Any] | None]:
+    """Lock the tables, check they are still empty, drop their keys and indexes: the keys
+    (table, name, definition) and indexes (name, definition) dropped, or Nones when another
+    import stored rows meanwhile."""
+    c.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+    c.execute(f"SELECT {empty}")
+    if not c.fetchone()[0]:
+        return None, None
+    # Primary and unique keys but one a foreign key depends on (the sale's primary key),
+    # then the plain indexes.
+    c.execute(
+        "SELECT cl.relname, con.conname, pg_get_constraintdef(con.oid) "
+        "FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid "
+        "WHERE cl.relname = ANY(%s) "
+        "AND con.contype IN ('p', 'u') "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+        "AND f.conindid = con.conindid) ORDER BY 1, 2",
+        [list(tables)],
+    )
+    keys = c.fetchall()
+    c.execute(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE t.relname = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid) "
+        "ORDER BY 1",
+        [list(tables)],
+    )
+    indexes = c.fetchall()
+    for table, name, _definition in keys:
+        c.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        c.execute(f'DROP INDEX "{name}"')
+    return keys, indexes
+
+
+def build_indexes(c: Any, statements: list[str]) -> None:
+    """Build what ``defer_indexes`` dropped (a unique key still refuses duplicates here: the
+    import then fails whole, as a failed insert would have)."""
+    if not statements:
+        return
+    c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts in memory
+    for statement in statements:
+        c.execute(statement)
+
+
 class Direct:
     """Writes prepared slices straight into ``sales_sale`` and ``sales_credit`` with ``COPY``
     (PostgreSQL), for a source that holds no sale yet, so every row is new: no staging table,
@@ -79,6 +153,7 @@ class Direct:
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
         self.rebuild: list[str] = []  # statements building the indexes deferred
+        self.locked = False  # both tables held ACCESS EXCLUSIVE until the transaction ends
         with self.conn.cursor() as c:
             c.execute("SELECT pg_get_serial_sequence('sales_sale', 'id')")
             self.sequence = c.fetchone()[0]
@@ -88,77 +163,15 @@ class Direct:
     def defer_indexes(self) -> bool:
         """When ``sales_sale`` and ``sales_credit`` hold no row at all (an installation's first
         import), drop their indexes and keys but the sale's primary key (other tables point at
-        it) and build them again in ``finish``, in the same transaction: one sorted build of
-        each instead of an index insert per row. Both tables stay locked (``ACCESS EXCLUSIVE``)
-        until the import ends; they hold nothing for another reader anyway. Returns True when
-        deferred. Call before ``start``."""
+        it) and build them again in ``finish``, in the same transaction (:func:`defer_indexes`).
+        Returns True when deferred. Call before ``start``."""
         with self.conn.cursor() as c:
-            c.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM sales_sale) "
-                "AND NOT EXISTS (SELECT 1 FROM sales_credit)"
-            )
-            if not c.fetchone()[0]:
-                return False
-            c.execute("SAVEPOINT pacte_defer")  # undoing it releases the lock again
-            try:
-                keys, indexes = self._drop_indexes(c)
-            except DatabaseError:  # e.g. a database role that does not own the tables
-                keys = indexes = None
-            if keys is None or indexes is None:
-                c.execute("ROLLBACK TO SAVEPOINT pacte_defer")
-                return False
-            c.execute("RELEASE SAVEPOINT pacte_defer")
-        self.rebuild = [
-            *(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {d}' for table, name, d in keys),
-            *(definition for _name, definition in indexes),
-        ]
-        return True
-
-    @staticmethod
-    def _drop_indexes(c: Any) -> tuple[list[Any] | None, list[Any] | None]:
-        """Lock both tables, check they are still empty, drop their keys and indexes: the keys
-        (table, name, definition) and indexes (name, definition) dropped, or Nones when
-        another import stored rows meanwhile."""
-        c.execute("LOCK TABLE sales_sale, sales_credit IN ACCESS EXCLUSIVE MODE")
-        c.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM sales_sale) "
-            "AND NOT EXISTS (SELECT 1 FROM sales_credit)"
-        )
-        if not c.fetchone()[0]:
-            return None, None
-        # Primary and unique keys but one a foreign key depends on (the sale's primary key),
-        # then the plain indexes.
-        c.execute(
-            "SELECT cl.relname, con.conname, pg_get_constraintdef(con.oid) "
-            "FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid "
-            "WHERE cl.relname IN ('sales_sale', 'sales_credit') "
-            "AND con.contype IN ('p', 'u') "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
-            "AND f.conindid = con.conindid) ORDER BY 1, 2"
-        )
-        keys = c.fetchall()
-        c.execute(
-            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
-            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE t.relname IN ('sales_sale', 'sales_credit') "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid) "
-            "ORDER BY 1"
-        )
-        indexes = c.fetchall()
-        for table, name, _definition in keys:
-            c.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _definition in indexes:
-            c.execute(f'DROP INDEX "{name}"')
-        return keys, indexes
+            self.rebuild = defer_indexes(c, ("sales_sale", "sales_credit"))
+        self.locked = bool(self.rebuild)
+        return self.locked
 
     def _build_indexes(self, c: Any) -> None:
-        """Build what ``defer_indexes`` dropped (a unique key still refuses duplicates here:
-        the import then fails whole, as a failed insert would have)."""
-        if not self.rebuild:
-            return
-        c.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts in memory
-        for statement in self.rebuild:
-            c.execute(statement)
+        build_indexes(c, self.rebuild)
         self.rebuild = []
 
     def start(self) -> None:
@@ -306,7 +319,18 @@ class Direct:
 
     def _reserve(self, c: Any, n: int) -> np.ndarray:
         """``n`` new sale ids from the table's own sequence, in order. Normally one contiguous
-        range (two numbers back); when another session drew ids meanwhile, the list itself."""
+        range (two numbers back); when another session drew ids meanwhile, the list itself.
+
+        While the import holds ``sales_sale`` locked (``defer_indexes``), nobody else can
+        draw a sale id (every path that does inserts into the table or reads it first): the
+        range is then moved past in one step instead of one ``nextval`` per row."""
+        if self.locked:
+            c.execute(
+                "SELECT setval(%s::regclass, nextval(%s::regclass) + %s - 1)",
+                [self.sequence, self.sequence, n],
+            )
+            high = int(c.fetchone()[0])
+            return np.arange(high - n + 1, high + 1, dtype=np.int64)
         c.execute(
             "SELECT MIN(v), MAX(v), CASE WHEN MAX(v) - MIN(v) = COUNT(*) - 1 THEN NULL "
             "ELSE array_agg(v ORDER BY v) END "

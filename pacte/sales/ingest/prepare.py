@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pacte.lib.currency import convert_column, is_currency, minor_digits, with_rates
 from pacte.lib.tabular.amounts import parse_amounts
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
 from pacte.lib.tabular.dates import parse_dates
@@ -19,7 +18,6 @@ from pacte.sales.ingest.context import (
     FIELDS,
     MAX_ABS_AMOUNT,
     PARTNER_SCHEMA,
-    RATE_SCHEMA,
     REQUIRED,
     SALE_SCHEMA,
     TEXT_LIMITS,
@@ -27,6 +25,7 @@ from pacte.sales.ingest.context import (
     booked_month,
     month_of,
 )
+from pacte.sales.ingest.currencies import convert, own_units, read_codes
 
 # --------------------------------------------------------------------------- prepare
 
@@ -69,7 +68,7 @@ def text_column(frame: pl.DataFrame, name: str) -> pl.Series:
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Series:
     if name not in frame.columns:
-        return pl.Series(name, [None] * frame.height, dtype=pl.String)
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(name)
     s = frame.get_column(name).cast(pl.String).str.strip_chars()
     return pl.select(pl.when(s == "").then(None).otherwise(s).alias(name)).to_series()
 
@@ -182,29 +181,39 @@ def team_of_the_day(ctx: Context, credits: pl.DataFrame) -> pl.Series:
 
 def allocate(credits: pl.DataFrame) -> pl.Series:
     """Split amounts: ``sale_amount`` × share, largest remainder per sale (exact sum);
-    overlay amounts: rounded half up. Credits: k, kind, basis_points, sale_amount, order."""
-    sign = pl.when(pl.col("sale_amount") < 0).then(-1).otherwise(1)
+    overlay amounts: rounded half up. Credits: k, kind, basis_points, sale_amount, order.
+
+    A sale's shortfall (its amount less the sum of its split credits' rounded-down shares)
+    goes one minor unit at a time to its credits of largest remainder (then first listed).
+    Only sales with several split credits are ranked, by one sort; a lone split credit takes
+    the whole shortfall (no window over every sale)."""
     a = pl.col("sale_amount").abs()
-    df = credits.with_row_index("i").with_columns(
-        base=a * pl.col("basis_points") // 10_000,
-        rem=a * pl.col("basis_points") % 10_000,
-        sign=sign,
+    df = credits.select("k", "kind", "basis_points", "sale_amount").with_row_index("i")
+    df = df.with_columns(
+        base=a * pl.col("basis_points") // 10_000, rem=a * pl.col("basis_points") % 10_000
     )
-    split = df.filter(pl.col("kind") == "split").with_columns(
-        short=(pl.col("sale_amount").abs().first() - pl.col("base").sum()).over("k"),
-        rank=pl.struct(pl.col("rem").neg(), "i").rank("ordinal").over("k"),
+    split = df.filter(pl.col("kind") == "split")
+    shared = split.filter(pl.col("k").is_duplicated()).sort(
+        ["k", "rem", "i"], descending=[False, True, False]
     )
-    split = split.select(
-        "i", amount=pl.col("sign") * (pl.col("base") + (pl.col("rank") <= pl.col("short")))
+    starts = (pl.col("k") != pl.col("k").shift(1)).fill_null(True)
+    place = pl.col("at") - pl.when(starts).then(pl.col("at")).forward_fill()
+    shared = shared.with_columns(at=pl.int_range(pl.len(), dtype=pl.Int64)).join(
+        shared.group_by("k").agg(short=a.first() - pl.col("base").sum()), on="k"
     )
-    overlay = df.filter(pl.col("kind") == "overlay").select(
-        "i",
-        amount=pl.col("sign") * ((a * pl.col("basis_points") + 5_000) // 10_000),
-    )
+    ranked = shared.select("i", plus=(place < pl.col("short")).cast(pl.Int64))
+    lone = (a - pl.col("base") >= 1).cast(pl.Int64)  # a lone share of 100% has no shortfall
+    sign = pl.when(pl.col("sale_amount") < 0).then(-1).otherwise(1)
     return (
-        pl.concat([split.cast({"amount": pl.Int64}), overlay.cast({"amount": pl.Int64})])
-        .sort("i")
+        df.join(ranked, on="i", how="left", maintain_order="left")
+        .select(
+            amount=sign
+            * pl.when(pl.col("kind") == "overlay")
+            .then((a * pl.col("basis_points") + 5_000) // 10_000)
+            .otherwise(pl.col("base") + pl.coalesce("plus", lone))
+        )
         .get_column("amount")
+        .cast(pl.Int64)
     )
 
 
@@ -252,62 +261,6 @@ def _apply_partners(
     ).to_series()
 
 
-def _convert(
-    ctx: Context,
-    amounts: pl.Series,
-    currency: pl.Series,
-    foreign: pl.Series,
-    digits: pl.Series,
-    dates: pl.Series,
-) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """Rows in another currency converted at the rate of their date (:func:`convert_rows`).
-    Returns the amounts in the workspace currency, the rows without a rate, the rows whose
-    conversion is too large. Rows stay in their order: no sort, no join back."""
-    rows = pl.DataFrame(
-        {
-            "amount": amounts,
-            "currency": pl.select(pl.when(foreign).then(currency)).to_series(),
-            "foreign": foreign,
-            "digits": digits,
-            "date": dates,
-        }
-    )
-    out = _converted(
-        rows,
-        ctx.rates if ctx.rates is not None else pl.DataFrame(schema=RATE_SCHEMA),
-        rule=ctx.missing_rate,
-        to_digits=ctx.exponent,
-    )
-    flags = out.select(
-        missing=pl.col("foreign") & pl.col("date").is_not_null() & pl.col("rate").is_null(),
-        too_large=pl.col("rate").is_not_null()
-        & pl.col("amount").is_not_null()
-        & pl.col("value").is_null(),
-        value=pl.when(pl.col("foreign")).then(pl.col("value")).otherwise(pl.col("amount")),
-    )
-    return flags.get_column("value"), flags.get_column("missing"), flags.get_column("too_large")
-
-
-def _converted(
-    rows: pl.DataFrame, rates: pl.DataFrame, *, rule: str, to_digits: int
-) -> pl.DataFrame:
-    found = with_rates(rows, rates, rule=rule)
-    return convert_column(
-        found, amount="amount", rate="rate", digits="digits", to_digits=to_digits, out="value"
-    )
-
-
-def convert_rows(
-    rows: pl.DataFrame, rates: pl.DataFrame, *, rule: str, to_digits: int
-) -> pl.DataFrame:
-    """Rows (i, amount, currency, digits, date) converted at the rate of their date against
-    ``rates`` (RATE_SCHEMA): the last rate on or before the date, or with the ``refuse`` rule
-    only a rate of that very day (:func:`pacte.lib.currency.with_rates`). Returns i, rate (null
-    when none applies) and value (the converted amount, null without a rate or when too large),
-    in the rows' order."""
-    return _converted(rows, rates, rule=rule, to_digits=to_digits).select("i", "rate", "value")
-
-
 def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     """Validate one chunk (``LINE`` + target field columns as strings) and resolve credits."""
     lines = frame.get_column(LINE)
@@ -323,46 +276,29 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         if long.any():
             errors.append(_err(lines.filter(long), name, "text_too_long", cols[name].filter(long)))
 
-    currency = cols["currency"].str.to_uppercase()
-    foreign = (currency.is_not_null() & (currency != ctx.currency)).fill_null(False)
-    digits: pl.Series | None = None
-    if foreign.any():
-        codes = sorted(set(currency.filter(foreign).unique().to_list()))
-        known = {code: minor_digits(code) for code in codes if is_currency(code)}
-        unknown_code = (foreign & ~currency.is_in(list(known))).fill_null(False)
-        if unknown_code.any():
-            errors.append(
-                _err(
-                    lines.filter(unknown_code),
-                    "currency",
-                    "unknown_currency",
-                    cols["currency"].filter(unknown_code),
-                )
+    codes = read_codes(cols["currency"], currency=ctx.currency, exponent=ctx.exponent)
+    if codes.unknown.any():
+        errors.append(
+            _err(
+                lines.filter(codes.unknown),
+                "currency",
+                "unknown_currency",
+                cols["currency"].filter(codes.unknown),
             )
-        foreign = foreign & ~unknown_code
-        digits = pl.select(
-            pl.when(foreign)
-            .then(currency.replace_strict(known, default=ctx.exponent, return_dtype=pl.Int64))
-            .otherwise(pl.lit(ctx.exponent, pl.Int64))
-        ).to_series()
+        )
+    currency, foreign, digits = codes.code, codes.foreign, codes.digits
     # Amounts are read with the most decimals any currency of the slice has, then brought to
     # each row's own minor units (``10.5`` JPY is refused, ``10.505`` BHD is not).
-    widest = ctx.exponent if digits is None else max(ctx.exponent, int(digits.max()))  # type: ignore[arg-type]
     amounts = parse_amounts(
         cols["amount"],
-        exponent=widest,
+        exponent=codes.widest,
         style=state.amount_style,  # type: ignore[arg-type]
     )
     if amounts.style and state.amount_style == "auto":
         state.amount_style = amounts.style
     amount_reason = amounts.reasons
-    own_amounts = amounts.values
+    own_amounts, extra = own_units(amounts.values, codes)
     if digits is not None:
-        scaled = pl.DataFrame({"v": amounts.values, "d": digits}).with_columns(
-            s=pl.lit(10, pl.Int64).pow(pl.lit(widest, pl.Int64) - pl.col("d")).cast(pl.Int64)
-        )
-        extra = scaled.select((pl.col("v") % pl.col("s")) != 0).to_series().fill_null(False)
-        own_amounts = scaled.select(pl.col("v") // pl.col("s")).to_series()
         amount_reason = pl.select(
             pl.when(amount_reason.is_null() & extra)
             .then(pl.lit("amount_too_many_decimals"))
@@ -373,8 +309,13 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         state.date_order = dates.order
     converted = own_amounts
     if digits is not None:
-        converted, rate_missing, too_large = _convert(
-            ctx, own_amounts, currency, foreign, digits, dates.values
+        converted, rate_missing, too_large = convert(
+            own_amounts,
+            codes,
+            dates.values,
+            rates=ctx.rates,
+            rule=ctx.missing_rate,
+            to_digits=ctx.exponent,
         )
         amount_reason = pl.select(
             pl.when(amount_reason.is_null() & too_large)

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tasks_db.management.commands.db_worker import valid_interval, valid_max_tasks
 
 from pacte.jobs.queue import uses_database_queue
-from pacte.jobs.worker import Worker, new_worker_id
+from pacte.jobs.worker import Worker, lower_priority, new_worker_id
 
 
 class Command(BaseCommand):
@@ -51,6 +51,7 @@ class Command(BaseCommand):
                 "PACTE_TASKS_BACKEND is not a database backend (pacte.jobs.backend.DatabaseBackend): "
                 "there is no queue for `pacte worker` to serve."
             )
+        lower_priority()  # before any thread starts (see lower_priority)
         logging.getLogger("pacte.jobs").setLevel(
             logging.WARNING if options["verbosity"] == 0 else logging.INFO
         )
