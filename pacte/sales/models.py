@@ -366,12 +366,14 @@ class Sale(WorkspaceModel):
         ]
         indexes = [
             models.Index(fields=["workspace", "date"], name="sale_ws_date"),
-            # Only the sales in another currency: their re-valuation and the constant-currency
-            # figures of insights read them; the workspace-currency rows cost it nothing.
+            # Only the sales in another currency, keyed by workspace alone: a workspace with
+            # none reads nothing for their re-valuation and the constant-currency figures of
+            # insights. One integer key (no collation), in heap order within a workspace, so
+            # an import appends to its end, deduplicated: cheap to keep up (issue 19).
             models.Index(
-                fields=["workspace", "currency", "month"],
+                fields=["workspace"],
                 condition=~Q(currency=""),
-                name="sale_ws_foreign",
+                name="sale_ws_foreign_only",
             ),
         ]
 

@@ -132,7 +132,8 @@ def currency_figures(
     rate of its day, as the cube counts it) and the constant-currency figure (the own total
     converted at the currency's fixed rate for the fiscal year: the first rate dated in that
     year, else the last rate before it). Empty when every sale is in the workspace currency.
-    One grouped query on the ``sale_ws_month_foreign`` partial index, one on the rates."""
+    One grouped query (through the partial index ``sale_ws_foreign_only``, which a workspace
+    with no foreign sale finds empty), one on the rates."""
     from pacte.lib.currency import convert, minor_digits
     from pacte.lib.money import exponent
     from pacte.sales.models import ExchangeRate

@@ -315,3 +315,38 @@ def test_insights_show_actual_and_constant_currency_side_by_side(cast, channels,
     page = r.content.decode()
     assert "Sales in other currencies" in page
     assert "At constant currency" in page
+
+
+def _plan(qs) -> str:
+    """PostgreSQL's plan of ``qs`` when it may not read the whole table."""
+    from django.db import connection
+
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as c:
+        c.execute("SET LOCAL enable_seqscan = off")
+        c.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in c.fetchall())
+
+
+def test_a_workspace_without_foreign_sales_reads_none_for_them(cast, channels, write_csv):
+    """Constant-currency figures and re-valuation read the sales in other currencies through a
+    partial index keyed by workspace alone (cheap to keep up at import): a workspace whose
+    sales are all in its own currency finds none there without reading its sales."""
+    from django.db import connection
+
+    job = _import(cast, write_csv, f"F1,2026-01-10,100,EUR,field,{SELLER},")
+    assert job.status == "done", job.errors
+    with connection.cursor() as c:
+        index = connection.introspection.get_constraints(c, "sales_sale")["sale_ws_foreign_only"]
+        if connection.vendor == "postgresql":
+            c.execute("ANALYZE sales_sale")
+    assert index["columns"] == ["workspace_id"]
+    if connection.vendor != "postgresql":
+        return  # SQLite picks by its own statistics; the index is there for it
+    ws = cast.workspace
+    figures = Sale.objects.for_workspace(ws).exclude(currency="").filter(month__in=[2026 * 12])
+    revaluation = Sale.objects.for_workspace(ws).filter(
+        currency="CHF", date__gte=datetime.date(2026, 1, 1)
+    )
+    assert "sale_ws_foreign_only" in _plan(figures)
+    assert "sale_ws_foreign_only" in _plan(revaluation)
