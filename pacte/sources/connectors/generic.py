@@ -93,13 +93,13 @@ def records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
         return pl.DataFrame()
     keys = list(dict.fromkeys(records[0]))
     every = set().union(*records)
-    if len(every) == len(keys) and all(len(r) == len(keys) for r in records):
-        # Every record has the same keys (a typical page): columns transposed in C.
-        picked = (
-            map(itemgetter(*keys), records) if len(keys) > 1 else ([r[keys[0]]] for r in records)
-        )
-        columns: list[Any] = list(zip(*picked, strict=True)) if keys else []
-    else:
+    try:
+        if len(every) != len(keys):
+            raise KeyError
+        # Every record has the same keys (a typical page): a column at a time, in C (a
+        # KeyError when a record lacks one). Transposing rows into tuples cost 3x more.
+        columns: list[Any] = [list(map(itemgetter(key), records)) for key in keys]
+    except KeyError:
         keys += sorted(every - set(keys))
         columns = [[r.get(key) for r in records] for key in keys]
     series = []
