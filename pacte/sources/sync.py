@@ -307,30 +307,48 @@ def gone_ids(known: pl.DataFrame, scope: pl.Series) -> pl.Series:
 def reconcile(connection: Connection, gone: pl.Series, actor: Membership | None) -> int:
     """Delete the sales of this source whose id is ``gone`` (no longer in scope), audited and
     out of the cube, through ``delete_sales``: the ids staged at once in a temporary table
-    (``COPY`` on PostgreSQL). Inside the sync's transaction."""
+    (``COPY`` on PostgreSQL), their sales found by one probe of the unique index each (a
+    source just loaded has no statistics yet, and a plain join then hashed all its sales for
+    every statement of the deletion). Inside the sync's transaction."""
     if gone.len() == 0:
         return 0
+    params: list[Any] = [connection.workspace_id, connection.source]
     with db.cursor() as c:
-        c.execute("DROP TABLE IF EXISTS sources_gone")
+        for table in ("sources_gone", "sources_doomed"):
+            c.execute(f"DROP TABLE IF EXISTS {table}")
         c.execute("CREATE TEMPORARY TABLE sources_gone (external_id varchar(100) PRIMARY KEY)")
         if db.vendor == "postgresql":
             body = gone.to_frame().write_csv(include_header=False, quote_style="always")
             with c.cursor.copy("COPY sources_gone (external_id) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(body.encode())
-            c.execute("ANALYZE sources_gone")
+            c.execute(
+                "CREATE TEMPORARY TABLE sources_doomed AS SELECT s.id FROM sources_gone g "
+                "CROSS JOIN LATERAL (SELECT s.id FROM sales_sale s WHERE s.workspace_id = %s "
+                "AND s.source = %s AND s.external_id = g.external_id LIMIT 1) s",
+                params,
+            )
+            c.execute("ANALYZE sources_doomed")
         else:
             c.cursor.executemany(
                 "INSERT INTO sources_gone (external_id) VALUES (?)", ((i,) for i in gone)
             )
+            c.execute(
+                "CREATE TEMPORARY TABLE sources_doomed AS SELECT id FROM sales_sale "
+                "WHERE workspace_id = %s AND source = %s "
+                "AND external_id IN (SELECT external_id FROM sources_gone)",
+                params,
+            )
     try:
+        # By id only: the source's sales are in sources_doomed already, and a filter on the
+        # source sends the planner, on stale statistics, through all of them again.
         doomed = Sale.objects.for_workspace(connection.workspace_id).filter(
-            source=connection.source,
-            external_id__in=RawSQL("SELECT external_id FROM sources_gone", []),
+            pk__in=RawSQL("SELECT id FROM sources_doomed", [])
         )
         return delete_sales(workspace=connection.workspace, actor=actor, sales=doomed)
     finally:
         with db.cursor() as c:
-            c.execute("DROP TABLE IF EXISTS sources_gone")
+            for table in ("sources_gone", "sources_doomed"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _located(job: ImportJob, line_ids: pl.Series) -> list[dict[str, Any]]:
