@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
-from pacte.sales.import_jobs import run_import
+from pacte.sales.import_jobs import CHUNK_ROWS, run_import
 from pacte.sales.ingest.context import FIELDS, REQUIRED
 from pacte.sales.mapping import guess_mapping
 from pacte.sales.models import ImportJob, ImportStatus, Sale
@@ -409,7 +409,14 @@ def store(run: SyncRun, connection: Connection, got: Read, started: datetime) ->
             # the stored (id, hash) pairs; only the rows that differ are staged.
             known = stored_keys(connection) if got.scope is not None else None
             if got.frame.height:
-                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)], known=known)
+                # In chunks as a file is read: formats decided on the first chunk are kept for
+                # the next ones instead of parsing every amount of the read twice.
+                total = -(-got.frame.height // CHUNK_ROWS)
+                chunks = (
+                    (part, empty, done, total)
+                    for done, part in enumerate(got.frame.iter_slices(CHUNK_ROWS), start=1)
+                )
+                job = run_import(job_id=job.pk, frames=chunks, known=known)
             else:
                 job.status = ImportStatus.DONE
                 job.save(update_fields=["status"])
