@@ -2,6 +2,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -14,6 +15,7 @@ from pacte.errors import DomainError
 from pacte.pipeline import ingest, selectors, services
 from pacte.pipeline.models import Call, Category, Deal, DealStatus, StageRule
 from pacte.pipeline.schemas import (
+    CallAccuracyOut,
     CallIn,
     CallOut,
     CompanyForecastOut,
@@ -285,6 +287,67 @@ def company_forecast(request: HttpRequest, period: str | None = None) -> Any:
         "coverage": data["coverage"],
         "forecast": data["forecast"],
     }
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+class _AccuracyPage:
+    """The accuracy rows the viewer may see, computed for the page the pagination slices only
+    (a fixed number of queries per page, whatever the number of sellers)."""
+
+    def __init__(self, viewer: Membership, period: Any) -> None:
+        from pacte.pipeline import snapshots
+
+        self.viewer, self.period = viewer, period
+        self.pairs = snapshots.callers_visible_to(viewer, period)
+
+    def __len__(self) -> int:
+        return self.pairs.count()
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        from pacte.pipeline import snapshots
+
+        rows = snapshots.accuracy_of(self.viewer, self.period, list(self.pairs[page]))
+        return [
+            {
+                "member": r.member,
+                "level": r.level,
+                "period": self.period.key,
+                "calls": r.accuracy.n,
+                "last_call": r.last_call,
+                "actual": r.actual,
+                "error": r.accuracy.wape,
+                "bias": r.accuracy.bias,
+                "mean_error": r.accuracy.mean_error,
+            }
+            for r in rows
+        ]
+
+
+@router.get("/accuracy", response=list[CallAccuracyOut])
+@paginate(Pagination)
+def accuracy(request: HttpRequest, period: str | None = None) -> Any:
+    """The accuracy and bias of the weekly commit calls of a closed period (default: the last
+    closed quarter) against what was sold, as on the cockpit and the team view: a seller's own,
+    a lead's and their sellers', every call for executives and admins."""
+    from django.utils import timezone
+
+    from pacte.pipeline import snapshots
+
+    member = request_member(request)
+    ws = member.workspace
+    if period:
+        p = services.parse_period(ws, period)
+        if timezone.localdate() <= p.bounds[1]:
+            raise DomainError(
+                _("The accuracy of calls is known once the period has closed."),
+                code="period_open",
+                field="period",
+            )
+    else:
+        p = snapshots.previous_quarter(ws, timezone.localdate())
+    return _AccuracyPage(member, p)
 
 
 # --------------------------------------------------------------------------- rules

@@ -362,6 +362,23 @@ class Call(WorkspaceModel):
         return f"{self.period} {self.week}"
 
 
+class CallStamp(WorkspaceModel):
+    """A counter of the changes to a workspace's calls, bumped in the transaction of every call
+    the services write (``services.touch_calls``): the team roll-ups of the calls are cached
+    under it (``selectors.seller_calls_by_team``), so a change is never served stale by any
+    web process."""
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="callstamp_unique_workspace"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} v{self.version}"
+
+
 class CallSnapshotQuerySet(WorkspaceQuerySet["CallSnapshot"]):
     def visible_to(self, member: Membership) -> Self:
         """As the calls: a seller's own, a lead's sellers' and the team calls of the leads of

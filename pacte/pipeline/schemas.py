@@ -169,5 +169,19 @@ class CompanyForecastOut(Schema):
     forecast: dict[str, Any]
 
 
+class CallAccuracyOut(Schema):
+    member: PipelineMemberRef
+    level: str = Field(..., description="seller (their own calls) or team (a lead's team calls).")
+    period: str
+    calls: int = Field(..., description="Weekly snapshots of the call measured.")
+    last_call: int | None = Field(..., description="The last snapshotted commit (minor units).")
+    actual: int = Field(..., description="What was sold in the period (minor units).")
+    error: float | None = Field(
+        ..., description="Weighted absolute percentage error of the weekly commits (WAPE)."
+    )
+    bias: float | None = Field(..., description="Signed: above zero, over-called.")
+    mean_error: float | None = Field(..., description="Mean of commit - actual (minor units).")
+
+
 class StageRulesIn(Schema):
     rules: dict[str, list[str]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -314,28 +314,38 @@ def team_forecast(viewer: Membership, unit: Unit, period: Period) -> dict[str, A
 
 @dataclass
 class TeamRow:
-    unit: Unit
+    unit: Unit  # None in the cached sums (``company_sums``): set from the tree on each read
     figures: Figures
     seller_commit: int = 0
     seller_best_case: int = 0
     call: Call | None = None
     not_updated: int = 0
     sellers: int = 0
+    #: The commit of the team's latest call (``call`` itself is loaded for the rows shown:
+    #: ``with_calls``).
+    call_commit: int | None = None
 
 
 def team_figures(workspace: Workspace, period: Period, key: str) -> dict[Any, Figures]:
     """Split-credit pipeline grouped by ``unit_id`` or ``channel_id``, from the team sums of the
     cells (a few thousand rows whatever the number of deals and sellers)."""
-    out: dict[Any, Figures] = defaultdict(Figures)
+    return _team_figures(workspace, period)[key]
+
+
+def _team_figures(workspace: Workspace, period: Period) -> dict[str, dict[Any, Figures]]:
+    """The team sums of the cells grouped by team and by channel, from one GROUP BY."""
+    out: dict[str, dict[Any, Figures]] = {"unit_id": defaultdict(Figures)}
+    out["channel_id"] = defaultdict(Figures)
     rows = (
         TeamPipelineCell.objects.for_workspace(workspace)
         .filter(month__gte=period.month_indexes.start, month__lt=period.month_indexes.stop)
-        .values(key, "category")
+        .values_list("unit_id", "channel_id", "category")
         .annotate(a=Sum("amount"), w=Sum("weighted"), n=Sum("deals"))
         .order_by()
     )
-    for r in rows:
-        out[r[key]].add(r["category"], r["a"] or 0, r["w"] or 0, r["n"] or 0)
+    for unit_id, channel_id, category, a, w, n in rows:
+        out["unit_id"][unit_id].add(category, a or 0, w or 0, n or 0)
+        out["channel_id"][channel_id].add(category, a or 0, w or 0, n or 0)
     return out
 
 
@@ -372,48 +382,120 @@ def seller_calls_by_team(
     return {r["team"]: CallRollup(r["c"] or 0, r["b"] or 0, r["n"], r["old"]) for r in rows}
 
 
-def company_forecast(viewer: Membership, period: Period) -> dict[str, Any]:
-    """The executive page: each top team's calls (sellers' roll-up, the lead's adjusted call),
-    weighted pipeline and coverage, then the run-rate forecast and Monte Carlo probability of
-    the company (insights). Reads the team sums of the cells, the latest calls and cached
-    company totals: a fixed number of queries and rows whatever the number of deals."""
-    from pacte.org.visibility import Tree
+@dataclass
+class CompanySums:
+    """The figures of the company page summed per top team."""
 
-    ws = viewer.workspace
-    today = timezone.localdate()
-    tree = Tree.load(ws)
+    teams: dict[int, TeamRow]  # by top team id; ``unit`` is filled in for the rows shown
+    company: Figures
+    channels: dict[Any, Figures]
+
+
+def company_sums(
+    workspace: Workspace, period: Period, today: datetime.date, tree: Any
+) -> CompanySums:
+    """The team sums of the cells (read: a few thousand rows) and the teams' calls (cached:
+    :func:`calls_by_unit`) grouped by top team of ``tree``, and their company totals."""
     root = tree.root
     group = tree.group_of(root.pk)
-    teams: dict[int, TeamRow] = {}
-    for uid in [*tree.children.get(root.pk, []), root.pk]:
-        teams[uid] = TeamRow(tree.units[uid], Figures())
+    teams = {
+        uid: TeamRow(None, Figures())  # type: ignore[arg-type]
+        for uid in [*tree.children.get(root.pk, []), root.pk]
+    }
     company = Figures()
-    for unit_id, fig in team_figures(ws, period, "unit_id").items():
+    by = _team_figures(workspace, period)
+    for unit_id, fig in by["unit_id"].items():
         row = teams[group.get(unit_id, root.pk)]
         for figures in (row.figures, company):
             for cat in OPEN_CATEGORIES:
                 figures.add(cat, getattr(fig, cat), 0, 0)
             figures.weighted += fig.weighted
             figures.deals += fig.deals
-    for unit_id, calls in seller_calls_by_team(ws, period, today).items():
+    sellers, team_commits = calls_by_unit(workspace, period, today)
+    for unit_id, calls in sellers.items():
         row = teams[group.get(unit_id, root.pk)] if unit_id is not None else teams[root.pk]
         row.seller_commit += calls.commit
         row.seller_best_case += calls.best_case
         row.sellers += calls.sellers
         row.not_updated += calls.not_updated
-    for call in (
-        Call.objects.for_workspace(ws)
-        .filter(level=CallLevel.TEAM, period=period.key, latest=True, unit_id__in=list(teams))
-        .select_related("member")
-    ):
-        teams[call.unit_id].call = call  # type: ignore[index]
+    for unit_id, commit in team_commits.items():
+        if unit_id in teams:
+            teams[unit_id].call_commit = commit
+    return CompanySums(teams, company, dict(by["channel_id"]))
+
+
+def calls_by_unit(
+    workspace: Workspace, period: Period, today: datetime.date
+) -> tuple[dict[int | None, CallRollup], dict[int, int]]:
+    """(each team's roll-up of its sellers' latest calls: :func:`seller_calls_by_team`, the
+    commit of each team's latest team call), computed once per version of the calls
+    (``services.calls_stamp``, bumped by every call the services write), of the placements and
+    day (``sources.plan_part``), then read from the insights cache: the calls of ten thousand
+    sellers are not summed on every request, and no web process serves them stale."""
+    from pacte.insights import cache, sources
+    from pacte.pipeline.services import calls_stamp
+
+    def compute() -> tuple[dict[int | None, CallRollup], dict[int, int]]:
+        teams = Call.objects.for_workspace(workspace).filter(
+            level=CallLevel.TEAM, period=period.key, latest=True
+        )
+        return seller_calls_by_team(workspace, period, today), dict(
+            teams.values_list("unit_id", "commit")
+        )
+
+    return cache.cached(
+        (
+            "pipeline_calls",
+            workspace.pk,
+            period.key,
+            str(today),
+            calls_stamp(workspace.pk),
+            *sources.plan_part(workspace, period.fy),
+        ),
+        compute,
+    )
+
+
+def company_forecast(
+    viewer: Membership, period: Period, *, page: Any = None, per_page: int | None = None
+) -> dict[str, Any]:
+    """The executive page: each top team's calls (sellers' roll-up, the lead's adjusted call),
+    weighted pipeline and coverage, then the run-rate forecast and Monte Carlo probability of
+    the company (insights). Reads the cached sums of the team cells and latest calls
+    (:func:`company_sums`) and cached company totals: a fixed number of queries and rows
+    whatever the number of deals, sellers and teams.
+
+    With ``per_page``, ``teams`` is that page of the team rows (``teams_page``: the page, its
+    count and links) and only their latest team calls are loaded; the totals sum every team.
+    """
+    from django.core.paginator import Paginator
+
+    from pacte.org.visibility import Tree
+
+    ws = viewer.workspace
+    today = timezone.localdate()
+    tree = Tree.load(ws)
+    root = tree.root
+    sums = company_sums(ws, period, today, tree)
+    listed = [
+        uid
+        for uid in [*tree.children.get(root.pk, []), root.pk]
+        if uid != root.pk or sums.teams[uid].figures.deals or sums.teams[uid].sellers
+    ]
+    rows = [sums.teams[uid] for uid in listed]
     objective, actual = company_totals(ws, period)
-    gap, cov = coverage(company.total, objective or None, actual)
-    rows = [r for r in teams.values() if r.unit.pk != root.pk or r.figures.deals or r.sellers]
+    gap, cov = coverage(sums.company.total, objective or None, actual)
+    shown = Paginator(listed, per_page or max(len(listed), 1)).get_page(page)
     return {
-        "teams": rows,
-        "company": company,
-        "call_commit": sum((r.call.commit if r.call else r.seller_commit) for r in rows),
+        "teams": with_calls(
+            ws, period, [replace(sums.teams[uid], unit=tree.units[uid]) for uid in shown]
+        ),
+        "teams_page": shown,
+        "company": sums.company,
+        "channel_figures": sums.channels,
+        "call_commit": sum(
+            (r.call_commit if r.call_commit is not None else r.seller_commit) for r in rows
+        ),
         "seller_commit": sum(r.seller_commit for r in rows),
         "objective": objective or None,
         "actual": actual,
@@ -421,6 +503,23 @@ def company_forecast(viewer: Membership, period: Period) -> dict[str, Any]:
         "coverage": cov,
         "forecast": run_rate(viewer, period),
     }
+
+
+def _latest_team_calls(workspace: Workspace, period: Period, unit_ids: list[int]) -> QuerySet[Call]:
+    return Call.objects.for_workspace(workspace).filter(
+        level=CallLevel.TEAM, period=period.key, latest=True, unit_id__in=unit_ids
+    )
+
+
+def with_calls(workspace: Workspace, period: Period, rows: list[TeamRow]) -> list[TeamRow]:
+    """``rows`` with the latest call of each team (its lead, who it went to), one query."""
+    calls = _latest_team_calls(workspace, period, [r.unit.pk for r in rows]).select_related(
+        "member", "unit", "submitted_to"
+    )
+    by_unit = {c.unit_id: c for c in calls}
+    for r in rows:
+        r.call = by_unit.get(r.unit.pk)
+    return rows
 
 
 def company_totals(workspace: Workspace, period: Period) -> tuple[int, int]:
@@ -469,10 +568,14 @@ def run_rate(viewer: Membership, period: Period) -> dict[str, Any]:
         return {"year_forecast": None, "p_objective": None, "p_target": None}
 
 
-def channel_coverage(workspace: Workspace, period: Period) -> list[tuple[Any, Figures]]:
+def channel_coverage(
+    workspace: Workspace, period: Period, figs: dict[Any, Figures] | None = None
+) -> list[tuple[Any, Figures]]:
+    """The pipeline of each channel (``figs``: the team cells by channel, when already read)."""
     from pacte.sales.models import Channel
 
-    figs = team_figures(workspace, period, "channel_id")
+    if figs is None:
+        figs = team_figures(workspace, period, "channel_id")
     names = {c.pk: c for c in Channel.objects.for_workspace(workspace).filter(pk__in=list(figs))}
     return [(names.get(k), v) for k, v in figs.items()]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,7 @@ from pacte.pipeline import ingest
 from pacte.pipeline.models import (
     Call,
     CallLevel,
+    CallStamp,
     CallStatus,
     Category,
     Deal,
@@ -286,6 +287,7 @@ def set_call(
         before=before,
         after={"commit": commit, "best_case": best_case, "note": call.note},
     )
+    touch_calls(ws.pk)
     return call
 
 
@@ -298,6 +300,27 @@ def _save_new_or_stale(call: Call) -> None:
         raise StaleVersion(
             _("This call was just made by someone else. Reload and try again.")
         ) from None
+
+
+def touch_calls(workspace_id: int) -> None:
+    """Bump the workspace's :class:`CallStamp` in the current transaction (a call was written):
+    the cached team roll-ups of the calls are read again. Last in the services' transactions,
+    which holds the stamp's row lock the shortest."""
+    stamps = CallStamp.objects.for_workspace(workspace_id)
+    if stamps.update(version=F("version") + 1):
+        return
+    try:
+        with transaction.atomic():
+            CallStamp.objects.create(workspace_id=workspace_id, version=1)
+    except IntegrityError:  # created by a concurrent first write: bump it after all
+        stamps.update(version=F("version") + 1)
+
+
+def calls_stamp(workspace_id: int) -> int:
+    """The version of the workspace's calls (0 before the first call written by a service)."""
+    return (
+        CallStamp.objects.for_workspace(workspace_id).values_list("version", flat=True).first() or 0
+    )
 
 
 def mark_latest(call: Call) -> None:
@@ -406,6 +429,7 @@ def adjust_team_call(
         before=before,
         after={"gross": gross_commit, "adjustment": adjustment, "note": call.note},
     )
+    touch_calls(ws.pk)
     return call
 
 
@@ -436,4 +460,5 @@ def submit_team_call(
         object_repr=f"{call.unit.name} {call.period}",
         after={"commit": call.commit, "to": call.submitted_to},
     )
+    touch_calls(call.workspace_id)
     return call

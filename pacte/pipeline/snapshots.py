@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from pacte.accounts.models import Membership, Workspace
@@ -161,6 +162,36 @@ def accuracy(
                 )
             )
     return rows
+
+
+def callers_visible_to(
+    viewer: Membership, period: Period
+) -> QuerySet[CallSnapshot, tuple[int, str]]:
+    """The (member id, level) of every snapshotted call on ``period`` that ``viewer`` may see
+    (their own; a lead's sellers' and the team calls under them; executives and admins all),
+    by name: the rows of the accuracy list, paged before any accuracy is computed."""
+    return (
+        CallSnapshot.objects.visible_to(viewer)
+        .filter(period=period.key, commit__isnull=False)
+        .values_list("member_id", "level")
+        .distinct()
+        .order_by("member__name", "member_id", "level")
+    )
+
+
+def accuracy_of(
+    viewer: Membership, period: Period, pairs: list[tuple[int, str]]
+) -> list[AccuracyRow]:
+    """The accuracy rows of ``pairs`` (member id, level: from :func:`callers_visible_to`), in
+    their order; a fixed number of queries whatever their number."""
+    members = list(
+        Membership.objects.for_workspace(viewer.workspace).filter(pk__in={m for m, _l in pairs})
+    )
+    rows = {
+        (r.member.pk, r.level): r
+        for r in accuracy(viewer.workspace, period, members, viewer=viewer)
+    }
+    return [rows[pair] for pair in pairs if pair in rows]
 
 
 def _actuals(workspace: Workspace, period: Period, seller_ids: set[int]) -> dict[int, int]:

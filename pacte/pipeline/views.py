@@ -227,19 +227,28 @@ def team_adjust(request: MemberRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- company
 
 
+#: Team rows per page of the company forecast: a page renders as many rows whatever the number
+#: of teams (the totals above the table still sum every team).
+TEAMS_PER_PAGE = 25
+
+
 @require_GET
 @member_required(*ADMIN_ROLES)
 def company(request: MemberRequest) -> HttpResponse:
     member = request.member
     period = _period(request)
-    data = selectors.company_forecast(member, period)
+    data = selectors.company_forecast(
+        member, period, page=request.GET.get("page"), per_page=TEAMS_PER_PAGE
+    )
     return render(
         request,
         "pipeline/company.html",
         {
             **data,
             **_period_context(request, period),
-            "channels": selectors.channel_coverage(member.workspace, period),
+            "channels": selectors.channel_coverage(
+                member.workspace, period, data["channel_figures"]
+            ),
             **_accuracy(member, period, [r.call.member for r in data["teams"] if r.call]),
         },
     )

@@ -105,6 +105,7 @@ register_api(
             LEADS, obj=api_call, body=lambda c: {}, extra={"refused": 404}
         ),
         ("GET", f"{P}/company"): Route(ADMIN),
+        ("GET", f"{P}/accuracy"): Route("member"),
         ("GET", f"{P}/stage-rules"): Route("member"),
         ("PUT", f"{P}/stage-rules"): Route(
             ADMIN, body=lambda c: {"rules": {"Prospecting": ["pipeline"]}}
