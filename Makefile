@@ -85,16 +85,19 @@ check: static
 	$(BIN)/pytest -m "not browser" -p no:randomly -n $(JOBS) -q
 	@echo "make check passed."
 
+# The whole suite on SQLite, the browser tests included (they run last on each worker).
 test-sqlite: install-dev locale/fr/LC_MESSAGES/django.mo
-	$(BIN)/pytest -m "not browser" -p no:randomly -n $(JOBS) -q
+	$(BIN)/pytest -p no:randomly -n $(JOBS) -q
 
+# The tests that use a database, again on PostgreSQL (docs/development/testing.md).
 test-postgres: install-dev locale/fr/LC_MESSAGES/django.mo
-	$(BIN)/python tools/with_postgres.py -- $(BIN)/pytest -m "not browser and not sqlite_only" -n $(JOBS) -q
+	$(BIN)/python tools/with_postgres.py -- $(BIN)/pytest -m "not browser and not sqlite_only and not no_database" -n $(JOBS) -q
 
+# The browser tests alone (test-sqlite runs them too).
 test-browser: install-dev locale/fr/LC_MESSAGES/django.mo
 	$(BIN)/pytest -m browser
 
-test: static test-sqlite test-postgres test-browser
+test: static test-sqlite test-postgres
 	@echo "All checks passed."
 
 bench: install-dev

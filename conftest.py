@@ -21,6 +21,30 @@ if os.environ.get("CI", "").lower() == "true":
 
 pytest_plugins = ["pacte.testing.browser"]
 
+# What gives a test a database: pytest-django refuses any query from a test that has none of these
+# (nor the ``django_db`` mark), and a subprocess gets one only from ``migrated_database``.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "migrated_database",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use no database ``no_database``: they run the same code on SQLite
+    and on PostgreSQL, so the PostgreSQL pass leaves them out (docs/development/testing.md)."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ("django_db", "postgres")):
+            continue
+        if not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.no_database)
+
 
 @pytest.fixture(autouse=True)
 def default_language() -> Iterator[None]:

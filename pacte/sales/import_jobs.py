@@ -569,10 +569,12 @@ def _emit_finished(job: ImportJob) -> None:
             message = _("%(count)s rows were refused; nothing was stored.") % {
                 "count": job.error_count
             }
+    # The payload is built only when a subscription listens: ``reverse`` loads the whole
+    # URLconf (every API schema) in a worker that has not served a page yet.
     emit(
         job.workspace_id,
         "import.failed" if failed else "import.done",
-        {
+        lambda: {
             "import": str(job.uuid),
             "name": str(job),
             "kind": job.kind,

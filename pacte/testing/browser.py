@@ -14,9 +14,13 @@ CHROMIUM = os.environ.get("PACTE_CHROMIUM", "/usr/bin/chromium")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that drive a page ``browser`` and move them to the end, the order
+    otherwise kept: pytest-xdist hands tests out in this order, so in the SQLite pass a worker
+    starts Chromium (whose event loop then stays in its thread) only after its other tests."""
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(scope="session")

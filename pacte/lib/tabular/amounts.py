@@ -83,6 +83,10 @@ def parse_amounts(
     """
     if exponent < 0 or exponent > 9:
         raise ValueError("exponent must be between 0 and 9")
+    if style != "auto":
+        quick = _plain(s, exponent, style)
+        if quick is not None:
+            return quick
     text = (
         pl.col("raw")
         .cast(pl.String)
@@ -138,4 +142,36 @@ def parse_amounts(
         df.get_column(f"v_{col}").alias(s.name),
         df.get_column(f"r_{col}").alias(s.name),
         chosen,
+    )
+
+
+def _plain(s: pl.Series, exponent: int, style: AmountStyle) -> ParsedAmounts | None:
+    """The common case of a known style without the general parse: every present value is
+    digits with an optional leading minus and at most ``exponent`` decimals (``-1234,56``),
+    short enough to fit. The same result as the general parse, or None when some value is
+    anything else (groups, currency signs, brackets, too many digits)."""
+    dec = "," if style == "fr" else r"\."
+    decimals = rf"(?:{dec}[0-9]{{1,{exponent}}})?" if exponent else ""
+    plain = rf"^-?[0-9]{{1,{_MAX_DIGITS - exponent}}}{decimals}$"
+    text = pl.col("raw").cast(pl.String).str.strip_chars(" ")
+    present = text.fill_null("") != ""
+    df = pl.DataFrame({"raw": s}).select(
+        present=present, fits=text.str.contains(plain).fill_null(False), text=text
+    )
+    if not (df.get_column("fits") | ~df.get_column("present")).all():
+        return None
+    sep = dec[-1]
+    decimals_read = (
+        pl.col("text").str.len_bytes().cast(pl.Int64)
+        - pl.col("text").str.find(sep, literal=True)
+        - 1
+    ).fill_null(0)
+    digits = pl.col("text").str.replace(sep, "", literal=True).cast(pl.Int64, strict=False)
+    value = pl.when(pl.col("present")).then(
+        digits * pl.lit(10, pl.Int64).pow(exponent - decimals_read)
+    )
+    return ParsedAmounts(
+        df.select(value).to_series().alias(s.name),
+        pl.repeat(None, len(s), dtype=pl.String, eager=True).alias(s.name),
+        style,
     )

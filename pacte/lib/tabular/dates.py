@@ -38,6 +38,9 @@ def parse_dates(
     means ``mdy`` (the majority wins when both occur); when neither occurs and some value
     reads differently both ways, ``AmbiguousDates`` is raised. Empty → null, no reason.
     """
+    quick = _plain_iso(s, order)
+    if quick is not None:
+        return quick
     text = pl.col("raw").cast(pl.String).str.strip_chars()
     df = (
         pl.DataFrame({"raw": s})
@@ -96,4 +99,27 @@ def parse_dates(
     df = df.with_columns(reason=reason)
     return ParsedDates(
         df.get_column("value").alias(s.name), df.get_column("reason").alias(s.name), chosen
+    )
+
+
+_PLAIN_ISO_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _plain_iso(s: pl.Series, order: str) -> ParsedDates | None:
+    """The common case without the general parse: every present value a valid
+    ``YYYY-MM-DD`` (what exports write). The same result as the general parse, or None when
+    some value is anything else (another form, a time, an invalid date)."""
+    text = s.cast(pl.String).str.strip_chars()
+    present = text.fill_null("") != ""
+    values = text.str.to_date("%Y-%m-%d", strict=False)
+    fits = (text.str.contains(_PLAIN_ISO_RE) & values.is_not_null()).fill_null(False)
+    if not (fits | ~present).all():
+        return None
+    chosen: DateOrder | None = "iso" if present.any() else None
+    if order != "auto":
+        chosen = order  # type: ignore[assignment]
+    return ParsedDates(
+        pl.select(pl.when(present).then(values)).to_series().alias(s.name),
+        pl.repeat(None, len(s), dtype=pl.String, eager=True).alias(s.name),
+        chosen,
     )

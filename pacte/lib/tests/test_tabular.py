@@ -467,6 +467,37 @@ def test_english_amounts_round_trip(minor: int, exponent: int) -> None:
         assert parse_amounts(pl.Series([text, "1,234.56"])).values[0] == minor
 
 
+_PLAIN_AMOUNT = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "0", "-0", "007", "1,", ",5", "12,345", "12.345", "1.2.3", "--1"]),
+    st.builds(
+        lambda sign, whole, sep, frac: f"{sign}{whole}{sep}{frac}",
+        st.sampled_from(["", "-"]),
+        st.integers(0, 10**19).map(str),
+        st.sampled_from(["", ",", "."]),
+        st.sampled_from(["", "0", "5", "05", "50", "123", "0000000001"]),
+    ),
+)
+
+
+@given(st.lists(_PLAIN_AMOUNT, max_size=8), st.sampled_from(["fr", "en"]), st.integers(0, 9))
+def test_plain_amounts_read_as_the_general_parse(
+    values: list[str | None], style: str, exponent: int
+) -> None:
+    """Plain amounts (``-1234,56``) take a shorter path when the style is known: the same
+    values and reasons as the general parse, which a grouped amount after them forces."""
+    grouped = "1 234,5" if style == "fr" else "1,234.5"
+    alone = parse_amounts(pl.Series(values, dtype=pl.String), exponent=exponent, style=style)  # type: ignore[arg-type]
+    general = parse_amounts(
+        pl.Series([*values, grouped], dtype=pl.String),
+        exponent=exponent,
+        style=style,  # type: ignore[arg-type]
+    )
+    assert alone.values.to_list() == general.values.to_list()[:-1]
+    assert alone.reasons.to_list() == general.reasons.to_list()[:-1]
+    assert alone.style == general.style
+
+
 # --------------------------------------------------------------------------- dates
 
 
@@ -547,6 +578,28 @@ def test_dates_round_trip(day: dt.date) -> None:
     assert parse_dates(pl.Series([mdy]), order="mdy").values[0] == day
     assert parse_dates(pl.Series([dmy, "28/11/2026"])).values[0] == day
     assert parse_dates(pl.Series([mdy, "11/28/2026"])).values[0] == day
+
+
+_PLAIN_DATE = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "2026-02-29", "2026-13-01", "2026-00-10", "0000-01-01", "2026-1-05"]),
+    st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(
+        lambda day: f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+    ),
+)
+
+
+@given(st.lists(_PLAIN_DATE, max_size=8), st.sampled_from(["auto", "iso", "dmy", "mdy"]))
+def test_plain_iso_dates_read_as_the_general_parse(values: list[str | None], order: str) -> None:
+    """``YYYY-MM-DD`` dates take a shorter path: the same values, reasons and order as the
+    general parse, which a date in another form after them forces."""
+    alone = parse_dates(pl.Series(values, dtype=pl.String), order=order)  # type: ignore[arg-type]
+    general = parse_dates(pl.Series([*values, "2026-1-5"], dtype=pl.String), order=order)  # type: ignore[arg-type]
+    days = general.values.cast(pl.Int32).to_list()[:-1]  # year 0 has no Python date
+    assert alone.values.cast(pl.Int32).to_list() == days
+    assert alone.reasons.to_list() == general.reasons.to_list()[:-1]
+    if any(v and v.strip() for v in values):
+        assert alone.order == general.order
 
 
 # --------------------------------------------------------------------------- split credits

@@ -74,7 +74,7 @@ def text_column(frame: pl.DataFrame, name: str) -> pl.Series:
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Series:
     if name not in frame.columns:
-        return pl.Series(name, [None] * frame.height, dtype=pl.String)
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(name)
     s = frame.get_column(name).cast(pl.String).str.strip_chars()
     return pl.select(pl.when(s == "").then(None).otherwise(s).alias(name)).to_series()
 
@@ -187,29 +187,39 @@ def team_of_the_day(ctx: Context, credits: pl.DataFrame) -> pl.Series:
 
 def allocate(credits: pl.DataFrame) -> pl.Series:
     """Split amounts: ``sale_amount`` × share, largest remainder per sale (exact sum);
-    overlay amounts: rounded half up. Credits: k, kind, basis_points, sale_amount, order."""
-    sign = pl.when(pl.col("sale_amount") < 0).then(-1).otherwise(1)
+    overlay amounts: rounded half up. Credits: k, kind, basis_points, sale_amount, order.
+
+    A sale's shortfall (its amount less the sum of its split credits' rounded-down shares)
+    goes one minor unit at a time to its credits of largest remainder (then first listed).
+    Only sales with several split credits are ranked, by one sort; a lone split credit takes
+    the whole shortfall (no window over every sale)."""
     a = pl.col("sale_amount").abs()
-    df = credits.with_row_index("i").with_columns(
-        base=a * pl.col("basis_points") // 10_000,
-        rem=a * pl.col("basis_points") % 10_000,
-        sign=sign,
+    df = credits.select("k", "kind", "basis_points", "sale_amount").with_row_index("i")
+    df = df.with_columns(
+        base=a * pl.col("basis_points") // 10_000, rem=a * pl.col("basis_points") % 10_000
     )
-    split = df.filter(pl.col("kind") == "split").with_columns(
-        short=(pl.col("sale_amount").abs().first() - pl.col("base").sum()).over("k"),
-        rank=pl.struct(pl.col("rem").neg(), "i").rank("ordinal").over("k"),
+    split = df.filter(pl.col("kind") == "split")
+    shared = split.filter(pl.col("k").is_duplicated()).sort(
+        ["k", "rem", "i"], descending=[False, True, False]
     )
-    split = split.select(
-        "i", amount=pl.col("sign") * (pl.col("base") + (pl.col("rank") <= pl.col("short")))
+    starts = (pl.col("k") != pl.col("k").shift(1)).fill_null(True)
+    place = pl.col("at") - pl.when(starts).then(pl.col("at")).forward_fill()
+    shared = shared.with_columns(at=pl.int_range(pl.len(), dtype=pl.Int64)).join(
+        shared.group_by("k").agg(short=a.first() - pl.col("base").sum()), on="k"
     )
-    overlay = df.filter(pl.col("kind") == "overlay").select(
-        "i",
-        amount=pl.col("sign") * ((a * pl.col("basis_points") + 5_000) // 10_000),
-    )
+    ranked = shared.select("i", plus=(place < pl.col("short")).cast(pl.Int64))
+    lone = (a - pl.col("base") >= 1).cast(pl.Int64)  # a lone share of 100% has no shortfall
+    sign = pl.when(pl.col("sale_amount") < 0).then(-1).otherwise(1)
     return (
-        pl.concat([split.cast({"amount": pl.Int64}), overlay.cast({"amount": pl.Int64})])
-        .sort("i")
+        df.join(ranked, on="i", how="left", maintain_order="left")
+        .select(
+            amount=sign
+            * pl.when(pl.col("kind") == "overlay")
+            .then((a * pl.col("basis_points") + 5_000) // 10_000)
+            .otherwise(pl.col("base") + pl.coalesce("plus", lone))
+        )
         .get_column("amount")
+        .cast(pl.Int64)
     )
 
 

@@ -272,9 +272,15 @@ def test_the_first_import_into_empty_tables_builds_their_indexes_after(
     job = _run(cast.workspace, write_csv(rows(*_lines(30))), chunk_rows=10)
     assert (job.status, job.created_count) == ("done", 30)
     assert _keys_and_indexes() == before
+    first = list(Sale.objects.for_workspace(cast.workspace).values_list("id", flat=True))
     other = _run(cast.workspace, write_csv(rows(*_lines(20, 100))), chunk_rows=10, source="crm")
     assert (other.status, other.created_count) == ("done", 20)
     assert deferred == [True, True, False]
+    # The locked import moved the sequence past its ids in one step per slice: the next
+    # import draws after them.
+    assert len(set(first)) == 30
+    later = Sale.objects.for_workspace(cast.workspace).filter(source="crm").values_list("id")
+    assert min(i for (i,) in later) > max(first)
     again = _run(cast.workspace, write_csv(rows(*_lines(30))), chunk_rows=10)
     assert (again.created_count, again.unchanged_count) == (0, 30)  # found by external id
     assert cube.verify(cast.workspace) == []
