@@ -15,7 +15,8 @@ from a local HTTP server in a thread (pages serialised before the timing) and me
   baseline: a file import (CSV) of the same N - D records into the same source (all
   unchanged), in the same run, just before.
 
-``PACTE_BENCH_PROFILE=path`` writes a cProfile of the full reconciliation to ``path``.
+``PACTE_BENCH_PROFILE=path`` writes a cProfile of the full reconciliation to ``path``;
+``PACTE_BENCH_SYNC_N=200000`` sets N (C = N / 100, D = N / 1000) to iterate between the two.
 """
 
 from __future__ import annotations
@@ -181,6 +182,9 @@ def _pg(sql: str) -> None:
 
 def run(quick: bool) -> list[Figure]:
     n, changed, drop = (20_000, 1_000, 100) if quick else (1_000_000, 10_000, 1_000)
+    if os.environ.get("PACTE_BENCH_SYNC_N"):
+        n = int(os.environ["PACTE_BENCH_SYNC_N"])
+        changed, drop = max(n // 100, 1), max(n // 1000, 1)
     with tempfile.TemporaryDirectory(prefix="pacte-bench-sync-") as tmp:
         env = {
             **os.environ,

@@ -360,8 +360,14 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PACTE_METRICS_DIR)
 # One process's memory by default; Redis, shared by every process, when PACTE_REDIS_URL is set.
 # When Redis does not answer, pages compute their figures (a miss) and /healthz says "degraded".
 PACTE_REDIS_URL = env_str("PACTE_REDIS_URL")
+# Without Redis, each process keeps its own cache in memory. Django's default of 300 entries is
+# too few for the insights pages (a frame, a sub-block and a version per page and filter): past
+# it, a third of the entries is dropped at once and warm pages compute again.
 CACHES: dict[str, dict[str, object]] = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("PACTE_LOCAL_CACHE_ENTRIES", 20_000)},
+    }
 }
 if PACTE_REDIS_URL:
     _redis_timeout = env_int("PACTE_REDIS_TIMEOUT_MS", 500) / 1000

@@ -39,6 +39,7 @@ from pacte.sales.ingest.direct import Direct, lock_source
 from pacte.sales.ingest.prepare import Prepared, State, prepare, text_column
 from pacte.sales.ingest.sources import frame_from_records, frames_from_file
 from pacte.sales.ingest.stage import Stage
+from pacte.sales.ingest.stored import StoredPairs
 from pacte.sales.mapping import check as check_mapping
 from pacte.sales.mapping import read_head, stored_head_bytes
 from pacte.sales.models import (
@@ -250,7 +251,7 @@ class _Run:
     kept: list[dict[str, Any]]
     error_count: int = 0
     rows_read: int = 0
-    known: dict[str, int] | None = None
+    known: StoredPairs | None = None
     skipped: int = 0
 
 
@@ -302,14 +303,9 @@ def _run_import(
     job.errors, job.error_count, job.rows_read = [], 0, 0
     job.message, job.message_code = "", ""
     job.save()
-    # A dict: a slice is looked up in it without hashing the stored pairs again (a semi-join
-    # per slice rebuilt the hash table of a million pairs forty times).
-    pairs = (
-        dict(zip(known.get_column("external_id"), known.get_column("row_hash"), strict=True))
-        if known is not None
-        else None
-    )
-    run = _Run(job=job, kept=[], known=pairs)
+    # Sorted once; each slice is binary-searched in it (a semi-join per slice rebuilt the
+    # hash table of a million pairs forty times, a dict cost a lookup per row).
+    run = _Run(job=job, kept=[], known=StoredPairs(known) if known is not None else None)
     try:
         ctx = load_context(job.workspace)
         with contextlib.ExitStack() as files:
@@ -366,7 +362,7 @@ def _validate(
     """Parse and validate every chunk, hand each valid slice to ``store`` while the file has
     no error so far, and count and keep the errors in ``run``."""
     job = run.job
-    state = State(date_order=job.date_order, amount_style=job.amount_style)
+    state = State(date_order=job.date_order, amount_style=job.amount_style, stored=run.known)
     for frame, structural, done, total in source:
         # Formats are decided on the whole chunk (CHUNK_ROWS rows, as the mapping page
         # asks), then it is validated and stored in slices of PREPARE_ROWS: the
@@ -385,6 +381,7 @@ def _validate(
         _keep_errors(run, errors)
         run.rows_read += frame.height + structural.height
         del frame, found, errors
+        run.skipped = state.skipped
         progress(int(90 * done / total) if total else 90)
         if cancelled():
             raise Cancelled
@@ -407,10 +404,7 @@ def _run_staged(
         def cancelled() -> bool:
             return ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
 
-        def add(prepared: Prepared) -> None:
-            stage.add(_without_known(run, prepared))
-
-        _validate(run, ctx, source, add, progress, cancelled)
+        _validate(run, ctx, source, stage.add, progress, cancelled)
         if run.error_count:
             return _failed(run)
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.STORING, progress=90)
@@ -424,33 +418,6 @@ def _run_staged(
             return _done(run, result)
     finally:
         stage.drop()
-
-
-def _without_known(run: _Run, prepared: Prepared) -> Prepared:
-    """The slice without its rows already stored as they are (``run.known``), counted."""
-    if not run.known or prepared.sales.height == 0:
-        return prepared
-    stored = run.known.get
-    sales = prepared.sales
-    same = pl.Series(
-        [
-            stored(i) == h
-            for i, h in zip(
-                sales.get_column("external_id"), sales.get_column("row_hash"), strict=True
-            )
-        ],
-        dtype=pl.Boolean,
-    )
-    count = int(same.sum())
-    if count == 0:
-        return prepared
-    run.skipped += count
-    keys = sales.get_column("k").filter(same).implode()
-    return Prepared(
-        sales.filter(~same),
-        prepared.credits.filter(~pl.col("k").is_in(keys)),
-        prepared.errors,
-    )
 
 
 def _run_direct(

@@ -10,10 +10,10 @@ and move the cursor only when everything was stored.
    sees it gone and writes nothing), the rows go through ``pacte.sales.import_jobs.run_import``
    (validation, crediting, idempotent by (source, external id), audited, cube updated) and,
    for a full reconciliation, the stored (external id, row hash) pairs are read in one
-   statement: rows read as they are stored are counted unchanged without being staged, only
-   the others go through the import's merge; the ids gone from the remote are one anti-join
-   in Polars, staged with ``COPY`` and deleted (audit events and cube deltas); the cursor
-   moves to when the read started. Refused rows (another
+   statement (as arrays, not a message per row): rows read as they are stored are counted
+   unchanged without being staged, only the others go through the import's merge; the ids
+   gone from the remote are one anti-join in Polars, staged with ``COPY`` and deleted (audit
+   events and cube deltas); the cursor moves to when the read started. Refused rows (another
    currency, an unknown seller…) fail the whole sync with each record's id.
 3. A dry run does 1 and 2 and rolls 2 back: the counts and first rows of what would change.
 """
@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from pacte.accounts.models import Membership
 from pacte.lib.tabular.common import ERROR_SCHEMA, LINE
-from pacte.sales.import_jobs import run_import
+from pacte.sales.import_jobs import CHUNK_ROWS, run_import
 from pacte.sales.ingest.context import FIELDS, REQUIRED
 from pacte.sales.mapping import guess_mapping
 from pacte.sales.models import ImportJob, ImportStatus, Sale
@@ -261,24 +261,37 @@ def webhook_rows(connection: Connection, run: SyncRun) -> list[Row]:
 
 
 def stored_keys(connection: Connection) -> pl.DataFrame:
-    """``external_id`` and ``row_hash`` of every sale of this source, in one statement
-    (``COPY … TO STDOUT`` on PostgreSQL): what a full reconciliation compares the records
-    it read with."""
+    """``external_id`` and ``row_hash`` of every sale of this source, in one statement: what a
+    full reconciliation compares the records it read with.
+
+    On PostgreSQL the pairs come as a few binary arrays (one per 65,536 ids of the table), not
+    a row each: ``COPY … TO`` hands every row to the client as a message of its own, read in
+    Python, the largest cost of reconciling unchanged records after reading them."""
     schema = {"external_id": pl.String, "row_hash": pl.Int64}
-    sql = "SELECT external_id, row_hash FROM sales_sale WHERE workspace_id = %s AND source = %s"
+    where = "FROM sales_sale WHERE workspace_id = %s AND source = %s"
     params: list[Any] = [connection.workspace_id, connection.source]
     with db.cursor() as c:
         if db.vendor == "postgresql":
-            body = bytearray()
-            with c.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-                for block in copy:
-                    body += block
-            if not body:
-                return pl.DataFrame(schema=schema)
-            return pl.read_csv(
-                bytes(body), has_header=False, new_columns=list(schema), schema=schema
-            )
-        c.execute(sql, params)
+            import psycopg
+
+            # Binary results need a server-side binding cursor (Django's binds client-side).
+            with psycopg.Cursor(c.cursor.connection) as raw:
+                raw.execute(
+                    f"SELECT array_agg(external_id), array_agg(row_hash) {where} GROUP BY id >> 16",
+                    params,
+                    binary=True,
+                )
+                parts = [
+                    pl.DataFrame(
+                        [
+                            pl.Series("external_id", ids, pl.String),
+                            pl.Series("row_hash", hashes, pl.Int64),
+                        ]
+                    )
+                    for ids, hashes in raw.fetchall()
+                ]
+            return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+        c.execute(f"SELECT external_id, row_hash {where}", params)
         return pl.DataFrame(c.fetchall(), schema=schema, orient="row")
 
 
@@ -294,30 +307,48 @@ def gone_ids(known: pl.DataFrame, scope: pl.Series) -> pl.Series:
 def reconcile(connection: Connection, gone: pl.Series, actor: Membership | None) -> int:
     """Delete the sales of this source whose id is ``gone`` (no longer in scope), audited and
     out of the cube, through ``delete_sales``: the ids staged at once in a temporary table
-    (``COPY`` on PostgreSQL). Inside the sync's transaction."""
+    (``COPY`` on PostgreSQL), their sales found by one probe of the unique index each (a
+    source just loaded has no statistics yet, and a plain join then hashed all its sales for
+    every statement of the deletion). Inside the sync's transaction."""
     if gone.len() == 0:
         return 0
+    params: list[Any] = [connection.workspace_id, connection.source]
     with db.cursor() as c:
-        c.execute("DROP TABLE IF EXISTS sources_gone")
+        for table in ("sources_gone", "sources_doomed"):
+            c.execute(f"DROP TABLE IF EXISTS {table}")
         c.execute("CREATE TEMPORARY TABLE sources_gone (external_id varchar(100) PRIMARY KEY)")
         if db.vendor == "postgresql":
             body = gone.to_frame().write_csv(include_header=False, quote_style="always")
             with c.cursor.copy("COPY sources_gone (external_id) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(body.encode())
-            c.execute("ANALYZE sources_gone")
+            c.execute(
+                "CREATE TEMPORARY TABLE sources_doomed AS SELECT s.id FROM sources_gone g "
+                "CROSS JOIN LATERAL (SELECT s.id FROM sales_sale s WHERE s.workspace_id = %s "
+                "AND s.source = %s AND s.external_id = g.external_id LIMIT 1) s",
+                params,
+            )
+            c.execute("ANALYZE sources_doomed")
         else:
             c.cursor.executemany(
                 "INSERT INTO sources_gone (external_id) VALUES (?)", ((i,) for i in gone)
             )
+            c.execute(
+                "CREATE TEMPORARY TABLE sources_doomed AS SELECT id FROM sales_sale "
+                "WHERE workspace_id = %s AND source = %s "
+                "AND external_id IN (SELECT external_id FROM sources_gone)",
+                params,
+            )
     try:
+        # By id only: the source's sales are in sources_doomed already, and a filter on the
+        # source sends the planner, on stale statistics, through all of them again.
         doomed = Sale.objects.for_workspace(connection.workspace_id).filter(
-            source=connection.source,
-            external_id__in=RawSQL("SELECT external_id FROM sources_gone", []),
+            pk__in=RawSQL("SELECT id FROM sources_doomed", [])
         )
         return delete_sales(workspace=connection.workspace, actor=actor, sales=doomed)
     finally:
         with db.cursor() as c:
-            c.execute("DROP TABLE IF EXISTS sources_gone")
+            for table in ("sources_gone", "sources_doomed"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _located(job: ImportJob, line_ids: pl.Series) -> list[dict[str, Any]]:
@@ -378,7 +409,14 @@ def store(run: SyncRun, connection: Connection, got: Read, started: datetime) ->
             # the stored (id, hash) pairs; only the rows that differ are staged.
             known = stored_keys(connection) if got.scope is not None else None
             if got.frame.height:
-                job = run_import(job_id=job.pk, frames=[(got.frame, empty, 1, 1)], known=known)
+                # In chunks as a file is read: formats decided on the first chunk are kept for
+                # the next ones instead of parsing every amount of the read twice.
+                total = -(-got.frame.height // CHUNK_ROWS)
+                chunks = (
+                    (part, empty, done, total)
+                    for done, part in enumerate(got.frame.iter_slices(CHUNK_ROWS), start=1)
+                )
+                job = run_import(job_id=job.pk, frames=chunks, known=known)
             else:
                 job.status = ImportStatus.DONE
                 job.save(update_fields=["status"])

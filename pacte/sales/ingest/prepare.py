@@ -26,18 +26,23 @@ from pacte.sales.ingest.context import (
     month_of,
 )
 from pacte.sales.ingest.currencies import convert, own_units, read_codes
+from pacte.sales.ingest.stored import StoredPairs
 
 # --------------------------------------------------------------------------- prepare
 
 
 @dataclass
 class State:
-    """What carries from one chunk to the next: formats decided, ids seen, a running key."""
+    """What carries from one chunk to the next: formats decided, ids seen, a running key; and
+    the source's stored pairs when the caller gave them (``stored``): valid rows stored as they
+    are left out once validated, before their credits are resolved, and counted (``skipped``)."""
 
     date_order: str = "auto"
     amount_style: str = "auto"
     next_k: int = 0
     dups: DuplicateKeys = field(default_factory=lambda: DuplicateKeys(["external_id"]))
+    stored: StoredPairs | None = None
+    skipped: int = 0
 
 
 @dataclass
@@ -425,6 +430,11 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         error_frame = pl.concat([error_frame, _err(orphans[LINE], "seller", "no_credit")])
         ok = ok.filter(~pl.col("k").is_in(orphans.get_column("k").implode()))
     state.next_k += ok.height + orphans.height
+    ok = ok.with_columns(row_hash=_row_hash(ok))
+    if state.stored is not None and ok.height:
+        same = state.stored.same(ok.get_column("external_id"), ok.get_column("row_hash"))
+        state.skipped += int(same.sum())
+        ok = ok.filter(~same)
 
     row_k = ok.select("row", "k")
     credits = pl.concat(
@@ -482,7 +492,14 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         territory="territory",
         solution="solution",
         credit_origin=pl.when(pl.col("named")).then(pl.lit("row")).otherwise(pl.lit("rule")),
+        row_hash="row_hash",
     )
+    credits = finish_credits(ctx, credits, sales)
+    return Prepared(sales.cast(SALE_SCHEMA), credits, error_frame.sort("line"))  # type: ignore[arg-type]
+
+
+def _row_hash(ok: pl.DataFrame) -> pl.Series:
+    """What a row says, as a 64-bit hash: a stored sale with the same hash is unchanged."""
     fingerprint = ok.select(
         "external_id",
         "date",
@@ -503,9 +520,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
             .then(row_hash)
             .otherwise(with_code.hash_rows(seed=20261128))
         ).to_series()
-    sales = sales.with_columns(row_hash=row_hash.reinterpret(signed=True))
-    credits = finish_credits(ctx, credits, sales)
-    return Prepared(sales.cast(SALE_SCHEMA), credits, error_frame.sort("line"))  # type: ignore[arg-type]
+    return row_hash.reinterpret(signed=True)
 
 
 def finish_credits(ctx: Context, credits: pl.DataFrame, sales: pl.DataFrame) -> pl.DataFrame:

@@ -9,8 +9,6 @@ names (``id`` and ``updated_at`` by default).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import datetime
 from operator import itemgetter
@@ -18,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import polars as pl
+import requests
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +29,7 @@ from pacte.sources.connectors.base import (
     Row,
     rows_frame,
 )
+from pacte.sources.http import where
 
 MAX_PAGES = 100_000
 CSV_BATCH = 5_000
@@ -93,13 +93,13 @@ def records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
         return pl.DataFrame()
     keys = list(dict.fromkeys(records[0]))
     every = set().union(*records)
-    if len(every) == len(keys) and all(len(r) == len(keys) for r in records):
-        # Every record has the same keys (a typical page): columns transposed in C.
-        picked = (
-            map(itemgetter(*keys), records) if len(keys) > 1 else ([r[keys[0]]] for r in records)
-        )
-        columns: list[Any] = list(zip(*picked, strict=True)) if keys else []
-    else:
+    try:
+        if len(every) != len(keys):
+            raise KeyError
+        # Every record has the same keys (a typical page): a column at a time, in C (a
+        # KeyError when a record lacks one). Transposing rows into tuples cost 3x more.
+        columns: list[Any] = [list(map(itemgetter(key), records)) for key in keys]
+    except KeyError:
         keys += sorted(every - set(keys))
         columns = [[r.get(key) for r in records] for key in keys]
     series = []
@@ -111,6 +111,22 @@ def records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
                 return rows_frame([flatten(record) for record in records])
             series.append(pl.Series(key, [scalar_text(v) for v in values], dtype=pl.String))
     return pl.DataFrame(series, height=len(records))
+
+
+def _utf8(response: requests.Response) -> bytes:
+    """A text answer's bytes as UTF-8 without a byte order mark: in the charset its
+    ``Content-Type`` declares, else UTF-8 (requests would assume Latin-1 for ``text/*``), else
+    Latin-1 when it is not UTF-8."""
+    raw = response.content
+    declared = "charset=" in response.headers.get("Content-Type", "").lower()
+    try:
+        if declared and response.encoding:
+            text = raw.decode(response.encoding, errors="replace")
+        else:
+            text = raw.decode("utf-8")
+    except (LookupError, UnicodeDecodeError):  # an unknown charset, or not UTF-8
+        text = raw.decode("latin-1")
+    return text.lstrip("\ufeff").encode()
 
 
 def _aware(value: str | None) -> datetime | None:
@@ -284,22 +300,40 @@ class GenericHttpsConnector(Connector):
             seen.add(key)
         raise ConnectorError("remote", _("More than %(n)s pages.") % {"n": MAX_PAGES})
 
-    def _csv_batches(self) -> Iterator[tuple[list[Row], str]]:
+    def _csv_frame(self) -> pl.DataFrame:
+        """The CSV file as a frame of strings (a column a header, empty cells null), parsed in
+        one pass by Polars: no dict per record."""
         response = self.http.get(self._url(), headers=self._headers())
-        text = response.content.decode(response.encoding or "utf-8-sig", errors="replace")
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        batch: list[Row] = []
-        for line, record in enumerate(reader, start=2):
-            batch.append({k: (v if v != "" else None) for k, v in record.items() if k})
-            if len(batch) >= CSV_BATCH:
-                yield batch, _("line %(n)s") % {"n": line}
-                batch = []
-        if batch or reader.line_num <= 1:
-            yield batch, _("line %(n)s") % {"n": reader.line_num}
+        body = _utf8(response)
+        if not body.strip():
+            return pl.DataFrame()
+        try:
+            frame = pl.read_csv(
+                body, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False
+            )
+        except pl.exceptions.ComputeError as exc:
+            raise ConnectorError(
+                "remote",
+                _("%(where)s did not answer CSV: %(error)s")
+                % {"where": where(response.url or ""), "error": str(exc).splitlines()[0][:200]},
+            ) from None
+        named = [c for c in frame.columns if c.strip()]
+        return frame.select(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in named)
+
+    def _csv_batches(self) -> Iterator[tuple[pl.DataFrame, str]]:
+        """The CSV frame in slices of ``CSV_BATCH`` rows, each with where it ends."""
+        frame = self._csv_frame()
+        if frame.height == 0:
+            yield frame, _("line %(n)s") % {"n": 1}
+            return
+        for start in range(0, frame.height, CSV_BATCH):
+            part = frame.slice(start, CSV_BATCH)
+            yield part, _("line %(n)s") % {"n": start + part.height + 1}
 
     def _raw_batches(self, since: datetime | None) -> Iterator[tuple[list[Row], str]]:
         if self.setting("format", "json") == "csv":
-            yield from self._csv_batches()
+            for part, place in self._csv_batches():
+                yield part.to_dicts(), place
             return
         for records, place in self._pages(since):
             yield [flatten(r) for r in records], place
@@ -336,27 +370,33 @@ class GenericHttpsConnector(Connector):
             yield Batch(rows=out, cursor=place)
 
     def frames_since(self, since: datetime | None) -> Iterator[pl.DataFrame]:
-        """``changed_since`` a page at a time as frames (a column at a time for JSON)."""
+        """``changed_since`` a page at a time as frames, built a column at a time (a JSON
+        page's records by key, a CSV file by Polars)."""
+        pages: Iterator[tuple[pl.DataFrame, str]]
         if self.setting("format", "json") == "csv":
-            yield from super().frames_since(since)
-            return
+            pages = self._csv_batches()
+        else:
+            pages = ((records_frame(records), place) for records, place in self._pages(since))
+        for frame, place in pages:
+            if frame.height:
+                yield self._normalised(frame, place, since)
+
+    def _normalised(self, frame: pl.DataFrame, place: str, since: datetime | None) -> pl.DataFrame:
+        """``_normalise`` for a whole frame, and the records modified before ``since`` left
+        out."""
         id_field = self.setting("id_field", "id")
         modified_field = self.setting("modified_field", "updated_at")
-        for records, place in self._pages(since):
-            if not records:
-                continue
-            frame = records_frame(records)
-            ids = frame.get_column(id_field) if id_field in frame.columns else None
-            if ids is None or (ids.is_null() | (ids == "")).any():
-                raise self.missing_field(id_field, record_id=None, where=place)
-            frame = frame.with_columns(external_id=ids)
-            if modified_field in frame.columns:
-                frame = frame.with_columns(modified_at=pl.col(modified_field))
-                if since is not None:
-                    stamps = frame.get_column("modified_at").to_list()
-                    keep = [(m := _aware(v)) is None or m >= since for v in stamps]
-                    frame = frame.filter(pl.Series(keep, dtype=pl.Boolean))
-            yield frame
+        ids = frame.get_column(id_field) if id_field in frame.columns else None
+        if ids is None or (ids.is_null() | (ids == "")).any():
+            raise self.missing_field(id_field, record_id=None, where=place)
+        frame = frame.with_columns(external_id=ids)
+        if modified_field in frame.columns:
+            frame = frame.with_columns(modified_at=pl.col(modified_field))
+            if since is not None:
+                stamps = frame.get_column("modified_at").to_list()
+                keep = [(m := _aware(v)) is None or m >= since for v in stamps]
+                frame = frame.filter(pl.Series(keep, dtype=pl.Boolean))
+        return frame
 
     def all_ids(self) -> Iterator[list[str]]:
         for rows, place in self._raw_batches(None):

@@ -108,6 +108,29 @@ def test_csv_url() -> None:
     assert ids == ["1", "2"]
 
 
+def test_csv_frames_keep_quoted_cells_and_read_empty_cells_as_null() -> None:
+    body = '\ufeffid,amount,note\n1,"1,234.50",""\n2,20.00,"two\nlines"\n3\n'
+    with FakeServer(lambda req: (200, {"Content-Type": "text/csv"}, body.encode())) as server:
+        frames = list(connector(server, format="csv", auth="none").frames_since(None))
+    assert len(frames) == 1
+    assert frames[0].select("external_id", "amount", "note").rows() == [
+        ("1", "1,234.50", None),
+        ("2", "20.00", "two\nlines"),
+        ("3", None, None),
+    ]
+
+
+def test_csv_row_without_an_id_is_a_located_schema_error() -> None:
+    body = "id,amount\n1,10.00\n,20.00\n"
+    with (
+        FakeServer(lambda req: (200, {"Content-Type": "text/csv"}, body)) as server,
+        pytest.raises(ConnectorError) as caught,
+    ):
+        list(connector(server, format="csv", auth="none").frames_since(None))
+    assert (caught.value.code, caught.value.field) == ("schema", "id")
+    assert "line 3" in caught.value.message
+
+
 def test_renamed_id_field_is_a_located_schema_error() -> None:
     renamed = [{"deal_id": 1, "amount": "1"}]
     with (
