@@ -22,12 +22,9 @@ from django.utils import timezone
 
 from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record
-from pacte.lib.currency import minor_digits
-from pacte.lib.money import exponent
 from pacte.pipeline.cells import rebuild_cells
 from pacte.pipeline.models import Deal, DealCredit, DealStatus
-from pacte.sales.ingest.context import load_rates, missing_rate_rule
-from pacte.sales.ingest.currencies import convert_rows
+from pacte.sales.ingest.currencies import reconvert
 from pacte.sales.ingest.prepare import allocate
 from pacte.sales.ingest.stage import copy_rows
 
@@ -69,22 +66,8 @@ def revalue_deals(
     )
     if deals.height == 0:
         return 0
-    digits = {code: minor_digits(code) for code in since}
-    deals = deals.with_columns(
-        digits=pl.col("currency").replace_strict(digits, return_dtype=pl.Int64),
-        date=pl.min_horizontal("close_date", pl.lit(today, pl.Date)),
-    )
-    converted = convert_rows(
-        deals.select("i", "amount", "currency", "digits", "date"),
-        load_rates(workspace),
-        rule=missing_rate_rule(workspace),
-        to_digits=exponent(workspace.currency),
-    )
-    changed = (
-        deals.join(converted, on="i")
-        .filter(pl.col("value").is_not_null() & (pl.col("value") != pl.col("old")))
-        .select("i", "old", new="value")
-    )
+    deals = deals.with_columns(date=pl.min_horizontal("close_date", pl.lit(today, pl.Date)))
+    changed = reconvert(workspace, deals)
     if changed.height == 0:
         return 0
     _write(workspace, actor, changed)

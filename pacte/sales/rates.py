@@ -24,12 +24,11 @@ from pacte.accounts.models import Membership, Workspace
 from pacte.audit.services import record, record_many
 from pacte.errors import DomainError, StaleVersion
 from pacte.insights.tasks import warm_overview
-from pacte.lib.currency import RateError, is_currency, minor_digits, rate_decimal, rate_units
-from pacte.lib.money import MoneyInputError, exponent, parse_decimal
+from pacte.lib.currency import RateError, is_currency, rate_decimal, rate_units
+from pacte.lib.money import MoneyInputError, parse_decimal
 from pacte.lib.tabular.dates import parse_dates
 from pacte.sales.cube import CUBE_VERSION_BUMP, apply_cube, drop_empty_cells
-from pacte.sales.ingest.context import load_rates, missing_rate_rule
-from pacte.sales.ingest.currencies import convert_rows
+from pacte.sales.ingest.currencies import reconvert
 from pacte.sales.ingest.prepare import allocate
 from pacte.sales.models import Credit, CurrencySettings, ExchangeRate, MissingRate, Sale
 
@@ -242,21 +241,7 @@ def revalue(
         },
         orient="row",
     )
-    digits = {code: minor_digits(code) for code in since}
-    sales = sales.with_columns(
-        digits=pl.col("currency").replace_strict(digits, return_dtype=pl.Int64)
-    )
-    converted = convert_rows(
-        sales.select("i", "amount", "currency", "digits", "date"),
-        load_rates(workspace),
-        rule=missing_rate_rule(workspace),
-        to_digits=exponent(workspace.currency),
-    )
-    changed = (
-        sales.join(converted, on="i")
-        .filter(pl.col("value").is_not_null() & (pl.col("value") != pl.col("old")))
-        .select("i", "month", "old", new="value")
-    )
+    changed = reconvert(workspace, sales, keep=("month",))
     if changed.height == 0:
         return 0
     closed = _closed_months(workspace)

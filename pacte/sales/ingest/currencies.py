@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
 from pacte.lib.currency import convert_column, is_currency, minor_digits, with_rates
-from pacte.sales.ingest.context import RATE_SCHEMA
+from pacte.lib.money import exponent
+from pacte.sales.ingest.context import RATE_SCHEMA, load_rates, missing_rate_rule
 
 
 @dataclass(frozen=True)
@@ -123,3 +125,25 @@ def convert_rows(
     when none applies) and value (the converted amount, null without a rate or when too large),
     in the rows' order."""
     return _converted(rows, rates, rule=rule, to_digits=to_digits).select("i", "rate", "value")
+
+
+def reconvert(workspace: Any, rows: pl.DataFrame, keep: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Rows ``(i, amount, currency, date, old, *keep)`` — an amount in its own currency and its
+    converted ``old`` value — converted again at the workspace's rates and rule for a missing
+    rate: those whose converted amount changes, as ``(i, *keep, old, new)``. A row without a
+    rate keeps its amount (a re-valuation refuses nothing new)."""
+    digits = {code: minor_digits(code) for code in rows.get_column("currency").unique()}
+    rows = rows.with_columns(
+        digits=pl.col("currency").replace_strict(digits, return_dtype=pl.Int64)
+    )
+    converted = convert_rows(
+        rows.select("i", "amount", "currency", "digits", "date"),
+        load_rates(workspace),
+        rule=missing_rate_rule(workspace),
+        to_digits=exponent(workspace.currency),
+    )
+    return (
+        rows.join(converted, on="i")
+        .filter(pl.col("value").is_not_null() & (pl.col("value") != pl.col("old")))
+        .select("i", *keep, "old", new="value")
+    )
