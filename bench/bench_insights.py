@@ -17,7 +17,6 @@ connections).
 
 from __future__ import annotations
 
-import gc
 import statistics
 import time
 import uuid
@@ -236,14 +235,15 @@ def run(quick: bool) -> list[Figure]:
 def _run(quick: bool) -> list[Figure]:
     from django.test import Client
 
+    from pacte.startup import freeze_startup
+
     sellers = 500 if quick else 10_000
     n = 10 if quick else 40
     big = _company(f"ins-big-{uuid.uuid4().hex[:6]}", sellers, sellers * 1000, 1)
     small = _company(f"ins-small-{uuid.uuid4().hex[:6]}", sellers, sellers * 100, 2)
     # A web process holds what it loaded at start-up out of the collector's reach (pacte/wsgi.py);
     # here that is also what generating the companies left behind, which no server would hold.
-    gc.collect()
-    gc.freeze()
+    freeze_startup()
     figures = []
     results: dict[str, dict[str, Any]] = {}
     clients = {}

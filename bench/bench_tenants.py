@@ -506,6 +506,9 @@ def _measure(quick: bool, *, generate: bool = True) -> dict[str, Any]:
         _generate(count, big)
     generated = time.perf_counter() - started
     print(f"generated in {generated:.0f} s", file=sys.stderr, flush=True)
+    from pacte.startup import freeze_startup
+
+    freeze_startup()  # as a web process does before its first request (pacte/wsgi.py)
     one, many = Tenant("one"), Tenant("default")
     pages = _side_by_side(one, many, rounds)
     rows = 50_000 if quick else 500_000
