@@ -5,16 +5,16 @@ and actual of a scope's groups, read from the cube, closed-month snapshots and t
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 
 from pacte.accounts.models import Workspace
+from pacte.columns import int_columns
 from pacte.insights import cache, sources
 from pacte.insights.models import (
     ActualSnapshot,
@@ -157,21 +157,21 @@ def open_ranges(months: range, closed: Sequence[int]) -> list[range]:
     return out
 
 
-def _actual_rows_sql(
+def _actual_reads(
     workspace: Workspace,
     months: range,
     by: Sequence[str],
     *,
-    overlay: bool,
     closed: Sequence[int] = (),
     per_month: bool = True,
     source: str = "both",
     **filters: Any,
-) -> list[tuple[Any, ...]]:
-    """Actual rows of the cube for the open months of ``months`` and of the frozen snapshots
-    for its ``closed`` ones (``source``: ``"cube"`` or ``"snapshot"`` for one side only)."""
+) -> list[Any]:
+    """The grouped reads of actuals — ``(*keys, [month,] s, o)`` values lists, ``s`` and ``o``
+    the split and overlay sums — of the cube for the open months of ``months`` and of the
+    frozen snapshots for its ``closed`` ones (``source``: ``"cube"`` or ``"snapshot"`` for one
+    side only)."""
     fields = [sources.FIELDS[b] for b in by]
-    out: list[tuple[Any, ...]] = []
     group = [*fields, "month"] if per_month else fields
     reads: list[Any] = []
     # No seller in the keys nor in the filters: the team roll-up holds the same sums in a
@@ -203,6 +203,26 @@ def _actual_rows_sql(
         reads.append(
             grouped(snapshots.objects.for_workspace(workspace).filter(month__in=list(closed)))
         )
+    return reads
+
+
+def _actual_rows_sql(
+    workspace: Workspace,
+    months: range,
+    by: Sequence[str],
+    *,
+    overlay: bool,
+    closed: Sequence[int] = (),
+    per_month: bool = True,
+    source: str = "both",
+    **filters: Any,
+) -> list[tuple[Any, ...]]:
+    """Actual rows (:func:`_actual_reads`) as ``(*keys, month or None, amount)`` tuples, the
+    amount the split credits plus, with ``overlay``, the overlay ones."""
+    out: list[tuple[Any, ...]] = []
+    reads = _actual_reads(
+        workspace, months, by, closed=closed, per_month=per_month, source=source, **filters
+    )
     for rows in reads:
         if per_month:
             for *key, s, o in rows:
@@ -301,22 +321,20 @@ def running_totals(workspace: Workspace, spans: Sequence[range]) -> tuple[IntArr
     if not bounds:
         return empty
     wanted = sorted({m for pair in bounds for m in pair})
-    got = list(
-        rows.filter(month__in=wanted).values_list(
-            "seller_id", "month", "split_amount", "overlay_amount"
-        )
+    sellers, month, amount = int_columns(  # read off the covering index, as three columns
+        rows.filter(month__in=wanted)
+        .annotate(amount=F("split_amount") + F("overlay_amount"))
+        .values_list("seller_id", "month", "amount")
     )
-    if not got:
+    if not sellers.size:
         return empty
-    table = np.array(got, dtype=np.int64).reshape(-1, 4)
-    ids, seller_at = np.unique(table[:, 0], return_inverse=True)
+    ids, seller_at = np.unique(sellers, return_inverse=True)
     seller_at = seller_at.reshape(-1)
     total = np.zeros(ids.size, np.int64)
-    amount = table[:, 2] + table[:, 3]
     for before, end in bounds:  # a missing row (before a seller's first credit) is zero
-        at_end = table[:, 1] == end
+        at_end = month == end
         np.add.at(total, seller_at[at_end], amount[at_end])
-        at_before = table[:, 1] == before
+        at_before = month == before
         np.subtract.at(total, seller_at[at_before], amount[at_before])
     return ids, total
 
@@ -383,13 +401,10 @@ def _fine_actuals(
             filters["channel_id"] = channel_id
 
         def compute(source: str) -> IntArray:
-            rows = _actual_rows_sql(
-                workspace, months, [by], overlay=False, closed=closed, source=source, **filters
-            )
-            if not rows:
-                return np.zeros((0, 3), np.int64)
-            flat = itertools.chain.from_iterable(rows)
-            return np.fromiter(flat, np.int64, 3 * len(rows)).reshape(-1, 3)
+            reads = _actual_reads(workspace, months, [by], closed=closed, source=source, **filters)
+            # (key, month, split sum) columns; the overlay sums are left out
+            parts = [np.column_stack(int_columns(qs)[:3]) for qs in reads]
+            return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
         parts = ("fine", by, months.start, months.stop, cache.filters_part(filters))
         opened, frozen = _cached_split(workspace, closed, parts, compute)

@@ -104,7 +104,16 @@ class TeamCell(WorkspaceModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["workspace", "month"], name="team_cell_ws_month"),
+            # covering, one per grouping: a page sums a span of months by team or by channel
+            # off an index alone, in its order (no sort of the rows)
+            models.Index(
+                fields=["workspace", "month", "unit", "channel", "split_amount", "overlay_amount"],
+                name="team_cell_ws_month_cover",
+            ),
+            models.Index(
+                fields=["workspace", "month", "channel", "unit", "split_amount", "overlay_amount"],
+                name="team_cell_ws_month_channel",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,7 +143,11 @@ class SellerRunningTotal(WorkspaceModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["workspace", "month", "seller"], name="seller_running_ws_month"),
+            # covering: a ranking reads two months of every seller off the index alone
+            models.Index(
+                fields=["workspace", "month", "seller", "split_amount", "overlay_amount"],
+                name="seller_running_ws_month_cover",
+            ),
         ]
 
     def __str__(self) -> str:
