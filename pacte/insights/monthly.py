@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import F, Max, Sum
+from django.db.models import Case, F, Max, Sum, Value, When
 
 from pacte.accounts.models import Workspace
 from pacte.columns import int_columns
@@ -165,12 +165,13 @@ def _actual_reads(
     closed: Sequence[int] = (),
     per_month: bool = True,
     source: str = "both",
+    overlay: bool = True,
     **filters: Any,
 ) -> list[Any]:
     """The grouped reads of actuals — ``(*keys, [month,] s, o)`` values lists, ``s`` and ``o``
-    the split and overlay sums — of the cube for the open months of ``months`` and of the
-    frozen snapshots for its ``closed`` ones (``source``: ``"cube"`` or ``"snapshot"`` for one
-    side only)."""
+    the split and overlay sums (``s`` alone without ``overlay``) — of the cube for the open
+    months of ``months`` and of the frozen snapshots for its ``closed`` ones (``source``:
+    ``"cube"`` or ``"snapshot"`` for one side only)."""
     fields = [sources.FIELDS[b] for b in by]
     group = [*fields, "month"] if per_month else fields
     reads: list[Any] = []
@@ -179,13 +180,12 @@ def _actual_reads(
     by_team = "seller" not in by and filters.get("seller_id") is None
     cells, snapshots = (TeamCell, TeamSnapshot) if by_team else (CubeCell, ActualSnapshot)
 
+    sums = {"s": Sum("split_amount"), **({"o": Sum("overlay_amount")} if overlay else {})}
+
     def grouped(qs: Any) -> Any:
         qs = sources._filter(qs, filters)
         return (  # tuples, not dicts: a company's 30,000 team cells are read on a cold page
-            qs.values(*group)
-            .annotate(s=Sum("split_amount"), o=Sum("overlay_amount"))
-            .values_list(*group, "s", "o")
-            .order_by()
+            qs.values(*group).annotate(**sums).values_list(*group, *sums).order_by()
         )
 
     if source in ("both", "cube"):
@@ -320,22 +320,26 @@ def running_totals(workspace: Workspace, spans: Sequence[range]) -> tuple[IntArr
     bounds = [(r.start - 1, min(r.stop - 1, last)) for r in spans if r.start <= last]
     if not bounds:
         return empty
-    wanted = sorted({m for pair in bounds for m in pair})
-    sellers, month, amount = int_columns(  # read off the covering index, as three columns
-        rows.filter(month__in=wanted)
-        .annotate(amount=F("split_amount") + F("overlay_amount"))
-        .values_list("seller_id", "month", "amount")
+    # Each month read counts once per span it ends (+1) and once per span it precedes (-1):
+    # the database hands back (seller, signed amount), two columns instead of three.
+    weight: dict[int, int] = {}
+    for before, end in bounds:  # a missing row (before a seller's first credit) is zero
+        weight[end] = weight.get(end, 0) + 1
+        weight[before] = weight.get(before, 0) - 1
+    weight = {m: w for m, w in sorted(weight.items()) if w}
+    if not weight:
+        return empty
+    signed = Case(*(When(month=m, then=Value(w)) for m, w in weight.items()), default=Value(0))
+    sellers, amount = int_columns(  # read off the covering index, as two columns
+        rows.filter(month__in=list(weight))
+        .annotate(amount=signed * (F("split_amount") + F("overlay_amount")))
+        .values_list("seller_id", "amount")
     )
     if not sellers.size:
         return empty
     ids, seller_at = np.unique(sellers, return_inverse=True)
-    seller_at = seller_at.reshape(-1)
     total = np.zeros(ids.size, np.int64)
-    for before, end in bounds:  # a missing row (before a seller's first credit) is zero
-        at_end = month == end
-        np.add.at(total, seller_at[at_end], amount[at_end])
-        at_before = month == before
-        np.subtract.at(total, seller_at[at_before], amount[at_before])
+    np.add.at(total, seller_at.reshape(-1), amount)
     return ids, total
 
 
@@ -401,9 +405,12 @@ def _fine_actuals(
             filters["channel_id"] = channel_id
 
         def compute(source: str) -> IntArray:
-            reads = _actual_reads(workspace, months, [by], closed=closed, source=source, **filters)
-            # (key, month, split sum) columns; the overlay sums are left out
-            parts = [np.column_stack(int_columns(qs)[:3]) for qs in reads]
+            reads = _actual_reads(
+                workspace, months, [by], closed=closed, source=source, overlay=False, **filters
+            )
+            # (key, month, split sum) columns: the overlay sums are not read (a fifth less to
+            # sum and parse on a cold overview)
+            parts = [np.column_stack(int_columns(qs)) for qs in reads]
             return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
         parts = ("fine", by, months.start, months.stop, cache.filters_part(filters))
@@ -613,9 +620,37 @@ def _actual_source(
             channel_id=filters.get("channel_id"),
         )
         return _Source(fine[:, 0], fine[:, 1], fine[:, 2])
+    if list(by) == ["seller"]:
+        cells = _seller_actuals(workspace, months, closed, overlay=overlay, **filters)
+        return _Source(cells[:, 0], cells[:, 1], cells[:, 2])
     return _rows_source(
         actual_rows(workspace, months, by, overlay=overlay, closed=closed, **filters)
     )
+
+
+def _seller_actuals(
+    workspace: Workspace, months: range, closed: Sequence[int], *, overlay: bool, **filters: Any
+) -> IntArray:
+    """Actuals per (seller, month) of a span as an ``(n, 3)`` int array (seller, month, amount:
+    split credits, plus overlay ones with ``overlay``), read as columns (:func:`int_columns`)
+    and cached as one array per cube version: a team of 50 sellers over three years is 1,800
+    rows, which cost more to build as tuples than to find."""
+
+    def compute(source: str) -> IntArray:
+        reads = _actual_reads(
+            workspace, months, ["seller"], closed=closed, source=source, overlay=overlay, **filters
+        )
+        parts = []
+        for qs in reads:
+            seller, month, *amounts = int_columns(qs)  # split sums, then overlay ones
+            parts.append(np.column_stack([seller, month, sum(amounts)]))
+        return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
+
+    if filters.get("seller_id") is not None:
+        return compute("both")  # one seller's rows: an indexed read, not worth a cache entry
+    parts = ("seller_cells", months.start, months.stop, overlay, cache.filters_part(filters))
+    opened, frozen = _cached_split(workspace, closed, parts, compute)
+    return opened if frozen is None else np.concatenate([opened, frozen])
 
 
 _DROP = object()

@@ -181,3 +181,24 @@ def test_spans_with_closed_months_between_add_up(cast, channels, write_csv):
         cast.workspace, [range(Month(2027, 1).index, Month(2027, 3).index)]
     )
     assert np.asarray(empty[0]).size == 0
+
+
+def test_adjacent_spans_read_their_shared_month_once(cast, channels, write_csv):
+    """A month that ends one span and precedes the next counts +1 and -1: it is not read, and
+    the spans add up as one."""
+    import_file(
+        cast.workspace,
+        write_csv(rows(*(f"H{m},2026-{m:02d}-05,{m}.00,field,{SELLER},,,," for m in range(1, 13)))),
+    )
+    spans = [
+        range(Month(2026, 2).index, Month(2026, 4).index),
+        range(Month(2026, 4).index, Month(2026, 6).index),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        ids, sums = monthly.running_totals(cast.workspace, spans)
+    assert ids.tolist() == [cast.seller.pk]
+    assert sums.tolist() == [(2 + 3 + 4 + 5) * 100]
+    read = ctx.captured_queries[-1]["sql"]
+    assert str(Month(2026, 3).index) not in read  # the shared month (March) is not read
+    assert str(Month(2026, 5).index) in read  # the last span's end
+    assert str(Month(2026, 1).index) in read  # the month before the first span
