@@ -405,18 +405,28 @@ def _fine_actuals(
             filters["channel_id"] = channel_id
 
         def compute(source: str) -> IntArray:
-            reads = _actual_reads(
-                workspace, months, [by], closed=closed, source=source, overlay=False, **filters
+            # the overlay sums are not read (a fifth less to sum and parse on a cold overview)
+            return _key_month_amount(
+                _actual_reads(
+                    workspace, months, [by], closed=closed, source=source, overlay=False, **filters
+                )
             )
-            # (key, month, split sum) columns: the overlay sums are not read (a fifth less to
-            # sum and parse on a cold overview)
-            parts = [np.column_stack(int_columns(qs)) for qs in reads]
-            return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
         parts = ("fine", by, months.start, months.stop, cache.filters_part(filters))
         opened, frozen = _cached_split(workspace, closed, parts, compute)
         memo[key] = opened if frozen is None else np.concatenate([opened, frozen])
     return memo[key]
+
+
+def _key_month_amount(reads: Sequence[Any]) -> IntArray:
+    """The grouped reads of :func:`_actual_reads` (by one key and month) as one ``(n, 3)`` int
+    array (key, month, amount: the split sum, plus the overlay sum when read), each read as
+    integer columns (:func:`int_columns`)."""
+    parts = []
+    for qs in reads:
+        key, month, *amounts = int_columns(qs)
+        parts.append(np.column_stack([key, month, sum(amounts)]))
+    return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
 
 def _project(fine: IntArray, *, keyed: bool, per_month: bool) -> list[tuple[Any, ...]]:
@@ -637,14 +647,17 @@ def _seller_actuals(
     rows, which cost more to build as tuples than to find."""
 
     def compute(source: str) -> IntArray:
-        reads = _actual_reads(
-            workspace, months, ["seller"], closed=closed, source=source, overlay=overlay, **filters
+        return _key_month_amount(
+            _actual_reads(
+                workspace,
+                months,
+                ["seller"],
+                closed=closed,
+                source=source,
+                overlay=overlay,
+                **filters,
+            )
         )
-        parts = []
-        for qs in reads:
-            seller, month, *amounts = int_columns(qs)  # split sums, then overlay ones
-            parts.append(np.column_stack([seller, month, sum(amounts)]))
-        return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
     if filters.get("seller_id") is not None:
         return compute("both")  # one seller's rows: an indexed read, not worth a cache entry
