@@ -4,6 +4,8 @@ by ``rebuild_cube`` and ``rollup_from_cube``; read by the company's ranking of s
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from django.core.cache import cache
@@ -165,11 +167,18 @@ def test_the_ranking_reads_two_running_rows_per_seller_and_matches_the_cube(
     assert set(want) <= set(have)
 
 
-def test_spans_with_closed_months_between_add_up(cast, channels, write_csv):
+def _one_sale_a_month(cast: Any, write_csv: Any, prefix: str) -> None:
+    """The seller sells m.00 in month m of 2026 (ids ``<prefix><m>``)."""
     import_file(
         cast.workspace,
-        write_csv(rows(*(f"G{m},2026-{m:02d}-05,{m}.00,field,{SELLER},,,," for m in range(1, 13)))),
+        write_csv(
+            rows(*(f"{prefix}{m},2026-{m:02d}-05,{m}.00,field,{SELLER},,,," for m in range(1, 13)))
+        ),
     )
+
+
+def test_spans_with_closed_months_between_add_up(cast, channels, write_csv):
+    _one_sale_a_month(cast, write_csv, "G")  # month m sells m.00
     spans = [
         range(Month(2026, 2).index, Month(2026, 4).index),
         range(Month(2026, 7).index, Month(2027, 3).index),
@@ -186,10 +195,7 @@ def test_spans_with_closed_months_between_add_up(cast, channels, write_csv):
 def test_adjacent_spans_read_their_shared_month_once(cast, channels, write_csv):
     """A month that ends one span and precedes the next counts +1 and -1: it is not read, and
     the spans add up as one."""
-    import_file(
-        cast.workspace,
-        write_csv(rows(*(f"H{m},2026-{m:02d}-05,{m}.00,field,{SELLER},,,," for m in range(1, 13)))),
-    )
+    _one_sale_a_month(cast, write_csv, "H")  # month m sells m.00
     spans = [
         range(Month(2026, 2).index, Month(2026, 4).index),
         range(Month(2026, 4).index, Month(2026, 6).index),
