@@ -61,10 +61,16 @@ def parse_split_credits(s: pl.Series) -> ParsedSplits:
     and a ``%``; they must be positive, name each person once and add up to exactly 100.
     Empty cells give no credits and no reason (the row's default seller applies).
     """
-    cells = pl.DataFrame({"cell": s.cast(pl.String)}).with_row_index("row")
+    text = s.cast(pl.String)
+    present = (text.str.strip_chars().fill_null("") != "").arg_true()  # rows with a cell
+    cells = pl.DataFrame({"row": present, "cell": text.gather(present)})
+    if cells.height == 0:  # the common column: empty on every row, nothing to parse
+        return ParsedSplits(
+            pl.DataFrame(schema={"row": pl.UInt32, "email": pl.String, "basis_points": pl.Int64}),
+            pl.repeat(None, len(s), dtype=pl.String, eager=True).alias(s.name),
+        )
     entries = (
-        cells.filter(pl.col("cell").str.strip_chars().fill_null("") != "")
-        .with_columns(entry=pl.col("cell").str.split(";"))
+        cells.with_columns(entry=pl.col("cell").str.split(";"))
         .explode("entry")
         .with_columns(entry=pl.col("entry").str.strip_chars())
         .filter(pl.col("entry") != "")
@@ -122,16 +128,17 @@ def parse_split_credits(s: pl.Series) -> ParsedSplits:
         .then(pl.lit("split_sum_not_100"))
     )
     per_row = per_row.select("row", row_reason=row_reason, seen=pl.lit(True))
-    reasons = (
+    reasons = pl.repeat(None, len(s), dtype=pl.String, eager=True).alias(s.name)
+    reasons.scatter(
+        present,
         cells.join(per_row, on="row", how="left", maintain_order="left")
         .select(
             # a non-empty cell without any entry (";") is malformed
-            pl.when(pl.col("seen").is_null() & (pl.col("cell").str.strip_chars() != ""))
+            pl.when(pl.col("seen").is_null())
             .then(pl.lit("split_malformed"))
             .otherwise(pl.col("row_reason"))
         )
-        .to_series()
-        .alias(s.name)
+        .to_series(),
     )
     bad_rows = per_row.filter(pl.col("row_reason").is_not_null()).get_column("row")
     credits = entries.filter(~pl.col("row").is_in(bad_rows.implode())).select(
