@@ -60,50 +60,47 @@ def encode(rows: int, columns: Sequence[Column]) -> bytes:
 def encode_rows(rows: int, columns: Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
     """The rows without header and trailer (uint8), and where each row ends in it.
 
-    Consecutive columns whose every value has the same length (no NULL, fixed width or a
-    constant) are laid side by side into one block first and written with one scatter: put
-    such columns next to each other. A caller may overwrite a non-NULL fixed-width value of
-    the last column in place: it is the 8 (or 4) bytes before the row's end."""
-    count = np.broadcast_to(np.array([len(columns)], dtype=">i2").view(np.uint8), (rows, 2))
-    run: list[np.ndarray] = [count]  # fixed-layout blocks waiting to be written together
-    pieces: list[tuple[np.ndarray, np.ndarray] | np.ndarray] = []
-    sizes = np.zeros(rows, dtype=np.int64)
+    Each column takes a slot of the same width on every row (its length prefix and its widest
+    value), laid side by side in one ``(rows, width)`` array by slice assignments; the bytes
+    of the rows are then that array's used bytes in row order (one boolean compress, no index
+    per byte). A caller may overwrite a non-NULL fixed-width value of the last column in
+    place: it is the 8 (or 4) bytes before the row's end."""
+    slots: list[tuple[np.ndarray, np.ndarray | tuple[np.ndarray, np.ndarray]]] = []
+    width = 2  # the field count
     for column in columns:
         length, payload = _column(rows, column)
-        prefix = length.astype(">i4").view(np.uint8).reshape(-1, 4)
-        if not isinstance(payload, tuple):  # every row the same width: joins the run
-            run.append(prefix)
-            run.append(payload)
-            continue
-        if run:
-            pieces.append(np.concatenate(run, axis=1) if len(run) > 1 else run[0])
-            run = []
-        pieces.append(prefix)
-        pieces.append((payload[0], np.where(payload[1], length, 0)))
-    if run:
-        pieces.append(np.concatenate(run, axis=1) if len(run) > 1 else run[0])
-    for piece in pieces:
-        sizes += piece[1] if isinstance(piece, tuple) else piece.shape[1]
-    ends = np.cumsum(sizes)
-    body = np.empty(int(ends[-1]) if rows else 0, dtype=np.uint8)
-    at = ends - sizes
-    for piece in pieces:
-        if isinstance(piece, tuple):  # variable: the bytes end to end, and each row's size
-            data, size = piece
-            if data.size:
-                shift = at - np.concatenate(([0], np.cumsum(size)[:-1]))
-                body[np.arange(data.size) + np.repeat(shift, size)] = data
-            at = at + size
+        slots.append((length, payload))
+        if isinstance(payload, tuple):
+            width += 4 + int(length.max(initial=0))
         else:
-            _scatter(body, at, piece)
-            at = at + piece.shape[1]
-    return body, ends
-
-
-def _scatter(body: np.ndarray, starts: np.ndarray, block: np.ndarray) -> None:
-    """Write row i of ``block`` (n, w) at ``body[starts[i]:starts[i] + w]`` for every row."""
-    width = block.shape[1]
-    body[(starts[:, None] + np.arange(width)).ravel()] = block.ravel()
+            width += 4 + payload.shape[1]
+    grid = np.empty((rows, width), dtype=np.uint8)
+    grid[:, :2] = np.array([len(columns)], dtype=">i2").view(np.uint8)
+    used: np.ndarray | None = None  # the bytes of ``grid`` in use, once a row is shorter
+    sizes = np.full(rows, 2, dtype=np.int64)
+    at = 2
+    for length, payload in slots:
+        grid[:, at : at + 4] = length.astype(">i4").view(np.uint8).reshape(-1, 4)
+        at += 4
+        if isinstance(payload, tuple):  # the values end to end, and the rows that have one
+            data, _present = payload
+            size = np.maximum(length, 0)
+            widest = int(size.max(initial=0))
+            region = np.arange(widest) < size[:, None]
+            if data.size:
+                grid[:, at : at + widest][region] = data
+            if not region.all():
+                if used is None:
+                    used = np.ones((rows, width), dtype=bool)
+                used[:, at : at + widest] = region
+            sizes += 4 + size
+            at += widest
+        else:
+            grid[:, at : at + payload.shape[1]] = payload
+            sizes += 4 + payload.shape[1]
+            at += payload.shape[1]
+    body = grid[used] if used is not None else grid.reshape(-1)
+    return body, np.cumsum(sizes)
 
 
 def _column(
@@ -118,24 +115,30 @@ def _column(
         return np.full(rows, 16, dtype=np.int64), values
     if not isinstance(values, pl.Series):
         return _constant(rows, kind, values)
-    present = values.is_not_null().to_numpy()
+    nulls = values.null_count()
+    present = values.is_not_null().to_numpy() if nulls else np.ones(rows, dtype=bool)
     if kind == "text":
         text = values.cast(pl.String)
-        size = text.str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+        lengths = text.str.len_bytes()
+        size = (lengths.fill_null(0) if nulls else lengths).to_numpy().astype(np.int64)
         data = np.frombuffer(text.str.join("").item().encode(), dtype=np.uint8)
         return np.where(present, size, -1), (data, present)
     width = _WIDTH[kind]
     if kind == "date":
-        numbers = values.cast(pl.Date).cast(pl.Int32).fill_null(0).to_numpy() - _EPOCH_DAYS
+        integers = values.cast(pl.Date).cast(pl.Int32)
+        offset = _EPOCH_DAYS
     elif kind == "timestamptz":
-        micros = values.cast(pl.Datetime("us", "UTC")).dt.epoch("us").fill_null(0).to_numpy()
-        numbers = micros - _EPOCH_MICROS
+        integers = values.cast(pl.Datetime("us", "UTC")).dt.epoch("us")
+        offset = _EPOCH_MICROS
     else:
-        numbers = values.fill_null(0).to_numpy()
+        integers, offset = values, 0
+    numbers = (integers.fill_null(0) if nulls else integers).to_numpy()
+    if offset:
+        numbers = numbers - offset
     dtype = ">i8" if width == 8 else ">i4"
-    block = np.ascontiguousarray(numbers.astype(dtype)).view(np.uint8).reshape(-1, width)
+    block = numbers.astype(dtype).view(np.uint8).reshape(-1, width)
     length = np.where(present, width, -1).astype(np.int64)
-    if not present.all():  # NULL rows take no bytes: laid out as text is
+    if nulls:  # NULL rows take no bytes: laid out as text is
         return length, (block[present].ravel(), present)
     return length, block
 
