@@ -191,7 +191,21 @@ def allocate(credits: pl.DataFrame) -> pl.Series:
     A sale's shortfall (its amount less the sum of its split credits' rounded-down shares)
     goes one minor unit at a time to its credits of largest remainder (then first listed).
     Only sales with several split credits are ranked, by one sort; a lone split credit takes
-    the whole shortfall (no window over every sale)."""
+    the whole shortfall (no window over every sale).
+
+    A credit of 100% is the sale's amount whatever the rule (nothing to round, and a sale's
+    other split credits can only leave it a shortfall of zero or less): only the sales with
+    a credit of another share go through the rounding."""
+    amounts = credits.get_column("sale_amount").cast(pl.Int64).alias("amount")
+    partial = credits.get_column("basis_points") != 10_000
+    if not partial.any():
+        return amounts
+    keys = credits.get_column("k")
+    rounded = keys.is_in(keys.filter(partial).implode())
+    return amounts.scatter(rounded.arg_true(), _allocate(credits.filter(rounded)))
+
+
+def _allocate(credits: pl.DataFrame) -> pl.Series:
     a = pl.col("sale_amount").abs()
     df = credits.select("k", "kind", "basis_points", "sale_amount").with_row_index("i")
     df = df.with_columns(
