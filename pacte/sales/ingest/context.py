@@ -4,6 +4,7 @@ closed months), read once; the fields and column schemas of an import."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -90,6 +91,15 @@ class Context:
     partners: pl.DataFrame | None = None
     rates: pl.DataFrame | None = None  # currency, date, rate (RATE_SCHEMA), sorted by date
     missing_rate: str = "previous"  # no rate on the sale's date: "previous" or "refuse"
+
+    @cached_property
+    def placement_split(self) -> tuple[pl.DataFrame, pl.Series]:
+        """The sellers placed once (seller_id, unit_id) and the ids of those placed several
+        times (``team_of_the_day`` joins the first, looks up the day of the others)."""
+        count = pl.len().over("seller_id")
+        lone = self.placements.filter(count == 1).select("seller_id", "unit_id")
+        moved = self.placements.filter(count > 1).get_column("seller_id").unique()
+        return lone, moved
 
 
 PARTNER_SCHEMA: dict[str, Any] = {"code": pl.String, "seat": pl.String, "owner": pl.String}

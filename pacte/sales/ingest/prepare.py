@@ -167,6 +167,24 @@ def team_of_the_day(ctx: Context, credits: pl.DataFrame) -> pl.Series:
     that first team, one after they left to their last team; nobody placed → the company."""
     if credits.height == 0:
         return pl.Series("unit_id", [], dtype=pl.Int64)
+    # A seller placed once is in that team whatever the date: a join; only the credits of
+    # sellers placed several times look for the placement of their day.
+    lone, moved = ctx.placement_split
+    units = (
+        credits.select("seller_id")
+        .join(lone, on="seller_id", how="left", maintain_order="left")
+        .get_column("unit_id")
+    )
+    if moved.len():
+        dated = credits.get_column("seller_id").is_in(moved.implode())
+        if dated.any():
+            at = dated.arg_true()
+            units = units.scatter(at, _dated_units(ctx, credits.filter(dated)))
+    return units.fill_null(ctx.root_unit_id)
+
+
+def _dated_units(ctx: Context, credits: pl.DataFrame) -> pl.Series:
+    """``team_of_the_day`` for the credits of sellers placed several times."""
     pl_sorted = ctx.placements.sort("valid_from")
     c = credits.select("seller_id", "date").with_row_index("i")
     asof = c.sort("date").join_asof(
