@@ -4,6 +4,7 @@ team on the day of the sale, and allocate every credit's amount."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -72,10 +73,21 @@ def text_column(frame: pl.DataFrame, name: str) -> pl.Series:
 
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Series:
+    return _texts(frame, [name])[name]
+
+
+def _texts(frame: pl.DataFrame, names: Iterable[str]) -> dict[str, pl.Series]:
+    """``_text`` of every field at once (one query, columns in parallel)."""
+    names = list(names)
+    read = frame.select(pl.col(LINE), *(_text_expr(frame, name) for name in names))
+    return {name: read.get_column(name) for name in names}
+
+
+def _text_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
-        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(name)
-    s = frame.get_column(name).cast(pl.String).str.strip_chars()
-    return pl.select(pl.when(s == "").then(None).otherwise(s).alias(name)).to_series()
+        return pl.lit(None, pl.String).alias(name)
+    s = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s).alias(name)
 
 
 def _parse_overlays(s: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
@@ -302,7 +314,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     """Validate one chunk (``LINE`` + target field columns as strings) and resolve credits."""
     lines = frame.get_column(LINE)
     errors: list[pl.DataFrame] = []
-    cols = {name: _text(frame, name) for name in FIELDS}
+    cols = _texts(frame, FIELDS)
     _apply_partners(ctx, cols, lines, errors)
     for name in REQUIRED:
         missing = cols[name].is_null()
