@@ -31,7 +31,7 @@ from pacte.lib.tabular.common import (
     AmbiguousDates,
     TabularError,
 )
-from pacte.lib.tabular.dates import parse_dates
+from pacte.lib.tabular.dates import iso_shaped, parse_dates
 from pacte.lib.tabular.reading import iter_chunks, read_header
 from pacte.lib.tabular.validation import check_columns, select_mapped
 from pacte.sales.ingest.context import FIELDS, REQUIRED, Context, load_context
@@ -522,7 +522,8 @@ def _decide_formats(ctx: Context, frame: pl.DataFrame, state: State) -> bool:
         state.amount_style = amounts.style or "en"
         restore = amounts.style is None
     if state.date_order == "auto" and "date" in frame.columns:
-        order = parse_dates(text_column(frame, "date"), order="auto").order
+        dates = text_column(frame, "date")
+        order = None if iso_shaped(dates) else parse_dates(dates, order="auto").order
         if order in ("dmy", "mdy"):
             state.date_order = order
     return restore

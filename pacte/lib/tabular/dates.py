@@ -105,6 +105,14 @@ def parse_dates(
 _PLAIN_ISO_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
+def iso_shaped(s: pl.Series) -> bool:
+    """Whether every present value has the shape ``YYYY-MM-DD`` (spaces around allowed): such
+    a column never decides between day-first and month-first (``parse_dates`` reads it as
+    ISO, valid or not), so a caller deciding the order may skip parsing it."""
+    shape = r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$"
+    return bool(s.cast(pl.String).str.contains(shape).fill_null(True).all())
+
+
 def _plain_iso(s: pl.Series, order: str) -> ParsedDates | None:
     """The common case without the general parse: every present value a valid
     ``YYYY-MM-DD`` (what exports write). The same result as the general parse, or None when

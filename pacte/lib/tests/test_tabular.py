@@ -22,7 +22,7 @@ from pacte.lib.tabular.common import (
     TabularError,
 )
 from pacte.lib.tabular.csvfile import iter_csv_chunks, sniff, sniff_file
-from pacte.lib.tabular.dates import parse_dates
+from pacte.lib.tabular.dates import iso_shaped, parse_dates
 from pacte.lib.tabular.formulas import neutralise_formula, neutralise_formulas
 from pacte.lib.tabular.reading import iter_chunks, read_head
 from pacte.lib.tabular.splits import (
@@ -809,3 +809,11 @@ def test_looks_like_split_credits(cells, split) -> None:
 )
 def test_looks_like_shares(cells, shares) -> None:
     assert looks_like_shares(pl.Series(cells)) is shares
+
+
+def test_iso_shaped_dates_never_decide_the_order() -> None:
+    shaped = pl.Series(["2026-01-31", " 2026-02-30 ", None])  # one invalid, still ISO
+    assert iso_shaped(shaped)
+    assert parse_dates(shaped, order="auto").order == "iso"  # what the skipped parse decides
+    for other in ("31/01/2026", "2026-1-31", "01-02-2026", "2026-01-31 10:00"):
+        assert not iso_shaped(pl.Series(["2026-01-31", other]))
