@@ -197,48 +197,7 @@ class Direct:
             how="left",
             maintain_order="left",
         )
-        C = pgcopy.Column
-        has_customer = sales["customer"].is_not_null()
-        sale_rows, ends = pgcopy.encode_rows(
-            sales.height,
-            [  # the order of SALE_COLS: fixed-width first (one block), customer_id last
-                C("int8", sales["id"]),
-                C("uuid", pgcopy.uuid7(ids, self.millis)),
-                C("int8", self.workspace_id),
-                C("text", self.source),
-                C("date", sales["date"]),
-                C("int4", sales["month"]),
-                C("int8", sales["amount"]),
-                C("int8", sales["channel_id"]),
-                C("int8", sales["row_hash"]),
-                C("int8", self.job_id),
-                C("timestamptz", self.now),
-                C("int8", sales["currency_amount"]),
-                C("text", sales["external_id"]),
-                C("text", sales["territory"].fill_null("")),
-                C("text", sales["solution"].fill_null("")),
-                C("text", sales["credit_origin"]),
-                C("text", sales["currency"].fill_null("")),
-                C("int8", pl.select(pl.when(has_customer).then(0)).to_series()),  # placeholder
-            ],
-        )
-        credit_rows = pgcopy.encode(
-            credits.height,
-            [
-                C("int8", self.workspace_id),
-                C("int8", credits["sale_id"]),
-                C("int8", credits["seller_id"]),
-                C("int8", credits["unit_id"]),
-                C("text", credits["kind"]),
-                C("int4", credits["basis_points"].cast(pl.Int32)),
-                C("int8", credits["amount"]),
-                C("text", credits["origin"]),
-            ],
-        )
-        customers = sales["customer"].filter(has_customer)
-        self.queue.put(
-            _Encoded(sale_rows, ends[has_customer.to_numpy()] - 8, customers, credit_rows)
-        )
+        self.queue.put(self._encode(_Slice(sales, credits, ids)))
         self.created += sales.height
         delta = cube_delta(credits)
         self.pending.append(delta)
@@ -282,6 +241,50 @@ class Direct:
                 [workspace_id, source],
             )
             return not c.fetchone()[0]
+
+    def _encode(self, piece: _Slice) -> _Encoded:
+        """A slice's rows for ``COPY``, customer ids still to write."""
+        sales, credits = piece.sales, piece.credits
+        C = pgcopy.Column
+        has_customer = sales["customer"].is_not_null()
+        sale_rows, ends = pgcopy.encode_rows(
+            sales.height,
+            [  # the order of SALE_COLS: fixed-width first (one block), customer_id last
+                C("int8", sales["id"]),
+                C("uuid", pgcopy.uuid7(piece.ids, self.millis)),
+                C("int8", self.workspace_id),
+                C("text", self.source),
+                C("date", sales["date"]),
+                C("int4", sales["month"]),
+                C("int8", sales["amount"]),
+                C("int8", sales["channel_id"]),
+                C("int8", sales["row_hash"]),
+                C("int8", self.job_id),
+                C("timestamptz", self.now),
+                C("int8", sales["currency_amount"]),
+                C("text", sales["external_id"]),
+                C("text", sales["territory"].fill_null("")),
+                C("text", sales["solution"].fill_null("")),
+                C("text", sales["credit_origin"]),
+                C("text", sales["currency"].fill_null("")),
+                C("int8", pl.select(pl.when(has_customer).then(0)).to_series()),  # placeholder
+            ],
+        )
+        credit_rows = pgcopy.encode(
+            credits.height,
+            [
+                C("int8", self.workspace_id),
+                C("int8", credits["sale_id"]),
+                C("int8", credits["seller_id"]),
+                C("int8", credits["unit_id"]),
+                C("text", credits["kind"]),
+                C("int4", credits["basis_points"].cast(pl.Int32)),
+                C("int8", credits["amount"]),
+                C("text", credits["origin"]),
+            ],
+        )
+        customers = sales["customer"].filter(has_customer)
+        return _Encoded(sale_rows, ends[has_customer.to_numpy()] - 8, customers, credit_rows)
 
     def _write(self, encoded: _Encoded) -> None:
         with self.conn.cursor() as c:
@@ -379,6 +382,15 @@ class Direct:
                 copy.write(pgcopy.TRAILER)
             else:
                 copy.write(data)
+
+
+@dataclass
+class _Slice:
+    """A prepared slice with its sale ids, for the writer to encode and copy."""
+
+    sales: pl.DataFrame
+    credits: pl.DataFrame
+    ids: np.ndarray
 
 
 @dataclass
