@@ -116,9 +116,10 @@ class Direct:
 
     The writes run in a thread of their own, on the caller's connection, while the caller
     validates the next slice: the server inserts rows and updates indexes on one core while
-    Polars parses on the other. The caller must not use the connection between ``start`` and
-    ``close`` (progress and cancel go through another one). The cube delta is summed in Polars
-    slice by slice and applied once by ``finish``."""
+    Polars parses on the other. The writer also encodes the rows for ``COPY`` (its NumPy and
+    Polars calls leave the GIL to the caller meanwhile). The caller must not use the
+    connection between ``start`` and ``close`` (progress and cancel go through another one).
+    The cube delta is summed in Polars slice by slice and applied once by ``finish``."""
 
     SALE_COLS = (
         "id, uuid, workspace_id, source, date, month, amount, channel_id, row_hash, "
@@ -149,7 +150,7 @@ class Direct:
         self.pending_rows = 0
         self.conn = connections[DEFAULT_DB_ALIAS]  # this thread's connection, for the writer
         self.draw = draw or self.conn
-        self.queue: queue.Queue[_Encoded | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
+        self.queue: queue.Queue[_Slice | None] = queue.Queue(maxsize=self.QUEUE_SLICES)
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
         self.rebuild: list[str] = []  # statements building the indexes deferred
@@ -180,9 +181,9 @@ class Direct:
         self.thread.start()
 
     def add(self, prepared: Prepared) -> None:
-        """Draw the slice's sale ids, encode its rows for ``COPY`` and queue them for the writer
-        (waits while QUEUE_SLICES are pending). Runs in the caller's thread, beside the writer:
-        only the customers' ids, which need this transaction, are left to the writer."""
+        """Draw the slice's sale ids and queue the slice for the writer (waits while
+        QUEUE_SLICES are pending), which encodes its rows, finds its customers' ids (they need
+        this transaction) and copies them. Runs in the caller's thread, beside the writer."""
         if self.error is not None:
             raise self.error
         sales, credits = prepared.sales, prepared.credits
@@ -197,7 +198,7 @@ class Direct:
             how="left",
             maintain_order="left",
         )
-        self.queue.put(self._encode(_Slice(sales, credits, ids)))
+        self.queue.put(_Slice(sales, credits, ids))
         self.created += sales.height
         delta = cube_delta(credits)
         self.pending.append(delta)
@@ -249,7 +250,7 @@ class Direct:
         has_customer = sales["customer"].is_not_null()
         sale_rows, ends = pgcopy.encode_rows(
             sales.height,
-            [  # the order of SALE_COLS: fixed-width first (one block), customer_id last
+            [  # the order of SALE_COLS, customer_id last (the writer fills it in place)
                 C("int8", sales["id"]),
                 C("uuid", pgcopy.uuid7(piece.ids, self.millis)),
                 C("int8", self.workspace_id),
@@ -286,7 +287,8 @@ class Direct:
         customers = sales["customer"].filter(has_customer)
         return _Encoded(sale_rows, ends[has_customer.to_numpy()] - 8, customers, credit_rows)
 
-    def _write(self, encoded: _Encoded) -> None:
+    def _write(self, piece: _Slice) -> None:
+        encoded = self._encode(piece)
         with self.conn.cursor() as c:
             if encoded.customers.len():  # their ids, creating the new ones, into the rows
                 ids = self._customer_ids(c, encoded.customers)
