@@ -104,6 +104,12 @@ class Context:
 
 PARTNER_SCHEMA: dict[str, Any] = {"code": pl.String, "seat": pl.String, "owner": pl.String}
 RATE_SCHEMA: dict[str, Any] = {"currency": pl.String, "rate_date": pl.Date, "rate": pl.Int64}
+PLACEMENT_SCHEMA: dict[str, Any] = {
+    "seller_id": pl.Int64,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+    "unit_id": pl.Int64,
+}
 
 
 def month_of(dates: pl.Expr | pl.Series) -> Any:
@@ -163,16 +169,7 @@ def load_context(workspace: Any) -> Context:
             {"email": [e.lower() for e, _ in members], "seller_id": [p for _, p in members]},
             schema={"email": pl.String, "seller_id": pl.Int64},
         ),
-        placements=pl.DataFrame(
-            placements,
-            schema={
-                "seller_id": pl.Int64,
-                "valid_from": pl.Date,
-                "valid_to": pl.Date,
-                "unit_id": pl.Int64,
-            },
-            orient="row",
-        ),
+        placements=pl.DataFrame(placements, schema=PLACEMENT_SCHEMA, orient="row"),
         rules=rules,
         managers=pl.DataFrame(
             managers, schema={"customer": pl.String, "manager_id": pl.Int64}, orient="row"

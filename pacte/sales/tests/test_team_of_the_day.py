@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pacte.sales.ingest.context import Context
+from pacte.sales.ingest.context import PLACEMENT_SCHEMA, Context
 from pacte.sales.ingest.prepare import _dated_units, team_of_the_day
 
 DAY = st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2026, 12, 31))
@@ -25,12 +25,7 @@ def _context(placements: list[tuple[int, datetime.date, int]]) -> Context:
         members=pl.DataFrame(schema={"email": pl.String, "seller_id": pl.Int64}),
         placements=pl.DataFrame(
             [(seller, day, None, unit) for seller, day, unit in placements],
-            schema={
-                "seller_id": pl.Int64,
-                "valid_from": pl.Date,
-                "valid_to": pl.Date,
-                "unit_id": pl.Int64,
-            },
+            schema=PLACEMENT_SCHEMA,
             orient="row",
         ),
         rules=[],
