@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pacte.lib.tabular.amounts import parse_amounts
@@ -21,7 +23,7 @@ from pacte.lib.tabular.common import (
     AmbiguousDates,
     TabularError,
 )
-from pacte.lib.tabular.csvfile import iter_csv_chunks, sniff, sniff_file
+from pacte.lib.tabular.csvfile import Sniffed, iter_csv_chunks, sniff, sniff_file
 from pacte.lib.tabular.dates import iso_shaped, parse_dates
 from pacte.lib.tabular.formulas import neutralise_formula, neutralise_formulas
 from pacte.lib.tabular.reading import iter_chunks, read_head
@@ -817,3 +819,45 @@ def test_iso_shaped_dates_never_decide_the_order() -> None:
     assert parse_dates(shaped, order="auto").order == "iso"  # what the skipped parse decides
     for other in ("31/01/2026", "2026-1-31", "01-02-2026", "2026-01-31 10:00"):
         assert not iso_shaped(pl.Series(["2026-01-31", other]))
+
+
+_PLAIN_FIELD = st.text("ab 1", max_size=4)
+_QUOTED_FIELD = st.text('ab;\n"', max_size=5).map(lambda t: '"' + t.replace('"', '""') + '"')
+_RECORD = st.lists(_PLAIN_FIELD | _QUOTED_FIELD, min_size=1, max_size=4)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(_RECORD | st.just([]), max_size=25),  # [] is a blank line
+    newline=st.sampled_from(["\n", "\r\n"]),
+    block=st.integers(8, 64),
+)
+def test_csv_records_lines_and_fields_match_python_csv(tmp_path, records, newline, block):
+    """The vectorised scan (blocks cut anywhere, quoted newlines, blank and ragged lines,
+    CRLF) finds the records, their first lines and their numbers of fields as ``csv`` does."""
+    rows = [";".join(r) if r != [""] else '""' for r in records]
+    text = newline.join(["a;b;c", *rows]) + newline
+    path = write(tmp_path, text.encode(), name=f"scan-{block}.csv")
+    expected_good, expected_bad = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    next(reader)
+    line = reader.line_num
+    for fields in reader:
+        first, line = line + 1, reader.line_num
+        if not fields:
+            continue
+        if len(fields) == 3:
+            expected_good.append((first, *[f or None for f in fields]))
+        else:
+            expected_bad.append((first, len(fields)))
+    sniffed = Sniffed(encoding="utf-8", delimiter=";")
+    if not expected_good and not expected_bad:
+        with pytest.raises(TabularError):
+            list(iter_csv_chunks(path, sniffed=sniffed, block_bytes=block))
+        return
+    chunks = list(iter_csv_chunks(path, sniffed=sniffed, block_bytes=block, chunk_rows=7))
+    good = pl.concat([c.frame for c in chunks]).rows()
+    bad = pl.concat([c.errors for c in chunks])
+    found = [int(d.split()[-1]) for d in bad.get_column("detail").to_list()]
+    assert good == expected_good
+    assert list(zip(bad.get_column("line").to_list(), found, strict=True)) == expected_bad
