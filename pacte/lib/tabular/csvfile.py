@@ -249,10 +249,16 @@ def _scan(
         delims = np.flatnonzero(arr[:end] == delim)
         if quotes.size and delims.size:
             delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
-        fields = np.searchsorted(delims, content_end) - np.searchsorted(delims, starts) + 1
-        lines = line + np.searchsorted(nl, starts)
+        # A record's delimiters lie before its content's end (a delimiter is never CR or LF)
+        # and after the previous record's stop: one search for every record's stop.
+        before = np.searchsorted(delims, stops)
+        fields = np.diff(before, prepend=0) + 1
+        if quotes.size:  # a quoted newline: a record may span lines
+            lines = line + np.searchsorted(nl, starts)
+        else:  # every newline ends a record
+            lines = line + np.arange(starts.size, dtype=np.int64)
         yield _Batch(buf, starts, stops, lines, fields, content_end == starts, done)
-        line += int(np.searchsorted(nl, end))
+        line += int(np.searchsorted(nl, end)) if quotes.size else int(nl.size)
 
 
 def _parse_rows(batch: _Batch, rows: np.ndarray, header: list[str], delimiter: str) -> pl.DataFrame:
