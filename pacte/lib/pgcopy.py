@@ -61,44 +61,49 @@ def encode_rows(rows: int, columns: Sequence[Column]) -> tuple[np.ndarray, np.nd
     """The rows without header and trailer (uint8), and where each row ends in it.
 
     Each column takes a slot of the same width on every row (its length prefix and its widest
-    value), laid side by side in one ``(rows, width)`` array by slice assignments; the bytes
-    of the rows are then that array's used bytes in row order (one boolean compress, no index
-    per byte). A caller may overwrite a non-NULL fixed-width value of the last column in
-    place: it is the 8 (or 4) bytes before the row's end."""
-    slots: list[tuple[np.ndarray, np.ndarray | tuple[np.ndarray, np.ndarray]]] = []
-    width = 2  # the field count
-    for column in columns:
+    value): the slots are the fields of one packed structured array, so a prefix or a
+    fixed-width value is copied as one element per row, not byte by byte; a text's bytes are
+    written through a byte view of it. The bytes of the rows are then that array's used bytes
+    in row order (one boolean compress, no index per byte). A caller may overwrite a non-NULL
+    fixed-width value of the last column in place: it is the 8 (or 4) bytes before the row's
+    end."""
+    slots: list[tuple[np.ndarray, np.ndarray | tuple[np.ndarray, np.ndarray], int, int]] = []
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    at = 2  # where the value of the next slot starts, after its length prefix
+    for i, column in enumerate(columns):
         length, payload = _column(rows, column)
-        slots.append((length, payload))
-        if isinstance(payload, tuple):
-            width += 4 + int(length.max(initial=0))
-        else:
-            width += 4 + payload.shape[1]
-    grid = np.empty((rows, width), dtype=np.uint8)
-    grid[:, :2] = np.array([len(columns)], dtype=">i2").view(np.uint8)
+        width = int(length.max(initial=0)) if isinstance(payload, tuple) else payload.shape[1]
+        slots.append((length, payload, width, at + 4))
+        fields.append((f"l{i}", ">i4"))
+        if width > 0:
+            fields.append((f"v{i}", f"V{width}"))
+        at += 4 + width
+    record = np.empty(rows, dtype=np.dtype(fields))
+    grid = record.view(np.uint8).reshape(rows, record.dtype.itemsize)
+    record["count"] = len(columns)
     used: np.ndarray | None = None  # the bytes of ``grid`` in use, once a row is shorter
     sizes = np.full(rows, 2, dtype=np.int64)
-    at = 2
-    for length, payload in slots:
-        grid[:, at : at + 4] = length.astype(">i4").view(np.uint8).reshape(-1, 4)
-        at += 4
+    for i, (length, payload, width, at) in enumerate(slots):
+        record[f"l{i}"] = length
         if isinstance(payload, tuple):  # the values end to end, and the rows that have one
             data, _present = payload
             size = np.maximum(length, 0)
-            widest = int(size.max(initial=0))
-            region = np.arange(widest) < size[:, None]
+            sizes += 4 + size
+            if not width:
+                continue
+            region = np.arange(width) < size[:, None]
             if data.size:
-                grid[:, at : at + widest][region] = data
+                grid[:, at : at + width][region] = data
             if not region.all():
                 if used is None:
-                    used = np.ones((rows, width), dtype=bool)
-                used[:, at : at + widest] = region
-            sizes += 4 + size
-            at += widest
+                    used = np.ones(grid.shape, dtype=bool)
+                used[:, at : at + width] = region
         else:
-            grid[:, at : at + payload.shape[1]] = payload
-            sizes += 4 + payload.shape[1]
-            at += payload.shape[1]
+            sizes += 4 + width
+            if rows and payload.strides[0] == 0:  # a constant: one value for every row
+                record[f"v{i}"] = np.ascontiguousarray(payload[0]).view(f"V{width}")[0]
+            else:
+                record[f"v{i}"] = np.ascontiguousarray(payload).view(f"V{width}").ravel()
     body = grid[used] if used is not None else grid.reshape(-1)
     return body, np.cumsum(sizes)
 
