@@ -125,6 +125,20 @@ def test_duplicate_ids_in_a_file_are_refused_with_both_lines(cast, channels, wri
     assert not Sale.objects.exists()
 
 
+def test_a_text_too_long_counts_characters_not_bytes(cast, channels, write_csv):
+    """An id of 100 accented letters (200 bytes) is taken; one of 101 is refused, located."""
+    fits, long = "é" * 100, "É" * 101
+    path = write_csv(
+        rows(f"{fits},2026-01-01,10,field,{SELLER},,,,", f"{long},2026-01-02,11,field,{SELLER},,,,")
+    )
+    job = import_file(cast.workspace, path)
+    assert job.status == "failed"
+    assert [(e["line"], e["code"]) for e in job.errors] == [(3, "text_too_long")]
+    path = write_csv(rows(f"{fits},2026-01-01,10,field,{SELLER},,,,"))
+    assert import_file(cast.workspace, path).created_count == 1
+    assert Sale.objects.get().external_id == fits
+
+
 def test_a_row_in_another_currency_without_a_rate_is_refused(cast, channels, write_csv):
     path = write_csv(
         f"id,date,amount,currency,channel,seller\nE1,2026-01-01,10,USD,field,{SELLER}\n"
