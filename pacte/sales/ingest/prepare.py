@@ -321,6 +321,8 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
         if missing.any():
             errors.append(_err(lines.filter(missing), name, "required_missing"))
     for name, limit in TEXT_LIMITS.items():
+        if not (cols[name].str.len_bytes() > limit).any():  # no more characters than bytes
+            continue
         long = (cols[name].str.len_chars() > limit).fill_null(False)
         if long.any():
             errors.append(_err(lines.filter(long), name, "text_too_long", cols[name].filter(long)))
@@ -463,7 +465,7 @@ def prepare(ctx: Context, frame: pl.DataFrame, state: State) -> Prepared:
     # Keys for the rows so far valid; rule credits for rows naming nobody.
     error_frame = pl.concat(errors) if errors else pl.DataFrame(schema=ERROR_SCHEMA)
     bad_lines = error_frame.get_column("line").unique()
-    ok = base.filter(~pl.col(LINE).is_in(bad_lines.implode()))
+    ok = base.filter(~pl.col(LINE).is_in(bad_lines.implode())) if bad_lines.len() else base
     ok = ok.with_columns(k=pl.int_range(state.next_k, state.next_k + ok.height, dtype=pl.Int64))
     has_split = pl.col("row").is_in(split_credits.get_column("row").implode())
     ok = ok.with_columns(named=has_split | pl.col("seller_id").is_not_null())
