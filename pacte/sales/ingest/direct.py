@@ -198,7 +198,7 @@ class Direct:
             how="left",
             maintain_order="left",
         )
-        self.queue.put(_Slice(sales, credits, ids))
+        self.queue.put(_Slice(sales, credits))
         self.created += sales.height
         delta = cube_delta(credits)
         self.pending.append(delta)
@@ -252,7 +252,7 @@ class Direct:
             sales.height,
             [  # the order of SALE_COLS, customer_id last (the writer fills it in place)
                 C("int8", sales["id"]),
-                C("uuid", pgcopy.uuid7(piece.ids, self.millis)),
+                C("uuid", pgcopy.uuid7(sales["id"].to_numpy(), self.millis)),
                 C("int8", self.workspace_id),
                 C("text", self.source),
                 C("date", sales["date"]),
@@ -388,11 +388,10 @@ class Direct:
 
 @dataclass
 class _Slice:
-    """A prepared slice with its sale ids, for the writer to encode and copy."""
+    """A prepared slice, its sale ids drawn, for the writer to encode and copy."""
 
     sales: pl.DataFrame
     credits: pl.DataFrame
-    ids: np.ndarray
 
 
 @dataclass
